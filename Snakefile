@@ -1,0 +1,26 @@
+# mofglass: machine-learning interatomic potentials for MOFs and their glasses.
+# Default run: snakemake --cores all   (config/config.yaml, GFN1-xTB, laptop-sized)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# Each config file is complete: one given with --configfile replaces the default
+# instead of being merged into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/structures.smk"
+include: "workflow/rules/aimd.smk"
+include: "workflow/rules/labels.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.structures.input,
+        rules.aimd.input,
+        rules.labels.output,

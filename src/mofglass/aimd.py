@@ -1,0 +1,185 @@
+"""Ab initio MD with CP2K in restartable chunks.
+
+A run of ``steps`` MD steps is split into chunks of ``chunk_steps``. Each chunk is
+one CP2K invocation in ``<workdir>/chunkNNNN``; chunk k > 0 continues from chunk k-1's
+restart file (positions, velocities, thermostat state including its random-number
+generator, step counter) and wavefunction. A chunk is finished when its
+``frames.extxyz`` exists (written atomically, last). A killed run therefore loses at
+most the chunk in progress: rerunning skips the finished chunks, discards the partial
+one and continues from the last restart file, with a continuous step count.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.units import fs
+
+from .atomicio import read_frames, write_frames
+from .cp2k.inputs import MDSettings, md_input, render
+from .cp2k.levels import LevelOfTheory
+from .cp2k.outputs import (
+    AU_VELOCITY_TO_A_PER_FS,
+    HARTREE_PER_BOHR,
+    CP2KOutputError,
+    force_evaluations,
+    read_ener,
+    read_md_stress,
+    read_xyz_frames,
+    static_stress,
+)
+from .cp2k.run import Launcher, run_cp2k
+from .frames import attach_results
+
+log = logging.getLogger(__name__)
+
+PROJECT = "md"
+DONE = "frames.extxyz"
+
+
+class AIMDError(RuntimeError):
+    """An AIMD run that produced unusable output (non-finite values, missing steps)."""
+
+
+def chunk_plan(steps: int, chunk_steps: int) -> list[tuple[int, int]]:
+    """(first step, number of steps) of each chunk."""
+    n = math.ceil(steps / chunk_steps)
+    return [(k * chunk_steps, min(chunk_steps, steps - k * chunk_steps)) for k in range(n)]
+
+
+def expected_steps(first: int, nsteps: int, print_every: int) -> list[int]:
+    """MD steps a chunk writes: its start (first chunk only) and every ``print_every``."""
+    start = first if first == 0 else first + print_every
+    return list(range(start, first + nsteps + 1, print_every))
+
+
+def _masses(atoms: Atoms, overrides: Mapping[str, float]) -> np.ndarray:
+    masses = atoms.get_masses()
+    for i, symbol in enumerate(atoms.get_chemical_symbols()):
+        if symbol in overrides:
+            masses[i] = overrides[symbol]
+    return masses
+
+
+def collect_chunk(
+    chunkdir: Path, atoms: Atoms, md: MDSettings, steps: list[int], provenance: Mapping
+) -> list[Atoms]:
+    """Frames of one finished chunk, with results in ASE units and provenance."""
+    pos = {f.step: f for f in read_xyz_frames(chunkdir / f"{PROJECT}-pos-1.xyz")}
+    frc = {f.step: f for f in read_xyz_frames(chunkdir / f"{PROJECT}-frc-1.xyz", HARTREE_PER_BOHR)}
+    vel = {
+        f.step: f
+        for f in read_xyz_frames(chunkdir / f"{PROJECT}-vel-1.xyz", AU_VELOCITY_TO_A_PER_FS)
+    }
+    ener = {int(row[0]): row for row in read_ener(chunkdir / f"{PROJECT}-1.ener")}
+    stress = read_md_stress(chunkdir / f"{PROJECT}-1.stress") if md.stress else {}
+    evaluations = force_evaluations((chunkdir / "cp2k.out").read_text(errors="replace"))
+    first = steps[0] if steps[0] == 0 else steps[0] - md.print_every
+    for name, table in (("positions", pos), ("forces", frc), ("velocities", vel), ("ener", ener)):
+        missing = sorted(set(steps) - set(table))
+        if missing:
+            raise CP2KOutputError(f"{chunkdir}: {name} missing for steps {missing}")
+    if md.stress and sorted(set(steps) - set(stress)):
+        raise CP2KOutputError(f"{chunkdir}: stress missing for steps {set(steps) - set(stress)}")
+    masses = _masses(atoms, md.masses)
+    symbols = atoms.get_chemical_symbols()
+    frames = []
+    for step in steps:
+        if pos[step].symbols != symbols:
+            raise CP2KOutputError(f"{chunkdir}: step {step}: atoms differ from the structure")
+        frame = Atoms(symbols, positions=pos[step].values, cell=atoms.cell, pbc=True)
+        frame.set_masses(masses)
+        frame.set_velocities(vel[step].values / fs)  # Å/fs -> ASE units
+        sigma = None
+        if md.stress:
+            sigma = static_stress(stress[step], masses, vel[step].values, atoms.get_volume())
+        attach_results(frame, pos[step].energy, frc[step].values, sigma)
+        index = step - first  # force evaluation k of this chunk is at step first + k
+        frame.info.update(provenance)
+        frame.info.update(
+            step=step,
+            time_fs=round(float(pos[step].time_fs), 6),
+            temperature_inst_K=float(ener[step][3]),
+            conserved_eV=float(ener[step][5]),
+            scf_converged=bool(evaluations[index][1]) if index < len(evaluations) else False,
+        )
+        for key in ("energy", "forces"):
+            if not np.all(np.isfinite(frame.calc.results[key])):
+                raise AIMDError(f"{chunkdir}: non-finite {key} at step {step}: the run exploded")
+        frames.append(frame)
+    return frames
+
+
+def run_aimd(
+    atoms: Atoms,
+    level: LevelOfTheory,
+    md: MDSettings,
+    steps: int,
+    chunk_steps: int,
+    launcher: Launcher,
+    workdir: str | Path,
+    provenance: Mapping | None = None,
+) -> list[Atoms]:
+    """Run (or resume) NVT AIMD of ``atoms``; return every printed frame in step order."""
+    if chunk_steps % md.print_every:
+        raise ValueError("chunk_steps must be a multiple of print_every")
+    workdir = Path(workdir)
+    provenance = {"level_of_theory": level.name, **(provenance or {})}
+    frames: list[Atoms] = []
+    plan = chunk_plan(steps, chunk_steps)
+    for k, (first, nsteps) in enumerate(plan):
+        chunkdir = workdir / f"chunk{k:04d}"
+        done = chunkdir / DONE
+        if done.exists():
+            log.info(
+                "chunk %d/%d (steps %d-%d) already done", k + 1, len(plan), first, first + nsteps
+            )
+            frames.extend(read_frames(done))
+            continue
+        if chunkdir.exists():
+            log.warning("chunk %d: discarding the partial output of an interrupted run", k)
+            shutil.rmtree(chunkdir)
+        restart = wfn = None
+        if k > 0:
+            previous = Path("..") / f"chunk{k - 1:04d}"
+            restart = str(previous / f"{PROJECT}-1.restart")
+            if (workdir / f"chunk{k - 1:04d}" / f"{PROJECT}-RESTART.wfn").exists():
+                wfn = str(previous / f"{PROJECT}-RESTART.wfn")
+        log.info("chunk %d/%d: steps %d-%d", k + 1, len(plan), first, first + nsteps)
+        tree = md_input(atoms, level, md, nsteps, PROJECT, restart_file=restart, wfn_file=wfn)
+        run_cp2k(render(tree), chunkdir, launcher)
+        chunk_frames = collect_chunk(
+            chunkdir, atoms, md, expected_steps(first, nsteps, md.print_every), provenance
+        )
+        write_frames(done, chunk_frames)
+        frames.extend(chunk_frames)
+    check_continuity(frames, steps, md.print_every)
+    return frames
+
+
+def check_continuity(frames: list[Atoms], steps: int, print_every: int) -> None:
+    """Raise :class:`AIMDError` unless frames cover steps 0..steps every ``print_every``."""
+    found = [int(f.info["step"]) for f in frames]
+    want = list(range(0, steps + 1, print_every))
+    if found != want:
+        dup = sorted({s for s in found if found.count(s) > 1})
+        missing = sorted(set(want) - set(found))
+        raise AIMDError(f"trajectory steps are not continuous: repeated {dup}, missing {missing}")
+
+
+def thermo_table(frames: list[Atoms]) -> str:
+    """Tab-separated per-frame thermodynamics, units in the header."""
+    lines = ["step\ttime_fs\ttemperature_K\tpotential_energy_eV\tconserved_eV\tscf_converged"]
+    for f in frames:
+        lines.append(
+            f"{f.info['step']}\t{f.info['time_fs']:.3f}\t{f.info['temperature_inst_K']:.2f}\t"
+            f"{f.get_potential_energy():.6f}\t{f.info['conserved_eV']:.6f}\t"
+            f"{int(f.info['scf_converged'])}"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,63 @@
+"""Atomic file writes: a reader never sees a half-written file.
+
+Everything is written to a temporary file in the destination directory and then
+renamed over the destination, which POSIX guarantees to be atomic on one file system.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import ase.io
+from ase import Atoms
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it to ``path`` on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
+    """Call ``writer(tmp_path)`` and move the result to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+
+
+def write_frames(path: str | os.PathLike, frames: list[Atoms]) -> None:
+    """Write frames to an extended-XYZ file atomically (an empty list gives an empty file)."""
+
+    def _write(tmp: Path) -> None:
+        if frames:
+            ase.io.write(tmp, frames, format="extxyz")
+        else:
+            tmp.write_text("")
+
+    write_with(path, _write)
+
+
+def read_frames(path: str | os.PathLike) -> list[Atoms]:
+    """Read every frame of an extended-XYZ file (an empty file gives an empty list)."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return []
+    return ase.io.read(path, index=":", format="extxyz")

@@ -1,0 +1,135 @@
+"""Configuration: JSON-schema validation with readable errors, defaults, cross-checks.
+
+:func:`validate_config` is called by the Snakefile before any job is scheduled; it
+fills in defaults in place and raises :class:`ConfigError` naming every offending key
+and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+from .structures import builtin_names
+from .structures.load import BUILTIN_PREFIX
+
+
+class ConfigError(ValueError):
+    """An invalid configuration; the message lists every problem found."""
+
+
+def _with_defaults(cls):
+    """A validator class that fills in ``default`` values of missing properties."""
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, MutableMapping):
+            for key, sub in properties.items():
+                if key not in instance and "default" in sub:
+                    instance[key] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(cls, {"properties": set_defaults})
+
+
+_Filling = _with_defaults(Draft202012Validator)
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _describe(error) -> str:
+    """One line naming the key, what was expected and what was found."""
+    key, v, found = _key(error.absolute_path), error.validator, error.instance
+    about = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    hint = f" ({about.rstrip('.')})" if about and v not in ("additionalProperties",) else ""
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(found) - set(allowed))
+        where = "at the top level" if key == "(top level)" else f"in {key}"
+        return (
+            f"unknown key(s) {', '.join(map(repr, extra))} {where}; "
+            f"allowed: {', '.join(allowed) if allowed else '(see schema)'}"
+        )
+    if v == "required":
+        return f"{key}: missing required key {error.message.split()[0]}"
+    if v == "type":
+        return f"{key}: expected {error.validator_value}, got {found!r}{hint}"
+    if v == "enum":
+        return f"{key}: expected one of {error.validator_value}, got {found!r}"
+    if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+        return f"{key}: expected a value {op[v]} {error.validator_value}, got {found!r}{hint}"
+    if v in ("minItems", "maxItems", "minProperties", "uniqueItems"):
+        return f"{key}: {error.message}{hint}"
+    if v == "pattern":
+        return f"{key}: {found!r} is not a valid name (letters, digits, _ . + - only)"
+    return f"{key}: {error.message}"
+
+
+def schema_errors(config: dict, schema: dict) -> Iterator[str]:
+    """Readable schema violations of ``config`` (defaults are filled in as a side effect)."""
+    validator = _Filling(schema)
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path))):
+        # report the innermost cause of "anyOf"/"oneOf"/"$ref" failures
+        while error.context:
+            error = min(error.context, key=lambda e: len(e.path))
+        yield _describe(error)
+
+
+def semantic_errors(config: dict) -> Iterator[str]:
+    """Cross-key problems a schema cannot express."""
+    levels = config.get("levels_of_theory", {})
+    for stage in ("aimd", "labels"):
+        name = config.get(stage, {}).get("level_of_theory")
+        if name is not None and name not in levels:
+            yield (
+                f"{stage}.level_of_theory: {name!r} is not defined under levels_of_theory "
+                f"(defined: {', '.join(levels) or 'none'})"
+            )
+    aimd = config.get("aimd", {})
+    if aimd.get("chunk_steps", 1) % aimd.get("print_every", 1):
+        yield (
+            f"aimd.chunk_steps: expected a multiple of aimd.print_every "
+            f"({aimd['print_every']}), got {aimd['chunk_steps']}"
+        )
+    if aimd.get("equilibration_steps", 0) >= aimd.get("steps", 1):
+        yield (
+            f"aimd.equilibration_steps: expected fewer than aimd.steps ({aimd['steps']}), "
+            f"got {aimd['equilibration_steps']}"
+        )
+    command = config.get("cp2k", {}).get("command", "")
+    try:
+        command.format(ranks=1, omp_threads=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        yield f"cp2k.command: bad placeholder {exc}; only {{ranks}} and {{omp_threads}} exist"
+    for name, block in config.get("structures", {}).items():
+        source = block.get("source", "")
+        if source.startswith(BUILTIN_PREFIX):
+            if source[len(BUILTIN_PREFIX) :] not in builtin_names():
+                yield (
+                    f"structures.{name}.source: no built-in crystal {source!r}; "
+                    f"built-in: {', '.join(BUILTIN_PREFIX + n for n in builtin_names())}"
+                )
+        elif not Path(source).is_file():
+            yield f"structures.{name}.source: file not found: {source}"
+
+
+def validate_config(config: dict, schema: str | Path | dict) -> dict:
+    """Validate ``config`` in place (filling defaults) and return it.
+
+    Raises :class:`ConfigError` listing every problem, each naming its key.
+    """
+    if not isinstance(schema, dict):
+        schema = yaml.safe_load(Path(schema).read_text())
+    problems = list(schema_errors(config, schema))
+    if not problems:
+        problems = list(semantic_errors(config))
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+    return config

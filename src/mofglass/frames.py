@@ -1,0 +1,68 @@
+"""Frames: ASE Atoms carrying energy (eV), forces (eV/Å), stress (eV/Å³) and provenance.
+
+Provenance lives in ``atoms.info`` and travels through extended-XYZ files:
+
+``source``             where the frame comes from (``aimd``, ...)
+``structure``          structure name in the config
+``run``                the sampling run, e.g. ``ZIF-4/T1500_V1.000``
+``step``, ``time_fs``  MD step and time (fs) in that run
+``temperature_K``      thermostat target temperature (K)
+``volume_scale``       V / V0 of the cell the run used
+``level_of_theory``    config name of the level that computed energy/forces/stress
+``scf_converged``      whether that calculation's SCF converged
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.stress import full_3x3_to_voigt_6_stress
+
+log = logging.getLogger(__name__)
+
+
+def attach_results(
+    atoms: Atoms, energy: float, forces: np.ndarray, stress: np.ndarray | None = None
+) -> Atoms:
+    """Attach energy (eV), forces (eV/Å) and optionally a 3x3 or Voigt stress (eV/Å³)."""
+    results = {"energy": float(energy), "forces": np.asarray(forces, dtype=float)}
+    if stress is not None:
+        stress = np.asarray(stress, dtype=float)
+        results["stress"] = full_3x3_to_voigt_6_stress(stress) if stress.shape == (3, 3) else stress
+    atoms.calc = SinglePointCalculator(atoms, **results)
+    return atoms
+
+
+def frame_problem(atoms: Atoms) -> str | None:
+    """Why a frame must not be used as data, or None if it is fine."""
+    if not atoms.info.get("scf_converged", True):
+        return "SCF not converged"
+    calc = atoms.calc
+    if calc is None or "energy" not in calc.results or "forces" not in calc.results:
+        return "no energy/forces"
+    for key, value in calc.results.items():
+        if not np.all(np.isfinite(value)):
+            return f"non-finite {key}"
+    return None
+
+
+def usable_frames(frames: Iterable[Atoms], what: str = "frames") -> list[Atoms]:
+    """The frames without a :func:`frame_problem`; every dropped frame is logged."""
+    kept = []
+    for atoms in frames:
+        problem = frame_problem(atoms)
+        if problem is None:
+            kept.append(atoms)
+        else:
+            log.warning(
+                "%s: dropping %s step %s: %s",
+                what,
+                atoms.info.get("run", "?"),
+                atoms.info.get("step", "?"),
+                problem,
+            )
+    return kept

@@ -1,0 +1,190 @@
+"""Labelling: CP2K single points (energy, forces, stress) behind a quality gate.
+
+Each frame of a batch runs in its own directory ``<workdir>/frameNNNNN``; its outcome
+(the labelled frame, or the frame with the reason it was rejected) is written there
+atomically as ``outcome.extxyz``. A rerun of a killed batch reuses every finished
+outcome. A frame that fails the gate goes to quarantine with its reason, never into
+the labelled set.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.units import GPa
+
+from .atomicio import read_frames, write_frames
+from .cp2k.inputs import energy_force_input, render
+from .cp2k.levels import LevelOfTheory
+from .cp2k.outputs import (
+    CP2KOutputError,
+    force_evaluations,
+    read_forces_file,
+    read_stress_tensor_file,
+)
+from .cp2k.run import CP2KError, Launcher, run_cp2k
+from .frames import attach_results
+
+log = logging.getLogger(__name__)
+
+PROJECT = "sp"
+OUTCOME = "outcome.extxyz"
+
+
+@dataclass(frozen=True)
+class QualityGate:
+    """Bounds a labelled frame must satisfy: max force norm (eV/Å), max |stress| (GPa)."""
+
+    max_force_eV_per_A: float = 20.0
+    max_stress_GPa: float = 50.0
+
+
+def _plain(atoms: Atoms) -> Atoms:
+    """The frame's structure and provenance, without results or velocities."""
+    out = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
+    out.info.update(atoms.info)
+    return out
+
+
+def gate_problem(atoms: Atoms, gate: QualityGate, stress: bool) -> str | None:
+    """The first quality-gate failure of a labelled frame, or None if it passes."""
+    if not atoms.info.get("scf_converged", False):
+        return "SCF not converged"
+    results = atoms.calc.results
+    for key in ("energy", "forces", *(("stress",) if stress else ())):
+        if key not in results:
+            return f"no {key} in CP2K's output"
+        if not np.all(np.isfinite(results[key])):
+            return f"non-finite {key}"
+    fmax = float(np.linalg.norm(results["forces"], axis=1).max())
+    if fmax > gate.max_force_eV_per_A:
+        return f"max force {fmax:.2f} eV/Å above the gate's {gate.max_force_eV_per_A} eV/Å"
+    if stress:
+        smax = float(np.abs(results["stress"]).max() / GPa)
+        if smax > gate.max_stress_GPa:
+            return f"max |stress| {smax:.2f} GPa above the gate's {gate.max_stress_GPa} GPa"
+    return None
+
+
+def single_point(
+    atoms: Atoms, level: LevelOfTheory, launcher: Launcher, workdir: Path, stress: bool
+) -> Atoms:
+    """Energy, forces and stress of ``atoms`` from CP2K; SCF status in ``info``."""
+    out = run_cp2k(render(energy_force_input(atoms, level, PROJECT, stress)), workdir, launcher)
+    evaluations = force_evaluations(out.read_text(errors="replace"))
+    if len(evaluations) != 1:
+        raise CP2KOutputError(f"{out}: expected one force evaluation, found {len(evaluations)}")
+    energy, converged = evaluations[0]
+    symbols, forces = read_forces_file(workdir / f"{PROJECT}-forces-1_0.xyz")
+    if symbols != atoms.get_chemical_symbols():
+        raise CP2KOutputError(f"{workdir}: atoms in CP2K's force table differ from the frame")
+    sigma = (
+        read_stress_tensor_file(workdir / f"{PROJECT}-stress-1_0.stress_tensor") if stress else None
+    )
+    labelled = _plain(atoms)
+    attach_results(labelled, energy, forces, sigma)
+    labelled.info["scf_converged"] = converged
+    return labelled
+
+
+def label_frame(
+    atoms: Atoms,
+    level: LevelOfTheory,
+    launcher: Launcher,
+    workdir: Path,
+    gate: QualityGate,
+    stress: bool = True,
+) -> Atoms:
+    """Label one frame; ``info['label_status']`` is ``accepted`` or ``quarantined``.
+
+    A quarantined frame carries no results and gives its reason in
+    ``info['quarantine_reason']``. CP2K aborting (with its own message) quarantines
+    the frame; CP2K dying without one (killed, crashed) raises :class:`CP2KError`.
+    """
+    try:
+        labelled = single_point(atoms, level, launcher, workdir, stress)
+        problem = gate_problem(labelled, gate, stress)
+    except CP2KError as exc:
+        if not exc.reason:
+            raise
+        labelled, problem = _plain(atoms), f"CP2K aborted: {exc.reason}"
+    labelled.info["sampling_level_of_theory"] = atoms.info.get("level_of_theory", "")
+    labelled.info["level_of_theory"] = level.name
+    if problem is None:
+        labelled.info["label_status"] = "accepted"
+        return labelled
+    quarantined = _plain(labelled)
+    quarantined.info.update(label_status="quarantined", quarantine_reason=problem)
+    return quarantined
+
+
+def label_batch(
+    frames: Sequence[Atoms],
+    level: LevelOfTheory,
+    launcher: Launcher,
+    workdir: str | Path,
+    gate: QualityGate,
+    stress: bool = True,
+) -> tuple[list[Atoms], list[Atoms]]:
+    """Label a batch (resuming finished frames); return (accepted, quarantined)."""
+    workdir = Path(workdir)
+    accepted, quarantined = [], []
+    for atoms in frames:
+        framedir = workdir / f"frame{int(atoms.info['pool_index']):05d}"
+        outcome = framedir / OUTCOME
+        if outcome.exists():
+            (result,) = read_frames(outcome)
+        else:
+            if framedir.exists():
+                shutil.rmtree(framedir)
+            result = label_frame(atoms, level, launcher, framedir, gate, stress)
+            write_frames(outcome, [result])
+        if result.info["label_status"] == "accepted":
+            accepted.append(result)
+        else:
+            log.warning(
+                "frame %s (%s step %s) quarantined: %s",
+                result.info["pool_index"],
+                result.info.get("run", "?"),
+                result.info.get("step", "?"),
+                result.info["quarantine_reason"],
+            )
+            quarantined.append(result)
+    return accepted, quarantined
+
+
+def summary_table(accepted: Sequence[Atoms], quarantined: Sequence[Atoms]) -> str:
+    """Tab-separated per-frame outcome: energies in eV/atom, forces in eV/Å, stress in GPa."""
+    lines = [
+        "pool_index\trun\tstep\tstatus\tenergy_eV_per_atom\tmax_force_eV_per_A"
+        "\tpressure_GPa\treason"
+    ]
+    rows = []
+    for atoms in accepted:
+        r = atoms.calc.results
+        pressure = -np.mean(r["stress"][:3]) / GPa if "stress" in r else float("nan")
+        rows.append(
+            (
+                int(atoms.info["pool_index"]),
+                f"{atoms.info['pool_index']}\t{atoms.info.get('run', '')}\t"
+                f"{atoms.info.get('step', '')}\taccepted\t{r['energy'] / len(atoms):.6f}\t"
+                f"{np.linalg.norm(r['forces'], axis=1).max():.4f}\t{pressure:.4f}\t",
+            )
+        )
+    for atoms in quarantined:
+        rows.append(
+            (
+                int(atoms.info["pool_index"]),
+                f"{atoms.info['pool_index']}\t{atoms.info.get('run', '')}\t"
+                f"{atoms.info.get('step', '')}\tquarantined\t\t\t\t"
+                f"{atoms.info['quarantine_reason']}",
+            )
+        )
+    lines += [row for _, row in sorted(rows)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,30 @@
+# Stage 2, AIMD sampling: CP2K NVT-CSVR MD, one job per (structure, temperature, volume),
+# run in restartable chunks under results/aimd/<run>/cp2k/.
+
+
+rule aimd_run:
+    input:
+        "results/structures/{structure}/V{volume}.extxyz",
+    output:
+        trajectory="results/aimd/{structure}/T{temperature}_V{volume}/trajectory.extxyz",
+        thermo="results/aimd/{structure}/T{temperature}_V{volume}/thermo.tsv",
+    log:
+        "logs/aimd/{structure}/T{temperature}_V{volume}.log",
+    benchmark:
+        "benchmarks/aimd/{structure}/T{temperature}_V{volume}.tsv"
+    conda:
+        "../../envs/cp2k.yaml"
+    threads: cp2k_threads()
+    params:
+        aimd=config["aimd"],
+        level_name=config["aimd"]["level_of_theory"],
+        level=config["levels_of_theory"][config["aimd"]["level_of_theory"]],
+        cp2k=config["cp2k"],
+        workdir=lambda wildcards, output: str(Path(output.trajectory).parent / "cp2k"),
+    script:
+        "../scripts/aimd.py"
+
+
+rule aimd:
+    input:
+        aimd_trajectories(),

@@ -1,0 +1,37 @@
+# Stage 1, structures: the cell as used (supercell applied) and its scaled volumes.
+
+
+rule structure:
+    input:
+        structure_source,
+    output:
+        "results/structures/{structure}.extxyz",
+    log:
+        "logs/structures/{structure}.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        block=lambda wildcards: config["structures"][wildcards.structure],
+        levels=used_levels(),
+        data_dir=config["cp2k"]["data_dir"],
+    script:
+        "../scripts/build_structure.py"
+
+
+rule scale_volume:
+    input:
+        "results/structures/{structure}.extxyz",
+    output:
+        "results/structures/{structure}/V{volume}.extxyz",
+    log:
+        "logs/structures/{structure}_V{volume}.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    script:
+        "../scripts/scale_volume.py"
+
+
+rule structures:
+    input:
+        structure_files(),
+        scaled_structure_files(),
