@@ -15,14 +15,43 @@ from ase import Atoms
 
 from .aimd import run_aimd, thermo_table
 from .atomicio import read_frames, write_frames, write_text
-from .cp2k.inputs import MDSettings
+from .cp2k.inputs import MDSettings, check_overrides
 from .cp2k.levels import LevelOfTheory
 from .cp2k.run import Launcher
 from .labelling import QualityGate, label_batch, summary_table
 from .plan import AIMDRun
 from .selection import batch
+from .structures import load_structure, supercell
 
 log = logging.getLogger(__name__)
+
+
+def structure_job(
+    output_file: str,
+    name: str,
+    block: Mapping,
+    levels: Mapping[str, Mapping],
+    data_dir: str | None,
+) -> Atoms:
+    """Build a structure and check that every level of theory in use can describe it.
+
+    Loads the source, applies the supercell, checks each level's elements (basis sets,
+    pseudopotentials, parameters) and its CP2K overrides, then writes the cell as used.
+    """
+    atoms = supercell(load_structure(block["source"]), block["supercell"])
+    for level_name, level_block in levels.items():
+        level = LevelOfTheory.from_config(level_name, level_block)
+        level.check_elements(atoms.get_chemical_symbols(), data_dir)
+        check_overrides(level)
+    write_structure(output_file, atoms, name, block["source"])
+    log.info(
+        "%s: %s, %d atoms, cell %s Å",
+        name,
+        atoms.get_chemical_formula(),
+        len(atoms),
+        atoms.cell.cellpar().round(4).tolist(),
+    )
+    return atoms
 
 
 def write_structure(path: str | Path, atoms: Atoms, name: str, source: str | None = None) -> None:

@@ -8,14 +8,15 @@ dictionaries, ``"_"`` for a section parameter, ``"*"`` for a section's default k
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from ase import Atoms
 from cp2k_input_tools.generator import CP2KInputGenerator
 from cp2k_input_tools.parser import CP2KInputParserSimplified
 
-from .levels import LevelOfTheory, deep_merge
+from .levels import LevelOfTheory, LevelOfTheoryError, deep_merge
 
 
 @dataclass(frozen=True)
@@ -154,13 +155,69 @@ def _canonical(tree: Mapping) -> dict:
     return out
 
 
+@cache
+def _generator() -> CP2KInputGenerator:
+    # Loading CP2K's input schema (28 MB of XML) takes seconds: do it once per process.
+    return CP2KInputGenerator()
+
+
 def render(tree: Mapping) -> str:
     """CP2K input text of ``tree``, validated against CP2K's input schema on the way."""
-    generator = CP2KInputGenerator()
-    return "\n".join(generator.line_iter(_canonical(tree))) + "\n"
+    return "\n".join(_generator().line_iter(_canonical(tree))) + "\n"
+
+
+def unknown_keys(tree: Mapping, node=None, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """Paths (``a.b.c``) in ``tree`` that are neither a section nor a keyword of CP2K.
+
+    Walks CP2K's input schema as bundled with cp2k-input-tools, so that a typo in a
+    config override is reported with its full path before any CP2K job starts.
+    """
+    if node is None:
+        node = _generator()._parse_tree.getroot()
+    for key, value in tree.items():
+        if key in ("_", "*"):
+            continue
+        name = str(key).lstrip("+&").upper()
+        section = _schema_child(node, "SECTION", name)
+        if section is None:
+            if _schema_child(node, "KEYWORD", name) is None:
+                yield ".".join((*path, str(key)))
+            continue
+        if name == "KIND" and isinstance(value, Mapping):  # {element: {...}}
+            for element, sub in value.items():
+                yield from unknown_keys(sub, section, (*path, key, element))
+        elif isinstance(value, Mapping):
+            yield from unknown_keys(value, section, (*path, key))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, Mapping):
+                    yield from unknown_keys(item, section, (*path, key))
+
+
+def check_overrides(level: LevelOfTheory) -> None:
+    """Raise :class:`LevelOfTheoryError` naming every override CP2K does not know."""
+    bad = list(unknown_keys(level.overrides))
+    if bad:
+        raise LevelOfTheoryError(
+            "CP2K has no section or keyword "
+            + ", ".join(f"levels_of_theory.{level.name}.overrides.{path}" for path in bad)
+            + " (paths follow CP2K's input structure, e.g. force_eval.dft.scf.max_scf)"
+        )
+
+
+def _schema_child(node, tag: str, name: str):
+    """The child SECTION or KEYWORD of an input-schema node with the given name."""
+    for child in node.iterfind(f"./{tag}"):
+        if name in (e.text for e in child.iterfind("./NAME")):
+            return child
+    return None
+
+
+@cache
+def _parser() -> CP2KInputParserSimplified:
+    return CP2KInputParserSimplified(key_trafo=str.lower)  # parse() starts afresh each call
 
 
 def parse(text: str) -> dict:
     """Parse CP2K input text into cp2k-input-tools' simplified nested dictionary."""
-    parser = CP2KInputParserSimplified(key_trafo=str.lower)
-    return parser.parse(io.StringIO(text))
+    return _parser().parse(io.StringIO(text))

@@ -58,8 +58,20 @@ class LevelOfTheoryError(ValueError):
     """A level of theory that cannot describe a structure, or a malformed level."""
 
 
+#: Ewald splitting parameter for xTB (Å^-1). CP2K's xTB default (1 bohr^-1 with a
+#: 1.8 Å real-space cutoff) leaves the reciprocal sum unconverged at practical grids:
+#: measured on a 17-atom cell, the energy was off by 1.1 eV, jumped by 8 meV under a
+#: 0.05 % strain, and the analytical stress had the wrong sign. With 0.35 Å^-1 (real-
+#: space cutoff 9.6 Å) the energy is smooth and matches the analytical stress.
+XTB_EWALD_ALPHA = 0.35
+
+
 def _ewald_gmax(cell_lengths: Iterable[float]) -> list[int]:
-    """Odd SPME grid sizes with at least 1.6 points per Å along each cell vector."""
+    """Odd SPME grid sizes with at least 1.6 points per Å along each cell vector.
+
+    With alpha = 0.35 Å^-1 the largest wave vector, pi * 1.6 Å^-1, leaves
+    exp(-k^2 / 4 alpha^2) below 1e-20.
+    """
     out = []
     for length in cell_lengths:
         n = max(int(-(-1.6 * length // 1)), 9)
@@ -83,7 +95,11 @@ def gfn1_xtb_dft(cell_lengths: Iterable[float]) -> dict:
         },
         "poisson": {
             "periodic": "xyz",
-            "ewald": {"ewald_type": "spme", "gmax": _ewald_gmax(cell_lengths)},
+            "ewald": {
+                "ewald_type": "spme",
+                "alpha": XTB_EWALD_ALPHA,
+                "gmax": _ewald_gmax(cell_lengths),
+            },
         },
         "scf": {
             "scf_guess": "mopac",

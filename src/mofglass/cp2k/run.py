@@ -70,21 +70,28 @@ class Launcher:
         return env
 
 
-_ABORT_BOX = re.compile(r"\[ABORT\][^\n]*\n(.*?)\n \*{20,}", re.S)
+_ABORT_BOX = re.compile(r"^ \*+\n((?: \*.*\*\n)+?) \*+$", re.M)
+_ART_WIDTH = 11  # columns of the ASCII-art figure at the left of CP2K's abort box
 
 
 def abort_message(text: str) -> str:
-    """CP2K's abort message from an output or log text, on one line ('' if none)."""
-    match = _ABORT_BOX.search(text)
-    if not match:
-        return ""
-    lines = []
-    for line in match.group(1).splitlines():
-        line = line.strip().strip("*").strip()
-        line = line.replace("\\___/", "").replace("|", "").strip()
-        if line:
-            lines.append(line)
-    return " ".join(lines)
+    """CP2K's abort message from an output or log text, on one line ('' if none).
+
+    CP2K prints it in a box of asterisks next to a small figure, with the source
+    location (``file.F:line``) on the box's last line.
+    """
+    for match in _ABORT_BOX.finditer(text):
+        rows = [row[2:-1] for row in match.group(1).splitlines()]
+        if not any("[ABORT]" in row for row in rows):
+            continue
+        words = [row[_ART_WIDTH:].strip() for row in rows]
+        words = [w for w in words if w]
+        if not words:
+            return "CP2K aborted"
+        location = words.pop() if re.fullmatch(r"\S+\.F:\d+", words[-1]) else ""
+        message = " ".join(words) or "CP2K aborted"
+        return f"{message} ({location})" if location else message
+    return ""
 
 
 def run_cp2k(input_text: str, workdir: str | Path, launcher: Launcher, name: str = "cp2k") -> Path:

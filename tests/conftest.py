@@ -1,0 +1,52 @@
+"""Shared fixtures: paths, the tiny test system, CP2K availability."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import ase.io
+import pytest
+
+from mofglass.cp2k.levels import LevelOfTheory
+from mofglass.cp2k.run import Launcher
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TINY_STRUCTURE = REPO / "tests" / "data" / "ZnIm2.extxyz"
+CP2K_DATA = Path("/usr/share/cp2k")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests that need CP2K when it is not installed, and say so."""
+    if shutil.which("cp2k.psmp") and shutil.which("mpirun.openmpi"):
+        return
+    skip = pytest.mark.skip(reason="CP2K (cp2k.psmp, mpirun.openmpi) not installed: ./install.sh")
+    for item in items:
+        if "cp2k" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def shared() -> Path:
+    """../shared reference data (present in CI; absent in a user's clone)."""
+    if not SHARED.is_dir():
+        pytest.skip(f"reference data {SHARED} not present (only beside the project's checkout)")
+    return SHARED
+
+
+@pytest.fixture
+def tiny():
+    """The 17-atom Zn(Im)2 fragment in a 12 x 12 x 16 Å box."""
+    return ase.io.read(TINY_STRUCTURE)
+
+
+@pytest.fixture
+def xtb() -> LevelOfTheory:
+    return LevelOfTheory.from_config("xtb", {"method": "gfn1-xtb"})
+
+
+@pytest.fixture
+def serial() -> Launcher:
+    """One MPI rank, one thread: the tests run on 2 cores next to each other."""
+    return Launcher(ranks=1, omp_threads=1, timeout_s=300)

@@ -1,0 +1,126 @@
+"""Config validation: every shipped config passes; every mistake names its key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from mofglass import plan
+from mofglass.config import ConfigError, validate_config
+
+from .conftest import REPO
+
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+CONFIGS = sorted((REPO / "config").glob("*.yaml"))
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((REPO / "config" / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def in_repo(monkeypatch):
+    monkeypatch.chdir(REPO)  # configs name files relative to the repository
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_shipped_configs_are_valid(path):
+    config = validate_config(yaml.safe_load(path.read_text()), SCHEMA)
+    assert config["cp2k"]["command"]  # defaults filled in
+    assert plan.aimd_runs(config)
+    assert plan.label_batches(config) >= 1
+
+
+def test_defaults_are_filled_in():
+    config = load("tiny.yaml")
+    validate_config(config, SCHEMA)
+    assert config["aimd"]["timestep_fs"] == 0.5
+    assert config["aimd"]["extra_runs"] == []
+    assert config["labels"]["quality_gate"] == {"max_force_eV_per_A": 20.0, "max_stress_GPa": 50.0}
+    assert config["levels_of_theory"]["xtb"]["overrides"] == {}
+
+
+def test_paper_config_is_the_published_protocol():
+    config = validate_config(load("paper.yaml"), SCHEMA)
+    aimd = config["aimd"]
+    assert config["levels_of_theory"][aimd["level_of_theory"]]["method"] == "pbe-d3"
+    assert set(aimd["temperatures_K"]) == {1500, 1750}
+    assert len(aimd["volume_scales"]) == 4
+    assert aimd["steps"] * aimd["timestep_fs"] > 50_000  # > 50 ps
+    assert aimd["timestep_fs"] == 0.5 and aimd["thermostat_timecon_fs"] == 1000
+    assert aimd["masses"] == {"H": 2.014}
+
+
+def broken(mutate) -> str:
+    config = copy.deepcopy(load("tiny.yaml"))
+    mutate(config)
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA)
+    return str(info.value)
+
+
+def test_unknown_key_is_named_with_the_allowed_ones():
+    msg = broken(lambda c: c["aimd"].update(tempratures_K=[300]))
+    assert "unknown key(s) 'tempratures_K' in aimd" in msg
+    assert "temperatures_K" in msg  # the allowed keys are listed
+    assert "at the top level" in broken(lambda c: c.update(aimdd={}))
+
+
+def test_wrong_type_names_key_and_expected_type():
+    msg = broken(lambda c: c["aimd"].update(steps="ten"))
+    assert "aimd.steps: expected integer, got 'ten'" in msg
+
+
+def test_wrong_value_names_key_and_bound():
+    msg = broken(lambda c: c["aimd"].update(timestep_fs=-0.5))
+    assert "aimd.timestep_fs: expected a value > 0, got -0.5" in msg
+    msg = broken(lambda c: c["levels_of_theory"]["xtb"].update(method="b3lyp"))
+    assert "levels_of_theory.xtb.method: expected one of ['gfn1-xtb', 'pbe-d3'], got 'b3lyp'" in msg
+    msg = broken(lambda c: c["structures"]["ZnIm2"].update(supercell=[1, 1]))
+    assert "structures.ZnIm2.supercell" in msg
+
+
+def test_missing_required_key():
+    msg = broken(lambda c: c["aimd"].pop("steps"))
+    assert "aimd: missing required key 'steps'" in msg
+
+
+def test_every_problem_is_reported_at_once():
+    def two(c):
+        c["aimd"]["steps"] = 0
+        c["labels"]["batch_size"] = "many"
+
+    msg = broken(two)
+    assert "aimd.steps" in msg and "labels.batch_size" in msg
+
+
+def test_cross_key_problems():
+    msg = broken(lambda c: c["labels"].update(level_of_theory="dft"))
+    assert "labels.level_of_theory: 'dft' is not defined under levels_of_theory" in msg
+    msg = broken(lambda c: c["aimd"].update(chunk_steps=5, print_every=2))
+    assert "aimd.chunk_steps: expected a multiple of aimd.print_every" in msg
+    msg = broken(lambda c: c["aimd"].update(equilibration_steps=8))
+    assert "aimd.equilibration_steps" in msg
+    msg = broken(lambda c: c["cp2k"].update(command="mpirun -np {nranks} cp2k.psmp"))
+    assert "cp2k.command: bad placeholder" in msg
+    msg = broken(lambda c: c["structures"]["ZnIm2"].update(source="missing.cif"))
+    assert "structures.ZnIm2.source: file not found: missing.cif" in msg
+    msg = broken(lambda c: c["structures"]["ZnIm2"].update(source="builtin:ZIF-99"))
+    assert "no built-in crystal 'builtin:ZIF-99'" in msg
+
+
+def test_plan_counts_runs_and_batches():
+    config = validate_config(load("tiny.yaml"), SCHEMA)
+    runs = plan.aimd_runs(config)
+    assert [r.name for r in runs] == [
+        "ZnIm2/T300_V1.000",
+        "ZnIm2/T300_V1.100",
+        "ZnIm2/T900_V1.000",
+        "ZnIm2/T900_V1.100",
+    ]
+    assert plan.pool_size_max(config) == 4 * 2  # steps 4 and 8 of each run
+    assert plan.label_batches(config) == 3  # batches of 3
+    paper = validate_config(load("paper.yaml"), SCHEMA)
+    assert len(plan.aimd_runs(paper)) == 2 * 4 + 1

@@ -1,0 +1,166 @@
+"""The real CP2K (GFN1-xTB) on the 17-atom test system: single points, labels, AIMD."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from ase.units import Bohr, GPa, Hartree
+
+from mofglass.aimd import run_aimd
+from mofglass.atomicio import read_frames
+from mofglass.cp2k.inputs import MDSettings
+from mofglass.cp2k.levels import LevelOfTheory
+from mofglass.cp2k.run import CP2KError, Launcher, run_cp2k
+from mofglass.labelling import QualityGate, label_batch, label_frame, single_point
+
+pytestmark = pytest.mark.cp2k
+
+GATE = QualityGate()
+
+
+def cp2k_energy(out_text: str) -> float:
+    """The last total energy CP2K printed, in eV (read independently of mofglass)."""
+    values = re.findall(r"ENERGY\| Total FORCE_EVAL \( QS \) energy \[a\.u\.\]:\s+(\S+)", out_text)
+    return float(values[-1]) * Hartree
+
+
+def cp2k_forces(path) -> np.ndarray:
+    """CP2K's force table (eV/Å), read with numpy rather than mofglass's reader."""
+    rows = [line.split() for line in open(path) if re.match(r"\s+\d+\s+\d+\s+[A-Z][a-z]?\s", line)]
+    return np.array([[float(x) for x in row[3:6]] for row in rows]) * Hartree / Bohr
+
+
+def test_labelled_frame_agrees_with_cp2k_output(tiny, xtb, serial, tmp_path):
+    tiny.info.update(pool_index=0, run="test", step=0, level_of_theory="aimd-level")
+    labelled = label_frame(tiny, xtb, serial, tmp_path / "f", GATE, stress=True)
+    assert labelled.info["label_status"] == "accepted"
+    assert labelled.info["level_of_theory"] == "xtb"
+    assert labelled.info["sampling_level_of_theory"] == "aimd-level"
+    out = (tmp_path / "f" / "cp2k.out").read_text()
+    assert labelled.get_potential_energy() == pytest.approx(cp2k_energy(out), abs=1e-8)
+    np.testing.assert_allclose(
+        labelled.get_forces(), cp2k_forces(tmp_path / "f" / "sp-forces-1_0.xyz"), atol=1e-8
+    )
+    np.testing.assert_allclose(labelled.positions, tiny.positions)
+    assert np.isfinite(labelled.get_stress()).all()
+
+
+def test_stress_is_the_strain_derivative_of_the_energy(tiny, xtb, serial, tmp_path):
+    """ASE's convention: stress = (1/V) dE/d(strain). Checked by central differences."""
+    reference = single_point(tiny, xtb, serial, tmp_path / "ref", stress=True)
+    sigma = reference.get_stress(voigt=False)
+    h = 2e-3
+    for i, j in ((0, 0), (2, 2), (0, 1)):
+        energies = []
+        for sign in (1, -1):
+            strain = np.eye(3)  # symmetric strain of size h in component (i, j)
+            strain[i, j] += sign * h / 2
+            strain[j, i] += sign * h / 2
+            strained = tiny.copy()
+            strained.set_cell(tiny.cell[:] @ strain, scale_atoms=True)
+            sp = single_point(strained, xtb, serial, tmp_path / f"e{i}{j}{sign}", stress=False)
+            energies.append(sp.get_potential_energy())
+        numeric = (energies[0] - energies[1]) / (2 * h) / tiny.get_volume()
+        assert numeric == pytest.approx(sigma[i, j], abs=2e-3 * GPa), (i, j)
+    assert np.abs(sigma).max() > 0.02 * GPa  # the check above is not trivially 0 = 0
+
+
+def test_unconverged_scf_goes_to_quarantine(tiny, serial, tmp_path):
+    starved = LevelOfTheory.from_config(
+        "starved",
+        {
+            "method": "gfn1-xtb",
+            "overrides": {
+                "force_eval": {"dft": {"scf": {"max_scf": 1, "outer_scf": {"max_scf": 1}}}}
+            },
+        },
+    )
+    tiny.info["pool_index"] = 3
+    accepted, quarantined = label_batch([tiny], starved, serial, tmp_path, GATE)
+    assert accepted == []
+    (bad,) = quarantined
+    assert bad.info["label_status"] == "quarantined"
+    assert bad.info["quarantine_reason"] == "SCF not converged"
+    assert bad.calc is None  # no energy or forces travel with it
+    (stored,) = read_frames(tmp_path / "frame00003" / "outcome.extxyz")
+    assert stored.info["quarantine_reason"] == "SCF not converged"
+    assert "SCF run NOT converged" in (tmp_path / "frame00003" / "cp2k.out").read_text()
+
+
+def test_cp2k_abort_is_quarantined_with_its_message(tiny, serial, tmp_path):
+    broken = LevelOfTheory.from_config(
+        "broken",
+        {
+            "method": "gfn1-xtb",
+            "overrides": {
+                "force_eval": {
+                    "subsys": {
+                        "topology": {"coord_file_name": "missing.xyz", "coord_file_format": "xyz"}
+                    }
+                }
+            },
+        },
+    )
+    tiny.info["pool_index"] = 0
+    result = label_frame(tiny, broken, serial, tmp_path / "f", GATE)
+    assert result.info["label_status"] == "quarantined"
+    assert (
+        "CP2K aborted: Coordinate file <missing.xyz> not found"
+        in (result.info["quarantine_reason"])
+    )
+
+
+def test_cp2k_that_dies_without_a_message_stops_the_job(tiny, xtb, tmp_path):
+    with pytest.raises(CP2KError, match="exit code 1"):
+        label_frame(tiny, xtb, Launcher(command="false"), tmp_path / "f", GATE)
+    with pytest.raises(CP2KError, match="cannot start CP2K with 'no-such-cp2k'"):
+        run_cp2k("", tmp_path / "g", Launcher(command="no-such-cp2k"))
+
+
+def test_aimd_chunks_agree_with_cp2k_and_with_one_long_run(tiny, xtb, serial, tmp_path):
+    md = MDSettings(temperature_K=600, stress=True, seed=11, print_every=1)
+    chunked = run_aimd(
+        tiny,
+        xtb,
+        md,
+        steps=6,
+        chunk_steps=3,
+        launcher=serial,
+        workdir=tmp_path / "chunked",
+        provenance={"run": "r"},
+    )
+    assert [f.info["step"] for f in chunked] == list(range(7))
+    assert all(f.info["scf_converged"] for f in chunked)
+    # energies and forces are CP2K's own numbers, converted to eV and eV/Å
+    for k, steps in enumerate(((0, 1, 2, 3), (4, 5, 6))):
+        ener = np.loadtxt(tmp_path / "chunked" / f"chunk{k:04d}" / "md-1.ener", ndmin=2)
+        by_step = {int(row[0]): row[4] * Hartree for row in ener}
+        for step in steps:
+            assert chunked[step].get_potential_energy() == pytest.approx(by_step[step], abs=1e-8)
+    # the restart carries positions, velocities and the thermostat's random state
+    single = run_aimd(
+        tiny, xtb, md, steps=6, chunk_steps=6, launcher=serial, workdir=tmp_path / "single"
+    )
+    for a, b in zip(chunked, single, strict=True):
+        np.testing.assert_allclose(a.positions, b.positions, atol=1e-6)
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-5)
+    # static stress of an AIMD frame = single-point stress at the same geometry
+    sp = single_point(chunked[3], xtb, serial, tmp_path / "sp", stress=True)
+    np.testing.assert_allclose(chunked[3].get_stress(), sp.get_stress(), atol=1e-4 * GPa)
+    assert chunked[3].get_temperature() > 0  # momenta are stored
+
+
+def test_aimd_resumes_without_recomputing_finished_chunks(tiny, xtb, serial, tmp_path):
+    md = MDSettings(temperature_K=300, seed=3)
+    first = run_aimd(tiny, xtb, md, steps=4, chunk_steps=2, launcher=serial, workdir=tmp_path)
+    stamp = (tmp_path / "chunk0000" / "cp2k.out").stat().st_mtime_ns
+    # as if killed while chunk 1 was running: its outcome file never got written
+    (tmp_path / "chunk0001" / "frames.extxyz").unlink()
+    (tmp_path / "chunk0001" / "md-pos-1.xyz").write_text("17\n i = 3, time")  # half a frame
+    second = run_aimd(tiny, xtb, md, steps=4, chunk_steps=2, launcher=serial, workdir=tmp_path)
+    assert (tmp_path / "chunk0000" / "cp2k.out").stat().st_mtime_ns == stamp
+    assert [f.info["step"] for f in second] == [0, 1, 2, 3, 4]
+    for a, b in zip(first, second, strict=True):
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-6)
