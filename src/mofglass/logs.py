@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+
+log = logging.getLogger("mofglass")
 
 
 def setup_logging(path: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
-    """Send mofglass log records to ``path`` (appending) and to stderr."""
+    """Send mofglass log records to ``path`` (appending) and to stderr.
+
+    An exception that ends the job is written to the log too, so that the job's log
+    file says why it failed.
+    """
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if path is not None:
         handlers.append(logging.FileHandler(path, mode="a"))
@@ -17,3 +24,12 @@ def setup_logging(path: str | os.PathLike | None = None, level: int = logging.IN
         handlers=handlers,
         force=True,
     )
+
+    def log_uncaught(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        # to the log file and stderr alike; Python still exits with status 1
+        log.critical("job failed: %s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = log_uncaught

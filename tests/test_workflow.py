@@ -1,0 +1,212 @@
+"""Snakemake on a copy of the project: DAGs, lint, config errors, and the tiny pipeline
+killed mid-run and resumed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from ase.units import Bohr, Hartree
+
+from mofglass.atomicio import read_frames
+from mofglass.workflow import aimd_job
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.workflow
+
+PROJECT_FILES = ["Snakefile", "workflow", "config", "envs", "profiles", "tests/data"]
+
+
+def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A fresh copy of the workflow, as in a clean clone."""
+    for name in PROJECT_FILES:
+        src, dst = REPO / name, tmp_path / name
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dst)
+    return tmp_path
+
+
+def write_config(project: Path, name: str, base: str, **changes) -> str:
+    config = yaml.safe_load((project / "config" / base).read_text())
+    for path, value in changes.items():
+        node = config
+        *parents, leaf = path.split("__")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    (project / name).write_text(yaml.safe_dump(config))
+    return name
+
+
+@pytest.mark.parametrize(
+    ("config", "aimd_jobs"), [("config.yaml", 2), ("tiny.yaml", 4), ("paper.yaml", 9)]
+)
+def test_dry_run_builds_the_dag(project, config, aimd_jobs):
+    result = snakemake(project, "-n", "--configfile", f"config/{config}")
+    assert result.returncode == 0, result.stderr
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
+    assert int(counts["aimd_run"]) == aimd_jobs
+    assert int(counts["labels"]) == 1 and int(counts["label_batch"]) >= 1
+
+
+def test_lint_has_nothing_to_report(project):
+    result = snakemake(project, "--lint")
+    assert result.returncode == 0
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_bad_config_stops_the_run_before_any_job(project):
+    bad = write_config(project, "bad.yaml", "tiny.yaml", aimd__tempratures_K=[300])
+    result = snakemake(project, "--cores", "1", "--configfile", bad)
+    assert result.returncode != 0
+    assert "unknown key(s) 'tempratures_K' in aimd" in result.stderr
+    assert not (project / "results").exists()
+
+
+def test_structure_stage_refuses_an_element_without_basis(project):
+    (project / "cu.cif").write_text(
+        "data_cu\n_cell_length_a 3.61\n_cell_length_b 3.61\n_cell_length_c 3.61\n"
+        "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
+        "_symmetry_space_group_name_H-M 'F m -3 m'\n_symmetry_Int_Tables_number 225\n"
+        "loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n"
+        "_atom_site_fract_y\n_atom_site_fract_z\nCu1 Cu 0 0 0\n"
+    )
+    config = write_config(
+        project,
+        "cu.yaml",
+        "tiny.yaml",
+        structures={"Cu": {"source": "cu.cif"}},
+        levels_of_theory={"pbe": {"method": "pbe-d3"}},
+        aimd__level_of_theory="pbe",
+        labels__level_of_theory="pbe",
+    )
+    result = snakemake(project, "structures", "--cores", "1", "--configfile", config)
+    assert result.returncode != 0
+    log = (project / "logs/structures/Cu.log").read_text()
+    assert "no CP2K basis set for element(s) Cu" in log
+    assert "levels_of_theory.pbe.basis" in log
+    assert not (project / "results/structures/Cu.extxyz").exists()
+
+
+@pytest.mark.cp2k
+def test_tiny_pipeline_killed_mid_aimd_and_resumed(project):
+    config = write_config(
+        project,
+        "kill.yaml",
+        "tiny.yaml",
+        aimd__steps=24,
+        aimd__chunk_steps=6,
+        labels__stride=8,
+        labels__batch_size=5,
+    )
+    args = ("labels", "--cores", "2", "--configfile", config)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    aimd = project / "results" / "aimd" / "ZnIm2"
+    killed = None
+    deadline = time.monotonic() + 300
+    while killed is None and time.monotonic() < deadline and proc.poll() is None:
+        for chunk in aimd.glob("*/cp2k/chunk0001"):
+            if (chunk / "cp2k.inp").exists() and not (chunk / "frames.extxyz").exists():
+                os.killpg(proc.pid, signal.SIGKILL)  # the whole job tree, CP2K included
+                killed = chunk.parents[1]
+                break
+        time.sleep(0.02)
+    proc.wait()
+    assert killed is not None, "never caught an AIMD job in its second chunk"
+    first_chunk = killed / "cp2k/chunk0000/frames.extxyz"
+    assert first_chunk.exists() and not (killed / "cp2k/chunk0001/frames.extxyz").exists()
+    assert not (killed / "trajectory.extxyz").exists()
+    stamp = first_chunk.stat().st_mtime_ns
+
+    assert snakemake(project, "--unlock", *args).returncode == 0
+    result = snakemake(project, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    # the killed run resumed: chunk 0 untouched, steps continuous, nothing repeated
+    assert first_chunk.stat().st_mtime_ns == stamp
+    log = (project / "logs/aimd/ZnIm2" / f"{killed.name}.log").read_text()
+    assert "already done" in log and "discarding the partial output" in log
+    for run in sorted(aimd.iterdir()):
+        steps = [f.info["step"] for f in read_frames(run / "trajectory.extxyz")]
+        assert steps == list(range(25)), run.name
+    # and it is the trajectory an uninterrupted run gives
+    resumed = read_frames(killed / "trajectory.extxyz")
+    cfg = yaml.safe_load((project / config).read_text())
+    from mofglass.config import validate_config
+
+    validate_config(cfg, project / "workflow/schemas/config.schema.yaml")
+    temperature, volume = re.fullmatch(r"T(.+)_V(.+)", killed.name).groups()
+    reference = aimd_job(
+        structure_file=str(project / f"results/structures/ZnIm2/V{volume}.extxyz"),
+        trajectory_file=str(project / "reference.extxyz"),
+        thermo_file=str(project / "reference.tsv"),
+        workdir=str(project / "reference"),
+        structure="ZnIm2",
+        temperature_K=float(temperature),
+        volume_scale=float(volume),
+        aimd=cfg["aimd"],
+        level_name="xtb",
+        level=cfg["levels_of_theory"]["xtb"],
+        cp2k=cfg["cp2k"],
+    )
+    for a, b in zip(resumed, reference, strict=True):
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-5)
+        np.testing.assert_allclose(a.positions, b.positions, atol=1e-5)
+
+    # labels: every pool frame labelled, each equal to its CP2K output
+    labelled = read_frames(project / "results/labels/labelled.extxyz")
+    assert read_frames(project / "results/labels/quarantine.extxyz") == []
+    assert [a.info["pool_index"] for a in labelled] == list(range(12))
+    summary = (project / "results/labels/summary.tsv").read_text().splitlines()
+    assert len(summary) == 13 and all("\taccepted\t" in row for row in summary[1:])
+    for atoms in labelled:
+        assert atoms.info["label_status"] == "accepted" and atoms.info["scf_converged"]
+        for key in ("run", "step", "temperature_K", "volume_scale", "level_of_theory"):
+            assert key in atoms.info
+        batch = atoms.info["pool_index"] // 5
+        framedir = (
+            project / f"results/labels/cp2k/batch{batch:04d}/frame{atoms.info['pool_index']:05d}"
+        )
+        out = (framedir / "cp2k.out").read_text()
+        energy = float(re.findall(r"ENERGY\| Total FORCE_EVAL.*:\s+(\S+)", out)[-1]) * Hartree
+        assert atoms.get_potential_energy() == pytest.approx(energy, abs=1e-8)
+        rows = [
+            ln.split()
+            for ln in open(framedir / "sp-forces-1_0.xyz")
+            if re.match(r"\s+\d+\s+\d+\s", ln)
+        ]
+        forces = np.array([[float(x) for x in r[3:6]] for r in rows]) * Hartree / Bohr
+        np.testing.assert_allclose(atoms.get_forces(), forces, atol=1e-8)
+
+    nothing = snakemake(project, "-n", *args)
+    assert "Nothing to be done" in nothing.stdout + nothing.stderr
