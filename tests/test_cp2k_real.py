@@ -164,3 +164,43 @@ def test_aimd_resumes_without_recomputing_finished_chunks(tiny, xtb, serial, tmp
     assert [f.info["step"] for f in second] == [0, 1, 2, 3, 4]
     for a, b in zip(first, second, strict=True):
         assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-6)
+
+
+def test_aimd_never_reuses_chunks_of_other_settings(tiny, xtb, serial, tmp_path):
+    steps = dict(steps=4, chunk_steps=2, launcher=serial)
+    old = run_aimd(tiny, xtb, MDSettings(temperature_K=300, seed=3), workdir=tmp_path, **steps)
+    new = run_aimd(tiny, xtb, MDSettings(temperature_K=300, seed=4), workdir=tmp_path, **steps)
+    fresh = run_aimd(
+        tiny, xtb, MDSettings(temperature_K=300, seed=4), workdir=tmp_path / "fresh", **steps
+    )
+    assert new[1].get_potential_energy() != pytest.approx(old[1].get_potential_energy(), abs=1e-6)
+    for a, b in zip(new, fresh, strict=True):
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-8)
+    # a longer run with the same settings extends the finished chunks
+    stamps = [(tmp_path / f"chunk{k:04d}" / "cp2k.out").stat().st_mtime_ns for k in (0, 1)]
+    longer = run_aimd(
+        tiny,
+        xtb,
+        MDSettings(temperature_K=300, seed=4),
+        steps=6,
+        chunk_steps=2,
+        launcher=serial,
+        workdir=tmp_path,
+    )
+    assert [(tmp_path / f"chunk{k:04d}" / "cp2k.out").stat().st_mtime_ns for k in (0, 1)] == stamps
+    assert [f.info["step"] for f in longer] == list(range(7))
+
+
+def test_label_batch_never_reuses_the_outcome_of_another_frame(tiny, xtb, serial, tmp_path):
+    tiny.info["pool_index"] = 0
+    (first,), _ = label_batch([tiny], xtb, serial, tmp_path, GATE)
+    moved = tiny.copy()
+    moved.positions[0] += [0.05, 0.0, 0.0]
+    moved.info["pool_index"] = 0  # same slot in a pool rebuilt with other settings
+    (second,), _ = label_batch([moved], xtb, serial, tmp_path, GATE)
+    np.testing.assert_allclose(second.positions, moved.positions)
+    assert second.get_potential_energy() != pytest.approx(first.get_potential_energy(), abs=1e-4)
+    stamp = (tmp_path / "frame00000" / "cp2k.out").stat().st_mtime_ns
+    (again,), _ = label_batch([moved], xtb, serial, tmp_path, GATE)  # now it is reused
+    assert (tmp_path / "frame00000" / "cp2k.out").stat().st_mtime_ns == stamp
+    assert again.get_potential_energy() == second.get_potential_energy()

@@ -34,7 +34,7 @@ from .cp2k.outputs import (
     read_xyz_frames,
     static_stress,
 )
-from .cp2k.run import Launcher, run_cp2k
+from .cp2k.run import Launcher, finished, run_cp2k
 from .frames import attach_results
 
 log = logging.getLogger(__name__)
@@ -133,31 +133,36 @@ def run_aimd(
     provenance = {"level_of_theory": level.name, **(provenance or {})}
     frames: list[Atoms] = []
     plan = chunk_plan(steps, chunk_steps)
+    recomputed = False
     for k, (first, nsteps) in enumerate(plan):
         chunkdir = workdir / f"chunk{k:04d}"
-        done = chunkdir / DONE
-        if done.exists():
-            log.info(
-                "chunk %d/%d (steps %d-%d) already done", k + 1, len(plan), first, first + nsteps
-            )
-            frames.extend(read_frames(done))
-            continue
-        if chunkdir.exists():
-            log.warning("chunk %d: discarding the partial output of an interrupted run", k)
-            shutil.rmtree(chunkdir)
         restart = wfn = None
         if k > 0:
             previous = Path("..") / f"chunk{k - 1:04d}"
             restart = str(previous / f"{PROJECT}-1.restart")
-            if (workdir / f"chunk{k - 1:04d}" / f"{PROJECT}-RESTART.wfn").exists():
-                wfn = str(previous / f"{PROJECT}-RESTART.wfn")
-        log.info("chunk %d/%d: steps %d-%d", k + 1, len(plan), first, first + nsteps)
+            wfn = str(previous / f"{PROJECT}-RESTART.wfn")
         tree = md_input(atoms, level, md, nsteps, PROJECT, restart_file=restart, wfn_file=wfn)
-        run_cp2k(render(tree), chunkdir, launcher)
+        text = render(tree)
+        if not recomputed and finished(chunkdir, DONE, text):
+            log.info(
+                "chunk %d/%d (steps %d-%d) already done", k + 1, len(plan), first, first + nsteps
+            )
+            frames.extend(read_frames(chunkdir / DONE))
+            continue
+        if chunkdir.exists():
+            log.warning(
+                "chunk %d: discarding the partial output of an interrupted run, or output "
+                "made with other settings",
+                k,
+            )
+            shutil.rmtree(chunkdir)
+        recomputed = True  # every later chunk continues from this one: redo them too
+        log.info("chunk %d/%d: steps %d-%d", k + 1, len(plan), first, first + nsteps)
+        run_cp2k(text, chunkdir, launcher)
         chunk_frames = collect_chunk(
             chunkdir, atoms, md, expected_steps(first, nsteps, md.print_every), provenance
         )
-        write_frames(done, chunk_frames)
+        write_frames(chunkdir / DONE, chunk_frames)
         frames.extend(chunk_frames)
     check_continuity(frames, steps, md.print_every)
     return frames

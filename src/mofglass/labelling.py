@@ -28,7 +28,7 @@ from .cp2k.outputs import (
     read_forces_file,
     read_stress_tensor_file,
 )
-from .cp2k.run import CP2KError, Launcher, run_cp2k
+from .cp2k.run import CP2KError, Launcher, finished, run_cp2k
 from .frames import attach_results
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,16 @@ def gate_problem(atoms: Atoms, gate: QualityGate, stress: bool) -> str | None:
     return None
 
 
+def single_point_input(atoms: Atoms, level: LevelOfTheory, stress: bool) -> str:
+    """The CP2K input text of a single point."""
+    return render(energy_force_input(atoms, level, PROJECT, stress))
+
+
 def single_point(
     atoms: Atoms, level: LevelOfTheory, launcher: Launcher, workdir: Path, stress: bool
 ) -> Atoms:
     """Energy, forces and stress of ``atoms`` from CP2K; SCF status in ``info``."""
-    out = run_cp2k(render(energy_force_input(atoms, level, PROJECT, stress)), workdir, launcher)
+    out = run_cp2k(single_point_input(atoms, level, stress), workdir, launcher)
     evaluations = force_evaluations(out.read_text(errors="replace"))
     if len(evaluations) != 1:
         raise CP2KOutputError(f"{out}: expected one force evaluation, found {len(evaluations)}")
@@ -132,16 +137,21 @@ def label_batch(
     gate: QualityGate,
     stress: bool = True,
 ) -> tuple[list[Atoms], list[Atoms]]:
-    """Label a batch (resuming finished frames); return (accepted, quarantined)."""
+    """Label a batch; return (accepted, quarantined).
+
+    A frame whose outcome is already on disk from the identical CP2K input is not
+    recomputed, so a killed batch resumes where it stopped.
+    """
     workdir = Path(workdir)
     accepted, quarantined = [], []
     for atoms in frames:
         framedir = workdir / f"frame{int(atoms.info['pool_index']):05d}"
         outcome = framedir / OUTCOME
-        if outcome.exists():
+        if finished(framedir, OUTCOME, single_point_input(atoms, level, stress)):
             (result,) = read_frames(outcome)
         else:
             if framedir.exists():
+                log.warning("%s: discarding partial output or output of another input", framedir)
                 shutil.rmtree(framedir)
             result = label_frame(atoms, level, launcher, framedir, gate, stress)
             write_frames(outcome, [result])

@@ -21,6 +21,20 @@ log = logging.getLogger(__name__)
 DEFAULT_COMMAND = "mpirun.openmpi --bind-to none -np {ranks} cp2k.psmp"
 
 
+INPUT = "cp2k.inp"
+
+
+def finished(workdir: Path, outcome: str, input_text: str) -> bool:
+    """Whether ``workdir`` holds a finished result of exactly this CP2K input.
+
+    A rerun reuses a result only when the input it came from is identical to the one
+    it would run now: output of an interrupted run (no ``outcome`` file yet) or of
+    other settings (another seed, geometry, level of theory) is never reused.
+    """
+    inp = workdir / INPUT
+    return (workdir / outcome).exists() and inp.exists() and inp.read_text() == input_text
+
+
 class CP2KError(RuntimeError):
     """CP2K failed: ``reason`` holds CP2K's own abort message when there is one."""
 
@@ -94,15 +108,15 @@ def abort_message(text: str) -> str:
     return ""
 
 
-def run_cp2k(input_text: str, workdir: str | Path, launcher: Launcher, name: str = "cp2k") -> Path:
-    """Run CP2K on ``input_text`` in ``workdir``; return the path of its main output.
+def run_cp2k(input_text: str, workdir: str | Path, launcher: Launcher) -> Path:
+    """Run CP2K on ``input_text`` (written to ``workdir/cp2k.inp``); return its output path.
 
     Raises :class:`CP2KError` when CP2K exits with an error, is killed, times out, or
     ends without its closing banner.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    inp, out, stdout = f"{name}.inp", f"{name}.out", workdir / f"{name}.stdout"
+    inp, out, stdout = INPUT, "cp2k.out", workdir / "cp2k.stdout"
     write_text(workdir / inp, input_text)
     argv = launcher.argv(inp, out)
     log.info("running %s in %s", " ".join(argv), workdir)
