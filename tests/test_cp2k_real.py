@@ -84,8 +84,8 @@ def test_unconverged_scf_goes_to_quarantine(tiny, serial, tmp_path):
     assert bad.info["label_status"] == "quarantined"
     assert bad.info["quarantine_reason"] == "SCF not converged"
     assert bad.calc is None  # no energy or forces travel with it
-    (stored,) = read_frames(tmp_path / "frame00003" / "outcome.extxyz")
-    assert stored.info["quarantine_reason"] == "SCF not converged"
+    (stored,) = read_frames(tmp_path / "frame00003" / "outcome.extxyz")  # CP2K's raw outcome
+    assert not stored.info["scf_converged"]
     assert "SCF run NOT converged" in (tmp_path / "frame00003" / "cp2k.out").read_text()
 
 
@@ -204,3 +204,8 @@ def test_label_batch_never_reuses_the_outcome_of_another_frame(tiny, xtb, serial
     (again,), _ = label_batch([moved], xtb, serial, tmp_path, GATE)  # now it is reused
     assert (tmp_path / "frame00000" / "cp2k.out").stat().st_mtime_ns == stamp
     assert again.get_potential_energy() == second.get_potential_energy()
+    # a stricter gate judges the stored outcome anew, without running CP2K again
+    strict = QualityGate(max_force_eV_per_A=0.5)
+    accepted, (rejected,) = label_batch([moved], xtb, serial, tmp_path, strict)
+    assert accepted == [] and "above the gate's 0.5 eV/Å" in rejected.info["quarantine_reason"]
+    assert (tmp_path / "frame00000" / "cp2k.out").stat().st_mtime_ns == stamp

@@ -68,9 +68,15 @@ def _masses(atoms: Atoms, overrides: Mapping[str, float]) -> np.ndarray:
 
 
 def collect_chunk(
-    chunkdir: Path, atoms: Atoms, md: MDSettings, steps: list[int], provenance: Mapping
+    chunkdir: Path, atoms: Atoms, md: MDSettings, first: int, nsteps: int, provenance: Mapping
 ) -> list[Atoms]:
-    """Frames of one finished chunk, with results in ASE units and provenance."""
+    """Frames of a finished chunk of ``nsteps`` steps from step ``first``, in ASE units.
+
+    CP2K evaluates forces once per step plus once at the chunk's starting point, so
+    force evaluation ``k`` of the chunk's output (and its SCF status) is step
+    ``first + k``.
+    """
+    steps = expected_steps(first, nsteps, md.print_every)
     pos = {f.step: f for f in read_xyz_frames(chunkdir / f"{PROJECT}-pos-1.xyz")}
     frc = {f.step: f for f in read_xyz_frames(chunkdir / f"{PROJECT}-frc-1.xyz", HARTREE_PER_BOHR)}
     vel = {
@@ -80,7 +86,11 @@ def collect_chunk(
     ener = {int(row[0]): row for row in read_ener(chunkdir / f"{PROJECT}-1.ener")}
     stress = read_md_stress(chunkdir / f"{PROJECT}-1.stress") if md.stress else {}
     evaluations = force_evaluations((chunkdir / "cp2k.out").read_text(errors="replace"))
-    first = steps[0] if steps[0] == 0 else steps[0] - md.print_every
+    if len(evaluations) != nsteps + 1:
+        raise CP2KOutputError(
+            f"{chunkdir}: {len(evaluations)} force evaluations for {nsteps} steps (expected "
+            f"{nsteps + 1})"
+        )
     for name, table in (("positions", pos), ("forces", frc), ("velocities", vel), ("ener", ener)):
         missing = sorted(set(steps) - set(table))
         if missing:
@@ -100,14 +110,13 @@ def collect_chunk(
         if md.stress:
             sigma = static_stress(stress[step], masses, vel[step].values, atoms.get_volume())
         attach_results(frame, pos[step].energy, frc[step].values, sigma)
-        index = step - first  # force evaluation k of this chunk is at step first + k
         frame.info.update(provenance)
         frame.info.update(
             step=step,
             time_fs=round(float(pos[step].time_fs), 6),
             temperature_inst_K=float(ener[step][3]),
             conserved_eV=float(ener[step][5]),
-            scf_converged=bool(evaluations[index][1]) if index < len(evaluations) else False,
+            scf_converged=evaluations[step - first][1],
         )
         for key in ("energy", "forces"):
             if not np.all(np.isfinite(frame.calc.results[key])):
@@ -159,9 +168,7 @@ def run_aimd(
         recomputed = True  # every later chunk continues from this one: redo them too
         log.info("chunk %d/%d: steps %d-%d", k + 1, len(plan), first, first + nsteps)
         run_cp2k(text, chunkdir, launcher)
-        chunk_frames = collect_chunk(
-            chunkdir, atoms, md, expected_steps(first, nsteps, md.print_every), provenance
-        )
+        chunk_frames = collect_chunk(chunkdir, atoms, md, first, nsteps, provenance)
         write_frames(chunkdir / DONE, chunk_frames)
         frames.extend(chunk_frames)
     check_continuity(frames, steps, md.print_every)

@@ -1,10 +1,10 @@
 """Labelling: CP2K single points (energy, forces, stress) behind a quality gate.
 
-Each frame of a batch runs in its own directory ``<workdir>/frameNNNNN``; its outcome
-(the labelled frame, or the frame with the reason it was rejected) is written there
-atomically as ``outcome.extxyz``. A rerun of a killed batch reuses every finished
-outcome. A frame that fails the gate goes to quarantine with its reason, never into
-the labelled set.
+Each frame of a batch runs in its own directory ``<workdir>/frameNNNNN``; CP2K's
+outcome (results, or CP2K's abort message) is written there atomically as
+``outcome.extxyz``. A rerun of a killed batch reuses every finished outcome of the
+identical input. The quality gate is applied to every outcome: a frame that fails it
+goes to quarantine with its reason, never into the labelled set.
 """
 
 from __future__ import annotations
@@ -98,6 +98,45 @@ def single_point(
     return labelled
 
 
+def compute_label(
+    atoms: Atoms, level: LevelOfTheory, launcher: Launcher, workdir: Path, stress: bool
+) -> Atoms:
+    """CP2K's raw outcome for one frame, before the quality gate.
+
+    Either the frame with its results and ``info['scf_converged']``, or, when CP2K
+    aborted with a message, the bare frame with ``info['cp2k_abort']``. CP2K dying
+    without a message (killed, crashed) raises :class:`CP2KError`.
+    """
+    try:
+        result = single_point(atoms, level, launcher, workdir, stress)
+    except CP2KError as exc:
+        if not exc.reason:
+            raise
+        result = _plain(atoms)
+        result.info["cp2k_abort"] = exc.reason
+    result.info["sampling_level_of_theory"] = atoms.info.get("level_of_theory", "")
+    result.info["level_of_theory"] = level.name
+    return result
+
+
+def judge(result: Atoms, gate: QualityGate, stress: bool) -> Atoms:
+    """Apply the quality gate: ``info['label_status']`` becomes accepted or quarantined.
+
+    A quarantined frame carries no results and gives its reason in
+    ``info['quarantine_reason']``.
+    """
+    if "cp2k_abort" in result.info:
+        problem = f"CP2K aborted: {result.info['cp2k_abort']}"
+    else:
+        problem = gate_problem(result, gate, stress)
+    if problem is None:
+        result.info["label_status"] = "accepted"
+        return result
+    quarantined = _plain(result)
+    quarantined.info.update(label_status="quarantined", quarantine_reason=problem)
+    return quarantined
+
+
 def label_frame(
     atoms: Atoms,
     level: LevelOfTheory,
@@ -106,27 +145,8 @@ def label_frame(
     gate: QualityGate,
     stress: bool = True,
 ) -> Atoms:
-    """Label one frame; ``info['label_status']`` is ``accepted`` or ``quarantined``.
-
-    A quarantined frame carries no results and gives its reason in
-    ``info['quarantine_reason']``. CP2K aborting (with its own message) quarantines
-    the frame; CP2K dying without one (killed, crashed) raises :class:`CP2KError`.
-    """
-    try:
-        labelled = single_point(atoms, level, launcher, workdir, stress)
-        problem = gate_problem(labelled, gate, stress)
-    except CP2KError as exc:
-        if not exc.reason:
-            raise
-        labelled, problem = _plain(atoms), f"CP2K aborted: {exc.reason}"
-    labelled.info["sampling_level_of_theory"] = atoms.info.get("level_of_theory", "")
-    labelled.info["level_of_theory"] = level.name
-    if problem is None:
-        labelled.info["label_status"] = "accepted"
-        return labelled
-    quarantined = _plain(labelled)
-    quarantined.info.update(label_status="quarantined", quarantine_reason=problem)
-    return quarantined
+    """Label one frame and judge it (see :func:`compute_label` and :func:`judge`)."""
+    return judge(compute_label(atoms, level, launcher, workdir, stress), gate, stress)
 
 
 def label_batch(
@@ -139,8 +159,8 @@ def label_batch(
 ) -> tuple[list[Atoms], list[Atoms]]:
     """Label a batch; return (accepted, quarantined).
 
-    A frame whose outcome is already on disk from the identical CP2K input is not
-    recomputed, so a killed batch resumes where it stopped.
+    A frame whose CP2K outcome is already on disk from the identical input is not
+    recomputed, so a killed batch resumes where it stopped; the gate is applied anew.
     """
     workdir = Path(workdir)
     accepted, quarantined = [], []
@@ -148,13 +168,14 @@ def label_batch(
         framedir = workdir / f"frame{int(atoms.info['pool_index']):05d}"
         outcome = framedir / OUTCOME
         if finished(framedir, OUTCOME, single_point_input(atoms, level, stress)):
-            (result,) = read_frames(outcome)
+            (raw,) = read_frames(outcome)
         else:
             if framedir.exists():
                 log.warning("%s: discarding partial output or output of another input", framedir)
                 shutil.rmtree(framedir)
-            result = label_frame(atoms, level, launcher, framedir, gate, stress)
-            write_frames(outcome, [result])
+            raw = compute_label(atoms, level, launcher, framedir, stress)
+            write_frames(outcome, [raw])
+        result = judge(raw, gate, stress)
         if result.info["label_status"] == "accepted":
             accepted.append(result)
         else:
