@@ -57,17 +57,6 @@ def aimd_runs(config: dict) -> list[AIMDRun]:
     return runs
 
 
-def volume_labels(config: dict) -> list[str]:
-    """Wildcard values of every volume scale any run uses."""
-    return sorted({run.volume for run in aimd_runs(config)})
-
-
-def printed_frames(config: dict) -> int:
-    """Frames one AIMD run writes (steps 0..steps every print_every)."""
-    aimd = config["aimd"]
-    return aimd["steps"] // aimd["print_every"] + 1
-
-
 def pool_size_max(config: dict) -> int:
     """The most frames the label pool can hold (fewer if some AIMD frames are unusable)."""
     aimd, labels = config["aimd"], config["labels"]

@@ -59,7 +59,7 @@ def write_structure(path: str | Path, atoms: Atoms, name: str, source: str | Non
     atoms = atoms.copy()
     atoms.info["structure"] = name
     if source is not None:
-        atoms.info["source"] = source
+        atoms.info["structure_source"] = source
     write_frames(path, [atoms])
 
 
