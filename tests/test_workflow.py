@@ -18,6 +18,7 @@ import yaml
 from ase.units import Bohr, Hartree
 
 from mofglass.atomicio import read_frames
+from mofglass.config import validate_config
 from mofglass.workflow import aimd_job
 
 from .conftest import REPO
@@ -162,8 +163,6 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project):
     # and it is the trajectory an uninterrupted run gives
     resumed = read_frames(killed / "trajectory.extxyz")
     cfg = yaml.safe_load((project / config).read_text())
-    from mofglass.config import validate_config
-
     validate_config(cfg, project / "workflow/schemas/config.schema.yaml")
     temperature, volume = re.fullmatch(r"T(.+)_V(.+)", killed.name).groups()
     reference = aimd_job(

@@ -29,7 +29,7 @@ from .cp2k.outputs import (
     read_stress_tensor_file,
 )
 from .cp2k.run import CP2KError, Launcher, finished, run_cp2k
-from .frames import attach_results
+from .frames import attach_results, frame_problem
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +53,20 @@ def _plain(atoms: Atoms) -> Atoms:
 
 
 def gate_problem(atoms: Atoms, gate: QualityGate, stress: bool) -> str | None:
-    """The first quality-gate failure of a labelled frame, or None if it passes."""
+    """The first quality-gate failure of a labelled frame, or None if it passes.
+
+    On top of :func:`mofglass.frames.frame_problem` (SCF, results present and finite):
+    an SCF status must be recorded, the stress must be there when asked for, and
+    forces and stress must lie within the gate's bounds.
+    """
     if not atoms.info.get("scf_converged", False):
         return "SCF not converged"
+    problem = frame_problem(atoms)
+    if problem is not None:
+        return problem
     results = atoms.calc.results
-    for key in ("energy", "forces", *(("stress",) if stress else ())):
-        if key not in results:
-            return f"no {key} in CP2K's output"
-        if not np.all(np.isfinite(results[key])):
-            return f"non-finite {key}"
+    if stress and "stress" not in results:
+        return "no stress in CP2K's output"
     fmax = float(np.linalg.norm(results["forces"], axis=1).max())
     if fmax > gate.max_force_eV_per_A:
         return f"max force {fmax:.2f} eV/Å above the gate's {gate.max_force_eV_per_A} eV/Å"
