@@ -15,6 +15,7 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/structures.smk"
 include: "workflow/rules/aimd.smk"
+include: "workflow/rules/selection.smk"
 include: "workflow/rules/labels.smk"
 
 
@@ -23,4 +24,5 @@ rule all:
     input:
         rules.structures.input,
         rules.aimd.input,
-        rules.labels.output,
+        rules.selection.input,
+        rules.labels.input,

@@ -30,7 +30,8 @@ def test_shipped_configs_are_valid(path):
     config = validate_config(yaml.safe_load(path.read_text()), SCHEMA)
     assert config["cp2k"]["command"]  # defaults filled in
     assert plan.aimd_runs(config)
-    assert plan.label_batches(config) >= 1
+    for level in plan.relabelled_datasets(config):
+        assert plan.label_batches(config, level) >= 1
 
 
 def test_defaults_are_filled_in():
@@ -97,8 +98,8 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_cross_key_problems():
-    msg = broken(lambda c: c["labels"].update(level_of_theory="dft"))
-    assert "labels.level_of_theory: 'dft' is not defined under levels_of_theory" in msg
+    msg = broken(lambda c: c["datasets"]["fh"].update(level_of_theory="dft"))
+    assert "datasets.fh.level_of_theory: 'dft' is not defined under levels_of_theory" in msg
     msg = broken(lambda c: c["aimd"].update(chunk_steps=5, print_every=2))
     assert "aimd.chunk_steps: expected a multiple of aimd.print_every" in msg
     msg = broken(lambda c: c["aimd"].update(equilibration_steps=8))
@@ -111,6 +112,24 @@ def test_cross_key_problems():
     assert "no built-in crystal 'builtin:ZIF-99'" in msg
 
 
+def test_datasets_never_mix_levels_of_theory():
+    def aimd_labels_at_another_level(c):
+        c["levels_of_theory"]["pbe"] = {"method": "pbe-d3"}
+        c["datasets"]["cbad"]["level_of_theory"] = "pbe"
+
+    msg = broken(aimd_labels_at_another_level)
+    assert (
+        "datasets.cbad.labels_from: the AIMD ran at 'xtb', not at the dataset's level 'pbe'"
+    ) in msg
+    assert "use labels_from: single_point" in msg
+    msg = broken(lambda c: c["datasets"]["fh"].pop("train"))
+    assert "datasets.fh.train: required for selector flat_histogram" in msg
+    msg = broken(lambda c: c["datasets"]["fh"].update(temperatures_K=[300, 450]))
+    assert "datasets.fh.temperatures_K: no AIMD run at 450 K (sampled: 300, 900 K)" in msg
+    msg = broken(lambda c: c["datasets"]["fh"].update(selector="fps"))
+    assert "datasets.fh.selector" in msg
+
+
 def test_plan_counts_runs_and_batches():
     config = validate_config(load("tiny.yaml"), SCHEMA)
     runs = plan.aimd_runs(config)
@@ -120,7 +139,11 @@ def test_plan_counts_runs_and_batches():
         "ZnIm2/T900_V1.000",
         "ZnIm2/T900_V1.100",
     ]
-    assert plan.pool_size_max(config) == 4 * 2  # steps 4 and 8 of each run
-    assert plan.label_batches(config) == 3  # batches of 3
+    assert plan.frames_per_run(config) == 8  # steps 1-8 of each run
+    assert plan.dataset_candidates_max(config, "fh") == 4 * 8
+    assert plan.dataset_frames_max(config, "fh") == 3 + 1 + 1
+    assert plan.dataset_frames_max(config, "cbad") == 4 * 8  # no caps: every candidate
+    assert plan.relabelled_datasets(config) == {"xtb": ["fh"]}
+    assert plan.label_batches(config, "xtb") == 2  # 5 frames in batches of 3
     paper = validate_config(load("paper.yaml"), SCHEMA)
     assert len(plan.aimd_runs(paper)) == 2 * 4 + 1

@@ -7,6 +7,7 @@ import pytest
 from ase import Atoms
 from ase.units import Bohr, GPa, Hartree, fs
 
+from mofglass.aimd import thermo_table
 from mofglass.cp2k.outputs import (
     CP2KOutputError,
     force_evaluations,
@@ -19,7 +20,8 @@ from mofglass.cp2k.outputs import (
 from mofglass.cp2k.run import abort_message
 from mofglass.frames import attach_results, usable_frames
 from mofglass.labelling import QualityGate, gate_problem
-from mofglass.selection import stride_pool
+from mofglass.plan import AIMDRun
+from mofglass.pool import build_pool
 
 ENERGY_LINE = " ENERGY| Total FORCE_EVAL ( QS ) energy [a.u.]:             {:.12f}\n"
 NOT_CONVERGED = " *** WARNING in qs_scf.F:601 :: SCF run NOT converged ***\n"
@@ -154,15 +156,18 @@ def test_quality_gate_rejects_bad_frames():
     assert "no stress" in gate_problem(frame([[0, 0, 1], [0, 0, -1]]), gate, True)
 
 
-def test_unusable_aimd_frames_never_reach_the_pool():
-    good = [frame([[0, 0, 1], [0, 0, -1]]) for _ in range(4)]
-    for step, atoms in enumerate(good, start=1):
-        atoms.info["step"] = step
-    bad_scf = frame([[0, 0, 1], [0, 0, -1]], converged=False)
-    bad_scf.info["step"] = 5
-    nan = frame([[0, 0, np.nan], [0, 0, -1]])
-    nan.info["step"] = 6
-    assert len(usable_frames([*good, bad_scf, nan])) == 4
-    pool = stride_pool([[*good, bad_scf, nan]], stride=1)
-    assert [a.info["step"] for a in pool] == [1, 2, 3, 4]
-    assert [a.info["pool_index"] for a in pool] == [0, 1, 2, 3]
+def test_unusable_aimd_frames_never_reach_the_pool(tmp_path):
+    frames = [frame([[0, 0, 1], [0, 0, -1]]) for _ in range(5)]
+    frames.append(frame([[0, 0, 1], [0, 0, -1]], converged=False))
+    frames.append(frame([[0, 0, np.nan], [0, 0, -1]]))
+    for step, atoms in enumerate(frames):
+        atoms.info.update(step=step, time_fs=step * 0.5, temperature_inst_K=300.0, conserved_eV=0.0)
+    assert len(usable_frames(frames)) == 5
+    thermo = tmp_path / "thermo.tsv"
+    thermo.write_text(thermo_table(frames))
+    run = AIMDRun("X", 300.0, 1.0)
+    pool = build_pool([(run, str(thermo), "trajectory.extxyz")], equilibration_steps=0)
+    assert pool["step"].tolist() == [1, 2, 3, 4]
+    assert pool["frame_id"].tolist() == [f"X/T300_V1.000:{s}" for s in (1, 2, 3, 4)]
+    assert pool["frame"].tolist() == [1, 2, 3, 4]
+    np.testing.assert_allclose(pool["energy_per_atom_eV"], pool["energy_eV"] / 2)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from ase.units import Bohr, Hartree
@@ -64,14 +65,18 @@ def write_config(project: Path, name: str, base: str, **changes) -> str:
 
 
 @pytest.mark.parametrize(
-    ("config", "aimd_jobs"), [("config.yaml", 2), ("tiny.yaml", 4), ("paper.yaml", 9)]
+    ("config", "aimd_jobs", "datasets", "label_batches"),
+    [("config.yaml", 2, 3, 2), ("tiny.yaml", 4, 2, 2), ("paper.yaml", 9, 2, 0)],
 )
-def test_dry_run_builds_the_dag(project, config, aimd_jobs):
+def test_dry_run_builds_the_dag(project, config, aimd_jobs, datasets, label_batches):
     result = snakemake(project, "-n", "--configfile", f"config/{config}")
     assert result.returncode == 0, result.stderr
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M))
-    assert int(counts["aimd_run"]) == aimd_jobs
-    assert int(counts["labels"]) == 1 and int(counts["label_batch"]) >= 1
+    counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
+    assert counts["aimd_run"] == aimd_jobs
+    assert counts["pool"] == 1
+    assert counts.get("select", 0) + counts.get("select_cbad", 0) == datasets
+    assert counts["dataset"] == datasets and counts["all"] == 1
+    assert counts.get("label_batch", 0) == label_batches
 
 
 def test_lint_has_nothing_to_report(project):
@@ -103,7 +108,7 @@ def test_structure_stage_refuses_an_element_without_basis(project):
         structures={"Cu": {"source": "cu.cif"}},
         levels_of_theory={"pbe": {"method": "pbe-d3"}},
         aimd__level_of_theory="pbe",
-        labels__level_of_theory="pbe",
+        datasets={"d": {"selector": "random", "train": 1, "test": 0, "level_of_theory": "pbe"}},
     )
     result = snakemake(project, "structures", "--cores", "1", "--configfile", config)
     assert result.returncode != 0
@@ -121,7 +126,9 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project):
         "tiny.yaml",
         aimd__steps=24,
         aimd__chunk_steps=6,
-        labels__stride=8,
+        datasets__fh__train=6,
+        datasets__fh__test=3,
+        datasets__fh__validation=3,
         labels__batch_size=5,
     )
     args = ("labels", "--cores", "2", "--configfile", config)
@@ -182,20 +189,23 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project):
         assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-5)
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-5)
 
-    # labels: every pool frame labelled, each equal to its CP2K output
-    labelled = read_frames(project / "results/labels/labelled.extxyz")
-    assert read_frames(project / "results/labels/quarantine.extxyz") == []
-    assert [a.info["pool_index"] for a in labelled] == list(range(12))
-    summary = (project / "results/labels/summary.tsv").read_text().splitlines()
-    assert len(summary) == 13 and all("\taccepted\t" in row for row in summary[1:])
+    # labels: exactly the frames the relabelled dataset chose, each equal to its CP2K output
+    lineage = pd.read_csv(project / "results/selection/fh/selection.csv")
+    chosen = lineage[lineage["split"].isin(["train", "test", "validation"])]
+    labelled = read_frames(project / "results/labels/xtb/labelled.extxyz")
+    assert read_frames(project / "results/labels/xtb/quarantine.extxyz") == []
+    assert sorted(a.info["frame_id"] for a in labelled) == sorted(chosen["frame_id"])
+    counts = chosen["split"].value_counts()
+    assert 1 <= counts["train"] <= 6 and 1 <= counts["test"] <= 3 and counts["validation"] == 3
+    summary = (project / "results/labels/xtb/summary.tsv").read_text().splitlines()
+    assert len(summary) == len(labelled) + 1
+    assert all("\taccepted\t" in row for row in summary[1:])
     for atoms in labelled:
         assert atoms.info["label_status"] == "accepted" and atoms.info["scf_converged"]
         for key in ("run", "step", "temperature_K", "volume_scale", "level_of_theory"):
             assert key in atoms.info
-        batch = atoms.info["pool_index"] // 5
-        framedir = (
-            project / f"results/labels/cp2k/batch{batch:04d}/frame{atoms.info['pool_index']:05d}"
-        )
+        framedir = project / "results/labels/xtb/cp2k" / atoms.info["run"]
+        framedir = framedir / f"step{atoms.info['step']:08d}"
         out = (framedir / "cp2k.out").read_text()
         energy = float(re.findall(r"ENERGY\| Total FORCE_EVAL.*:\s+(\S+)", out)[-1]) * Hartree
         assert atoms.get_potential_energy() == pytest.approx(energy, abs=1e-8)
@@ -206,6 +216,16 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project):
         ]
         forces = np.array([[float(x) for x in r[3:6]] for r in rows]) * Hartree / Bohr
         np.testing.assert_allclose(atoms.get_forces(), forces, atol=1e-8)
+    # the dataset's splits are the selection's, with the single-point labels
+    final = pd.read_csv(project / "results/datasets/fh/lineage.csv")
+    for split in ("train", "test", "validation"):
+        frames = read_frames(project / f"results/datasets/fh/{split}.extxyz")
+        ids = lineage.loc[lineage["split"] == split, "frame_id"]
+        assert sorted(a.info["frame_id"] for a in frames) == sorted(ids)
+        assert all(
+            a.info["level_of_theory"] == "xtb" and "stress" in a.calc.results for a in frames
+        )
+    assert set(final.loc[final["split"] != "reserve", "label_status"]) == {"labelled"}
 
     nothing = snakemake(project, "-n", *args)
     assert "Nothing to be done" in nothing.stdout + nothing.stderr

@@ -35,7 +35,7 @@ from .cp2k.outputs import (
     static_stress,
 )
 from .cp2k.run import Launcher, finished, run_cp2k
-from .frames import attach_results
+from .frames import attach_results, frame_problem
 
 log = logging.getLogger(__name__)
 
@@ -186,12 +186,21 @@ def check_continuity(frames: list[Atoms], steps: int, print_every: int) -> None:
 
 
 def thermo_table(frames: list[Atoms]) -> str:
-    """Tab-separated per-frame thermodynamics, units in the header."""
-    lines = ["step\ttime_fs\ttemperature_K\tpotential_energy_eV\tconserved_eV\tscf_converged"]
-    for f in frames:
+    """Tab-separated per-frame thermodynamics, units in the header.
+
+    ``frame`` is the frame's position in the trajectory file and ``problem`` says why
+    a frame must not be used as data (empty when it can): the selection stage reads
+    this table instead of the trajectory.
+    """
+    lines = [
+        "frame\tstep\ttime_fs\ttemperature_K\tn_atoms\tpotential_energy_eV\tconserved_eV"
+        "\tscf_converged\tproblem"
+    ]
+    for index, f in enumerate(frames):
         lines.append(
-            f"{f.info['step']}\t{f.info['time_fs']:.3f}\t{f.info['temperature_inst_K']:.2f}\t"
-            f"{f.get_potential_energy():.6f}\t{f.info['conserved_eV']:.6f}\t"
-            f"{int(f.info['scf_converged'])}"
+            f"{index}\t{f.info['step']}\t{f.info['time_fs']:.3f}\t"
+            f"{f.info['temperature_inst_K']:.2f}\t{len(f)}\t{f.get_potential_energy():.6f}\t"
+            f"{f.info['conserved_eV']:.6f}\t{int(f.info['scf_converged'])}\t"
+            f"{frame_problem(f) or ''}"
         )
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,3 +61,14 @@ def read_frames(path: str | os.PathLike) -> list[Atoms]:
     if path.stat().st_size == 0:
         return []
     return ase.io.read(path, index=":", format="extxyz")
+
+
+def iter_frames(path: str | os.PathLike, positions: Sequence[int]) -> Iterator[Atoms]:
+    """Stream the frames at the given sorted 0-based ``positions`` of an extended-XYZ
+    file, without parsing the frames before the first or after the last."""
+    if not positions:
+        return iter(())
+    wanted = set(positions)
+    start = min(positions)
+    stream = ase.io.iread(path, index=slice(start, max(positions) + 1), format="extxyz")
+    return (atoms for n, atoms in enumerate(stream, start) if n in wanted)

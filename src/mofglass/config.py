@@ -85,14 +85,17 @@ def schema_errors(config: dict, schema: dict) -> Iterator[str]:
 def semantic_errors(config: dict) -> Iterator[str]:
     """Cross-key problems a schema cannot express."""
     levels = config.get("levels_of_theory", {})
-    for stage in ("aimd", "labels"):
-        name = config.get(stage, {}).get("level_of_theory")
+    aimd = config.get("aimd", {})
+    stages = {"aimd": aimd}
+    stages.update({f"datasets.{n}": b for n, b in config.get("datasets", {}).items()})
+    for stage, block in stages.items():
+        name = block.get("level_of_theory")
         if name is not None and name not in levels:
             yield (
                 f"{stage}.level_of_theory: {name!r} is not defined under levels_of_theory "
                 f"(defined: {', '.join(levels) or 'none'})"
             )
-    aimd = config.get("aimd", {})
+    yield from dataset_errors(config)
     if aimd.get("chunk_steps", 1) % aimd.get("print_every", 1):
         yield (
             f"aimd.chunk_steps: expected a multiple of aimd.print_every "
@@ -118,6 +121,30 @@ def semantic_errors(config: dict) -> Iterator[str]:
                 )
         elif not Path(source).is_file():
             yield f"structures.{name}.source: file not found: {source}"
+
+
+def dataset_errors(config: dict) -> Iterator[str]:
+    """Datasets that cannot be built from the configured sampling."""
+    aimd = config.get("aimd", {})
+    sampled = {float(t) for t in aimd.get("temperatures_K", [])}
+    sampled |= {float(r["temperature_K"]) for r in aimd.get("extra_runs", [])}
+    for name, block in config.get("datasets", {}).items():
+        key = f"datasets.{name}"
+        if block["selector"] != "cbad" and block.get("train") is None:
+            yield f"{key}.train: required for selector {block['selector']}"
+        level = block["level_of_theory"]
+        if block["labels_from"] == "aimd" and level != aimd.get("level_of_theory"):
+            yield (
+                f"{key}.labels_from: the AIMD ran at {aimd.get('level_of_theory')!r}, not at the "
+                f"dataset's level {level!r}, and one dataset never mixes levels of theory; "
+                f"use labels_from: single_point to relabel the selected frames at {level!r}"
+            )
+        missing = sorted({float(t) for t in block.get("temperatures_K") or []} - sampled)
+        if missing:
+            yield (
+                f"{key}.temperatures_K: no AIMD run at {', '.join(f'{t:g}' for t in missing)} K "
+                f"(sampled: {', '.join(f'{t:g}' for t in sorted(sampled))} K)"
+            )
 
 
 def validate_config(config: dict, schema: str | Path | dict) -> dict:

@@ -66,3 +66,15 @@ def usable_frames(frames: Iterable[Atoms], what: str = "frames") -> list[Atoms]:
                 problem,
             )
     return kept
+
+
+def plain(atoms: Atoms, keep_results: bool = True) -> Atoms:
+    """The frame's species, positions, cell and ``info``, without velocities or masses;
+    with a copy of its energy, forces and stress if ``keep_results``."""
+    out = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
+    out.info.update(atoms.info)
+    if keep_results and atoms.calc is not None:
+        kept = ("energy", "forces", "stress")
+        results = {k: v for k, v in atoms.calc.results.items() if k in kept}
+        out.calc = SinglePointCalculator(out, **results)
+    return out

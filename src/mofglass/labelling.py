@@ -1,6 +1,8 @@
 """Labelling: CP2K single points (energy, forces, stress) behind a quality gate.
 
-Each frame of a batch runs in its own directory ``<workdir>/frameNNNNN``; CP2K's
+Each frame runs in its own directory ``<workdir>/<run>/stepNNNNNNNN``, named by the
+frame rather than by its batch, so a frame keeps its result when the selection (and
+with it the batching) changes. CP2K's
 outcome (results, or CP2K's abort message) is written there atomically as
 ``outcome.extxyz``. A rerun of a killed batch reuses every finished outcome of the
 identical input. The quality gate is applied to every outcome: a frame that fails it
@@ -29,7 +31,7 @@ from .cp2k.outputs import (
     read_stress_tensor_file,
 )
 from .cp2k.run import CP2KError, Launcher, finished, run_cp2k
-from .frames import attach_results, frame_problem
+from .frames import attach_results, frame_problem, plain
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,6 @@ class QualityGate:
 
     max_force_eV_per_A: float = 20.0
     max_stress_GPa: float = 50.0
-
-
-def _plain(atoms: Atoms) -> Atoms:
-    """The frame's structure and provenance, without results or velocities."""
-    out = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
-    out.info.update(atoms.info)
-    return out
 
 
 def gate_problem(atoms: Atoms, gate: QualityGate, stress: bool) -> str | None:
@@ -97,7 +92,7 @@ def single_point(
     sigma = (
         read_stress_tensor_file(workdir / f"{PROJECT}-stress-1_0.stress_tensor") if stress else None
     )
-    labelled = _plain(atoms)
+    labelled = plain(atoms, keep_results=False)
     attach_results(labelled, energy, forces, sigma)
     labelled.info["scf_converged"] = converged
     return labelled
@@ -117,7 +112,7 @@ def compute_label(
     except CP2KError as exc:
         if not exc.reason:
             raise
-        result = _plain(atoms)
+        result = plain(atoms, keep_results=False)
         result.info["cp2k_abort"] = exc.reason
     result.info["sampling_level_of_theory"] = atoms.info.get("level_of_theory", "")
     result.info["level_of_theory"] = level.name
@@ -137,7 +132,7 @@ def judge(result: Atoms, gate: QualityGate, stress: bool) -> Atoms:
     if problem is None:
         result.info["label_status"] = "accepted"
         return result
-    quarantined = _plain(result)
+    quarantined = plain(result, keep_results=False)
     quarantined.info.update(label_status="quarantined", quarantine_reason=problem)
     return quarantined
 
@@ -170,7 +165,7 @@ def label_batch(
     workdir = Path(workdir)
     accepted, quarantined = [], []
     for atoms in frames:
-        framedir = workdir / f"frame{int(atoms.info['pool_index']):05d}"
+        framedir = workdir / frame_dir(atoms)
         outcome = framedir / OUTCOME
         if finished(framedir, OUTCOME, single_point_input(atoms, level, stress)):
             (raw,) = read_frames(outcome)
@@ -185,10 +180,8 @@ def label_batch(
             accepted.append(result)
         else:
             log.warning(
-                "frame %s (%s step %s) quarantined: %s",
-                result.info["pool_index"],
-                result.info.get("run", "?"),
-                result.info.get("step", "?"),
+                "frame %s quarantined: %s",
+                result.info.get("frame_id", "?"),
                 result.info["quarantine_reason"],
             )
             quarantined.append(result)
@@ -196,31 +189,36 @@ def label_batch(
 
 
 def summary_table(accepted: Sequence[Atoms], quarantined: Sequence[Atoms]) -> str:
-    """Tab-separated per-frame outcome: energies in eV/atom, forces in eV/Å, stress in GPa."""
-    lines = [
-        "pool_index\trun\tstep\tstatus\tenergy_eV_per_atom\tmax_force_eV_per_A"
-        "\tpressure_GPa\treason"
-    ]
+    """Tab-separated per-frame outcome in frame order: energy in eV/atom, largest
+    force in eV/Å, pressure in GPa, and the reason of each quarantine."""
+    lines = ["frame_id\tstatus\tenergy_eV_per_atom\tmax_force_eV_per_A\tpressure_GPa\treason"]
     rows = []
     for atoms in accepted:
         r = atoms.calc.results
         pressure = -np.mean(r["stress"][:3]) / GPa if "stress" in r else float("nan")
         rows.append(
             (
-                int(atoms.info["pool_index"]),
-                f"{atoms.info['pool_index']}\t{atoms.info.get('run', '')}\t"
-                f"{atoms.info.get('step', '')}\taccepted\t{r['energy'] / len(atoms):.6f}\t"
+                frame_order(atoms),
+                f"{atoms.info['frame_id']}\taccepted\t{r['energy'] / len(atoms):.6f}\t"
                 f"{np.linalg.norm(r['forces'], axis=1).max():.4f}\t{pressure:.4f}\t",
             )
         )
     for atoms in quarantined:
         rows.append(
             (
-                int(atoms.info["pool_index"]),
-                f"{atoms.info['pool_index']}\t{atoms.info.get('run', '')}\t"
-                f"{atoms.info.get('step', '')}\tquarantined\t\t\t\t"
-                f"{atoms.info['quarantine_reason']}",
+                frame_order(atoms),
+                f"{atoms.info['frame_id']}\tquarantined\t\t\t\t{atoms.info['quarantine_reason']}",
             )
         )
     lines += [row for _, row in sorted(rows)]
     return "\n".join(lines) + "\n"
+
+
+def frame_order(atoms: Atoms) -> tuple[str, int]:
+    """Sort key of a frame: its run, then its MD step."""
+    return str(atoms.info["run"]), int(atoms.info["step"])
+
+
+def frame_dir(atoms: Atoms) -> Path:
+    """Working directory of a frame's single point, relative to the batch's workdir."""
+    return Path(str(atoms.info["run"])) / f"step{int(atoms.info['step']):08d}"

@@ -1,7 +1,8 @@
 """The static shape of the workflow, computed from a validated config.
 
 Everything Snakemake needs to build the DAG before any job runs: which AIMD runs
-exist, and how many labelling batches there can be at most. Wildcard values are
+exist, which datasets are relabelled at which level, and how many labelling
+batches there can be at most. Wildcard values are
 formatted here once so that rules and scripts agree on them.
 """
 
@@ -57,15 +58,48 @@ def aimd_runs(config: dict) -> list[AIMDRun]:
     return runs
 
 
-def pool_size_max(config: dict) -> int:
-    """The most frames the label pool can hold (fewer if some AIMD frames are unusable)."""
-    aimd, labels = config["aimd"], config["labels"]
-    after_equilibration = len(range(0, aimd["steps"] + 1, aimd["print_every"])) - len(
-        range(0, aimd["equilibration_steps"] + 1, aimd["print_every"])
-    )
-    return len(aimd_runs(config)) * (after_equilibration // labels["stride"])
+def frames_per_run(config: dict) -> int:
+    """Printed frames of one AIMD run after equilibration: its most frames in the pool."""
+    aimd = config["aimd"]
+    printed = range(0, aimd["steps"] + 1, aimd["print_every"])
+    return sum(step > aimd["equilibration_steps"] for step in printed)
 
 
-def label_batches(config: dict) -> int:
-    """Number of labelling batch jobs (batches beyond the pool's end are empty)."""
-    return max(1, math.ceil(pool_size_max(config) / config["labels"]["batch_size"]))
+def dataset_candidates_max(config: dict, name: str) -> int:
+    """The most pool frames a dataset can choose from."""
+    block = config["datasets"][name]
+    temperatures = block.get("temperatures_K")
+    runs = [
+        r
+        for r in aimd_runs(config)
+        if temperatures is None or r.temperature_K in {float(t) for t in temperatures}
+    ]
+    return len(runs) * (frames_per_run(config) // block["stride"])
+
+
+def dataset_frames_max(config: dict, name: str) -> int:
+    """The most frames a dataset labels: train + test + validation, within its candidates."""
+    block = config["datasets"][name]
+    candidates = dataset_candidates_max(config, name)
+    requested = [block.get("train"), block["test"], block.get("validation")]
+    if any(n is None for n in requested):
+        return candidates
+    return min(candidates, sum(requested))
+
+
+def relabelled_datasets(config: dict) -> dict[str, list[str]]:
+    """Datasets labelled by CP2K single points, by level of theory."""
+    levels: dict[str, list[str]] = {}
+    for name, block in config["datasets"].items():
+        if block["labels_from"] == "single_point":
+            levels.setdefault(block["level_of_theory"], []).append(name)
+    return levels
+
+
+def label_batches(config: dict, level: str) -> int:
+    """Number of labelling jobs at a level: enough for every dataset's most frames.
+
+    Datasets may share frames and draws may fall short, so trailing batches can be empty.
+    """
+    total = sum(dataset_frames_max(config, n) for n in relabelled_datasets(config)[level])
+    return max(1, math.ceil(total / config["labels"]["batch_size"]))

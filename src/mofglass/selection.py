@@ -1,37 +1,170 @@
-"""Choosing which sampled frames go on to labelling.
+"""Choosing which pool frames become training, test and validation data.
 
-For now: every ``stride``-th printed frame after equilibration. Each chosen frame gets
-``info['pool_index']``, its position in the pool, which names it from then on.
+Every selector splits a candidate table (see :mod:`mofglass.pool`) into
+
+``train``       the frames drawn for training
+``test``        drawn from the frames left after the training draw
+``validation``  everything not drawn (or, when the config caps it, a random subset)
+``reserve``     frames left over beyond that cap: selected for nothing, not labelled
+
+Selectors:
+
+``flat_histogram``  Castel et al.: bin by potential energy per atom with as many equal
+                    bins as requested frames, draw one frame at random from each
+                    non-empty bin; re-bin the leftovers the same way for the test set.
+                    Empty bins give fewer frames than requested.
+``random``          uniform draws without replacement, the baseline.
+``cbad``            Sharma & Sanvito's coverage rule for training (see
+                    :mod:`mofglass.cbad`); the test set is then drawn at random, so
+                    that it represents the pool rather than its rare corners.
+
+All draws come from one ``numpy.random.Generator`` seeded by the dataset's seed, in
+the order train, test, validation: the same seed gives the same selection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from ase import Atoms
+import numpy as np
+import pandas as pd
 
-from .frames import usable_frames
+SPLITS = ("train", "test", "validation", "reserve")
+SELECTORS = ("flat_histogram", "random", "cbad")
 
 
-def stride_pool(
-    trajectories: Iterable[Sequence[Atoms]], stride: int, equilibration_steps: int = 0
-) -> list[Atoms]:
-    """Every ``stride``-th frame with step > ``equilibration_steps`` of each trajectory.
+def energy_bins(energies: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin index (0..n_bins-1) of each energy on ``n_bins`` equal bins from min to max.
 
-    Frames that cannot be data (SCF not converged, non-finite values) are dropped and
-    logged; the rest are numbered with ``pool_index`` in order.
+    The maximum falls in the last bin; if all energies are equal they share bin 0.
     """
-    if stride < 1:
-        raise ValueError(f"stride must be at least 1, got {stride}")
-    pool: list[Atoms] = []
-    for frames in trajectories:
-        after = [f for f in frames if int(f.info["step"]) > equilibration_steps]
-        pool.extend(usable_frames(after[stride - 1 :: stride], what="label pool"))
-    for index, atoms in enumerate(pool):
-        atoms.info["pool_index"] = index
-    return pool
+    energies = np.asarray(energies, dtype=float)
+    if n_bins < 1:
+        raise ValueError(f"need at least one bin, got {n_bins}")
+    if energies.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    low, high = energies.min(), energies.max()
+    if high == low:
+        return np.zeros(energies.size, dtype=np.int64)
+    scaled = (energies - low) / (high - low) * n_bins
+    return np.minimum(scaled.astype(np.int64), n_bins - 1)
 
 
-def batch(frames: Sequence[Atoms], index: int, batch_size: int) -> list[Atoms]:
-    """Frames ``index * batch_size`` up to ``(index + 1) * batch_size`` (may be empty)."""
-    return list(frames[index * batch_size : (index + 1) * batch_size])
+def flat_histogram_draw(
+    energies: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """One frame drawn uniformly from each non-empty bin of ``n`` energy bins.
+
+    Returns (positions of the drawn frames in ascending order, their bin indices).
+    """
+    if n == 0 or len(energies) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    bins = energy_bins(energies, n)
+    # The first member of each bin in a uniformly random order is a uniform draw
+    # from that bin: one permutation serves every bin at once.
+    order = rng.permutation(len(bins))
+    _, first = np.unique(bins[order], return_index=True)
+    chosen = np.sort(order[first])
+    return chosen, bins[chosen]
+
+
+def random_draw(n_frames: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``min(n, n_frames)`` positions drawn uniformly without replacement, ascending."""
+    return np.sort(rng.choice(n_frames, size=min(n, n_frames), replace=False))
+
+
+def split_pool(
+    energies_per_atom: np.ndarray,
+    selector: str,
+    n_train: int | None,
+    n_test: int,
+    n_validation: int | None,
+    rng: np.random.Generator,
+    train_positions: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Assign every candidate a split; return (split names, energy bin or -1).
+
+    ``train_positions`` are the frames an external rule (CBAD) chose for training;
+    otherwise ``selector`` draws ``n_train`` of them. ``n_validation=None`` makes every
+    frame left after the test draw a validation frame.
+    """
+    energies = np.asarray(energies_per_atom, dtype=float)
+    size = len(energies)
+    split = np.full(size, "reserve", dtype=object)
+    energy_bin = np.full(size, -1, dtype=np.int64)
+    left = np.arange(size)
+
+    if train_positions is not None:
+        train = np.sort(np.asarray(train_positions, dtype=np.int64))
+    elif selector == "flat_histogram":
+        train = _draw_with_bins(energies, left, n_train, energy_bin, rng)
+    elif selector == "random":
+        train = random_draw(size, n_train, rng)
+    else:
+        raise ValueError(f"unknown selector {selector!r}; known: {', '.join(SELECTORS)}")
+    split[train] = "train"
+    left = np.setdiff1d(left, train)
+
+    if selector == "flat_histogram":
+        test = _draw_with_bins(energies, left, n_test, energy_bin, rng)
+    else:
+        test = left[random_draw(len(left), n_test, rng)]
+    split[test] = "test"
+    left = np.setdiff1d(left, test)
+
+    if n_validation is None:
+        validation = left
+    else:
+        validation = left[random_draw(len(left), n_validation, rng)]
+    split[validation] = "validation"
+    return split, energy_bin
+
+
+def _draw_with_bins(energies, positions, n, energy_bin, rng):
+    """Flat-histogram draw among ``positions``; writes the drawn frames' bins into
+    ``energy_bin``."""
+    chosen, bins = flat_histogram_draw(energies[positions], n, rng)
+    drawn = positions[chosen]
+    energy_bin[drawn] = bins
+    return drawn
+
+
+def select(
+    candidates: pd.DataFrame,
+    dataset: str,
+    block: dict,
+    train_positions: np.ndarray | None = None,
+    cbad_added: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The lineage table of a dataset: the candidates with their selection columns.
+
+    Added columns: ``dataset``, ``selector``, ``split``, ``energy_bin`` (index of the
+    flat-histogram bin a frame was drawn from, in its draw; -1 otherwise),
+    ``cbad_bins_added`` (number of new CBAD bins a training frame brought) and
+    ``cbad_new_bins`` (those bins, ``type=bin`` separated by ``;``).
+    """
+    rng = np.random.default_rng(block["seed"])
+    split, energy_bin = split_pool(
+        candidates["energy_per_atom_eV"].to_numpy(),
+        block["selector"],
+        block.get("train"),
+        block["test"],
+        block.get("validation"),
+        rng,
+        train_positions=train_positions,
+    )
+    table = candidates.copy()
+    table["dataset"] = dataset
+    table["selector"] = block["selector"]
+    table["split"] = split
+    table["energy_bin"] = energy_bin
+    added = list(cbad_added) if cbad_added is not None else [""] * len(table)
+    table["cbad_bins_added"] = [0 if not a else a.count(";") + 1 for a in added]
+    table["cbad_new_bins"] = added
+    return table
+
+
+def split_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Number of frames in each split."""
+    counts = table["split"].value_counts()
+    return {name: int(counts.get(name, 0)) for name in SPLITS}

@@ -11,16 +11,23 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from ase import Atoms
 
+from . import plots
 from .aimd import run_aimd, thermo_table
-from .atomicio import read_frames, write_frames, write_text
+from .atomicio import read_frames, write_frames, write_text, write_with
+from .cbad import Coverage, Resolution, pool_keys, select_frames
 from .cp2k.inputs import MDSettings, check_overrides
 from .cp2k.levels import LevelOfTheory
 from .cp2k.run import Launcher
-from .labelling import QualityGate, label_batch, summary_table
+from .datasets import assemble, label_requests, load_frames
+from .datasets import summary as dataset_summary
+from .labelling import QualityGate, frame_order, label_batch, summary_table
 from .plan import AIMDRun
-from .selection import batch
+from .pool import build_pool, read_pool, restrict
+from .selection import select, split_counts
 from .structures import load_structure, supercell
 
 log = logging.getLogger(__name__)
@@ -122,7 +129,7 @@ def aimd_job(
 
 
 def label_batch_job(
-    pool_file: str,
+    requests_file: str,
     labelled_file: str,
     quarantine_file: str,
     batch_index: int,
@@ -133,8 +140,13 @@ def label_batch_job(
     cp2k: Mapping,
     threads: int | None = None,
 ) -> tuple[list[Atoms], list[Atoms]]:
-    """One labelling batch: single points of pool frames, split by the quality gate."""
-    frames = batch(read_frames(pool_file), batch_index, labels["batch_size"])
+    """One labelling batch: single points of requested frames, split by the quality gate.
+
+    Batch ``k`` holds requests ``k * batch_size`` to ``(k + 1) * batch_size``; batches
+    past the end of the requests are empty.
+    """
+    size = labels["batch_size"]
+    frames = read_frames(requests_file)[batch_index * size : (batch_index + 1) * size]
     gate = QualityGate(**labels["quality_gate"])
     start = time.perf_counter()
     accepted, quarantined = label_batch(
@@ -165,12 +177,147 @@ def merge_label_batches(
     quarantine_file: str,
     summary_file: str,
 ) -> None:
-    """Concatenate batches in pool order; write the labelled set, quarantine and summary."""
+    """Concatenate batches in frame order; write the labelled set, quarantine and summary."""
     accepted = [a for path in batch_files for a in read_frames(path)]
     quarantined = [a for path in quarantine_files for a in read_frames(path)]
-    accepted.sort(key=lambda a: a.info["pool_index"])
-    quarantined.sort(key=lambda a: a.info["pool_index"])
+    accepted.sort(key=frame_order)
+    quarantined.sort(key=frame_order)
     write_text(summary_file, summary_table(accepted, quarantined))
     write_frames(quarantine_file, quarantined)
     write_frames(labelled_file, accepted)
     log.info("%d frames labelled, %d quarantined", len(accepted), len(quarantined))
+
+
+def pool_job(
+    runs: Sequence[AIMDRun],
+    thermo_files: Sequence[str],
+    trajectory_files: Sequence[str],
+    equilibration_steps: int,
+    pool_file: str,
+) -> pd.DataFrame:
+    """The pool table (CSV) of every usable AIMD frame after equilibration."""
+    pool = build_pool(zip(runs, thermo_files, trajectory_files, strict=True), equilibration_steps)
+    write_with(pool_file, lambda tmp: pool.to_csv(tmp, index=False))
+    log.info("pool: %d frames from %d runs", len(pool), len(runs))
+    return pool
+
+
+def select_job(
+    pool_file: str,
+    dataset: str,
+    block: Mapping,
+    selection_file: str,
+    figure_file: str,
+    coverage_file: str | None = None,
+    coverage_figure: str | None = None,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Select a dataset's frames: lineage table (CSV), energy figure, and for CBAD the
+    coverage table (CSV) and figure."""
+    pool = read_pool(pool_file)
+    candidates = restrict(pool, block["stride"], block["temperatures_K"])
+    if candidates.empty:
+        raise ValueError(f"dataset {dataset}: no candidate frames in the pool")
+    train_positions = added = None
+    start = time.perf_counter()
+    if block["selector"] == "cbad":
+        coverage, train_positions, added = cbad_job_selection(candidates, block, threads)
+        coverage_table = pd.DataFrame(coverage.table())
+        write_with(coverage_file, lambda tmp: coverage_table.to_csv(tmp, index=False))
+        plots.cbad_coverage(coverage_table, coverage_figure)
+    lineage = select(candidates, dataset, dict(block), train_positions, added)
+    write_with(selection_file, lambda tmp: lineage.to_csv(tmp, index=False))
+    plots.energy_distribution(candidates, lineage, figure_file)
+    log.info(
+        "dataset %s (%s, seed %d): %d candidates -> %s in %.2f s",
+        dataset,
+        block["selector"],
+        block["seed"],
+        len(candidates),
+        split_counts(lineage),
+        time.perf_counter() - start,
+    )
+    return lineage
+
+
+def cbad_job_selection(
+    candidates: pd.DataFrame, block: Mapping, threads: int = 1
+) -> tuple[Coverage, list[int], list[str]]:
+    """Apply CBAD to the candidates in pool order (or shuffled with the dataset's seed).
+
+    Returns the coverage, the accepted candidate positions (ascending) and, per
+    candidate, the bins it added.
+    """
+    settings = dict(block["cbad"])
+    bond_scale = settings.pop("bond_scale")
+    order = settings.pop("order")
+    resolution = Resolution(**settings)
+    requests = [
+        (path, group["frame"].tolist())
+        for path, group in candidates.groupby("trajectory", sort=False)
+    ]
+    keyed = pool_keys(requests, resolution, bond_scale, processes=threads)
+    coverage = Coverage(resolution)
+    per_frame: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+    for result in keyed:
+        type_ids = coverage.register(result)
+        for frame, keys in zip(result.frames, result.keys, strict=True):
+            per_frame[(result.path, frame)] = (keys, type_ids)
+    sequence = np.arange(len(candidates))
+    if order == "shuffled":
+        sequence = np.random.default_rng([block["seed"], 1]).permutation(len(candidates))
+    paths, frames = candidates["trajectory"].to_numpy(), candidates["frame"].to_numpy()
+    offered = [per_frame[(paths[i], int(frames[i]))] for i in sequence]
+    accepted, added_in_order = select_frames(coverage, offered, block.get("train"))
+    added = [""] * len(candidates)
+    for position, text in zip(sequence, added_in_order, strict=True):
+        added[position] = text
+    return coverage, sorted(int(sequence[a]) for a in accepted), added
+
+
+def label_requests_job(selection_files: Sequence[str], requests_file: str) -> list[Atoms]:
+    """The frames to label at one level: every dataset's chosen frames, once each."""
+    rows = label_requests(read_pool(path) for path in selection_files)
+    frames = list(load_frames(rows, keep_results=False))
+    frames.sort(key=frame_order)
+    write_frames(requests_file, frames)
+    log.info("%d frames to label from %d dataset(s)", len(frames), len(selection_files))
+    return frames
+
+
+def dataset_job(
+    selection_file: str,
+    dataset: str,
+    block: Mapping,
+    labels: Mapping,
+    aimd_stress: bool,
+    split_files: Mapping[str, str],
+    quarantine_file: str,
+    lineage_file: str,
+    labelled_file: str | None = None,
+    label_quarantine_file: str | None = None,
+) -> pd.DataFrame:
+    """A dataset's labelled splits (extxyz), its quarantine and its lineage (CSV)."""
+    lineage = read_pool(selection_file)
+    splits, quarantine, lineage = assemble(
+        lineage,
+        block["level_of_theory"],
+        block["labels_from"],
+        labelled=read_frames(labelled_file) if labelled_file else (),
+        quarantined=read_frames(label_quarantine_file) if label_quarantine_file else (),
+        gate=QualityGate(**labels["quality_gate"]),
+        stress=aimd_stress if block["labels_from"] == "aimd" else labels["stress"],
+    )
+    for name, frames in splits.items():
+        write_frames(split_files[name], frames)
+    write_frames(quarantine_file, quarantine)
+    write_with(lineage_file, lambda tmp: lineage.to_csv(tmp, index=False))
+    log.info(
+        "dataset %s: labelled %s at %s (from %s); %d quarantined",
+        dataset,
+        dataset_summary(lineage),
+        block["level_of_theory"],
+        block["labels_from"],
+        len(quarantine),
+    )
+    return lineage

@@ -10,7 +10,12 @@ from mofglass.structures.load import BUILTIN_PREFIX
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 AIMD_RUNS = plan.aimd_runs(config)
-N_LABEL_BATCHES = plan.label_batches(config)
+relabelled = plan.relabelled_datasets(config)
+
+
+def names_alternation(names):
+    """A wildcard regex matching exactly these names (nothing if there are none)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
 wildcard_constraints:
@@ -18,6 +23,8 @@ wildcard_constraints:
     temperature=r"[0-9]+(\.[0-9]+)?",
     volume=r"[0-9]+\.[0-9]{3}",
     batch=r"[0-9]{4}",
+    dataset=names_alternation(config["datasets"]),
+    level=names_alternation(relabelled),
 
 
 def structure_source(wildcards):
@@ -28,7 +35,7 @@ def structure_source(wildcards):
 
 def used_levels():
     """Config blocks of the levels of theory the sampling and labelling stages use."""
-    names = {config["aimd"]["level_of_theory"], config["labels"]["level_of_theory"]}
+    names = {config["aimd"]["level_of_theory"], *relabelled}
     return {name: config["levels_of_theory"][name] for name in sorted(names)}
 
 
@@ -49,9 +56,49 @@ def aimd_trajectories():
     return [f"results/aimd/{r.name}/trajectory.extxyz" for r in AIMD_RUNS]
 
 
-def label_batch_files():
+def aimd_thermo_tables():
+    return [f"results/aimd/{r.name}/thermo.tsv" for r in AIMD_RUNS]
+
+
+def datasets_with(selector):
+    """Names of the datasets whose selector is one of ``selector``."""
+    return [n for n, b in config["datasets"].items() if b["selector"] in selector]
+
+
+def selection_files(datasets=None):
     return expand(
-        "results/labels/batches/{batch:04d}.{kind}extxyz",
-        batch=range(N_LABEL_BATCHES),
-        kind=["", "quarantine."],
+        "results/selection/{dataset}/selection.csv",
+        dataset=config["datasets"] if datasets is None else datasets,
+    )
+
+
+def label_batch_files(level, kind=""):
+    """Batch outputs of a level: labelled (kind "") or quarantined (kind "quarantine.")."""
+    return expand(
+        "results/labels/{level}/batches/{batch:04d}.{kind}extxyz",
+        level=level,
+        batch=range(plan.label_batches(config, level)),
+        kind=kind,
+    )
+
+
+def dataset_inputs(wildcards):
+    """A dataset's selection plus its labels: the level's labelling output, or the
+    AIMD trajectories it takes its labels from."""
+    block = config["datasets"][wildcards.dataset]
+    inputs = {"selection": f"results/selection/{wildcards.dataset}/selection.csv"}
+    if block["labels_from"] == "single_point":
+        level = block["level_of_theory"]
+        inputs["labelled"] = f"results/labels/{level}/labelled.extxyz"
+        inputs["label_quarantine"] = f"results/labels/{level}/quarantine.extxyz"
+    else:
+        inputs["trajectories"] = aimd_trajectories()
+    return inputs
+
+
+def dataset_files():
+    return expand(
+        "results/datasets/{dataset}/{name}",
+        dataset=config["datasets"],
+        name=["train.extxyz", "test.extxyz", "validation.extxyz", "lineage.csv"],
     )

@@ -1,56 +1,81 @@
-# Stage 4, labelling: CP2K single points of the chosen frames in batches, each frame
-# behind a quality gate; rejected frames go to quarantine with their reason.
+# Stage 4, labelling: per level of theory, CP2K single points of every frame the
+# datasets relabelled at that level selected, in batches, each frame behind a quality
+# gate; then each dataset's labelled splits and lineage.
 
 
-rule label_pool:
+rule label_requests:
     input:
-        aimd_trajectories(),
+        selections=lambda wildcards: selection_files(relabelled[wildcards.level]),
+        trajectories=aimd_trajectories(),
     output:
-        "results/labels/pool.extxyz",
+        "results/labels/{level}/requests.extxyz",
     log:
-        "logs/labels/pool.log",
+        "logs/labels/{level}/requests.log",
     conda:
         "../../envs/mofglass.yaml"
-    params:
-        stride=config["labels"]["stride"],
-        equilibration_steps=config["aimd"]["equilibration_steps"],
     script:
-        "../scripts/label_pool.py"
+        "../scripts/label_requests.py"
 
 
 rule label_batch:
     input:
-        "results/labels/pool.extxyz",
+        "results/labels/{level}/requests.extxyz",
     output:
-        labelled="results/labels/batches/{batch}.extxyz",
-        quarantine="results/labels/batches/{batch}.quarantine.extxyz",
+        labelled="results/labels/{level}/batches/{batch}.extxyz",
+        quarantine="results/labels/{level}/batches/{batch}.quarantine.extxyz",
     log:
-        "logs/labels/batch{batch}.log",
+        "logs/labels/{level}/batch{batch}.log",
     benchmark:
-        "benchmarks/labels/batch{batch}.tsv"
+        "benchmarks/labels/{level}/batch{batch}.tsv"
     conda:
         "../../envs/cp2k.yaml"
     threads: cp2k_threads()
     params:
         labels=config["labels"],
-        level_name=config["labels"]["level_of_theory"],
-        level=config["levels_of_theory"][config["labels"]["level_of_theory"]],
+        level=lambda wildcards: config["levels_of_theory"][wildcards.level],
         cp2k=config["cp2k"],
-        workdir=lambda wildcards: f"results/labels/cp2k/batch{wildcards.batch}",
+        workdir=lambda wildcards: f"results/labels/{wildcards.level}/cp2k",
     script:
         "../scripts/label_batch.py"
 
 
-rule labels:
+rule label_merge:
     input:
-        label_batch_files(),
+        batches=lambda wildcards: label_batch_files(wildcards.level),
+        quarantines=lambda wildcards: label_batch_files(wildcards.level, "quarantine."),
     output:
-        labelled="results/labels/labelled.extxyz",
-        quarantine="results/labels/quarantine.extxyz",
-        summary="results/labels/summary.tsv",
+        labelled="results/labels/{level}/labelled.extxyz",
+        quarantine="results/labels/{level}/quarantine.extxyz",
+        summary="results/labels/{level}/summary.tsv",
     log:
-        "logs/labels/merge.log",
+        "logs/labels/{level}/merge.log",
     conda:
         "../../envs/mofglass.yaml"
     script:
         "../scripts/merge_labels.py"
+
+
+rule dataset:
+    input:
+        unpack(dataset_inputs),
+    output:
+        train="results/datasets/{dataset}/train.extxyz",
+        test="results/datasets/{dataset}/test.extxyz",
+        validation="results/datasets/{dataset}/validation.extxyz",
+        quarantine="results/datasets/{dataset}/quarantine.extxyz",
+        lineage="results/datasets/{dataset}/lineage.csv",
+    log:
+        "logs/datasets/{dataset}.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        block=lambda wildcards: config["datasets"][wildcards.dataset],
+        labels=config["labels"],
+        aimd_stress=config["aimd"]["stress"],
+    script:
+        "../scripts/dataset.py"
+
+
+rule labels:
+    input:
+        dataset_files(),

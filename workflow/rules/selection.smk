@@ -1,0 +1,66 @@
+# Stage 3, selection: the pool of AIMD frames, and per dataset its train/test/validation
+# split by flat-histogram, random or CBAD selection, with a lineage table and figures.
+
+
+rule pool:
+    input:
+        thermo=aimd_thermo_tables(),
+        trajectories=aimd_trajectories(),
+    output:
+        "results/selection/pool.csv",
+    log:
+        "logs/selection/pool.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        runs=AIMD_RUNS,
+        equilibration_steps=config["aimd"]["equilibration_steps"],
+    script:
+        "../scripts/pool.py"
+
+
+rule select:
+    input:
+        "results/selection/pool.csv",
+    output:
+        selection="results/selection/{dataset}/selection.csv",
+        figure="results/selection/{dataset}/energy_distribution.png",
+    log:
+        "logs/selection/{dataset}.log",
+    wildcard_constraints:
+        dataset=names_alternation(datasets_with(selector=["flat_histogram", "random"])),
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        block=lambda wildcards: config["datasets"][wildcards.dataset],
+    script:
+        "../scripts/select.py"
+
+
+rule select_cbad:
+    input:
+        pool="results/selection/pool.csv",
+        trajectories=aimd_trajectories(),
+    output:
+        selection="results/selection/{dataset}/selection.csv",
+        figure="results/selection/{dataset}/energy_distribution.png",
+        coverage="results/selection/{dataset}/cbad_coverage.csv",
+        coverage_figure="results/selection/{dataset}/cbad_coverage.png",
+    log:
+        "logs/selection/{dataset}.log",
+    benchmark:
+        "benchmarks/selection/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=names_alternation(datasets_with(selector=["cbad"])),
+    conda:
+        "../../envs/mofglass.yaml"
+    threads: 2
+    params:
+        block=lambda wildcards: config["datasets"][wildcards.dataset],
+    script:
+        "../scripts/select.py"
+
+
+rule selection:
+    input:
+        selection_files(),
