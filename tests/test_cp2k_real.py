@@ -33,7 +33,7 @@ def cp2k_forces(path) -> np.ndarray:
 
 
 def test_labelled_frame_agrees_with_cp2k_output(tiny, xtb, serial, tmp_path):
-    tiny.info.update(pool_index=0, run="test", step=0, level_of_theory="aimd-level")
+    tiny.info.update(frame_id="test:0", run="test", step=0, level_of_theory="aimd-level")
     labelled = label_frame(tiny, xtb, serial, tmp_path / "f", GATE, stress=True)
     assert labelled.info["label_status"] == "accepted"
     assert labelled.info["level_of_theory"] == "xtb"
@@ -77,16 +77,18 @@ def test_unconverged_scf_goes_to_quarantine(tiny, serial, tmp_path):
             },
         },
     )
-    tiny.info["pool_index"] = 3
+    tiny.info.update(frame_id="R/T300_V1.000:3", run="R/T300_V1.000", step=3)
     accepted, quarantined = label_batch([tiny], starved, serial, tmp_path, GATE)
     assert accepted == []
     (bad,) = quarantined
     assert bad.info["label_status"] == "quarantined"
     assert bad.info["quarantine_reason"] == "SCF not converged"
     assert bad.calc is None  # no energy or forces travel with it
-    (stored,) = read_frames(tmp_path / "frame00003" / "outcome.extxyz")  # CP2K's raw outcome
+    (stored,) = read_frames(
+        tmp_path / "R/T300_V1.000/step00000003/outcome.extxyz"
+    )  # CP2K's raw outcome
     assert not stored.info["scf_converged"]
-    assert "SCF run NOT converged" in (tmp_path / "frame00003" / "cp2k.out").read_text()
+    assert "SCF run NOT converged" in (tmp_path / "R/T300_V1.000/step00000003/cp2k.out").read_text()
 
 
 def test_cp2k_abort_is_quarantined_with_its_message(tiny, serial, tmp_path):
@@ -103,7 +105,7 @@ def test_cp2k_abort_is_quarantined_with_its_message(tiny, serial, tmp_path):
             },
         },
     )
-    tiny.info["pool_index"] = 0
+    tiny.info.update(frame_id="R:0", run="R", step=0)
     result = label_frame(tiny, broken, serial, tmp_path / "f", GATE)
     assert result.info["label_status"] == "quarantined"
     assert (
@@ -192,20 +194,20 @@ def test_aimd_never_reuses_chunks_of_other_settings(tiny, xtb, serial, tmp_path)
 
 
 def test_label_batch_never_reuses_the_outcome_of_another_frame(tiny, xtb, serial, tmp_path):
-    tiny.info["pool_index"] = 0
+    tiny.info.update(frame_id="R:0", run="R", step=0)
     (first,), _ = label_batch([tiny], xtb, serial, tmp_path, GATE)
     moved = tiny.copy()
     moved.positions[0] += [0.05, 0.0, 0.0]
-    moved.info["pool_index"] = 0  # same slot in a pool rebuilt with other settings
+    moved.info["frame_id"] = "R:0"  # the same frame name, from a rerun AIMD with other settings
     (second,), _ = label_batch([moved], xtb, serial, tmp_path, GATE)
     np.testing.assert_allclose(second.positions, moved.positions)
     assert second.get_potential_energy() != pytest.approx(first.get_potential_energy(), abs=1e-4)
-    stamp = (tmp_path / "frame00000" / "cp2k.out").stat().st_mtime_ns
+    stamp = (tmp_path / "R/step00000000/cp2k.out").stat().st_mtime_ns
     (again,), _ = label_batch([moved], xtb, serial, tmp_path, GATE)  # now it is reused
-    assert (tmp_path / "frame00000" / "cp2k.out").stat().st_mtime_ns == stamp
+    assert (tmp_path / "R/step00000000/cp2k.out").stat().st_mtime_ns == stamp
     assert again.get_potential_energy() == second.get_potential_energy()
     # a stricter gate judges the stored outcome anew, without running CP2K again
     strict = QualityGate(max_force_eV_per_A=0.5)
     accepted, (rejected,) = label_batch([moved], xtb, serial, tmp_path, strict)
     assert accepted == [] and "above the gate's 0.5 eV/Å" in rejected.info["quarantine_reason"]
-    assert (tmp_path / "frame00000" / "cp2k.out").stat().st_mtime_ns == stamp
+    assert (tmp_path / "R/step00000000/cp2k.out").stat().st_mtime_ns == stamp

@@ -20,7 +20,7 @@ from ase.units import Bohr, Hartree
 
 from mofglass.atomicio import read_frames
 from mofglass.config import validate_config
-from mofglass.workflow import aimd_job
+from mofglass.workflow import aimd_job, select_job
 
 from .conftest import REPO
 
@@ -119,7 +119,7 @@ def test_structure_stage_refuses_an_element_without_basis(project):
 
 
 @pytest.mark.cp2k
-def test_tiny_pipeline_killed_mid_aimd_and_resumed(project):
+def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     config = write_config(
         project,
         "kill.yaml",
@@ -226,6 +226,44 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project):
             a.info["level_of_theory"] == "xtb" and "stress" in a.calc.results for a in frames
         )
     assert set(final.loc[final["split"] != "reserve", "label_status"]) == {"labelled"}
+
+    # CBAD: figures, coverage, AIMD labels; the same seed gives the same shuffled order
+    selection = project / "results/selection"
+    for png in (
+        "fh/energy_distribution.png",
+        "cbad/energy_distribution.png",
+        "cbad/cbad_coverage.png",
+    ):
+        assert (selection / png).read_bytes()[:4] == b"\x89PNG"
+    coverage = pd.read_csv(selection / "cbad/cbad_coverage.csv")
+    assert (coverage["bins_covered"] <= coverage["bins_visited"]).all()
+    cbad = pd.read_csv(selection / "cbad/selection.csv")
+    train = cbad[cbad["split"] == "train"]
+    assert (train["cbad_bins_added"] > 0).all() and (cbad["cbad_bins_added"] > 0).sum() == len(
+        train
+    )
+    assert train["cbad_bins_added"].sum() == coverage["bins_covered"].sum()
+    for atoms in read_frames(project / "results/datasets/cbad/train.extxyz"):
+        assert "stress" in atoms.calc.results and atoms.info["level_of_theory"] == "xtb"
+    block = dict(cfg["datasets"]["cbad"])
+    block["cbad"] = dict(block["cbad"], order="shuffled")
+    monkeypatch.chdir(project)  # the pool names trajectories relative to the project
+    runs = []
+    for k in range(2):
+        out = project / f"shuffled{k}"
+        runs.append(
+            select_job(
+                str(project / "results/selection/pool.csv"),
+                "cbad",
+                block,
+                str(out / "selection.csv"),
+                str(out / "energy.png"),
+                str(out / "coverage.csv"),
+                str(out / "coverage.png"),
+                threads=2,
+            )
+        )
+    pd.testing.assert_frame_equal(runs[0], runs[1])
 
     nothing = snakemake(project, "-n", *args)
     assert "Nothing to be done" in nothing.stdout + nothing.stderr

@@ -1,9 +1,9 @@
 """The static shape of the workflow, computed from a validated config.
 
 Everything Snakemake needs to build the DAG before any job runs: which AIMD runs
-exist, which datasets are relabelled at which level, and how many labelling
-batches there can be at most. Wildcard values are
-formatted here once so that rules and scripts agree on them.
+exist, which datasets are relabelled at which level, and how many labelling batches
+there can be at most. Wildcard values are formatted here once so that rules and
+scripts agree on them.
 """
 
 from __future__ import annotations
