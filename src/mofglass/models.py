@@ -1,0 +1,85 @@
+"""A trained model as the MD engine and the evaluation see it: files plus LAMMPS lines.
+
+Every model directory holds ``model.json``::
+
+    {"name": ..., "type": "snap", "species": ["C", "H", "N", "Zn"],
+     "pair_styles": ["snap"], "pair_commands": ["pair_style snap", ...],
+     "level_of_theory": ..., "dataset": ...}
+
+``pair_commands`` name the model's files relative to the directory as ``{model_dir}/file``;
+:meth:`Model.commands` fills in the path. ``pair.lammps`` holds the same lines with
+plain file names, for use in one's own LAMMPS input run from that directory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ase import Atoms
+
+from .atomicio import write_text
+from .lammps import check_elements, check_pair_styles, evaluate
+
+MODEL_FILE = "model.json"
+PAIR_FILE = "pair.lammps"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A LAMMPS-ready model: its species order (LAMMPS types 1, 2, ...) and pair lines."""
+
+    name: str
+    type: str
+    species: tuple[str, ...]
+    pair_styles: tuple[str, ...]
+    pair_commands: tuple[str, ...]
+    directory: Path = Path(".")
+    info: dict = field(default_factory=dict)
+
+    def commands(self) -> list[str]:
+        """The pair lines with the model's files at their absolute paths."""
+        where = str(self.directory.resolve())
+        return [c.replace("{model_dir}", where) for c in self.pair_commands]
+
+    def check(self, atoms: Atoms | None = None) -> None:
+        """Raise ``LAMMPSError`` if LAMMPS lacks a pair style or ``atoms`` has an element
+        the model does not know."""
+        check_pair_styles(self.pair_styles)
+        if atoms is not None:
+            check_elements(atoms.get_chemical_symbols(), self.species)
+
+    def predict(self, frames: Sequence[Atoms]) -> list[Atoms]:
+        """Energy, forces and stress of each frame from LAMMPS with the model's files."""
+        return [evaluate(a, self.species, self.commands()) for a in frames]
+
+
+def write_model(directory: str | Path, model: Model) -> None:
+    """Write ``model.json`` and ``pair.lammps`` into ``directory`` (atomically)."""
+    directory = Path(directory)
+    record = asdict(model)
+    record.pop("directory")
+    write_text(directory / MODEL_FILE, json.dumps(record, indent=2) + "\n")
+    lines = [c.replace("{model_dir}/", "") for c in model.pair_commands]
+    header = (
+        f"# {model.name}: {model.type} model for {' '.join(model.species)} "
+        f"(LAMMPS types 1-{len(model.species)} in this order; units metal)\n"
+    )
+    write_text(directory / PAIR_FILE, header + "\n".join(lines) + "\n")
+
+
+def load_model(directory: str | Path) -> Model:
+    """The model described by ``<directory>/model.json``."""
+    directory = Path(directory)
+    record = json.loads((directory / MODEL_FILE).read_text())
+    return Model(
+        name=record["name"],
+        type=record["type"],
+        species=tuple(record["species"]),
+        pair_styles=tuple(record["pair_styles"]),
+        pair_commands=tuple(record["pair_commands"]),
+        directory=directory,
+        info=record.get("info", {}),
+    )

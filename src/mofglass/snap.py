@@ -1,0 +1,402 @@
+"""SNAP: a potential linear in bispectrum components (Thompson et al.), fitted here.
+
+Descriptors come from LAMMPS's ``compute snap`` (ML-SNAP package) through its Python
+module: per frame one energy row (bispectrum sums per element), 3N force rows and six
+virial rows, plus the contributions of an optional reference potential (ZBL core
+repulsion) which the fit subtracts from the targets. The coefficients are a weighted
+ridge solution; each element also gets a constant term, its reference energy (eV).
+Hyper-parameters (cutoff factor, element radii and weights, regularisation) are tuned
+against the validation split with SciPy.
+
+Units: energies eV (rows per atom), forces eV/Å, stress rows GPa (ASE sign: positive
+is tensile). Rows are built in LAMMPS's frame; targets are rotated into it.
+
+The fitting itself is written here rather than taken from FitSNAP because FitSNAP is
+not on PyPI and needs its own MPI stack; what it does for a linear SNAP is small:
+build rows with ``compute snap``, weight them, solve a least-squares problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from ase import Atoms
+from ase.data import atomic_numbers
+from ase.units import GPa
+from scipy.linalg import lstsq
+from scipy.optimize import minimize, minimize_scalar
+
+from .frames import attach_results
+from .lammps import (
+    LAMMPSError,
+    lammps_module,
+    load_atoms,
+    new_lammps,
+    stress_to_ase_frame,
+    stress_to_lammps_frame,
+    to_ase_frame,
+    to_lammps_frame,
+)
+
+log = logging.getLogger(__name__)
+
+COEFF_FILE = "mofglass.snapcoeff"
+PARAM_FILE = "mofglass.snapparam"
+
+
+@dataclass(frozen=True)
+class ZBL:
+    """Ziegler-Biersack-Littmark core repulsion on element pairs, switched off between
+    ``inner_A`` and ``outer_A`` (Å)."""
+
+    pairs: tuple[tuple[str, str], ...]
+    inner_A: float = 1.8
+    outer_A: float = 2.3
+
+
+@dataclass(frozen=True)
+class SNAPSettings:
+    """Bispectrum settings: cutoff of a pair i-j is ``rcutfac * (R_i + R_j)`` (Å)."""
+
+    species: tuple[str, ...]
+    twojmax: int = 6
+    rcutfac: float = 4.5
+    rfac0: float = 0.99363
+    rmin0: float = 0.0
+    radii: Mapping[str, float] = field(default_factory=dict)
+    weights: Mapping[str, float] = field(default_factory=dict)
+    zbl: ZBL | None = None
+
+    def _lists(self) -> tuple[str, str]:
+        radii = " ".join(repr(float(self.radii[s])) for s in self.species)
+        weights = " ".join(repr(float(self.weights[s])) for s in self.species)
+        return radii, weights
+
+    def compute_command(self, name: str = "mofglass_snap") -> str:
+        radii, weights = self._lists()
+        return (
+            f"compute {name} all snap {self.rcutfac!r} {self.rfac0!r} {self.twojmax} "
+            f"{radii} {weights} rmin0 {self.rmin0!r} bzeroflag 0 quadraticflag 0 switchflag 1"
+        )
+
+    def cutoff(self) -> float:
+        """The longest pair cutoff (Å)."""
+        return self.rcutfac * 2 * max(float(self.radii[s]) for s in self.species)
+
+    def reference_commands(self) -> list[str]:
+        """Pair style active while computing descriptors: the ZBL part, or nothing (the
+        ``zero`` style only provides a neighbour list as long as the SNAP cutoff)."""
+        zero = f"zero {self.cutoff() + 0.01!r}"
+        if self.zbl is None:
+            return [f"pair_style {zero}", "pair_coeff * *"]
+        commands = [
+            f"pair_style hybrid/overlay {zero} zbl {self.zbl.inner_A!r} {self.zbl.outer_A!r}",
+            "pair_coeff * * zero",
+        ]
+        return commands + self._zbl_coeffs()
+
+    def _zbl_coeffs(self) -> list[str]:
+        lines = []
+        for a, b in self.zbl.pairs:
+            i, j = sorted((self.species.index(a) + 1, self.species.index(b) + 1))
+            za, zb = atomic_numbers[self.species[i - 1]], atomic_numbers[self.species[j - 1]]
+            lines.append(f"pair_coeff {i} {j} zbl {za} {zb}")
+        return lines
+
+    def pair_commands(self, directory: str = ".") -> list[str]:
+        """The lines that load the fitted model (files in ``directory``)."""
+        files = f"{directory}/{COEFF_FILE} {directory}/{PARAM_FILE} {' '.join(self.species)}"
+        if self.zbl is None:
+            return ["pair_style snap", f"pair_coeff * * {files}"]
+        return [
+            f"pair_style hybrid/overlay zbl {self.zbl.inner_A!r} {self.zbl.outer_A!r} snap",
+            f"pair_coeff * * snap {files}",
+            *self._zbl_coeffs(),
+        ]
+
+    def pair_styles(self) -> list[str]:
+        return ["snap"] if self.zbl is None else ["snap", "zbl", "hybrid/overlay"]
+
+    def param_text(self) -> str:
+        return (
+            "# mofglass SNAP parameters\n"
+            f"rcutfac {self.rcutfac!r}\ntwojmax {self.twojmax}\nrfac0 {self.rfac0!r}\n"
+            f"rmin0 {self.rmin0!r}\nbzeroflag 0\nquadraticflag 0\nswitchflag 1\n"
+        )
+
+    def coeff_text(self, coefficients: np.ndarray) -> str:
+        """The snapcoeff file: per element its radius, weight, constant term and the
+        bispectrum coefficients (eV), at full precision."""
+        per = coefficients.reshape(len(self.species), -1)
+        lines = ["# mofglass SNAP coefficients (eV)", "", f"{len(self.species)} {per.shape[1]}"]
+        for symbol, row in zip(self.species, per, strict=True):
+            lines.append(f"{symbol} {float(self.radii[symbol])!r} {float(self.weights[symbol])!r}")
+            lines += [f"{c:.17e}" for c in row]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Rows:
+    """Design matrix and targets of one frame (LAMMPS frame).
+
+    Columns: per element, its constant term then its bispectrum components. Energy row
+    per atom (eV/atom), force rows (eV/Å), stress rows (GPa).
+    """
+
+    energy: np.ndarray
+    forces: np.ndarray
+    stress: np.ndarray
+    ref_energy: float
+    ref_forces: np.ndarray
+    ref_stress: np.ndarray
+    n_atoms: int
+    rot: np.ndarray
+
+
+def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
+    """``compute snap`` rows of one frame, with the reference potential's share."""
+    lm = lammps_module()
+    lmp = new_lammps()
+    try:
+        prism = load_atoms(lmp, atoms, settings.species)
+        lmp.commands_list(settings.reference_commands())
+        lmp.command(settings.compute_command())
+        lmp.command("thermo_style custom step pe c_mofglass_snap[1][1]")
+        lmp.command("run 0 post no")
+        array = lmp.numpy.extract_compute(
+            "mofglass_snap", lm.LMP_STYLE_GLOBAL, lm.LMP_TYPE_ARRAY
+        ).copy()
+        volume = lmp.get_thermo("vol")
+    except Exception as exc:
+        raise LAMMPSError(f"compute snap failed: {exc}") from exc
+    finally:
+        lmp.close()
+    n = len(atoms)
+    n_species = len(settings.species)
+    ncoeff = (array.shape[1] - 1) // n_species
+    counts = np.array([atoms.get_chemical_symbols().count(s) for s in settings.species], float)
+
+    def with_constants(block: np.ndarray, constant: np.ndarray) -> np.ndarray:
+        parts = []
+        for k in range(n_species):
+            parts.append(constant[:, k : k + 1])
+            parts.append(block[:, k * ncoeff : (k + 1) * ncoeff])
+        return np.hstack(parts)
+
+    energy = with_constants(array[:1, :-1], counts[None, :]) / n
+    forces = with_constants(array[1 : 1 + 3 * n, :-1], np.zeros((3 * n, n_species)))
+    # virial rows W (eV): stress = -W / V; rows xx yy zz yz xz xy, in GPa
+    virial = array[1 + 3 * n :, :-1]
+    stress = with_constants(-virial / volume / GPa, np.zeros((6, n_species)))
+    return Rows(
+        energy=energy[0],
+        forces=forces,
+        stress=stress,
+        ref_energy=array[0, -1] / n,
+        ref_forces=array[1 : 1 + 3 * n, -1].copy(),
+        ref_stress=-array[1 + 3 * n :, -1] / volume / GPa,
+        n_atoms=n,
+        rot=prism.rot_mat.copy(),
+    )
+
+
+@dataclass(frozen=True)
+class RowWeights:
+    """Weights of the residuals: energy (per eV/atom), forces (per eV/Å), stress (per GPa)."""
+
+    energy: float = 100.0
+    forces: float = 1.0
+    stress: float = 1.0
+
+
+def system(
+    rows: Sequence[Rows], frames: Sequence[Atoms], weights: RowWeights
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stack rows and targets (reference potential subtracted) with their weights."""
+    xs, ys, ws = [], [], []
+    for r, atoms in zip(rows, frames, strict=True):
+        results = atoms.calc.results
+        xs.append(r.energy[None, :])
+        ys.append([results["energy"] / r.n_atoms - r.ref_energy])
+        ws.append([weights.energy])
+        forces = to_lammps_frame(r.rot, results["forces"])
+        xs.append(r.forces)
+        ys.append(forces.ravel() - r.ref_forces)
+        ws.append(np.full(3 * r.n_atoms, weights.forces))
+        if "stress" in results and weights.stress > 0:
+            stress = stress_to_lammps_frame(r.rot, np.asarray(results["stress"])) / GPa
+            xs.append(r.stress)
+            ys.append(stress - r.ref_stress)
+            ws.append(np.full(6, weights.stress))
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
+
+
+def solve(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float, n_species: int) -> np.ndarray:
+    """Weighted ridge solution. Columns are scaled to unit RMS before the penalty
+    ``alpha * |beta|^2``; the per-element constants are not penalised. Where the
+    constants are not determined (every frame with the same composition) the
+    minimum-norm solution splits the reference energy between elements."""
+    scale = np.sqrt(np.mean(x**2, axis=0))
+    scale[scale == 0] = 1.0
+    a = (x / scale) * w[:, None]
+    b = y * w
+    if alpha > 0:
+        penalised = np.ones(x.shape[1], dtype=bool)
+        penalised[:: x.shape[1] // n_species] = False
+        a = np.vstack([a, np.sqrt(alpha) * np.diag(penalised.astype(float))])
+        b = np.concatenate([b, np.zeros(x.shape[1])])
+    beta, *_ = lstsq(a, b, lapack_driver="gelsd")
+    return beta / scale
+
+
+def predict(rows: Rows, coefficients: np.ndarray, atoms: Atoms) -> Atoms:
+    """The fit's own prediction for a frame (ASE frame), reference potential included."""
+    energy = (rows.energy @ coefficients + rows.ref_energy) * rows.n_atoms
+    forces = (rows.forces @ coefficients + rows.ref_forces).reshape(-1, 3)
+    stress = (rows.stress @ coefficients + rows.ref_stress) * GPa
+    result = atoms.copy()
+    forces, stress = to_ase_frame(rows.rot, forces), stress_to_ase_frame(rows.rot, stress)
+    attach_results(result, energy, forces, stress)
+    return result
+
+
+@dataclass
+class Fit:
+    """A fitted SNAP: settings, coefficients (eV) and the regularisation used."""
+
+    settings: SNAPSettings
+    coefficients: np.ndarray
+    alpha: float
+    validation_score: float = float("nan")
+    trace: list[dict] = field(default_factory=list)
+
+
+def weighted_rmse(x, y, w, coefficients) -> float:
+    return float(np.sqrt(np.mean((w * (x @ coefficients - y)) ** 2)))
+
+
+def fit_alpha(
+    train: tuple, validation: tuple | None, n_species: int, alpha: float, tune: bool
+) -> tuple[np.ndarray, float, float]:
+    """Coefficients for ``alpha``, or for the alpha in [1e-10, 1e2] that minimises the
+    weighted validation RMSE; returns (coefficients, alpha, validation score)."""
+    if tune and validation is not None:
+
+        def score(log_alpha: float) -> float:
+            beta = solve(*train, 10.0**log_alpha, n_species)
+            return weighted_rmse(*validation, beta)
+
+        best = minimize_scalar(
+            score, bounds=(-10.0, 2.0), method="bounded", options={"xatol": 0.05}
+        )
+        alpha = 10.0 ** float(best.x)
+    beta = solve(*train, alpha, n_species)
+    val = weighted_rmse(*validation, beta) if validation is not None else float("nan")
+    return beta, alpha, val
+
+
+def fit(
+    train_frames: Sequence[Atoms],
+    settings: SNAPSettings,
+    weights: RowWeights,
+    alpha: float = 1e-6,
+    validation_frames: Sequence[Atoms] = (),
+    tune: Mapping | None = None,
+) -> Fit:
+    """Fit SNAP coefficients; with ``tune`` and validation frames, also tune the cutoff
+    factor, element radii and weights (Nelder-Mead, at most ``tune['max_evaluations']``
+    descriptor recomputations) and the regularisation (bounded scalar search)."""
+    n_species = len(settings.species)
+    tune = dict(tune or {})
+    tune_alpha = bool(tune.get("alpha", False)) and len(validation_frames) > 0
+
+    def evaluate(s: SNAPSettings) -> tuple[np.ndarray, float, float]:
+        train = system([frame_rows(a, s) for a in train_frames], train_frames, weights)
+        validation = None
+        if validation_frames:
+            validation = system(
+                [frame_rows(a, s) for a in validation_frames], validation_frames, weights
+            )
+        return fit_alpha(train, validation, n_species, alpha, tune_alpha)
+
+    hyper = bool(tune.get("cutoff") or tune.get("radii") or tune.get("weights"))
+    trace: list[dict] = []
+    if hyper and validation_frames:
+        names, x0 = _parameters(settings, tune)
+
+        def objective(x: np.ndarray) -> float:
+            s = _settings_from(settings, names, x)
+            _, a, score = evaluate(s)
+            trace.append(
+                {
+                    "rcutfac": s.rcutfac,
+                    "alpha": a,
+                    "validation_score": score,
+                    **{f"radius_{e}": s.radii[e] for e in s.species},
+                    **{f"weight_{e}": s.weights[e] for e in s.species},
+                }
+            )
+            log.info("tuning: %s -> weighted validation RMSE %.5g", _describe(s, a), score)
+            return score if np.isfinite(score) else 1e30
+
+        result = minimize(
+            objective,
+            x0,
+            method="Nelder-Mead",
+            options={
+                "maxfev": int(tune.get("max_evaluations", 20)),
+                "xatol": 1e-3,
+                "fatol": 1e-6,
+                "initial_simplex": _simplex(x0),
+            },
+        )
+        settings = _settings_from(settings, names, result.x)
+    elif hyper:
+        log.warning("no validation frames: SNAP hyper-parameters are not tuned")
+    beta, alpha, score = evaluate(settings)
+    log.info("fit: %s, weighted validation RMSE %.5g", _describe(settings, alpha), score)
+    return Fit(settings, beta, alpha, score, trace)
+
+
+def _describe(s: SNAPSettings, alpha: float) -> str:
+    radii = ", ".join(f"{e} {s.radii[e]:.3f}" for e in s.species)
+    weights = ", ".join(f"{e} {s.weights[e]:.3f}" for e in s.species)
+    return f"rcutfac {s.rcutfac:.4f}, radii {radii}, weights {weights}, alpha {alpha:.3g}"
+
+
+def _parameters(s: SNAPSettings, tune: Mapping) -> tuple[list[str], np.ndarray]:
+    """Optimisation variables (logarithms): rcutfac, radii, weights (the first element's
+    weight stays fixed: only ratios matter)."""
+    names, x = [], []
+    if tune.get("cutoff"):
+        names.append("rcutfac")
+        x.append(np.log(s.rcutfac))
+    if tune.get("radii"):
+        for e in s.species:
+            names.append(f"radius:{e}")
+            x.append(np.log(s.radii[e]))
+    if tune.get("weights"):
+        for e in s.species[1:]:
+            names.append(f"weight:{e}")
+            x.append(np.log(s.weights[e]))
+    return names, np.array(x)
+
+
+def _simplex(x0: np.ndarray, step: float = 0.1) -> np.ndarray:
+    return np.vstack([x0, x0 + step * np.eye(len(x0))])
+
+
+def _settings_from(s: SNAPSettings, names: Sequence[str], x: np.ndarray) -> SNAPSettings:
+    radii, weights, rcutfac = dict(s.radii), dict(s.weights), s.rcutfac
+    for name, value in zip(names, x, strict=True):
+        value = float(np.exp(value))
+        if name == "rcutfac":
+            rcutfac = value
+        elif name.startswith("radius:"):
+            radii[name.split(":", 1)[1]] = value
+        else:
+            weights[name.split(":", 1)[1]] = value
+    return replace(s, rcutfac=rcutfac, radii=radii, weights=weights)
