@@ -17,6 +17,8 @@ include: "workflow/rules/structures.smk"
 include: "workflow/rules/aimd.smk"
 include: "workflow/rules/selection.smk"
 include: "workflow/rules/labels.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/md.smk"
 
 
 rule all:
@@ -26,3 +28,5 @@ rule all:
         rules.aimd.input,
         rules.selection.input,
         rules.labels.input,
+        rules.train.input,
+        rules.md.input,

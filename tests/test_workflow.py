@@ -77,6 +77,8 @@ def test_dry_run_builds_the_dag(project, config, aimd_jobs, datasets, label_batc
     assert counts.get("select", 0) + counts.get("select_cbad", 0) == datasets
     assert counts["dataset"] == datasets and counts["all"] == 1
     assert counts.get("label_batch", 0) == label_batches
+    for rule in ("train_snap", "evaluate_model", "learning_curve", "model_cost", "md_check"):
+        assert counts[rule] == 1
 
 
 def test_lint_has_nothing_to_report(project):
@@ -109,6 +111,7 @@ def test_structure_stage_refuses_an_element_without_basis(project):
         levels_of_theory={"pbe": {"method": "pbe-d3"}},
         aimd__level_of_theory="pbe",
         datasets={"d": {"selector": "random", "train": 1, "test": 0, "level_of_theory": "pbe"}},
+        models={},
     )
     result = snakemake(project, "structures", "--cores", "1", "--configfile", config)
     assert result.returncode != 0
@@ -267,3 +270,18 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
 
     nothing = snakemake(project, "-n", *args)
     assert "Nothing to be done" in nothing.stdout + nothing.stderr
+
+    # training and the MD engine on the labelled dataset (config tiny: SNAP 2J=2)
+    trained = snakemake(project, "train", "md", "--cores", "2", "--configfile", config)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    models = project / "results/models/snap"
+    metrics = pd.read_csv(models / "metrics.csv")
+    assert list(metrics["split"]) == ["train", "validation", "test"]
+    assert (metrics["n_frames_with_stress"] == metrics["n_frames"]).all()
+    for name in ("parity.png", "learning_curve.png", "cost.png", "pair.lammps"):
+        assert (models / name).stat().st_size > 0
+    assert (pd.read_csv(models / "cost.csv")["us_per_atom_step"] > 0).all()
+    verdict = pd.read_csv(project / "results/md/snap/check/verdict.tsv", sep="\t")
+    assert verdict["verdict"].iloc[0] in ("ok", "failed")
+    thermo = pd.read_csv(project / "results/md/snap/check/thermo.tsv", sep="\t")
+    assert thermo["time_ps"].iloc[0] == 0 and len(thermo) >= 2

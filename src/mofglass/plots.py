@@ -81,3 +81,19 @@ def cbad_coverage(table: pd.DataFrame, path: str | Path) -> None:
     fig.legend(handles, labels, frameon=False, fontsize=8, loc="upper center", ncols=2)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     save_figure(fig, path)
+
+
+def thermo_plot(thermo: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Temperature (K) against time (ps), each protocol stage in its own colour; the
+    potential energy per row below."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+    for k, (stage, part) in enumerate(thermo.groupby("stage", sort=False)):
+        top.plot(part["time_ps"], part["temperature_K"], color=f"C{k}", lw=1, label=stage)
+        bottom.plot(part["time_ps"], part["potential_energy_eV"], color=f"C{k}", lw=1)
+    top.set_ylabel("temperature (K)")
+    bottom.set_ylabel("potential energy (eV)")
+    bottom.set_xlabel("time (ps)")
+    top.legend(frameon=False, fontsize=8)
+    top.set_title(title)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -25,6 +25,8 @@ from .cp2k.run import Launcher
 from .datasets import assemble, label_requests, load_frames
 from .datasets import summary as dataset_summary
 from .labelling import QualityGate, frame_order, label_batch, summary_table
+from .md import Protocol, run_md
+from .models import load_model
 from .plan import AIMDRun
 from .pool import build_pool, read_pool, restrict
 from .selection import select, split_counts
@@ -321,3 +323,63 @@ def dataset_job(
         len(quarantine),
     )
     return lineage
+
+
+def md_job(
+    model_dir: str,
+    structure_file: str,
+    protocol_block: Mapping,
+    damping: Mapping,
+    workdir: str,
+    thermo_file: str,
+    trajectory_file: str,
+    figure_file: str,
+    verdict_file: str,
+    repeat: Sequence[int] = (1, 1, 1),
+) -> pd.DataFrame:
+    """MD of a structure with a trained model: thermo table (TSV), trajectory (extxyz),
+    temperature figure, and the run's verdict (TSV: ok, or failed with reason and time).
+
+    A run that fails (runaway, lost atoms) is a result, not a job failure: its outputs
+    are written and the verdict says what happened.
+    """
+    model = load_model(model_dir)
+    (atoms,) = read_frames(structure_file)
+    atoms = supercell(atoms, repeat)
+    protocol = Protocol.from_config(protocol_block, damping)
+    start = time.perf_counter()
+    result = run_md(atoms, model, protocol, workdir)
+    seconds = time.perf_counter() - start
+    for frame in result.frames:
+        frame.info.update(model=model.name, source="md")
+    write_text(thermo_file, result.thermo.to_csv(sep="\t", index=False))
+    write_frames(trajectory_file, result.frames)
+    title = f"{model.name}: {len(atoms)} atoms, {result.verdict}"
+    plots.thermo_plot(result.thermo, figure_file, title)
+    last = result.thermo.iloc[-1]
+    verdict = pd.DataFrame(
+        [
+            {
+                "model": model.name,
+                "n_atoms": len(atoms),
+                "verdict": result.verdict,
+                "reason": result.reason,
+                "failed_at_ps": result.failed_at_ps,
+                "final_time_ps": last["time_ps"],
+                "final_temperature_K": last["temperature_K"],
+                "wall_s": seconds,
+            }
+        ]
+    )
+    write_text(verdict_file, verdict.to_csv(sep="\t", index=False))
+    log.info(
+        "%s: %s after %.3f ps in %.1f s; final T %.1f K, P %.3f GPa %s",
+        model.name,
+        result.verdict,
+        last["time_ps"],
+        seconds,
+        last["temperature_K"],
+        last["pressure_GPa"],
+        result.reason,
+    )
+    return result.thermo

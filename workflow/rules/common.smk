@@ -25,6 +25,7 @@ wildcard_constraints:
     batch=r"[0-9]{4}",
     dataset=names_alternation(config["datasets"]),
     level=names_alternation(relabelled),
+    model=names_alternation(config["models"]),
 
 
 def structure_source(wildcards):
@@ -101,4 +102,42 @@ def dataset_files():
         "results/datasets/{dataset}/{name}",
         dataset=config["datasets"],
         name=["train.extxyz", "test.extxyz", "validation.extxyz", "lineage.csv"],
+    )
+
+
+def models_of_type(kind):
+    return [n for n, b in config["models"].items() if b["type"] == kind]
+
+
+def model_level(model):
+    """Level of theory of a model's labels: its dataset's."""
+    return config["datasets"][config["models"][model]["dataset"]]["level_of_theory"]
+
+
+def model_dataset_files(wildcards):
+    """The splits and lineage of the dataset a model trains on."""
+    dataset = config["models"][wildcards.model]["dataset"]
+    files = {s: f"results/datasets/{dataset}/{s}.extxyz" for s in ("train", "validation", "test")}
+    files["lineage"] = f"results/datasets/{dataset}/lineage.csv"
+    return files
+
+
+def md_structure_file(part):
+    """The structure an md block (check, cost) runs on: the named one, or the first."""
+    name = config["md"][part]["structure"] or next(iter(config["structures"]))
+    return f"results/structures/{name}.extxyz"
+
+
+def md_damping():
+    return {
+        "thermostat_damping_fs": config["md"]["thermostat_damping_fs"],
+        "barostat_damping_fs": config["md"]["barostat_damping_fs"],
+    }
+
+
+def model_files():
+    return expand(
+        "results/models/{model}/{name}",
+        model=config["models"],
+        name=["model.json", "metrics.csv", "learning_curve.csv", "cost.csv"],
     )

@@ -1,0 +1,317 @@
+"""Training and evaluating models: the jobs of the ``train`` stage.
+
+Every model type writes the same outputs into ``results/models/<model>/``:
+``model.json`` and ``pair.lammps`` (see :mod:`mofglass.models`) with the model's own
+files, ``fit.json`` (hyper-parameters), ``lineage.csv`` (the dataset's lineage plus
+which frames the model used and how), ``metrics.csv`` (errors on every split),
+``parity.png``, ``learning_curve.{csv,png}`` and ``cost.{csv,png}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+from ase.units import GPa
+
+from . import snap
+from .atomicio import read_frames, write_frames, write_table, write_text
+from .datasets import check_one_level
+from .evaluation import (
+    METRIC_COLUMNS,
+    cost_plot,
+    learning_curve_plot,
+    metrics,
+    pairs,
+    parity_plot,
+)
+from .md import Protocol, Stage, run_md
+from .models import Model, load_model, write_model
+from .pool import read_pool
+from .structures import supercell
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
+FIT_PREDICTIONS = "fit_test_predictions.extxyz"
+
+
+class ConsistencyError(RuntimeError):
+    """LAMMPS with the written model files disagrees with the fit's own predictions."""
+
+
+def species_of(frames: Sequence[Atoms]) -> tuple[str, ...]:
+    """The elements present, in alphabetical order (LAMMPS types 1, 2, ...)."""
+    return tuple(sorted({s for a in frames for s in a.get_chemical_symbols()}))
+
+
+def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
+    """SNAP settings from a model's ``snap`` config block."""
+    zbl = block.get("zbl")
+    return snap.SNAPSettings(
+        species=tuple(species),
+        twojmax=block["twojmax"],
+        rcutfac=block["rcutfac"],
+        rfac0=block["rfac0"],
+        rmin0=block["rmin0"],
+        radii={s: block["radii"].get(s, 0.5) for s in species},
+        weights={s: block["weights"].get(s, 1.0) for s in species},
+        zbl=None
+        if not zbl
+        else snap.ZBL(tuple(tuple(p) for p in zbl["pairs"]), zbl["inner_A"], zbl["outer_A"]),
+    )
+
+
+def read_splits(split_files: Mapping[str, str], level: str | None = None) -> dict:
+    """Frames of each split; all labelled at one level of theory."""
+    splits = {name: read_frames(path) for name, path in split_files.items()}
+    if level is not None:
+        for name, frames in splits.items():
+            check_one_level(frames, level, f"{name} split")
+    return splits
+
+
+def train_snap_job(
+    name: str,
+    block: Mapping,
+    split_files: Mapping[str, str],
+    lineage_file: str,
+    model_dir: str,
+    level: str,
+) -> snap.Fit:
+    """Fit a SNAP on the dataset's training split, tuned on its validation split."""
+    splits = read_splits(split_files, level)
+    if not splits["train"]:
+        raise ValueError(f"model {name}: the dataset has no training frames")
+    species = tuple(block.get("species") or species_of([a for f in splits.values() for a in f]))
+    settings = snap_settings(block["snap"], species)
+    weights = snap.RowWeights(**block["snap"]["row_weights"])
+    start = time.perf_counter()
+    fit = snap.fit(
+        splits["train"],
+        settings,
+        weights,
+        alpha=block["snap"]["alpha"],
+        validation_frames=splits["validation"],
+        tune=block["snap"]["tune"],
+    )
+    seconds = time.perf_counter() - start
+    out = Path(model_dir)
+    write_text(out / snap.PARAM_FILE, fit.settings.param_text())
+    write_text(out / snap.COEFF_FILE, fit.settings.coeff_text(fit.coefficients))
+    model = Model(
+        name=name,
+        type="snap",
+        species=species,
+        pair_styles=tuple(fit.settings.pair_styles()),
+        pair_commands=tuple(fit.settings.pair_commands("{model_dir}")),
+        info={"dataset": block["dataset"], "level_of_theory": level},
+    )
+    record = {
+        "model": name,
+        "type": "snap",
+        "dataset": block["dataset"],
+        "level_of_theory": level,
+        "species": list(species),
+        "twojmax": fit.settings.twojmax,
+        "rcutfac": fit.settings.rcutfac,
+        "rfac0": fit.settings.rfac0,
+        "rmin0": fit.settings.rmin0,
+        "radii": dict(fit.settings.radii),
+        "weights": dict(fit.settings.weights),
+        "zbl": block["snap"].get("zbl"),
+        "alpha": fit.alpha,
+        "row_weights": dict(block["snap"]["row_weights"]),
+        "weighted_validation_rmse": fit.validation_score,
+        "n_coefficients": int(fit.coefficients.size),
+        "frames": {k: len(v) for k, v in splits.items()},
+        "fit_seconds": seconds,
+        "tuning": fit.trace,
+    }
+    write_text(out / "fit.json", json.dumps(record, indent=2, default=float) + "\n")
+    # the fit's own predictions on the test frames, for the consistency check
+    test_rows = [snap.frame_rows(a, fit.settings) for a in splits["test"]]
+    predictions = [
+        snap.predict(r, fit.coefficients, a) for r, a in zip(test_rows, splits["test"], strict=True)
+    ]
+    write_frames(out / FIT_PREDICTIONS, predictions)
+    lineage = read_pool(lineage_file)
+    use = {"train": "fit", "validation": "tuning", "test": "evaluation"}
+    labelled = lineage["label_status"] == "labelled"
+    lineage[f"model_{name}"] = np.where(labelled, lineage["split"].map(use).fillna(""), "")
+    write_table(out / "lineage.csv", lineage)
+    write_model(out, model)
+    log.info(
+        "model %s: SNAP 2J=%d, %d coefficients, %d train frames, fitted in %.1f s",
+        name,
+        fit.settings.twojmax,
+        fit.coefficients.size,
+        len(splits["train"]),
+        seconds,
+    )
+    return fit
+
+
+def evaluate_job(
+    model_dir: str,
+    split_files: Mapping[str, str],
+    metrics_file: str,
+    parity_file: str,
+    consistency_file: str,
+    tolerance: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Errors of the deployed model (LAMMPS with the written files) on every split, and
+    the check that LAMMPS reproduces the fit's own test predictions."""
+    model = load_model(model_dir)
+    model.check()
+    splits = read_splits(split_files)
+    rows, values = [], {}
+    predictions = {}
+    for split in SPLITS:
+        frames = splits[split]
+        predictions[split] = model.predict(frames)
+        values[split] = pairs(frames, predictions[split])
+        rows.append(metrics(model.name, split, values[split]))
+    table = pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    write_table(metrics_file, table)
+    parity_plot(values, f"{model.name} ({model.type}) against its labels", parity_file)
+    consistency = consistency_table(
+        predictions["test"], read_frames(Path(model_dir) / FIT_PREDICTIONS)
+    )
+    write_table(consistency_file, consistency)
+    tolerance = dict(
+        tolerance or {"energy_eV_per_atom": 1e-8, "forces_eV_per_A": 1e-6, "stress_GPa": 1e-5}
+    )
+    worst = consistency.drop(columns=["frame_id"]).max()
+    for column, bound in tolerance.items():
+        if len(consistency) and worst[f"max_abs_diff_{column}"] > bound:
+            raise ConsistencyError(
+                f"model {model.name}: LAMMPS with the written files differs from the fit by "
+                f"{worst[f'max_abs_diff_{column}']:.3g} in {column} (tolerance {bound})"
+            )
+    log.info("model %s:\n%s", model.name, table.to_string(index=False))
+    return table
+
+
+def consistency_table(lammps: Sequence[Atoms], fitted: Sequence[Atoms]) -> pd.DataFrame:
+    """Largest differences between two sets of predictions, per frame."""
+    rows = []
+    for a, b in zip(lammps, fitted, strict=True):
+        n = len(a)
+        stress = (
+            float(np.abs(a.get_stress() - b.get_stress()).max() / GPa)
+            if "stress" in a.calc.results and "stress" in b.calc.results
+            else float("nan")
+        )
+        rows.append(
+            {
+                "frame_id": a.info.get("frame_id", ""),
+                "max_abs_diff_energy_eV_per_atom": abs(
+                    a.get_potential_energy() - b.get_potential_energy()
+                )
+                / n,
+                "max_abs_diff_forces_eV_per_A": float(
+                    np.abs(a.get_forces() - b.get_forces()).max()
+                ),
+                "max_abs_diff_stress_GPa": stress,
+            }
+        )
+    columns = [
+        "frame_id",
+        "max_abs_diff_energy_eV_per_atom",
+        "max_abs_diff_forces_eV_per_A",
+        "max_abs_diff_stress_GPa",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def learning_curve_job(
+    model_dir: str,
+    split_files: Mapping[str, str],
+    block: Mapping,
+    table_file: str,
+    figure_file: str,
+) -> pd.DataFrame:
+    """Refit the model's type with its tuned hyper-parameters on nested subsets of the
+    training frames (a seeded order, first n frames) and score each on the validation
+    and test splits."""
+    record = json.loads((Path(model_dir) / "fit.json").read_text())
+    splits = read_splits(split_files)
+    settings = snap_settings(record, record["species"])
+    weights = snap.RowWeights(**record["row_weights"])
+    train = splits["train"]
+    order = np.random.default_rng(block["seed"]).permutation(len(train))
+    rows_train = [snap.frame_rows(train[i], settings) for i in order]
+    frames_train = [train[i] for i in order]
+    scored = {s: [snap.frame_rows(a, settings) for a in splits[s]] for s in ("validation", "test")}
+    sizes = sorted({max(1, int(round(f * len(train)))) for f in block["fractions"]})
+    out = []
+    for n in sizes:
+        x, y, w = snap.system(rows_train[:n], frames_train[:n], weights)
+        beta = snap.solve(x, y, w, record["alpha"], len(settings.species))
+        for split, rows in scored.items():
+            frames = splits[split]
+            predicted = [snap.predict(r, beta, a) for r, a in zip(rows, frames, strict=True)]
+            row = metrics(record["model"], split, pairs(frames, predicted))
+            out.append({"n_train": n, **row})
+    table = pd.DataFrame(out)
+    write_table(table_file, table)
+    learning_curve_plot(table, figure_file)
+    return table
+
+
+def cost_job(
+    model_dir: str,
+    structure_file: str,
+    block: Mapping,
+    damping: Mapping,
+    workdir: str,
+    table_file: str,
+    figure_file: str,
+) -> pd.DataFrame:
+    """Measured MD cost of the model in LAMMPS on this machine: µs per atom per step of
+    a short NVT run, for each supercell of the structure."""
+    model = load_model(model_dir)
+    (atoms,) = read_frames(structure_file)
+    rows = []
+    for repeat in block["supercells"]:
+        cell = supercell(atoms, repeat)
+        stage = Stage(
+            name="cost",
+            ensemble="nvt",
+            temperature_K=block["temperature_K"],
+            steps=block["steps"],
+            timestep_fs=block["timestep_fs"],
+            thermo_every=block["steps"],
+            dump_every=block["steps"],
+        )
+        protocol = Protocol((stage,), seed=1, **damping)
+        label = "x".join(str(r) for r in repeat)
+        result = run_md(cell, model, protocol, Path(workdir) / label)
+        loop = result.loop_times_s[-1]
+        steps = int(result.thermo["step"].iloc[-1] - result.thermo["step"].iloc[0])
+        rows.append(
+            {
+                "model": model.name,
+                "supercell": label,
+                "n_atoms": len(cell),
+                "steps": steps,
+                "processes": 1,
+                "loop_time_s": loop,
+                "us_per_atom_step": loop / (len(cell) * steps) * 1e6,
+                "verdict": result.verdict,
+            }
+        )
+        log.info(
+            "%s, %d atoms: %.1f µs/atom/step", model.name, len(cell), rows[-1]["us_per_atom_step"]
+        )
+    table = pd.DataFrame(rows)
+    write_table(table_file, table)
+    cost_plot(table, figure_file)
+    return table

@@ -1,0 +1,145 @@
+"""The MD engine with the real LAMMPS: protocols as data, checks, the runaway watch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from mofglass.lammps import LAMMPSError
+from mofglass.md import Protocol, Stage, lammps_input, run_md
+from mofglass.models import Model
+
+pytestmark = pytest.mark.lammps
+
+ARGON = Model(
+    name="lj",
+    type="lj",
+    species=("Ar",),
+    pair_styles=("lj/cut",),
+    pair_commands=("pair_style lj/cut 8.5", "pair_coeff * * 0.0104 3.4"),
+)
+
+
+@pytest.fixture
+def argon():
+    return bulk("Ar", "fcc", a=5.26, cubic=True) * (4, 4, 4)  # 256 atoms
+
+
+def test_a_ramp_ends_at_its_target_temperature(argon, tmp_path):
+    protocol = Protocol(
+        (
+            Stage("min", "minimize", max_iterations=50),
+            Stage(
+                "ramp",
+                "nvt",
+                temperature_K=20,
+                temperature_end_K=60,
+                duration_ps=20,
+                timestep_fs=5,
+                thermo_every=20,
+                dump_every=400,
+            ),
+            Stage(
+                "hold",
+                "nvt",
+                temperature_K=60,
+                duration_ps=20,
+                timestep_fs=5,
+                thermo_every=20,
+                dump_every=400,
+            ),
+        ),
+        thermostat_damping_fs=500,
+        seed=7,
+    )
+    result = run_md(argon, ARGON, protocol, tmp_path)
+    assert result.verdict == "ok"
+    thermo = result.thermo
+    assert list(thermo["stage"].unique()) == ["min", "ramp", "hold"]
+    hold = thermo[thermo["stage"] == "hold"]["temperature_K"]
+    noise = 60 * np.sqrt(2 / (3 * len(argon)))  # canonical fluctuation, about 3 K
+    assert abs(hold.mean() - 60) < noise
+    ramp = thermo[thermo["stage"] == "ramp"]
+    early, late = ramp["temperature_K"].iloc[5:25].mean(), ramp["temperature_K"].iloc[-20:].mean()
+    assert early < 40 < late  # it did ramp
+    assert thermo["time_ps"].iloc[-1] == pytest.approx(40.0 + 0.05, abs=0.06)
+    # frames: every dump step once, cells that ASE reads, times from the thermo table
+    steps = [f.info["step"] for f in result.frames]
+    assert steps == sorted(set(steps)) and len(result.frames) >= 20
+    assert result.frames[-1].get_volume() == pytest.approx(argon.get_volume())
+    assert (tmp_path / "in.lammps").read_text().count("run ") == 2
+
+
+def test_npt_relaxes_the_volume(argon, tmp_path):
+    squeezed = argon.copy()
+    squeezed.set_cell(argon.cell * 0.97, scale_atoms=True)
+    protocol = Protocol(
+        (
+            Stage(
+                "npt",
+                "npt",
+                temperature_K=40,
+                pressure_GPa=0.0,
+                cell="tri",
+                duration_ps=20,
+                timestep_fs=5,
+                thermo_every=50,
+                dump_every=1000,
+            ),
+        ),
+        thermostat_damping_fs=500,
+        barostat_damping_fs=2000,
+    )
+    result = run_md(squeezed, ARGON, protocol, tmp_path)
+    late = result.thermo.iloc[len(result.thermo) // 2 :]
+    assert late["volume_A3"].mean() > squeezed.get_volume() * 1.03
+    assert abs(late["pressure_GPa"].mean()) < 0.05
+
+
+def test_a_runaway_is_stopped_and_reported(argon, tmp_path):
+    protocol = Protocol(
+        (
+            Stage("cold", "nvt", temperature_K=10, steps=2000, timestep_fs=5, thermo_every=10),
+            Stage("never", "nve", steps=100),
+        ),
+        initial_temperature_K=400,  # far above 3 x 10 K at the first check
+    )
+    result = run_md(argon, ARGON, protocol, tmp_path)
+    assert result.verdict == "failed"
+    assert "stage cold: temperature above 30 K (runaway) after" in result.reason
+    assert result.failed_at_ps < 0.1
+    assert set(result.thermo["stage"]) == {"cold"}
+
+
+def test_missing_pair_style_and_unknown_elements_are_refused(argon, tiny, tmp_path):
+    nequip = Model("n", "nequip", ("Ar",), ("nequip",), ("pair_style nequip",))
+    with pytest.raises(LAMMPSError, match="has no pair style nequip"):
+        run_md(argon, nequip, Protocol((Stage("s", "nve", steps=1),)), tmp_path)
+    with pytest.raises(LAMMPSError, match="the model knows Ar but the structure also has"):
+        run_md(tiny, ARGON, Protocol((Stage("s", "nve", steps=1),)), tmp_path)
+
+
+def test_protocol_stages_are_checked():
+    with pytest.raises(ValueError, match="give exactly one of duration_ps and steps"):
+        Stage.from_config({"name": "s", "ensemble": "nvt", "temperature_K": 300})
+    with pytest.raises(ValueError, match="nvt needs temperature_K"):
+        Stage.from_config({"name": "s", "ensemble": "nvt", "steps": 10})
+    text = lammps_input(
+        Protocol(
+            (
+                Stage(
+                    "r",
+                    "npt",
+                    temperature_K=300,
+                    temperature_end_K=600,
+                    pressure_GPa=0.1,
+                    cell="tri",
+                    steps=10,
+                ),
+            )
+        ),
+        ARGON,
+        "structure.data",
+    )
+    assert "fix mofglass_int all npt temp 300 600 0.1 tri 1000.0 1000.0 1.0" in text

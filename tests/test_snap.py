@@ -1,0 +1,192 @@
+"""SNAP fitting with the real LAMMPS: a synthetic teacher, written files, evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mofglass import snap
+from mofglass.atomicio import write_frames
+from mofglass.lammps import LAMMPSError, evaluate
+from mofglass.models import load_model
+from mofglass.training import (
+    ConsistencyError,
+    evaluate_job,
+    learning_curve_job,
+    train_snap_job,
+)
+
+pytestmark = pytest.mark.lammps
+
+SPECIES = ("C", "H", "N", "Zn")
+RADII = {"C": 0.5, "H": 0.4, "N": 0.5, "Zn": 0.6}
+
+
+def settings(**changes) -> snap.SNAPSettings:
+    base = dict(
+        species=SPECIES,
+        twojmax=4,
+        rcutfac=4.0,
+        radii=RADII,
+        weights={"C": 1.0, "H": 0.8, "N": 1.0, "Zn": 0.9},
+    )
+    base.update(changes)
+    return snap.SNAPSettings(**base)
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory, tiny_module):
+    """Frames labelled by a SNAP with known coefficients (and a ZBL core on H-H)."""
+    s = settings(zbl=snap.ZBL((("H", "H"),), 1.8, 2.3))
+    rows = snap.frame_rows(tiny_module, s)
+    beta = np.random.default_rng(0).normal(0.0, 0.05, rows.energy.size)
+    directory = tmp_path_factory.mktemp("teacher")
+    (directory / snap.COEFF_FILE).write_text(s.coeff_text(beta))
+    (directory / snap.PARAM_FILE).write_text(s.param_text())
+    frames = []
+    for k in range(10):
+        atoms = tiny_module.copy()
+        atoms.rattle(0.05, seed=k)
+        atoms.cell[0, 1] = 0.7 * k  # triclinic cells exercise LAMMPS's rotated frame
+        labelled = evaluate(atoms, SPECIES, s.pair_commands(str(directory)))
+        labelled.info.update(level_of_theory="teacher", frame_id=f"t:{k}", run="t", step=k)
+        frames.append(labelled)
+    return s, beta, frames
+
+
+@pytest.fixture(scope="module")
+def tiny_module():
+    import ase.io
+
+    from .conftest import TINY_STRUCTURE
+
+    return ase.io.read(TINY_STRUCTURE)
+
+
+def test_linear_rows_reproduce_lammps_pair_snap(teacher):
+    s, beta, frames = teacher
+    for atoms in frames[:3]:
+        predicted = snap.predict(snap.frame_rows(atoms, s), beta, atoms)
+        n = len(atoms)
+        assert predicted.get_potential_energy() / n == pytest.approx(
+            atoms.get_potential_energy() / n, abs=1e-10
+        )
+        np.testing.assert_allclose(predicted.get_forces(), atoms.get_forces(), atol=1e-9)
+        np.testing.assert_allclose(predicted.get_stress(), atoms.get_stress(), atol=1e-9)
+
+
+def test_fit_recovers_the_teachers_coefficients(teacher):
+    s, beta, frames = teacher
+    fit = snap.fit(frames[:6], s, snap.RowWeights(), alpha=0.0)
+    found = fit.coefficients.reshape(len(SPECIES), -1)
+    true = beta.reshape(len(SPECIES), -1)
+    # bispectrum coefficients exactly; the per-element constants only as the sum over
+    # the composition, since every frame has the same one
+    np.testing.assert_allclose(found[:, 1:], true[:, 1:], rtol=1e-6, atol=1e-7)
+    counts = np.array([frames[0].get_chemical_symbols().count(e) for e in SPECIES])
+    assert counts @ found[:, 0] == pytest.approx(counts @ true[:, 0], abs=1e-6)  # eV
+    for atoms in frames[6:]:
+        predicted = snap.predict(snap.frame_rows(atoms, s), fit.coefficients, atoms)
+        np.testing.assert_allclose(predicted.get_forces(), atoms.get_forces(), atol=1e-7)
+
+
+def test_tuning_finds_the_teachers_cutoff(teacher):
+    s, _, frames = teacher
+    start = settings(rcutfac=3.6, zbl=s.zbl)
+    tune = {"cutoff": True, "alpha": True, "max_evaluations": 30}
+    fit = snap.fit(frames[:5], start, snap.RowWeights(), 1e-6, frames[5:8], tune)
+    assert fit.settings.rcutfac == pytest.approx(4.0, abs=0.02)
+    assert len(fit.trace) >= 5 and fit.validation_score < fit.trace[0]["validation_score"]
+
+
+def write_splits(tmp_path, frames):
+    files = {}
+    for name, part in (("train", frames[:5]), ("validation", frames[5:7]), ("test", frames[7:])):
+        files[name] = str(tmp_path / f"{name}.extxyz")
+        write_frames(files[name], part)
+    lineage = pd.DataFrame(
+        {
+            "frame_id": [a.info["frame_id"] for a in frames],
+            "split": ["train"] * 5 + ["validation"] * 2 + ["test"] * 3,
+            "label_status": "labelled",
+        }
+    )
+    lineage.to_csv(tmp_path / "lineage.csv", index=False)
+    return files
+
+
+def snap_block(**tune):
+    return {
+        "type": "snap",
+        "dataset": "d",
+        "species": None,
+        "snap": {
+            "twojmax": 4,
+            "rcutfac": 4.0,
+            "rfac0": 0.99363,
+            "rmin0": 0.0,
+            "radii": RADII,
+            "weights": {"C": 1.0, "H": 0.8, "N": 1.0, "Zn": 0.9},
+            "alpha": 0.0,
+            "row_weights": {"energy": 100.0, "forces": 1.0, "stress": 1.0},
+            "tune": {"cutoff": False, "alpha": False, **tune},
+            "zbl": {"pairs": [["H", "H"]], "inner_A": 1.8, "outer_A": 2.3},
+        },
+    }
+
+
+def test_written_files_reproduce_the_fit_in_lammps(teacher, tmp_path):
+    _, _, frames = teacher
+    files = write_splits(tmp_path, frames)
+    model_dir = tmp_path / "model"
+    train_snap_job(
+        "m", snap_block(), files, str(tmp_path / "lineage.csv"), str(model_dir), "teacher"
+    )
+    model = load_model(model_dir)
+    assert model.species == SPECIES and "zbl" in model.pair_styles
+    pair = (model_dir / "pair.lammps").read_text()
+    assert "pair_coeff * * snap mofglass.snapcoeff mofglass.snapparam C H N Zn" in pair
+    assert "pair_coeff 2 2 zbl 1 1" in pair
+    table = evaluate_job(
+        str(model_dir),
+        files,
+        str(tmp_path / "metrics.csv"),
+        str(tmp_path / "parity.png"),
+        str(tmp_path / "consistency.csv"),
+    )
+    assert list(table["split"]) == ["train", "validation", "test"]
+    # the teacher is a SNAP of the same form: the student is exact
+    assert (table["forces_rmse_meV_per_A"] < 1e-3).all()
+    assert (table["energy_rmse_meV_per_atom"] < 1e-3).all()
+    consistency = pd.read_csv(tmp_path / "consistency.csv")
+    assert (consistency["max_abs_diff_forces_eV_per_A"] < 1e-6).all()
+    assert (tmp_path / "parity.png").read_bytes()[:4] == b"\x89PNG"
+    lineage = pd.read_csv(model_dir / "lineage.csv", keep_default_na=False)
+    assert lineage["model_m"].tolist() == ["fit"] * 5 + ["tuning"] * 2 + ["evaluation"] * 3
+    record = json.loads((model_dir / "fit.json").read_text())
+    assert record["frames"] == {"train": 5, "validation": 2, "test": 3}
+
+    # a coefficient file that no longer matches the fit is caught
+    coefficients = (model_dir / snap.COEFF_FILE).read_text().splitlines()
+    coefficients[5] = "0.5"
+    (model_dir / snap.COEFF_FILE).write_text("\n".join(coefficients) + "\n")
+    with pytest.raises(ConsistencyError, match="differs from the fit"):
+        evaluate_job(str(model_dir), files, *(str(tmp_path / f) for f in ("m", "p.png", "c")))
+
+    curve = learning_curve_job(
+        str(model_dir),
+        files,
+        {"fractions": [0.2, 0.6, 1.0], "seed": 0},
+        str(tmp_path / "lc.csv"),
+        str(tmp_path / "lc.png"),
+    )
+    assert sorted(set(curve["n_train"])) == [1, 3, 5]
+    assert set(curve["split"]) == {"validation", "test"}
+
+
+def test_model_and_structure_must_share_elements(tiny_module):
+    with pytest.raises(LAMMPSError, match="the model knows C, H, N but the structure also has Zn"):
+        evaluate(tiny_module, ("C", "H", "N"), ["pair_style zero 4.0", "pair_coeff * *"])

@@ -1,0 +1,30 @@
+# The MD engine at work: a short run of every trained model (config md.check), the
+# same engine that melt-quench, active learning and mechanics use.
+
+
+rule md_check:
+    input:
+        model="results/models/{model}/model.json",
+        structure=lambda wildcards: md_structure_file("check"),
+    output:
+        thermo="results/md/{model}/check/thermo.tsv",
+        trajectory="results/md/{model}/check/trajectory.extxyz",
+        figure="results/md/{model}/check/temperature.png",
+        verdict="results/md/{model}/check/verdict.tsv",
+    log:
+        "logs/md/{model}/check.log",
+    benchmark:
+        "benchmarks/md/{model}/check.tsv"
+    conda:
+        "../../envs/lammps.yaml"
+    params:
+        protocol=config["md"]["check"],
+        damping=md_damping(),
+        workdir=lambda wildcards: f"results/md/{wildcards.model}/check/lammps",
+    script:
+        "../scripts/md_check.py"
+
+
+rule md:
+    input:
+        expand("results/md/{model}/check/thermo.tsv", model=config["models"]),

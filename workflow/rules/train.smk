@@ -1,0 +1,88 @@
+# Stage 5, training: fit each model on its dataset, then the evaluation every model
+# type shares: errors on every split with parity plots, the check that LAMMPS with the
+# written files reproduces the fit, a learning curve and the measured MD cost.
+
+
+rule train_snap:
+    input:
+        unpack(model_dataset_files),
+    output:
+        model="results/models/{model}/model.json",
+        pair="results/models/{model}/pair.lammps",
+        coefficients="results/models/{model}/mofglass.snapcoeff",
+        parameters="results/models/{model}/mofglass.snapparam",
+        fit="results/models/{model}/fit.json",
+        predictions="results/models/{model}/fit_test_predictions.extxyz",
+        lineage="results/models/{model}/lineage.csv",
+    log:
+        "logs/models/{model}/train.log",
+    benchmark:
+        "benchmarks/models/{model}/train.tsv"
+    wildcard_constraints:
+        model=names_alternation(models_of_type("snap")),
+    conda:
+        "../../envs/lammps.yaml"
+    params:
+        block=lambda wildcards: config["models"][wildcards.model],
+        level=lambda wildcards: model_level(wildcards.model),
+    script:
+        "../scripts/train_snap.py"
+
+
+rule evaluate_model:
+    input:
+        unpack(model_dataset_files),
+        model="results/models/{model}/model.json",
+    output:
+        metrics="results/models/{model}/metrics.csv",
+        parity="results/models/{model}/parity.png",
+        consistency="results/models/{model}/consistency.csv",
+    log:
+        "logs/models/{model}/evaluate.log",
+    conda:
+        "../../envs/lammps.yaml"
+    script:
+        "../scripts/evaluate_model.py"
+
+
+rule learning_curve:
+    input:
+        unpack(model_dataset_files),
+        model="results/models/{model}/model.json",
+    output:
+        table="results/models/{model}/learning_curve.csv",
+        figure="results/models/{model}/learning_curve.png",
+    log:
+        "logs/models/{model}/learning_curve.log",
+    conda:
+        "../../envs/lammps.yaml"
+    params:
+        block=lambda wildcards: config["models"][wildcards.model]["learning_curve"],
+    script:
+        "../scripts/learning_curve.py"
+
+
+rule model_cost:
+    input:
+        model="results/models/{model}/model.json",
+        structure=lambda wildcards: md_structure_file("cost"),
+    output:
+        table="results/models/{model}/cost.csv",
+        figure="results/models/{model}/cost.png",
+    log:
+        "logs/models/{model}/cost.log",
+    benchmark:
+        "benchmarks/models/{model}/cost.tsv"
+    conda:
+        "../../envs/lammps.yaml"
+    params:
+        block=config["md"]["cost"],
+        damping=md_damping(),
+        workdir=lambda wildcards: f"results/models/{wildcards.model}/cost",
+    script:
+        "../scripts/model_cost.py"
+
+
+rule train:
+    input:
+        model_files(),

@@ -1,0 +1,13 @@
+"""Errors of a deployed model on every split, parity plots, consistency with the fit."""
+
+from mofglass.logs import setup_logging
+from mofglass.training import evaluate_job
+
+setup_logging(snakemake.log[0])
+evaluate_job(
+    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    split_files={s: snakemake.input[s] for s in ("train", "validation", "test")},
+    metrics_file=snakemake.output.metrics,
+    parity_file=snakemake.output.parity,
+    consistency_file=snakemake.output.consistency,
+)

@@ -1,0 +1,13 @@
+"""Errors against the number of training frames, refitting on nested subsets."""
+
+from mofglass.logs import setup_logging
+from mofglass.training import learning_curve_job
+
+setup_logging(snakemake.log[0])
+learning_curve_job(
+    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    split_files={s: snakemake.input[s] for s in ("train", "validation", "test")},
+    block=snakemake.params.block,
+    table_file=snakemake.output.table,
+    figure_file=snakemake.output.figure,
+)

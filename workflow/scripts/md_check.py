@@ -1,0 +1,18 @@
+"""A short MD run with a trained model through the MD engine."""
+
+from mofglass.logs import setup_logging
+from mofglass.workflow import md_job
+
+setup_logging(snakemake.log[0])
+md_job(
+    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    structure_file=snakemake.input.structure,
+    protocol_block=snakemake.params.protocol,
+    damping=snakemake.params.damping,
+    workdir=snakemake.params.workdir,
+    thermo_file=snakemake.output.thermo,
+    trajectory_file=snakemake.output.trajectory,
+    figure_file=snakemake.output.figure,
+    verdict_file=snakemake.output.verdict,
+    repeat=snakemake.params.protocol["supercell"],
+)

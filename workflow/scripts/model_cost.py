@@ -1,0 +1,15 @@
+"""Measured MD cost of a model in LAMMPS (µs per atom per step)."""
+
+from mofglass.logs import setup_logging
+from mofglass.training import cost_job
+
+setup_logging(snakemake.log[0])
+cost_job(
+    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    structure_file=snakemake.input.structure,
+    block=snakemake.params.block,
+    damping=snakemake.params.damping,
+    workdir=snakemake.params.workdir,
+    table_file=snakemake.output.table,
+    figure_file=snakemake.output.figure,
+)
