@@ -1,0 +1,279 @@
+"""Structure of ZIF crystals, liquids and glasses: RDF and PMF, angles, coordination,
+Zn-Im rings, pore volume, density (Castel et al.'s analysis, aMOF conventions).
+
+Neighbour searches use matscipy's C neighbour list; rings use matscipy's shortest-path
+ring statistics (Franzblau) on the Zn-Im graph; pore volumes use Zeo++ through pyzeo.
+The partial-RDF normalisation and the reduction of each imidazolate to one node are
+written here: no maintained library does either for a per-pair, per-frame average.
+
+Units: Å, degrees, g/cm³, cm³/kg, kJ/mol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from ase import Atoms
+from ase.data import atomic_numbers, covalent_radii
+from ase.units import kB, kJ, mol
+from matscipy.neighbours import neighbour_list
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+ZN_N_CUTOFF = 2.5  # Å, from the Zn-N PMF (papers.md, section A)
+
+
+def partial_rdf(
+    frames: Sequence[Atoms], a: str, b: str, r_max: float = 8.0, n_bins: int = 160
+) -> tuple[np.ndarray, np.ndarray]:
+    """g_ab(r) averaged over frames, normalised so that an ideal gas gives 1.
+
+    g_ab(r) = V / (N_a N_b) * n_ab(r) / (4 pi r^2 dr), where n_ab counts, for each a
+    atom, the b atoms in the shell (a == b: pairs i != j). Returns (bin centres Å, g).
+    """
+    edges = np.linspace(0.0, r_max, n_bins + 1)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    total = np.zeros(n_bins)
+    for atoms in frames:
+        symbols = np.array(atoms.get_chemical_symbols())
+        n_a, n_b = np.sum(symbols == a), np.sum(symbols == b)
+        if n_a == 0 or n_b == 0:
+            raise ValueError(f"no {a} or no {b} atoms in the frame")
+        i, j, d = neighbour_list("ijd", atoms, r_max)
+        keep = (symbols[i] == a) & (symbols[j] == b)
+        counts, _ = np.histogram(d[keep], bins=edges)
+        pairs = n_a * (n_b - 1) if a == b else n_a * n_b
+        total += counts / shells * atoms.get_volume() / pairs
+    return centres, total / len(frames)
+
+
+def pmf(r: np.ndarray, g: np.ndarray, temperature_K: float) -> np.ndarray:
+    """F(r) = -k_B T ln(g / g_max) in kJ/mol (NaN where g = 0)."""
+    with np.errstate(divide="ignore"):
+        f = -kB * temperature_K * np.log(g / g.max())
+    f[~np.isfinite(f)] = np.nan
+    return f / (kJ / mol)
+
+
+def zn_n_neighbours(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[np.ndarray, ...]:
+    """Zn-N pairs within ``cutoff``: (Zn index, N index, distance, vector Zn->N)."""
+    symbols = np.array(atoms.get_chemical_symbols())
+    i, j, d, vec = neighbour_list("ijdD", atoms, cutoff)
+    keep = (symbols[i] == "Zn") & (symbols[j] == "N")
+    return i[keep], j[keep], d[keep], vec[keep]
+
+
+def coordination(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
+    """Number of N within ``cutoff`` of each Zn, in the order of the Zn atoms."""
+    zn = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
+    i, *_ = zn_n_neighbours(atoms, cutoff)
+    counts = np.bincount(i, minlength=len(atoms))
+    return counts[zn]
+
+
+def coordination_summary(frames: Iterable[Atoms], cutoff: float = ZN_N_CUTOFF) -> dict:
+    """Mean Zn-N coordination and the fractions of 3-, 4- and 5-coordinated Zn."""
+    cn = np.concatenate([coordination(a, cutoff) for a in frames])
+    return {
+        "zn_n_coordination": float(cn.mean()),
+        "fraction_cn3": float(np.mean(cn == 3)),
+        "fraction_cn4": float(np.mean(cn == 4)),
+        "fraction_cn5": float(np.mean(cn == 5)),
+    }
+
+
+def n_zn_n_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
+    """Every N-Zn-N angle (degrees) with both Zn-N bonds within ``cutoff``."""
+    i, _, d, vec = zn_n_neighbours(atoms, cutoff)
+    angles = []
+    for zn in np.unique(i):
+        v = vec[i == zn] / d[i == zn, None]
+        cos = v @ v.T
+        upper = np.triu_indices(len(v), k=1)
+        angles.append(np.degrees(np.arccos(np.clip(cos[upper], -1.0, 1.0))))
+    return np.concatenate(angles) if angles else np.zeros(0)
+
+
+ORGANIC = ("C", "H", "N", "O")
+
+
+def linkers(atoms: Atoms, bond_scale: float = 1.2) -> list[np.ndarray]:
+    """Atom indices of each organic linker: connected components of the covalent graph
+    of the non-metal atoms (bonded when closer than ``bond_scale`` times the sum of
+    their covalent radii)."""
+    symbols = np.array(atoms.get_chemical_symbols())
+    organic = np.isin(symbols, ORGANIC)
+    present = sorted(set(symbols[organic]))
+    radius = {s: covalent_radii[atomic_numbers[s]] for s in present}
+    cutoffs = {(a, b): bond_scale * (radius[a] + radius[b]) for a in present for b in present}
+    i, j = neighbour_list("ij", atoms, cutoffs)
+    keep = organic[i] & organic[j]
+    graph = coo_matrix((np.ones(keep.sum()), (i[keep], j[keep])), shape=(len(atoms),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    return [np.flatnonzero((labels == k) & organic) for k in np.unique(labels[organic])]
+
+
+def zn_im_graph(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[Atoms, list[np.ndarray]]:
+    """The Zn-Im net: Zn atoms plus one node per imidazolate at its N-N midpoint.
+
+    Returns the reduced structure (Zn, and imidazolate nodes as He) and the linkers.
+    """
+    groups = linkers(atoms)
+    zn = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
+    nodes = [atoms.positions[k] for k in zn]
+    symbols = ["Zn"] * len(zn)
+    for group in groups:
+        n_atoms = group[np.array(atoms.get_chemical_symbols())[group] == "N"]
+        ref = atoms.positions[n_atoms[0]]
+        shifts = atoms.positions[n_atoms] - ref
+        shifts -= np.round(shifts @ np.linalg.inv(atoms.cell)) @ atoms.cell
+        nodes.append(ref + shifts.mean(axis=0))
+        symbols.append("He")
+    reduced = Atoms(symbols, positions=nodes, cell=atoms.cell, pbc=atoms.pbc)
+    return reduced, groups
+
+
+def zn_im_rings(
+    atoms: Atoms, max_zn: int = 16, cutoff: float = ZN_N_CUTOFF, min_width: float = 25.0
+) -> dict[int, float]:
+    """Shortest-path rings of the Zn-Im net per cell, counted by number of Zn.
+
+    Each imidazolate is a node between the two Zn its N atoms bind (Zn-N within
+    ``cutoff``). A ring of n Zn has 2n members; the search stops at ``2 * max_zn``.
+    A cell narrower than ``min_width`` (Å) is repeated first, so that no ring closes
+    through its own periodic image (the 272-atom ZIF-4 cell would show only its 4-rings),
+    and the counts are divided by the number of repeats.
+    """
+    widths = atoms.cell.volume / np.linalg.norm(
+        np.cross(atoms.cell[[1, 2, 0]], atoms.cell[[2, 0, 1]]), axis=1
+    )
+    repeat = [
+        int(np.ceil(min_width / w)) if p else 1 for w, p in zip(widths, atoms.pbc, strict=True)
+    ]
+    if max(repeat) > 1:
+        counts = zn_im_rings(atoms.repeat(repeat), max_zn, cutoff, min_width=0.0)
+        return {n: c / int(np.prod(repeat)) for n, c in counts.items()}
+    reduced, groups = zn_im_graph(atoms, cutoff)
+    zn_index = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
+    position = {int(k): m for m, k in enumerate(zn_index)}
+    owner = {}
+    for g, group in enumerate(groups):
+        for k in group:
+            owner[int(k)] = len(zn_index) + g
+    i, j, *_ = zn_n_neighbours(atoms, cutoff)
+    edges = {(position[int(a)], owner[int(b)]) for a, b in zip(i, j, strict=True)}
+    return _shortest_path_rings(reduced, edges, 2 * max_zn)
+
+
+def _shortest_path_rings(reduced: Atoms, edges: set, max_members: int) -> dict[int, int]:
+    """Franzblau shortest-path rings of an explicit periodic graph, with matscipy's
+    ring search (its C routines take the graph as a neighbour list with bond vectors;
+    a closed path whose bond vectors do not sum to zero wraps the cell and is not a
+    ring)."""
+    from matscipy.ffi import distances_on_graph, find_sp_rings
+
+    pairs = sorted({(a, b) for a, b in edges} | {(b, a) for a, b in edges})
+    i = np.array([a for a, _ in pairs], dtype=np.int32)
+    j = np.array([b for _, b in pairs], dtype=np.int32)
+    vectors = reduced.positions[j] - reduced.positions[i]
+    if reduced.pbc.any():
+        vectors -= np.round(vectors @ np.linalg.inv(reduced.cell)) @ reduced.cell
+    graph = distances_on_graph(i, j)
+    counts = np.zeros(max_members + 1)
+    found = find_sp_rings(i, j, vectors, graph, max_members)
+    counts[: len(found)] += found
+    return {n // 2: int(c) for n, c in enumerate(counts) if c and n % 2 == 0}
+
+
+def density(atoms: Atoms) -> float:
+    """Mass density in g/cm³."""
+    return float(atoms.get_masses().sum() / atoms.get_volume() * 1.66053906660)
+
+
+def pore_volume(atoms: Atoms, probe_radius: float = 1.2, samples: int = 5000) -> float:
+    """Total (accessible + non-accessible) pore volume for a probe of ``probe_radius`` Å,
+    in cm³/kg, from Zeo++'s Monte Carlo volume (pyzeo)."""
+    import tempfile
+    from pathlib import Path
+
+    import ase.io
+    from pyzeo import AtomNetwork, volume
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ase.io.write(Path(tmp) / "frame.cif", atoms)
+        net = AtomNetwork.read_from_CIF(str(Path(tmp) / "frame.cif"))
+        text = volume(net, probe_radius, probe_radius, samples)
+    av = _zeo_value(text, "AV_cm^3/g") + _zeo_value(text, "NAV_cm^3/g")
+    return av * 1000.0
+
+
+def _zeo_value(text: str | bytes, key: str) -> float:
+    text = text.decode() if isinstance(text, bytes) else text
+    words = text.split()
+    return float(words[words.index(key + ":") + 1])
+
+
+class StabilityWatch:
+    """Checks that a frame is still a sane ZIF: no close contacts, no broken linker
+    C-N or C-C bond, every Zn with 2-6 N neighbours. Linker bonds are taken from a
+    reference structure (the run's start), so a bond stays watched after it breaks.
+    """
+
+    def __init__(
+        self,
+        reference: Atoms,
+        close_contact_A: float = 0.7,
+        linker_bond_max_A: float = 2.0,
+        zn_coordination: tuple[int, int] = (2, 6),
+        zn_n_cutoff: float = ZN_N_CUTOFF,
+    ):
+        self.close_contact_A = close_contact_A
+        self.linker_bond_max_A = linker_bond_max_A
+        self.zn_coordination = zn_coordination
+        self.zn_n_cutoff = zn_n_cutoff
+        symbols = np.array(reference.get_chemical_symbols())
+        heavy = np.isin(symbols, ("C", "N"))
+        radius = {s: covalent_radii[atomic_numbers[s]] for s in ("C", "N")}
+        cutoffs = {(a, b): 1.2 * (radius[a] + radius[b]) for a in radius for b in radius}
+        i, j = neighbour_list("ij", reference, cutoffs)
+        keep = heavy[i] & heavy[j] & (i < j) & ~((symbols[i] == "N") & (symbols[j] == "N"))
+        self.bonds = np.column_stack([i[keep], j[keep]])
+        self.symbols = symbols
+
+    def problems(self, atoms: Atoms) -> list[str]:
+        """Every violation in the frame (empty: the frame is sane)."""
+        out = []
+        i, j, d = neighbour_list("ijd", atoms, self.close_contact_A)
+        if len(i):
+            k = int(np.argmin(d))
+            out.append(
+                f"close contact: {self.symbols[i[k]]}{i[k]}-{self.symbols[j[k]]}{j[k]} "
+                f"{d[k]:.2f} Å < {self.close_contact_A} Å"
+            )
+        if len(self.bonds):
+            lengths = _bond_lengths(atoms, self.bonds)
+            worst = int(np.argmax(lengths))
+            if lengths[worst] > self.linker_bond_max_A:
+                a, b = self.bonds[worst]
+                out.append(
+                    f"broken linker: {self.symbols[a]}{a}-{self.symbols[b]}{b} "
+                    f"{lengths[worst]:.2f} Å > {self.linker_bond_max_A} Å"
+                )
+        if "Zn" in self.symbols:
+            cn = coordination(atoms, self.zn_n_cutoff)
+            low, high = self.zn_coordination
+            bad = np.flatnonzero((cn < low) | (cn > high))
+            if len(bad):
+                out.append(
+                    f"Zn coordination outside {low}-{high}: {len(bad)} Zn, e.g. {int(cn[bad[0]])}"
+                )
+        return out
+
+
+def _bond_lengths(atoms: Atoms, bonds: np.ndarray) -> np.ndarray:
+    vectors = atoms.positions[bonds[:, 1]] - atoms.positions[bonds[:, 0]]
+    if atoms.pbc.any():
+        vectors -= np.round(vectors @ np.linalg.inv(atoms.cell)) @ atoms.cell
+    return np.linalg.norm(vectors, axis=1)
