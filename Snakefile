@@ -19,6 +19,7 @@ include: "workflow/rules/selection.smk"
 include: "workflow/rules/labels.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/md.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:
@@ -30,3 +31,4 @@ rule all:
         rules.labels.input,
         rules.train.input,
         rules.md.input,
+        rules.analysis.input,

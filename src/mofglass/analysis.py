@@ -11,6 +11,9 @@ Units: Å, degrees, g/cm³, cm³/kg, kJ/mol.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -119,13 +122,15 @@ def zn_im_graph(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[Atoms, list[
     """The Zn-Im net: Zn atoms plus one node per imidazolate at its N-N midpoint.
 
     Returns the reduced structure (Zn, and imidazolate nodes as He) and the linkers.
+    Fragments without N (an H split off a hot linker) bind no Zn and are left out.
     """
-    groups = linkers(atoms)
+    symbols_all = np.array(atoms.get_chemical_symbols())
+    groups = [g for g in linkers(atoms) if np.any(symbols_all[g] == "N")]
     zn = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
     nodes = [atoms.positions[k] for k in zn]
     symbols = ["Zn"] * len(zn)
     for group in groups:
-        n_atoms = group[np.array(atoms.get_chemical_symbols())[group] == "N"]
+        n_atoms = group[symbols_all[group] == "N"]
         ref = atoms.positions[n_atoms[0]]
         shifts = atoms.positions[n_atoms] - ref
         shifts -= np.round(shifts @ np.linalg.inv(atoms.cell)) @ atoms.cell
@@ -192,7 +197,7 @@ def density(atoms: Atoms) -> float:
     return float(atoms.get_masses().sum() / atoms.get_volume() * 1.66053906660)
 
 
-def pore_volume(atoms: Atoms, probe_radius: float = 1.2, samples: int = 5000) -> float:
+def pore_volume(atoms: Atoms, probe_radius: float = 1.2, samples: int = 50000) -> float:
     """Total (accessible + non-accessible) pore volume for a probe of ``probe_radius`` Å,
     in cm³/kg, from Zeo++'s Monte Carlo volume (pyzeo)."""
     import tempfile
@@ -201,12 +206,26 @@ def pore_volume(atoms: Atoms, probe_radius: float = 1.2, samples: int = 5000) ->
     import ase.io
     from pyzeo import AtomNetwork, volume
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _quiet_stdout():
         ase.io.write(Path(tmp) / "frame.cif", atoms)
         net = AtomNetwork.read_from_CIF(str(Path(tmp) / "frame.cif"))
         text = volume(net, probe_radius, probe_radius, samples)
     av = _zeo_value(text, "AV_cm^3/g") + _zeo_value(text, "NAV_cm^3/g")
     return av * 1000.0
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence Zeo++'s C++ progress output (file descriptor 1) for the duration."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _zeo_value(text: str | bytes, key: str) -> float:
@@ -277,3 +296,105 @@ def _bond_lengths(atoms: Atoms, bonds: np.ndarray) -> np.ndarray:
     if atoms.pbc.any():
         vectors -= np.round(vectors @ np.linalg.inv(atoms.cell)) @ atoms.cell
     return np.linalg.norm(vectors, axis=1)
+
+
+def block_error(values: np.ndarray, n_blocks: int = 5) -> float:
+    """Standard error of the mean from ``n_blocks`` block averages (NaN if too few)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < n_blocks:
+        return float("nan")
+    blocks = np.array([b.mean() for b in np.array_split(values, n_blocks)])
+    return float(blocks.std(ddof=1) / np.sqrt(n_blocks))
+
+
+def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) -> dict:
+    """Every structural quantity of a set of frames.
+
+    ``independent`` frames (separate structures, replicas) get the standard error over
+    frames; frames of one trajectory get block-average errors. Returns a dict with the
+    tables ``rdf``, ``pmf``, ``angles`` (pandas DataFrames) and ``summary`` (one row per
+    quantity: value, error, unit).
+    """
+    import pandas as pd
+
+    cutoff = settings["zn_n_cutoff_A"]
+    rdf_block = settings["rdf"]
+    rdf_columns, pmf_columns = {}, {}
+    for a, b in rdf_block["pairs"]:
+        r, g = partial_rdf(frames, a, b, rdf_block["r_max_A"], rdf_block["bins"])
+        rdf_columns["r_A"] = r
+        rdf_columns[f"g_{a}_{b}"] = g
+        pmf_columns["r_A"] = r
+        pmf_columns[f"F_{a}_{b}_kJ_per_mol"] = pmf(r, g, settings["pmf_temperature_K"])
+    edges = np.linspace(60.0, 180.0, 121)
+    angles = [n_zn_n_angles(a, cutoff) for a in frames]
+    all_angles = np.concatenate(angles)
+    hist, _ = np.histogram(all_angles, bins=edges, density=True)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    with np.errstate(divide="ignore"):
+        angular_pmf = -kB * settings["pmf_temperature_K"] * np.log(hist / hist.max()) / (kJ / mol)
+    angular_pmf[~np.isfinite(angular_pmf)] = np.nan
+
+    def spread(values) -> float:
+        values = np.asarray(values, dtype=float)
+        if independent:
+            return (
+                float(values.std(ddof=1) / np.sqrt(len(values)))
+                if len(values) > 1
+                else float("nan")
+            )
+        return block_error(values)
+
+    per_frame = {
+        "zn_n_coordination": [coordination(a, cutoff).mean() for a in frames],
+        "fraction_cn3": [np.mean(coordination(a, cutoff) == 3) for a in frames],
+        "fraction_cn4": [np.mean(coordination(a, cutoff) == 4) for a in frames],
+        "fraction_cn5": [np.mean(coordination(a, cutoff) == 5) for a in frames],
+        "n_zn_n_angle_mean": [x.mean() for x in angles],
+        "n_zn_n_angle_std": [x.std() for x in angles],
+        "density": [density(a) for a in frames],
+    }
+    units = {
+        "zn_n_coordination": "",
+        "fraction_cn3": "",
+        "fraction_cn4": "",
+        "fraction_cn5": "",
+        "n_zn_n_angle_mean": "deg",
+        "n_zn_n_angle_std": "deg",
+        "density": "g/cm3",
+        "pore_volume": "cm3/kg",
+    }
+    every = max(1, len(frames) // max(1, settings["pores"]["frames"]))
+    if settings["pores"]["frames"] > 0:
+        per_frame["pore_volume"] = [
+            pore_volume(a, settings["pores"]["probe_radius_A"], settings["pores"]["samples"])
+            for a in frames[::every]
+        ]
+    rings = [
+        zn_im_rings(a, settings["rings"]["max_zn"], cutoff)
+        for a in frames[:: max(1, len(frames) // settings["rings"]["frames"])]
+    ]
+    sizes = sorted({n for r in rings for n in r})
+    for n in sizes:
+        per_frame[f"rings_{n}_zn_per_cell"] = [r.get(n, 0.0) for r in rings]
+        units[f"rings_{n}_zn_per_cell"] = ""
+    summary = pd.DataFrame(
+        [
+            {
+                "quantity": name,
+                "value": float(np.mean(values)),
+                "error": spread(values),
+                "unit": units[name],
+                "n_samples": len(values),
+            }
+            for name, values in per_frame.items()
+        ]
+    )
+    return {
+        "rdf": pd.DataFrame(rdf_columns),
+        "pmf": pd.DataFrame(pmf_columns),
+        "angles": pd.DataFrame(
+            {"angle_deg": centres, "p_per_deg": hist, "F_kJ_per_mol": angular_pmf}
+        ),
+        "summary": summary,
+    }

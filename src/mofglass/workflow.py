@@ -11,11 +11,12 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import ase.io
 import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from . import plots
+from . import analysis, plots
 from .aimd import run_aimd, thermo_table
 from .atomicio import read_frames, write_frames, write_table, write_text
 from .cbad import Coverage, Resolution, pool_keys, select_frames
@@ -383,3 +384,40 @@ def md_job(
         result.reason,
     )
     return result.thermo
+
+
+def analysis_job(
+    files: Sequence[str],
+    name: str,
+    settings: Mapping,
+    outdir: str,
+    independent: bool = False,
+    last_frames: int | None = None,
+) -> pd.DataFrame:
+    """Structural analysis of structures or trajectory frames: tables (CSV) and figures.
+
+    ``last_frames`` keeps the last frames of each file (a trajectory's equilibrated
+    end); ``independent`` says the frames are separate samples (replicas, a set of
+    structures) rather than one trajectory.
+    """
+    frames = []
+    for path in files:
+        read = read_frames(path) if str(path).endswith(".extxyz") else ase.io.read(path, ":")
+        frames.extend(read[-last_frames:] if last_frames else read)
+    if not frames:
+        raise ValueError(f"{name}: no frames to analyse in {list(files)}")
+    start = time.perf_counter()
+    result = analysis.analyse(frames, dict(settings), independent=independent)
+    out = Path(outdir)
+    for table in ("rdf", "pmf", "angles", "summary"):
+        write_table(out / f"{table}.csv", result[table])
+    plots.rdf_plot(result["rdf"], result["pmf"], out / "rdf.png", f"{name} ({len(frames)} frames)")
+    plots.angle_plot(result["angles"], out / "angles.png", f"{name} ({len(frames)} frames)")
+    log.info(
+        "%s: %d frames analysed in %.1f s\n%s",
+        name,
+        len(frames),
+        time.perf_counter() - start,
+        result["summary"].to_string(index=False),
+    )
+    return result["summary"]

@@ -1,5 +1,6 @@
 # Configuration check and helpers shared by the rule files. Validation runs when the
 # workflow is parsed, so a bad config stops the run before any job starts.
+import glob
 import re
 from pathlib import Path
 
@@ -141,3 +142,26 @@ def model_files():
         model=config["models"],
         name=["model.json", "metrics.csv", "learning_curve.csv", "cost.csv"],
     )
+
+
+def analysis_sources():
+    """What the analysis stage looks at, by name: each structure as built, the end of
+    every AIMD run, and the config's extra structure sets (globs expanded)."""
+    sources = {}
+    for name in config["structures"]:
+        sources[f"structure/{name}"] = {
+            "files": [f"results/structures/{name}.extxyz"],
+            "independent": True,
+            "last_frames": None,
+        }
+    if config["analysis"]["aimd"]:
+        for run in AIMD_RUNS:
+            sources[f"aimd/{run.name}"] = {
+                "files": [f"results/aimd/{run.name}/trajectory.extxyz"],
+                "independent": False,
+                "last_frames": config["analysis"]["last_frames"],
+            }
+    for name, patterns in config["analysis"]["structures"].items():
+        files = sorted({f for p in patterns for f in (glob.glob(p) or [p])})
+        sources[f"set/{name}"] = {"files": files, "independent": True, "last_frames": None}
+    return sources

@@ -1,0 +1,33 @@
+# Stage 8, property analysis: the structure of every crystal, AIMD run and extra
+# structure set (RDF and PMF, N-Zn-N angles, coordination, rings, pores, density).
+
+
+rule analyse:
+    input:
+        lambda wildcards: analysis_sources()[wildcards.source]["files"],
+    output:
+        summary="results/analysis/{source}/summary.csv",
+        rdf="results/analysis/{source}/rdf.csv",
+        pmf="results/analysis/{source}/pmf.csv",
+        angles="results/analysis/{source}/angles.csv",
+        rdf_figure="results/analysis/{source}/rdf.png",
+        angle_figure="results/analysis/{source}/angles.png",
+    log:
+        "logs/analysis/{source}.log",
+    benchmark:
+        "benchmarks/analysis/{source}.tsv"
+    wildcard_constraints:
+        source=names_alternation(analysis_sources()),
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        settings=config["analysis"],
+        independent=lambda wildcards: analysis_sources()[wildcards.source]["independent"],
+        last_frames=lambda wildcards: analysis_sources()[wildcards.source]["last_frames"],
+    script:
+        "../scripts/analyse.py"
+
+
+rule analysis:
+    input:
+        expand("results/analysis/{source}/summary.csv", source=analysis_sources()),

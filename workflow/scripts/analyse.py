@@ -1,0 +1,14 @@
+"""Structural analysis of one source (structure, trajectory or structure set)."""
+
+from mofglass.logs import setup_logging
+from mofglass.workflow import analysis_job
+
+setup_logging(snakemake.log[0])
+analysis_job(
+    files=list(snakemake.input),
+    name=snakemake.wildcards.source,
+    settings=snakemake.params.settings,
+    outdir=str(snakemake.output.summary).rsplit("/", 1)[0],
+    independent=snakemake.params.independent,
+    last_frames=snakemake.params.last_frames,
+)
