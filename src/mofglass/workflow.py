@@ -26,7 +26,7 @@ from .cp2k.run import Launcher
 from .datasets import assemble, label_requests, load_frames
 from .datasets import summary as dataset_summary
 from .labelling import QualityGate, frame_order, label_batch, summary_table
-from .md import Protocol, run_md
+from .md import Protocol, meltquench_protocol, run_md
 from .models import load_model
 from .plan import AIMDRun
 from .pool import build_pool, read_pool, restrict
@@ -403,12 +403,19 @@ def analysis_job(
     frames = []
     for path in files:
         read = read_frames(path) if str(path).endswith(".extxyz") else ase.io.read(path, ":")
+        if not read:
+            log.warning("%s: nothing to analyse in %s (a failed run)", name, path)
         frames.extend(read[-last_frames:] if last_frames else read)
+    out = Path(outdir)
     if not frames:
-        raise ValueError(f"{name}: no frames to analyse in {list(files)}")
+        log.warning("%s: no frames at all; the tables are empty", name)
+        for table in ("rdf", "pmf", "angles", "summary"):
+            write_text(out / f"{table}.csv", "")
+        for figure in ("rdf.png", "angles.png"):
+            plots.empty_figure(out / figure, f"{name}: no frames (every run failed)")
+        return pd.DataFrame()
     start = time.perf_counter()
     result = analysis.analyse(frames, dict(settings), independent=independent)
-    out = Path(outdir)
     for table in ("rdf", "pmf", "angles", "summary"):
         write_table(out / f"{table}.csv", result[table])
     plots.rdf_plot(result["rdf"], result["pmf"], out / "rdf.png", f"{name} ({len(frames)} frames)")
@@ -421,3 +428,63 @@ def analysis_job(
         result["summary"].to_string(index=False),
     )
     return result["summary"]
+
+
+def meltquench_job(
+    model_dir: str,
+    structure_file: str,
+    block: Mapping,
+    damping: Mapping,
+    replica: int,
+    workdir: str,
+    outputs: Mapping[str, str],
+) -> str:
+    """One melt-quench replica with the stability watch; returns the verdict.
+
+    Writes the thermo table (TSV), the trajectory and the final stage's frames (extxyz),
+    the T(t) figure with the stages coloured, and the verdict (TSV). A replica that
+    trips the watch is a result: ``failed``, why, and when.
+    """
+    model = load_model(model_dir)
+    (atoms,) = read_frames(structure_file)
+    atoms = supercell(atoms, block["supercell"])
+    watch_block = block["watch"]
+    watch = analysis.StabilityWatch(
+        atoms,
+        close_contact_A=watch_block["close_contact_A"],
+        linker_bond_max_A=watch_block["linker_bond_max_A"],
+        zn_coordination=tuple(watch_block["zn_coordination"]),
+    )
+    protocol = meltquench_protocol(block, block["seed"] + replica, damping)
+    start = time.perf_counter()
+    result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
+    seconds = time.perf_counter() - start
+    for frame in result.frames:
+        frame.info.update(model=model.name, replica=replica, source="meltquench")
+    steps = result.thermo.set_index("step")["stage"]
+    final = [f for f in result.frames if steps.get(f.info["step"], None) == "final"]
+    write_text(outputs["thermo"], result.thermo.to_csv(sep="\t", index=False))
+    write_frames(outputs["trajectory"], result.frames)
+    write_frames(outputs["final"], final if result.verdict == "ok" else [])
+    title = f"{model.name} melt-quench, replica {replica}: {result.verdict}"
+    plots.thermo_plot(result.thermo, outputs["figure"], title)
+    verdict = pd.DataFrame(
+        [
+            {
+                "model": model.name,
+                "replica": replica,
+                "n_atoms": len(atoms),
+                "verdict": result.verdict,
+                "reason": result.reason,
+                "failed_at_ps": result.failed_at_ps,
+                "simulated_ps": float(result.thermo["time_ps"].iloc[-1]),
+                "final_frames": len(final),
+                "wall_s": seconds,
+            }
+        ]
+    )
+    write_text(outputs["verdict"], verdict.to_csv(sep="\t", index=False))
+    log.info(
+        "%s replica %d: %s %s (%.1f s)", model.name, replica, result.verdict, result.reason, seconds
+    )
+    return result.verdict

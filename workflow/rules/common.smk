@@ -123,10 +123,26 @@ def model_dataset_files(wildcards):
     return files
 
 
+def structure_file(name=None):
+    """A structure as built: the named one, or the config's first."""
+    return f"results/structures/{name or next(iter(config['structures']))}.extxyz"
+
+
 def md_structure_file(part):
-    """The structure an md block (check, cost) runs on: the named one, or the first."""
-    name = config["md"][part]["structure"] or next(iter(config["structures"]))
-    return f"results/structures/{name}.extxyz"
+    """The structure an md block (check, cost) runs on."""
+    return structure_file(config["md"][part]["structure"])
+
+
+def meltquench_files(name):
+    """A file of every melt-quench run, (model, replica)."""
+    if not config["meltquench"]["enabled"]:
+        return []
+    return expand(
+        "results/meltquench/{model}/replica{replica}/{name}",
+        model=config["models"],
+        replica=range(config["meltquench"]["replicas"]),
+        name=name,
+    )
 
 
 def md_damping():
@@ -160,6 +176,17 @@ def analysis_sources():
                 "files": [f"results/aimd/{run.name}/trajectory.extxyz"],
                 "independent": False,
                 "last_frames": config["analysis"]["last_frames"],
+            }
+    if config["meltquench"]["enabled"]:
+        for model in config["models"]:
+            sources[f"meltquench/{model}"] = {
+                "files": expand(
+                    "results/meltquench/{model}/replica{replica}/final.extxyz",
+                    model=model,
+                    replica=range(config["meltquench"]["replicas"]),
+                ),
+                "independent": config["meltquench"]["replicas"] > 1,
+                "last_frames": None,
             }
     for name, patterns in config["analysis"]["structures"].items():
         files = sorted({f for p in patterns for f in (glob.glob(p) or [p])})

@@ -1,0 +1,46 @@
+# Stage 7, melt-quench: heat, hold, quench and equilibrate with every model, one job
+# per (model, replica), under the stability watch; a table of every run's verdict.
+
+
+rule meltquench_run:
+    input:
+        model="results/models/{model}/model.json",
+        structure=lambda wildcards: structure_file(config["meltquench"]["structure"]),
+    output:
+        thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
+        trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
+        final="results/meltquench/{model}/replica{replica}/final.extxyz",
+        figure="results/meltquench/{model}/replica{replica}/temperature.png",
+        verdict="results/meltquench/{model}/replica{replica}/verdict.tsv",
+    log:
+        "logs/meltquench/{model}/replica{replica}.log",
+    benchmark:
+        "benchmarks/meltquench/{model}/replica{replica}.tsv"
+    wildcard_constraints:
+        replica=r"[0-9]+",
+    conda:
+        "../../envs/lammps.yaml"
+    params:
+        block=config["meltquench"],
+        damping=md_damping(),
+        workdir=lambda wildcards: f"results/meltquench/{wildcards.model}/replica{wildcards.replica}/lammps",
+    script:
+        "../scripts/meltquench.py"
+
+
+rule meltquench_verdicts:
+    input:
+        meltquench_files("verdict.tsv"),
+    output:
+        "results/meltquench/verdicts.tsv",
+    log:
+        "logs/meltquench/verdicts.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    script:
+        "../scripts/concat_tables.py"
+
+
+rule meltquench:
+    input:
+        "results/meltquench/verdicts.tsv",
