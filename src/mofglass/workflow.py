@@ -461,8 +461,11 @@ def meltquench_job(
     seconds = time.perf_counter() - start
     for frame in result.frames:
         frame.info.update(model=model.name, replica=replica, source="meltquench")
-    steps = result.thermo.set_index("step")["stage"]
-    final = [f for f in result.frames if steps.get(f.info["step"], None) == "final"]
+    final_rows = result.thermo[result.thermo["stage"] == "final"]
+    final = []
+    if len(final_rows):  # frames after the final stage's first step (that one ends the quench)
+        first = final_rows["step"].min()
+        final = [f for f in result.frames if f.info["step"] > first]
     write_text(outputs["thermo"], result.thermo.to_csv(sep="\t", index=False))
     write_frames(outputs["trajectory"], result.frames)
     write_frames(outputs["final"], final if result.verdict == "ok" else [])
