@@ -21,6 +21,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/meltquench.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -34,3 +35,4 @@ rule all:
         rules.md.input,
         rules.meltquench.input,
         rules.analysis.input,
+        "results/report/index.html",

@@ -491,3 +491,124 @@ def meltquench_job(
         "%s replica %d: %s %s (%.1f s)", model.name, replica, result.verdict, result.reason, seconds
     )
     return result.verdict
+
+
+def report_job(
+    config_name: str,
+    datasets: Sequence[str],
+    models: Sequence[str],
+    analysis_sources: Sequence[str],
+    meltquench: bool,
+    output: str,
+) -> None:
+    """Write the self-contained HTML report of a run from the files under results/."""
+    from .report import Section, compare, render
+
+    results = Path("results")
+    sections = []
+    selection = Section("Selection", "Potential energy per atom of the pool and of each split.")
+    for name in datasets:
+        table = read_pool(results / f"selection/{name}/selection.csv")
+        counts = table["split"].value_counts().rename_axis("split").reset_index(name="frames")
+        selection.tables.append((f"dataset {name} ({table['selector'].iloc[0]})", counts))
+        selection.figures.append(results / f"selection/{name}/energy_distribution.png")
+        coverage = results / f"selection/{name}/cbad_coverage.png"
+        if coverage.exists():
+            selection.figures.append(coverage)
+    sections.append(selection)
+
+    model_section = Section(
+        "Models",
+        "Errors of every model on its splits (LAMMPS with the written files), "
+        "measured MD cost on this machine, and published values.",
+    )
+    model_rows = []
+    for name in models:
+        metrics = read_pool(results / f"models/{name}/metrics.csv")
+        cost = read_pool(results / f"models/{name}/cost.csv")
+        model_section.tables.append((f"{name}: errors", metrics))
+        model_section.tables.append((f"{name}: MD cost", cost))
+        test = metrics[metrics["split"] == "test"].iloc[0]
+        for column in metrics.columns[3:-1]:
+            unit = column.rsplit("_", 2)[-2:] if "per" in column else column.rsplit("_", 1)[-1:]
+            model_rows.append(
+                {
+                    "source": f"{name} (test)",
+                    "quantity": column,
+                    "value": test[column],
+                    "error": float("nan"),
+                    "unit": "/".join(unit),
+                }
+            )
+        model_rows.append(
+            {
+                "source": f"{name} ({cost['n_atoms'].iloc[-1]} atoms)",
+                "quantity": "us_per_atom_step",
+                "value": cost["us_per_atom_step"].iloc[-1],
+                "error": float("nan"),
+                "unit": "µs/atom/step",
+            }
+        )
+        for figure in ("parity.png", "learning_curve.png", "cost.png"):
+            model_section.figures.append(results / f"models/{name}/{figure}")
+        model_section.figures.append(results / f"md/{name}/check/temperature.png")
+        verdict = pd.read_csv(results / f"md/{name}/check/verdict.tsv", sep="\t")
+        model_section.tables.append((f"{name}: MD check", verdict))
+    if model_rows:
+        model_section.tables.insert(
+            0, ("next to published values", compare(pd.DataFrame(model_rows), "model"))
+        )
+    sections.append(model_section)
+
+    if meltquench:
+        melt = Section(
+            "Melt-quench",
+            "Every run's verdict from the stability watch, and T(t) with the stages "
+            "coloured (Castel et al., Fig. 5).",
+        )
+        melt.tables.append(("verdicts", pd.read_csv(results / "meltquench/verdicts.tsv", sep="\t")))
+        melt.figures += sorted(results.glob("meltquench/*/replica*/temperature.png"))
+        sections.append(melt)
+
+    structure = Section(
+        "Structure",
+        "Averages with their errors (block averages for one trajectory, standard errors "
+        "across replicas or structures), and published values.",
+    )
+    for kind in ("structure", "aimd", "meltquench", "set"):
+        rows = []
+        for source in (s for s in analysis_sources if s.startswith(kind + "/")):
+            path = results / f"analysis/{source}/summary.csv"
+            if path.stat().st_size == 0:
+                continue
+            summary = read_pool(path)
+            for column in ("value", "error"):
+                summary[column] = pd.to_numeric(summary[column], errors="coerce")
+            summary.insert(0, "source", source)
+            rows.append(summary)
+        if not rows:
+            continue
+        table = pd.concat(rows, ignore_index=True)
+        structure.tables.append((f"{kind}: all quantities", table.drop(columns=["n_samples"])))
+        compared = compare(table, kind)
+        if len(compared):
+            structure.tables.append((f"{kind}: next to published values", compared))
+    for source in analysis_sources:
+        for figure in ("rdf.png", "angles.png"):
+            structure.figures.append(results / f"analysis/{source}/{figure}")
+    sections.append(structure)
+
+    text = render(
+        "mofglass report",
+        sections,
+        f"Config: {html_escape(config_name)}. Units: energies meV/atom, forces meV/Å, stress "
+        "MPa, density g/cm³, pore volume cm³/kg, angles degrees, PMFs kJ/mol.",
+    )
+    write_text(output, text)
+    log.info("report: %s (%d sections, %.1f MB)", output, len(sections), len(text) / 1e6)
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

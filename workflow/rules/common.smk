@@ -192,3 +192,17 @@ def analysis_sources():
         files = sorted({f for p in patterns for f in (glob.glob(p) or [p])})
         sources[f"set/{name}"] = {"files": files, "independent": True, "last_frames": None}
     return sources
+
+
+def report_inputs():
+    """Everything the report shows."""
+    files = selection_files() + dataset_files() + model_files()
+    files += expand(
+        "results/md/{model}/check/{name}",
+        model=config["models"],
+        name=["temperature.png", "verdict.tsv"],
+    )
+    if config["meltquench"]["enabled"] and config["models"]:
+        files.append("results/meltquench/verdicts.tsv")
+    files += expand("results/analysis/{source}/summary.csv", source=analysis_sources())
+    return files

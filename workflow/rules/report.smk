@@ -1,0 +1,21 @@
+# Stage 9, the report: one self-contained HTML page with every figure and table of the
+# run, each scalar next to its published value.
+
+
+rule report:
+    input:
+        report_inputs(),
+    output:
+        "results/report/index.html",
+    log:
+        "logs/report.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        config_name=lambda wildcards: ", ".join(workflow.configfiles) or "config/config.yaml",
+        datasets=list(config["datasets"]),
+        models=list(config["models"]),
+        sources=list(analysis_sources()),
+        meltquench=config["meltquench"]["enabled"] and bool(config["models"]),
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,14 @@
+"""Write the HTML report of the run."""
+
+from mofglass.logs import setup_logging
+from mofglass.workflow import report_job
+
+setup_logging(snakemake.log[0])
+report_job(
+    config_name=snakemake.params.config_name,
+    datasets=snakemake.params.datasets,
+    models=snakemake.params.models,
+    analysis_sources=snakemake.params.sources,
+    meltquench=snakemake.params.meltquench,
+    output=snakemake.output[0],
+)
