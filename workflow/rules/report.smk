@@ -12,7 +12,8 @@ rule report:
     conda:
         "../../envs/mofglass.yaml"
     params:
-        config_name=lambda wildcards: ", ".join(workflow.configfiles) or "config/config.yaml",
+        config_name=lambda wildcards: ", ".join(map(str, workflow.configfiles))
+        or "config/config.yaml",
         datasets=list(config["datasets"]),
         models=list(config["models"]),
         sources=list(analysis_sources()),
