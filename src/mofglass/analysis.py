@@ -27,29 +27,45 @@ from scipy.sparse.csgraph import connected_components
 ZN_N_CUTOFF = 2.5  # Å, from the Zn-N PMF (papers.md, section A)
 
 
-def partial_rdf(
-    frames: Sequence[Atoms], a: str, b: str, r_max: float = 8.0, n_bins: int = 160
-) -> tuple[np.ndarray, np.ndarray]:
-    """g_ab(r) averaged over frames, normalised so that an ideal gas gives 1.
+def partial_rdfs(
+    frames: Sequence[Atoms],
+    pairs: Sequence[tuple[str, str]],
+    r_max: float = 8.0,
+    n_bins: int = 160,
+) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray]]:
+    """g_ab(r) of several element pairs averaged over frames, normalised so that an
+    ideal gas gives 1; one neighbour list per frame serves every pair.
 
     g_ab(r) = V / (N_a N_b) * n_ab(r) / (4 pi r^2 dr), where n_ab counts, for each a
-    atom, the b atoms in the shell (a == b: pairs i != j). Returns (bin centres Å, g).
+    atom, the b atoms in the shell (a == b: pairs i != j). Returns (bin centres Å,
+    {pair: g}).
     """
     edges = np.linspace(0.0, r_max, n_bins + 1)
     centres = 0.5 * (edges[1:] + edges[:-1])
     shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    total = np.zeros(n_bins)
+    totals = {tuple(pair): np.zeros(n_bins) for pair in pairs}
     for atoms in frames:
         symbols = np.array(atoms.get_chemical_symbols())
-        n_a, n_b = np.sum(symbols == a), np.sum(symbols == b)
-        if n_a == 0 or n_b == 0:
-            raise ValueError(f"no {a} or no {b} atoms in the frame")
-        i, j, d = neighbour_list("ijd", atoms, r_max)
-        keep = (symbols[i] == a) & (symbols[j] == b)
-        counts, _ = np.histogram(d[keep], bins=edges)
-        pairs = n_a * (n_b - 1) if a == b else n_a * n_b
-        total += counts / shells * atoms.get_volume() / pairs
-    return centres, total / len(frames)
+        # only the pairs asked for: matscipy takes a cutoff per element pair
+        cutoffs = {pair: r_max for pair in totals} | {pair[::-1]: r_max for pair in totals}
+        i, j, d = neighbour_list("ijd", atoms, cutoffs)
+        si, sj = symbols[i], symbols[j]
+        for a, b in totals:
+            n_a, n_b = np.sum(symbols == a), np.sum(symbols == b)
+            if n_a == 0 or n_b == 0:
+                raise ValueError(f"no {a} or no {b} atoms in the frame")
+            counts, _ = np.histogram(d[(si == a) & (sj == b)], bins=edges)
+            norm = n_a * (n_b - 1) if a == b else n_a * n_b
+            totals[(a, b)] += counts / shells * atoms.get_volume() / norm
+    return centres, {pair: g / len(frames) for pair, g in totals.items()}
+
+
+def partial_rdf(
+    frames: Sequence[Atoms], a: str, b: str, r_max: float = 8.0, n_bins: int = 160
+) -> tuple[np.ndarray, np.ndarray]:
+    """g_ab(r) of one element pair (see :func:`partial_rdfs`); returns (r Å, g)."""
+    r, g = partial_rdfs(frames, [(a, b)], r_max, n_bins)
+    return r, g[(a, b)]
 
 
 def pmf(r: np.ndarray, g: np.ndarray, temperature_K: float) -> np.ndarray:
@@ -90,13 +106,24 @@ def coordination_summary(frames: Iterable[Atoms], cutoff: float = ZN_N_CUTOFF) -
 def n_zn_n_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
     """Every N-Zn-N angle (degrees) with both Zn-N bonds within ``cutoff``."""
     i, _, d, vec = zn_n_neighbours(atoms, cutoff)
-    angles = []
-    for zn in np.unique(i):
-        v = vec[i == zn] / d[i == zn, None]
-        cos = v @ v.T
-        upper = np.triu_indices(len(v), k=1)
-        angles.append(np.degrees(np.arccos(np.clip(cos[upper], -1.0, 1.0))))
-    return np.concatenate(angles) if angles else np.zeros(0)
+    unit = vec / d[:, None]
+    # pairs of bonds of the same Zn: the list is sorted by Zn, so take all pairs within
+    # each run of equal i
+    order = np.argsort(i, kind="stable")
+    i, unit = i[order], unit[order]
+    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
+    sizes = np.diff(np.r_[starts, len(i)])
+    first, second = [], []
+    for size in np.unique(sizes):
+        blocks = starts[sizes == size]
+        a, b = np.triu_indices(size, k=1)
+        first.append((blocks[:, None] + a).ravel())
+        second.append((blocks[:, None] + b).ravel())
+    if not first:
+        return np.zeros(0)
+    first, second = np.concatenate(first), np.concatenate(second)
+    cos = np.einsum("ij,ij->i", unit[first], unit[second])
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
 ORGANIC = ("C", "H", "N", "O")
@@ -320,8 +347,10 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
     cutoff = settings["zn_n_cutoff_A"]
     rdf_block = settings["rdf"]
     rdf_columns, pmf_columns = {}, {}
-    for a, b in rdf_block["pairs"]:
-        r, g = partial_rdf(frames, a, b, rdf_block["r_max_A"], rdf_block["bins"])
+    pairs = [tuple(p) for p in rdf_block["pairs"]]
+    r, rdfs = partial_rdfs(frames, pairs, rdf_block["r_max_A"], rdf_block["bins"])
+    for a, b in pairs:
+        g = rdfs[(a, b)]
         rdf_columns["r_A"] = r
         rdf_columns[f"g_{a}_{b}"] = g
         pmf_columns["r_A"] = r
