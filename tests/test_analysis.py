@@ -61,6 +61,9 @@ def test_angles_of_a_perfect_tetrahedron():
 def test_zif4_crystal_rings_are_4_6_and_8_membered(zif4):
     rings = analysis.zn_im_rings(zif4)
     assert set(rings) == {4, 6, 8}
+    bridges = analysis.zn_im_zn_angles(zif4)
+    # one per imidazolate; at the N-N midpoint the crystal spans 147-154 deg
+    assert len(bridges) == 32 and 145 < bridges.min() and bridges.max() < 156
     assert len(analysis.linkers(zif4)) == 32
     # the same counts per cell from an explicit 2x2x2 supercell
     bigger = analysis.zn_im_rings(zif4.repeat((2, 2, 2)), min_width=0.0)

@@ -167,6 +167,29 @@ def zn_im_graph(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[Atoms, list[
     return reduced, groups
 
 
+def zn_im_zn_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
+    """Zn-Im-Zn angles (degrees) at each imidazolate node (the midpoint of its two N)
+    bridging two Zn; each N binds one Zn, so this is the linker's bridging angle."""
+    reduced, groups = zn_im_graph(atoms, cutoff)
+    zn_index = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
+    position = {int(k): m for m, k in enumerate(zn_index)}
+    owner = {int(k): len(zn_index) + g for g, group in enumerate(groups) for k in group}
+    i, j, *_ = zn_n_neighbours(atoms, cutoff)
+    bound: dict[int, list[int]] = {}
+    for a, b in zip(i, j, strict=True):
+        bound.setdefault(owner[int(b)], []).append(position[int(a)])
+    angles = []
+    inverse = np.linalg.inv(reduced.cell)
+    for node, zns in bound.items():
+        if len(zns) != 2:
+            continue
+        v = reduced.positions[zns] - reduced.positions[node]
+        v -= np.round(v @ inverse) @ reduced.cell
+        cos = v[0] @ v[1] / np.linalg.norm(v[0]) / np.linalg.norm(v[1])
+        angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return np.array(angles)
+
+
 def zn_im_rings(
     atoms: Atoms, max_zn: int = 16, cutoff: float = ZN_N_CUTOFF, min_width: float = 25.0
 ) -> dict[int, float]:
@@ -374,6 +397,7 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
             )
         return block_error(values)
 
+    ring_every = max(1, len(frames) // settings["rings"]["frames"])  # graph analyses
     per_frame = {
         "zn_n_coordination": [coordination(a, cutoff).mean() for a in frames],
         "fraction_cn3": [np.mean(coordination(a, cutoff) == 3) for a in frames],
@@ -381,6 +405,8 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
         "fraction_cn5": [np.mean(coordination(a, cutoff) == 5) for a in frames],
         "n_zn_n_angle_mean": [x.mean() for x in angles],
         "n_zn_n_angle_std": [x.std() for x in angles],
+        "zn_im_zn_angle_mean": [zn_im_zn_angles(a, cutoff).mean() for a in frames[::ring_every]],
+        "zn_im_zn_angle_std": [zn_im_zn_angles(a, cutoff).std() for a in frames[::ring_every]],
         "density": [density(a) for a in frames],
     }
     units = {
@@ -390,6 +416,8 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
         "fraction_cn5": "",
         "n_zn_n_angle_mean": "deg",
         "n_zn_n_angle_std": "deg",
+        "zn_im_zn_angle_mean": "deg",
+        "zn_im_zn_angle_std": "deg",
         "density": "g/cm3",
         "pore_volume": "cm3/kg",
     }
@@ -399,10 +427,7 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
             pore_volume(a, settings["pores"]["probe_radius_A"], settings["pores"]["samples"])
             for a in frames[::every]
         ]
-    rings = [
-        zn_im_rings(a, settings["rings"]["max_zn"], cutoff)
-        for a in frames[:: max(1, len(frames) // settings["rings"]["frames"])]
-    ]
+    rings = [zn_im_rings(a, settings["rings"]["max_zn"], cutoff) for a in frames[::ring_every]]
     sizes = sorted({n for r in rings for n in r})
     for n in sizes:
         per_frame[f"rings_{n}_zn_per_cell"] = [r.get(n, 0.0) for r in rings]
