@@ -245,3 +245,8 @@ def test_meltquench_job_writes_the_final_glass_and_a_verdict(argon, tmp_path):
     assert list(thermo["stage"].unique()) == ["equilibrate", "heat", "plateau", "quench", "final"]
     plateau = thermo[thermo["stage"] == "plateau"]["temperature_K"]
     assert abs(plateau.mean() - 50) < 6
+
+
+def test_a_zero_velocity_seed_is_refused():
+    with pytest.raises(ValueError, match="velocity seed must be a positive integer"):
+        Protocol((Stage("s", "nve", steps=1),), seed=0)

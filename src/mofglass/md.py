@@ -129,6 +129,12 @@ class Protocol:
             segment_steps=block.get("segment_steps"),
         )
 
+    def __post_init__(self):
+        if self.seed < 1:
+            raise ValueError(
+                f"the velocity seed must be a positive integer (LAMMPS), got {self.seed}"
+            )
+
     def total_steps(self) -> int:
         return sum(s.n_steps for s in self.stages if s.ensemble != "minimize")
 
@@ -324,7 +330,7 @@ def _run_stage(lmp, protocol, stage, block, watch, tracker, names) -> tuple[str,
         if not (line.startswith("run ") or line.startswith("minimize ")):
             pending.append(line)
             continue
-        lmp.commands_list(pending)
+        _commands(lmp, pending, stage)
         pending = []
         start = lmp.extract_global("ntimestep")
         names.append(stage.name)
@@ -348,8 +354,16 @@ def _run_stage(lmp, protocol, stage, block, watch, tracker, names) -> tuple[str,
                 if problems:
                     step = int(frame.info.get("timestep", start))
                     return "failed", f"stage {stage.name}: {problems[0]}", step
-    lmp.commands_list(pending)
+    _commands(lmp, pending, stage)
     return "ok", "", -1
+
+
+def _commands(lmp, lines: list[str], stage: Stage) -> None:
+    """Set-up commands of a stage; an error in them is an input error."""
+    try:
+        lmp.commands_list(lines)
+    except Exception as exc:  # LAMMPS raises plain Exception with its message
+        raise LAMMPSError(f"stage {stage.name}: {_first_line(exc)}") from exc
 
 
 class _DumpTracker:
