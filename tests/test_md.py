@@ -250,3 +250,55 @@ def test_meltquench_job_writes_the_final_glass_and_a_verdict(argon, tmp_path):
 def test_a_zero_velocity_seed_is_refused():
     with pytest.raises(ValueError, match="velocity seed must be a positive integer"):
         Protocol((Stage("s", "nve", steps=1),), seed=0)
+
+
+class Killed(Exception):
+    """Stands in for a job killed mid-run."""
+
+
+def test_a_killed_run_resumes_from_its_last_segment(argon, tmp_path):
+    stages = (
+        Stage(
+            "heat",
+            "nvt",
+            temperature_K=20,
+            temperature_end_K=50,
+            steps=400,
+            timestep_fs=5,
+            thermo_every=20,
+            dump_every=50,
+        ),
+        Stage(
+            "hold",
+            "nvt",
+            temperature_K=50,
+            steps=400,
+            timestep_fs=5,
+            thermo_every=20,
+            dump_every=50,
+        ),
+    )
+    protocol = Protocol(stages, thermostat_damping_fs=500, seed=3, segment_steps=100)
+    reference = run_md(argon, ARGON, protocol, tmp_path / "reference")
+
+    def kill(frame):
+        if frame.info["timestep"] >= 600:
+            raise Killed
+        return []
+
+    with pytest.raises(Killed):
+        run_md(argon, ARGON, protocol, tmp_path / "run", watch=kill)
+    progress = (tmp_path / "run/progress.json").read_text()
+    assert '"stage": 1' in progress  # it had finished the heat stage and a hold segment
+    resumed = run_md(argon, ARGON, protocol, tmp_path / "run")
+    assert resumed.verdict == "ok"
+    a, b = reference.thermo, resumed.thermo
+    assert list(a["step"]) == list(b["step"]) and list(a["stage"]) == list(b["stage"])
+    np.testing.assert_allclose(a["temperature_K"], b["temperature_K"], rtol=1e-6)
+    assert [f.info["step"] for f in resumed.frames] == [f.info["step"] for f in reference.frames]
+    np.testing.assert_allclose(
+        resumed.frames[-1].positions, reference.frames[-1].positions, atol=1e-6
+    )
+    # a changed protocol does not resume from the old run's progress
+    other = Protocol(stages, thermostat_damping_fs=400, seed=3, segment_steps=100)
+    assert run_md(argon, ARGON, other, tmp_path / "run").verdict == "ok"

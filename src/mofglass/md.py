@@ -277,8 +277,6 @@ def run_md(
         log.warning("the in-process LAMMPS engine runs on one process; ignoring %d", processes)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    for stale in ("dump.lammpstrj", "log.lammps"):
-        (workdir / stale).unlink(missing_ok=True)
     ase.io.write(
         workdir / "structure.data",
         atoms,
@@ -290,18 +288,47 @@ def run_md(
         force_skew=any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages),
     )
     blocks = lammps_blocks(protocol, model, "structure.data")
-    (workdir / "in.lammps").write_text("\n".join(blocks) + "\n")
+    text = "\n".join(blocks) + "\n"
+    resume = _load_progress(workdir, text)
+    if resume is None:
+        for stale in ("dump.lammpstrj", "log.lammps", RESTART, PROGRESS):
+            (workdir / stale).unlink(missing_ok=True)
+    (workdir / "in.lammps").write_text(text)
     verdict, reason, failed_step = "ok", "", -1
-    names: list[str] = []  # the stage of each thermo block, in order
+    names: list[str] = list(resume["names"]) if resume else []  # stage of each thermo block
     tracker = _DumpTracker(workdir / "dump.lammpstrj", model.species)
     lmp = new_lammps()
     try:
         with contextlib.chdir(workdir):
-            lmp.command("log log.lammps")
-            lmp.commands_string(blocks[0])
-            for stage, block in zip(protocol.stages, blocks[1:], strict=True):
+            if resume:
+                log.info("resuming after stage %d, run %d", resume["stage"], resume["line"])
+                for name in ("log.lammps", "dump.lammpstrj"):
+                    with open(name, "r+b") as handle:  # drop what came after the restart
+                        handle.truncate(resume[name])
+                tracker.offset = resume["dump.lammpstrj"]
+                lmp.command("log log.lammps append")
+                lmp.commands_list(_restart_header(blocks[0]))
+            else:
+                lmp.command("log log.lammps")
+                lmp.commands_string(blocks[0])
+            progress = {"hash": _digest(text), "names": names}
+            for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
+                if resume and k < resume["stage"]:
+                    continue
+                skip = resume["line"] if resume and k == resume["stage"] else -1
                 verdict, reason, failed_step = _run_stage(
-                    lmp, protocol, stage, block, watch, tracker, names
+                    lmp,
+                    protocol,
+                    stage,
+                    block,
+                    watch,
+                    tracker,
+                    names,
+                    checkpoint=lambda line, k=k, b=block: _save_progress(
+                        lmp, progress, k, line, "variable mofglass_s0" in b
+                    ),
+                    skip_through=skip,
+                    saved=resume if skip >= 0 else None,
                 )
                 if verdict == "failed":
                     break
@@ -322,12 +349,35 @@ def run_md(
     return MDResult(thermo, frames, loops, verdict, reason, failed_at)
 
 
-def _run_stage(lmp, protocol, stage, block, watch, tracker, names) -> tuple[str, str, int]:
+def _run_stage(
+    lmp,
+    protocol,
+    stage,
+    block,
+    watch,
+    tracker,
+    names,
+    checkpoint=None,
+    skip_through=-1,
+    saved=None,
+) -> tuple[str, str, int]:
     """Execute one stage block line by line, checking after every ``run``; returns the
-    verdict, the reason and the step of the first problem (-1 if none)."""
+    verdict, the reason and the step of the first problem (-1 if none).
+
+    ``checkpoint(line)`` is called after every completed run. On a resume, the runs up
+    to line ``skip_through`` are not repeated: the stage's fixes and dumps are set up
+    again, velocities are not redrawn, and the segment bounds come from ``saved``.
+    """
     pending: list[str] = []
-    for line in block.splitlines():
-        if not (line.startswith("run ") or line.startswith("minimize ")):
+    for index, line in enumerate(block.splitlines()):
+        is_run = line.startswith("run ") or line.startswith("minimize ")
+        if index <= skip_through:
+            if line.startswith("velocity ") or is_run:
+                continue
+            if line.startswith("variable mofglass_s"):
+                name = line.split()[1]
+                line = f"variable {name} equal {saved[name]}"
+        if not is_run:
             pending.append(line)
             continue
         _commands(lmp, pending, stage)
@@ -354,8 +404,64 @@ def _run_stage(lmp, protocol, stage, block, watch, tracker, names) -> tuple[str,
                 if problems:
                     step = int(frame.info.get("timestep", start))
                     return "failed", f"stage {stage.name}: {problems[0]}", step
+        if checkpoint is not None:
+            checkpoint(index)
     _commands(lmp, pending, stage)
     return "ok", "", -1
+
+
+RESTART = "mofglass.restart"
+PROGRESS = "progress.json"
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _save_progress(lmp, progress: dict, stage: int, line: int, bounds: bool) -> None:
+    """Write a restart file and the progress record after a completed run (both
+    atomically: a kill leaves the previous pair intact)."""
+    import json
+    import os
+
+    lmp.command(f"write_restart {RESTART}.tmp")
+    os.replace(f"{RESTART}.tmp", RESTART)
+    record = dict(progress, stage=stage, line=line)
+    if bounds:  # the stage runs in segments: keep its start and stop steps
+        for name in ("mofglass_s0", "mofglass_s1"):
+            record[name] = int(lmp.extract_variable(name))
+    for name in ("log.lammps", "dump.lammpstrj"):
+        record[name] = Path(name).stat().st_size if Path(name).exists() else 0
+    Path(f"{PROGRESS}.tmp").write_text(json.dumps(record))
+    os.replace(f"{PROGRESS}.tmp", PROGRESS)
+
+
+def _load_progress(workdir: Path, text: str) -> dict | None:
+    """The progress of an interrupted run of the same input, or None."""
+    import json
+
+    path = workdir / PROGRESS
+    if not path.exists() or not (workdir / RESTART).exists():
+        return None
+    record = json.loads(path.read_text())
+    if record.get("hash") != _digest(text):
+        log.warning("%s: the input changed; starting again", workdir)
+        return None
+    return record
+
+
+def _restart_header(header: str) -> list[str]:
+    """The header with the structure read from the restart file instead."""
+    lines = []
+    for line in header.splitlines():
+        if line.startswith(("read_data", "units", "atom_style")):
+            continue
+        lines.append(line)
+    # read_restart must come before the pair lines and after atom_modify
+    first_pair = next(k for k, line in enumerate(lines) if line.startswith("pair_style"))
+    return lines[:first_pair] + [f"read_restart {RESTART}"] + lines[first_pair:]
 
 
 def _commands(lmp, lines: list[str], stage: Stage) -> None:
