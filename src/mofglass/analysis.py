@@ -398,11 +398,12 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
         return block_error(values)
 
     ring_every = max(1, len(frames) // settings["rings"]["frames"])  # graph analyses
+    numbers = [coordination(a, cutoff) for a in frames]
     per_frame = {
-        "zn_n_coordination": [coordination(a, cutoff).mean() for a in frames],
-        "fraction_cn3": [np.mean(coordination(a, cutoff) == 3) for a in frames],
-        "fraction_cn4": [np.mean(coordination(a, cutoff) == 4) for a in frames],
-        "fraction_cn5": [np.mean(coordination(a, cutoff) == 5) for a in frames],
+        "zn_n_coordination": [cn.mean() for cn in numbers],
+        "fraction_cn3": [np.mean(cn == 3) for cn in numbers],
+        "fraction_cn4": [np.mean(cn == 4) for cn in numbers],
+        "fraction_cn5": [np.mean(cn == 5) for cn in numbers],
         "n_zn_n_angle_mean": [x.mean() for x in angles],
         "n_zn_n_angle_std": [x.std() for x in angles],
         "zn_im_zn_angle_mean": [zn_im_zn_angles(a, cutoff).mean() for a in frames[::ring_every]],

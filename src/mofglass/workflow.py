@@ -6,6 +6,7 @@ so every job can also be run and tested without Snakemake.
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -601,14 +602,8 @@ def report_job(
     text = render(
         "mofglass report",
         sections,
-        f"Config: {html_escape(config_name)}. Units: energies meV/atom, forces meV/Å, stress "
+        f"Config: {html.escape(config_name)}. Units: energies meV/atom, forces meV/Å, stress "
         "MPa, density g/cm³, pore volume cm³/kg, angles degrees, PMFs kJ/mol.",
     )
     write_text(output, text)
     log.info("report: %s (%d sections, %.1f MB)", output, len(sections), len(text) / 1e6)
-
-
-def html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
