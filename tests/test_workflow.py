@@ -285,3 +285,13 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     assert verdict["verdict"].iloc[0] in ("ok", "failed")
     thermo = pd.read_csv(project / "results/md/snap/check/thermo.tsv", sep="\t")
     assert thermo["time_ps"].iloc[0] == 0 and len(thermo) >= 2
+
+    # analysis and the report close the main job (tiny: no melt-quench, a fragment)
+    finished = snakemake(project, "--cores", "2", "--configfile", config)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    page = (project / "results/report/index.html").read_text()
+    for title in ("Selection", "Models", "Structure"):
+        assert f">{title}</h2>" in page
+    assert "Melt-quench" not in page and page.count("data:image/png;base64,") >= 8
+    summary = pd.read_csv(project / "results/analysis/structure/ZnIm2/summary.csv")
+    assert "zn_n_coordination" in set(summary["quantity"])

@@ -135,7 +135,7 @@ def md_structure_file(part):
 
 def meltquench_files(name):
     """A file of every melt-quench run, (model, replica)."""
-    if not config["meltquench"]["enabled"]:
+    if not config["meltquench"]["enabled"] or not config["models"]:
         return []
     return expand(
         "results/meltquench/{model}/replica{replica}/{name}",

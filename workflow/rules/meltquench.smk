@@ -43,4 +43,4 @@ rule meltquench_verdicts:
 
 rule meltquench:
     input:
-        "results/meltquench/verdicts.tsv",
+        ["results/meltquench/verdicts.tsv"] if meltquench_files("verdict.tsv") else [],
