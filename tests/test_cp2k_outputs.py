@@ -18,7 +18,7 @@ from mofglass.cp2k.outputs import (
     static_stress,
 )
 from mofglass.cp2k.run import abort_message
-from mofglass.frames import attach_results, usable_frames
+from mofglass.frames import attach_results, frame_problem
 from mofglass.labelling import QualityGate, gate_problem
 from mofglass.plan import AIMDRun
 from mofglass.pool import build_pool
@@ -162,7 +162,7 @@ def test_unusable_aimd_frames_never_reach_the_pool(tmp_path):
     frames.append(frame([[0, 0, np.nan], [0, 0, -1]]))
     for step, atoms in enumerate(frames):
         atoms.info.update(step=step, time_fs=step * 0.5, temperature_inst_K=300.0, conserved_eV=0.0)
-    assert len(usable_frames(frames)) == 5
+    assert sum(frame_problem(f) is None for f in frames) == 5
     thermo = tmp_path / "thermo.tsv"
     thermo.write_text(thermo_table(frames))
     run = AIMDRun("X", 300.0, 1.0)

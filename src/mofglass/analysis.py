@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from ase import Atoms
 from ase.data import atomic_numbers, covalent_radii
+from ase.geometry import find_mic
 from ase.units import kB, kJ, mol
 from matscipy.neighbours import neighbour_list
 from scipy.sparse import coo_matrix
@@ -159,8 +160,7 @@ def zn_im_graph(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[Atoms, list[
     for group in groups:
         n_atoms = group[symbols_all[group] == "N"]
         ref = atoms.positions[n_atoms[0]]
-        shifts = atoms.positions[n_atoms] - ref
-        shifts -= np.round(shifts @ np.linalg.inv(atoms.cell)) @ atoms.cell
+        shifts = _mic(atoms.positions[n_atoms] - ref, atoms)
         nodes.append(ref + shifts.mean(axis=0))
         symbols.append("He")
     reduced = Atoms(symbols, positions=nodes, cell=atoms.cell, pbc=atoms.pbc)
@@ -179,12 +179,10 @@ def zn_im_zn_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
     for a, b in zip(i, j, strict=True):
         bound.setdefault(owner[int(b)], []).append(position[int(a)])
     angles = []
-    inverse = np.linalg.inv(reduced.cell)
     for node, zns in bound.items():
         if len(zns) != 2:
             continue
-        v = reduced.positions[zns] - reduced.positions[node]
-        v -= np.round(v @ inverse) @ reduced.cell
+        v = _mic(reduced.positions[zns] - reduced.positions[node], reduced)
         cos = v[0] @ v[1] / np.linalg.norm(v[0]) / np.linalg.norm(v[1])
         angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
     return np.array(angles)
@@ -232,9 +230,7 @@ def _shortest_path_rings(reduced: Atoms, edges: set, max_members: int) -> dict[i
     pairs = sorted({(a, b) for a, b in edges} | {(b, a) for a, b in edges})
     i = np.array([a for a, _ in pairs], dtype=np.int32)
     j = np.array([b for _, b in pairs], dtype=np.int32)
-    vectors = reduced.positions[j] - reduced.positions[i]
-    if reduced.pbc.any():
-        vectors -= np.round(vectors @ np.linalg.inv(reduced.cell)) @ reduced.cell
+    vectors = _mic(reduced.positions[j] - reduced.positions[i], reduced)
     graph = distances_on_graph(i, j)
     counts = np.zeros(max_members + 1)
     found = find_sp_rings(i, j, vectors, graph, max_members)
@@ -342,10 +338,15 @@ class StabilityWatch:
 
 
 def _bond_lengths(atoms: Atoms, bonds: np.ndarray) -> np.ndarray:
-    vectors = atoms.positions[bonds[:, 1]] - atoms.positions[bonds[:, 0]]
-    if atoms.pbc.any():
-        vectors -= np.round(vectors @ np.linalg.inv(atoms.cell)) @ atoms.cell
+    vectors = _mic(atoms.positions[bonds[:, 1]] - atoms.positions[bonds[:, 0]], atoms)
     return np.linalg.norm(vectors, axis=1)
+
+
+def _mic(vectors: np.ndarray, atoms: Atoms) -> np.ndarray:
+    """Minimum-image vectors in the cell of ``atoms`` (ASE's ``find_mic``)."""
+    if not atoms.pbc.any():
+        return vectors
+    return find_mic(vectors, atoms.cell, atoms.pbc)[0]
 
 
 def block_error(values: np.ndarray, n_blocks: int = 5) -> float:

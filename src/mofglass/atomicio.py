@@ -92,3 +92,8 @@ def write_table(path: str | os.PathLike, table: pd.DataFrame) -> None:
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     options = pa_csv.WriteOptions(quoting_style="needed")
     write_with(path, lambda tmp: pa_csv.write_csv(arrow, tmp, write_options=options))
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV table written by :func:`write_table` (empty text stays empty text)."""
+    return pd.read_csv(path, keep_default_na=False)

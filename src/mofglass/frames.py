@@ -14,15 +14,10 @@ Provenance lives in ``atoms.info`` and travels through extended-XYZ files:
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-
 import numpy as np
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.stress import full_3x3_to_voigt_6_stress
-
-log = logging.getLogger(__name__)
 
 
 def attach_results(
@@ -48,24 +43,6 @@ def frame_problem(atoms: Atoms) -> str | None:
         if not np.all(np.isfinite(value)):
             return f"non-finite {key}"
     return None
-
-
-def usable_frames(frames: Iterable[Atoms], what: str = "frames") -> list[Atoms]:
-    """The frames without a :func:`frame_problem`; every dropped frame is logged."""
-    kept = []
-    for atoms in frames:
-        problem = frame_problem(atoms)
-        if problem is None:
-            kept.append(atoms)
-        else:
-            log.warning(
-                "%s: dropping %s step %s: %s",
-                what,
-                atoms.info.get("run", "?"),
-                atoms.info.get("step", "?"),
-                problem,
-            )
-    return kept
 
 
 def plain(atoms: Atoms, keep_results: bool = True) -> Atoms:

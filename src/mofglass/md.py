@@ -135,9 +135,6 @@ class Protocol:
                 f"the velocity seed must be a positive integer (LAMMPS), got {self.seed}"
             )
 
-    def total_steps(self) -> int:
-        return sum(s.n_steps for s in self.stages if s.ensemble != "minimize")
-
 
 def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]:
     """The LAMMPS input of a protocol (metal units): a header, then one block per stage.
@@ -260,7 +257,6 @@ def run_md(
     model: Model,
     protocol: Protocol,
     workdir: str | Path,
-    processes: int = 1,
     watch: Callable[[Atoms], list[str]] | None = None,
 ) -> MDResult:
     """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
@@ -273,8 +269,6 @@ def run_md(
     ``Protocol.segment_steps``) and returns its problems; the first one fails the run.
     """
     model.check(atoms)
-    if processes != 1:
-        log.warning("the in-process LAMMPS engine runs on one process; ignoring %d", processes)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     ase.io.write(

@@ -92,11 +92,6 @@ def build_pool(
     return table[POOL_COLUMNS].reset_index(drop=True)
 
 
-def read_pool(path: str) -> pd.DataFrame:
-    """Read a pool (or lineage) table written by :func:`write_table`."""
-    return pd.read_csv(path, keep_default_na=False)
-
-
 def restrict(
     pool: pd.DataFrame, stride: int = 1, temperatures_K: Sequence[float] | None = None
 ) -> pd.DataFrame:

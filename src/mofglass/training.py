@@ -21,7 +21,7 @@ from ase import Atoms
 from ase.units import GPa
 
 from . import snap
-from .atomicio import read_frames, write_frames, write_table, write_text
+from .atomicio import read_frames, read_table, write_frames, write_table, write_text
 from .datasets import check_one_level
 from .evaluation import (
     METRIC_COLUMNS,
@@ -33,7 +33,6 @@ from .evaluation import (
 )
 from .md import Protocol, Stage, run_md
 from .models import Model, load_model, write_model
-from .pool import read_pool
 from .structures import supercell
 
 log = logging.getLogger(__name__)
@@ -141,7 +140,7 @@ def train_snap_job(
         snap.predict(r, fit.coefficients, a) for r, a in zip(test_rows, splits["test"], strict=True)
     ]
     write_frames(out / FIT_PREDICTIONS, predictions)
-    lineage = read_pool(lineage_file)
+    lineage = read_table(lineage_file)
     use = {"train": "fit", "validation": "tuning", "test": "evaluation"}
     labelled = lineage["label_status"] == "labelled"
     lineage[f"model_{name}"] = np.where(labelled, lineage["split"].map(use).fillna(""), "")

@@ -19,7 +19,7 @@ from ase import Atoms
 
 from . import analysis, plots
 from .aimd import run_aimd, thermo_table
-from .atomicio import read_frames, write_frames, write_table, write_text
+from .atomicio import read_frames, read_table, write_frames, write_table, write_text
 from .cbad import Coverage, Resolution, pool_keys, select_frames
 from .cp2k.inputs import MDSettings, check_overrides
 from .cp2k.levels import LevelOfTheory
@@ -30,7 +30,7 @@ from .labelling import QualityGate, frame_order, label_batch, summary_table
 from .md import Protocol, meltquench_protocol, run_md
 from .models import load_model
 from .plan import AIMDRun
-from .pool import build_pool, read_pool, restrict
+from .pool import build_pool, restrict
 from .selection import select, split_counts
 from .structures import load_structure, supercell
 
@@ -218,7 +218,7 @@ def select_job(
 ) -> pd.DataFrame:
     """Select a dataset's frames: lineage table (CSV), energy figure, and for CBAD the
     coverage table (CSV) and figure."""
-    pool = read_pool(pool_file)
+    pool = read_table(pool_file)
     candidates = restrict(pool, block["stride"], block["temperatures_K"])
     if candidates.empty:
         raise ValueError(f"dataset {dataset}: no candidate frames in the pool")
@@ -281,7 +281,7 @@ def cbad_job_selection(
 
 def label_requests_job(selection_files: Sequence[str], requests_file: str) -> list[Atoms]:
     """The frames to label at one level: every dataset's chosen frames, once each."""
-    rows = label_requests(read_pool(path) for path in selection_files)
+    rows = label_requests(read_table(path) for path in selection_files)
     frames = list(load_frames(rows, keep_results=False))
     frames.sort(key=frame_order)
     write_frames(requests_file, frames)
@@ -302,7 +302,7 @@ def dataset_job(
     label_quarantine_file: str | None = None,
 ) -> pd.DataFrame:
     """A dataset's labelled splits (extxyz), its quarantine and its lineage (CSV)."""
-    lineage = read_pool(selection_file)
+    lineage = read_table(selection_file)
     splits, quarantine, lineage = assemble(
         lineage,
         block["level_of_theory"],
@@ -509,7 +509,7 @@ def report_job(
     sections = []
     selection = Section("Selection", "Potential energy per atom of the pool and of each split.")
     for name in datasets:
-        table = read_pool(results / f"selection/{name}/selection.csv")
+        table = read_table(results / f"selection/{name}/selection.csv")
         counts = table["split"].value_counts().rename_axis("split").reset_index(name="frames")
         selection.tables.append((f"dataset {name} ({table['selector'].iloc[0]})", counts))
         selection.figures.append(results / f"selection/{name}/energy_distribution.png")
@@ -525,8 +525,8 @@ def report_job(
     )
     model_rows = []
     for name in models:
-        metrics = read_pool(results / f"models/{name}/metrics.csv")
-        cost = read_pool(results / f"models/{name}/cost.csv")
+        metrics = read_table(results / f"models/{name}/metrics.csv")
+        cost = read_table(results / f"models/{name}/cost.csv")
         model_section.tables.append((f"{name}: errors", metrics))
         model_section.tables.append((f"{name}: MD cost", cost))
         test = metrics[metrics["split"] == "test"].iloc[0]
@@ -582,7 +582,7 @@ def report_job(
             path = results / f"analysis/{source}/summary.csv"
             if path.stat().st_size == 0:
                 continue
-            summary = read_pool(path)
+            summary = read_table(path)
             for column in ("value", "error"):
                 summary[column] = pd.to_numeric(summary[column], errors="coerce")
             summary.insert(0, "source", source)

@@ -4,7 +4,7 @@
 
 rule analyse:
     input:
-        lambda wildcards: analysis_sources()[wildcards.source]["files"],
+        lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["files"],
     output:
         summary="results/analysis/{source}/summary.csv",
         rdf="results/analysis/{source}/rdf.csv",
@@ -17,17 +17,17 @@ rule analyse:
     benchmark:
         "benchmarks/analysis/{source}.tsv"
     wildcard_constraints:
-        source=names_alternation(analysis_sources()),
+        source=names_alternation(ANALYSIS_SOURCES),
     conda:
         "../../envs/mofglass.yaml"
     params:
         settings=config["analysis"],
-        independent=lambda wildcards: analysis_sources()[wildcards.source]["independent"],
-        last_frames=lambda wildcards: analysis_sources()[wildcards.source]["last_frames"],
+        independent=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["independent"],
+        last_frames=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["last_frames"],
     script:
         "../scripts/analyse.py"
 
 
 rule analysis:
     input:
-        expand("results/analysis/{source}/summary.csv", source=analysis_sources()),
+        expand("results/analysis/{source}/summary.csv", source=ANALYSIS_SOURCES),

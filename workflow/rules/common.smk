@@ -194,6 +194,10 @@ def analysis_sources():
     return sources
 
 
+# computed once: it expands the config's globs
+ANALYSIS_SOURCES = analysis_sources()
+
+
 def report_inputs():
     """Everything the report shows."""
     files = selection_files() + dataset_files() + model_files()
@@ -204,5 +208,5 @@ def report_inputs():
     )
     if config["meltquench"]["enabled"] and config["models"]:
         files.append("results/meltquench/verdicts.tsv")
-    files += expand("results/analysis/{source}/summary.csv", source=analysis_sources())
+    files += expand("results/analysis/{source}/summary.csv", source=ANALYSIS_SOURCES)
     return files

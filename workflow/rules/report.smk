@@ -16,7 +16,7 @@ rule report:
         or "config/config.yaml",
         datasets=list(config["datasets"]),
         models=list(config["models"]),
-        sources=list(analysis_sources()),
+        sources=list(ANALYSIS_SOURCES),
         meltquench=config["meltquench"]["enabled"] and bool(config["models"]),
     script:
         "../scripts/report.py"
