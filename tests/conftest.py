@@ -7,6 +7,7 @@ from pathlib import Path
 
 import ase.io
 import pytest
+import yaml
 
 from mofglass.cp2k.levels import LevelOfTheory
 from mofglass.cp2k.run import Launcher
@@ -50,3 +51,31 @@ def xtb() -> LevelOfTheory:
 def serial() -> Launcher:
     """One MPI rank, one thread: the tests run on 2 cores next to each other."""
     return Launcher(ranks=1, omp_threads=1, timeout_s=300)
+
+
+PROJECT_FILES = ["Snakefile", "workflow", "config", "envs", "profiles", "tests/data"]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A fresh copy of the workflow, as in a clean clone."""
+    for name in PROJECT_FILES:
+        src, dst = REPO / name, tmp_path / name
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dst)
+    return tmp_path
+
+
+def write_config(project: Path, name: str, base: str, **changes) -> str:
+    config = yaml.safe_load((project / "config" / base).read_text())
+    for path, value in changes.items():
+        node = config
+        *parents, leaf = path.split("__")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    (project / name).write_text(yaml.safe_dump(config))
+    return name

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,11 +21,9 @@ from mofglass.atomicio import read_frames
 from mofglass.config import validate_config
 from mofglass.workflow import aimd_job, select_job
 
-from .conftest import REPO
+from .conftest import write_config
 
 pytestmark = pytest.mark.workflow
-
-PROJECT_FILES = ["Snakefile", "workflow", "config", "envs", "profiles", "tests/data"]
 
 
 def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -37,31 +34,6 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
         text=True,
         timeout=timeout,
     )
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    """A fresh copy of the workflow, as in a clean clone."""
-    for name in PROJECT_FILES:
-        src, dst = REPO / name, tmp_path / name
-        if src.is_dir():
-            shutil.copytree(src, dst)
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, dst)
-    return tmp_path
-
-
-def write_config(project: Path, name: str, base: str, **changes) -> str:
-    config = yaml.safe_load((project / "config" / base).read_text())
-    for path, value in changes.items():
-        node = config
-        *parents, leaf = path.split("__")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = value
-    (project / name).write_text(yaml.safe_dump(config))
-    return name
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,10 @@ rule aimd_run:
     conda:
         "../../envs/cp2k.yaml"
     threads: cp2k_threads()
+    resources:
+        **cp2k_layout(),
+        runtime=aimd_runtime,
+        mem_mb_per_cpu=aimd_memory,
     params:
         aimd=config["aimd"],
         level_name=config["aimd"]["level_of_theory"],

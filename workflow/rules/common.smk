@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from mofglass import plan
+from mofglass import resources as res
 from mofglass.config import validate_config
 from mofglass.structures.load import BUILTIN_PREFIX
 
@@ -44,6 +45,89 @@ def used_levels():
 def cp2k_threads():
     """Cores a CP2K job asks for: MPI ranks times OpenMP threads per rank."""
     return config["cp2k"]["ranks"] * config["cp2k"]["omp_threads"]
+
+
+# Cluster requests (see mofglass.resources and profiles/README.md): time in minutes and
+# memory in MB, estimated from the atoms and the work of each job, doubled per retry.
+
+
+def cp2k_layout():
+    """A CP2K job's Slurm layout. With several MPI ranks it is an MPI job (tasks of
+    OpenMP threads) that starts CP2K with the config's ``cp2k.command`` (srun) itself;
+    with one rank it is a plain job of ``threads`` cores, which job groups can stack."""
+    ranks = config["cp2k"]["ranks"]
+    if ranks == 1:
+        return {}
+    return {"mpi": "srun", "tasks": ranks, "cpus_per_task": config["cp2k"]["omp_threads"]}
+
+
+def cp2k_method(level):
+    return config["levels_of_theory"][level]["method"]
+
+
+def aimd_runtime(wildcards, input, attempt):
+    level = config["aimd"]["level_of_theory"]
+    n_atoms = res.atoms_in(input[0])
+    steps = config["aimd"]["steps"]
+    return res.cp2k_runtime_min(cp2k_method(level), n_atoms, 0, steps, cp2k_threads(), attempt)
+
+
+def aimd_memory(wildcards, input, attempt):
+    level = config["aimd"]["level_of_theory"]
+    return res.cp2k_mem_mb_per_cpu(cp2k_method(level), res.atoms_in(input[0]), attempt)
+
+
+def label_runtime(wildcards, input, attempt):
+    n_atoms = res.atoms_in(input[0])
+    batch = config["labels"]["batch_size"]
+    method = cp2k_method(wildcards.level)
+    return res.cp2k_runtime_min(method, n_atoms, batch, 0, cp2k_threads(), attempt)
+
+
+def label_memory(wildcards, input, attempt):
+    return res.cp2k_mem_mb_per_cpu(cp2k_method(wildcards.level), res.atoms_in(input[0]), attempt)
+
+
+def model_settings(wildcards):
+    """A model's config block without ``gpus``: where it runs does not change the fit."""
+    return {k: v for k, v in config["models"][wildcards.model].items() if k != "gpus"}
+
+
+def model_gpus(wildcards):
+    """GPUs a model's training and MD jobs ask for."""
+    return res.model_gpus(config["models"][wildcards.model])
+
+
+def model_type(wildcards):
+    return config["models"][wildcards.model]["type"]
+
+
+def train_runtime(wildcards, input, attempt):
+    """Descriptors of every frame once per tuning step, as MD steps cost."""
+    frames = sum(res.frames_in(input[s]) for s in ("train", "validation", "test"))
+    n_atoms = res.atoms_in(input.train)
+    tune = config["models"][wildcards.model].get("snap", {}).get("tune", {})
+    passes = 3 * (1 + tune.get("max_evaluations", 0))
+    return res.md_runtime_min(model_type(wildcards), n_atoms, frames * passes, attempt)
+
+
+def md_check_runtime(wildcards, input, attempt):
+    steps = res.protocol_steps(config["md"]["check"])
+    return res.md_runtime_min(model_type(wildcards), res.atoms_in(input.structure), steps, attempt)
+
+
+def cost_runtime(wildcards, input, attempt):
+    n_atoms = res.atoms_in(input.structure)
+    cells = sum(a * b * c for a, b, c in config["md"]["cost"]["supercells"])
+    steps = config["md"]["cost"]["steps"]
+    return res.md_runtime_min(model_type(wildcards), n_atoms * cells, steps, attempt)
+
+
+def meltquench_runtime(wildcards, input, attempt):
+    a, b, c = config["meltquench"]["supercell"]
+    n_atoms = res.atoms_in(input.structure) * a * b * c
+    steps = res.meltquench_steps(config["meltquench"])
+    return res.md_runtime_min(model_type(wildcards), n_atoms, steps, attempt)
 
 
 def structure_files():

@@ -11,6 +11,7 @@ rule label_requests:
         "results/labels/{level}/requests.extxyz",
     log:
         "logs/labels/{level}/requests.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     script:
@@ -30,6 +31,10 @@ rule label_batch:
     conda:
         "../../envs/cp2k.yaml"
     threads: cp2k_threads()
+    resources:
+        **cp2k_layout(),
+        runtime=label_runtime,
+        mem_mb_per_cpu=label_memory,
     params:
         labels=config["labels"],
         level=lambda wildcards: config["levels_of_theory"][wildcards.level],
@@ -49,6 +54,7 @@ rule label_merge:
         summary="results/labels/{level}/summary.tsv",
     log:
         "logs/labels/{level}/merge.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     script:
@@ -66,6 +72,7 @@ rule dataset:
         lineage="results/datasets/{dataset}/lineage.csv",
     log:
         "logs/datasets/{dataset}.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     params:

@@ -17,6 +17,9 @@ rule md_check:
         "benchmarks/md/{model}/check.tsv"
     conda:
         "../../envs/lammps.yaml"
+    resources:
+        gpu=model_gpus,
+        runtime=md_check_runtime,
     params:
         protocol=config["md"]["check"],
         damping=md_damping(),

@@ -20,6 +20,9 @@ rule meltquench_run:
         replica=r"[0-9]+",
     conda:
         "../../envs/lammps.yaml"
+    resources:
+        gpu=model_gpus,
+        runtime=meltquench_runtime,
     params:
         block=config["meltquench"],
         damping=md_damping(),
@@ -35,6 +38,7 @@ rule meltquench_verdicts:
         "results/meltquench/verdicts.tsv",
     log:
         "logs/meltquench/verdicts.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     script:

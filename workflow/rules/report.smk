@@ -9,6 +9,7 @@ rule report:
         "results/report/index.html",
     log:
         "logs/report.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     params:

@@ -10,6 +10,7 @@ rule pool:
         "results/selection/pool.csv",
     log:
         "logs/selection/pool.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     params:
@@ -29,6 +30,7 @@ rule select:
         "logs/selection/{dataset}.log",
     wildcard_constraints:
         dataset=names_alternation(datasets_with(selector=["flat_histogram", "random"])),
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     params:

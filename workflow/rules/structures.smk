@@ -8,6 +8,7 @@ rule structure:
         "results/structures/{structure}.extxyz",
     log:
         "logs/structures/{structure}.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     params:
@@ -25,6 +26,7 @@ rule scale_volume:
         "results/structures/{structure}/V{volume}.extxyz",
     log:
         "logs/structures/{structure}_V{volume}.log",
+    localrule: True
     conda:
         "../../envs/mofglass.yaml"
     script:

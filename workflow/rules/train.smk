@@ -22,8 +22,11 @@ rule train_snap:
         model=names_alternation(models_of_type("snap")),
     conda:
         "../../envs/lammps.yaml"
+    resources:
+        gpu=model_gpus,
+        runtime=train_runtime,
     params:
-        block=lambda wildcards: config["models"][wildcards.model],
+        block=model_settings,
         level=lambda wildcards: model_level(wildcards.model),
     script:
         "../scripts/train_snap.py"
@@ -41,6 +44,8 @@ rule evaluate_model:
         "logs/models/{model}/evaluate.log",
     conda:
         "../../envs/lammps.yaml"
+    resources:
+        gpu=model_gpus,
     script:
         "../scripts/evaluate_model.py"
 
@@ -56,6 +61,8 @@ rule learning_curve:
         "logs/models/{model}/learning_curve.log",
     conda:
         "../../envs/lammps.yaml"
+    resources:
+        gpu=model_gpus,
     params:
         block=lambda wildcards: config["models"][wildcards.model]["learning_curve"],
     script:
@@ -75,6 +82,9 @@ rule model_cost:
         "benchmarks/models/{model}/cost.tsv"
     conda:
         "../../envs/lammps.yaml"
+    resources:
+        gpu=model_gpus,
+        runtime=cost_runtime,
     params:
         block=config["md"]["cost"],
         damping=md_damping(),
