@@ -155,3 +155,20 @@ def rules_of(row: dict, groups: dict[str, str]) -> set[str]:
         if comment.startswith(f"{group}_"):
             return {r for r, g in groups.items() if g == group and r in comment}
     return {re.sub(r"_wildcards_.*$", "", comment)} if comment else set()
+
+
+def test_paper_config_plans_through_the_slurm_profile(project):
+    """The published pipeline as a cluster user would start it (conda swapped for
+    environment modules only because this machine has no conda)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm"]
+        + ["--sdm", "env-modules", "--configfile", "config/paper.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", done.stdout, re.M)}
+    assert counts["aimd_run"] == 9 and counts["meltquench_run"] == 5, counts
+    assert "slurm_account=myaccount" in done.stdout  # the profile's defaults reach every job
