@@ -146,7 +146,7 @@ def test_protocol_stages_are_checked():
     assert "fix mofglass_int all npt temp 300 600 0.1 tri 1000.0 1000.0 1.0" in text
 
 
-def test_segments_keep_the_ramp_and_let_a_watch_stop_the_run(argon, tmp_path):
+def test_segments_keep_the_ramp_and_let_a_watch_stop_the_run(argon, tmp_path, monkeypatch):
     def protocol(segment):
         stage = Stage(
             "ramp",
@@ -174,7 +174,9 @@ def test_segments_keep_the_ramp_and_let_a_watch_stop_the_run(argon, tmp_path):
         seen.append(frame.info["timestep"])
         return ["broken linker: C1-N2 2.50 Å > 2.0 Å"] if frame.info["timestep"] >= 150 else []
 
-    stopped = run_md(argon, ARGON, protocol(100), tmp_path / "stopped", watch=watch)
+    # a relative working directory, as Snakemake rules give: the watch still sees frames
+    monkeypatch.chdir(tmp_path)
+    stopped = run_md(argon, ARGON, protocol(100), "stopped", watch=watch)
     assert stopped.verdict == "failed"
     assert stopped.reason == "stage ramp: broken linker: C1-N2 2.50 Å > 2.0 Å"
     assert stopped.failed_at_ps == pytest.approx(150 * 0.005)
@@ -302,3 +304,28 @@ def test_a_killed_run_resumes_from_its_last_segment(argon, tmp_path):
     # a changed protocol does not resume from the old run's progress
     other = Protocol(stages, thermostat_damping_fs=400, seed=3, segment_steps=100)
     assert run_md(argon, ARGON, other, tmp_path / "run").verdict == "ok"
+
+
+def test_a_run_of_another_model_does_not_resume(argon, tmp_path, caplog):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "lj.in").write_text("pair_style lj/cut 8.5\npair_coeff * * 0.0104 3.4\n")
+    model = Model("lj", "lj", ("Ar",), ("lj/cut",), ("include {model_dir}/lj.in",), model_dir)
+    stage = Stage("hold", "nvt", temperature_K=30, steps=400, timestep_fs=5, dump_every=50)
+    protocol = Protocol((stage,), thermostat_damping_fs=500, seed=3, segment_steps=100)
+
+    def kill(frame):
+        if frame.info["timestep"] >= 200:
+            raise Killed
+        return []
+
+    with pytest.raises(Killed):
+        run_md(argon, model, protocol, tmp_path / "run", watch=kill)
+    # the same input names the model's file, whose content changes: a new model
+    (model_dir / "lj.in").write_text("pair_style lj/cut 8.5\npair_coeff * * 0.0110 3.4\n")
+    resumed = run_md(argon, model, protocol, tmp_path / "run")
+    assert "the input or the model changed; starting again" in caplog.text
+    fresh = run_md(argon, model, protocol, tmp_path / "fresh")
+    np.testing.assert_allclose(
+        resumed.thermo["temperature_K"], fresh.thermo["temperature_K"], rtol=1e-6
+    )

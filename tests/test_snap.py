@@ -190,3 +190,40 @@ def test_written_files_reproduce_the_fit_in_lammps(teacher, tmp_path):
 def test_model_and_structure_must_share_elements(tiny_module):
     with pytest.raises(LAMMPSError, match="the model knows C, H, N but the structure also has Zn"):
         evaluate(tiny_module, ("C", "H", "N"), ["pair_style zero 4.0", "pair_coeff * *"])
+
+
+def test_walls_sit_below_the_shortest_training_distance(teacher):
+    _, _, frames = teacher
+    walls = snap.Walls.from_frames(frames, SPECIES, radius=5.0, margin_A=0.05, k_eV_per_A2=40.0)
+    r0 = {(a, b): r for a, b, r in walls.pairs}
+    assert set(r0) == {(a, b) for n, a in enumerate(SPECIES) for b in SPECIES[n:]}
+    shortest = min(
+        min(a.get_distance(0, j, mic=True) for j in range(1, len(a)) if a[j].symbol == "N")
+        for a in frames
+        if a[0].symbol == "Zn"
+    )
+    assert frames[0][0].symbol == "Zn"
+    assert r0[("N", "Zn")] <= shortest - 0.05 + 1e-9
+    assert r0[("Zn", "Zn")] == pytest.approx(5.0 - 0.05)  # one Zn: no Zn-Zn pair seen
+
+
+def test_walls_leave_the_training_frames_alone_and_push_back_inside(teacher, tmp_path):
+    """The fit with walls reproduces LAMMPS on a frame squeezed inside the walls too:
+    energy, forces and stress (compute snap's own reference virial is wrong there)."""
+    s, _, frames = teacher
+    walls = snap.Walls.from_frames(frames, SPECIES, s.cutoff(), 0.02, 50.0)
+    s = settings(zbl=s.zbl, walls=walls)
+    fit = snap.fit(frames, s, snap.RowWeights(), alpha=1e-8)
+    (tmp_path / snap.COEFF_FILE).write_text(s.coeff_text(fit.coefficients))
+    (tmp_path / snap.PARAM_FILE).write_text(s.param_text())
+    walls_only = s.reference_commands()
+    for atoms in frames[:2]:
+        assert evaluate(atoms, SPECIES, walls_only).get_potential_energy() == pytest.approx(0.0)
+    squeezed = frames[0].copy()
+    squeezed.set_cell(squeezed.cell * 0.85, scale_atoms=True)
+    lammps = evaluate(squeezed, SPECIES, s.pair_commands(str(tmp_path)))
+    own = snap.predict(snap.frame_rows(squeezed, s), fit.coefficients, squeezed)
+    assert evaluate(squeezed, SPECIES, walls_only).get_potential_energy() > 0.1
+    assert own.get_potential_energy() == pytest.approx(lammps.get_potential_energy(), abs=1e-6)
+    np.testing.assert_allclose(own.get_forces(), lammps.get_forces(), atol=1e-6)
+    np.testing.assert_allclose(own.get_stress(), lammps.get_stress(), atol=1e-8)

@@ -269,7 +269,7 @@ def run_md(
     ``Protocol.segment_steps``) and returns its problems; the first one fails the run.
     """
     model.check(atoms)
-    workdir = Path(workdir)
+    workdir = Path(workdir).resolve()  # LAMMPS runs inside it: every path must be absolute
     workdir.mkdir(parents=True, exist_ok=True)
     ase.io.write(
         workdir / "structure.data",
@@ -283,7 +283,8 @@ def run_md(
     )
     blocks = lammps_blocks(protocol, model, "structure.data")
     text = "\n".join(blocks) + "\n"
-    resume = _load_progress(workdir, text)
+    identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
+    resume = _load_progress(workdir, identity)
     if resume is None:
         for stale in ("dump.lammpstrj", "log.lammps", RESTART, PROGRESS):
             (workdir / stale).unlink(missing_ok=True)
@@ -305,7 +306,7 @@ def run_md(
             else:
                 lmp.command("log log.lammps")
                 lmp.commands_string(blocks[0])
-            progress = {"hash": _digest(text), "names": names}
+            progress = {"hash": _digest(identity), "names": names}
             for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
                 if resume and k < resume["stage"]:
                     continue
@@ -441,7 +442,7 @@ def _load_progress(workdir: Path, text: str) -> dict | None:
         return None
     record = json.loads(path.read_text())
     if record.get("hash") != _digest(text):
-        log.warning("%s: the input changed; starting again", workdir)
+        log.warning("%s: the input or the model changed; starting again", workdir)
         return None
     return record
 

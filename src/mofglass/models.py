@@ -13,6 +13,7 @@ plain file names, for use in one's own LAMMPS input run from that directory.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,24 @@ class Model:
         check_pair_styles(self.pair_styles)
         if atoms is not None:
             check_elements(atoms.get_chemical_symbols(), self.species)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of ``model.json`` and of every file the pair lines name: a rerun of
+        an MD run resumes only with the very same model."""
+        digest = hashlib.sha256()
+        names = sorted(
+            {
+                token.removeprefix("{model_dir}/")
+                for command in self.pair_commands
+                for token in command.split()
+                if token.startswith("{model_dir}/")
+            }
+        )
+        for name in [MODEL_FILE, *names]:
+            path = self.directory / name
+            if path.exists():
+                digest.update(name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     def predict(self, frames: Sequence[Atoms]) -> list[Atoms]:
         """Energy, forces and stress of each frame from LAMMPS with the model's files."""

@@ -3,7 +3,7 @@
 Descriptors come from LAMMPS's ``compute snap`` (ML-SNAP package) through its Python
 module: per frame one energy row (bispectrum sums per element), 3N force rows and six
 virial rows, plus the contributions of an optional reference potential (ZBL core
-repulsion) which the fit subtracts from the targets. The coefficients are a weighted
+repulsion, walls) which the fit subtracts from the targets. The coefficients are a weighted
 ridge solution; each element also gets a constant term, its reference energy (eV).
 Hyper-parameters (cutoff factor, element radii and weights, regularisation) are tuned
 against the validation split with SciPy.
@@ -25,12 +25,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from ase import Atoms
 from ase.data import atomic_numbers
+from ase.neighborlist import neighbor_list
 from ase.units import GPa
 from scipy.linalg import lstsq
 from scipy.optimize import minimize, minimize_scalar
 
 from .frames import attach_results
 from .lammps import (
+    BAR,
     LAMMPSError,
     lammps_module,
     load_atoms,
@@ -58,6 +60,62 @@ class ZBL:
 
 
 @dataclass(frozen=True)
+class Walls:
+    """Harmonic walls ``k (r0 - r)^2`` for r < r0 on element pairs (eV, Å): the edge of
+    the training data. A linear SNAP fitted to a few near-equilibrium frames knows
+    nothing about shorter contacts and may pull atoms together without limit; the walls
+    keep MD inside the region the data cover. They are zero on every training frame."""
+
+    pairs: tuple[tuple[str, str, float], ...]
+    k_eV_per_A2: float = 50.0
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Sequence[Atoms],
+        species: Sequence[str],
+        radius: float,
+        margin_A: float,
+        k_eV_per_A2: float,
+    ) -> Walls:
+        """A wall for every element pair, ``margin_A`` below its shortest distance in
+        ``frames``; a pair never closer than ``radius`` gets its wall at ``radius``."""
+        shortest = {pair: radius for pair in _pairs(species)}
+        for atoms in frames:
+            i, j, d = neighbor_list("ijd", atoms, radius)
+            symbols = np.array(atoms.get_chemical_symbols())
+            for pair in shortest:
+                mask = (symbols[i] == pair[0]) & (symbols[j] == pair[1])
+                if mask.any():
+                    shortest[pair] = min(shortest[pair], float(d[mask].min()))
+        return cls(
+            tuple((a, b, max(0.0, r - margin_A)) for (a, b), r in shortest.items()),
+            k_eV_per_A2,
+        )
+
+    def commands(self, species: Sequence[str]) -> list[str]:
+        lines = ["pair_coeff * * harmonic/cut 0.0 1.0"]  # no wall where none is listed
+        for a, b, r0 in self.pairs:
+            i, j = sorted((species.index(a) + 1, species.index(b) + 1))
+            lines.append(f"pair_coeff {i} {j} harmonic/cut {self.k_eV_per_A2!r} {r0!r}")
+        return lines
+
+    def record(self) -> dict:
+        return {"k_eV_per_A2": self.k_eV_per_A2, "pairs": [list(p) for p in self.pairs]}
+
+    @classmethod
+    def from_record(cls, record: Mapping | None) -> Walls | None:
+        if not record:
+            return None
+        pairs = tuple((a, b, float(r)) for a, b, r in record["pairs"])
+        return cls(pairs, float(record["k_eV_per_A2"]))
+
+
+def _pairs(species: Sequence[str]) -> list[tuple[str, str]]:
+    return [(a, b) for n, a in enumerate(species) for b in species[n:]]
+
+
+@dataclass(frozen=True)
 class SNAPSettings:
     """Bispectrum settings: cutoff of a pair i-j is ``rcutfac * (R_i + R_j)`` (Å)."""
 
@@ -69,6 +127,7 @@ class SNAPSettings:
     radii: Mapping[str, float] = field(default_factory=dict)
     weights: Mapping[str, float] = field(default_factory=dict)
     zbl: ZBL | None = None
+    walls: Walls | None = None
 
     def _lists(self) -> tuple[str, str]:
         radii = " ".join(repr(float(self.radii[s])) for s in self.species)
@@ -86,17 +145,29 @@ class SNAPSettings:
         """The longest pair cutoff (Å)."""
         return self.rcutfac * 2 * max(float(self.radii[s]) for s in self.species)
 
+    def _reference(self) -> tuple[list[str], list[str]]:
+        """Sub-styles of the reference potential and their coefficient lines."""
+        styles, lines = [], []
+        if self.walls is not None:
+            styles.append("harmonic/cut")
+            lines += self.walls.commands(self.species)
+        if self.zbl is not None:
+            styles.append(f"zbl {self.zbl.inner_A!r} {self.zbl.outer_A!r}")
+            lines += self._zbl_coeffs()
+        return styles, lines
+
     def reference_commands(self) -> list[str]:
-        """Pair style active while computing descriptors: the ZBL part, or nothing (the
-        ``zero`` style only provides a neighbour list as long as the SNAP cutoff)."""
+        """Pair style active while computing descriptors: the reference part (walls,
+        ZBL), or nothing (the ``zero`` style only provides a neighbour list as long as
+        the SNAP cutoff)."""
         zero = f"zero {self.cutoff() + 0.01!r}"
-        if self.zbl is None:
+        styles, lines = self._reference()
+        if not styles:
             return [f"pair_style {zero}", "pair_coeff * *"]
-        commands = [
-            f"pair_style hybrid/overlay {zero} zbl {self.zbl.inner_A!r} {self.zbl.outer_A!r}",
+        return [
+            f"pair_style hybrid/overlay {zero} {' '.join(styles)}",
             "pair_coeff * * zero",
-        ]
-        return commands + self._zbl_coeffs()
+        ] + lines
 
     def _zbl_coeffs(self) -> list[str]:
         lines = []
@@ -109,16 +180,22 @@ class SNAPSettings:
     def pair_commands(self, directory: str = ".") -> list[str]:
         """The lines that load the fitted model (files in ``directory``)."""
         files = f"{directory}/{COEFF_FILE} {directory}/{PARAM_FILE} {' '.join(self.species)}"
-        if self.zbl is None:
+        styles, lines = self._reference()
+        if not styles:
             return ["pair_style snap", f"pair_coeff * * {files}"]
         return [
-            f"pair_style hybrid/overlay zbl {self.zbl.inner_A!r} {self.zbl.outer_A!r} snap",
+            f"pair_style hybrid/overlay {' '.join(styles)} snap",
             f"pair_coeff * * snap {files}",
-            *self._zbl_coeffs(),
+            *lines,
         ]
 
     def pair_styles(self) -> list[str]:
-        return ["snap"] if self.zbl is None else ["snap", "zbl", "hybrid/overlay"]
+        styles = ["snap"]
+        if self.walls is not None:
+            styles.append("harmonic/cut")
+        if self.zbl is not None:
+            styles.append("zbl")
+        return styles if len(styles) == 1 else [*styles, "hybrid/overlay"]
 
     def param_text(self) -> str:
         return (
@@ -164,10 +241,17 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
         prism = load_atoms(lmp, atoms, settings.species)
         lmp.commands_list(settings.reference_commands())
         lmp.command(settings.compute_command())
-        lmp.command("thermo_style custom step pe c_mofglass_snap[1][1]")
+        # compute snap's reference column gets the virial of some pair styles wrong
+        # (harmonic/cut: tens of GPa); the reference stress comes from LAMMPS's own
+        # pressure compute instead, which sees only the reference potential here
+        lmp.command("compute mofglass_virial all pressure NULL virial")
+        lmp.command("thermo_style custom step pe c_mofglass_snap[1][1] c_mofglass_virial[1]")
         lmp.command("run 0 post no")
         array = lmp.numpy.extract_compute(
             "mofglass_snap", lm.LMP_STYLE_GLOBAL, lm.LMP_TYPE_ARRAY
+        ).copy()
+        pressure = lmp.numpy.extract_compute(
+            "mofglass_virial", lm.LMP_STYLE_GLOBAL, lm.LMP_TYPE_VECTOR
         ).copy()
         volume = lmp.get_thermo("vol")
     except Exception as exc:
@@ -197,7 +281,8 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
         stress=stress,
         ref_energy=array[0, -1] / n,
         ref_forces=array[1 : 1 + 3 * n, -1].copy(),
-        ref_stress=-array[1 + 3 * n :, -1] / volume / GPa,
+        # pressure (bar) xx yy zz xy xz yz -> stress rows (GPa) xx yy zz yz xz xy
+        ref_stress=-pressure[[0, 1, 2, 5, 4, 3]] * BAR / GPa,
         n_atoms=n,
         rot=prism.rot_mat.copy(),
     )

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,10 @@ def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
         zbl=None
         if not zbl
         else snap.ZBL(tuple(tuple(p) for p in zbl["pairs"]), zbl["inner_A"], zbl["outer_A"]),
+        # walls as fitted (a fit record); a config block's walls are made from the data
+        walls=snap.Walls.from_record(
+            block.get("walls") if "pairs" in (block.get("walls") or {}) else None
+        ),
     )
 
 
@@ -90,6 +95,15 @@ def train_snap_job(
         raise ValueError(f"model {name}: the dataset has no training frames")
     species = tuple(block.get("species") or species_of([a for f in splits.values() for a in f]))
     settings = snap_settings(block["snap"], species)
+    walls = block["snap"].get("walls")
+    if walls:
+        settings = replace(
+            settings,
+            walls=snap.Walls.from_frames(
+                splits["train"], species, settings.cutoff(), walls["margin_A"], walls["k_eV_per_A2"]
+            ),
+        )
+        log.info("walls at the edge of the training data: %s", settings.walls.record())
     weights = snap.RowWeights(**block["snap"]["row_weights"])
     start = time.perf_counter()
     fit = snap.fit(
@@ -125,6 +139,7 @@ def train_snap_job(
         "radii": dict(fit.settings.radii),
         "weights": dict(fit.settings.weights),
         "zbl": block["snap"].get("zbl"),
+        "walls": fit.settings.walls.record() if fit.settings.walls else None,
         "alpha": fit.alpha,
         "row_weights": dict(block["snap"]["row_weights"]),
         "weighted_validation_rmse": fit.validation_score,
