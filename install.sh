@@ -7,7 +7,9 @@
 #   3. mofglass itself, installed editable into that environment.
 #
 # With --tests, also the Debian packages of the Slurm test (slurmctld, slurmd,
-# slurmdbd, munge, MariaDB): the test starts and stops its own daemons.
+# slurmdbd, munge, MariaDB; the test starts and stops its own daemons) and the model
+# families' environments. --models nequip,mace installs those environments only
+# (.venvs/<name>, from requirements-<name>.lock).
 #
 # Each step is skipped when it is already done: packages are only fetched when one
 # is missing, and the environment is only touched when requirements.lock or
@@ -26,13 +28,21 @@ fi
 
 # --- 1. Debian packages -------------------------------------------------------------
 apt_packages=(cp2k cp2k-data openmpi-bin python3 python3-venv)
-if [ "${1:-}" = "--tests" ]; then
-    # the test suite's one-node Slurm (tests/localslurm.py): daemons, clients, accounting
-    apt_packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server)
-elif [ -n "${1:-}" ]; then
-    log "usage: $0 [--tests]"
-    exit 2
-fi
+families=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --tests)
+            # the test suite's one-node Slurm (tests/localslurm.py) and the model families
+            apt_packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server)
+            families+=(nequip mace) ;;
+        --models)
+            IFS=, read -r -a more <<< "${2:?--models needs a list, e.g. nequip,mace}"
+            families+=("${more[@]}")
+            shift ;;
+        *) log "usage: $0 [--tests] [--models nequip,mace]"; exit 2 ;;
+    esac
+    shift
+done
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -67,5 +77,22 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         --no-deps --no-build-isolation -e .
     echo "$want" > "$stamp"
 fi
+# --- 4. model-family environments (NequIP/Allegro, MACE): their own, as their e3nn
+# versions differ; mofglass runs their trainers and calculators with these Pythons
+for env in "${families[@]}"; do
+    lock="requirements-$env.lock"
+    [ -f "$lock" ] || { log "unknown model family environment '$env' (nequip, mace)"; exit 2; }
+    fam=".venvs/$env"
+    fam_stamp="$fam/.mofglass-install-stamp"
+    fam_want=$(sha256sum "$lock" | cut -d' ' -f1)
+    if [ "$(cat "$fam_stamp" 2>/dev/null)" != "$fam_want" ]; then
+        log "installing the $env environment into $fam"
+        [ -x "$fam/bin/python" ] || "$python" -m venv "$fam"
+        "$fam/bin/python" -m pip install -q --disable-pip-version-check pip==25.3
+        "$fam/bin/python" -m pip install -q --disable-pip-version-check -r "$lock"
+        echo "$fam_want" > "$fam_stamp"
+    fi
+done
+
 log "ready: $("$venv/bin/python" -c 'import mofglass; print("mofglass", mofglass.__version__)'), \
 $(cp2k.psmp --version 2>/dev/null | head -1 | sed 's/^ *//')"

@@ -1,0 +1,122 @@
+"""The GPU model families (NequIP, Allegro, MACE), each in its own environment.
+
+NequIP/Allegro and MACE pin different e3nn versions, so they cannot share mofglass's
+environment or each other's. Each family runs through :mod:`runner` (a script that
+imports only the family's package, torch and ASE) with the family's Python:
+
+1. ``MOFGLASS_<ENV>_PYTHON`` (``MOFGLASS_NEQUIP_PYTHON``, ``MOFGLASS_MACE_PYTHON``), if set;
+2. this interpreter, when it has the family's package (a conda environment of envs/);
+3. ``.venvs/<env>/bin/python`` of the project (``./install.sh --models nequip,mace``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ase import Atoms
+
+from ..atomicio import read_frames, write_frames
+
+RUNNER = Path(__file__).with_name("runner.py")
+PROJECT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    env: str  # environment (NequIP and Allegro share one)
+    module: str  # the package that must import there
+
+
+FAMILIES = {
+    "nequip": Family("nequip", "nequip", "nequip"),
+    "allegro": Family("allegro", "nequip", "allegro"),
+    "mace": Family("mace", "mace", "mace"),
+}
+
+
+class FamilyError(RuntimeError):
+    """A model family is not installed, or its trainer or calculator failed."""
+
+
+def python_for(family: str) -> str | None:
+    """The interpreter that runs ``family``, or None if none is installed."""
+    spec = FAMILIES[family]
+    explicit = os.environ.get(f"MOFGLASS_{spec.env.upper()}_PYTHON")
+    if explicit:
+        return explicit
+    if importlib.util.find_spec(spec.module) is not None:
+        return sys.executable
+    local = PROJECT / ".venvs" / spec.env / "bin" / "python"
+    return str(local) if local.exists() else None
+
+
+def install_hint(family: str) -> str:
+    env = FAMILIES[family].env
+    return (
+        f"model family {family!r} is not installed: run ./install.sh --models {env} "
+        f"(or set MOFGLASS_{env.upper()}_PYTHON to a Python that has it, or use "
+        f"--sdm conda with envs/{env}.yaml)"
+    )
+
+
+def missing(config: Mapping) -> list[str]:
+    """One message per model of the config whose family is not installed."""
+    out = []
+    for name, block in config.get("models", {}).items():
+        if block["type"] in FAMILIES and python_for(block["type"]) is None:
+            out.append(f"models.{name}: {install_hint(block['type'])}")
+    return out
+
+
+def run(family: str, command: str, args: Mapping, log_file: str | Path | None = None) -> dict:
+    """Run ``runner.py command`` with the family's Python; its JSON answer."""
+    python = python_for(family)
+    if python is None:
+        raise FamilyError(install_hint(family))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(dict(args), handle)
+    try:
+        done = subprocess.run(
+            [python, str(RUNNER), command, handle.name], capture_output=True, text=True
+        )
+    finally:
+        os.unlink(handle.name)
+    if log_file is not None:
+        with open(log_file, "a") as log:
+            log.write(done.stdout + done.stderr)
+    if done.returncode:
+        raise FamilyError(f"{family} {command} failed: {(done.stderr or done.stdout)[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def predict(
+    model_dir: str | Path, frames: Sequence[Atoms], device: str = "auto", own: bool = False
+) -> list[Atoms]:
+    """Energy, forces and stress of each frame from a family model's ASE calculator:
+    the deployed (compiled) model, or with ``own`` the trainer's (see runner.py)."""
+    model_dir = Path(model_dir).resolve()
+    family = json.loads((model_dir / "family.json").read_text())["family"]
+    with tempfile.TemporaryDirectory() as tmp:
+        frames_in, frames_out = Path(tmp, "in.extxyz"), Path(tmp, "out.extxyz")
+        write_frames(frames_in, frames)
+        args = {
+            "model_dir": str(model_dir),
+            "frames": str(frames_in),
+            "out": str(frames_out),
+            "device": device,
+            "own": own,
+        }
+        run(family, "predict", args)
+        predicted = read_frames(frames_out)
+    for atoms, original in zip(predicted, frames, strict=True):
+        atoms.info = dict(original.info)
+    return predicted

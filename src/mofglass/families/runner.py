@@ -1,0 +1,307 @@
+"""Train and evaluate NequIP, Allegro and MACE models inside their own environments.
+
+This file runs with a model family's Python (``.venvs/nequip`` or ``.venvs/mace``, or
+the family's conda environment), which has the family's package, torch and ASE but
+not mofglass: it imports nothing from mofglass. mofglass calls it as a subprocess
+(:mod:`mofglass.families`) with JSON arguments and reads back extended-XYZ files.
+
+    python runner.py train   ARGS.json   # the family's own trainer, then deployment
+    python runner.py predict ARGS.json   # energy, forces, stress of frames
+    python runner.py md      ARGS.json   # ASE molecular dynamics, one segment
+
+Units: eV, Å, fs, K (ASE's). Labels are read from the frames' ASE results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ase.io
+
+NEQUIP_FAMILIES = ("nequip", "allegro")
+
+
+def _bin(name: str) -> str:
+    """A console script of this environment."""
+    return str(Path(sys.executable).parent / name)
+
+
+def _species(frames) -> list[str]:
+    return sorted({s for a in frames for s in a.get_chemical_symbols()})
+
+
+# --- training --------------------------------------------------------------------------
+
+
+def nequip_config(family: str, species: list[str], s: dict, train: str, val: str) -> dict:
+    """The NequIP-framework (Hydra) config of a NequIP or Allegro model."""
+    types = list(species)
+    common = {
+        "seed": s["seed"],
+        "model_dtype": "float32",
+        "type_names": types,
+        "r_max": s["r_max_A"],
+        "num_layers": s["num_layers"],
+        "l_max": s["l_max"],
+        "parity": s["parity"],
+        "avg_num_neighbors": "${training_data_stats:num_neighbors_mean}",
+        "per_type_energy_scales": "${training_data_stats:per_type_forces_rms}",
+        "per_type_energy_shifts": "${training_data_stats:per_atom_energy_mean}",
+    }
+    if family == "nequip":
+        model = {
+            "_target_": "nequip.model.NequIPGNNModel",
+            **common,
+            "num_features": s["num_features"],
+            "radial_mlp_depth": s["radial_mlp_depth"],
+            "radial_mlp_width": s["radial_mlp_width"],
+        }
+    else:
+        model = {
+            "_target_": "allegro.model.AllegroModel",
+            **common,
+            "radial_chemical_embed": {
+                "_target_": "allegro.nn.TwoBodyBesselScalarEmbed",
+                "num_bessels": 8,
+            },
+            "radial_chemical_embed_dim": s["num_features"],
+            "scalar_embed_mlp_hidden_layers_width": s["radial_mlp_width"],
+            "num_scalar_features": s["num_features"],
+            "num_tensor_features": s["num_tensor_features"],
+            "allegro_mlp_hidden_layers_width": s["radial_mlp_width"],
+            "readout_mlp_hidden_layers_width": s["radial_mlp_width"],
+        }
+    if s.get("zbl"):
+        model["pair_potential"] = {
+            "_target_": "nequip.nn.pair_potential.ZBL",
+            "units": "metal",
+            "chemical_species": types,
+        }
+    model.update(s.get("extra", {}).get("model", {}))
+    loss_coeffs = {"total_energy": s["energy_weight"], "forces": s["forces_weight"]}
+    metric_coeffs = {"total_energy_mae": s["energy_weight"], "forces_mae": s["forces_weight"]}
+    loss = "EnergyForceLoss"
+    if s["stress_weight"] > 0:
+        loss = "EnergyForceStressLoss"
+        loss_coeffs["stress"] = s["stress_weight"]
+    loader = {"_target_": "torch.utils.data.DataLoader", "batch_size": s["batch_size"]}
+    return {
+        "run": ["train"],
+        "data": {
+            "_target_": "nequip.data.datamodule.ASEDataModule",
+            "seed": s["seed"],
+            "train_file_path": train,
+            "val_file_path": val,
+            "transforms": [
+                {
+                    "_target_": "nequip.data.transforms.ChemicalSpeciesToAtomTypeMapper",
+                    "model_type_names": types,
+                    "chemical_species_to_atom_type_map": {t: t for t in types},
+                },
+                {
+                    "_target_": "nequip.data.transforms.NeighborListTransform",
+                    "r_max": s["r_max_A"],
+                },
+            ],
+            "train_dataloader": {**loader, "shuffle": True},
+            "val_dataloader": loader,
+            "stats_manager": {
+                "_target_": "nequip.data.CommonDataStatisticsManager",
+                "type_names": types,
+            },
+        },
+        "trainer": {
+            "_target_": "lightning.Trainer",
+            "accelerator": "gpu" if s["device"] == "cuda" else "cpu",
+            "max_epochs": s["epochs"],
+            "logger": {
+                "_target_": "lightning.pytorch.loggers.CSVLogger",
+                "save_dir": "${hydra:runtime.output_dir}",
+            },
+            "enable_progress_bar": False,
+            "callbacks": [
+                {
+                    "_target_": "lightning.pytorch.callbacks.ModelCheckpoint",
+                    "dirpath": "${hydra:runtime.output_dir}",
+                    "monitor": "val0_epoch/weighted_sum",
+                    "filename": "best",
+                    "save_last": True,
+                }
+            ],
+        },
+        "training_module": {
+            "_target_": "nequip.train.NequIPLightningModule",
+            "loss": {
+                "_target_": f"nequip.train.{loss}",
+                "per_atom_energy": True,
+                "coeffs": loss_coeffs,
+            },
+            "val_metrics": {"_target_": "nequip.train.EnergyForceMetrics", "coeffs": metric_coeffs},
+            "optimizer": {"_target_": "torch.optim.Adam", "lr": s["learning_rate"]},
+            "model": model,
+        },
+        "global_options": {"allow_tf32": False},
+    }
+
+
+def train_nequip(args: dict) -> dict:
+    family, s, out = args["family"], args["settings"], Path(args["out"])
+    frames = ase.io.read(args["train"], ":")
+    config = nequip_config(family, _species(frames), s, args["train"], args["validation"])
+    work = out / "training"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "config").mkdir(parents=True)
+    # Hydra reads YAML; JSON is YAML
+    (work / "config" / "train.yaml").write_text(json.dumps(config, indent=1))
+    command = [_bin("nequip-train"), "-cp", str(work / "config"), "-cn", "train"]
+    _run([*command, f"hydra.run.dir={work}"], work / "train.log")
+    checkpoint = work / "best.ckpt"
+    deployed = out / "model.nequip.pt2"
+    if not args.get("deploy", True):
+        return {"deployed": None, "checkpoint": str(checkpoint.relative_to(out))}
+    _run(
+        [_bin("nequip-compile"), str(checkpoint), str(deployed), "--mode", "aotinductor"]
+        + ["--device", s["device"], "--target", "ase"],
+        work / "compile.log",
+    )
+    return {"deployed": deployed.name, "checkpoint": str(checkpoint.relative_to(out))}
+
+
+def train_mace(args: dict) -> dict:
+    s, out = args["settings"], Path(args["out"])
+    work = out / "training"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    paths = {}
+    for split in ("train", "validation"):
+        frames = ase.io.read(args[split], ":")
+        for a in frames:  # MACE reads labels from REF_ keys, never from a calculator
+            a.info["REF_energy"] = a.get_potential_energy()
+            a.arrays["REF_forces"] = a.get_forces()
+            if "stress" in a.calc.results:
+                a.info["REF_stress"] = a.get_stress(voigt=False)
+            a.calc = None
+        paths[split] = work / f"{split}.extxyz"
+        ase.io.write(paths[split], frames, format="extxyz")
+    command = [
+        _bin("mace_run_train"),
+        "--name=mace",
+        f"--work_dir={work}",
+        f"--train_file={paths['train']}",
+        f"--valid_file={paths['validation']}",
+        "--energy_key=REF_energy",
+        "--forces_key=REF_forces",
+        "--stress_key=REF_stress",
+        "--model=MACE",
+        f"--r_max={s['r_max_A']}",
+        f"--num_interactions={s['num_layers']}",
+        f"--max_L={s['l_max']}",
+        f"--num_channels={s['num_features']}",
+        f"--correlation={s['correlation']}",
+        f"--max_num_epochs={s['epochs']}",
+        f"--batch_size={s['batch_size']}",
+        f"--valid_batch_size={s['batch_size']}",
+        f"--lr={s['learning_rate']}",
+        f"--energy_weight={s['energy_weight']}",
+        f"--forces_weight={s['forces_weight']}",
+        f"--stress_weight={s['stress_weight']}",
+        "--loss=" + ("stress" if s["stress_weight"] > 0 else "weighted"),
+        "--E0s=average",
+        f"--seed={s['seed']}",
+        f"--device={s['device']}",
+        "--default_dtype=float64",
+        "--eval_interval=1",
+        "--save_cpu",
+    ]
+    command += [f"--{k}={v}" for k, v in s.get("extra", {}).get("mace", {}).items()]
+    _run(command, work / "train.log")
+    model = work / "mace.model"
+    deployed = out / "mace.compiled.model"  # TorchScript: ASE and LAMMPS's ML-MACE
+    shutil.copy(work / "mace_compiled.model", deployed)
+    return {"deployed": deployed.name, "checkpoint": str(model.relative_to(out))}
+
+
+def _run(command: list[str], log: Path) -> None:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log, "w") as handle:
+        done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+    if done.returncode:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"{Path(command[0]).name} failed ({done.returncode}); {log}:\n{tail}")
+
+
+# --- calculators ------------------------------------------------------------------------
+
+
+def calculator(family: str, model_dir: Path, record: dict, device: str, own: bool = False):
+    """The deployed model's ASE calculator; ``own``: the trainer's model instead (NequIP
+    and Allegro: the checkpoint, eager; MACE: the saved model, float64)."""
+    if family in NEQUIP_FAMILIES:
+        from nequip.integrations.ase import NequIPCalculator
+
+        if own:
+            return NequIPCalculator._from_saved_model(
+                str(model_dir / record["checkpoint"]), device=device
+            )
+        return NequIPCalculator.from_compiled_model(str(model_dir / record["deployed"]), device)
+    from mace.calculators import MACECalculator
+
+    path = record["checkpoint"] if own else record["deployed"]
+    return MACECalculator(model_paths=str(model_dir / path), device=device, default_dtype="float64")
+
+
+def predict(args: dict) -> dict:
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    model_dir = Path(args["model_dir"])
+    record = json.loads((model_dir / "family.json").read_text())
+    calc = calculator(record["family"], model_dir, record, args["device"], args.get("own", False))
+    out = []
+    start = time.perf_counter()
+    for atoms in ase.io.read(args["frames"], ":"):
+        info = dict(atoms.info)
+        atoms.calc = calc
+        results = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces()}
+        if all(atoms.pbc):
+            results["stress"] = atoms.get_stress()
+        atoms.calc = SinglePointCalculator(atoms, **results)
+        atoms.info = info
+        out.append(atoms)
+    ase.io.write(args["out"], out, format="extxyz")
+    return {"seconds": time.perf_counter() - start, "frames": len(out)}
+
+
+def _device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def main() -> None:
+    command, path = sys.argv[1], sys.argv[2]
+    args = json.loads(Path(path).read_text())
+    if "settings" in args:
+        args["settings"]["device"] = _device(args["settings"].get("device", "auto"))
+    if "device" in args:
+        args["device"] = _device(args["device"])
+    if command == "train":
+        train = train_nequip if args["family"] in NEQUIP_FAMILIES else train_mace
+        result = {"family": args["family"], **train(args)}
+        Path(args["out"], "family.json").write_text(json.dumps(result, indent=2) + "\n")
+    elif command == "predict":
+        result = predict(args)
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

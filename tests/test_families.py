@@ -1,0 +1,81 @@
+"""NequIP, Allegro and MACE: tiny models trained by each package's own trainer on CPU,
+deployed (compiled), and checked against the trainer's own model."""
+
+from __future__ import annotations
+
+import ase.io
+import numpy as np
+import pytest
+
+from mofglass import families
+from mofglass.atomicio import write_frames
+from mofglass.lammps import evaluate
+
+from .conftest import TINY_STRUCTURE
+
+pytestmark = pytest.mark.lammps
+
+# a smooth teacher for every pair (not chemistry: something to learn)
+TEACHER = ("pair_style morse 4.5", "pair_coeff * * 0.08 1.6 1.8")
+SPECIES = ("C", "H", "N", "Zn")
+SETTINGS = {
+    "seed": 1,
+    "r_max_A": 4.0,
+    "num_layers": 1,
+    "l_max": 1,
+    "parity": False,
+    "num_features": 8,
+    "radial_mlp_depth": 1,
+    "radial_mlp_width": 16,
+    "num_tensor_features": 4,
+    "correlation": 2,
+    "epochs": 2,
+    "batch_size": 2,
+    "learning_rate": 0.01,
+    "energy_weight": 1.0,
+    "forces_weight": 10.0,
+    "stress_weight": 0.0,
+    "zbl": False,
+    "device": "cpu",
+    "extra": {},
+}
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    """Six rattled copies of the 17-atom Zn(Im)2 fragment, labelled by the teacher."""
+    base = ase.io.read(TINY_STRUCTURE)
+    frames = []
+    for k in range(6):
+        atoms = base.copy()
+        atoms.rattle(0.05, seed=k)
+        frame = evaluate(atoms, SPECIES, TEACHER)
+        frame.info.update(frame_id=f"t:{k}")
+        frames.append(frame)
+    return frames
+
+
+@pytest.mark.parametrize("family", ["nequip", "allegro", "mace"])
+def test_family_trains_deploys_and_agrees_with_its_own_calculator(family, labelled, tmp_path):
+    if families.python_for(family) is None:
+        pytest.skip(families.install_hint(family))
+    write_frames(tmp_path / "train.extxyz", labelled[:4])
+    write_frames(tmp_path / "val.extxyz", labelled[4:])
+    out = tmp_path / "model"
+    out.mkdir()
+    args = {
+        "family": family,
+        "train": str(tmp_path / "train.extxyz"),
+        "validation": str(tmp_path / "val.extxyz"),
+        "out": str(out),
+        "settings": SETTINGS,
+    }
+    record = families.run(family, "train", args)
+    assert record["family"] == family and (out / record["deployed"]).exists()
+    deployed = families.predict(out, labelled, device="cpu")
+    own = families.predict(out, labelled, device="cpu", own=True)
+    for a, b, ref in zip(deployed, own, labelled, strict=True):
+        assert a.info["frame_id"] == ref.info["frame_id"]
+        assert abs(a.get_potential_energy() - b.get_potential_energy()) / len(a) < 1e-5
+        np.testing.assert_allclose(a.get_forces(), b.get_forces(), atol=1e-4)
+        assert np.isfinite(a.get_stress()).all()
