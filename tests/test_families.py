@@ -10,6 +10,8 @@ import pytest
 from mofglass import families
 from mofglass.atomicio import write_frames
 from mofglass.lammps import evaluate
+from mofglass.md import Protocol, Stage, run_md
+from mofglass.models import Model, load_model, write_model
 
 from .conftest import TINY_STRUCTURE
 
@@ -79,3 +81,16 @@ def test_family_trains_deploys_and_agrees_with_its_own_calculator(family, labell
         assert abs(a.get_potential_energy() - b.get_potential_energy()) / len(a) < 1e-5
         np.testing.assert_allclose(a.get_forces(), b.get_forces(), atol=1e-4)
         assert np.isfinite(a.get_stress()).all()
+
+    # a short NVT through the MD engine (ASE's dynamics: no LAMMPS pair style here)
+    write_model(out, Model("m", family, SPECIES, (), (), info={"device": "cpu"}))
+    model = load_model(out)
+    stage = Stage("nvt", "nvt", temperature_K=100, steps=20, timestep_fs=0.25, thermo_every=5)
+    protocol = Protocol((Stage(**{**stage.__dict__, "dump_every": 10}),), seed=2)
+    result = run_md(labelled[0], model, protocol, tmp_path / "md")
+    if result.verdict == "ok":
+        assert list(result.thermo["step"]) == [0, 5, 10, 15, 20]
+        assert [f.info["step"] for f in result.frames] == [10, 20]
+    else:  # two epochs make a poor model: a runaway is found and named
+        assert "runaway" in result.reason
+    assert result.thermo["temperature_K"].iloc[0] == pytest.approx(100, rel=1e-6)

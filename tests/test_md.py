@@ -114,7 +114,7 @@ def test_a_runaway_is_stopped_and_reported(argon, tmp_path):
 
 
 def test_missing_pair_style_and_unknown_elements_are_refused(argon, tiny, tmp_path):
-    nequip = Model("n", "nequip", ("Ar",), ("nequip",), ("pair_style nequip",))
+    nequip = Model("n", "lammps-nequip", ("Ar",), ("nequip",), ("pair_style nequip",))
     with pytest.raises(LAMMPSError, match="has no pair style nequip"):
         run_md(argon, nequip, Protocol((Stage("s", "nve", steps=1),)), tmp_path)
     with pytest.raises(LAMMPSError, match="the model knows Ar but the structure also has"):

@@ -271,6 +271,8 @@ def run_md(
     model.check(atoms)
     workdir = Path(workdir).resolve()  # LAMMPS runs inside it: every path must be absolute
     workdir.mkdir(parents=True, exist_ok=True)
+    if model.is_family:
+        return _run_md_ase(atoms, model, protocol, workdir, watch)
     ase.io.write(
         workdir / "structure.data",
         atoms,
@@ -403,6 +405,77 @@ def _run_stage(
             checkpoint(index)
     _commands(lmp, pending, stage)
     return "ok", "", -1
+
+
+def _run_md_ase(
+    atoms: Atoms,
+    model: Model,
+    protocol: Protocol,
+    workdir: Path,
+    watch: Callable[[Atoms], list[str]] | None,
+) -> MDResult:
+    """The protocol with ASE's dynamics and the model's own calculator (NequIP, Allegro,
+    MACE; mofglass.families): Nose-Hoover chains with the protocol's damping and ramps,
+    or NVE. Same outputs and verdicts as the LAMMPS engine; the stability watch reads
+    the frames after the run and cuts the result at the first problem. Not resumable."""
+    from . import families
+
+    for stage in protocol.stages:
+        if stage.ensemble not in ("nvt", "nve"):
+            raise LAMMPSError(
+                f"stage {stage.name}: {stage.ensemble} needs LAMMPS with a pair style for "
+                f"{model.type}; the ASE engine runs nvt and nve"
+            )
+    structure = workdir / "structure.extxyz"
+    ase.io.write(structure, atoms, format="extxyz")
+    stages = [
+        {
+            "name": s.name,
+            "ensemble": s.ensemble,
+            "temperature_K": s.temperature_K,
+            "temperature_end_K": s.temperature_end_K,
+            "steps": s.n_steps,
+            "timestep_fs": s.timestep_fs,
+            "thermo_every": s.thermo_every,
+            "dump_every": s.dump_every,
+        }
+        for s in protocol.stages
+    ]
+    args = {
+        "model_dir": str(model.directory.resolve()),
+        "structure": str(structure),
+        "out": str(workdir),
+        "stages": stages,
+        "seed": protocol.seed,
+        "tdamp_fs": protocol.thermostat_damping_fs,
+        "max_temperature_factor": protocol.max_temperature_factor,
+        "device": model.info.get("device", "auto"),
+    }
+    answer = families.run(model.type, "md", args, workdir / "engine.log")
+    thermo = pd.read_csv(workdir / "thermo.tsv", sep="\t")
+    mass = atoms.get_masses().sum() / 6.02214076e23  # g
+    thermo["density_g_cm3"] = mass / (thermo["volume_A3"] * 1e-24)
+    cell = atoms.cell.cellpar()
+    for column, value in zip(("lx_A", "ly_A", "lz_A"), cell[:3], strict=True):
+        thermo[column] = value
+    path = workdir / "trajectory.extxyz"
+    frames = ase.io.read(path, ":") if path.exists() else []
+    verdict, reason, failed_at = answer["verdict"], answer["reason"], float("nan")
+    if verdict == "failed" and len(thermo):
+        failed_at = float(thermo["time_ps"].iloc[-1])
+    if watch is not None:
+        for k, frame in enumerate(frames):
+            problems = watch(frame)
+            if problems:
+                stage = thermo.loc[thermo["step"] <= frame.info["step"], "stage"].iloc[-1]
+                verdict, reason = "failed", f"stage {stage}: {problems[0]}"
+                failed_at = float(frame.info["time_ps"])
+                frames = frames[: k + 1]
+                thermo = thermo[thermo["step"] <= frame.info["step"]].reset_index(drop=True)
+                break
+    if verdict == "failed":
+        log.warning("MD failed at %.4f ps: %s", failed_at, reason)
+    return MDResult(thermo, frames, [answer["seconds"]], verdict, reason, failed_at)
 
 
 RESTART = "mofglass.restart"

@@ -45,10 +45,23 @@ class Model:
         where = str(self.directory.resolve())
         return [c.replace("{model_dir}", where) for c in self.pair_commands]
 
+    @property
+    def is_family(self) -> bool:
+        """A NequIP, Allegro or MACE model, evaluated by its own package (mofglass.families)."""
+        from .families import FAMILIES
+
+        return self.type in FAMILIES
+
     def check(self, atoms: Atoms | None = None) -> None:
         """Raise ``LAMMPSError`` if LAMMPS lacks a pair style or ``atoms`` has an element
-        the model does not know."""
-        check_pair_styles(self.pair_styles)
+        the model does not know; ``FamilyError`` if a family model's package is missing."""
+        if self.is_family:
+            from .families import FamilyError, install_hint, python_for
+
+            if python_for(self.type) is None:
+                raise FamilyError(install_hint(self.type))
+        else:
+            check_pair_styles(self.pair_styles)
         if atoms is not None:
             check_elements(atoms.get_chemical_symbols(), self.species)
 
@@ -71,7 +84,12 @@ class Model:
         return digest.hexdigest()
 
     def predict(self, frames: Sequence[Atoms]) -> list[Atoms]:
-        """Energy, forces and stress of each frame from LAMMPS with the model's files."""
+        """Energy, forces and stress of each frame: LAMMPS with the model's files, or a
+        family model's deployed calculator."""
+        if self.is_family:
+            from .families import predict
+
+            return predict(self.directory, frames, self.info.get("device", "auto"))
         return [evaluate(a, self.species, self.commands()) for a in frames]
 
 

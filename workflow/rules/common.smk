@@ -4,12 +4,17 @@ import glob
 import re
 from pathlib import Path
 
-from mofglass import plan
+from mofglass import families, plan
 from mofglass import resources as res
 from mofglass.config import validate_config
 from mofglass.structures.load import BUILTIN_PREFIX
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+# a model family the config asks for must be installed, unless conda will deploy it
+if "conda" not in str(workflow.deployment_settings.deployment_method).lower():
+    if families.missing(config):
+        raise WorkflowError("\n".join(families.missing(config)))
 
 AIMD_RUNS = plan.aimd_runs(config)
 relabelled = plan.relabelled_datasets(config)
@@ -89,13 +94,24 @@ def label_memory(wildcards, input, attempt):
 
 
 def model_settings(wildcards):
-    """A model's config block without ``gpus``: where it runs does not change the fit."""
-    return {k: v for k, v in config["models"][wildcards.model].items() if k != "gpus"}
+    """A model's config block without ``gpus`` (where it runs does not change the fit)
+    and without the other family's hyper-parameters."""
+    block = config["models"][wildcards.model]
+    unused = {"gpus", "network" if block["type"] == "snap" else "snap"}
+    return {k: v for k, v in block.items() if k not in unused}
 
 
 def model_gpus(wildcards):
     """GPUs a model's training and MD jobs ask for."""
     return res.model_gpus(config["models"][wildcards.model])
+
+
+def model_env(wildcards):
+    """The conda environment of a model's jobs: LAMMPS for SNAP, the family's own
+    for NequIP and Allegro (one environment) and MACE."""
+    kind = config["models"][wildcards.model]["type"]
+    env = {"snap": "lammps", "nequip": "nequip", "allegro": "nequip", "mace": "mace"}[kind]
+    return f"../../envs/{env}.yaml"
 
 
 def model_type(wildcards):
@@ -190,8 +206,8 @@ def dataset_files():
     )
 
 
-def models_of_type(kind):
-    return [n for n, b in config["models"].items() if b["type"] == kind]
+def models_of_type(*kinds):
+    return [n for n, b in config["models"].items() if b["type"] in kinds]
 
 
 def model_level(model):

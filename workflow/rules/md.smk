@@ -16,7 +16,7 @@ rule md_check:
     benchmark:
         "benchmarks/md/{model}/check.tsv"
     conda:
-        "../../envs/lammps.yaml"
+        model_env
     resources:
         gpu=model_gpus,
         runtime=md_check_runtime,

@@ -19,7 +19,7 @@ rule meltquench_run:
     wildcard_constraints:
         replica=r"[0-9]+",
     conda:
-        "../../envs/lammps.yaml"
+        model_env
     resources:
         gpu=model_gpus,
         runtime=meltquench_runtime,

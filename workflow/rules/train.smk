@@ -32,6 +32,31 @@ rule train_snap:
         "../scripts/train_snap.py"
 
 
+rule train_family:
+    input:
+        unpack(model_dataset_files),
+    output:
+        model="results/models/{model}/model.json",
+        fit="results/models/{model}/fit.json",
+        predictions="results/models/{model}/fit_test_predictions.extxyz",
+        lineage="results/models/{model}/lineage.csv",
+    log:
+        "logs/models/{model}/train.log",
+    benchmark:
+        "benchmarks/models/{model}/train.tsv"
+    wildcard_constraints:
+        model=names_alternation(models_of_type("nequip", "allegro", "mace")),
+    conda:
+        model_env
+    resources:
+        gpu=model_gpus,
+    params:
+        block=model_settings,
+        level=lambda wildcards: model_level(wildcards.model),
+    script:
+        "../scripts/train_family.py"
+
+
 rule evaluate_model:
     input:
         unpack(model_dataset_files),
@@ -43,7 +68,7 @@ rule evaluate_model:
     log:
         "logs/models/{model}/evaluate.log",
     conda:
-        "../../envs/lammps.yaml"
+        model_env
     resources:
         gpu=model_gpus,
     script:
@@ -60,7 +85,7 @@ rule learning_curve:
     log:
         "logs/models/{model}/learning_curve.log",
     conda:
-        "../../envs/lammps.yaml"
+        model_env
     resources:
         gpu=model_gpus,
     params:
@@ -81,7 +106,7 @@ rule model_cost:
     benchmark:
         "benchmarks/models/{model}/cost.tsv"
     conda:
-        "../../envs/lammps.yaml"
+        model_env
     resources:
         gpu=model_gpus,
         runtime=cost_runtime,

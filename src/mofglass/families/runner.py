@@ -7,7 +7,7 @@ not mofglass: it imports nothing from mofglass. mofglass calls it as a subproces
 
     python runner.py train   ARGS.json   # the family's own trainer, then deployment
     python runner.py predict ARGS.json   # energy, forces, stress of frames
-    python runner.py md      ARGS.json   # ASE molecular dynamics, one segment
+    python runner.py md      ARGS.json   # ASE molecular dynamics of protocol stages
 
 Units: eV, Å, fs, K (ASE's). Labels are read from the frames' ASE results.
 """
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import ase.io
+import numpy as np
 
 NEQUIP_FAMILIES = ("nequip", "allegro")
 
@@ -285,6 +286,106 @@ def _device(requested: str) -> str:
     return requested
 
 
+# --- molecular dynamics ----------------------------------------------------------------
+
+
+def _set_target(dyn, temperature_K: float) -> None:
+    """Move a Nose-Hoover chain's target temperature, masses included, as LAMMPS's
+    fix nvt does during a ramp. ASE has no public setter; these are its fields."""
+    from ase.units import kB
+
+    thermostat = dyn._thermostat
+    thermostat._kT = kB * temperature_K
+    thermostat._Q[0] = 3 * thermostat._num_atoms_global * thermostat._kT * thermostat._tdamp**2
+    thermostat._Q[1:] = thermostat._kT * thermostat._tdamp**2
+
+
+def md(args: dict) -> dict:
+    """Run protocol stages (NVT Nose-Hoover chains with linear ramps, or NVE) with ASE.
+
+    Writes ``thermo.tsv`` (stage, step, time_ps, temperature_K, pressure_GPa,
+    volume_A3, potential_energy_eV, kinetic_energy_eV, total_energy_eV) every
+    ``thermo_every`` steps, and frames every ``dump_every`` steps to
+    ``trajectory.extxyz``. A stage stops when T exceeds ``max_temperature_K``.
+    """
+    from ase.md.nose_hoover_chain import NoseHooverChainNVT
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.verlet import VelocityVerlet
+    from ase.units import GPa, fs
+
+    model_dir = Path(args["model_dir"])
+    record = json.loads((model_dir / "family.json").read_text())
+    out = Path(args["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    atoms = ase.io.read(args["structure"])
+    atoms.calc = calculator(record["family"], model_dir, record, args["device"])
+    first = next(st for st in args["stages"] if st["ensemble"] != "nve")["temperature_K"]
+    MaxwellBoltzmannDistribution(
+        atoms, temperature_K=first, rng=np.random.default_rng(args["seed"]), force_temp=True
+    )
+    Stationary(atoms)
+    rows, step, verdict, reason = [], 0, "ok", ""
+    trajectory = out / "trajectory.extxyz"
+    trajectory.unlink(missing_ok=True)
+    start = time.perf_counter()
+
+    def thermo(stage_name: str) -> float:
+        epot, ekin = atoms.get_potential_energy(), atoms.get_kinetic_energy()
+        temperature = atoms.get_temperature()
+        pressure = -np.trace(atoms.get_stress(voigt=False)) / 3 / GPa
+        rows.append(
+            [stage_name, step, step_time[0] / 1000.0, temperature, pressure, atoms.get_volume()]
+            + [epot, ekin, epot + ekin]
+        )
+        return temperature
+
+    step_time = [0.0]
+    for st in args["stages"]:
+        dt = st["timestep_fs"] * fs
+        if st["ensemble"] == "nve":
+            dyn = VelocityVerlet(atoms, timestep=dt)
+        elif st["ensemble"] == "nvt":
+            dyn = NoseHooverChainNVT(
+                atoms, timestep=dt, temperature_K=st["temperature_K"], tdamp=args["tdamp_fs"] * fs
+            )
+        else:
+            raise SystemExit(f"stage {st['name']}: the ASE engine runs nvt and nve stages only")
+        t0, t1 = st["temperature_K"], st.get("temperature_end_K") or st["temperature_K"]
+        n, every = st["steps"], st["thermo_every"]
+        thermo(st["name"])
+        done = 0
+        while done < n:
+            chunk = min(every, n - done)
+            if st["ensemble"] == "nvt":
+                _set_target(dyn, t0 + (t1 - t0) * (done + chunk / 2) / n)
+            dyn.run(chunk)
+            done += chunk
+            step += chunk
+            step_time[0] += chunk * st["timestep_fs"]
+            temperature = thermo(st["name"])
+            if done % st["dump_every"] == 0 or done == n:
+                frame = atoms.copy()
+                frame.calc = None
+                frame.info.update(step=step, time_ps=step_time[0] / 1000.0)
+                ase.io.write(trajectory, frame, format="extxyz", append=True)
+            limit = args.get("max_temperature_factor")
+            target = max(t0, t1) if st["ensemble"] == "nvt" else None
+            if limit and target and temperature > limit * target:
+                verdict = "failed"
+                reason = f"stage {st['name']}: temperature above {limit * target:g} K (runaway)"
+                break
+            if not np.isfinite(temperature):
+                verdict, reason = "failed", f"stage {st['name']}: non-finite temperature"
+                break
+        if verdict == "failed":
+            break
+    columns = "stage step time_ps temperature_K pressure_GPa volume_A3".split()
+    columns += ["potential_energy_eV", "kinetic_energy_eV", "total_energy_eV"]
+    lines = ["\t".join(columns)] + ["\t".join(str(v) for v in row) for row in rows]
+    (out / "thermo.tsv").write_text("\n".join(lines) + "\n")
+    return {"verdict": verdict, "reason": reason, "seconds": time.perf_counter() - start}
+
+
 def main() -> None:
     command, path = sys.argv[1], sys.argv[2]
     args = json.loads(Path(path).read_text())
@@ -298,6 +399,8 @@ def main() -> None:
         Path(args["out"], "family.json").write_text(json.dumps(result, indent=2) + "\n")
     elif command == "predict":
         result = predict(args)
+    elif command == "md":
+        result = md(args)
     else:
         raise SystemExit(f"unknown command {command!r}")
     print(json.dumps(result))

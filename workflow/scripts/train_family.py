@@ -1,0 +1,14 @@
+"""Train one NequIP, Allegro or MACE model on its dataset with its own trainer."""
+
+from mofglass.logs import setup_logging
+from mofglass.training import train_family_job
+
+setup_logging(snakemake.log[0])
+train_family_job(
+    name=snakemake.wildcards.model,
+    block=snakemake.params.block,
+    split_files={s: snakemake.input[s] for s in ("train", "validation", "test")},
+    lineage_file=snakemake.input.lineage,
+    model_dir=str(snakemake.output.model).rsplit("/", 1)[0],
+    level=snakemake.params.level,
+)
