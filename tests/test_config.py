@@ -147,3 +147,22 @@ def test_plan_counts_runs_and_batches():
     assert plan.label_batches(config, "xtb") == 2  # 5 frames in batches of 3
     paper = validate_config(load("paper.yaml"), SCHEMA)
     assert len(plan.aimd_runs(paper)) == 2 * 4 + 1
+
+
+def test_a_model_the_engines_cannot_run_is_refused():
+    msg = broken(lambda c: c["models"]["snap"].update(engine="ase"))
+    assert "models.snap.engine: SNAP runs in LAMMPS" in msg
+
+    def nequip(c, **changes):
+        c["models"]["nq"] = {"type": "nequip", "dataset": "fh", **changes}
+
+    msg = broken(lambda c: nequip(c, engine="lammps"))
+    assert "models.nq.engine: this LAMMPS has no pair style for nequip" in msg
+
+    def npt_check(c):
+        nequip(c)
+        c["md"]["check"]["stages"][0].update(ensemble="npt", pressure_GPa=0.0)
+
+    msg = broken(npt_check)
+    assert "models.nq: the ASE engine of nequip models runs nvt and nve stages" in msg
+    assert "md.check.stages[0] asks for npt" in msg

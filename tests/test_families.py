@@ -3,8 +3,13 @@ deployed (compiled), and checked against the trainer's own model."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import ase.io
 import numpy as np
+import pandas as pd
 import pytest
 
 from mofglass import families
@@ -13,7 +18,7 @@ from mofglass.lammps import evaluate
 from mofglass.md import Protocol, Stage, run_md
 from mofglass.models import Model, load_model, write_model
 
-from .conftest import TINY_STRUCTURE
+from .conftest import TINY_STRUCTURE, write_config
 
 pytestmark = pytest.mark.lammps
 
@@ -94,3 +99,36 @@ def test_family_trains_deploys_and_agrees_with_its_own_calculator(family, labell
     else:  # two epochs make a poor model: a runaway is found and named
         assert "runaway" in result.reason
     assert result.thermo["temperature_K"].iloc[0] == pytest.approx(100, rel=1e-6)
+
+
+@pytest.mark.workflow
+@pytest.mark.cp2k
+def test_tiny_pipeline_trains_and_runs_a_nequip_model(project):
+    if families.python_for("nequip") is None:
+        pytest.skip(families.install_hint("nequip"))
+    network = {"r_max_A": 4.0, "num_layers": 1, "num_features": 8, "radial_mlp_depth": 1}
+    network |= {"radial_mlp_width": 16, "epochs": 2, "batch_size": 1, "device": "cpu"}
+    model = {"type": "nequip", "dataset": "fh", "network": network}
+    config = write_config(
+        project,
+        "nequip.yaml",
+        "tiny.yaml",
+        models__nq=model | {"learning_curve": {"fractions": [1.0]}},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "results/report/index.html", "--cores", "2"]
+        + ["--configfile", config],  # targets first: --configfile takes every word after it
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    out = project / "results/models/nq"
+    assert json.loads((out / "model.json").read_text())["type"] == "nequip"
+    consistency = pd.read_csv(out / "consistency.csv")
+    assert (consistency["max_abs_diff_forces_eV_per_A"] < 1e-3).all()
+    verdict = pd.read_csv(project / "results/md/nq/check/verdict.tsv", sep="\t")
+    assert verdict["verdict"].iloc[0] in ("ok", "failed") and verdict["n_atoms"].iloc[0] == 17
+    html = (project / "results/report/index.html").read_text()
+    assert "comparison (test MAE; Table 1 layout)" in html and "NequIP (Castel et al.)" in html

@@ -37,10 +37,10 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
 
 
 @pytest.mark.parametrize(
-    ("config", "aimd_jobs", "datasets", "label_batches"),
-    [("config.yaml", 2, 3, 2), ("tiny.yaml", 4, 2, 2), ("paper.yaml", 9, 2, 0)],
+    ("config", "aimd_jobs", "datasets", "label_batches", "models"),
+    [("config.yaml", 2, 3, 2, 1), ("tiny.yaml", 4, 2, 2, 1), ("paper.yaml", 9, 2, 0, 3)],
 )
-def test_dry_run_builds_the_dag(project, config, aimd_jobs, datasets, label_batches):
+def test_dry_run_builds_the_dag(project, config, aimd_jobs, datasets, label_batches, models):
     result = snakemake(project, "-n", "--configfile", f"config/{config}")
     assert result.returncode == 0, result.stderr
     counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
@@ -49,8 +49,9 @@ def test_dry_run_builds_the_dag(project, config, aimd_jobs, datasets, label_batc
     assert counts.get("select", 0) + counts.get("select_cbad", 0) == datasets
     assert counts["dataset"] == datasets and counts["all"] == 1
     assert counts.get("label_batch", 0) == label_batches
-    for rule in ("train_snap", "evaluate_model", "learning_curve", "model_cost", "md_check"):
-        assert counts[rule] == 1
+    assert counts["train_snap"] == 1 and counts.get("train_family", 0) == models - 1
+    for rule in ("evaluate_model", "learning_curve", "model_cost", "md_check"):
+        assert counts[rule] == models
 
 
 def test_lint_has_nothing_to_report(project):

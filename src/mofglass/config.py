@@ -162,6 +162,28 @@ def model_errors(config: dict) -> Iterator[str]:
         zbl = block.get("snap", {}).get("zbl")
         if zbl and zbl["inner_A"] >= zbl["outer_A"]:
             yield f"models.{name}.snap.zbl: inner_A must be below outer_A"
+    npt = [
+        f"md.check.stages[{k}]"
+        for k, stage in enumerate(config.get("md", {}).get("check", {}).get("stages", []))
+        if stage.get("ensemble") == "npt"
+    ]
+    meltquench = config.get("meltquench", {})
+    if meltquench.get("enabled", True) and meltquench.get("ensemble") == "npt":
+        npt.append("meltquench.ensemble")
+    for name, block in config.get("models", {}).items():
+        engine, family = block.get("engine", "auto"), block["type"] != "snap"
+        if not family and engine == "ase":
+            yield f"models.{name}.engine: SNAP runs in LAMMPS (engine lammps or auto)"
+        if family and engine == "lammps":
+            yield (
+                f"models.{name}.engine: this LAMMPS has no pair style for {block['type']} "
+                "(pair_nequip, pair_allegro, ML-MACE); use engine ase or auto"
+            )
+        if family and npt:
+            yield (
+                f"models.{name}: the ASE engine of {block['type']} models runs nvt and nve "
+                f"stages; {', '.join(npt)} asks for npt"
+            )
     md = config.get("md", {})
     for part in ("check", "cost"):
         structure = md.get(part, {}).get("structure")

@@ -153,3 +153,72 @@ def cost_plot(table: pd.DataFrame, path) -> None:
     ax.set_title(f"{table['model'].iloc[0]}, {int(table['processes'].iloc[0])} process(es)")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+# Castel et al. 2024, Table 1 (test MAE; cost on one V100): the deployed models
+PUBLISHED_MODELS = pd.DataFrame(
+    [
+        {"model": "NequIP (Castel et al.)", "type": "nequip", "energy_mae_meV_per_atom": 0.60,
+         "forces_mae_meV_per_A": 15.0, "stress_mae_MPa": 352.0, "us_per_atom_step": 282.0},
+        {"model": "Allegro (Castel et al.)", "type": "allegro", "energy_mae_meV_per_atom": 0.70,
+         "forces_mae_meV_per_A": 30.1, "stress_mae_MPa": 352.0, "us_per_atom_step": 347.0},
+    ]
+)  # fmt: skip
+COMPARISON_COLUMNS = [
+    "model",
+    "type",
+    "dataset",
+    "n_train",
+    "energy_mae_meV_per_atom",
+    "forces_mae_meV_per_A",
+    "stress_mae_MPa",
+    "us_per_atom_step",
+    "md_check",
+]
+
+
+def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
+    """Every model's test errors (MAE) and MD cost side by side, as the reference work's
+    Table 1, with its published rows. ``models``: name -> {type, dataset, metrics (the
+    metrics table), cost (the cost table), md_check (verdict)}."""
+    rows = []
+    for name, m in models.items():
+        test = m["metrics"][m["metrics"]["split"] == "test"].iloc[0]
+        train = m["metrics"][m["metrics"]["split"] == "train"].iloc[0]
+        rows.append(
+            {
+                "model": name,
+                "type": m["type"],
+                "dataset": m["dataset"],
+                "n_train": int(train["n_frames"]),
+                "energy_mae_meV_per_atom": test["energy_mae_meV_per_atom"],
+                "forces_mae_meV_per_A": test["forces_mae_meV_per_A"],
+                "stress_mae_MPa": test["stress_mae_MPa"],
+                "us_per_atom_step": m["cost"]["us_per_atom_step"].iloc[-1],
+                "md_check": m["md_check"],
+            }
+        )
+    published = PUBLISHED_MODELS.assign(dataset="flat histogram", n_train=2357, md_check="")
+    return pd.concat([pd.DataFrame(rows), published], ignore_index=True)[COMPARISON_COLUMNS]
+
+
+def comparison_plot(table: pd.DataFrame, path) -> None:
+    """Force MAE against MD cost per model (published models as open symbols)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for _, row in table.iterrows():
+        published = "Castel" in row["model"]
+        ax.scatter(
+            row["us_per_atom_step"],
+            row["forces_mae_meV_per_A"],
+            facecolors="none" if published else None,
+            edgecolors="k",
+        )
+        ax.annotate(row["model"], (row["us_per_atom_step"], row["forces_mae_meV_per_A"]),
+                    fontsize=8, xytext=(4, 4), textcoords="offset points")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("MD cost (µs per atom per step)")
+    ax.set_ylabel("force MAE on the test split (meV/Å)")
+    ax.set_title("models: accuracy against cost (open: published, V100)")
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -501,8 +501,11 @@ def report_job(
     analysis_sources: Sequence[str],
     meltquench: bool,
     output: str,
+    comparison_figure: str | None = None,
+    model_blocks: Mapping | None = None,
 ) -> None:
-    """Write the self-contained HTML report of a run from the files under results/."""
+    """Write the self-contained HTML report of a run from the files under results/;
+    ``comparison_figure``: where the model comparison figure goes."""
     from .report import Section, compare, render
 
     results = Path("results")
@@ -555,6 +558,29 @@ def report_job(
         model_section.figures.append(results / f"md/{name}/check/temperature.png")
         verdict = pd.read_csv(results / f"md/{name}/check/verdict.tsv", sep="\t")
         model_section.tables.append((f"{name}: MD check", verdict))
+    if comparison_figure is not None and not models:
+        plots.empty_figure(comparison_figure, "no models in this run")
+    if models and comparison_figure is not None:
+        from .evaluation import comparison_plot, model_comparison
+
+        blocks = model_blocks or {}
+        table = model_comparison(
+            {
+                name: {
+                    "type": blocks.get(name, {}).get("type", ""),
+                    "dataset": blocks.get(name, {}).get("dataset", ""),
+                    "metrics": read_table(results / f"models/{name}/metrics.csv"),
+                    "cost": read_table(results / f"models/{name}/cost.csv"),
+                    "md_check": pd.read_csv(results / f"md/{name}/check/verdict.tsv", sep="\t")[
+                        "verdict"
+                    ].iloc[0],
+                }
+                for name in models
+            }
+        )
+        comparison_plot(table, comparison_figure)
+        model_section.tables.insert(0, ("comparison (test MAE; Table 1 layout)", table))
+        model_section.figures.insert(0, Path(comparison_figure))
     if model_rows:
         model_section.tables.insert(
             0, ("next to published values", compare(pd.DataFrame(model_rows), "model"))

@@ -127,6 +127,16 @@ def train_runtime(wildcards, input, attempt):
     return res.md_runtime_min(model_type(wildcards), n_atoms, frames * passes, attempt)
 
 
+def family_train_runtime(wildcards, input, attempt):
+    """Epochs of forward and backward passes over the training and validation frames,
+    capped at two days (a longer training belongs in several jobs)."""
+    frames = sum(res.frames_in(input[s]) for s in ("train", "validation"))
+    epochs = config["models"][wildcards.model]["network"]["epochs"]
+    steps = 3 * epochs * frames
+    minutes = res.md_runtime_min(model_type(wildcards), res.atoms_in(input.train), steps, attempt)
+    return min(minutes, 2880)
+
+
 def md_check_runtime(wildcards, input, attempt):
     steps = res.protocol_steps(config["md"]["check"])
     return res.md_runtime_min(model_type(wildcards), res.atoms_in(input.structure), steps, attempt)

@@ -6,7 +6,8 @@ rule report:
     input:
         report_inputs(),
     output:
-        "results/report/index.html",
+        html="results/report/index.html",
+        comparison="results/report/model_comparison.png",
     log:
         "logs/report.log",
     localrule: True
@@ -17,6 +18,9 @@ rule report:
         or "config/config.yaml",
         datasets=list(config["datasets"]),
         models=list(config["models"]),
+        model_blocks={
+            n: {"type": b["type"], "dataset": b["dataset"]} for n, b in config["models"].items()
+        },
         sources=list(ANALYSIS_SOURCES),
         meltquench=config["meltquench"]["enabled"] and bool(config["models"]),
     script:

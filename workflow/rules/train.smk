@@ -50,6 +50,7 @@ rule train_family:
         model_env
     resources:
         gpu=model_gpus,
+        runtime=family_train_runtime,
     params:
         block=model_settings,
         level=lambda wildcards: model_level(wildcards.model),

@@ -10,5 +10,7 @@ report_job(
     models=snakemake.params.models,
     analysis_sources=snakemake.params.sources,
     meltquench=snakemake.params.meltquench,
-    output=snakemake.output[0],
+    output=snakemake.output.html,
+    comparison_figure=snakemake.output.comparison,
+    model_blocks=snakemake.params.model_blocks,
 )
