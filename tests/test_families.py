@@ -126,6 +126,10 @@ def test_tiny_pipeline_trains_and_runs_a_nequip_model(project):
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     out = project / "results/models/nq"
     assert json.loads((out / "model.json").read_text())["type"] == "nequip"
+    test = pd.read_csv(out / "metrics.csv").query("split == 'test'").iloc[0]
+    # two epochs start from the data's per-atom energy: within 1 eV/atom (an in-model
+    # ZBL the initial shifts ignore put it 5 eV/atom off)
+    assert test["energy_mae_meV_per_atom"] < 1000
     consistency = pd.read_csv(out / "consistency.csv")
     assert (consistency["max_abs_diff_forces_eV_per_A"] < 1e-3).all()
     verdict = pd.read_csv(project / "results/md/nq/check/verdict.tsv", sep="\t")
