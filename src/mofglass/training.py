@@ -81,6 +81,16 @@ def read_splits(split_files: Mapping[str, str], level: str | None = None) -> dic
     return splits
 
 
+def write_model_lineage(lineage_file: str, out_file: str | Path, name: str) -> None:
+    """The dataset's lineage with a ``model_<name>`` column: what the model did with
+    each labelled frame (fit, tuning, evaluation)."""
+    lineage = read_table(lineage_file)
+    use = {"train": "fit", "validation": "tuning", "test": "evaluation"}
+    labelled = lineage["label_status"] == "labelled"
+    lineage[f"model_{name}"] = np.where(labelled, lineage["split"].map(use).fillna(""), "")
+    write_table(out_file, lineage)
+
+
 def train_snap_job(
     name: str,
     block: Mapping,
@@ -155,11 +165,7 @@ def train_snap_job(
         snap.predict(r, fit.coefficients, a) for r, a in zip(test_rows, splits["test"], strict=True)
     ]
     write_frames(out / FIT_PREDICTIONS, predictions)
-    lineage = read_table(lineage_file)
-    use = {"train": "fit", "validation": "tuning", "test": "evaluation"}
-    labelled = lineage["label_status"] == "labelled"
-    lineage[f"model_{name}"] = np.where(labelled, lineage["split"].map(use).fillna(""), "")
-    write_table(out / "lineage.csv", lineage)
+    write_model_lineage(lineage_file, out / "lineage.csv", name)
     write_model(out, model)
     log.info(
         "model %s: SNAP 2J=%d, %d coefficients, %d train frames, fitted in %.1f s",
@@ -225,11 +231,7 @@ def train_family_job(
         "fit_seconds": seconds,
     }
     write_text(out / "fit.json", json.dumps(fit, indent=2, default=float) + "\n")
-    lineage = read_table(lineage_file)
-    use = {"train": "fit", "validation": "tuning", "test": "evaluation"}
-    labelled = lineage["label_status"] == "labelled"
-    lineage[f"model_{name}"] = np.where(labelled, lineage["split"].map(use).fillna(""), "")
-    write_table(out / "lineage.csv", lineage)
+    write_model_lineage(lineage_file, out / "lineage.csv", name)
     log.info("model %s: %s trained and deployed in %.1f s", name, block["type"], seconds)
     return fit
 
