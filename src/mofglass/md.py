@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ase.io
+import ase.units
 import numpy as np
 import pandas as pd
 from ase import Atoms
@@ -453,8 +454,8 @@ def _run_md_ase(
     }
     answer = families.run(model.type, "md", args, workdir / "engine.log")
     thermo = pd.read_csv(workdir / "thermo.tsv", sep="\t")
-    mass = atoms.get_masses().sum() / 6.02214076e23  # g
-    thermo["density_g_cm3"] = mass / (thermo["volume_A3"] * 1e-24)
+    grams = atoms.get_masses().sum() * ase.units._amu * 1e3
+    thermo["density_g_cm3"] = grams / (thermo["volume_A3"] * 1e-24)
     cell = atoms.cell.cellpar()
     for column, value in zip(("lx_A", "ly_A", "lz_A"), cell[:3], strict=True):
         thermo[column] = value

@@ -105,7 +105,9 @@ class Walls:
 
     @classmethod
     def from_record(cls, record: Mapping | None) -> Walls | None:
-        if not record:
+        """Walls as fitted (``fit.json``); None for none, or for a config block's
+        ``{margin_A, k_eV_per_A2}``, whose walls come from the data at fit time."""
+        if not record or "pairs" not in record:
             return None
         pairs = tuple((a, b, float(r)) for a, b, r in record["pairs"])
         return cls(pairs, float(record["k_eV_per_A2"]))

@@ -66,9 +66,7 @@ def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
         if not zbl
         else snap.ZBL(tuple(tuple(p) for p in zbl["pairs"]), zbl["inner_A"], zbl["outer_A"]),
         # walls as fitted (a fit record); a config block's walls are made from the data
-        walls=snap.Walls.from_record(
-            block.get("walls") if "pairs" in (block.get("walls") or {}) else None
-        ),
+        walls=snap.Walls.from_record(block.get("walls")),
     )
 
 

@@ -13,8 +13,9 @@ validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 # a model family the config asks for must be installed, unless conda will deploy it
 if "conda" not in str(workflow.deployment_settings.deployment_method).lower():
-    if families.missing(config):
-        raise WorkflowError("\n".join(families.missing(config)))
+    missing_families = families.missing(config)
+    if missing_families:
+        raise WorkflowError("\n".join(missing_families))
 
 AIMD_RUNS = plan.aimd_runs(config)
 relabelled = plan.relabelled_datasets(config)
