@@ -18,6 +18,7 @@ include: "workflow/rules/aimd.smk"
 include: "workflow/rules/selection.smk"
 include: "workflow/rules/labels.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/active_learning.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/meltquench.smk"
 include: "workflow/rules/analysis.smk"
@@ -32,6 +33,7 @@ rule all:
         rules.selection.input,
         rules.labels.input,
         rules.train.input,
+        rules.active_learning.input,
         rules.md.input,
         rules.meltquench.input,
         rules.analysis.input,

@@ -54,15 +54,30 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
 
 
 def write_frames(path: str | os.PathLike, frames: list[Atoms]) -> None:
-    """Write frames to an extended-XYZ file atomically (an empty list gives an empty file)."""
+    """Write frames to an extended-XYZ file atomically (an empty list gives an empty file).
+
+    ``info`` entries whose value is the empty string are left out: ASE writes them as
+    ``key=`` and reads the next ``key=value`` pair as their value.
+    """
 
     def _write(tmp: Path) -> None:
         if frames:
-            ase.io.write(tmp, frames, format="extxyz")
+            ase.io.write(tmp, [_without_empty_text(a) for a in frames], format="extxyz")
         else:
             tmp.write_text("")
 
     write_with(path, _write)
+
+
+def _without_empty_text(atoms: Atoms) -> Atoms:
+    empty = [key for key, value in atoms.info.items() if isinstance(value, str) and not value]
+    if not empty:
+        return atoms
+    copy = atoms.copy()
+    copy.calc = atoms.calc
+    for key in empty:
+        del copy.info[key]
+    return copy
 
 
 def read_frames(path: str | os.PathLike) -> list[Atoms]:

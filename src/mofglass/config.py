@@ -154,7 +154,14 @@ def model_errors(config: dict) -> Iterator[str]:
 
     datasets = config.get("datasets", {})
     for name, block in config.get("models", {}).items():
-        if block["dataset"] not in datasets:
+        loop = block.get("active_learning")
+        if loop is not None:
+            yield from active_learning_errors(config, name, block)
+            if "dataset" not in block:
+                continue
+        if "dataset" not in block:
+            yield f"models.{name}: missing required key 'dataset' (or an active_learning block)"
+        elif block["dataset"] not in datasets:
             yield (
                 f"models.{name}.dataset: no dataset {block['dataset']!r} "
                 f"(defined: {', '.join(datasets) or 'none'})"
@@ -195,6 +202,39 @@ def model_errors(config: dict) -> Iterator[str]:
             Stage.from_config(stage)
         except (TypeError, ValueError) as exc:
             yield f"md.check.stages[{k}]: {exc}"
+
+
+def active_learning_errors(config: dict, name: str, block: dict) -> Iterator[str]:
+    """An active-learning model whose start, labels or MD the config cannot provide."""
+    loop, key = block["active_learning"], f"models.{name}.active_learning"
+    datasets, levels = config.get("datasets", {}), config.get("levels_of_theory", {})
+    if loop["start"] == "dataset" and "dataset" not in block:
+        yield f"{key}.start: dataset needs models.{name}.dataset (or use start: perturb)"
+    level = loop["level_of_theory"]
+    start_level = datasets.get(block.get("dataset"), {}).get("level_of_theory")
+    if level is None and start_level is None:
+        yield f"{key}.level_of_theory: needed to label the loop's frames (no start dataset)"
+    if level is not None and level not in levels:
+        yield f"{key}.level_of_theory: {level!r} is not defined under levels_of_theory"
+    if level is not None and start_level is not None and level != start_level:
+        yield (
+            f"{key}.level_of_theory: {level!r} differs from the start dataset's "
+            f"{start_level!r}, and one training set never mixes levels of theory"
+        )
+    structure = loop["structure"]
+    if structure is not None and structure not in config.get("structures", {}):
+        yield f"{key}.structure: no structure {structure!r}"
+    if block["type"] != "snap" and loop["ensemble"] == "npt":
+        yield (
+            f"{key}.ensemble: the ASE engine of {block['type']} models runs nvt and nve; "
+            "use ensemble: nvt"
+        )
+    if loop["start"] == "perturb":
+        p = loop["perturb"]
+        if p["test"] + p["validation"] >= p["max_frames"]:
+            yield f"{key}.perturb: test + validation must leave training frames of max_frames"
+        if block["type"] != "snap" and p["validation"] == 0:
+            yield f"{key}.perturb.validation: {block['type']} training needs validation frames"
 
 
 def validate_config(config: dict, schema: str | Path | dict) -> dict:

@@ -503,6 +503,7 @@ def report_job(
     output: str,
     comparison_figure: str | None = None,
     model_blocks: Mapping | None = None,
+    active_learning: Sequence[str] = (),
 ) -> None:
     """Write the self-contained HTML report of a run from the files under results/;
     ``comparison_figure``: where the model comparison figure goes."""
@@ -586,6 +587,19 @@ def report_job(
             0, ("next to published values", compare(pd.DataFrame(model_rows), "model"))
         )
     sections.append(model_section)
+    if active_learning:
+        loops = Section(
+            "Active learning",
+            "Per iteration: frames explored by MD with the current model at T_k, new CBAD "
+            "bins, frames selected, labelled and quarantined; the force RMSE of model k-1 "
+            "on the fresh frames (before they join the training set) and of the current "
+            "model on the fixed test set; core-seconds per stage.",
+        )
+        for name in active_learning:
+            records = read_table(results / f"active_learning/{name}/records.csv")
+            loops.tables.append((f"{name}: records", records))
+            loops.figures.append(results / f"active_learning/{name}/records.png")
+        sections.append(loops)
 
     if meltquench:
         melt = Section(

@@ -4,6 +4,7 @@ import glob
 import re
 from pathlib import Path
 
+from mofglass import active_learning as alearn
 from mofglass import families, plan
 from mofglass import resources as res
 from mofglass.config import validate_config
@@ -34,6 +35,8 @@ wildcard_constraints:
     dataset=names_alternation(config["datasets"]),
     level=names_alternation(relabelled),
     model=names_alternation(config["models"]),
+    iteration=r"[0-9]{3}",
+    run=r"[0-9]{3}",
 
 
 def structure_source(wildcards):
@@ -98,7 +101,7 @@ def model_settings(wildcards):
     """A model's config block without ``gpus`` (where it runs does not change the fit)
     and without the other family's hyper-parameters."""
     block = config["models"][wildcards.model]
-    unused = {"gpus", "network" if block["type"] == "snap" else "snap"}
+    unused = {"gpus", "active_learning", "network" if block["type"] == "snap" else "snap"}
     return {k: v for k, v in block.items() if k not in unused}
 
 
@@ -217,21 +220,37 @@ def dataset_files():
     )
 
 
+def al_models():
+    """Models trained by active learning (an ``active_learning`` block)."""
+    return [n for n, b in config["models"].items() if b.get("active_learning")]
+
+
 def models_of_type(*kinds):
-    return [n for n, b in config["models"].items() if b["type"] in kinds]
+    """Models of these types trained once on a dataset (not by active learning)."""
+    return [n for n, b in config["models"].items() if b["type"] in kinds and n not in al_models()]
 
 
 def model_level(model):
-    """Level of theory of a model's labels: its dataset's."""
-    return config["datasets"][config["models"][model]["dataset"]]["level_of_theory"]
+    """Level of theory of a model's labels: its dataset's, or its loop's."""
+    block = config["models"][model]
+    loop = block.get("active_learning") or {}
+    if loop.get("level_of_theory"):
+        return loop["level_of_theory"]
+    return config["datasets"][block["dataset"]]["level_of_theory"]
+
+
+def split_files(directory):
+    files = {s: f"{directory}/{s}.extxyz" for s in ("train", "validation", "test")}
+    files["lineage"] = f"{directory}/lineage.csv"
+    return files
 
 
 def model_dataset_files(wildcards):
-    """The splits and lineage of the dataset a model trains on."""
-    dataset = config["models"][wildcards.model]["dataset"]
-    files = {s: f"results/datasets/{dataset}/{s}.extxyz" for s in ("train", "validation", "test")}
-    files["lineage"] = f"results/datasets/{dataset}/lineage.csv"
-    return files
+    """The splits and lineage a model trains on: its dataset's, or what its active
+    learning loop labelled."""
+    if wildcards.model in al_models():
+        return split_files(f"results/active_learning/{wildcards.model}/dataset")
+    return split_files(f"results/datasets/{config['models'][wildcards.model]['dataset']}")
 
 
 def structure_file(name=None):
@@ -312,6 +331,7 @@ ANALYSIS_SOURCES = analysis_sources()
 def report_inputs():
     """Everything the report shows."""
     files = selection_files() + dataset_files() + model_files()
+    files += expand("results/active_learning/{model}/records.csv", model=al_models())
     files += expand(
         "results/md/{model}/check/{name}",
         model=config["models"],
@@ -321,3 +341,119 @@ def report_inputs():
         files.append("results/meltquench/verdicts.tsv")
     files += expand("results/analysis/{source}/summary.csv", source=ANALYSIS_SOURCES)
     return files
+
+
+# Active learning (rules/active_learning.smk): iteration k lives in al_dir(model, k).
+
+
+def al_loop(model):
+    return config["models"][model]["active_learning"]
+
+
+def al_dir(model, iteration):
+    return f"results/active_learning/{model}/iter{int(iteration):03d}"
+
+
+def al_structure(model):
+    return structure_file(al_loop(model)["structure"])
+
+
+def al_runs(model, iteration):
+    return range(alearn.runs_at(al_loop(model), int(iteration)))
+
+
+def al_batches(model, iteration):
+    loop = al_loop(model)
+    return range(alearn.label_batches(loop, int(iteration), config["labels"]["batch_size"]))
+
+
+def al_previous(wildcards):
+    """The state and labelled set after the previous iteration (none at iteration 0)."""
+    k = int(wildcards.iteration)
+    if k == 0:
+        return {}
+    before = al_dir(wildcards.model, k - 1)
+    return {"state": f"{before}/state.json", **split_files(f"{before}/dataset")}
+
+
+def al_explore_inputs(wildcards):
+    inputs = {"structure": al_structure(wildcards.model)}
+    if int(wildcards.iteration) > 0:
+        inputs["state"] = al_previous(wildcards)["state"]
+    return inputs
+
+
+def al_explored(wildcards, kind="extxyz"):
+    here = al_dir(wildcards.model, wildcards.iteration)
+    return [
+        f"{here}/explore/run{r:03d}.{kind}" for r in al_runs(wildcards.model, wildcards.iteration)
+    ]
+
+
+def al_select_inputs(wildcards):
+    return {
+        **al_previous(wildcards),
+        "structure": al_structure(wildcards.model),
+        "explored": al_explored(wildcards),
+    }
+
+
+def al_start_files(model):
+    """Iteration 0's labelled set with start dataset: the model's dataset."""
+    directory = f"results/datasets/{config['models'][model]['dataset']}"
+    return {**split_files(directory), "quarantine": f"{directory}/quarantine.extxyz"}
+
+
+def al_train_inputs(wildcards):
+    model, k = wildcards.model, int(wildcards.iteration)
+    here = al_dir(model, k)
+    inputs = {"structure": al_structure(model)}
+    if k == 0 and al_loop(model)["start"] == "dataset":
+        return {**inputs, **{f"previous_{n}": f for n, f in al_start_files(model).items()}}
+    if k > 0:
+        before = al_dir(model, k - 1)
+        inputs["state"] = f"{before}/state.json"
+        inputs.update({f"previous_{n}": f for n, f in split_files(f"{before}/dataset").items()})
+        inputs["previous_quarantine"] = f"{before}/dataset/quarantine.extxyz"
+    batches = al_batches(model, k)
+    inputs["fresh"] = [f"{here}/labels/{b:04d}.extxyz" for b in batches]
+    inputs["quarantined"] = [f"{here}/labels/{b:04d}.quarantine.extxyz" for b in batches]
+    inputs["label_costs"] = [f"{here}/labels/{b:04d}.cost.tsv" for b in batches]
+    inputs["selection"] = f"{here}/selection.csv"
+    inputs["coverage"] = f"{here}/coverage.json"
+    inputs["explore_summaries"] = al_explored(wildcards, "tsv")
+    return inputs
+
+
+def al_last(model):
+    return al_dir(model, al_loop(model)["max_iterations"])
+
+
+def al_explore_runtime(wildcards, input, attempt):
+    steps = 1 if int(wildcards.iteration) == 0 else al_loop(wildcards.model)["steps"]
+    n_atoms = res.atoms_in(input.structure)
+    return res.md_runtime_min(model_type(wildcards), n_atoms, steps, attempt)
+
+
+def al_label_runtime(wildcards, input, attempt):
+    method = cp2k_method(model_level(wildcards.model))
+    n_atoms = res.atoms_in(input[0])
+    batch = config["labels"]["batch_size"]
+    return res.cp2k_runtime_min(method, n_atoms, batch, 0, cp2k_threads(), attempt)
+
+
+def al_label_memory(wildcards, input, attempt):
+    method = cp2k_method(model_level(wildcards.model))
+    return res.cp2k_mem_mb_per_cpu(method, res.atoms_in(input[0]), attempt)
+
+
+def al_train_runtime(wildcards, input, attempt):
+    """As a training on the largest set the loop can reach, evaluations included."""
+    loop = al_loop(wildcards.model)
+    frames = (
+        40 + loop["perturb"]["max_frames"] + loop["max_iterations"] * alearn.max_requests(loop, 1)
+    )
+    tune = config["models"][wildcards.model].get("snap", {}).get("tune", {})
+    passes = 3 * (1 + tune.get("max_evaluations", 0)) + 2
+    n_atoms = res.atoms_in(input.structure)
+    return res.md_runtime_min(model_type(wildcards), n_atoms, frames * passes, attempt)

@@ -19,9 +19,14 @@ rule report:
         datasets=list(config["datasets"]),
         models=list(config["models"]),
         model_blocks={
-            n: {"type": b["type"], "dataset": b["dataset"]} for n, b in config["models"].items()
+            n: {
+                "type": b["type"],
+                "dataset": "active learning" if n in al_models() else b["dataset"],
+            }
+            for n, b in config["models"].items()
         },
         sources=list(ANALYSIS_SOURCES),
+        active_learning=al_models(),
         meltquench=config["meltquench"]["enabled"] and bool(config["models"]),
     script:
         "../scripts/report.py"

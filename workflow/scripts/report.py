@@ -13,4 +13,5 @@ report_job(
     output=snakemake.output.html,
     comparison_figure=snakemake.output.comparison,
     model_blocks=snakemake.params.model_blocks,
+    active_learning=snakemake.params.active_learning,
 )

@@ -1,0 +1,276 @@
+"""Temperature-driven active learning (Sharma & Sanvito): the loop's science, as data.
+
+Iteration 0 trains model 0 on a start set: an AIMD-selected dataset, or random
+perturbations (positions and cell) of the crystal, CBAD-selected and labelled.
+Iteration k runs many short MD runs with model k-1 at the schedule's temperature T_k
+from randomly displaced starts, keeps at most a few frames per run that bring new CBAD
+bins against everything labelled so far, labels them, evaluates model k-1 on them
+(the honest error on fresh frames) and retrains model k.
+
+After every iteration the stop rule (:func:`stop_decision`) says whether the loop goes
+on. The iterations are unrolled in a static DAG; an iteration after the stop does no
+work and the loop's model is the last one trained.
+
+Units: Å, fs, ps, K, eV; errors as in :mod:`mofglass.evaluation` (meV/atom, meV/Å).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from ase import Atoms
+
+from .cbad import Coverage, Resolution, Topology
+from .md import Protocol, Stage
+
+# Records of one iteration (records.csv), units in the names.
+RECORD_COLUMNS = [
+    "iteration",
+    "temperature_K",
+    "status",
+    "md_runs",
+    "md_runs_failed",
+    "frames_explored",
+    "new_bins_explored",
+    "frames_selected",
+    "frames_labelled",
+    "frames_quarantined",
+    "train_frames",
+    "bins_covered",
+    "fresh_energy_rmse_meV_per_atom",
+    "fresh_forces_rmse_meV_per_A",
+    "test_energy_rmse_meV_per_atom",
+    "test_forces_rmse_meV_per_A",
+    "model_iteration",
+    "md_core_s",
+    "select_core_s",
+    "label_core_s",
+    "train_core_s",
+    "stop",
+    "stop_reason",
+]
+
+
+def temperature_at(block: Mapping, iteration: int) -> float:
+    """T_k (K) of iteration k >= 1: the schedule's k-th temperature, then its last."""
+    ladder = block["temperatures_K"]
+    return float(ladder[min(iteration, len(ladder)) - 1])
+
+
+def runs_at(block: Mapping, iteration: int) -> int:
+    """Exploration jobs of an iteration: the MD runs, or one perturbation job at 0."""
+    return block["runs"] if iteration > 0 else 1
+
+
+def max_requests(block: Mapping, iteration: int) -> int:
+    """Most frames an iteration can send to labelling."""
+    if iteration == 0:
+        return block["perturb"]["max_frames"]
+    return block["runs"] * block["max_frames_per_run"]
+
+
+def label_batches(block: Mapping, iteration: int, batch_size: int) -> int:
+    """Static number of labelling batches of an iteration (some may be empty)."""
+    return max(1, math.ceil(max_requests(block, iteration) / batch_size))
+
+
+def perturbations(
+    atoms: Atoms, count: int, position_sigma_A: float, cell_strain: float, seed: int
+) -> list[Atoms]:
+    """Random perturbations of a structure: every cell gets a random symmetric strain
+    (components uniform in ±cell_strain, atoms follow the cell) and every atom a
+    Gaussian displacement of ``position_sigma_A`` (Å) per Cartesian component."""
+    rng = np.random.default_rng([seed, 0])
+    out = []
+    for _ in range(count):
+        strain = rng.uniform(-cell_strain, cell_strain, (3, 3))
+        strain = 0.5 * (strain + strain.T)
+        frame = atoms.copy()
+        if atoms.pbc.any():
+            frame.set_cell(np.asarray(atoms.cell) @ (np.eye(3) + strain), scale_atoms=True)
+        frame.positions += rng.normal(0.0, position_sigma_A, frame.positions.shape)
+        out.append(frame)
+    return out
+
+
+def displaced(atoms: Atoms, sigma_A: float, seed: Sequence[int]) -> Atoms:
+    """A copy with Gaussian displacements of ``sigma_A`` (Å) per component."""
+    frame = atoms.copy()
+    frame.positions += np.random.default_rng(list(seed)).normal(0.0, sigma_A, frame.positions.shape)
+    return frame
+
+
+def exploration_protocol(
+    block: Mapping, temperature_K: float, seed: int, damping: Mapping | None = None
+) -> Protocol:
+    """One exploration run: ``steps`` of NVT or NPT at T_k, a frame every
+    ``sample_every`` steps, the temperature watch of the MD engine on."""
+    stage = Stage(
+        name=f"explore{temperature_K:g}K",
+        ensemble=block["ensemble"],
+        temperature_K=temperature_K,
+        pressure_GPa=block["pressure_GPa"],
+        cell=block["cell"],
+        steps=block["steps"],
+        timestep_fs=block["timestep_fs"],
+        thermo_every=block["sample_every"],
+        dump_every=block["sample_every"],
+    )
+    damping = dict(damping or {})
+    return Protocol(
+        (stage,),
+        thermostat_damping_fs=damping.get("thermostat_damping_fs", 100.0),
+        barostat_damping_fs=damping.get("barostat_damping_fs", 1000.0),
+        seed=seed,
+        max_temperature_factor=block["max_temperature_factor"],
+    )
+
+
+def run_seed(block: Mapping, iteration: int, run: int) -> int:
+    """Velocity seed of an exploration run: a positive integer, distinct per
+    (seed, iteration, run) for up to 1000 runs and 1000 iterations."""
+    return 1 + run + 1000 * iteration + 1_000_000 * (block["seed"] % 1000)
+
+
+class Keys:
+    """CBAD keys of frames on one shared :class:`Coverage`.
+
+    Frames with the reference structure's atoms (in its order) use the reference's
+    bond topology, so a bond that breaks in MD is still the same bond type; any other
+    composition gets the topology of its first frame.
+    """
+
+    def __init__(self, reference: Atoms, resolution: Resolution, bond_scale: float = 1.2):
+        self.coverage = Coverage(resolution)
+        self.bond_scale = bond_scale
+        self._topologies: dict[tuple, tuple[Topology, np.ndarray]] = {}
+        self._topology(reference)
+
+    def _topology(self, atoms: Atoms) -> tuple[Topology, np.ndarray]:
+        signature = tuple(atoms.numbers)
+        if signature not in self._topologies:
+            topology = Topology.from_atoms(atoms, self.bond_scale)
+            self._topologies[signature] = (topology, self.coverage.register(topology))
+        return self._topologies[signature]
+
+    def __call__(self, atoms: Atoms) -> np.ndarray:
+        """Global (type, bin) keys of a frame."""
+        topology, type_ids = self._topology(atoms)
+        keys = topology.keys(atoms, self.coverage.resolution)
+        return np.unique(self.coverage.globalise(keys, type_ids))
+
+
+def pick_per_run(
+    coverage: Coverage, runs: Sequence[Sequence[np.ndarray]], cap: int
+) -> list[list[tuple[int, list[int]]]]:
+    """CBAD with at most ``cap`` frames per run, runs in order.
+
+    In each run the frame with the most bins not yet seen is taken first (then its bins
+    count as seen), until ``cap`` frames or no frame brings a new bin. Returns, per
+    run, (frame position, its new bins) of the picks. Sharma & Sanvito keep the first
+    frame with a new bin; the most novel one is the better use of a label.
+    """
+    picks = []
+    for keys in runs:
+        chosen: list[tuple[int, list[int]]] = []
+        taken: set[int] = set()
+        for _ in range(cap):
+            best, best_new = -1, []
+            for position, frame_keys in enumerate(keys):
+                if position in taken:
+                    continue
+                new = [k for k in frame_keys.tolist() if k not in coverage.seen]
+                if len(new) > len(best_new):
+                    best, best_new = position, new
+            if best < 0:
+                break
+            coverage.seen.update(best_new)
+            taken.add(best)
+            chosen.append((best, best_new))
+        for frame_keys in keys:
+            coverage.visited.update(frame_keys.tolist())
+        picks.append(chosen)
+    return picks
+
+
+def new_bins(coverage: Coverage, keys: Sequence[np.ndarray]) -> int:
+    """Bins that the frames visit and the coverage has not seen."""
+    if not keys:
+        return 0
+    return len(set(np.concatenate(list(keys)).tolist()) - coverage.seen)
+
+
+def job_settings(loop: Mapping, iteration: int, part: str) -> dict:
+    """What one job of iteration k needs from the loop's config block, resolved.
+
+    Each job gets only what changes its result (T_k rather than the schedule), so that
+    extending the schedule or ``max_iterations`` reruns nothing already done.
+    ``part`` is ``explore``, ``select`` or ``train``.
+    """
+    settings: dict = {"start": loop["start"], "seed": loop["seed"]}
+    settings["temperature_K"] = temperature_at(loop, iteration) if iteration else None
+    if iteration == 0:
+        settings["perturb"] = dict(loop["perturb"])
+    if part == "explore" and iteration:
+        keys = (
+            "steps",
+            "timestep_fs",
+            "sample_every",
+            "ensemble",
+            "pressure_GPa",
+            "cell",
+            "displacement_A",
+            "max_temperature_factor",
+        )
+        settings.update({key: loop[key] for key in keys})
+    elif part == "select":
+        settings["cbad"] = dict(loop["cbad"])
+        settings["cap"] = (
+            loop["perturb"]["max_frames"] if iteration == 0 else (loop["max_frames_per_run"])
+        )
+    elif part == "train":
+        settings["cbad"] = dict(loop["cbad"])
+        settings["stop"] = dict(loop["stop"])
+        settings["top_temperature_K"] = float(max(loop["temperatures_K"]))
+        settings["last"] = iteration >= loop["max_iterations"]
+    return settings
+
+
+def stop_decision(history: Sequence[Mapping], settings: Mapping) -> tuple[bool, str]:
+    """The stop rule, after the last iteration in ``history`` (records, iteration 0 first).
+
+    Stop when that iteration's MD frames brought at most ``stop.max_new_bins`` new CBAD
+    bins at the schedule's top temperature (or any, without ``stop.at_top_temperature``)
+    and the error on fresh frames (force RMSE of the previous model on the frames it
+    had not seen) was under ``stop.fresh_forces_rmse_meV_per_A`` in each of the last
+    ``stop.patience`` iterations that labelled fresh frames; or when it is the last
+    iteration (``settings['last']``). ``settings`` come from :func:`job_settings`.
+    Returns (stop, reason).
+    """
+    rule = settings["stop"]
+    last = history[-1]
+    k = int(last["iteration"])
+    if settings["last"]:
+        return True, f"iteration {k} is the last (max_iterations)"
+    if k == 0:
+        return False, ""
+    if rule["at_top_temperature"] and float(last["temperature_K"]) < settings["top_temperature_K"]:
+        return False, ""
+    if int(last["new_bins_explored"]) > rule["max_new_bins"]:
+        return False, ""
+    fresh = [
+        float(r["fresh_forces_rmse_meV_per_A"])
+        for r in history
+        if int(r["iteration"]) > 0 and int(r["frames_labelled"]) > 0
+    ][-rule["patience"] :]
+    bound = rule["fresh_forces_rmse_meV_per_A"]
+    if len(fresh) < rule["patience"] or any(not e <= bound for e in fresh):
+        return False, ""
+    return True, (
+        f"converged at {float(last['temperature_K']):g} K: {int(last['new_bins_explored'])} new "
+        f"CBAD bins (at most {rule['max_new_bins']}) and fresh-frame force RMSE "
+        f"{', '.join(f'{e:.0f}' for e in fresh)} meV/Å under {bound:g} in the last "
+        f"{rule['patience']} labelling iteration(s)"
+    )

@@ -1,0 +1,525 @@
+"""Job-level entry points of the active-learning loop (see :mod:`mofglass.active_learning`).
+
+Files of a loop, under ``results/active_learning/<model>/iter<k>/``:
+
+``explore/run<r>.extxyz``, ``.tsv``  the frames of one MD run (or the perturbations of
+                                     iteration 0) and its verdict and cost
+``requests.extxyz``, ``selection.csv``, ``coverage.json``  CBAD against the labelled set
+``labels/<batch>.extxyz``, ...       CP2K single points behind the quality gate
+``dataset/``                         every labelled frame so far: splits and lineage
+``model/``                           model k (empty when iteration k trained none)
+``state.json``                       the loop's state after k: active or stopped, which
+                                     model is current, and every iteration's record
+
+Every job of an iteration reads the previous ``state.json`` first: once the loop has
+stopped, it writes empty outputs and does nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from . import active_learning as al
+from . import analysis, plots
+from .atomicio import read_frames, read_table, write_frames, write_table, write_text
+from .cbad import Resolution
+from .evaluation import metrics, pairs
+from .frames import plain
+from .md import run_md
+from .models import load_model
+from .workflow import label_batch_job
+
+log = logging.getLogger(__name__)
+
+SPLIT_FILES = ("train", "validation", "test")
+
+
+def read_state(path: str | None) -> dict | None:
+    return None if path is None else json.loads(Path(path).read_text())
+
+
+def _stopped(state: Mapping | None, what: str) -> bool:
+    if state is not None and not state["active"]:
+        log.info(
+            "%s: nothing to do, the loop stopped after iteration %d (%s)",
+            what,
+            state["stopped_at"],
+            state["stop_reason"],
+        )
+        return True
+    return False
+
+
+def _resolution(block: Mapping) -> tuple[Resolution, float]:
+    settings = dict(block["cbad"])
+    bond_scale = settings.pop("bond_scale")
+    return Resolution(**settings), bond_scale
+
+
+def explore_job(
+    name: str,
+    settings: Mapping,
+    iteration: int,
+    run: int,
+    structure_file: str,
+    state_file: str | None,
+    damping: Mapping,
+    watch_block: Mapping,
+    workdir: str,
+    frames_file: str,
+    summary_file: str,
+) -> list[Atoms]:
+    """One exploration job: MD with the current model at T_k from a displaced start
+    (iteration k >= 1), or the random perturbations of iteration 0. Writes the frames
+    (extxyz, without the model's energies) and a one-row summary (TSV)."""
+    state = read_state(state_file)
+    row = {"iteration": iteration, "run": run, "temperature_K": float("nan"), "frames": 0}
+    row.update(verdict="skipped", reason="", failed_at_ps=float("nan"), wall_s=0.0, core_s=0.0)
+    if _stopped(state, f"{name} iteration {iteration} run {run}"):
+        row["reason"] = f"loop stopped after iteration {state['stopped_at']}"
+        write_frames(frames_file, [])
+        write_table(summary_file, pd.DataFrame([row]))
+        return []
+    (crystal,) = read_frames(structure_file)
+    tag = f"iter{iteration:03d}/run{run:03d}"
+    start = time.perf_counter()
+    if iteration == 0:
+        p = settings["perturb"]
+        frames = al.perturbations(
+            crystal, p["frames"], p["position_sigma_A"], p["cell_strain"], settings["seed"]
+        )
+        for step, frame in enumerate(frames):
+            frame.info.update(step=step, time_fs=0.0)
+        row.update(verdict="ok", reason="random perturbations of the structure")
+    else:
+        model = load_model(state["model_dir"])
+        temperature = settings["temperature_K"]
+        seed = al.run_seed(settings, iteration, run)
+        atoms = al.displaced(crystal, settings["displacement_A"], [seed])
+        watch = analysis.StabilityWatch(
+            atoms,
+            close_contact_A=watch_block["close_contact_A"],
+            linker_bond_max_A=watch_block["linker_bond_max_A"],
+            zn_coordination=tuple(watch_block["zn_coordination"]),
+        )
+        protocol = al.exploration_protocol(settings, temperature, seed, damping)
+        result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
+        # the displaced start is not explored by the model: frames after step 0 only
+        frames = [plain(f, keep_results=False) for f in result.frames if f.info["step"] > 0]
+        for frame in frames:
+            frame.info["time_fs"] = 1000.0 * frame.info.pop("time_ps")
+        row.update(
+            temperature_K=temperature,
+            verdict=result.verdict,
+            reason=result.reason,
+            failed_at_ps=result.failed_at_ps,
+        )
+    for frame in frames:
+        frame.info.update(
+            source="active_learning",
+            structure=crystal.info.get("structure", ""),
+            run=f"{name}/{tag}",
+            iteration=iteration,
+            temperature_K=row["temperature_K"],
+            frame_id=f"{name}/{tag}:{int(frame.info['step'])}",
+        )
+        for key in ("level_of_theory", "scf_converged", "model", "replica", "timestep"):
+            frame.info.pop(key, None)
+    seconds = time.perf_counter() - start
+    row.update(frames=len(frames), wall_s=seconds, core_s=seconds)
+    write_frames(frames_file, frames)
+    write_table(summary_file, pd.DataFrame([row]))
+    log.info(
+        "%s %s: %d frames, %s %s (%.1f s)",
+        name,
+        tag,
+        len(frames),
+        row["verdict"],
+        row["reason"],
+        seconds,
+    )
+    return frames
+
+
+def _labelled_frames(dataset_files: Mapping[str, str] | None) -> list[Atoms]:
+    if not dataset_files:
+        return []
+    return [a for split in SPLIT_FILES for a in read_frames(dataset_files[split])]
+
+
+def select_job(
+    name: str,
+    settings: Mapping,
+    iteration: int,
+    structure_file: str,
+    state_file: str | None,
+    dataset_files: Mapping[str, str] | None,
+    explore_files: Sequence[str],
+    requests_file: str,
+    selection_file: str,
+    coverage_file: str,
+) -> list[Atoms]:
+    """CBAD against everything labelled so far: at most ``max_frames_per_run`` frames
+    per run (``perturb.max_frames`` at iteration 0), the most novel first.
+
+    Writes the frames to label (extxyz), one row per explored frame (CSV: selected or
+    not, new bins) and the coverage counts (JSON)."""
+    state = read_state(state_file)
+    columns = [
+        "frame_id",
+        "iteration",
+        "run",
+        "trajectory",
+        "frame",
+        "step",
+        "time_fs",
+        "temperature_K",
+        "selected",
+        "cbad_bins_added",
+        "cbad_new_bins",
+    ]
+    start = time.perf_counter()
+    summary = {
+        "iteration": iteration,
+        "frames_explored": 0,
+        "new_bins_explored": 0,
+        "bins_labelled_before": 0,
+        "frames_selected": 0,
+    }
+    if _stopped(state, f"{name} iteration {iteration} selection"):
+        write_frames(requests_file, [])
+        write_table(selection_file, pd.DataFrame(columns=columns))
+        write_text(coverage_file, json.dumps({**summary, "core_s": 0.0}, indent=2) + "\n")
+        return []
+    (crystal,) = read_frames(structure_file)
+    resolution, bond_scale = _resolution(settings)
+    keys = al.Keys(crystal, resolution, bond_scale)
+    for atoms in _labelled_frames(dataset_files):
+        keys.coverage.seed(keys(atoms))
+    summary["bins_labelled_before"] = len(keys.coverage.seen)
+    runs = [read_frames(path) for path in explore_files]
+    run_keys = [[keys(a) for a in frames] for frames in runs]
+    summary["frames_explored"] = sum(len(f) for f in runs)
+    summary["new_bins_explored"] = al.new_bins(keys.coverage, [k for r in run_keys for k in r])
+    cap = settings["cap"]
+    picks = al.pick_per_run(keys.coverage, run_keys, cap)
+    rows, requests = [], []
+    for path, frames, chosen in zip(explore_files, runs, picks, strict=True):
+        added = dict(chosen)
+        for position, atoms in enumerate(frames):
+            new = added.get(position, [])
+            rows.append(
+                {
+                    "frame_id": atoms.info["frame_id"],
+                    "iteration": iteration,
+                    "run": atoms.info["run"],
+                    "trajectory": path,
+                    "frame": position,
+                    "step": int(atoms.info["step"]),
+                    "time_fs": float(atoms.info.get("time_fs", 0.0)),
+                    "temperature_K": atoms.info.get("temperature_K", float("nan")),
+                    "selected": position in added,
+                    "cbad_bins_added": len(new),
+                    "cbad_new_bins": keys.coverage.describe(new),
+                }
+            )
+        requests += [frames[position] for position, _ in sorted(chosen)]
+    summary["frames_selected"] = len(requests)
+    summary["core_s"] = time.perf_counter() - start
+    write_frames(requests_file, requests)
+    write_table(selection_file, pd.DataFrame(rows, columns=columns))
+    write_text(coverage_file, json.dumps(summary, indent=2) + "\n")
+    log.info(
+        "%s iteration %d: %d frames explored, %d new bins, %d selected (at most %d per run)",
+        name,
+        iteration,
+        summary["frames_explored"],
+        summary["new_bins_explored"],
+        len(requests),
+        cap,
+    )
+    return requests
+
+
+def label_job(cost_file: str, threads: int, **kwargs) -> None:
+    """A labelling batch (:func:`mofglass.workflow.label_batch_job`) and its cost (TSV:
+    wall seconds and core-seconds)."""
+    start = time.perf_counter()
+    label_batch_job(threads=threads, **kwargs)
+    seconds = time.perf_counter() - start
+    cores = threads or 1
+    write_table(cost_file, pd.DataFrame([{"wall_s": seconds, "core_s": seconds * cores}]))
+
+
+def _errors(model_dir: str, frames: Sequence[Atoms], name: str, split: str) -> dict:
+    """Error row of a model on frames (NaN where there are none)."""
+    if not frames:
+        return metrics(name, split, pairs([], []))
+    return metrics(name, split, pairs(frames, load_model(model_dir).predict(frames)))
+
+
+def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_dir: str):
+    from .training import train_family_job, train_snap_job
+
+    block = {**block, "dataset": f"active_learning/{name}/iter{iteration:03d}"}
+    split_files = {s: files[s] for s in SPLIT_FILES}
+    train = train_snap_job if block["type"] == "snap" else train_family_job
+    train(name, block, split_files, files["lineage"], model_dir, level)
+
+
+def _split_start(frames: list[Atoms], perturb: Mapping, seed: int) -> dict[str, list[Atoms]]:
+    """Test and validation frames drawn at random from iteration 0's labels; the rest train."""
+    order = np.random.default_rng([seed, 2]).permutation(len(frames))
+    n_test, n_val = perturb["test"], perturb["validation"]
+    pick = {
+        "test": order[:n_test],
+        "validation": order[n_test : n_test + n_val],
+        "train": order[n_test + n_val :],
+    }
+    return {s: [frames[i] for i in sorted(pick[s])] for s in SPLIT_FILES}
+
+
+def _new_lineage(selection: pd.DataFrame, name: str, level: str, labelled, quarantined, split_of):
+    """Lineage rows of an iteration's explored frames: selected ones labelled into a split
+    or quarantined, the others ``reserve``."""
+    lineage = selection.drop(columns=["selected"]).copy()
+    status = {a.info["frame_id"]: "labelled" for a in labelled}
+    status.update({a.info["frame_id"]: "quarantined" for a in quarantined})
+    problem = {a.info["frame_id"]: a.info.get("quarantine_reason", "") for a in quarantined}
+    ids = lineage["frame_id"]
+    lineage["dataset"] = name
+    lineage["selector"] = "active_learning"
+    lineage["split"] = [split_of.get(f, "quarantine" if f in problem else "reserve") for f in ids]
+    lineage["label_level"] = [level if f in status else "" for f in ids]
+    lineage["labels_from"] = ["single_point" if f in status else "" for f in ids]
+    lineage["label_status"] = [status.get(f, "") for f in ids]
+    lineage["label_problem"] = [problem.get(f, "") for f in ids]
+    return lineage
+
+
+def _bins_covered(block: Mapping, structure_file: str, splits: Mapping[str, list[Atoms]]) -> int:
+    (crystal,) = read_frames(structure_file)
+    keys = al.Keys(crystal, *_resolution(block))
+    for frames in splits.values():
+        for atoms in frames:
+            keys.coverage.seed(keys(atoms))
+    return len(keys.coverage.seen)
+
+
+def _cost(paths: Sequence[str], column: str = "core_s") -> float:
+    return float(sum(read_table(p)[column].sum() for p in paths if Path(p).stat().st_size))
+
+
+def train_job(
+    name: str,
+    model_block: Mapping,
+    settings: Mapping,
+    level: str,
+    iteration: int,
+    structure_file: str,
+    state_file: str | None,
+    previous: Mapping[str, str],
+    outputs: Mapping[str, str],
+    fresh_files: Sequence[str] = (),
+    quarantine_files: Sequence[str] = (),
+    selection_file: str | None = None,
+    coverage_file: str | None = None,
+    explore_summaries: Sequence[str] = (),
+    label_costs: Sequence[str] = (),
+) -> dict:
+    """Close iteration k: grow the dataset with the fresh labels, score model k-1 on
+    them before they join, train model k, score it on the fixed test set, apply the
+    stop rule and write the state.
+
+    ``settings`` come from :func:`mofglass.active_learning.job_settings`; ``model_block``
+    is the model's config block without ``active_learning``. ``previous`` holds the
+    split files and lineage of the labelled set so far (the start dataset at iteration 0
+    with start ``dataset``); ``outputs`` the dataset files (train, validation, test,
+    quarantine, lineage), ``state`` and ``model`` (a directory).
+    """
+    state = read_state(state_file)
+    model_dir = Path(outputs["model"])
+    model_dir.mkdir(parents=True, exist_ok=True)
+    if _stopped(state, f"{name} iteration {iteration} training"):
+        for key in (*SPLIT_FILES, "quarantine", "lineage"):
+            shutil.copyfile(previous[key], outputs[key])
+        write_text(
+            model_dir / "NOT_TRAINED",
+            f"the loop stopped after iteration {state['stopped_at']}: {state['stop_reason']}\n",
+        )
+        record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
+        record.update(
+            iteration=iteration,
+            status="not run (stopped)",
+            model_iteration=state["model_iteration"],
+            stop=True,
+            stop_reason="",
+        )
+        for column in (
+            "md_runs",
+            "md_runs_failed",
+            "frames_explored",
+            "new_bins_explored",
+            "frames_selected",
+            "frames_labelled",
+            "frames_quarantined",
+        ):
+            record[column] = 0
+        for column in ("md_core_s", "select_core_s", "label_core_s", "train_core_s"):
+            record[column] = 0.0
+        write_text(
+            outputs["state"],
+            json.dumps(
+                {**state, "iteration": iteration, "history": [*state["history"], record]},
+                indent=2,
+                default=float,
+            )
+            + "\n",
+        )
+        return record
+
+    start = time.perf_counter()
+    fresh = [a for p in fresh_files for a in read_frames(p)]
+    quarantined = [a for p in quarantine_files for a in read_frames(p)]
+    coverage = json.loads(Path(coverage_file).read_text()) if coverage_file else {}
+    summaries = [read_table(p) for p in explore_summaries]
+    explored = pd.concat(summaries) if summaries else pd.DataFrame()
+    record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
+    record.update(
+        iteration=iteration,
+        temperature_K=settings["temperature_K"] or float("nan"),
+        md_runs=len(explored) if iteration else 0,
+        md_runs_failed=int((explored["verdict"] == "failed").sum()) if iteration else 0,
+        frames_explored=coverage.get("frames_explored", 0),
+        new_bins_explored=coverage.get("new_bins_explored", 0),
+        frames_selected=coverage.get("frames_selected", 0),
+        frames_labelled=len(fresh),
+        frames_quarantined=len(quarantined),
+        md_core_s=_cost(explore_summaries) if iteration else 0.0,
+        select_core_s=coverage.get("core_s", 0.0),
+        label_core_s=_cost(label_costs),
+        stop=False,
+        stop_reason="",
+    )
+    for frame in fresh:
+        frame.info["dataset"] = name
+    if iteration == 0 and settings["start"] == "perturb":
+        splits = _split_start(fresh, settings["perturb"], settings["seed"])
+        split_of = {a.info["frame_id"]: s for s, fs in splits.items() for a in fs}
+        lineage = _new_lineage(
+            read_table(selection_file), name, level, fresh, quarantined, split_of
+        )
+        quarantine = quarantined
+    else:
+        splits = {s: read_frames(previous[s]) for s in SPLIT_FILES}
+        lineage = read_table(previous["lineage"])
+        quarantine = read_frames(previous["quarantine"])
+        if iteration == 0:  # the start dataset: its frames are iteration 0's
+            lineage["iteration"] = 0
+            record["frames_labelled"] = sum(len(f) for f in splits.values())
+        else:
+            if fresh:  # the honest error: model k-1 on frames it never saw
+                fresh_err = _errors(state["model_dir"], fresh, name, "fresh")
+                record["fresh_energy_rmse_meV_per_atom"] = fresh_err["energy_rmse_meV_per_atom"]
+                record["fresh_forces_rmse_meV_per_A"] = fresh_err["forces_rmse_meV_per_A"]
+            split_of = {a.info["frame_id"]: "train" for a in fresh}
+            new_rows = _new_lineage(
+                read_table(selection_file), name, level, fresh, quarantined, split_of
+            )
+            lineage = pd.concat([lineage, new_rows], ignore_index=True)
+            for column in lineage.select_dtypes(include="object").columns:  # text, one type
+                lineage[column] = lineage[column].fillna("").astype(str)
+            splits["train"] = splits["train"] + fresh
+            quarantine = quarantine + quarantined
+    for split, frames in splits.items():
+        for frame in frames:
+            frame.info["split"] = split
+        write_frames(outputs[split], frames)
+    write_frames(outputs["quarantine"], quarantine)
+    write_table(outputs["lineage"], lineage)
+    record["train_frames"] = len(splits["train"])
+    record["bins_covered"] = _bins_covered(settings, structure_file, splits)
+
+    if iteration == 0 or fresh:
+        _train(name, model_block, level, iteration, outputs, str(model_dir))
+        current, current_iteration = str(model_dir), iteration
+        record["status"] = "trained"
+    else:
+        write_text(
+            model_dir / "NOT_TRAINED",
+            f"no fresh frames: the model of iteration {state['model_iteration']} stays current\n",
+        )
+        current, current_iteration = state["model_dir"], state["model_iteration"]
+        record["status"] = "no fresh frames"
+    test = _errors(current, splits["test"], name, "test")
+    record["test_energy_rmse_meV_per_atom"] = test["energy_rmse_meV_per_atom"]
+    record["test_forces_rmse_meV_per_A"] = test["forces_rmse_meV_per_A"]
+    record["model_iteration"] = current_iteration
+    record["train_core_s"] = time.perf_counter() - start
+    history = [*(state["history"] if state else []), record]
+    stop, reason = al.stop_decision(history, settings)
+    record.update(stop=stop, stop_reason=reason)
+    new_state = {
+        "model": name,
+        "iteration": iteration,
+        "active": not stop,
+        "stopped_at": iteration if stop else None,
+        "stop_reason": reason,
+        "model_dir": current,
+        "model_iteration": current_iteration,
+        "history": history,
+    }
+    write_text(outputs["state"], json.dumps(new_state, indent=2, default=float) + "\n")
+    log.info(
+        "%s iteration %d: %d labelled (%d quarantined), %d training frames, fresh force "
+        "RMSE %.0f meV/Å, test %.0f meV/Å; %s",
+        name,
+        iteration,
+        len(fresh),
+        len(quarantined),
+        len(splits["train"]),
+        record["fresh_forces_rmse_meV_per_A"],
+        record["test_forces_rmse_meV_per_A"],
+        f"stop: {reason}" if stop else "go on",
+    )
+    return record
+
+
+def final_job(
+    name: str,
+    state_file: str,
+    dataset: Mapping[str, str],
+    model_out: Mapping[str, str],
+    dataset_out: Mapping[str, str],
+    records_file: str,
+    figure_file: str,
+) -> pd.DataFrame:
+    """The loop's model (the last one trained) as ``results/models/<model>/``, its
+    dataset, and the records (CSV) with their figure."""
+    state = read_state(state_file)
+    source = Path(state["model_dir"])
+    target = Path(model_out["model"]).parent
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    for key, path in dataset_out.items():
+        shutil.copyfile(dataset[key], path)
+    records = pd.DataFrame(state["history"], columns=al.RECORD_COLUMNS)
+    write_table(records_file, records)
+    plots.active_learning_plot(records, figure_file, name)
+    log.info(
+        "%s: the model of iteration %d; %s\n%s",
+        name,
+        state["model_iteration"],
+        state["stop_reason"] or "the loop did not stop",
+        records.to_string(index=False),
+    )
+    return records

@@ -1,0 +1,20 @@
+"""Active learning: one exploration MD run with the current model (or iteration 0's
+perturbations)."""
+
+from mofglass.al_jobs import explore_job
+from mofglass.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+explore_job(
+    name=snakemake.wildcards.model,
+    settings=snakemake.params.settings,
+    iteration=int(snakemake.wildcards.iteration),
+    run=int(snakemake.wildcards.run),
+    structure_file=snakemake.input.structure,
+    state_file=dict(snakemake.input.items()).get("state"),
+    damping=snakemake.params.damping,
+    watch_block=snakemake.params.watch,
+    workdir=snakemake.params.workdir,
+    frames_file=snakemake.output.frames,
+    summary_file=snakemake.output.summary,
+)
