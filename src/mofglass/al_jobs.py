@@ -2,7 +2,7 @@
 
 Files of a loop, under ``results/active_learning/<model>/iter<k>/``:
 
-``explore/run<r>.extxyz``, ``.tsv``  the frames of one MD run (or the perturbations of
+``explore/run<r>.extxyz``, ``.csv``  the frames of one MD run (or the perturbations of
                                      iteration 0) and its verdict and cost
 ``requests.extxyz``, ``selection.csv``, ``coverage.json``  CBAD against the labelled set
 ``labels/<batch>.extxyz``, ...       CP2K single points behind the quality gate
@@ -80,7 +80,7 @@ def explore_job(
 ) -> list[Atoms]:
     """One exploration job: MD with the current model at T_k from a displaced start
     (iteration k >= 1), or the random perturbations of iteration 0. Writes the frames
-    (extxyz, without the model's energies) and a one-row summary (TSV)."""
+    (extxyz, without the model's energies) and a one-row summary (CSV)."""
     state = read_state(state_file)
     row = {"iteration": iteration, "run": run, "temperature_K": float("nan"), "frames": 0}
     row.update(verdict="skipped", reason="", failed_at_ps=float("nan"), wall_s=0.0, core_s=0.0)
@@ -251,7 +251,7 @@ def select_job(
 
 
 def label_job(cost_file: str, threads: int, **kwargs) -> None:
-    """A labelling batch (:func:`mofglass.workflow.label_batch_job`) and its cost (TSV:
+    """A labelling batch (:func:`mofglass.workflow.label_batch_job`) and its cost (CSV:
     wall seconds and core-seconds)."""
     start = time.perf_counter()
     label_batch_job(threads=threads, **kwargs)

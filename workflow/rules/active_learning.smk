@@ -9,7 +9,7 @@ rule al_explore:
         unpack(al_explore_inputs),
     output:
         frames="results/active_learning/{model}/iter{iteration}/explore/run{run}.extxyz",
-        summary="results/active_learning/{model}/iter{iteration}/explore/run{run}.tsv",
+        summary="results/active_learning/{model}/iter{iteration}/explore/run{run}.csv",
     log:
         "logs/active_learning/{model}/iter{iteration}/explore{run}.log",
     benchmark:
@@ -55,7 +55,7 @@ rule al_label:
     output:
         labelled="results/active_learning/{model}/iter{iteration}/labels/{batch}.extxyz",
         quarantine="results/active_learning/{model}/iter{iteration}/labels/{batch}.quarantine.extxyz",
-        cost="results/active_learning/{model}/iter{iteration}/labels/{batch}.cost.tsv",
+        cost="results/active_learning/{model}/iter{iteration}/labels/{batch}.cost.csv",
     log:
         "logs/active_learning/{model}/iter{iteration}/label{batch}.log",
     benchmark:
@@ -72,7 +72,7 @@ rule al_label:
         level_name=lambda wildcards: model_level(wildcards.model),
         level=lambda wildcards: config["levels_of_theory"][model_level(wildcards.model)],
         cp2k=config["cp2k"],
-        workdir=lambda wildcards: f"{al_dir(wildcards.model, wildcards.iteration)}/cp2k",
+        workdir="results/active_learning/cp2k",  # + run/step of each frame
     script:
         "../scripts/al_label.py"
 

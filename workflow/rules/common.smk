@@ -418,10 +418,10 @@ def al_train_inputs(wildcards):
     batches = al_batches(model, k)
     inputs["fresh"] = [f"{here}/labels/{b:04d}.extxyz" for b in batches]
     inputs["quarantined"] = [f"{here}/labels/{b:04d}.quarantine.extxyz" for b in batches]
-    inputs["label_costs"] = [f"{here}/labels/{b:04d}.cost.tsv" for b in batches]
+    inputs["label_costs"] = [f"{here}/labels/{b:04d}.cost.csv" for b in batches]
     inputs["selection"] = f"{here}/selection.csv"
     inputs["coverage"] = f"{here}/coverage.json"
-    inputs["explore_summaries"] = al_explored(wildcards, "tsv")
+    inputs["explore_summaries"] = al_explored(wildcards, "csv")
     return inputs
 
 

@@ -1,0 +1,170 @@
+"""Active learning, the parts without CP2K or LAMMPS: perturbations, per-run CBAD picks,
+the settings each job sees, the stop rule and config refusals. The loop itself runs
+with real CP2K and LAMMPS in test_active_learning_loop.py."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from mofglass import active_learning as al
+from mofglass.cbad import Coverage, Resolution
+from mofglass.config import ConfigError, validate_config
+
+from .conftest import REPO
+
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+
+
+def loop_block(**changes) -> dict:
+    """A validated active_learning block (schema defaults) with ``changes``."""
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    config["structures"]["ZnIm2"]["source"] = str(REPO / "tests/data/ZnIm2.extxyz")
+    config["models"]["snap"]["active_learning"] = changes
+    return validate_config(config, SCHEMA)["models"]["snap"]["active_learning"]
+
+
+def record(k, temperature=1000.0, new_bins=0, labelled=2, fresh=50.0) -> dict:
+    return {
+        "iteration": k,
+        "temperature_K": temperature,
+        "new_bins_explored": new_bins,
+        "frames_labelled": labelled,
+        "fresh_forces_rmse_meV_per_A": fresh,
+    }
+
+
+def test_perturbations_strain_the_cell_and_move_every_atom(tiny):
+    frames = al.perturbations(tiny, 30, position_sigma_A=0.05, cell_strain=0.02, seed=4)
+    assert len(frames) == 30
+    again = al.perturbations(tiny, 30, position_sigma_A=0.05, cell_strain=0.02, seed=4)
+    np.testing.assert_array_equal(frames[7].positions, again[7].positions)
+    other = al.perturbations(tiny, 1, position_sigma_A=0.05, cell_strain=0.02, seed=5)
+    assert not np.allclose(other[0].positions, frames[0].positions)
+    strains = []
+    for frame in frames:
+        # the cell is cell0 (1 + e) with e symmetric, |e_ij| <= 0.02
+        e = np.linalg.solve(np.asarray(tiny.cell), np.asarray(frame.cell)) - np.eye(3)
+        np.testing.assert_allclose(e, e.T, atol=1e-12)
+        strains.append(e)
+        assert np.abs(e).max() <= 0.02 + 1e-12
+        affine = tiny.get_scaled_positions(wrap=False) @ np.asarray(frame.cell)
+        moves = frame.positions - affine
+        assert np.all(np.abs(moves).max(axis=1) > 0)
+    assert np.abs(np.array(strains)).max() > 0.015  # the range is used
+    moves = np.concatenate(
+        [f.positions - tiny.get_scaled_positions(wrap=False) @ np.asarray(f.cell) for f in frames]
+    )
+    assert moves.std() == pytest.approx(0.05, rel=0.1)
+
+
+def test_the_schedule_rises_then_stays_at_its_last_temperature():
+    block = loop_block(temperatures_K=[100, 200, 300], max_iterations=5)
+    assert [al.temperature_at(block, k) for k in range(1, 6)] == [100, 200, 300, 300, 300]
+    assert al.runs_at(block, 0) == 1 and al.runs_at(block, 1) == block["runs"]
+
+
+def test_jobs_see_only_what_changes_their_result():
+    short = loop_block(temperatures_K=[100, 200], max_iterations=2)
+    longer = loop_block(temperatures_K=[100, 200, 300, 400], max_iterations=4)
+    for part in ("explore", "select"):
+        for k in (1, 2):
+            assert al.job_settings(short, k, part) == al.job_settings(longer, k, part)
+    # extending the loop changes only the last iteration's training (it decides the stop)
+    # and, through the top temperature, the stop rule that every training applies
+    assert al.job_settings(short, 2, "train")["last"]
+    assert not al.job_settings(longer, 2, "train")["last"]
+    assert al.job_settings(short, 1, "explore")["temperature_K"] == 100
+    assert "perturb" in al.job_settings(short, 0, "select")
+    assert "perturb" not in al.job_settings(short, 1, "select")
+
+
+def test_at_most_cap_frames_per_run_the_most_novel_first():
+    coverage = Coverage(Resolution())
+    coverage.seed(np.array([1, 2, 3]))
+    run_a = [np.array([1, 2]), np.array([1, 4]), np.array([4, 5, 6]), np.array([7])]
+    run_b = [np.array([4, 5]), np.array([1, 2, 3])]
+    picks = al.pick_per_run(coverage, [run_a, run_b], cap=2)
+    assert picks[0] == [(2, [4, 5, 6]), (3, [7])]
+    assert picks[1] == []  # nothing new left in run b
+    assert coverage.seen == {1, 2, 3, 4, 5, 6, 7}
+    coverage = Coverage(Resolution())
+    assert [len(p) for p in al.pick_per_run(coverage, [run_a], cap=1)] == [1]
+    assert al.new_bins(coverage, run_a) == len({1, 2, 4, 5, 6, 7} - coverage.seen)
+
+
+def test_stop_rule():
+    settings = al.job_settings(
+        loop_block(
+            temperatures_K=[500, 1000],
+            max_iterations=6,
+            stop={"max_new_bins": 3, "fresh_forces_rmse_meV_per_A": 100.0, "patience": 2},
+        ),
+        3,
+        "train",
+    )
+    start = [record(0, float("nan"), labelled=10, fresh=float("nan"))]
+
+    def stops(*records):
+        return al.stop_decision(start + list(records), settings)
+
+    assert stops(record(1, 500, fresh=60), record(2, 1000, fresh=40)) == (
+        True,
+        "converged at 1000 K: 0 new CBAD bins (at most 3) and fresh-frame force RMSE "
+        "60, 40 meV/Å under 100 in the last 2 labelling iteration(s)",
+    )
+    assert not stops(record(1, 500, fresh=60), record(2, 1000, new_bins=4, fresh=40))[0]
+    assert not stops(record(1, 500, fresh=160), record(2, 1000, fresh=40))[0]  # patience
+    assert not stops(record(1, 1000, fresh=40))[0]  # one error is not two
+    assert not stops(record(1, 1000, fresh=60), record(2, 500, fresh=40))[0]  # not at the top
+    # an iteration without fresh frames (nothing new) does not count towards the patience
+    assert stops(record(1, 1000, fresh=60), record(2, 1000, fresh=40), record(3, 1000, 0, 0))[0]
+    assert not stops(record(1, 1000, fresh=float("nan")), record(2, 1000, fresh=40))[0]
+    anywhere = dict(settings, stop={**settings["stop"], "at_top_temperature": False})
+    assert al.stop_decision(start + [record(1, 500, fresh=60), record(2, 500, fresh=40)], anywhere)[
+        0
+    ]
+    last = dict(settings, last=True)
+    assert al.stop_decision(start + [record(1, 500, new_bins=99, fresh=999)], last) == (
+        True,
+        "iteration 1 is the last (max_iterations)",
+    )
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"start": "dataset", "drop_dataset": True}, "start: dataset needs models.snap.dataset"),
+        ({"start": "perturb", "drop_dataset": True}, "active_learning.level_of_theory: needed"),
+        ({"level_of_theory": "dft"}, "'dft' is not defined under levels_of_theory"),
+        ({"structure": "ZIF-8"}, "active_learning.structure: no structure 'ZIF-8'"),
+        (
+            {"start": "perturb", "perturb": {"max_frames": 4, "test": 2, "validation": 2}},
+            r"test \+ validation must leave training frames",
+        ),
+    ],
+)
+def test_config_refuses_a_loop_it_cannot_run(change, message):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    config["structures"]["ZnIm2"]["source"] = str(REPO / "tests/data/ZnIm2.extxyz")
+    change = copy.deepcopy(change)
+    if change.pop("drop_dataset", False):
+        del config["models"]["snap"]["dataset"]
+    config["models"]["snap"]["active_learning"] = change
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
+
+
+def test_config_refuses_npt_exploration_with_a_family_model():
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    config["structures"]["ZnIm2"]["source"] = str(REPO / "tests/data/ZnIm2.extxyz")
+    config["models"]["snap"] = {
+        "type": "mace",
+        "dataset": "fh",
+        "active_learning": {"ensemble": "npt"},
+    }
+    with pytest.raises(ConfigError, match="ensemble: the ASE engine of mace models runs nvt"):
+        validate_config(config, SCHEMA)
