@@ -37,10 +37,17 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
 
 
 @pytest.mark.parametrize(
-    ("config", "aimd_jobs", "datasets", "label_batches", "models"),
-    [("config.yaml", 2, 3, 2, 1), ("tiny.yaml", 4, 2, 2, 1), ("paper.yaml", 9, 2, 0, 3)],
+    ("config", "aimd_jobs", "datasets", "label_batches", "families", "loop"),
+    [
+        # loop: active-learning jobs (explore, select, label, train) or None
+        ("config.yaml", 2, 3, 4, 0, (8, 2, 4, 3)),
+        ("tiny.yaml", 4, 2, 2, 0, None),
+        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13)),
+    ],
 )
-def test_dry_run_builds_the_dag(project, config, aimd_jobs, datasets, label_batches, models):
+def test_dry_run_builds_the_dag(
+    project, config, aimd_jobs, datasets, label_batches, families, loop
+):
     result = snakemake(project, "-n", "--configfile", f"config/{config}")
     assert result.returncode == 0, result.stderr
     counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
@@ -49,7 +56,11 @@ def test_dry_run_builds_the_dag(project, config, aimd_jobs, datasets, label_batc
     assert counts.get("select", 0) + counts.get("select_cbad", 0) == datasets
     assert counts["dataset"] == datasets and counts["all"] == 1
     assert counts.get("label_batch", 0) == label_batches
-    assert counts["train_snap"] == 1 and counts.get("train_family", 0) == models - 1
+    assert counts["train_snap"] == 1 and counts.get("train_family", 0) == families
+    al_rules = ("al_explore", "al_select", "al_label", "al_train")
+    assert tuple(counts.get(rule, 0) for rule in al_rules) == (loop or (0, 0, 0, 0))
+    assert counts.get("al_final", 0) == (1 if loop else 0)
+    models = 1 + families + (1 if loop else 0)
     for rule in ("evaluate_model", "learning_curve", "model_cost", "md_check"):
         assert counts[rule] == models
 
