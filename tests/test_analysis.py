@@ -75,6 +75,14 @@ def test_zif4_crystal_pore_volume(zif4):
     assert analysis.pore_volume(zif4) == pytest.approx(54.0, abs=3.0)
 
 
+def test_pore_volume_in_a_process_that_loaded_lammps(zif4):
+    # liblammps's own voro++ used to capture pyzeo's calls: std::bad_alloc, tens of GB
+    from mofglass.lammps import new_lammps
+
+    new_lammps().close()
+    assert analysis.pore_volume(zif4) == pytest.approx(54.0, abs=3.0)
+
+
 def test_ab_initio_glasses_as_published(shared):
     files = sorted((shared / "data/structures/glasses/abinitio_Gaillac2020").glob("*.cif"))
     assert len(files) == 10

@@ -170,7 +170,8 @@ def test_paper_config_plans_through_the_slurm_profile(project):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", done.stdout, re.M)}
-    assert counts["aimd_run"] == 9 and counts["meltquench_run"] == 15, counts
+    assert counts["aimd_run"] == 9 and counts["meltquench_run"] == 20, counts  # 4 models x 5
+    assert counts["al_explore"] == 601 and counts["al_train"] == 13  # 50 runs x 12, 0..12
     assert counts["train_family"] == 2  # NequIP and Allegro, each asking for a GPU
     assert done.stdout.count("gpu=1") >= 2 * 5  # train, evaluate, curve, check, cost
     assert "slurm_account=myaccount" in done.stdout  # the profile's defaults reach every job

@@ -245,7 +245,22 @@ def density(atoms: Atoms) -> float:
 
 def pore_volume(atoms: Atoms, probe_radius: float = 1.2, samples: int = 50000) -> float:
     """Total (accessible + non-accessible) pore volume for a probe of ``probe_radius`` Å,
-    in cm³/kg, from Zeo++'s Monte Carlo volume (pyzeo)."""
+    in cm³/kg, from Zeo++'s Monte Carlo volume (pyzeo).
+
+    In a process that has loaded LAMMPS, Zeo++ runs in a fresh one: liblammps exports
+    its own voro++ and pyzeo's calls then end in it (std::bad_alloc after tens of GB).
+    """
+    if "lammps" in sys.modules:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            return pool.submit(_pore_volume, atoms, probe_radius, samples).result()
+    return _pore_volume(atoms, probe_radius, samples)
+
+
+def _pore_volume(atoms: Atoms, probe_radius: float, samples: int) -> float:
     import tempfile
     from pathlib import Path
 
