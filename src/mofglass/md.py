@@ -272,7 +272,7 @@ def run_md(
     model.check(atoms)
     workdir = Path(workdir).resolve()  # LAMMPS runs inside it: every path must be absolute
     workdir.mkdir(parents=True, exist_ok=True)
-    if model.is_family:
+    if model.is_family and not model.pair_commands:  # no LAMMPS deployment: ASE
         return _run_md_ase(atoms, model, protocol, workdir, watch)
     ase.io.write(
         workdir / "structure.data",

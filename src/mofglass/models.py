@@ -60,7 +60,7 @@ class Model:
 
             if python_for(self.type) is None:
                 raise FamilyError(install_hint(self.type))
-        else:
+        if self.pair_styles:
             check_pair_styles(self.pair_styles)
         if atoms is not None:
             check_elements(atoms.get_chemical_symbols(), self.species)

