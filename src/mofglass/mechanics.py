@@ -1,0 +1,230 @@
+"""Mechanical and thermal properties from MD: equation of state, elastic constants from
+strain fluctuations, Voigt-Reuss-Hill averages, thermal expansion, vibrational DOS.
+
+Units: volumes Å³, pressures and moduli GPa, temperatures K, cells Å (rows are the
+cell vectors, as in ASE), time fs, frequencies THz (and cm⁻¹).
+
+ASE's equation-of-state tools fit energies; finite-temperature MD gives pressures with
+error bars, so the Birch-Murnaghan pressure is fitted here with SciPy. The strain-
+fluctuation formula and the Voigt-Reuss-Hill averages are a few lines of linear algebra
+that no maintained library in the environment offers for MD cell trajectories
+(matscipy converts Voigt notation and gives 0 K finite-difference constants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from ase.units import GPa, kB
+from matscipy.elasticity import full_3x3_to_Voigt_6_strain
+from scipy.optimize import curve_fit
+
+AMU_A3_TO_G_CM3 = 1.66053906660  # 1 amu/Å³ in g/cm³
+
+
+def birch_murnaghan_pressure(volume, v0: float, k0: float, k0_prime: float = 4.0):
+    """Third-order Birch-Murnaghan P(V) (GPa for ``k0`` in GPa); ``k0_prime`` = 4 is
+    the second-order form."""
+    x = (v0 / np.asarray(volume, dtype=float)) ** (2.0 / 3.0)
+    return 1.5 * k0 * (x**3.5 - x**2.5) * (1.0 + 0.75 * (k0_prime - 4.0) * (x - 1.0))
+
+
+def fit_birch_murnaghan(
+    volumes_A3: Sequence[float],
+    pressures_GPa: Sequence[float],
+    errors_GPa: Sequence[float] | None = None,
+    order: int = 2,
+) -> dict:
+    """Fit P(V) with the Birch-Murnaghan equation of state of ``order`` 2 (K0' = 4, as
+    Castel et al.) or 3. Returns V0 (Å³), K0 (GPa), K0' and their standard errors; with
+    ``errors_GPa`` (one standard error per point) the errors are absolute."""
+    v = np.asarray(volumes_A3, dtype=float)
+    p = np.asarray(pressures_GPa, dtype=float)
+    sigma = None if errors_GPa is None else np.asarray(errors_GPa, dtype=float)
+    if sigma is not None and not np.all(sigma > 0):
+        sigma = None  # a zero error (one frame) would make the fit meaningless
+    slope = np.polyfit(v, p, 1)[0]
+    start = [v[np.argmin(np.abs(p))], max(-slope * v.mean(), 1e-3)]
+    if order == 3:
+        start.append(4.0)
+    elif order != 2:
+        raise ValueError(f"Birch-Murnaghan order 2 or 3, not {order}")
+    values, covariance = curve_fit(
+        birch_murnaghan_pressure, v, p, p0=start, sigma=sigma, absolute_sigma=sigma is not None
+    )
+    errors = np.sqrt(np.diag(covariance))
+    residual = p - birch_murnaghan_pressure(v, *values)
+    dof = max(len(v) - len(values), 1)
+    chi2 = float(np.sum((residual / (sigma if sigma is not None else 1.0)) ** 2) / dof)
+    return {
+        "order": order,
+        "v0_A3": float(values[0]),
+        "v0_err_A3": float(errors[0]),
+        "k0_GPa": float(values[1]),
+        "k0_err_GPa": float(errors[1]),
+        "k0_prime": float(values[2]) if order == 3 else 4.0,
+        "k0_prime_err": float(errors[2]) if order == 3 else 0.0,
+        "reduced_chi2": chi2,
+    }
+
+
+def density_g_cm3(mass_amu: float, volume_A3: float) -> float:
+    return mass_amu / volume_A3 * AMU_A3_TO_G_CM3
+
+
+def cells_from_thermo(thermo: pd.DataFrame) -> np.ndarray:
+    """Cell matrices (n, 3, 3) from LAMMPS's lx, ly, lz, xy, xz, yz columns (Å)."""
+    n = len(thermo)
+    cells = np.zeros((n, 3, 3))
+    cells[:, 0, 0] = thermo["lx_A"]
+    cells[:, 1, 0] = thermo["xy_A"]
+    cells[:, 1, 1] = thermo["ly_A"]
+    cells[:, 2, 0] = thermo["xz_A"]
+    cells[:, 2, 1] = thermo["yz_A"]
+    cells[:, 2, 2] = thermo["lz_A"]
+    return cells
+
+
+def strains(cells: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """Voigt strains (n, 6; engineering shears) of cells against ``reference`` (the mean
+    cell by default): small strain of the deformation h0 -> h, h = h0 (1 + e)."""
+    reference = cells.mean(axis=0) if reference is None else reference
+    inverse = np.linalg.inv(reference)
+    out = np.empty((len(cells), 6))
+    for k, h in enumerate(cells):
+        e = inverse @ h - np.eye(3)
+        out[k] = full_3x3_to_Voigt_6_strain(0.5 * (e + e.T))
+    return out
+
+
+def fluctuation_stiffness(cells: np.ndarray, temperature_K: float) -> np.ndarray:
+    """Elastic stiffness C (6x6 Voigt, GPa) from NPT cell fluctuations: the compliance
+    S = <V> / (k_B T) <δε δε> (Parrinello & Rahman), C = S⁻¹."""
+    volume = float(np.mean(np.abs(np.linalg.det(cells))))
+    covariance = np.cov(strains(cells).T)
+    compliance = volume / (kB * temperature_K) * covariance  # Å³/eV
+    return np.linalg.inv(compliance) / GPa
+
+
+def volume_fluctuation_bulk_modulus(volumes_A3: Sequence[float], temperature_K: float) -> float:
+    """K = k_B T <V> / <δV²> (GPa) from NPT volume fluctuations."""
+    v = np.asarray(volumes_A3, dtype=float)
+    return float(kB * temperature_K * v.mean() / v.var(ddof=1) / GPa)
+
+
+def vrh(stiffness_GPa: np.ndarray) -> dict:
+    """Voigt, Reuss and Hill averages of bulk (K), shear (G) and Young's (E) moduli
+    (GPa) and Poisson's ratio (ν) of a 6x6 stiffness."""
+    c = np.asarray(stiffness_GPa, dtype=float)
+    s = np.linalg.inv(c)
+    k_v = (c[0, 0] + c[1, 1] + c[2, 2] + 2 * (c[0, 1] + c[0, 2] + c[1, 2])) / 9
+    g_v = (
+        c[0, 0]
+        + c[1, 1]
+        + c[2, 2]
+        - (c[0, 1] + c[0, 2] + c[1, 2])
+        + 3 * (c[3, 3] + c[4, 4] + c[5, 5])
+    ) / 15
+    k_r = 1 / (s[0, 0] + s[1, 1] + s[2, 2] + 2 * (s[0, 1] + s[0, 2] + s[1, 2]))
+    g_r = 15 / (
+        4 * (s[0, 0] + s[1, 1] + s[2, 2])
+        - 4 * (s[0, 1] + s[0, 2] + s[1, 2])
+        + 3 * (s[3, 3] + s[4, 4] + s[5, 5])
+    )
+    out = {}
+    for name, k, g in (
+        ("voigt", k_v, g_v),
+        ("reuss", k_r, g_r),
+        ("hill", (k_v + k_r) / 2, (g_v + g_r) / 2),
+    ):
+        out[f"K_{name}_GPa"] = float(k)
+        out[f"G_{name}_GPa"] = float(g)
+        out[f"E_{name}_GPa"] = float(9 * k * g / (3 * k + g))
+        out[f"nu_{name}"] = float((3 * k - 2 * g) / (2 * (3 * k + g)))
+    return out
+
+
+def fluctuation_moduli(cells: np.ndarray, temperature_K: float, n_blocks: int = 5) -> pd.DataFrame:
+    """Moduli from strain fluctuations of the whole run, with block-average standard
+    errors (each block's own fluctuations; a block must be long against the cell's
+    correlation time). Columns: quantity, value, error, unit."""
+    whole = vrh(fluctuation_stiffness(cells, temperature_K))
+    volumes = np.abs(np.linalg.det(cells))
+    whole["K_volume_fluctuation_GPa"] = volume_fluctuation_bulk_modulus(volumes, temperature_K)
+    blocks = []
+    for part in np.array_split(np.arange(len(cells)), n_blocks):
+        block = vrh(fluctuation_stiffness(cells[part], temperature_K))
+        block["K_volume_fluctuation_GPa"] = volume_fluctuation_bulk_modulus(
+            volumes[part], temperature_K
+        )
+        blocks.append(block)
+    rows = []
+    for key, value in whole.items():
+        spread = np.array([b[key] for b in blocks])
+        rows.append(
+            {
+                "quantity": key.removesuffix("_GPa"),
+                "value": value,
+                "error": float(spread.std(ddof=1) / np.sqrt(n_blocks)),
+                "unit": "GPa" if key.endswith("_GPa") else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def running_moduli(cells: np.ndarray, temperature_K: float, points: int = 20) -> pd.DataFrame:
+    """Hill K, G and the volume-fluctuation K from the first n frames, for the running
+    convergence figure (n from 10 % of the run to all of it)."""
+    rows = []
+    for n in np.unique(np.linspace(max(10, len(cells) // 10), len(cells), points).astype(int)):
+        moduli = vrh(fluctuation_stiffness(cells[:n], temperature_K))
+        volumes = np.abs(np.linalg.det(cells[:n]))
+        rows.append(
+            {
+                "frames": int(n),
+                "K_hill_GPa": moduli["K_hill_GPa"],
+                "G_hill_GPa": moduli["G_hill_GPa"],
+                "K_volume_fluctuation_GPa": volume_fluctuation_bulk_modulus(volumes, temperature_K),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def expansion_coefficient(
+    temperatures_K: Sequence[float], values: Sequence[float], at_K: float = 300.0, degree: int = 2
+) -> float:
+    """(1/x) dx/dT at ``at_K`` (1/K) from a polynomial fit of x(T): a lattice parameter
+    gives the linear coefficient, the volume the volumetric one."""
+    t = np.asarray(temperatures_K, dtype=float)
+    degree = min(degree, len(t) - 1)
+    poly = np.polynomial.Polynomial.fit(t, np.asarray(values, dtype=float), degree)
+    return float(poly.deriv()(at_K) / poly(at_K))
+
+
+def vdos(
+    velocities: np.ndarray, masses: np.ndarray, symbols: Sequence[str], timestep_fs: float
+) -> pd.DataFrame:
+    """Vibrational density of states from velocities (n_frames, n_atoms, 3) sampled
+    every ``timestep_fs``: the Fourier transform of the mass-weighted velocity
+    autocorrelation, computed as the mass-weighted power spectrum of the velocities
+    (Wiener-Khinchin) with a Hann window. Columns: frequency_THz, wavenumber_cm-1,
+    total and one per element, each normalised to unit area over frequency (1/THz)."""
+    v = np.asarray(velocities, dtype=float)
+    v = v - v.mean(axis=0)  # drop any constant drift
+    window = np.hanning(len(v))[:, None, None]
+    spectrum = np.abs(np.fft.rfft(v * window, axis=0)) ** 2  # (n_freq, n_atoms, 3)
+    per_atom = spectrum.sum(axis=2) * np.asarray(masses, dtype=float)[None, :]
+    frequency = np.fft.rfftfreq(len(v), d=timestep_fs * 1e-15) / 1e12
+    table = {"frequency_THz": frequency, "wavenumber_cm-1": frequency * 33.35641}
+
+    def normalised(column):
+        area = np.trapezoid(column, frequency)
+        return column / area if area > 0 else column
+
+    table["total"] = normalised(per_atom.sum(axis=1))
+    symbols = np.asarray(symbols)
+    for element in sorted(set(symbols)):
+        table[element] = normalised(per_atom[:, symbols == element].sum(axis=1))
+    return pd.DataFrame(table)
