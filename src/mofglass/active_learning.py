@@ -26,10 +26,7 @@ from .cbad import Coverage, Resolution, Topology
 from .md import Protocol, Stage
 
 # Records of one iteration (records.csv), units in the names.
-RECORD_COLUMNS = [
-    "iteration",
-    "temperature_K",
-    "status",
+COUNT_COLUMNS = (
     "md_runs",
     "md_runs_failed",
     "frames_explored",
@@ -37,6 +34,13 @@ RECORD_COLUMNS = [
     "frames_selected",
     "frames_labelled",
     "frames_quarantined",
+)
+COST_COLUMNS = ("md_core_s", "select_core_s", "label_core_s", "train_core_s")
+RECORD_COLUMNS = [
+    "iteration",
+    "temperature_K",
+    "status",
+    *COUNT_COLUMNS,
     "train_frames",
     "bins_covered",
     "fresh_energy_rmse_meV_per_atom",
@@ -44,10 +48,7 @@ RECORD_COLUMNS = [
     "test_energy_rmse_meV_per_atom",
     "test_forces_rmse_meV_per_A",
     "model_iteration",
-    "md_core_s",
-    "select_core_s",
-    "label_core_s",
-    "train_core_s",
+    *COST_COLUMNS,
     "stop",
     "stop_reason",
 ]

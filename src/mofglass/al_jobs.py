@@ -364,18 +364,8 @@ def train_job(
             stop=True,
             stop_reason="",
         )
-        for column in (
-            "md_runs",
-            "md_runs_failed",
-            "frames_explored",
-            "new_bins_explored",
-            "frames_selected",
-            "frames_labelled",
-            "frames_quarantined",
-        ):
-            record[column] = 0
-        for column in ("md_core_s", "select_core_s", "label_core_s", "train_core_s"):
-            record[column] = 0.0
+        record.update(dict.fromkeys(al.COUNT_COLUMNS, 0))
+        record.update(dict.fromkeys(al.COST_COLUMNS, 0.0))
         write_text(
             outputs["state"],
             json.dumps(
