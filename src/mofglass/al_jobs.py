@@ -59,12 +59,6 @@ def _stopped(state: Mapping | None, what: str) -> bool:
     return False
 
 
-def _resolution(block: Mapping) -> tuple[Resolution, float]:
-    settings = dict(block["cbad"])
-    bond_scale = settings.pop("bond_scale")
-    return Resolution(**settings), bond_scale
-
-
 def explore_job(
     name: str,
     settings: Mapping,
@@ -105,12 +99,7 @@ def explore_job(
         temperature = settings["temperature_K"]
         seed = al.run_seed(settings, iteration, run)
         atoms = al.displaced(crystal, settings["displacement_A"], [seed])
-        watch = analysis.StabilityWatch(
-            atoms,
-            close_contact_A=watch_block["close_contact_A"],
-            linker_bond_max_A=watch_block["linker_bond_max_A"],
-            zn_coordination=tuple(watch_block["zn_coordination"]),
-        )
+        watch = analysis.StabilityWatch.from_config(atoms, watch_block)
         protocol = al.exploration_protocol(settings, temperature, seed, damping)
         result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
         # the displaced start is not explored by the model: frames after step 0 only
@@ -201,7 +190,7 @@ def select_job(
         write_text(coverage_file, json.dumps({**summary, "core_s": 0.0}, indent=2) + "\n")
         return []
     (crystal,) = read_frames(structure_file)
-    resolution, bond_scale = _resolution(settings)
+    resolution, bond_scale = Resolution.from_config(settings["cbad"])
     keys = al.Keys(crystal, resolution, bond_scale)
     for atoms in _labelled_frames(dataset_files):
         keys.coverage.seed(keys(atoms))
@@ -308,7 +297,7 @@ def _new_lineage(selection: pd.DataFrame, name: str, level: str, labelled, quara
 
 def _bins_covered(block: Mapping, structure_file: str, splits: Mapping[str, list[Atoms]]) -> int:
     (crystal,) = read_frames(structure_file)
-    keys = al.Keys(crystal, *_resolution(block))
+    keys = al.Keys(crystal, *Resolution.from_config(block["cbad"]))
     for frames in splits.values():
         for atoms in frames:
             keys.coverage.seed(keys(atoms))

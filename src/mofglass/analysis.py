@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from ase import Atoms
@@ -321,6 +321,16 @@ class StabilityWatch:
         keep = heavy[i] & heavy[j] & (i < j) & ~((symbols[i] == "N") & (symbols[j] == "N"))
         self.bonds = np.column_stack([i[keep], j[keep]])
         self.symbols = symbols
+
+    @classmethod
+    def from_config(cls, reference: Atoms, block: Mapping) -> StabilityWatch:
+        """The watch of a ``meltquench.watch`` config block."""
+        return cls(
+            reference,
+            close_contact_A=block["close_contact_A"],
+            linker_bond_max_A=block["linker_bond_max_A"],
+            zn_coordination=tuple(block["zn_coordination"]),
+        )
 
     def problems(self, atoms: Atoms) -> list[str]:
         """Every violation in the frame (empty: the frame is sane)."""

@@ -20,7 +20,7 @@ typed bond/angle/dihedral bins), so it is written here; geometry uses ASE.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -55,6 +55,12 @@ class Resolution:
     bond_A: float = 0.05
     angle_deg: float = 5.0
     dihedral_deg: float = 10.0
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> tuple[Resolution, float]:
+        """Bin widths and the bond scale of a ``cbad`` config block (other keys ignored)."""
+        widths = {k: v for k, v in block.items() if k in cls.__dataclass_fields__}
+        return cls(**widths), block["bond_scale"]
 
     def width(self, kind: str) -> float:
         return {

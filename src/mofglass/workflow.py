@@ -252,10 +252,8 @@ def cbad_job_selection(
     Returns the coverage, the accepted candidate positions (ascending) and, per
     candidate, the bins it added.
     """
-    settings = dict(block["cbad"])
-    bond_scale = settings.pop("bond_scale")
-    order = settings.pop("order")
-    resolution = Resolution(**settings)
+    resolution, bond_scale = Resolution.from_config(block["cbad"])
+    order = block["cbad"]["order"]
     requests = [
         (path, group["frame"].tolist())
         for path, group in candidates.groupby("trajectory", sort=False)
@@ -449,13 +447,7 @@ def meltquench_job(
     model = load_model(model_dir)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, block["supercell"])
-    watch_block = block["watch"]
-    watch = analysis.StabilityWatch(
-        atoms,
-        close_contact_A=watch_block["close_contact_A"],
-        linker_bond_max_A=watch_block["linker_bond_max_A"],
-        zn_coordination=tuple(watch_block["zn_coordination"]),
-    )
+    watch = analysis.StabilityWatch.from_config(atoms, block["watch"])
     protocol = meltquench_protocol(block, block["seed"] + replica, damping)
     start = time.perf_counter()
     result = run_md(atoms, model, protocol, workdir, watch=watch.problems)

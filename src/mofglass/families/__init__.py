@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from ase import Atoms
@@ -87,6 +88,7 @@ LAMMPS_FILES = {
 }
 
 
+@cache
 def lammps_has_pair(family: str) -> bool:
     """Whether the LAMMPS this process imports has the family's pair style."""
     from ..lammps import new_lammps
