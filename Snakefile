@@ -22,6 +22,7 @@ include: "workflow/rules/active_learning.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/meltquench.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/mechanics.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -37,4 +38,5 @@ rule all:
         rules.md.input,
         rules.meltquench.input,
         rules.analysis.input,
+        rules.mechanics.input,
         "results/report/index.html",

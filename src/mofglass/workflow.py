@@ -31,6 +31,7 @@ from .md import Protocol, meltquench_protocol, run_md
 from .models import load_model
 from .plan import AIMDRun
 from .pool import build_pool, restrict
+from .report import Section, compare, render
 from .selection import select, split_counts
 from .structures import load_structure, supercell
 
@@ -496,10 +497,11 @@ def report_job(
     comparison_figure: str | None = None,
     model_blocks: Mapping | None = None,
     active_learning: Sequence[str] = (),
+    mechanics: Mapping[str, Sequence[str]] | None = None,
+    mechanics_kinds: Mapping[str, str] | None = None,
 ) -> None:
     """Write the self-contained HTML report of a run from the files under results/;
     ``comparison_figure``: where the model comparison figure goes."""
-    from .report import Section, compare, render
 
     results = Path("results")
     sections = []
@@ -631,6 +633,9 @@ def report_job(
             structure.figures.append(results / f"analysis/{source}/{figure}")
     sections.append(structure)
 
+    if mechanics:
+        sections.append(mechanics_section(results, mechanics, mechanics_kinds or {}))
+
     text = render(
         "mofglass report",
         sections,
@@ -639,3 +644,40 @@ def report_job(
     )
     write_text(output, text)
     log.info("report: %s (%d sections, %.1f MB)", output, len(sections), len(text) / 1e6)
+
+
+def mechanics_section(
+    results: Path, samples: Mapping[str, Sequence[str]], kinds: Mapping[str, str]
+) -> Section:
+    """The mechanics results of every model (``samples``: model -> its samples), the
+    crystals', glasses' and sets' next to the published values (``kinds``: sample
+    group -> crystal, glass or set), and each sample's figures."""
+
+    section = Section(
+        "Mechanics",
+        "Bulk modulus from the P(V) scan (Birch-Murnaghan, K_PV, rho0) and from strain and "
+        "volume fluctuations (Voigt, Reuss, Hill), Young's and shear moduli and Poisson's "
+        "ratio, thermal expansion coefficients (1/K) at the scan's temperature, and the "
+        "VDOS. Errors: fit standard errors, block averages of one run, standard errors "
+        "over replicas. A sample without numbers says why in its figures.",
+    )
+    for model, names in samples.items():
+        table = read_table(results / f"mechanics/{model}/summary.csv")
+        section.tables.append((f"{model}: every sample", table))
+        table = table.assign(source=model + "/" + table["sample"].astype(str))
+        for group, kind in kinds.items():
+            part = table[table["group"] == group]
+            if (part["n"] > 1).any():  # a group of samples: its mean over them
+                part = part[part["n"] > 1]
+            compared = compare(part, f"mechanics-{kind}")
+            if len(compared):
+                section.tables.append((f"{model}, {group}: next to published values", compared))
+        for sample in names:
+            base = results / f"mechanics/{model}/{sample}"
+            section.figures += [
+                base / "eos.png",
+                base / "fluctuations/running.png",
+                base / "expansion.png",
+                base / "vdos.png",
+            ]
+    return section

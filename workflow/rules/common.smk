@@ -340,6 +340,8 @@ def report_inputs():
     if config["meltquench"]["enabled"] and config["models"]:
         files.append("results/meltquench/verdicts.tsv")
     files += expand("results/analysis/{source}/summary.csv", source=ANALYSIS_SOURCES)
+    if MECHANICS_SAMPLES:
+        files += expand("results/mechanics/{model}/summary.csv", model=mechanics_models())
     return files
 
 
@@ -457,3 +459,86 @@ def al_train_runtime(wildcards, input, attempt):
     passes = 3 * (1 + tune.get("max_evaluations", 0)) + 2
     n_atoms = res.atoms_in(input.structure)
     return res.md_runtime_min(model_type(wildcards), n_atoms, frames * passes, attempt)
+
+
+# Mechanics (rules/mechanics.smk): samples by name, each with its group (the glass
+# replicas average together) and its file; a glass's file is its model's melt-quench.
+
+MECHANICS_COMMON = ("temperature_K", "timestep_fs", "thermo_every", "segment_ps", "seed", "blocks")
+
+
+def mechanics_samples():
+    block = config["mechanics"]
+    if not block["enabled"]:
+        return {}
+    samples = {}
+    for name in block["crystals"]:
+        samples[name] = {
+            "group": name,
+            "kind": "crystal",
+            "file": f"results/structures/{name}.extxyz",
+        }
+    if block["glasses"] and config["meltquench"]["enabled"]:
+        for replica in range(config["meltquench"]["replicas"]):
+            samples[f"glass{replica}"] = {
+                "group": "glass",
+                "kind": "glass",
+                "file": f"results/meltquench/{{model}}/replica{replica}/final.extxyz",
+            }
+    for name, patterns in block["structures"].items():
+        files = sorted({f for p in patterns for f in (glob.glob(p) or [p])})
+        for k, path in enumerate(files):
+            samples[f"{name}-{k}"] = {"group": name, "kind": "set", "file": path}
+    return samples
+
+
+MECHANICS_SAMPLES = mechanics_samples()
+
+
+def mechanics_models():
+    wanted = config["mechanics"].get("models")
+    return [m for m in config["models"] if wanted is None or m in wanted]
+
+
+def mechanics_block(part):
+    """A mechanics sub-block with the shared settings filled in where it has none."""
+    block = config["mechanics"]
+    return {**{k: block[k] for k in MECHANICS_COMMON}, **block[part]}
+
+
+def mechanics_sample_file(wildcards):
+    return MECHANICS_SAMPLES[wildcards.sample]["file"].format(model=wildcards.model)
+
+
+def mechanics_volumes():
+    return [f"{s:.3f}" for s in config["mechanics"]["eos"]["volume_scales"]]
+
+
+def mechanics_expansion_points():
+    """(T, P) of the expansion scans, as wildcard strings: T at the lowest pressure,
+    P at ``at_K``."""
+    block = mechanics_block("expansion")
+    p0 = min(block["pressures_GPa"])
+    points = {(float(t), p0) for t in block["temperatures_K"]}
+    points |= {(float(block["at_K"]), float(p)) for p in block["pressures_GPa"]}
+    return [f"T{t:g}_P{p:.3f}" for t, p in sorted(points)]
+
+
+def mechanics_files(name):
+    """A per-sample file of every (model, sample)."""
+    return expand(
+        "results/mechanics/{model}/{sample}/{name}",
+        model=mechanics_models(),
+        sample=MECHANICS_SAMPLES,
+        name=name,
+    )
+
+
+def mechanics_runtime(part):
+    def runtime(wildcards, input, attempt):
+        block = mechanics_block(part)
+        steps = (block["equilibration_ps"] + block["production_ps"]) * 1000 / block["timestep_fs"]
+        n_atoms = res.atoms_in(input.structure) if Path(input.structure).exists() else 0
+        return res.md_runtime_min(model_type(wildcards), n_atoms, int(steps), attempt)
+
+    return runtime

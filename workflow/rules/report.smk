@@ -28,5 +28,9 @@ rule report:
         sources=list(ANALYSIS_SOURCES),
         active_learning=al_models(),
         meltquench=config["meltquench"]["enabled"] and bool(config["models"]),
+        mechanics=(
+            {m: list(MECHANICS_SAMPLES) for m in mechanics_models()} if MECHANICS_SAMPLES else {}
+        ),
+        mechanics_kinds={s["group"]: s["kind"] for s in MECHANICS_SAMPLES.values()},
     script:
         "../scripts/report.py"

@@ -14,4 +14,6 @@ report_job(
     comparison_figure=snakemake.output.comparison,
     model_blocks=snakemake.params.model_blocks,
     active_learning=snakemake.params.active_learning,
+    mechanics=snakemake.params.mechanics,
+    mechanics_kinds=snakemake.params.mechanics_kinds,
 )

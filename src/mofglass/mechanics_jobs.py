@@ -1,0 +1,511 @@
+"""Job-level entry points of the mechanics stage: one MD run of a sample (a crystal, a
+melt-quench glass, a user's structure) per job, and the jobs that gather them.
+
+Every run goes through the MD engine (:func:`mofglass.md.run_md`) under the stability
+watch; a run that trips it, or a sample that does not exist (a glass whose melt-quench
+failed), gives a row with ``verdict`` failed or skipped and the reason, and is left out
+of every fit. Units: Å, Å³, GPa, K, ps, g/cm³; expansion coefficients 1/K; frequencies
+THz.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+from ase.geometry import cell_to_cellpar
+
+from . import analysis, mechanics, plots
+from .atomicio import read_frames, read_table, write_table, write_text
+from .md import MDResult, Protocol, Stage, run_md
+from .models import load_model
+
+log = logging.getLogger(__name__)
+
+POINT_COLUMNS = ("verdict", "reason")  # every point table ends with these
+
+
+def load_sample(path: str | Path) -> Atoms | None:
+    """The last frame of a sample file (a structure, or a glass's final trajectory);
+    None when the file is empty (the melt-quench that should have made it failed)."""
+    frames = read_frames(path)
+    if not frames:
+        return None
+    atoms = frames[-1].copy()
+    atoms.calc = None
+    return atoms
+
+
+def _missing(sample_file: str) -> str:
+    return f"no structure in {sample_file} (a melt-quench that made no glass: see its verdict)"
+
+
+def two_stage_protocol(
+    block: Mapping,
+    ensemble: str,
+    temperature_K: float,
+    damping: Mapping,
+    seed: int,
+    pressure_GPa: float = 0.0,
+    cell: str = "tri",
+    dump_every: int | None = None,
+    equilibration_ensemble: str | None = None,
+) -> Protocol:
+    """Equilibration then production, at one temperature (K) and pressure (GPa)."""
+    production_steps = round(block["production_ps"] * 1000 / block["timestep_fs"])
+    common = {
+        "temperature_K": temperature_K,
+        "pressure_GPa": pressure_GPa,
+        "cell": cell,
+        "timestep_fs": block["timestep_fs"],
+        "thermo_every": block["thermo_every"],
+    }
+    stages = (
+        Stage(
+            "equilibrate",
+            equilibration_ensemble or ensemble,
+            duration_ps=block["equilibration_ps"],
+            dump_every=production_steps,
+            **common,
+        ),
+        Stage(
+            "production",
+            ensemble,
+            duration_ps=block["production_ps"],
+            dump_every=dump_every or production_steps,
+            **common,
+        ),
+    )
+    segment = round(block["segment_ps"] * 1000 / block["timestep_fs"])
+    return Protocol(
+        stages=stages,
+        thermostat_damping_fs=damping["thermostat_damping_fs"],
+        barostat_damping_fs=damping["barostat_damping_fs"],
+        seed=seed,
+        segment_steps=segment,
+    )
+
+
+def _run(
+    atoms: Atoms, model_dir: str, protocol: Protocol, workdir: str, watch_block: Mapping
+) -> MDResult:
+    model = load_model(model_dir)
+    watch = analysis.StabilityWatch.from_config(atoms, watch_block)
+    protocol = replace(protocol, max_temperature_factor=watch_block["max_temperature_factor"])
+    return run_md(atoms, model, protocol, workdir, watch=watch.problems)
+
+
+def _production(result: MDResult) -> pd.DataFrame:
+    return result.thermo[result.thermo["stage"] == "production"]
+
+
+def _write_point(outputs: Mapping[str, str], row: dict, thermo: pd.DataFrame) -> dict:
+    write_table(outputs["point"], pd.DataFrame([row]))
+    write_text(outputs["thermo"], thermo.to_csv(sep="\t", index=False))
+    return row
+
+
+def _not_run(sample: str, reason: str) -> dict:
+    return {"sample": sample, "verdict": "skipped", "reason": reason}
+
+
+def eos_point_job(
+    model_dir: str,
+    sample_file: str,
+    sample: str,
+    scale: float,
+    block: Mapping,
+    damping: Mapping,
+    watch_block: Mapping,
+    workdir: str,
+    outputs: Mapping[str, str],
+) -> dict:
+    """One volume of the finite-strain scan: the sample's cell scaled isotropically to
+    ``scale`` times its volume, NVT at ``block['temperature_K']``; the production's mean
+    pressure (GPa) with its block-average standard error."""
+    atoms = load_sample(sample_file)
+    if atoms is None:
+        return _write_point(
+            outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame()
+        )
+    atoms.set_cell(atoms.cell * scale ** (1.0 / 3.0), scale_atoms=True)
+    index = int(round(scale * 1000))
+    protocol = two_stage_protocol(
+        block, "nvt", block["temperature_K"], damping, block["seed"] + index
+    )
+    result = _run(atoms, model_dir, protocol, workdir, watch_block)
+    production = _production(result)
+    pressure = production["pressure_GPa"].to_numpy(float)
+    row = {
+        "sample": sample,
+        "scale": scale,
+        "volume_A3": atoms.get_volume(),
+        "density_g_cm3": mechanics.density_g_cm3(atoms.get_masses().sum(), atoms.get_volume()),
+        "temperature_K": float(production["temperature_K"].mean()) if len(production) else np.nan,
+        "pressure_GPa": float(pressure.mean()) if len(pressure) else np.nan,
+        "pressure_err_GPa": analysis.block_error(pressure, block["blocks"]),
+        "verdict": result.verdict,
+        "reason": result.reason,
+    }
+    log.info("%s V x %.3f: %.4f GPa (%s)", sample, scale, row["pressure_GPa"], result.verdict)
+    return _write_point(outputs, row, result.thermo)
+
+
+def _gather(point_files: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """The point tables of a scan, with ``columns`` present even if no point ran."""
+    points = pd.concat([read_table(p) for p in point_files], ignore_index=True)
+    for column in columns:
+        if column not in points:
+            points[column] = np.nan
+    return points
+
+
+def _fit_eos(ok: pd.DataFrame, order: int) -> dict:
+    """The Birch-Murnaghan fit of the points that ran, or why there is none: a P(V)
+    that does not fall with V (noise or a mechanically unstable model) has no K0."""
+    slope, intercept = np.polyfit(ok["volume_A3"], ok["pressure_GPa"], 1)
+    if slope >= 0:
+        return {"verdict": "failed", "reason": f"P rises with V (dP/dV = {slope:.2e} GPa/A3)"}
+    errors = ok["pressure_err_GPa"].fillna(0.0).to_numpy()
+    try:
+        result = mechanics.fit_birch_murnaghan(ok["volume_A3"], ok["pressure_GPa"], errors, order)
+    except RuntimeError as exc:  # curve_fit found no minimum
+        return {"verdict": "failed", "reason": f"Birch-Murnaghan fit: {exc}"}
+    if not (result["k0_GPa"] > 0 and np.isfinite(result["k0_err_GPa"])):
+        return {
+            "verdict": "failed",
+            "reason": f"Birch-Murnaghan fit: K0 = {result['k0_GPa']:.3g} GPa",
+        }
+    mass_amu = ok["density_g_cm3"].iloc[0] * ok["volume_A3"].iloc[0] / mechanics.AMU_A3_TO_G_CM3
+    rho0 = mechanics.density_g_cm3(mass_amu, result["v0_A3"])
+    return {
+        **result,
+        "rho0_g_cm3": rho0,
+        "rho0_err_g_cm3": rho0 * result["v0_err_A3"] / result["v0_A3"],
+        "verdict": "ok",
+        "reason": "",
+    }
+
+
+def eos_job(point_files: Sequence[str], sample: str, block: Mapping, outputs: Mapping) -> dict:
+    """Birch-Murnaghan fit of the sample's P(V) points that ran to the end: V0 (Å³),
+    K0 (GPa), K0', ρ0 (g/cm³) with their standard errors; the P-V figure with the fit."""
+    points = _gather(point_files, ("volume_A3", "pressure_GPa", "pressure_err_GPa"))
+    ok = points[points["verdict"] == "ok"].sort_values("volume_A3")
+    fit = {"sample": sample, "points": len(points), "points_ok": len(ok)}
+    needed = 3 if block["order"] == 2 else 4
+    if len(ok) < needed:
+        fit.update(
+            verdict="failed", reason=f"{len(ok)} of {len(points)} volumes ran; {needed} needed"
+        )
+    else:
+        fit.update(_fit_eos(ok, block["order"]))
+    write_table(outputs["points"], points)
+    write_table(outputs["fit"], pd.DataFrame([fit]))
+    plots.eos_plot(ok, fit, outputs["figure"], f"{sample}: P(V) at {block['temperature_K']} K")
+    return fit
+
+
+def fluctuation_job(
+    model_dir: str,
+    sample_file: str,
+    sample: str,
+    block: Mapping,
+    damping: Mapping,
+    watch_block: Mapping,
+    workdir: str,
+    outputs: Mapping[str, str],
+) -> pd.DataFrame:
+    """NPT with a fully flexible cell: the stiffness tensor (6x6 Voigt, GPa) from the
+    strain fluctuations of the production, Voigt/Reuss/Hill K, E, G, ν and the
+    volume-fluctuation K with block errors, and their running convergence."""
+    atoms = load_sample(sample_file)
+    columns = ["sample", "quantity", "value", "error", "unit", "verdict", "reason"]
+    verdict, reason, thermo, running = "skipped", _missing(sample_file), None, None
+    if atoms is not None:
+        temperature = block["temperature_K"]
+        protocol = two_stage_protocol(
+            block, "npt", temperature, damping, block["seed"], block["pressure_GPa"], block["cell"]
+        )
+        result = _run(atoms, model_dir, protocol, workdir, watch_block)
+        verdict, reason, thermo = result.verdict, result.reason, result.thermo
+        production = _production(result)
+        if verdict == "ok" and len(production) < 5 * block["blocks"]:
+            verdict, reason = "failed", f"{len(production)} thermo rows: too few for the blocks"
+    if verdict == "ok":
+        cells = mechanics.cells_from_thermo(production)
+        table = mechanics.fluctuation_moduli(cells, temperature, block["blocks"])
+        table.insert(0, "sample", sample)
+        table["verdict"], table["reason"] = "ok", ""
+        stiffness = pd.DataFrame(
+            mechanics.fluctuation_stiffness(cells, temperature),
+            columns=[f"C{k}_GPa" for k in range(1, 7)],
+        )
+        running = mechanics.running_moduli(cells, temperature)
+        running.insert(
+            0,
+            "time_ps",
+            np.interp(
+                running["frames"] - 1,
+                np.arange(len(production)),
+                production["time_ps"] - production["time_ps"].iloc[0],
+            ),
+        )
+        plots.running_moduli_plot(running, outputs["figure"], f"{sample}: NPT strain fluctuations")
+    else:
+        table = pd.DataFrame(
+            [dict(zip(columns, [sample, "", np.nan, np.nan, "", verdict, reason], strict=True))]
+        )
+        stiffness = pd.DataFrame(columns=[f"C{k}_GPa" for k in range(1, 7)])
+        running = pd.DataFrame(columns=["time_ps", "frames", "K_hill_GPa", "G_hill_GPa"])
+        plots.empty_figure(outputs["figure"], f"{sample}: {verdict} ({reason})")
+    write_table(outputs["moduli"], table[columns])
+    write_table(outputs["stiffness"], stiffness)
+    write_table(outputs["running"], running)
+    write_text(outputs["thermo"], "" if thermo is None else thermo.to_csv(sep="\t", index=False))
+    log.info("%s fluctuations: %s %s", sample, verdict, reason)
+    return table
+
+
+def cell_parameters(thermo: pd.DataFrame) -> pd.DataFrame:
+    """a, b, c (Å), α, β, γ (deg) and V (Å³) of every thermo row."""
+    cells = mechanics.cells_from_thermo(thermo)
+    table = pd.DataFrame(
+        [cell_to_cellpar(c) for c in cells], columns=["a_A", "b_A", "c_A", "alpha", "beta", "gamma"]
+    )
+    table["volume_A3"] = np.abs(np.linalg.det(cells))
+    return table.rename(columns={"alpha": "alpha_deg", "beta": "beta_deg", "gamma": "gamma_deg"})
+
+
+def expansion_point_job(
+    model_dir: str,
+    sample_file: str,
+    sample: str,
+    temperature_K: float,
+    pressure_GPa: float,
+    block: Mapping,
+    damping: Mapping,
+    watch_block: Mapping,
+    workdir: str,
+    outputs: Mapping[str, str],
+) -> dict:
+    """NPT at (T, P): the production's mean lattice parameters, angles, volume and
+    density with block-average standard errors (``<name>_err``)."""
+    atoms = load_sample(sample_file)
+    if atoms is None:
+        return _write_point(
+            outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame()
+        )
+    seed = block["seed"] + int(round(temperature_K)) + int(round(1000 * pressure_GPa))
+    protocol = two_stage_protocol(
+        block, "npt", temperature_K, damping, seed, pressure_GPa, block["cell"]
+    )
+    result = _run(atoms, model_dir, protocol, workdir, watch_block)
+    production = _production(result)
+    row = {"sample": sample, "target_temperature_K": temperature_K, "pressure_GPa": pressure_GPa}
+    if len(production):
+        row["temperature_K"] = float(production["temperature_K"].mean())
+        row["density_g_cm3"] = float(production["density_g_cm3"].mean())
+        for name, values in cell_parameters(production).items():
+            row[name] = float(values.mean())
+            row[f"{name}_err"] = analysis.block_error(values.to_numpy(), block["blocks"])
+    row.update(verdict=result.verdict, reason=result.reason)
+    log.info("%s at %g K, %g GPa: %s", sample, temperature_K, pressure_GPa, result.verdict)
+    return _write_point(outputs, row, result.thermo)
+
+
+def expansion_job(
+    point_files: Sequence[str], sample: str, block: Mapping, outputs: Mapping
+) -> pd.DataFrame:
+    """Cell against T (at the first pressure) and against P (at ``block['at_K']``):
+    linear (a, b, c) and volumetric expansion coefficients at ``at_K`` (1/K) and the
+    isothermal bulk modulus -V dP/dV from the pressure scan (GPa)."""
+    columns = ("target_temperature_K", "temperature_K", "pressure_GPa", "volume_A3")
+    points = _gather(point_files, columns)
+    ok = points[points["verdict"] == "ok"]
+    at_k, p0 = block["at_K"], min(block["pressures_GPa"])
+    t_scan = ok[np.isclose(ok["pressure_GPa"], p0)].sort_values("target_temperature_K")
+    p_scan = ok[np.isclose(ok["target_temperature_K"], at_k)].sort_values("pressure_GPa")
+    rows = []
+    if len(t_scan) >= 2:
+        for name, quantity in (
+            ("a_A", "alpha_a"),
+            ("b_A", "alpha_b"),
+            ("c_A", "alpha_c"),
+            ("volume_A3", "alpha_V"),
+        ):
+            coefficient = mechanics.expansion_coefficient(
+                t_scan["temperature_K"], t_scan[name], at_k
+            )
+            rows.append({"quantity": quantity, "value": coefficient, "unit": "1/K"})
+    if len(p_scan) >= 2:
+        slope = np.polyfit(p_scan["volume_A3"], p_scan["pressure_GPa"], 1)[0]
+        rows.append(
+            {
+                "quantity": "K_pressure_scan",
+                "value": -slope * p_scan["volume_A3"].iloc[0],
+                "unit": "GPa",
+            }
+        )
+    table = pd.DataFrame(rows, columns=["quantity", "value", "unit"])
+    table.insert(0, "sample", sample)
+    table["points_ok"] = f"{len(ok)} of {len(points)}"
+    write_table(outputs["points"], points)
+    write_table(outputs["coefficients"], table)
+    plots.expansion_plot(t_scan, p_scan, outputs["figure"], f"{sample}: NPT cell scans")
+    return table
+
+
+def vdos_job(
+    model_dir: str,
+    sample_file: str,
+    sample: str,
+    block: Mapping,
+    damping: Mapping,
+    watch_block: Mapping,
+    workdir: str,
+    outputs: Mapping[str, str],
+) -> pd.DataFrame:
+    """NVT equilibration, then NVE with velocities every ``sample_every`` steps: the VDOS,
+    total and per element (columns frequency_THz, wavenumber_cm-1, total, elements)."""
+    atoms = load_sample(sample_file)
+    verdict, reason = "skipped", _missing(sample_file)
+    table = pd.DataFrame(columns=["frequency_THz", "wavenumber_cm-1", "total"])
+    if atoms is not None:
+        protocol = two_stage_protocol(
+            block,
+            "nve",
+            block["temperature_K"],
+            damping,
+            block["seed"],
+            dump_every=block["sample_every"],
+            equilibration_ensemble="nvt",
+        )
+        result = _run(atoms, model_dir, protocol, workdir, watch_block)
+        verdict, reason = result.verdict, result.reason
+        production = _production(result)
+        if verdict == "ok":
+            start = production["step"].min()
+            frames = [f for f in result.frames if f.info["step"] >= start]
+            velocities = np.array([f.get_velocities() for f in frames])
+            table = mechanics.vdos(
+                velocities,
+                atoms.get_masses(),
+                atoms.get_chemical_symbols(),
+                block["sample_every"] * block["timestep_fs"],
+            )
+    if verdict == "ok":
+        plots.vdos_plot(
+            table, outputs["figure"], f"{sample}: VDOS (NVE, {block['temperature_K']} K)"
+        )
+    else:
+        plots.empty_figure(outputs["figure"], f"{sample}: {verdict} ({reason})")
+    write_table(outputs["vdos"], table)
+    write_table(
+        outputs["verdict"], pd.DataFrame([{"sample": sample, "verdict": verdict, "reason": reason}])
+    )
+    return table
+
+
+def summary_job(
+    model: str,
+    samples: Mapping[str, str],
+    eos_files: Sequence[str],
+    fluctuation_files: Sequence[str],
+    expansion_files: Sequence[str],
+    output: str,
+) -> pd.DataFrame:
+    """Every scalar of every sample of one model (rows: model, sample, group, quantity,
+    value, error, unit, n), and each group of samples (the glass replicas) averaged
+    with the standard error over its samples."""
+    rows = []
+    for path in eos_files:
+        fit = read_table(path).iloc[0]
+        if fit["verdict"] != "ok":
+            rows.append(
+                {
+                    "sample": fit["sample"],
+                    "quantity": "K_PV",
+                    "unit": "GPa",
+                    "note": f"{fit['verdict']}: {fit['reason']}",
+                }
+            )
+            continue
+        for quantity, value, unit in (
+            ("K_PV", "k0_GPa", "GPa"),
+            ("rho0", "rho0_g_cm3", "g/cm3"),
+            ("V0", "v0_A3", "A3"),
+        ):
+            error = value.replace("_", "_err_", 1)
+            rows.append(
+                {
+                    "sample": fit["sample"],
+                    "quantity": quantity,
+                    "value": fit[value],
+                    "error": fit[error],
+                    "unit": unit,
+                }
+            )
+    for path in fluctuation_files:
+        for _, r in read_table(path).iterrows():
+            if r["verdict"] != "ok":
+                rows.append(
+                    {
+                        "sample": r["sample"],
+                        "quantity": "K_hill",
+                        "unit": "GPa",
+                        "note": f"{r['verdict']}: {r['reason']}",
+                    }
+                )
+                continue
+            rows.append(
+                {
+                    "sample": r["sample"],
+                    "quantity": r["quantity"],
+                    "value": r["value"],
+                    "error": r["error"],
+                    "unit": r["unit"] if isinstance(r["unit"], str) else "",
+                }
+            )
+    for path in expansion_files:
+        for _, r in read_table(path).iterrows():
+            rows.append(
+                {
+                    "sample": r["sample"],
+                    "quantity": r["quantity"],
+                    "value": r["value"],
+                    "unit": r["unit"],
+                    "note": f"{r['points_ok']} (T, P) points ran",
+                }
+            )
+    columns = ["sample", "quantity", "value", "error", "unit", "note"]
+    per_sample = pd.DataFrame(rows, columns=columns)
+    per_sample["note"] = per_sample["note"].fillna("")
+    per_sample.insert(0, "group", per_sample["sample"].map(samples))
+    per_sample["n"] = 1
+    groups = []
+    for (group, quantity), part in per_sample.groupby(["group", "quantity"], sort=False):
+        part = part.dropna(subset=["value"])
+        if part["sample"].nunique() < 2:
+            continue
+        groups.append(
+            {
+                "group": group,
+                "sample": f"{group} (mean of {len(part)})",
+                "quantity": quantity,
+                "value": part["value"].mean(),
+                "error": part["value"].std(ddof=1) / np.sqrt(len(part)),
+                "unit": part["unit"].iloc[0],
+                "n": len(part),
+                "note": "",
+            }
+        )
+    table = pd.concat([per_sample, pd.DataFrame(groups)], ignore_index=True)
+    table.insert(0, "model", model)
+    write_table(output, table)
+    return table

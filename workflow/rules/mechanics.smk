@@ -1,0 +1,184 @@
+# Stage 8, mechanics: bulk modulus from a P(V) scan (one job per volume) and from strain
+# fluctuations, elastic moduli, thermal expansion (one job per (T, P)) and the VDOS, for
+# every model and sample (crystals, melt-quench glasses, the user's structures).
+
+
+wildcard_constraints:
+    sample=names_alternation(MECHANICS_SAMPLES),
+    point=r"T[0-9.]+_P-?[0-9]+\.[0-9]{3}",
+
+
+rule mechanics_eos_point:
+    input:
+        model="results/models/{model}/model.json",
+        structure=mechanics_sample_file,
+    output:
+        point="results/mechanics/{model}/{sample}/eos/V{volume}/point.csv",
+        thermo="results/mechanics/{model}/{sample}/eos/V{volume}/thermo.tsv",
+    log:
+        "logs/mechanics/{model}/{sample}/eos_V{volume}.log",
+    benchmark:
+        "benchmarks/mechanics/{model}/{sample}/eos_V{volume}.tsv"
+    conda:
+        model_env
+    resources:
+        gpu=model_gpus,
+        runtime=mechanics_runtime("eos"),
+    params:
+        block=mechanics_block("eos"),
+        damping=md_damping(),
+        watch=config["meltquench"]["watch"],
+        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/eos/V{wildcards.volume}/lammps",
+    script:
+        "../scripts/mechanics.py"
+
+
+rule mechanics_eos:
+    input:
+        expand(
+            "results/mechanics/{{model}}/{{sample}}/eos/V{volume}/point.csv",
+            volume=mechanics_volumes(),
+        ),
+    output:
+        points="results/mechanics/{model}/{sample}/eos.csv",
+        fit="results/mechanics/{model}/{sample}/eos_fit.csv",
+        figure="results/mechanics/{model}/{sample}/eos.png",
+    log:
+        "logs/mechanics/{model}/{sample}/eos.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        block=mechanics_block("eos"),
+    script:
+        "../scripts/mechanics.py"
+
+
+rule mechanics_fluctuations:
+    input:
+        model="results/models/{model}/model.json",
+        structure=mechanics_sample_file,
+    output:
+        moduli="results/mechanics/{model}/{sample}/fluctuations/moduli.csv",
+        stiffness="results/mechanics/{model}/{sample}/fluctuations/stiffness.csv",
+        running="results/mechanics/{model}/{sample}/fluctuations/running.csv",
+        thermo="results/mechanics/{model}/{sample}/fluctuations/thermo.tsv",
+        figure="results/mechanics/{model}/{sample}/fluctuations/running.png",
+    log:
+        "logs/mechanics/{model}/{sample}/fluctuations.log",
+    benchmark:
+        "benchmarks/mechanics/{model}/{sample}/fluctuations.tsv"
+    conda:
+        model_env
+    resources:
+        gpu=model_gpus,
+        runtime=mechanics_runtime("fluctuations"),
+    params:
+        block=mechanics_block("fluctuations"),
+        damping=md_damping(),
+        watch=config["meltquench"]["watch"],
+        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/fluctuations/lammps",
+    script:
+        "../scripts/mechanics.py"
+
+
+rule mechanics_expansion_point:
+    input:
+        model="results/models/{model}/model.json",
+        structure=mechanics_sample_file,
+    output:
+        point="results/mechanics/{model}/{sample}/expansion/{point}/point.csv",
+        thermo="results/mechanics/{model}/{sample}/expansion/{point}/thermo.tsv",
+    log:
+        "logs/mechanics/{model}/{sample}/expansion_{point}.log",
+    benchmark:
+        "benchmarks/mechanics/{model}/{sample}/expansion_{point}.tsv"
+    conda:
+        model_env
+    resources:
+        gpu=model_gpus,
+        runtime=mechanics_runtime("expansion"),
+    params:
+        block=mechanics_block("expansion"),
+        damping=md_damping(),
+        watch=config["meltquench"]["watch"],
+        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/expansion/{wildcards.point}/lammps",
+    script:
+        "../scripts/mechanics.py"
+
+
+rule mechanics_expansion:
+    input:
+        expand(
+            "results/mechanics/{{model}}/{{sample}}/expansion/{point}/point.csv",
+            point=mechanics_expansion_points(),
+        ),
+    output:
+        points="results/mechanics/{model}/{sample}/expansion.csv",
+        coefficients="results/mechanics/{model}/{sample}/expansion_coefficients.csv",
+        figure="results/mechanics/{model}/{sample}/expansion.png",
+    log:
+        "logs/mechanics/{model}/{sample}/expansion.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        block=mechanics_block("expansion"),
+    script:
+        "../scripts/mechanics.py"
+
+
+rule mechanics_vdos:
+    input:
+        model="results/models/{model}/model.json",
+        structure=mechanics_sample_file,
+    output:
+        vdos="results/mechanics/{model}/{sample}/vdos.csv",
+        verdict="results/mechanics/{model}/{sample}/vdos_verdict.csv",
+        figure="results/mechanics/{model}/{sample}/vdos.png",
+    log:
+        "logs/mechanics/{model}/{sample}/vdos.log",
+    benchmark:
+        "benchmarks/mechanics/{model}/{sample}/vdos.tsv"
+    conda:
+        model_env
+    resources:
+        gpu=model_gpus,
+        runtime=mechanics_runtime("vdos"),
+    params:
+        block=mechanics_block("vdos"),
+        damping=md_damping(),
+        watch=config["meltquench"]["watch"],
+        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/vdos/lammps",
+    script:
+        "../scripts/mechanics.py"
+
+
+rule mechanics_summary:
+    input:
+        eos=expand("results/mechanics/{{model}}/{sample}/eos_fit.csv", sample=MECHANICS_SAMPLES),
+        fluctuations=expand(
+            "results/mechanics/{{model}}/{sample}/fluctuations/moduli.csv",
+            sample=MECHANICS_SAMPLES,
+        ),
+        expansion=expand(
+            "results/mechanics/{{model}}/{sample}/expansion_coefficients.csv",
+            sample=MECHANICS_SAMPLES,
+        ),
+        vdos=expand("results/mechanics/{{model}}/{sample}/vdos.csv", sample=MECHANICS_SAMPLES),
+    output:
+        "results/mechanics/{model}/summary.csv",
+    log:
+        "logs/mechanics/{model}/summary.log",
+    localrule: True
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        samples={name: s["group"] for name, s in MECHANICS_SAMPLES.items()},
+    script:
+        "../scripts/mechanics.py"
+
+
+rule mechanics:
+    input:
+        expand("results/mechanics/{model}/summary.csv", model=mechanics_models())
+        if MECHANICS_SAMPLES
+        else [],
