@@ -160,13 +160,13 @@ def test_a_model_the_engines_cannot_run_is_refused():
     msg = broken(lambda c: nequip(c, engine="lammps"))
     assert "models.nq.engine: the installed LAMMPS has no pair style 'nequip'" in msg
 
-    def npt_check(c):
+    def minimize_check(c):
         nequip(c)
-        c["md"]["check"]["stages"][0].update(ensemble="npt", pressure_GPa=0.0)
+        c["md"]["check"]["stages"].insert(0, {"name": "min", "ensemble": "minimize"})
 
-    msg = broken(npt_check)
-    assert "models.nq: the ASE engine of nequip models runs nvt and nve stages" in msg
-    assert "md.check.stages[0] asks for npt" in msg
+    msg = broken(minimize_check)
+    assert "models.nq: the ASE engine of nequip models runs nvt, nve and constant-pressure" in msg
+    assert "md.check.stages[0] (minimize) is not one of them" in msg
 
 
 def test_a_lammps_with_the_pair_style_runs_family_models(monkeypatch):

@@ -14,6 +14,7 @@ import pytest
 
 from mofglass import families
 from mofglass.atomicio import write_frames
+from mofglass.families.runner import lammps_cell
 from mofglass.lammps import evaluate
 from mofglass.md import Protocol, Stage, run_md
 from mofglass.models import Model, load_model, write_model
@@ -102,6 +103,28 @@ def test_family_trains_deploys_and_agrees_with_its_own_calculator(family, labell
     else:  # two epochs make a poor model: a runaway is found and named
         assert "runaway" in result.reason
     assert result.thermo["temperature_K"].iloc[0] == pytest.approx(100, rel=1e-6)
+
+    # NPT with a fully flexible cell (ASE's MTK barostat): the cell columns move
+    stage = Stage(
+        "npt",
+        "npt",
+        temperature_K=100,
+        cell="tri",
+        steps=20,
+        timestep_fs=0.25,
+        thermo_every=5,
+        dump_every=10,
+    )
+    protocol = Protocol((stage,), seed=3, barostat_damping_fs=25.0)
+    result = run_md(labelled[0], model, protocol, tmp_path / "npt")
+    cells = result.thermo[["lx_A", "ly_A", "lz_A", "xy_A", "xz_A", "yz_A"]].to_numpy()
+    assert np.allclose(cells[0], lammps_cell(labelled[0].cell))
+    if result.verdict == "ok":
+        assert np.ptp(cells, axis=0).max() > 1e-6
+        assert np.allclose(np.prod(cells[:, :3], axis=1), result.thermo["volume_A3"])
+        assert not np.allclose(result.frames[-1].cell, labelled[0].cell)
+    else:
+        assert "runaway" in result.reason
 
 
 @pytest.mark.workflow

@@ -6,6 +6,7 @@ a Lennard-Jones argon crystal in LAMMPS whose P-V bulk modulus at 5 K approaches
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from ase.build import bulk
 from ase.units import GPa, kB
@@ -128,21 +129,25 @@ def static_stress(a: float, strain: np.ndarray | None = None) -> np.ndarray:
     return evaluate(atoms, ARGON.species, ARGON.commands()).get_stress(voigt=True) / GPa
 
 
+def static_stiffness(a: float, h: float = 1e-3) -> dict:
+    """Bulk modulus and C11, C12, C44 (GPa) of the static lattice of constant ``a`` (Å)
+    by central finite differences of the stress."""
+    pressure = [-static_stress(a * (1 + s))[:3].mean() for s in (-h, h)]
+    c = {"K": -(pressure[1] - pressure[0]) / (3 * 2 * h)}  # dV/V = 3 da/a
+    for name, (i, j), index in (("C11", (0, 0), 0), ("C12", (0, 0), 1), ("C44", (1, 2), 3)):
+        e = np.zeros((3, 3))
+        e[i, j] = e[j, i] = h
+        plus, minus = static_stress(a, e), static_stress(a, -e)
+        engineering = 2 * h if i != j else h
+        c[name] = (plus[index] - minus[index]) / (2 * engineering)
+    return c
+
+
 @pytest.fixture(scope="module")
 def zero_kelvin():
     """0 K lattice constant (P = 0), bulk modulus and C11, C12, C44 by finite differences."""
     a0 = brentq(lambda a: -static_stress(a)[:3].mean(), 5.0, 5.6, xtol=1e-7)
-    h = 1e-3
-    pressure = [-static_stress(a0 * (1 + s))[:3].mean() for s in (-h, h)]
-    k0 = -(pressure[1] - pressure[0]) / (3 * 2 * h)  # dV/V = 3 da/a
-    c = {}
-    for name, (i, j), index in (("C11", (0, 0), 0), ("C12", (0, 0), 1), ("C44", (1, 2), 3)):
-        e = np.zeros((3, 3))
-        e[i, j] = e[j, i] = h
-        plus, minus = static_stress(a0, e), static_stress(a0, -e)
-        engineering = 2 * h if i != j else h
-        c[name] = (plus[index] - minus[index]) / (2 * engineering)
-    return {"a0": a0, "K": k0, **c}
+    return {"a0": a0, **static_stiffness(a0)}
 
 
 def argon_md(a: float, stage: Stage, tmp_path, name: str, steps_between: int = 20):
@@ -184,3 +189,223 @@ def mechanics_block_error(values) -> float:
     from mofglass.analysis import block_error
 
     return block_error(np.asarray(values), 5)
+
+
+# --- the mechanics jobs on a 32-atom LJ argon crystal at 10 K --------------------------
+# Three routes to its elastic response must agree within their statistical errors: the
+# P(V) scan (NVT, Birch-Murnaghan), the NPT strain fluctuations of a fully flexible cell,
+# and finite strains at 10 K (mean stress of strained cells); all near the 0 K values.
+
+WATCH = {
+    "close_contact_A": 2.0,
+    "linker_bond_max_A": 2.0,
+    "zn_coordination": [2, 6],
+    "max_temperature_factor": 3.0,
+}
+DAMPING = {"thermostat_damping_fs": 100.0, "barostat_damping_fs": 1000.0}
+COMMON = {
+    "temperature_K": 10.0,
+    "timestep_fs": 5.0,
+    "thermo_every": 20,
+    "segment_ps": 500.0,
+    "seed": 7,
+    "blocks": 10,
+}
+V10K = 1185.3  # Å³: the 32-atom cell's mean volume in NPT at 10 K and 0 GPa
+
+
+@pytest.fixture(scope="module")
+def argon_jobs(tmp_path_factory):
+    from mofglass import mechanics_jobs as jobs
+    from mofglass.atomicio import write_frames
+    from mofglass.models import write_model
+
+    base = tmp_path_factory.mktemp("argon")
+    write_model(base / "model", ARGON)
+    crystal = bulk("Ar", "fcc", a=(V10K / 8) ** (1 / 3), cubic=True).repeat(2)
+    write_frames(base / "crystal.extxyz", [crystal])
+    run = {
+        "model_dir": str(base / "model"),
+        "sample_file": str(base / "crystal.extxyz"),
+        "sample": "argon",
+        "damping": DAMPING,
+        "watch_block": WATCH,
+    }
+
+    def outputs(name, *keys):
+        return {k: str(base / name / k) for k in keys}
+
+    eos_block = {**COMMON, "equilibration_ps": 100.0, "production_ps": 1000.0, "order": 2}
+    points = []
+    for scale in (0.97, 0.985, 1.0, 1.015, 1.03):
+        out = outputs(f"eos{scale}", "point", "thermo")
+        jobs.eos_point_job(
+            scale=scale, block=eos_block, workdir=str(base / f"eos{scale}/md"), outputs=out, **run
+        )
+        points.append(out["point"])
+    fit = jobs.eos_job(points, "argon", eos_block, outputs("eos", "points", "fit", "figure"))
+    fluct_block = {
+        **COMMON,
+        "equilibration_ps": 100.0,
+        "production_ps": 10_000.0,
+        "cell": "tri",
+        "pressure_GPa": 0.0,
+    }
+    fluct_out = outputs("fluct", "moduli", "stiffness", "running", "thermo", "figure")
+    moduli = jobs.fluctuation_job(
+        block=fluct_block, workdir=str(base / "fluct/md"), outputs=fluct_out, **run
+    )
+    return {
+        "fit": fit,
+        "moduli": moduli.set_index("quantity"),
+        "outputs": fluct_out,
+        "run": run,
+        "base": base,
+    }
+
+
+def finite_strain_stiffness(temperature_K: float, h: float = 0.005) -> dict:
+    """C11, C12, C44 (GPa) at ``temperature_K`` from the mean stress of cells strained by
+    ±h (NVT, 1 ns each), in the 32-atom cell at V10K."""
+    from mofglass.lammps import new_lammps
+
+    a = (V10K / 8) ** (1 / 3)
+
+    def stress(strain):
+        lmp = new_lammps()
+        lmp.commands_string(f"""
+            units metal
+            atom_style atomic
+            lattice fcc {a}
+            region box prism 0 2 0 2 0 2 0 0 0
+            create_box 1 box
+            create_atoms 1 box
+            mass 1 39.948
+            {LJ[0]}
+            {LJ[1]}
+            change_box all x scale {1 + strain[0]} yz final {2 * a * strain[1]} remap units box
+            velocity all create {2 * temperature_K} 5 mom yes rot yes dist gaussian
+            timestep 0.005
+            fix 1 all nvt temp {temperature_K} {temperature_K} 0.1
+            run 20000
+            reset_timestep 0
+            variable pxx equal pxx
+            variable pyy equal pyy
+            variable pyz equal pyz
+            fix av all ave/time 10 20000 200000 v_pxx v_pyy v_pyz
+            run 200000
+        """)
+        values = -np.array([lmp.extract_fix("av", 0, 1, i) for i in range(3)]) * 1e-4  # GPa
+        lmp.close()
+        return values
+
+    normal = (stress((h, 0)) - stress((-h, 0))) / (2 * h)
+    shear = (stress((0, h)) - stress((0, -h))) / (2 * h)  # engineering shear 2 e_yz = h
+    return {"C11": normal[0], "C12": normal[1], "C44": shear[2]}
+
+
+@pytest.mark.lammps
+def test_argon_pv_fluctuation_and_finite_strain_moduli_agree(argon_jobs, zero_kelvin):
+    fit, moduli = argon_jobs["fit"], argon_jobs["moduli"]
+    assert fit["verdict"] == "ok" and fit["points_ok"] == 5
+    k_pv, k_pv_err = fit["k0_GPa"], fit["k0_err_GPa"]
+    k_vol, k_vol_err = moduli.loc["K_volume_fluctuation", ["value", "error"]]
+    k_c, k_c_err = moduli.loc["K_voigt", ["value", "error"]]
+    assert 0 < k_pv_err < 0.1 and 0 < k_vol_err < 0.3
+    assert abs(k_pv - k_vol) < 3 * np.hypot(k_pv_err, k_vol_err)
+    assert abs(k_pv - k_c) < 3 * np.hypot(k_pv_err, k_c_err)
+    # the whole stiffness against finite strains at 10 K: cubic, within 8 %
+    stiffness = pd.read_csv(argon_jobs["outputs"]["stiffness"]).to_numpy()
+    c11, c12, c44 = (
+        np.mean(stiffness[i, j])
+        for i, j in (((0, 1, 2), (0, 1, 2)), ((0, 0, 1), (1, 2, 2)), ((3, 4, 5), (3, 4, 5)))
+    )
+    strained = finite_strain_stiffness(10.0)
+    print(
+        f"K: P-V {k_pv:.3f}±{k_pv_err:.3f}, volume {k_vol:.3f}±{k_vol_err:.3f}, "
+        f"C {k_c:.3f}±{k_c_err:.3f}; C11 C12 C44 {c11:.3f} {c12:.3f} {c44:.3f}; "
+        f"strained {strained}; 0 K {zero_kelvin}"
+    )
+    for name, value in (("C11", c11), ("C12", c12), ("C44", c44)):
+        assert value == pytest.approx(strained[name], rel=0.08), name
+    assert np.abs(stiffness[:3, 3:]).max() < 0.1 * c44  # no normal-shear coupling (cubic)
+    # near the static lattice at the same volume (0 K finite differences): a 10 K crystal
+    # differs only by its small vibrational (anharmonic) part
+    static = static_stiffness((V10K / 8) ** (1 / 3))
+    assert k_pv == pytest.approx(static["K"], rel=0.05)
+    for name, value in (("C11", c11), ("C12", c12), ("C44", c44)):
+        assert value == pytest.approx(static[name], rel=0.1), name
+    assert k_pv < zero_kelvin["K"]  # and softer than at the 0 K volume: thermal expansion
+    running = pd.read_csv(argon_jobs["outputs"]["running"])
+    assert running["K_hill_GPa"].iloc[-1] == pytest.approx(moduli.loc["K_hill", "value"])
+
+
+@pytest.mark.lammps
+def test_argon_expansion_and_vdos_jobs(argon_jobs, zero_kelvin):
+    from mofglass import mechanics_jobs as jobs
+
+    base, run = argon_jobs["base"], argon_jobs["run"]
+    block = {
+        **COMMON,
+        "equilibration_ps": 50.0,
+        "production_ps": 500.0,
+        "cell": "tri",
+        "temperatures_K": [6.0, 10.0, 14.0],
+        "pressures_GPa": [0.0, 0.05],
+        "at_K": 10.0,
+    }
+    points = []
+    for t, p in ((6.0, 0.0), (10.0, 0.0), (14.0, 0.0), (10.0, 0.05)):
+        out = {k: str(base / f"exp{t}_{p}" / k) for k in ("point", "thermo")}
+        jobs.expansion_point_job(
+            temperature_K=t,
+            pressure_GPa=p,
+            block=block,
+            workdir=str(base / f"exp{t}_{p}/md"),
+            outputs=out,
+            **run,
+        )
+        points.append(out["point"])
+    out = {k: str(base / "expansion" / k) for k in ("points", "coefficients", "figure")}
+    table = jobs.expansion_job(points, "argon", block, out).set_index("quantity")["value"]
+    print(table.to_dict())
+    # cubic: a, b, c expand alike, and the volume three times as fast
+    for axis in ("alpha_b", "alpha_c"):
+        assert table[axis] == pytest.approx(table["alpha_a"], rel=0.3)
+    assert table["alpha_V"] == pytest.approx(3 * table["alpha_a"], rel=0.1)
+    assert table["alpha_V"] > 0
+    assert table["K_pressure_scan"] == pytest.approx(argon_jobs["fit"]["k0_GPa"], rel=0.15)
+
+    vdos_block = {**COMMON, "equilibration_ps": 20.0, "production_ps": 100.0, "sample_every": 4}
+    out = {k: str(base / "vdos" / k) for k in ("vdos", "verdict", "figure")}
+    vdos = jobs.vdos_job(block=vdos_block, workdir=str(base / "vdos/md"), outputs=out, **run)
+    f = vdos["frequency_THz"].to_numpy()
+    assert np.trapezoid(vdos["total"], f) == pytest.approx(1.0)
+    # near-harmonic at 10 K: every normal mode of the cell carries k_B T, so the VDOS is
+    # the distribution of the normal-mode frequencies of the static lattice
+    modes = normal_mode_frequencies_THz(bulk("Ar", "fcc", a=(V10K / 8) ** (1 / 3), cubic=True) * 2)
+    print("VDOS mean", np.trapezoid(f * vdos["total"], f), "modes mean", modes.mean())
+    assert np.trapezoid(f * vdos["total"], f) == pytest.approx(modes.mean(), rel=0.05)
+    assert np.trapezoid(vdos["total"][f < 1.1 * modes.max()], f[f < 1.1 * modes.max()]) > 0.97
+    peak = f[np.argmax(vdos["total"])]
+    assert np.min(np.abs(modes - peak)) < 0.05  # the highest line is one of the modes
+
+
+def normal_mode_frequencies_THz(atoms, h: float = 0.005) -> np.ndarray:
+    """Frequencies (THz) of the 3N - 3 non-zero normal modes of a periodic cell, from
+    the finite-difference Hessian of the LAMMPS forces."""
+    from ase.units import _amu, _e
+
+    n = 3 * len(atoms)
+    hessian = np.zeros((n, n))
+    for k in range(n):
+        forces = []
+        for sign in (1, -1):
+            displaced = atoms.copy()
+            displaced.positions[k // 3, k % 3] += sign * h
+            forces.append(evaluate(displaced, ARGON.species, ARGON.commands()).get_forces())
+        hessian[k] = -(forces[0] - forces[1]).ravel() / (2 * h)
+    masses = np.repeat(atoms.get_masses(), 3)
+    dynamical = (hessian + hessian.T) / 2 / np.sqrt(np.outer(masses, masses))
+    eigen = np.sort(np.linalg.eigvalsh(dynamical))[3:]  # drop the three translations
+    return np.sqrt(eigen * _e / _amu) * 1e10 / (2 * np.pi) / 1e12

@@ -37,16 +37,17 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
 
 
 @pytest.mark.parametrize(
-    ("config", "aimd_jobs", "datasets", "label_batches", "families", "loop"),
+    ("config", "aimd_jobs", "datasets", "label_batches", "families", "loop", "mechanics"),
     [
         # loop: active-learning jobs (explore, select, label, train) or None
-        ("config.yaml", 2, 3, 4, 0, (8, 2, 4, 3)),
-        ("tiny.yaml", 4, 2, 2, 0, None),
-        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13)),
+        # mechanics: (model, sample) pairs, volumes and (T, P) points per pair
+        ("config.yaml", 2, 3, 4, 0, (8, 2, 4, 3), (3, 5, 4)),
+        ("tiny.yaml", 4, 2, 2, 0, None, (0, 0, 0)),
+        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13), (4 * 6, 9, 9)),
     ],
 )
 def test_dry_run_builds_the_dag(
-    project, config, aimd_jobs, datasets, label_batches, families, loop
+    project, config, aimd_jobs, datasets, label_batches, families, loop, mechanics
 ):
     result = snakemake(project, "-n", "--configfile", f"config/{config}")
     assert result.returncode == 0, result.stderr
@@ -63,6 +64,16 @@ def test_dry_run_builds_the_dag(
     models = 1 + families + (1 if loop else 0)
     for rule in ("evaluate_model", "learning_curve", "model_cost", "md_check"):
         assert counts[rule] == models
+    pairs, volumes, points = mechanics
+    assert counts.get("mechanics_eos_point", 0) == pairs * volumes
+    assert counts.get("mechanics_expansion_point", 0) == pairs * points
+    for rule in (
+        "mechanics_eos",
+        "mechanics_fluctuations",
+        "mechanics_expansion",
+        "mechanics_vdos",
+    ):
+        assert counts.get(rule, 0) == pairs
 
 
 def test_lint_has_nothing_to_report(project):

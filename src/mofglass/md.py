@@ -422,10 +422,10 @@ def _run_md_ase(
     from . import families
 
     for stage in protocol.stages:
-        if stage.ensemble not in ("nvt", "nve"):
+        if stage.ensemble == "minimize":
             raise LAMMPSError(
-                f"stage {stage.name}: {stage.ensemble} needs LAMMPS with a pair style for "
-                f"{model.type}; the ASE engine runs nvt and nve"
+                f"stage {stage.name}: minimize needs LAMMPS with a pair style for "
+                f"{model.type}; the ASE engine runs nvt, npt and nve"
             )
     structure = workdir / "structure.extxyz"
     ase.io.write(structure, atoms, format="extxyz")
@@ -435,6 +435,9 @@ def _run_md_ase(
             "ensemble": s.ensemble,
             "temperature_K": s.temperature_K,
             "temperature_end_K": s.temperature_end_K,
+            "pressure_GPa": s.pressure_GPa,
+            "pressure_end_GPa": s.pressure_end_GPa,
+            "cell": s.cell,
             "steps": s.n_steps,
             "timestep_fs": s.timestep_fs,
             "thermo_every": s.thermo_every,
@@ -449,6 +452,7 @@ def _run_md_ase(
         "stages": stages,
         "seed": protocol.seed,
         "tdamp_fs": protocol.thermostat_damping_fs,
+        "pdamp_fs": protocol.barostat_damping_fs,
         "max_temperature_factor": protocol.max_temperature_factor,
         "device": model.info.get("device", "auto"),
     }
@@ -456,9 +460,6 @@ def _run_md_ase(
     thermo = pd.read_csv(workdir / "thermo.tsv", sep="\t")
     grams = atoms.get_masses().sum() * ase.units._amu * 1e3
     thermo["density_g_cm3"] = grams / (thermo["volume_A3"] * 1e-24)
-    cell = atoms.cell.cellpar()
-    for column, value in zip(("lx_A", "ly_A", "lz_A"), cell[:3], strict=True):
-        thermo[column] = value
     path = workdir / "trajectory.extxyz"
     frames = ase.io.read(path, ":") if path.exists() else []
     verdict, reason, failed_at = answer["verdict"], answer["reason"], float("nan")

@@ -130,9 +130,7 @@ def eos_point_job(
     pressure (GPa) with its block-average standard error."""
     atoms = load_sample(sample_file)
     if atoms is None:
-        return _write_point(
-            outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame()
-        )
+        return _write_point(outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame())
     atoms.set_cell(atoms.cell * scale ** (1.0 / 3.0), scale_atoms=True)
     index = int(round(scale * 1000))
     protocol = two_stage_protocol(
@@ -298,9 +296,7 @@ def expansion_point_job(
     density with block-average standard errors (``<name>_err``)."""
     atoms = load_sample(sample_file)
     if atoms is None:
-        return _write_point(
-            outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame()
-        )
+        return _write_point(outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame())
     seed = block["seed"] + int(round(temperature_K)) + int(round(1000 * pressure_GPa))
     protocol = two_stage_protocol(
         block, "npt", temperature_K, damping, seed, pressure_GPa, block["cell"]

@@ -315,11 +315,43 @@ def _set_target(dyn, temperature_K: float) -> None:
     thermostat._Q[1:] = thermostat._kT * thermostat._tdamp**2
 
 
+def _npt(atoms, st: dict, dt: float, tdamp: float, pdamp: float):
+    """ASE's MTK barostat with Nose-Hoover chains at constant pressure: the whole cell
+    (``tri``), its three lengths (``aniso``) or its volume (``iso``)."""
+    from ase.md.nose_hoover_chain import MTKNPT, IsotropicMTKNPT, MaskedMTKNPT
+    from ase.units import GPa
+
+    if st.get("pressure_end_GPa") not in (None, st["pressure_GPa"]):
+        raise SystemExit(f"stage {st['name']}: the ASE engine has no pressure ramps")
+    common = {
+        "timestep": dt,
+        "temperature_K": st["temperature_K"],
+        "pressure_au": st["pressure_GPa"] * GPa,
+        "tdamp": tdamp,
+        "pdamp": pdamp,
+    }
+    if st["cell"] == "iso":
+        return IsotropicMTKNPT(atoms, **common)
+    if st["cell"] == "aniso":
+        return MaskedMTKNPT(atoms, mask=(True, True, True), **common)
+    return MTKNPT(atoms, **common)
+
+
+def lammps_cell(cell) -> list[float]:
+    """lx, ly, lz, xy, xz, yz (Å) of a cell: LAMMPS's lower-triangular form of it."""
+    from ase.geometry import cell_to_cellpar, cellpar_to_cell
+
+    h = cellpar_to_cell(cell_to_cellpar(cell))  # a along x, b in the xy plane
+    return [h[0, 0], h[1, 1], h[2, 2], h[1, 0], h[2, 0], h[2, 1]]
+
+
 def md(args: dict) -> dict:
-    """Run protocol stages (NVT Nose-Hoover chains with linear ramps, or NVE) with ASE.
+    """Run protocol stages (NVT Nose-Hoover chains with linear ramps, NPT with the MTK
+    barostat, or NVE) with ASE.
 
     Writes ``thermo.tsv`` (stage, step, time_ps, temperature_K, pressure_GPa,
-    volume_A3, potential_energy_eV, kinetic_energy_eV, total_energy_eV) every
+    volume_A3, potential_energy_eV, kinetic_energy_eV, total_energy_eV, and the cell
+    lx_A, ly_A, lz_A, xy_A, xz_A, yz_A) every
     ``thermo_every`` steps, and frames every ``dump_every`` steps to
     ``trajectory.extxyz``. A stage stops when T exceeds ``max_temperature_K``.
     """
@@ -351,6 +383,7 @@ def md(args: dict) -> dict:
         rows.append(
             [stage_name, step, step_time[0] / 1000.0, temperature, pressure, atoms.get_volume()]
             + [epot, ekin, epot + ekin]
+            + lammps_cell(atoms.cell)
         )
         return temperature
 
@@ -364,14 +397,14 @@ def md(args: dict) -> dict:
                 atoms, timestep=dt, temperature_K=st["temperature_K"], tdamp=args["tdamp_fs"] * fs
             )
         else:
-            raise SystemExit(f"stage {st['name']}: the ASE engine runs nvt and nve stages only")
+            dyn = _npt(atoms, st, dt, args["tdamp_fs"] * fs, args["pdamp_fs"] * fs)
         t0, t1 = st["temperature_K"], st.get("temperature_end_K") or st["temperature_K"]
         n, every = st["steps"], st["thermo_every"]
         thermo(st["name"])
         done = 0
         while done < n:
             chunk = min(every, n - done)
-            if st["ensemble"] == "nvt":
+            if st["ensemble"] != "nve" and t1 != t0:
                 _set_target(dyn, t0 + (t1 - t0) * (done + chunk / 2) / n)
             dyn.run(chunk)
             done += chunk
@@ -384,7 +417,7 @@ def md(args: dict) -> dict:
                 frame.info.update(step=step, time_ps=step_time[0] / 1000.0)
                 ase.io.write(trajectory, frame, format="extxyz", append=True)
             limit = args.get("max_temperature_factor")
-            target = max(t0, t1) if st["ensemble"] == "nvt" else None
+            target = max(t0, t1) if st["ensemble"] != "nve" else None
             if limit and target and temperature > limit * target:
                 verdict = "failed"
                 reason = f"stage {st['name']}: temperature above {limit * target:g} K (runaway)"
@@ -396,6 +429,7 @@ def md(args: dict) -> dict:
             break
     columns = "stage step time_ps temperature_K pressure_GPa volume_A3".split()
     columns += ["potential_energy_eV", "kinetic_energy_eV", "total_energy_eV"]
+    columns += ["lx_A", "ly_A", "lz_A", "xy_A", "xz_A", "yz_A"]
     lines = ["\t".join(columns)] + ["\t".join(str(v) for v in row) for row in rows]
     (out / "thermo.tsv").write_text("\n".join(lines) + "\n")
     return {"verdict": verdict, "reason": reason, "seconds": time.perf_counter() - start}
