@@ -409,9 +409,7 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
     import time
     from pathlib import Path
 
-    import ase.io
-
-    from .lammps import LAMMPSError, new_lammps
+    from .lammps import LAMMPSError, new_lammps, write_data
 
     if backend == "plumed" and not has_plumed():
         raise LAMMPSError("this LAMMPS has no PLUMED package (no PLUMED kernel installed)")
@@ -420,16 +418,7 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
     workdir.mkdir(parents=True, exist_ok=True)
     for stale in workdir.glob("out.*"):  # a previous run's Colvars outputs
         stale.unlink()
-    ase.io.write(
-        workdir / "structure.data",
-        atoms,
-        format="lammps-data",
-        specorder=list(model.species),
-        masses=True,
-        units="metal",
-        atom_style="atomic",
-        force_skew=True,
-    )
+    write_data(workdir / "structure.data", atoms, model.species, skew=True)
     (workdir / "colvars.in").write_text(colvars_config(bias))
     (workdir / "plumed.dat").write_text(plumed_input(bias))
     text = lammps_input(model, bias, settings, backend, "structure.data", len(atoms))

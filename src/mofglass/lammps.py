@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
+import ase.io
 import numpy as np
 from ase import Atoms
 from ase.calculators.lammps import Prism
@@ -150,3 +151,19 @@ def evaluate(atoms: Atoms, species: Sequence[str], pair_commands: Sequence[str])
     result = atoms.copy()
     attach_results(result, energy, to_ase_frame(prism.rot_mat, forces), stress)
     return result
+
+
+def write_data(path: str | Path, atoms: Atoms, species: Sequence[str], skew: bool) -> None:
+    """A LAMMPS data file (metal units, atom_style atomic, masses; types in ``species``
+    order); ``skew`` writes a triclinic box even for an orthogonal cell (a flexible
+    cell may tilt)."""
+    ase.io.write(
+        path,
+        atoms,
+        format="lammps-data",
+        specorder=list(species),
+        masses=True,
+        units="metal",
+        atom_style="atomic",
+        force_skew=skew,
+    )

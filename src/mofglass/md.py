@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from .lammps import LAMMPSError, new_lammps
+from .lammps import LAMMPSError, new_lammps, write_data
 from .models import Model
 
 log = logging.getLogger(__name__)
@@ -274,16 +274,8 @@ def run_md(
     workdir.mkdir(parents=True, exist_ok=True)
     if model.is_family and not model.pair_commands:  # no LAMMPS deployment: ASE
         return _run_md_ase(atoms, model, protocol, workdir, watch)
-    ase.io.write(
-        workdir / "structure.data",
-        atoms,
-        format="lammps-data",
-        specorder=list(model.species),
-        masses=True,
-        units="metal",
-        atom_style="atomic",
-        force_skew=any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages),
-    )
+    tilts = any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages)
+    write_data(workdir / "structure.data", atoms, model.species, tilts)
     blocks = lammps_blocks(protocol, model, "structure.data")
     text = "\n".join(blocks) + "\n"
     identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
