@@ -23,6 +23,7 @@ include: "workflow/rules/md.smk"
 include: "workflow/rules/meltquench.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/mechanics.smk"
+include: "workflow/rules/enhanced.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -39,4 +40,5 @@ rule all:
         rules.meltquench.input,
         rules.analysis.input,
         rules.mechanics.input,
+        rules.enhanced.input,
         "results/report/index.html",

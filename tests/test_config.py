@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from mofglass import plan
+from mofglass import enhanced, plan
 from mofglass.config import ConfigError, validate_config
 
 from .conftest import REPO
@@ -189,3 +189,19 @@ def test_a_lammps_with_the_pair_style_runs_family_models(monkeypatch):
         "pair_coeff * * {model_dir}/model.lammps.nequip.pt2 C H N Zn",
     )
     assert families.pair_commands("mace", ["Zn"])[0] == "pair_style mace no_domain_decomposition"
+
+
+def test_a_bias_the_config_or_machine_cannot_run_is_refused():
+    default = load("config.yaml")["enhanced_sampling"]
+
+    def bias(c, backend="colvars", **changes):
+        block = copy.deepcopy(default)
+        block["biases"]["imidazolate_rotation"].update({"structure": "ZnIm2", **changes})
+        c["enhanced_sampling"] = {**block, "models": None, "backend": backend}
+
+    msg = broken(lambda c: bias(c, walls=[{"cv": "zn_n2", "at": 2.4, "kappa": 25.0}]))
+    assert "enhanced_sampling.biases.imidazolate_rotation: no CV 'zn_n2'" in msg
+    msg = broken(lambda c: bias(c, structure="nowhere"))
+    assert "no structure 'nowhere'" in msg
+    if not enhanced.has_plumed():
+        assert "plumed needs LAMMPS's PLUMED package" in broken(lambda c: bias(c, "plumed"))

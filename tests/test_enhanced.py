@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from ase import Atoms
 
@@ -207,3 +209,63 @@ def test_a_cv_with_the_wrong_atoms_is_refused():
         enhanced.CV("phi", "dihedral", (0, 1, 2))
     with pytest.raises(ValueError, match="unknown type 'angle'"):
         enhanced.CV("a", "angle", (0, 1, 2))
+
+
+@pytest.mark.lammps
+def test_enhanced_job_writes_fes_barrier_and_a_failed_verdict(tmp_path):
+    from mofglass.atomicio import write_frames
+    from mofglass.enhanced_jobs import enhanced_job
+    from mofglass.models import write_model
+
+    write_model(tmp_path / "model", DOUBLE_WELL)
+    atoms = Atoms("Ar", positions=[[10.0, 10.0, 9.0]], cell=[20.0] * 3, pbc=True)
+    write_frames(tmp_path / "dw.extxyz", [atoms])
+    block = {
+        **BLOCK,
+        **SETTINGS,
+        "steps": 100_000,
+        "temperature_K": 300.0,
+        "cvs": [{"name": "z", "type": "position_z", "atoms": [0], "origin_A": [10, 10, 10]}],
+        "barrier": {"basin": [-1.6, -0.5], "top": [-0.3, 0.3]},
+    }
+    names = ("fes", "convergence", "barrier", "fes_figure", "convergence_figure")
+
+    def run(block, name):
+        outputs = {k: str(tmp_path / name / k) for k in names}
+        row = enhanced_job(
+            str(tmp_path / "model"),
+            str(tmp_path / "dw.extxyz"),
+            name,
+            block,
+            "colvars",
+            str(tmp_path / name / "md"),
+            outputs,
+        )
+        return row, outputs
+
+    row, outputs = run(block, "dw")
+    assert row["verdict"] == "ok" and row["hills"] == 1000
+    assert 0.05 < row["barrier_eV"] < 0.25  # 0.1 ns: on its way to 0.13
+    assert row["barrier_kJ_per_mol"] == pytest.approx(row["barrier_eV"] * 96.485, rel=1e-3)
+    fes = pd.read_csv(outputs["fes"])
+    assert list(fes.columns) == ["z_A", "F_eV", "F_kJ_per_mol"] and fes["F_eV"].min() == 0
+    assert (tmp_path / "dw/md/colvars.in").exists() and (tmp_path / "dw/md/plumed.dat").exists()
+    # a model that blows up: LAMMPS stops, the job says why and writes no FES
+    exploding = Model(
+        "boom",
+        "test",
+        ("Ar",),
+        ("zero",),
+        (
+            "pair_style zero 5.0",
+            "pair_coeff * *",
+            "variable boom_fz atom 1e6*(z-10)^3",
+            "fix boom all addforce 0 0 v_boom_fz",
+        ),
+    )
+    write_model(tmp_path / "model", exploding)
+    row, outputs = run(block, "bad")
+    assert row["verdict"] == "failed" and "metadynamics" in row["reason"], row
+    assert "Lost atoms" in row["reason"]
+    assert pd.read_csv(outputs["barrier"])["verdict"].iloc[0] == "failed"
+    assert Path(outputs["fes_figure"]).exists()  # a figure that says why

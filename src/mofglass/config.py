@@ -193,6 +193,7 @@ def model_errors(config: dict) -> Iterator[str]:
         for model in mechanics.get("models") or []:
             if model not in config.get("models", {}):
                 yield f"mechanics.models: no model {model!r}"
+    yield from enhanced_sampling_errors(config)
     for name, block in config.get("models", {}).items():
         engine, family = block.get("engine", "auto"), block["type"] != "snap"
         if not family and engine == "ase":
@@ -218,6 +219,41 @@ def model_errors(config: dict) -> Iterator[str]:
             Stage.from_config(stage)
         except (TypeError, ValueError) as exc:
             yield f"md.check.stages[{k}]: {exc}"
+
+
+def enhanced_sampling_errors(config: dict) -> Iterator[str]:
+    """Biases that refer to what the config lacks, or a backend this machine lacks."""
+    block = config.get("enhanced_sampling", {})
+    if not block.get("enabled", False):
+        return
+    for model in block.get("models") or []:
+        if model not in config.get("models", {}):
+            yield f"enhanced_sampling.models: no model {model!r}"
+    for name, bias in block.get("biases", {}).items():
+        key = f"enhanced_sampling.biases.{name}"
+        structure = bias.get("structure")
+        if structure is not None and structure not in config.get("structures", {}):
+            yield f"{key}.structure: no structure {structure!r}"
+        metad = bias["metad"]
+        for part in ("sigma", "grid_min", "grid_max", "grid_spacing"):
+            if len(metad[part]) != len(metad["cvs"]):
+                yield f"{key}.metad.{part}: one value per metad CV ({len(metad['cvs'])})"
+        names = (
+            {"phi", "zn_n1", "zn_n3"}
+            if bias.get("cvs", "imidazolate_rotation") == "imidazolate_rotation"
+            else {cv["name"] for cv in bias["cvs"]}
+        )
+        for cv in [*metad["cvs"], *(w["cv"] for w in bias.get("walls", []))]:
+            if cv not in names:
+                yield f"{key}: no CV {cv!r} (defined: {', '.join(sorted(names))})"
+    if block.get("backend") == "plumed" and block.get("biases"):
+        from .enhanced import has_plumed
+
+        if not has_plumed():
+            yield (
+                "enhanced_sampling.backend: plumed needs LAMMPS's PLUMED package (a PLUMED "
+                "kernel); this LAMMPS has none: use colvars"
+            )
 
 
 def active_learning_errors(config: dict, name: str, block: dict) -> Iterator[str]:

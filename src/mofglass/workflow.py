@@ -499,6 +499,7 @@ def report_job(
     active_learning: Sequence[str] = (),
     mechanics: Mapping[str, Sequence[str]] | None = None,
     mechanics_kinds: Mapping[str, str] | None = None,
+    enhanced: Sequence[str] = (),
 ) -> None:
     """Write the self-contained HTML report of a run from the files under results/;
     ``comparison_figure``: where the model comparison figure goes."""
@@ -635,6 +636,8 @@ def report_job(
 
     if mechanics:
         sections.append(mechanics_section(results, mechanics, mechanics_kinds or {}))
+    if enhanced:
+        sections.append(enhanced_section(results, enhanced))
 
     text = render(
         "mofglass report",
@@ -680,4 +683,38 @@ def mechanics_section(
                 base / "expansion.png",
                 base / "vdos.png",
             ]
+    return section
+
+
+def enhanced_section(results: Path, runs: Sequence[str]) -> Section:
+    """Barrier of every (model, bias) run (``runs``: ``<model>/<bias>``) next to the
+    published one, with the FES and its convergence."""
+    section = Section(
+        "Enhanced sampling",
+        "Well-tempered metadynamics: the FES rebuilt from the deposited hills, "
+        "F = -γ/(γ-1) V; the barrier is the highest F in the bias's top interval minus the "
+        "lowest in its basin, its error the spread over the last half of the run. Regions "
+        "no hill reached sit flat at the top of the FES.",
+    )
+    rows = []
+    for run in runs:
+        table = read_table(results / f"enhanced/{run}/barrier.csv")
+        table.insert(0, "source", run)
+        rows.append(table)
+        section.figures += [
+            results / f"enhanced/{run}/fes.png",
+            results / f"enhanced/{run}/convergence.png",
+        ]
+    table = pd.concat(rows, ignore_index=True)
+    section.tables.append(("barriers", table))
+    if "barrier_eV" in table:
+        values = table.assign(
+            quantity="barrier_eV",
+            value=table["barrier_eV"],
+            error=table["barrier_err_eV"],
+            unit="eV",
+        )
+        compared = compare(values, "enhanced")
+        if len(compared):
+            section.tables.append(("next to published values", compared))
     return section

@@ -342,6 +342,7 @@ def report_inputs():
     files += expand("results/analysis/{source}/summary.csv", source=ANALYSIS_SOURCES)
     if MECHANICS_SAMPLES:
         files += expand("results/mechanics/{model}/summary.csv", model=mechanics_models())
+    files += enhanced_files("barrier.csv")
     return files
 
 
@@ -542,3 +543,27 @@ def mechanics_runtime(part):
         return res.md_runtime_min(model_type(wildcards), n_atoms, int(steps), attempt)
 
     return runtime
+
+
+# Enhanced sampling (rules/enhanced.smk)
+
+
+def enhanced_models():
+    block = config["enhanced_sampling"]
+    if not block["enabled"]:
+        return []
+    return [m for m in config["models"] if block["models"] is None or m in block["models"]]
+
+
+def enhanced_files(name):
+    return expand(
+        "results/enhanced/{model}/{bias}/{name}",
+        model=enhanced_models(),
+        bias=config["enhanced_sampling"]["biases"],
+        name=name,
+    )
+
+
+def enhanced_runtime(wildcards, input, attempt):
+    steps = config["enhanced_sampling"]["biases"][wildcards.bias]["steps"]
+    return res.md_runtime_min(model_type(wildcards), res.atoms_in(input.structure), steps, attempt)

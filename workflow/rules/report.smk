@@ -31,6 +31,9 @@ rule report:
         mechanics=(
             {m: list(MECHANICS_SAMPLES) for m in mechanics_models()} if MECHANICS_SAMPLES else {}
         ),
+        enhanced=[
+            f"{m}/{b}" for m in enhanced_models() for b in config["enhanced_sampling"]["biases"]
+        ],
         mechanics_kinds={s["group"]: s["kind"] for s in MECHANICS_SAMPLES.values()},
     script:
         "../scripts/report.py"

@@ -16,4 +16,5 @@ report_job(
     active_learning=snakemake.params.active_learning,
     mechanics=snakemake.params.mechanics,
     mechanics_kinds=snakemake.params.mechanics_kinds,
+    enhanced=snakemake.params.enhanced,
 )

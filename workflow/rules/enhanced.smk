@@ -1,0 +1,40 @@
+# Stage 8, enhanced sampling: well-tempered metadynamics with every model and bias
+# (one description, written for Colvars and for PLUMED), its FES and barrier.
+
+
+wildcard_constraints:
+    bias=names_alternation(config["enhanced_sampling"]["biases"]),
+
+
+rule enhanced_run:
+    input:
+        model="results/models/{model}/model.json",
+        structure=lambda wildcards: structure_file(
+            config["enhanced_sampling"]["biases"][wildcards.bias]["structure"]
+        ),
+    output:
+        fes="results/enhanced/{model}/{bias}/fes.csv",
+        convergence="results/enhanced/{model}/{bias}/convergence.csv",
+        barrier="results/enhanced/{model}/{bias}/barrier.csv",
+        fes_figure="results/enhanced/{model}/{bias}/fes.png",
+        convergence_figure="results/enhanced/{model}/{bias}/convergence.png",
+    log:
+        "logs/enhanced/{model}/{bias}.log",
+    benchmark:
+        "benchmarks/enhanced/{model}/{bias}.tsv"
+    conda:
+        model_env
+    resources:
+        gpu=model_gpus,
+        runtime=enhanced_runtime,
+    params:
+        block=lambda wildcards: config["enhanced_sampling"]["biases"][wildcards.bias],
+        backend=config["enhanced_sampling"]["backend"],
+        workdir=lambda wildcards: f"results/enhanced/{wildcards.model}/{wildcards.bias}/lammps",
+    script:
+        "../scripts/enhanced.py"
+
+
+rule enhanced:
+    input:
+        enhanced_files("barrier.csv"),

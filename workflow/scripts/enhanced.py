@@ -1,0 +1,15 @@
+"""One well-tempered metadynamics run of a model (rules/enhanced.smk)."""
+
+from mofglass.enhanced_jobs import enhanced_job
+from mofglass.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+enhanced_job(
+    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    structure_file=snakemake.input.structure,
+    name=snakemake.wildcards.bias,
+    block=snakemake.params.block,
+    backend=snakemake.params.backend,
+    workdir=snakemake.params.workdir,
+    outputs=dict(snakemake.output.items()),
+)
