@@ -79,6 +79,26 @@ def test_builtin_zif4_is_pbca_with_tetrahedral_zinc():
     assert density == pytest.approx(1.210, abs=0.002)  # papers.md: ρ 1.210
 
 
+def test_builtin_zni_matches_widmer_2019_cif_and_is_i41cd(shared):
+    ref = ase.io.read(
+        shared / "data/structures/crystals/ZIF-zni_Widmer2019_FixedCell_conventional.cif"
+    )
+    ours = load_structure("builtin:ZIF-zni")
+    assert ours.get_chemical_formula() == ref.get_chemical_formula() == "C192H192N128Zn32"
+    np.testing.assert_allclose(ours.cell.cellpar(), ref.cell.cellpar(), atol=2e-3)
+    worst = matched_within(ours, ref, tol=0.05)
+    assert worst is not None and worst < 0.05
+    dataset = spglib.get_symmetry_dataset(
+        (ours.cell[:], ours.get_scaled_positions(), ours.numbers), symprec=0.01
+    )
+    assert dataset.number == 110
+    i, j = neighbor_list("ij", ours, {("Zn", "N"): 2.5})
+    zn = np.flatnonzero(ours.numbers == 30)
+    coordination = np.bincount(i[np.isin(i, zn) & (ours.numbers[j] == 7)], minlength=len(ours))
+    assert (coordination[zn] == 4).all()
+    assert len(neighbor_list("d", ours, 0.9)) == 0
+
+
 def test_builtin_names_and_unknown_name():
     assert "ZIF-4" in builtin_names()
     with pytest.raises(StructureError, match="no built-in crystal named 'ZIF-99'"):
