@@ -24,6 +24,7 @@ include: "workflow/rules/meltquench.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/mechanics.smk"
 include: "workflow/rules/enhanced.smk"
+include: "workflow/rules/phases.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -41,4 +42,5 @@ rule all:
         rules.analysis.input,
         rules.mechanics.input,
         rules.enhanced.input,
+        rules.phases.input,
         "results/report/index.html",

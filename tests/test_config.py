@@ -205,3 +205,20 @@ def test_a_bias_the_config_or_machine_cannot_run_is_refused():
     assert "no structure 'nowhere'" in msg
     if not enhanced.has_plumed():
         assert "plumed needs LAMMPS's PLUMED package" in broken(lambda c: bias(c, "plumed"))
+
+
+def test_a_classifier_without_its_model_or_sources_is_refused():
+    def phases(c, **classes):
+        c["phases"] = {"enabled": True, "model": "snap", "classes": classes}
+
+    msg = broken(lambda c: phases(c, a={"structure": "ZnIm2", "temperatures_K": [300]}))
+    assert "phases.classes: at least two phases" in msg
+    msg = broken(
+        lambda c: phases(
+            c, a={"structure": "nowhere", "temperatures_K": [300]}, b={"temperatures_K": [300]}
+        )
+    )
+    assert "phases.classes.a.structure: no structure 'nowhere'" in msg
+    assert "phases.classes.b: give structure and temperatures_K" in msg
+    msg = broken(lambda c: c.update(phases={"enabled": True, "model": "nequip"}))
+    assert "phases.model: no model 'nequip'" in msg

@@ -109,3 +109,56 @@ def test_classifier_separates_held_out_crystal_and_liquid_frames(tmp_path):
     unseen = phases.fractions(fit["model"], md_frames(150.0, 6, tmp_path, "l2")[-3:], LJ_SETTINGS)
     assert (unseen["fraction_liquid"] > 0.9).all()
     assert np.allclose(unseen[["p_crystal", "p_liquid"]].sum(axis=1), 1.0)
+
+
+@pytest.mark.lammps
+def test_train_and_over_time_jobs(tmp_path):
+    import pandas as pd
+
+    from mofglass.atomicio import write_frames
+    from mofglass.phases_jobs import over_time_job, train_job
+
+    settings = {"symmetry_functions": LJ_SETTINGS, "network": LJ_SETTINGS}
+    write_frames(tmp_path / "crystal.extxyz", md_frames(20.0, 3, tmp_path, "crystal"))
+    write_frames(tmp_path / "liquid.extxyz", md_frames(150.0, 4, tmp_path, "liquid"))
+    write_frames(tmp_path / "none.extxyz", [])  # a class whose MD failed
+    names = ("model", "metrics", "confusion", "figure")
+    out = {k: str(tmp_path / "clf" / k) for k in names}
+    files = {
+        "crystal": [str(tmp_path / "crystal.extxyz")],
+        "glass": [str(tmp_path / "none.extxyz")],
+    }
+    assert not train_job(files, settings, out)["trained"]  # one class with frames
+    assert "two are needed" in pd.read_csv(out["metrics"])["note"].iloc[0]
+    files["liquid"] = [str(tmp_path / "liquid.extxyz")]
+    fit = train_job(files, settings, out)
+    metrics = pd.read_csv(out["metrics"]).set_index("class")
+    assert fit["trained"] and metrics.loc["all", "accuracy"] > 0.95
+    assert metrics.loc["glass", "note"] == "no frames: left out"
+    # a trajectory from crystal to liquid: unseen runs of each, one after the other
+    frames = md_frames(20.0, 5, tmp_path, "c2") + md_frames(150.0, 6, tmp_path, "l2")
+    for k, frame in enumerate(frames):
+        frame.info.update(step=100 * k, time_ps=0.5 * k)
+    half = len(frames) // 2
+    write_frames(tmp_path / "trajectory.extxyz", frames)
+    thermo = pd.DataFrame(
+        {
+            "step": [100 * k for k in range(len(frames))],
+            "temperature_K": [20.0] * half + [150.0] * (len(frames) - half),
+        }
+    )
+    thermo.to_csv(tmp_path / "thermo.tsv", sep="\t", index=False)
+    out = {k: str(tmp_path / "time" / k) for k in ("table", "figure")}
+    table = over_time_job(
+        str(tmp_path / "clf/model"),
+        str(tmp_path / "trajectory.extxyz"),
+        str(tmp_path / "thermo.tsv"),
+        settings,
+        2.5,
+        out,
+    )
+    assert len(table) == len(frames)
+    assert list(table["temperature_K"]) == list(thermo["temperature_K"])
+    assert (table["fraction_crystal"][:half] > 0.9).all()
+    assert (table["fraction_liquid"][half:] > 0.9).all()
+    assert (table["fraction_cn3"] == 0).all()  # no N: no Zn-N coordination at all

@@ -41,10 +41,10 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
     [
         # loop: active-learning jobs (explore, select, label, train) or None
         # mechanics: (model, sample) pairs, volumes and (T, P) points per pair;
-        # then (model, bias) metadynamics runs
-        ("config.yaml", 2, 3, 4, 0, (8, 2, 4, 3), (3, 5, 4, 1)),
-        ("tiny.yaml", 4, 2, 2, 0, None, (0, 0, 0, 0)),
-        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13), (4 * 6, 9, 9, 4)),
+        # then (model, bias) metadynamics runs; phase-classifier MD runs and trajectories
+        ("config.yaml", 2, 3, 4, 0, (8, 2, 4, 3), (3, 5, 4, 1, 3, 2)),
+        ("tiny.yaml", 4, 2, 2, 0, None, (0, 0, 0, 0, 0, 0)),
+        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13), (4 * 6, 9, 9, 4, 7, 5)),
     ],
 )
 def test_dry_run_builds_the_dag(
@@ -65,8 +65,11 @@ def test_dry_run_builds_the_dag(
     models = 1 + families + (1 if loop else 0)
     for rule in ("evaluate_model", "learning_curve", "model_cost", "md_check"):
         assert counts[rule] == models
-    pairs, volumes, points, biases = mechanics
+    pairs, volumes, points, biases, phase_md, phase_trajectories = mechanics
     assert counts.get("enhanced_run", 0) == biases
+    assert counts.get("phases_md", 0) == phase_md
+    assert counts.get("phases_over_time", 0) == phase_trajectories
+    assert counts.get("phases_train", 0) == (1 if phase_md else 0)
     assert counts.get("mechanics_eos_point", 0) == pairs * volumes
     assert counts.get("mechanics_expansion_point", 0) == pairs * points
     for rule in (

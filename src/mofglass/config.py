@@ -95,6 +95,9 @@ def semantic_errors(config: dict) -> Iterator[str]:
                 f"{stage}.level_of_theory: {name!r} is not defined under levels_of_theory "
                 f"(defined: {', '.join(levels) or 'none'})"
             )
+    for structure in aimd.get("structures") or []:
+        if structure not in config.get("structures", {}):
+            yield f"aimd.structures: no structure {structure!r}"
     yield from dataset_errors(config)
     yield from model_errors(config)
     if aimd.get("chunk_steps", 1) % aimd.get("print_every", 1):
@@ -194,6 +197,7 @@ def model_errors(config: dict) -> Iterator[str]:
             if model not in config.get("models", {}):
                 yield f"mechanics.models: no model {model!r}"
     yield from enhanced_sampling_errors(config)
+    yield from phases_errors(config)
     for name, block in config.get("models", {}).items():
         engine, family = block.get("engine", "auto"), block["type"] != "snap"
         if not family and engine == "ase":
@@ -219,6 +223,25 @@ def model_errors(config: dict) -> Iterator[str]:
             Stage.from_config(stage)
         except (TypeError, ValueError) as exc:
             yield f"md.check.stages[{k}]: {exc}"
+
+
+def phases_errors(config: dict) -> Iterator[str]:
+    """A classifier whose model or class sources the config does not define."""
+    block = config.get("phases", {})
+    if not block.get("enabled", False):
+        return
+    if block.get("model") not in config.get("models", {}):
+        yield f"phases.model: no model {block.get('model')!r}"
+    if len(block.get("classes", {})) < 2:
+        yield "phases.classes: at least two phases"
+    for name, source in block.get("classes", {}).items():
+        if source.get("meltquench_final"):
+            if not config.get("meltquench", {}).get("enabled", True):
+                yield f"phases.classes.{name}: meltquench_final, but meltquench is off"
+        elif "structure" not in source or "temperatures_K" not in source:
+            yield f"phases.classes.{name}: give structure and temperatures_K, or meltquench_final"
+        elif source["structure"] not in config.get("structures", {}):
+            yield f"phases.classes.{name}.structure: no structure {source['structure']!r}"
 
 
 def enhanced_sampling_errors(config: dict) -> Iterator[str]:

@@ -49,7 +49,7 @@ def aimd_runs(config: dict) -> list[AIMDRun]:
     points = [(t, v) for t in aimd["temperatures_K"] for v in aimd["volume_scales"]]
     points += [(r["temperature_K"], r["volume_scale"]) for r in aimd["extra_runs"]]
     runs, seen = [], set()
-    for structure in config["structures"]:
+    for structure in aimd.get("structures") or config["structures"]:
         for t, v in points:
             run = AIMDRun(structure, float(t), float(v))
             if run.name not in seen:

@@ -110,12 +110,16 @@ def model_gpus(wildcards):
     return res.model_gpus(config["models"][wildcards.model])
 
 
-def model_env(wildcards):
+def model_type_env(model):
     """The conda environment of a model's jobs: LAMMPS for SNAP, the family's own
     for NequIP and Allegro (one environment) and MACE."""
-    kind = config["models"][wildcards.model]["type"]
+    kind = config["models"][model]["type"]
     env = {"snap": "lammps", "nequip": "nequip", "allegro": "nequip", "mace": "mace"}[kind]
     return f"../../envs/{env}.yaml"
+
+
+def model_env(wildcards):
+    return model_type_env(wildcards.model)
 
 
 def model_type(wildcards):
@@ -343,6 +347,7 @@ def report_inputs():
     if MECHANICS_SAMPLES:
         files += expand("results/mechanics/{model}/summary.csv", model=mechanics_models())
     files += enhanced_files("barrier.csv")
+    files += phases_files()
     return files
 
 
@@ -567,3 +572,51 @@ def enhanced_files(name):
 def enhanced_runtime(wildcards, input, attempt):
     steps = config["enhanced_sampling"]["biases"][wildcards.bias]["steps"]
     return res.md_runtime_min(model_type(wildcards), res.atoms_in(input.structure), steps, attempt)
+
+
+# Phase classification (rules/phases.smk): each class's frames come from MD of a
+# structure at temperatures (rule phases_md) or from the melt-quench glasses.
+
+
+def phases_class_files(wildcards):
+    block = config["phases"]
+    files = {}
+    for name, source in block["classes"].items():
+        if source.get("meltquench_final"):
+            files[name] = expand(
+                "results/meltquench/{model}/replica{replica}/final.extxyz",
+                model=block["model"],
+                replica=range(config["meltquench"]["replicas"]),
+            )
+        else:
+            files[name] = expand(
+                "results/phases/md/{phase}/T{temperature}/frames.extxyz",
+                phase=name,
+                temperature=[f"{t:g}" for t in source["temperatures_K"]],
+            )
+    return files
+
+
+def phases_files():
+    block = config["phases"]
+    if not block["enabled"]:
+        return []
+    files = ["results/phases/metrics.csv"]
+    if config["meltquench"]["enabled"]:
+        files += expand(
+            "results/phases/meltquench/{model}/replica{replica}/fractions.csv",
+            model=block["model"],
+            replica=range(config["meltquench"]["replicas"]),
+        )
+    return files
+
+
+def phases_md_runtime(wildcards, input, attempt):
+    block = config["phases"]["md"]
+    steps = int(block["duration_ps"] * 1000 / block["timestep_fs"])
+    kind = config["models"][config["phases"]["model"]]["type"]
+    return res.md_runtime_min(kind, res.atoms_in(input.structure), steps, attempt)
+
+
+def phases_env(wildcards):
+    return model_type_env(config["phases"]["model"])

@@ -34,6 +34,7 @@ rule report:
         enhanced=[
             f"{m}/{b}" for m in enhanced_models() for b in config["enhanced_sampling"]["biases"]
         ],
+        phases=config["phases"]["enabled"],
         mechanics_kinds={s["group"]: s["kind"] for s in MECHANICS_SAMPLES.values()},
     script:
         "../scripts/report.py"

@@ -17,4 +17,5 @@ report_job(
     mechanics=snakemake.params.mechanics,
     mechanics_kinds=snakemake.params.mechanics_kinds,
     enhanced=snakemake.params.enhanced,
+    phases=snakemake.params.phases,
 )

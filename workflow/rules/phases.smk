@@ -1,0 +1,76 @@
+# Stage 8, phase classification: MD frames of each class with the model, a symmetry-
+# function network (Méndez & Semino), and phase fractions along every melt-quench.
+
+
+wildcard_constraints:
+    phase=names_alternation(config["phases"]["classes"]),
+
+
+rule phases_md:
+    input:
+        model=lambda wildcards: f"results/models/{config['phases']['model']}/model.json",
+        structure=lambda wildcards: structure_file(
+            config["phases"]["classes"][wildcards.phase]["structure"]
+        ),
+    output:
+        frames="results/phases/md/{phase}/T{temperature}/frames.extxyz",
+        verdict="results/phases/md/{phase}/T{temperature}/verdict.csv",
+    log:
+        "logs/phases/md/{phase}_T{temperature}.log",
+    benchmark:
+        "benchmarks/phases/md/{phase}_T{temperature}.tsv"
+    conda:
+        phases_env
+    resources:
+        runtime=phases_md_runtime,
+    params:
+        block=config["phases"]["md"],
+        damping=md_damping(),
+        watch=config["meltquench"]["watch"],
+        workdir=lambda wildcards: f"results/phases/md/{wildcards.phase}/T{wildcards.temperature}/lammps",
+    script:
+        "../scripts/phases.py"
+
+
+rule phases_train:
+    input:
+        unpack(phases_class_files),
+    output:
+        model="results/phases/classifier.joblib",
+        metrics="results/phases/metrics.csv",
+        confusion="results/phases/confusion.csv",
+        figure="results/phases/confusion.png",
+    log:
+        "logs/phases/train.log",
+    benchmark:
+        "benchmarks/phases/train.tsv"
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        settings={k: config["phases"][k] for k in ("symmetry_functions", "network")},
+    script:
+        "../scripts/phases.py"
+
+
+rule phases_over_time:
+    input:
+        model="results/phases/classifier.joblib",
+        trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
+        thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
+    output:
+        table="results/phases/meltquench/{model}/replica{replica}/fractions.csv",
+        figure="results/phases/meltquench/{model}/replica{replica}/fractions.png",
+    log:
+        "logs/phases/meltquench/{model}/replica{replica}.log",
+    conda:
+        "../../envs/mofglass.yaml"
+    params:
+        settings={k: config["phases"][k] for k in ("symmetry_functions", "network")},
+        cutoff=config["analysis"]["zn_n_cutoff_A"],
+    script:
+        "../scripts/phases.py"
+
+
+rule phases:
+    input:
+        phases_files(),
