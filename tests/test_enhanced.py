@@ -79,6 +79,10 @@ def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
     exact = BARRIER * (grid**2 - 1) ** 2
     inside = np.abs(grid) < 1.3
     assert np.abs(free[inside] - exact[inside]).max() < 0.5 * enhanced.kT_eV(300) + 0.01
+    # the FES error bars: small in the wells, and the exact FES within 4 of them on average
+    error = enhanced.fes_error(hills, grid, 10.0)
+    assert 0 < np.median(error[inside]) < 0.02
+    assert np.mean(np.abs(free - exact)[inside] / (error[inside] + 1e-3)) < 4
     # Colvars's own PMF (well-tempered scaling applied) agrees with the one from hills
     pmf = np.loadtxt(tmp_path / "out.pmf")
     mask = np.abs(pmf[:, 0]) < 1.3
@@ -248,7 +252,8 @@ def test_enhanced_job_writes_fes_barrier_and_a_failed_verdict(tmp_path):
     assert 0.05 < row["barrier_eV"] < 0.25  # 0.1 ns: on its way to 0.13
     assert row["barrier_kJ_per_mol"] == pytest.approx(row["barrier_eV"] * 96.485, rel=1e-3)
     fes = pd.read_csv(outputs["fes"])
-    assert list(fes.columns) == ["z_A", "F_eV", "F_kJ_per_mol"] and fes["F_eV"].min() == 0
+    assert list(fes.columns) == ["z_A", "F_eV", "F_kJ_per_mol", "F_err_eV", "F_err_kJ_per_mol"]
+    assert fes["F_eV"].min() == 0 and np.isfinite(fes["F_err_eV"]).all()
     assert (tmp_path / "dw/md/colvars.in").exists() and (tmp_path / "dw/md/plumed.dat").exists()
     # a model that blows up: LAMMPS stops, the job says why and writes no FES
     exploding = Model(

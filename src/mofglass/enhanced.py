@@ -297,6 +297,25 @@ def fes_1d(
     return free - free.min()
 
 
+def fes_error(
+    hills: pd.DataFrame,
+    grid: np.ndarray,
+    bias_factor: float,
+    blocks: int = 5,
+    fraction: float = 0.5,
+    period: float | None = None,
+) -> np.ndarray:
+    """Per grid point, the error of F (eV): the standard deviation of ``blocks``
+    estimates taken at equal intervals through the last ``fraction`` of the run (each
+    shifted to its minimum), the spread a converged run keeps about its FES."""
+    start = int(len(hills) * (1 - fraction))
+    ends = np.unique(np.linspace(start, len(hills), blocks + 1)[1:].astype(int))
+    estimates = [fes_1d(hills, grid, bias_factor, int(e), period) for e in ends if e >= 2]
+    if len(estimates) < 2:
+        return np.full_like(grid, np.nan, dtype=float)
+    return np.std(estimates, axis=0, ddof=1)
+
+
 def barrier(
     grid: np.ndarray, free: np.ndarray, basin: Sequence[float], top: Sequence[float]
 ) -> float:

@@ -99,13 +99,20 @@ def enhanced_job(
     basin = [v * scale for v in block["barrier"]["basin"]]
     top = [v * scale for v in block["barrier"]["top"]]
     free = enhanced.fes_1d(hills, grid, bias.bias_factor, period=period)
+    free_err = enhanced.fes_error(hills, grid, bias.bias_factor, period=period)
     curve = enhanced.convergence(
         hills, grid, bias.bias_factor, basin, top, block["timestep_fs"], period=period
     )
     value, error = enhanced.barrier_estimate(curve)
     unit = "rad" if cv.angular else "A"
     fes = pd.DataFrame(
-        {f"{cv.name}_{unit}": grid / scale, "F_eV": free, "F_kJ_per_mol": free * EV_TO_KJ_PER_MOL}
+        {
+            f"{cv.name}_{unit}": grid / scale,
+            "F_eV": free,
+            "F_kJ_per_mol": free * EV_TO_KJ_PER_MOL,
+            "F_err_eV": free_err,
+            "F_err_kJ_per_mol": free_err * EV_TO_KJ_PER_MOL,
+        }
     )
     row.update(
         barrier_eV=value,

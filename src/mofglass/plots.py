@@ -295,6 +295,12 @@ def fes_plot(fes: pd.DataFrame, basin, top, path: str | Path, title: str = "") -
     fig, ax = plt.subplots(figsize=(6, 4))
     x = fes.columns[0]
     ax.plot(fes[x], fes["F_kJ_per_mol"], color="C0")
+    if "F_err_kJ_per_mol" in fes:
+        low = fes["F_kJ_per_mol"] - fes["F_err_kJ_per_mol"]
+        high = fes["F_kJ_per_mol"] + fes["F_err_kJ_per_mol"]
+        ax.fill_between(
+            fes[x], low, high, color="C0", alpha=0.25, lw=0, label="± spread over the last half"
+        )
     ax.axvspan(*basin, color="C2", alpha=0.15, label="basin")
     ax.axvspan(*top, color="C3", alpha=0.15, label="barrier top")
     ax.set_xlabel(x.replace("_rad", " (rad)").replace("_A", " (Å)"))
