@@ -246,6 +246,8 @@ def phases_errors(config: dict) -> Iterator[str]:
 
 def enhanced_sampling_errors(config: dict) -> Iterator[str]:
     """Biases that refer to what the config lacks, or a backend this machine lacks."""
+    from .enhanced import ROTATION_CVS, has_plumed
+
     block = config.get("enhanced_sampling", {})
     if not block.get("enabled", False):
         return
@@ -262,7 +264,7 @@ def enhanced_sampling_errors(config: dict) -> Iterator[str]:
             if len(metad[part]) != len(metad["cvs"]):
                 yield f"{key}.metad.{part}: one value per metad CV ({len(metad['cvs'])})"
         names = (
-            {"phi", "zn_n1", "zn_n3"}
+            set(ROTATION_CVS)
             if bias.get("cvs", "imidazolate_rotation") == "imidazolate_rotation"
             else {cv["name"] for cv in bias["cvs"]}
         )
@@ -270,8 +272,6 @@ def enhanced_sampling_errors(config: dict) -> Iterator[str]:
             if cv not in names:
                 yield f"{key}: no CV {cv!r} (defined: {', '.join(sorted(names))})"
     if block.get("backend") == "plumed" and block.get("biases"):
-        from .enhanced import has_plumed
-
         if not has_plumed():
             yield (
                 "enhanced_sampling.backend: plumed needs LAMMPS's PLUMED package (a PLUMED "

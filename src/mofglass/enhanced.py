@@ -16,13 +16,18 @@ curve with an error bar.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from ase.units import kB
+
+from .lammps import LAMMPSError, has_package, new_lammps, write_data
 
 CV_TYPES = ("distance", "dihedral", "coordination", "position_z")
 ANGULAR = ("dihedral",)
@@ -52,6 +57,17 @@ class CV:
             raise ValueError(f"CV {self.name}: {self.type} takes {counts[self.type]} atoms")
         if self.type == "coordination" and len(self.groups) != 2:
             raise ValueError(f"CV {self.name}: coordination takes two groups")
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> CV:
+        """A CV from a config entry (lists become tuples)."""
+        block = dict(block)
+        for key in ("atoms", "origin_A"):
+            if key in block:
+                block[key] = tuple(block[key])
+        if "groups" in block:
+            block["groups"] = tuple(tuple(g) for g in block["groups"])
+        return cls(**block)
 
     @property
     def angular(self) -> bool:
@@ -367,13 +383,7 @@ def kT_eV(temperature_K: float) -> float:
 
 def has_plumed() -> bool:
     """Whether the installed LAMMPS has its PLUMED package (a PLUMED kernel)."""
-    from .lammps import new_lammps
-
-    lmp = new_lammps()
-    try:
-        return bool(lmp.has_package("PLUMED"))
-    finally:
-        lmp.close()
+    return has_package("PLUMED")
 
 
 def lammps_input(
@@ -424,12 +434,6 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
     """Run well-tempered metadynamics; returns the hills table (Colvars) and the wall
     time (s). Writes ``in.lammps`` with ``colvars.in`` and ``plumed.dat`` (both
     backends' inputs, from the same description) into ``workdir``."""
-    import contextlib
-    import time
-    from pathlib import Path
-
-    from .lammps import LAMMPSError, new_lammps, write_data
-
     if backend == "plumed" and not has_plumed():
         raise LAMMPSError("this LAMMPS has no PLUMED package (no PLUMED kernel installed)")
     model.check(atoms)
@@ -464,6 +468,9 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
 # --- CVs from a structure ---------------------------------------------------------------
 
 
+ROTATION_CVS = ("phi", "zn_n1", "zn_n3")  # the names rotation_cvs gives its CVs
+
+
 def imidazolate_rotation(atoms, zn_n_cutoff_A: float = 2.5) -> dict:
     """Atoms of the rotation of one imidazolate about its N···N axis: its two N (n1, n3,
     each bound to a Zn), the C between them (c2) and the two Zn (zn1 on n1, zn3 on n3),
@@ -490,8 +497,9 @@ def imidazolate_rotation(atoms, zn_n_cutoff_A: float = 2.5) -> dict:
 def rotation_cvs(atoms, zn_n_cutoff_A: float = 2.5) -> list[CV]:
     """The rotation dihedral ``phi`` and the two Zn-N distances ``zn_n1``, ``zn_n3``."""
     a = imidazolate_rotation(atoms, zn_n_cutoff_A)
+    phi, zn_n1, zn_n3 = ROTATION_CVS
     return [
-        CV("phi", "dihedral", (a["zn1"], a["n1"], a["n3"], a["c2"])),
-        CV("zn_n1", "distance", (a["zn1"], a["n1"])),
-        CV("zn_n3", "distance", (a["zn3"], a["n3"])),
+        CV(phi, "dihedral", (a["zn1"], a["n1"], a["n3"], a["c2"])),
+        CV(zn_n1, "distance", (a["zn1"], a["n1"])),
+        CV(zn_n3, "distance", (a["zn3"], a["n3"])),
     ]

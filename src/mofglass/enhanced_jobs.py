@@ -32,17 +32,7 @@ def bias_for(atoms, block: Mapping) -> enhanced.Bias:
     if block["cvs"] == "imidazolate_rotation":
         cvs = enhanced.rotation_cvs(atoms, block.get("zn_n_cutoff_A", 2.5))
     else:
-        cvs = [
-            enhanced.CV(
-                **{
-                    k: tuple(map(tuple, v))
-                    if k == "groups"
-                    else (tuple(v) if k in ("atoms", "origin_A") else v)
-                    for k, v in cv.items()
-                }
-            )
-            for cv in block["cvs"]
-        ]
+        cvs = [enhanced.CV.from_config(cv) for cv in block["cvs"]]
     return enhanced.Bias.from_config(block, cvs, block["temperature_K"])
 
 
@@ -82,12 +72,12 @@ def enhanced_job(
         log.warning("%s: %s", name, exc)
         row.update(verdict="failed", reason=str(exc).splitlines()[0])
         hills = None
-    if hills is not None and backend != "colvars":
-        row.update(verdict="failed", reason="the FES is rebuilt from Colvars hills only")
-        hills = None
-    if hills is None or len(hills) < 4:
-        if hills is not None:
+    else:
+        if hills is None:  # PLUMED: its HILLS file is for plumed sum_hills
+            row.update(verdict="ran", reason="FES rebuilt from Colvars hills only: see HILLS")
+        elif len(hills) < 4:
             row.update(verdict="failed", reason=f"{len(hills)} hills: too few for a FES")
+    if hills is None or len(hills) < 4:
         for key in ("fes", "convergence"):
             write_table(outputs[key], pd.DataFrame())
             plots.empty_figure(outputs[f"{key}_figure"], f"{name}: {row['reason']}")

