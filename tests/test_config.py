@@ -205,6 +205,17 @@ def test_a_bias_the_config_or_machine_cannot_run_is_refused():
     assert "no structure 'nowhere'" in msg
     if not enhanced.has_plumed():
         assert "plumed needs LAMMPS's PLUMED package" in broken(lambda c: bias(c, "plumed"))
+    metad = {**default["biases"]["imidazolate_rotation"]["metad"]}
+    two = {**metad, "cvs": ["phi", "zn_n1"], "sigma": [0.1, 0.1], "grid_spacing": [0.05, 0.1]}
+    two |= {"grid_min": [-3.14, 1.8], "grid_max": [3.14, 3.0]}
+    msg = broken(
+        lambda c: bias(c, metad=two, barrier={"cv": "zn_n3", "basin": [0, 1], "top": [1, 2]})
+    )
+    assert "barrier.cv: 'zn_n3' is not one of the metad CVs" in msg
+    assert "sigma / grid_spacing must be the same for every metad CV" in msg
+    volume = [{"name": "vol", "type": "volume"}]
+    msg = broken(lambda c: bias(c, cvs=volume, metad={**metad, "cvs": ["vol"]}, walls=[]))
+    assert "CV 'vol' is the cell volume, which Colvars in LAMMPS cannot bias" in msg
 
 
 def test_a_classifier_without_its_model_or_sources_is_refused():

@@ -70,7 +70,7 @@ def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
     assert len(hills) == SETTINGS["steps"] // BLOCK["metad"]["pace"]
     assert hills["height_eV"].iloc[-1] < 0.5 * hills["height_eV"].iloc[0]  # well-tempered
     grid = np.linspace(-1.6, 1.6, 321)
-    curve = enhanced.convergence(hills, grid, 10.0, (-1.6, -0.5), (-0.3, 0.3), 1.0)
+    curve = enhanced.convergence(hills, [grid], 10.0, (-1.6, -0.5), (-0.3, 0.3), 1.0)
     value, error = enhanced.barrier_estimate(curve)
     assert 0 < error < 0.02
     assert abs(value - BARRIER) < 3 * error, (value, error)
@@ -80,7 +80,7 @@ def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
     inside = np.abs(grid) < 1.3
     assert np.abs(free[inside] - exact[inside]).max() < 0.5 * enhanced.kT_eV(300) + 0.01
     # the FES error bars: small in the wells, and the exact FES within 4 of them on average
-    error = enhanced.fes_error(hills, grid, 10.0)
+    error = enhanced.fes_error(hills, [grid], 10.0)
     assert 0 < np.median(error[inside]) < 0.02
     assert np.mean(np.abs(free - exact)[inside] / (error[inside] + 1e-3)) < 4
     # Colvars's own PMF (well-tempered scaling applied) agrees with the one from hills
@@ -89,6 +89,115 @@ def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
     ours = np.interp(pmf[mask, 0], grid, free)
     theirs = pmf[mask, 1] - pmf[mask, 1].min()
     assert np.abs(ours - theirs).max() < 0.01
+
+
+TWO_WELLS = Model(  # the double well in z, a harmonic well 0.1 (x - 10)² in x
+    "double-well-2d",
+    "test",
+    ("Ar",),
+    ("zero",),
+    (
+        "pair_style zero 5.0",
+        "pair_coeff * *",
+        f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
+        "variable dw_fx atom -0.2*(x-10)",
+        f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2+0.1*(x-10)^2",
+        "fix dw all addforce v_dw_fx 0 v_dw_fz energy v_dw_e",
+        "fix_modify dw energy yes",
+    ),
+)
+
+
+def test_projecting_a_separable_fes_gives_back_its_profile():
+    z, x = np.linspace(-1.5, 1.5, 121), np.linspace(-2, 2, 81)
+    free = BARRIER * (z[:, None] ** 2 - 1) ** 2 + 0.1 * x[None, :] ** 2
+    projected = enhanced.project(free, 0, 300.0)
+    assert np.allclose(projected, BARRIER * (z**2 - 1) ** 2, atol=1e-9)
+    # along x the z wells integrate out: F(x) is 0.1 x² up to a constant
+    assert np.allclose(enhanced.project(free, 1, 300.0), 0.1 * x**2, atol=1e-9)
+
+
+@pytest.mark.lammps
+def test_a_two_cv_fes_and_its_projected_barrier(tmp_path):
+    from mofglass.atomicio import write_frames
+    from mofglass.enhanced_jobs import enhanced_job
+    from mofglass.models import write_model
+
+    write_model(tmp_path / "model", TWO_WELLS)
+    write_frames(
+        tmp_path / "a.extxyz", [Atoms("Ar", [[10.0, 10.0, 9.0]], cell=[20.0] * 3, pbc=True)]
+    )
+    walls = [
+        {"cv": cv, "at": at, "kappa": 5.0, "upper": at > 0} for cv in "xz" for at in (1.8, -1.8)
+    ]
+    block = {
+        **SETTINGS,
+        "steps": 1_000_000,
+        "temperature_K": 300.0,
+        "cvs": [
+            {"name": k, "type": f"position_{k}", "atoms": [0], "origin_A": [10, 10, 10]}
+            for k in "zx"
+        ],
+        "metad": {
+            **BLOCK["metad"],
+            "cvs": ["x", "z"],
+            "sigma": [0.1, 0.1],
+            "grid_min": [-2.0, -2.0],
+            "grid_max": [2.0, 2.0],
+            "grid_spacing": [0.05, 0.05],
+        },
+        "walls": walls,
+        "barrier": {"cv": "z", "basin": [-1.6, -0.5], "top": [-0.3, 0.3]},
+    }
+    outputs = {
+        k: str(tmp_path / k)
+        for k in ("fes", "convergence", "barrier", "fes_figure", "convergence_figure")
+    }
+    row = enhanced_job(
+        str(tmp_path / "model"),
+        str(tmp_path / "a.extxyz"),
+        "2d",
+        block,
+        "colvars",
+        str(tmp_path / "md"),
+        outputs,
+    )
+    assert row["verdict"] == "ok" and row["cv"] == "z" and row["metad_cvs"] == "x z"
+    # the projection on z integrates the harmonic x out: the double well's barrier
+    assert 0 < row["barrier_err_eV"] < 0.02
+    assert abs(row["barrier_eV"] - BARRIER) < 3 * row["barrier_err_eV"], row
+    # the 2-D FES is U(x, z) up to a constant where the run spent its time
+    fes = pd.read_csv(outputs["fes"])
+    assert list(fes.columns)[:3] == ["x_A", "z_A", "F_eV"] and len(fes) == 181 * 181
+    exact = BARRIER * (fes["z_A"] ** 2 - 1) ** 2 + 0.1 * fes["x_A"] ** 2
+    low = exact < 0.15
+    deviation = (fes["F_eV"] - exact)[low]
+    assert np.sqrt(np.mean((deviation - deviation.mean()) ** 2)) < 0.5 * enhanced.kT_eV(300)
+    assert Path(outputs["fes_figure"]).stat().st_size > 10_000
+
+
+def test_a_volume_cv_is_written_for_plumed_and_runs_at_constant_pressure():
+    vol = enhanced.CV("vol", "volume")
+    block = {
+        "metad": {
+            **BLOCK["metad"],
+            "cvs": ["vol"],
+            "sigma": [5.0],
+            "grid_min": [4000.0],
+            "grid_max": [12000.0],
+            "grid_spacing": [2.5],
+        }
+    }
+    bias = enhanced.Bias.from_config(block, [vol], 300.0)
+    assert bias.on_volume
+    assert parse_plumed(enhanced.plumed_input(bias))["vol"] == ("VOLUME", {})
+    assert not enhanced.colvars_supports(bias)
+    with pytest.raises(ValueError, match="no cell-volume component"):
+        enhanced.colvars_config(bias)
+    settings = {**SETTINGS, "pressure_GPa": 0.5, "barostat_damping_fs": 500.0}
+    text = enhanced.lammps_input(DOUBLE_WELL, bias, settings, "plumed", "x.data", 10)
+    assert "fix mofglass_nve all nph iso 5000.0 5000.0 0.5" in text
+    assert "fix mofglass_bias all plumed plumedfile plumed.dat" in text
 
 
 def parse_plumed(text):

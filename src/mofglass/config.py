@@ -271,6 +271,26 @@ def enhanced_sampling_errors(config: dict) -> Iterator[str]:
         for cv in [*metad["cvs"], *(w["cv"] for w in bias.get("walls", []))]:
             if cv not in names:
                 yield f"{key}: no CV {cv!r} (defined: {', '.join(sorted(names))})"
+        along = bias["barrier"].get("cv")
+        if along is not None and along not in metad["cvs"]:
+            yield f"{key}.barrier.cv: {along!r} is not one of the metad CVs {metad['cvs']}"
+        if block.get("backend", "colvars") != "colvars":
+            continue
+        listed = bias["cvs"] if isinstance(bias.get("cvs"), list) else []
+        for cv in listed:
+            if cv["type"] == "volume":
+                yield (
+                    f"{key}: CV {cv['name']!r} is the cell volume, which Colvars in LAMMPS "
+                    "cannot bias (no cell-volume component); use backend: plumed"
+                )
+        ratios = {
+            round(s / d, 9) for s, d in zip(metad["sigma"], metad["grid_spacing"], strict=False)
+        }
+        if len(ratios) > 1:
+            yield (
+                f"{key}.metad: Colvars has one hill width per bias in grid units, so "
+                "sigma / grid_spacing must be the same for every metad CV"
+            )
     if block.get("backend") == "plumed" and block.get("biases"):
         if not has_plumed():
             yield (

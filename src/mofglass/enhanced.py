@@ -29,16 +29,19 @@ from ase.units import kB
 
 from .lammps import LAMMPSError, has_package, new_lammps, write_data
 
-CV_TYPES = ("distance", "dihedral", "coordination", "position_z")
+POSITIONS = {"position_x": 0, "position_y": 1, "position_z": 2}  # CV type: Cartesian axis
+CV_TYPES = ("distance", "dihedral", "coordination", *POSITIONS, "volume")
 ANGULAR = ("dihedral",)
+COLVARS_LACKS = {"volume": "Colvars in LAMMPS has no cell-volume component"}
 
 
 @dataclass(frozen=True)
 class CV:
     """A collective variable: ``atoms`` (0-based) for distance (2), dihedral (4) and
-    position_z (1: its z coordinate less ``origin_A``'s, Å); ``groups`` (two lists)
+    position_x/y/z (1: that coordinate less ``origin_A``'s, Å); ``groups`` (two lists)
     with ``r0_A``, ``nn``, ``mm`` for coordination (switching function
-    (1-(r/r0)^nn)/(1-(r/r0)^mm))."""
+    (1-(r/r0)^nn)/(1-(r/r0)^mm)); volume (no atoms: the cell volume, Å³, PLUMED only,
+    and its MD runs at constant pressure)."""
 
     name: str
     type: str
@@ -50,7 +53,7 @@ class CV:
     origin_A: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def __post_init__(self):
-        counts = {"distance": 2, "dihedral": 4, "position_z": 1}
+        counts = {"distance": 2, "dihedral": 4, "volume": 0} | dict.fromkeys(POSITIONS, 1)
         if self.type not in CV_TYPES:
             raise ValueError(f"CV {self.name}: unknown type {self.type!r}; known: {CV_TYPES}")
         if self.type in counts and len(self.atoms) != counts[self.type]:
@@ -134,6 +137,11 @@ class Bias:
     def cv(self, name: str) -> CV:
         return next(cv for cv in self.cvs if cv.name == name)
 
+    @property
+    def on_volume(self) -> bool:
+        """Whether a CV is the cell volume (the MD then runs at constant pressure)."""
+        return any(cv.type == "volume" for cv in self.cvs)
+
 
 # --- PLUMED -----------------------------------------------------------------------------
 
@@ -150,11 +158,15 @@ def plumed_input(bias: Bias, hills_file: str = "HILLS", colvar_file: str = "COLV
             lines.append(f"{cv.name}: DISTANCE ATOMS={_ids(cv.atoms)}")
         elif cv.type == "dihedral":
             lines.append(f"{cv.name}: TORSION ATOMS={_ids(cv.atoms)}")
-        elif cv.type == "position_z":
+        elif cv.type in POSITIONS:
+            axis = POSITIONS[cv.type]
             lines.append(f"{cv.name}_pos: POSITION ATOM={cv.atoms[0] + 1} NOPBC")
             lines.append(
-                f"{cv.name}: COMBINE ARG={cv.name}_pos.z PARAMETERS={cv.origin_A[2]!r} PERIODIC=NO"
+                f"{cv.name}: COMBINE ARG={cv.name}_pos.{'xyz'[axis]} "
+                f"PARAMETERS={cv.origin_A[axis]!r} PERIODIC=NO"
             )
+        elif cv.type == "volume":
+            lines.append(f"{cv.name}: VOLUME")
         else:
             lines.append(
                 f"{cv.name}: COORDINATION GROUPA={_ids(cv.groups[0])} "
@@ -189,12 +201,20 @@ def _group(name: str, atoms: Sequence[int]) -> str:
     return f"    {name} {{ atomNumbers {' '.join(str(a + 1) for a in atoms)} }}"
 
 
+def colvars_supports(bias: Bias) -> bool:
+    """Whether Colvars in LAMMPS can express every CV of the bias."""
+    return not any(cv.type in COLVARS_LACKS for cv in bias.cvs)
+
+
 def colvars_config(bias: Bias, traj_every: int | None = None) -> str:
     """The bias as a Colvars configuration (LAMMPS metal units: Å, eV; degrees).
 
     Colvars's Gaussian half-width is ``hillWidth`` x ``width`` / 2 and its grid spacing
     is ``width``: the CV width is the grid spacing and ``hillWidth`` = 2 σ / spacing.
     Its harmonic wall energy is k/2 ((s - at)/width)²: k = 2 kappa width²."""
+    for cv in bias.cvs:
+        if cv.type in COLVARS_LACKS:
+            raise ValueError(f"CV {cv.name}: {COLVARS_LACKS[cv.type]}; use the PLUMED backend")
     lines = ["# written by mofglass.enhanced", f"colvarsTrajFrequency {traj_every or bias.pace}"]
     metad = dict(zip(bias.metad_cvs, range(len(bias.metad_cvs)), strict=True))
     widths = {}
@@ -225,12 +245,13 @@ def colvars_config(bias: Bias, traj_every: int | None = None) -> str:
                 + [_group(f"group{k + 1}", cv.atoms[k : k + 1]) for k in range(4)]
                 + ["  }"]
             )
-        elif cv.type == "position_z":
+        elif cv.type in POSITIONS:
+            axis = tuple(float(k == POSITIONS[cv.type]) for k in range(3))
             block += [
                 "  distanceZ {",
                 _group("main", cv.atoms),
                 "    ref { dummyAtom (" + ", ".join(map(repr, cv.origin_A)) + ") }",
-                "    axis (0.0, 0.0, 1.0)",
+                "    axis (" + ", ".join(map(repr, axis)) + ")",
                 "  }",
             ]
         else:
@@ -282,53 +303,97 @@ def colvars_config(bias: Bias, traj_every: int | None = None) -> str:
 
 
 def read_colvars_hills(path) -> pd.DataFrame:
-    """Colvars's ``hills.traj`` of a one-CV bias: step, center, sigma (Colvars units),
-    height (eV)."""
+    """Colvars's ``hills.traj`` of a bias on n CVs: step, center0..n-1, sigma0..n-1
+    (Colvars units), height (eV)."""
     table = pd.read_csv(path, sep=r"\s+", comment="#", header=None)
-    if table.shape[1] != 4:
-        raise ValueError(f"{path}: {table.shape[1]} columns; the FES is built for one CV")
-    table.columns = ["step", "center", "sigma", "height_eV"]
+    n, odd = divmod(table.shape[1] - 2, 2)
+    if odd or n < 1:
+        raise ValueError(
+            f"{path}: {table.shape[1]} columns is not step, n centres, n widths, height"
+        )
+    table.columns = [
+        "step",
+        *(f"center{k}" for k in range(n)),
+        *(f"sigma{k}" for k in range(n)),
+        "height_eV",
+    ]
     return table
 
 
-def fes_1d(
+def hills_dimension(hills: pd.DataFrame) -> int:
+    return sum(1 for c in hills.columns if c.startswith("center"))
+
+
+def _gaussians(hills: pd.DataFrame, k: int, grid: np.ndarray, period: float | None):
+    """(hills, grid points): each hill's Gaussian along CV k, its periodic images summed."""
+    centers = hills[f"center{k}"].to_numpy()[:, None]
+    sigma = hills[f"sigma{k}"].to_numpy()[:, None]
+    shifts = (-period, 0.0, period) if period else (0.0,)
+    return sum(np.exp(-((grid[None, :] - centers + d) ** 2) / (2 * sigma**2)) for d in shifts)
+
+
+def fes(
     hills: pd.DataFrame,
-    grid: np.ndarray,
+    grids: Sequence[np.ndarray],
     bias_factor: float,
     upto: int | None = None,
-    period: float | None = None,
+    periods: Sequence[float | None] | None = None,
 ) -> np.ndarray:
-    """F(s) = -γ/(γ-1) V(s) (eV) from the first ``upto`` hills, shifted to min 0; a
-    periodic CV (``period``, e.g. 360 degrees) sums the hills' images."""
+    """F = -γ/(γ-1) V (eV) from the first ``upto`` hills on the grid of one or two CVs
+    (array of shape (len(grids[0]), [len(grids[1])])), shifted to min 0. A periodic CV
+    (its ``periods`` entry, e.g. 360 degrees) sums the hills' images."""
+    if len(grids) != hills_dimension(hills) or len(grids) > 2:
+        raise ValueError(f"{len(grids)} grids for hills on {hills_dimension(hills)} CVs (1 or 2)")
     part = hills if upto is None else hills.iloc[:upto]
-    centers = part["center"].to_numpy()[:, None]
-    sigma = part["sigma"].to_numpy()[:, None]
-    heights = part["height_eV"].to_numpy()[:, None]
-    shifts = (-period, 0.0, period) if period else (0.0,)
-    bias = sum(
-        (heights * np.exp(-((grid[None, :] - centers + d) ** 2) / (2 * sigma**2))).sum(axis=0)
-        for d in shifts
-    )
+    periods = periods or [None] * len(grids)
+    heights = part["height_eV"].to_numpy()
+    g = [_gaussians(part, k, grids[k], periods[k]) for k in range(len(grids))]
+    # the Gaussians factorise per CV: V(x, y) = sum_h H_h g_h(x) g_h(y), one matrix product
+    bias = heights @ g[0] if len(g) == 1 else (g[0] * heights[:, None]).T @ g[1]
     free = -bias_factor / (bias_factor - 1) * bias
     return free - free.min()
 
 
+def fes_1d(hills, grid, bias_factor, upto=None, period=None) -> np.ndarray:
+    """F(s) (eV) of a one-CV bias; see :func:`fes`."""
+    return fes(hills, [grid], bias_factor, upto, [period])
+
+
+def project(free: np.ndarray, axis: int, temperature_K: float) -> np.ndarray:
+    """F(s) = -kT ln ∫ exp(-F(s, t)/kT) dt (eV) along CV ``axis`` of a 2-D FES, min 0
+    (a uniform grid: the constant dt only shifts F)."""
+    if free.ndim == 1:
+        return free
+    kt = kT_eV(temperature_K)
+    other = 1 - axis
+    low = free.min(axis=other)  # log-sum-exp about each row's minimum
+    rest = np.exp(-(free - np.expand_dims(low, other)) / kt).sum(axis=other)
+    projected = low - kt * np.log(rest)
+    return projected - projected.min()
+
+
 def fes_error(
     hills: pd.DataFrame,
-    grid: np.ndarray,
+    grids: Sequence[np.ndarray],
     bias_factor: float,
     blocks: int = 5,
     fraction: float = 0.5,
-    period: float | None = None,
+    periods: Sequence[float | None] | None = None,
+    along: int | None = None,
+    temperature_K: float | None = None,
 ) -> np.ndarray:
     """Per grid point, the error of F (eV): the standard deviation of ``blocks``
     estimates taken at equal intervals through the last ``fraction`` of the run (each
-    shifted to its minimum), the spread a converged run keeps about its FES."""
+    shifted to its minimum), the spread a converged run keeps about its FES. With
+    ``along``, the error of the FES projected on that CV at ``temperature_K``."""
     start = int(len(hills) * (1 - fraction))
     ends = np.unique(np.linspace(start, len(hills), blocks + 1)[1:].astype(int))
-    estimates = [fes_1d(hills, grid, bias_factor, int(e), period) for e in ends if e >= 2]
+    estimates = [fes(hills, grids, bias_factor, int(e), periods) for e in ends if e >= 2]
+    if along is not None:
+        estimates = [project(f, along, temperature_K) for f in estimates]
     if len(estimates) < 2:
-        return np.full_like(grid, np.nan, dtype=float)
+        shape = (len(grids[along]),) if along is not None else tuple(len(g) for g in grids)
+        return np.full(shape, np.nan)
     return np.std(estimates, axis=0, ddof=1)
 
 
@@ -343,24 +408,29 @@ def barrier(
 
 def convergence(
     hills: pd.DataFrame,
-    grid: np.ndarray,
+    grids: Sequence[np.ndarray],
     bias_factor: float,
     basin,
     top,
     timestep_fs: float,
     points: int = 20,
-    period: float | None = None,
+    periods: Sequence[float | None] | None = None,
+    along: int = 0,
+    temperature_K: float | None = None,
 ) -> pd.DataFrame:
-    """Barrier (eV) against simulated time (ps) from the hills deposited so far."""
+    """Barrier (eV) along CV ``along`` against simulated time (ps) from the hills
+    deposited so far; a 2-D FES is first projected on that CV at ``temperature_K``."""
+    if len(grids) > 1 and temperature_K is None:
+        raise ValueError("projecting a 2-D FES on one CV needs its temperature")
     rows = []
     for n in np.unique(np.linspace(max(2, len(hills) // points), len(hills), points).astype(int)):
-        free = fes_1d(hills, grid, bias_factor, n, period)
+        free = project(fes(hills, grids, bias_factor, n, periods), along, temperature_K or 0.0)
         step = int(hills["step"].iloc[n - 1])
         rows.append(
             {
                 "time_ps": step * timestep_fs / 1000.0,
                 "hills": int(n),
-                "barrier_eV": barrier(grid, free, basin, top),
+                "barrier_eV": barrier(grids[along], free, basin, top),
             }
         )
     return pd.DataFrame(rows)
@@ -390,8 +460,16 @@ def lammps_input(
     model, bias: Bias, settings: Mapping, backend: str, data_file: str, n_atoms: int
 ) -> str:
     """A LAMMPS input (metal units) for metadynamics: NVE with a Langevin thermostat and
-    the bias through ``fix colvars`` (colvars.in) or ``fix plumed`` (plumed.dat)."""
+    the bias through ``fix colvars`` (colvars.in) or ``fix plumed`` (plumed.dat). A bias
+    on the volume runs NPH (isotropic, ``settings['pressure_GPa']``, barostat damping
+    ``barostat_damping_fs``) under the same thermostat."""
     temperature = bias.temperature_K
+    if bias.on_volume:
+        bar = settings["pressure_GPa"] * 1e4
+        damp = settings.get("barostat_damping_fs", 1000.0) / 1000.0
+        integrator = f"fix mofglass_nve all nph iso {bar!r} {bar!r} {damp!r}"
+    else:
+        integrator = "fix mofglass_nve all nve"
     damping_ps = settings["langevin_damping_fs"] / 1000.0
     many = n_atoms > 2  # a lone particle keeps its momentum and its random force
     lines = [
@@ -406,7 +484,7 @@ def lammps_input(
         f"velocity all create {temperature!r} {settings['seed']} mom yes rot yes dist gaussian"
         if many
         else "# a lone particle: the Langevin thermostat gives it its temperature",
-        "fix mofglass_nve all nve",
+        integrator,
         f"fix mofglass_tstat all langevin {temperature!r} {temperature!r} {damping_ps!r} "
         f"{settings['seed'] + 1} zero {'yes' if many else 'no'}",
     ]
@@ -432,8 +510,9 @@ def lammps_input(
 
 def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backend="colvars"):
     """Run well-tempered metadynamics; returns the hills table (Colvars) and the wall
-    time (s). Writes ``in.lammps`` with ``colvars.in`` and ``plumed.dat`` (both
-    backends' inputs, from the same description) into ``workdir``."""
+    time (s). Writes ``in.lammps`` with ``plumed.dat`` and, where Colvars can express
+    the bias, ``colvars.in`` (both backends' inputs, from the same description) into
+    ``workdir``."""
     if backend == "plumed" and not has_plumed():
         raise LAMMPSError("this LAMMPS has no PLUMED package (no PLUMED kernel installed)")
     model.check(atoms)
@@ -442,7 +521,8 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
     for stale in workdir.glob("out.*"):  # a previous run's Colvars outputs
         stale.unlink()
     write_data(workdir / "structure.data", atoms, model.species, skew=True)
-    (workdir / "colvars.in").write_text(colvars_config(bias))
+    if backend == "colvars" or colvars_supports(bias):
+        (workdir / "colvars.in").write_text(colvars_config(bias))
     (workdir / "plumed.dat").write_text(plumed_input(bias))
     text = lammps_input(model, bias, settings, backend, "structure.data", len(atoms))
     (workdir / "in.lammps").write_text(text)

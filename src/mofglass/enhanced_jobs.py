@@ -1,8 +1,10 @@
 """Job-level entry point of enhanced sampling: one well-tempered metadynamics run of a
 model on a structure, its free-energy surface, barrier and convergence.
 
-Outputs (units in the column names): ``fes.csv`` (the CV in the description's units,
-rad or Å; F in eV and kJ/mol), ``convergence.csv`` (time_ps, hills, barrier_eV),
+Outputs (units in the column names): ``fes.csv`` (one row per grid point of the one or
+two metad CVs, in the description's units: rad, Å, Å³ or 1; F and its error in eV and
+kJ/mol), ``convergence.csv`` (time_ps, hills, barrier_eV along the barrier CV; a 2-D FES
+projected on it),
 ``barrier.csv`` (the barrier with its error, eV and kJ/mol, and the verdict), the
 Colvars and PLUMED inputs of the run, ``fes.png`` and ``convergence.png``.
 """
@@ -48,9 +50,8 @@ def enhanced_job(
     """Run the bias ``name`` (config block) with a model; returns the barrier row."""
     (atoms,) = read_frames(structure_file)[-1:]
     bias = bias_for(atoms, block)
-    cv = bias.cv(bias.metad_cvs[0])
-    if len(bias.metad_cvs) != 1:
-        raise ValueError(f"bias {name}: the FES and barrier are built for one metad CV")
+    cvs = [bias.cv(n) for n in bias.metad_cvs]
+    along = bias.metad_cvs.index(block["barrier"].get("cv") or bias.metad_cvs[0])
     settings = {
         k: block[k]
         for k in (
@@ -60,10 +61,18 @@ def enhanced_job(
             "thermo_every",
             "dump_every",
             "steps",
+            "pressure_GPa",
+            "barostat_damping_fs",
         )
+        if k in block
     }
-    scale = math.degrees(1.0) if cv.angular else 1.0  # Colvars units per description unit
-    row = {"bias": name, "cv": cv.name, "cv_type": cv.type, "backend": backend}
+    row = {
+        "bias": name,
+        "cv": bias.metad_cvs[along],
+        "cv_type": cvs[along].type,
+        "metad_cvs": " ".join(bias.metad_cvs),
+        "backend": backend,
+    }
     try:
         hills, seconds = enhanced.run_metadynamics(
             atoms, load_model(model_dir), bias, settings, workdir, backend
@@ -83,25 +92,39 @@ def enhanced_job(
             plots.empty_figure(outputs[f"{key}_figure"], f"{name}: {row['reason']}")
         write_table(outputs["barrier"], pd.DataFrame([row]))
         return row
-    lo, hi = bias.grid_min[0] * scale, bias.grid_max[0] * scale
-    grid = np.linspace(lo, hi, 721)
-    period = 360.0 if cv.angular else None
-    basin = [v * scale for v in block["barrier"]["basin"]]
-    top = [v * scale for v in block["barrier"]["top"]]
-    free = enhanced.fes_1d(hills, grid, bias.bias_factor, period=period)
-    free_err = enhanced.fes_error(hills, grid, bias.bias_factor, period=period)
+    # the hills are in Colvars units (degrees for angles): grids and intervals too
+    scales = [math.degrees(1.0) if cv.angular else 1.0 for cv in cvs]
+    points = 721 if len(cvs) == 1 else 181  # per CV: a 2-D FES is 181 x 181
+    grids = [
+        np.linspace(lo * sc, hi * sc, points)
+        for lo, hi, sc in zip(bias.grid_min, bias.grid_max, scales, strict=True)
+    ]
+    periods = [360.0 if cv.angular else None for cv in cvs]
+    basin = [v * scales[along] for v in block["barrier"]["basin"]]
+    top = [v * scales[along] for v in block["barrier"]["top"]]
+    free = enhanced.fes(hills, grids, bias.bias_factor, periods=periods)
+    free_err = enhanced.fes_error(hills, grids, bias.bias_factor, periods=periods)
     curve = enhanced.convergence(
-        hills, grid, bias.bias_factor, basin, top, block["timestep_fs"], period=period
+        hills,
+        grids,
+        bias.bias_factor,
+        basin,
+        top,
+        block["timestep_fs"],
+        periods=periods,
+        along=along,
+        temperature_K=bias.temperature_K,
     )
     value, error = enhanced.barrier_estimate(curve)
-    unit = "rad" if cv.angular else "A"
+    axes = np.meshgrid(*(g / sc for g, sc in zip(grids, scales, strict=True)), indexing="ij")
+    columns = {f"{cv.name}_{cv_unit(cv)}": a.ravel() for cv, a in zip(cvs, axes, strict=True)}
     fes = pd.DataFrame(
-        {
-            f"{cv.name}_{unit}": grid / scale,
-            "F_eV": free,
-            "F_kJ_per_mol": free * EV_TO_KJ_PER_MOL,
-            "F_err_eV": free_err,
-            "F_err_kJ_per_mol": free_err * EV_TO_KJ_PER_MOL,
+        columns
+        | {
+            "F_eV": free.ravel(),
+            "F_kJ_per_mol": free.ravel() * EV_TO_KJ_PER_MOL,
+            "F_err_eV": free_err.ravel(),
+            "F_err_kJ_per_mol": free_err.ravel() * EV_TO_KJ_PER_MOL,
         }
     )
     row.update(
@@ -118,13 +141,36 @@ def enhanced_job(
     write_table(outputs["fes"], fes)
     write_table(outputs["convergence"], curve)
     write_table(outputs["barrier"], pd.DataFrame([row]))
-    plots.fes_plot(
-        fes,
-        basin=[v / scale for v in basin],
-        top=[v / scale for v in top],
-        path=outputs["fes_figure"],
-        title=f"{name}: well-tempered metadynamics",
-    )
+    title = f"{name}: well-tempered metadynamics"
+    interval = {
+        "basin": [v / scales[along] for v in basin],
+        "top": [v / scales[along] for v in top],
+    }
+    if len(cvs) == 1:
+        plots.fes_plot(fes, path=outputs["fes_figure"], title=title, **interval)
+    else:
+        projected = enhanced.project(free, along, bias.temperature_K)
+        projected_err = enhanced.fes_error(
+            hills,
+            grids,
+            bias.bias_factor,
+            periods=periods,
+            along=along,
+            temperature_K=bias.temperature_K,
+        )
+        line = pd.DataFrame(
+            {
+                list(columns)[along]: grids[along] / scales[along],
+                "F_kJ_per_mol": projected * EV_TO_KJ_PER_MOL,
+                "F_err_kJ_per_mol": projected_err * EV_TO_KJ_PER_MOL,
+            }
+        )
+        plots.fes_2d_plot(fes, line, path=outputs["fes_figure"], title=title, **interval)
     plots.convergence_plot(curve, value, error, outputs["convergence_figure"], name)
     log.info("%s: barrier %.4f ± %.4f eV after %.2f ps", name, value, error, row["simulated_ps"])
     return row
+
+
+def cv_unit(cv: enhanced.CV) -> str:
+    """The unit of a CV in column names: rad, A, A3, or 1 (a coordination number)."""
+    return {"dihedral": "rad", "volume": "A3", "coordination": "1"}.get(cv.type, "A")

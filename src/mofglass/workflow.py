@@ -696,8 +696,9 @@ def enhanced_section(results: Path, runs: Sequence[str]) -> Section:
         "Enhanced sampling",
         "Well-tempered metadynamics: the FES rebuilt from the deposited hills, "
         "F = -γ/(γ-1) V; the barrier is the highest F in the bias's top interval minus the "
-        "lowest in its basin, its error the spread over the last half of the run. Regions "
-        "no hill reached sit flat at the top of the FES.",
+        "lowest in its basin, along its barrier CV (a two-CV FES projected on it first), "
+        "its error the spread over the last half of the run. Regions no hill reached sit "
+        "flat at the top of the FES.",
     )
     rows = []
     for run in runs:
