@@ -17,20 +17,28 @@ from mofglass import enhanced
 from mofglass.models import Model
 
 BARRIER = 0.13  # eV: U(z) = A ((z - 10)² - 1)², minima at z = 9 and 11 Å
-DOUBLE_WELL = Model(
-    "double-well",
-    "test",
-    ("Ar",),
-    ("zero",),
-    (
-        "pair_style zero 5.0",
-        "pair_coeff * *",
-        f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
-        f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2",
-        "fix dw all addforce 0 0 v_dw_fz energy v_dw_e",
-        "fix_modify dw energy yes",
-    ),
-)
+
+
+def wells(x_stiffness: float = 0.0) -> Model:
+    """One particle in U = A ((z - 10)² - 1)² + k (x - 10)² (eV, Å), as a LAMMPS model."""
+    return Model(
+        f"double-well-k{x_stiffness}",
+        "test",
+        ("Ar",),
+        ("zero",),
+        (
+            "pair_style zero 5.0",
+            "pair_coeff * *",
+            f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
+            f"variable dw_fx atom -2*{x_stiffness}*(x-10)",
+            f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2+{x_stiffness}*(x-10)^2",
+            "fix dw all addforce v_dw_fx 0 v_dw_fz energy v_dw_e",
+            "fix_modify dw energy yes",
+        ),
+    )
+
+
+DOUBLE_WELL = wells()
 BLOCK = {
     "metad": {
         "cvs": ["z"],
@@ -91,21 +99,7 @@ def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
     assert np.abs(ours - theirs).max() < 0.01
 
 
-TWO_WELLS = Model(  # the double well in z, a harmonic well 0.1 (x - 10)² in x
-    "double-well-2d",
-    "test",
-    ("Ar",),
-    ("zero",),
-    (
-        "pair_style zero 5.0",
-        "pair_coeff * *",
-        f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
-        "variable dw_fx atom -0.2*(x-10)",
-        f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2+0.1*(x-10)^2",
-        "fix dw all addforce v_dw_fx 0 v_dw_fz energy v_dw_e",
-        "fix_modify dw energy yes",
-    ),
-)
+TWO_WELLS = wells(0.1)  # the double well in z, a harmonic well in x
 
 
 def test_projecting_a_separable_fes_gives_back_its_profile():
