@@ -83,7 +83,7 @@ def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
     assert 0 < error < 0.02
     assert abs(value - BARRIER) < 3 * error, (value, error)
     # both basins are found, and the FES matches U(z) across the well within ~kT/2
-    free = enhanced.fes_1d(hills, grid, 10.0)
+    free = enhanced.fes(hills, [grid], 10.0)
     exact = BARRIER * (grid**2 - 1) ** 2
     inside = np.abs(grid) < 1.3
     assert np.abs(free[inside] - exact[inside]).max() < 0.5 * enhanced.kT_eV(300) + 0.01

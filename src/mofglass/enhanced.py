@@ -354,11 +354,6 @@ def fes(
     return free - free.min()
 
 
-def fes_1d(hills, grid, bias_factor, upto=None, period=None) -> np.ndarray:
-    """F(s) (eV) of a one-CV bias; see :func:`fes`."""
-    return fes(hills, [grid], bias_factor, upto, [period])
-
-
 def project(free: np.ndarray, axis: int, temperature_K: float) -> np.ndarray:
     """F(s) = -kT ln ∫ exp(-F(s, t)/kT) dt (eV) along CV ``axis`` of a 2-D FES, min 0
     (a uniform grid: the constant dt only shifts F)."""
