@@ -245,6 +245,42 @@ def label_batch(
     return accepted, quarantined
 
 
+def label_batch_ase(
+    frames: Sequence[Atoms],
+    level,
+    workdir: str | Path,
+    gate: QualityGate,
+    stress: bool = True,
+    threads: int = 1,
+) -> tuple[list[Atoms], list[Atoms]]:
+    """Label a batch with a calculator level (:class:`mofglass.calculators.CalculatorLevel`);
+    return (accepted, quarantined) as :func:`label_batch`.
+
+    Outcomes live in the same per-frame directories; one of the identical input is
+    reused. An exception of the calculator fails the job (a rerun retries it); a
+    non-finite or out-of-bounds result is quarantined by the gate.
+    """
+    from .calculators import compute_labels
+
+    workdir = Path(workdir)
+    raws = compute_labels(level, frames, [workdir / frame_dir(a) for a in frames], stress, threads)
+    accepted, quarantined = [], []
+    for atoms, raw in zip(frames, raws, strict=True):
+        raw.info["sampling_level_of_theory"] = atoms.info.get("level_of_theory", "")
+        raw.info["level_of_theory"] = level.name
+        result = judge(plain(raw), gate, stress)
+        if result.info["label_status"] == "accepted":
+            accepted.append(result)
+        else:
+            log.warning(
+                "frame %s quarantined: %s",
+                result.info.get("frame_id", "?"),
+                result.info["quarantine_reason"],
+            )
+            quarantined.append(result)
+    return accepted, quarantined
+
+
 def summary_table(accepted: Sequence[Atoms], quarantined: Sequence[Atoms]) -> str:
     """Tab-separated per-frame outcome in frame order: energy in eV/atom, largest
     force in eV/Å, pressure in GPa, and the reason of each quarantine."""

@@ -17,16 +17,17 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from . import analysis, plots
+from . import analysis, calculators, plots
 from .aimd import run_aimd, thermo_table
 from .atomicio import read_frames, read_table, write_frames, write_table, write_text
+from .calculators import CalculatorLevel, is_calculator
 from .cbad import Coverage, Resolution, pool_keys, select_frames
 from .cp2k.inputs import MDSettings, check_overrides
 from .cp2k.levels import LevelOfTheory
 from .cp2k.run import Launcher
 from .datasets import assemble, label_requests, load_frames
 from .datasets import summary as dataset_summary
-from .labelling import QualityGate, frame_order, label_batch, summary_table
+from .labelling import QualityGate, frame_order, label_batch, label_batch_ase, summary_table
 from .md import Protocol, meltquench_protocol, run_md
 from .models import load_model
 from .plan import AIMDRun
@@ -52,6 +53,8 @@ def structure_job(
     """
     atoms = supercell(load_structure(block["source"]), block["supercell"])
     for level_name, level_block in levels.items():
+        if is_calculator(level_block):
+            continue  # checked before any job (mofglass.calculators.missing)
         level = LevelOfTheory.from_config(level_name, level_block)
         level.check_elements(atoms.get_chemical_symbols(), data_dir)
         check_overrides(level)
@@ -109,16 +112,28 @@ def aimd_job(
         "volume_scale": volume_scale,
     }
     start = time.perf_counter()
-    frames = run_aimd(
-        atoms,
-        LevelOfTheory.from_config(level_name, level),
-        md,
-        steps=aimd["steps"],
-        chunk_steps=aimd["chunk_steps"],
-        launcher=Launcher.from_config(cp2k, threads),
-        workdir=workdir,
-        provenance=provenance,
-    )
+    if is_calculator(level):
+        frames = calculators.run_md(
+            atoms,
+            CalculatorLevel.from_config(level_name, level),
+            md,
+            steps=aimd["steps"],
+            chunk_steps=aimd["chunk_steps"],
+            workdir=workdir,
+            provenance=provenance,
+            threads=threads or 1,
+        )
+    else:
+        frames = run_aimd(
+            atoms,
+            LevelOfTheory.from_config(level_name, level),
+            md,
+            steps=aimd["steps"],
+            chunk_steps=aimd["chunk_steps"],
+            launcher=Launcher.from_config(cp2k, threads),
+            workdir=workdir,
+            provenance=provenance,
+        )
     write_text(thermo_file, thermo_table(frames))
     write_frames(trajectory_file, frames)
     n_bad = sum(not f.info["scf_converged"] for f in frames)
@@ -154,14 +169,24 @@ def label_batch_job(
     frames = read_frames(requests_file)[batch_index * size : (batch_index + 1) * size]
     gate = QualityGate(**labels["quality_gate"])
     start = time.perf_counter()
-    accepted, quarantined = label_batch(
-        frames,
-        LevelOfTheory.from_config(level_name, level),
-        Launcher.from_config(cp2k, threads),
-        workdir,
-        gate,
-        stress=labels["stress"],
-    )
+    if is_calculator(level):
+        accepted, quarantined = label_batch_ase(
+            frames,
+            CalculatorLevel.from_config(level_name, level),
+            workdir,
+            gate,
+            stress=labels["stress"],
+            threads=threads or 1,
+        )
+    else:
+        accepted, quarantined = label_batch(
+            frames,
+            LevelOfTheory.from_config(level_name, level),
+            Launcher.from_config(cp2k, threads),
+            workdir,
+            gate,
+            stress=labels["stress"],
+        )
     write_frames(quarantine_file, quarantined)
     write_frames(labelled_file, accepted)
     log.info(

@@ -5,18 +5,19 @@ import re
 from pathlib import Path
 
 from mofglass import active_learning as alearn
-from mofglass import families, plan
+from mofglass import calculators, families, plan
 from mofglass import resources as res
 from mofglass.config import validate_config
 from mofglass.structures.load import BUILTIN_PREFIX
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
-# a model family the config asks for must be installed, unless conda will deploy it
+# a model family or calculator level the config asks for must be installed, unless
+# conda will deploy it
 if "conda" not in str(workflow.deployment_settings.deployment_method).lower():
-    missing_families = families.missing(config)
-    if missing_families:
-        raise WorkflowError("\n".join(missing_families))
+    missing_software = families.missing(config) + calculators.missing(config)
+    if missing_software:
+        raise WorkflowError("\n".join(missing_software))
 
 AIMD_RUNS = plan.aimd_runs(config)
 relabelled = plan.relabelled_datasets(config)
@@ -71,7 +72,8 @@ def cp2k_layout():
 
 
 def cp2k_method(level):
-    return config["levels_of_theory"][level]["method"]
+    """A level's cost class: its CP2K method, or ``calculator`` for an ASE calculator."""
+    return config["levels_of_theory"][level].get("method", "calculator")
 
 
 def aimd_runtime(wildcards, input, attempt):

@@ -1,0 +1,378 @@
+"""Levels of theory that are ASE calculators: universal potentials, or any ASE calculator.
+
+A level of theory either names a CP2K method (:mod:`mofglass.cp2k.levels`) or an ASE
+calculator::
+
+    levels_of_theory:
+      sevennet:
+        calculator: sevennet-0          # shipped: sevennet-0, chgnet; or module:Class
+        kwargs: {}                      # passed to the class (e.g. a weights file path)
+        dispersion: {method: PBE, damping: d3zero}   # DFT-D3 (simple-dftd3), optional
+
+It goes through the same stages as a CP2K level: reference MD (ASE's Bussi/CSVR
+thermostat, in restartable chunks, :func:`run_md`) and batched labels behind the
+quality gate (:func:`mofglass.labelling.label_batch_ase`). The calculator runs in its
+own Python (:mod:`runner`, a subprocess): the shipped universal potentials pin other
+torch/e3nn versions than mofglass and each other. The interpreter of a level is
+
+1. ``MOFGLASS_<ENV>_PYTHON`` (e.g. ``MOFGLASS_SEVENN_PYTHON``), if set;
+2. ``.venvs/<env>/bin/python`` of the project (``./install.sh --models sevenn``);
+3. this interpreter, when it can import the calculator's module.
+
+A level whose Python or package is missing is refused before any job
+(:func:`missing`), with the command that installs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from ase import Atoms
+
+from ..aimd import AIMDError, check_continuity, chunk_plan, expected_steps
+from ..atomicio import read_frames, write_frames, write_text
+
+log = logging.getLogger(__name__)
+
+RUNNER = Path(__file__).with_name("runner.py")
+PROJECT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A universal potential whose weights ship inside its PyPI wheel."""
+
+    cls: str  # module:Class of its ASE calculator
+    kwargs: dict
+    env: str  # environment (install.sh --models <env>)
+    packages: tuple[str, ...]  # distributions whose versions go into the provenance
+    licence: str
+
+
+#: Measured on the 272-atom ZIF-4 cell, one thread, one energy + forces + stress call:
+#: SevenNet-0 1.5 s, CHGNet 0.8 s (bench/README.md). SevenNet-0 keeps ZIF-4's linkers
+#: and a 3.5-3.8-coordinated Zn at 1500 K; CHGNet's Zn-N network falls apart there.
+SHIPPED = {
+    "sevennet-0": Shipped(
+        "sevenn.calculator:SevenNetCalculator",
+        {"model": "7net-0", "device": "cpu"},
+        "sevenn",
+        ("sevenn", "e3nn"),
+        "GPL-3.0 (code), weights with the package",
+    ),
+    "chgnet": Shipped(
+        "chgnet.model.dynamics:CHGNetCalculator",
+        {"use_device": "cpu"},
+        "chgnet",
+        ("chgnet", "pymatgen"),
+        "BSD-3-Clause",
+    ),
+}
+
+
+class CalculatorError(RuntimeError):
+    """A calculator level that is not installed, or whose calculator failed."""
+
+
+@dataclass(frozen=True)
+class CalculatorLevel:
+    """A level of theory computed by an ASE calculator (see the module docstring)."""
+
+    name: str
+    calculator: str
+    kwargs: dict = field(default_factory=dict)
+    dispersion: dict | None = None
+    env: str | None = None
+
+    @classmethod
+    def from_config(cls, name: str, block: Mapping) -> CalculatorLevel:
+        calculator = block["calculator"]
+        if calculator not in SHIPPED and ":" not in calculator:
+            raise CalculatorError(
+                f"level {name!r}: calculator {calculator!r} is neither a shipped universal "
+                f"potential ({', '.join(SHIPPED)}) nor module:Class"
+            )
+        env = block.get("env")
+        if env is None and calculator in SHIPPED:
+            env = SHIPPED[calculator].env
+        return cls(
+            name=name,
+            calculator=calculator,
+            kwargs=dict(block.get("kwargs") or {}),
+            dispersion=dict(block["dispersion"]) if block.get("dispersion") else None,
+            env=env,
+        )
+
+    @property
+    def module(self) -> str:
+        """The module that must import in the level's Python."""
+        return self.spec()["class"].partition(":")[0].split(".")[0]
+
+    def spec(self) -> dict:
+        """What the runner builds: class, keyword arguments, dispersion, packages."""
+        if self.calculator in SHIPPED:
+            shipped = SHIPPED[self.calculator]
+            cls, kwargs, packages = shipped.cls, {**shipped.kwargs}, list(shipped.packages)
+        else:
+            cls, kwargs, packages = self.calculator, {}, [self.calculator.split(".")[0]]
+        kwargs.update(self.kwargs)
+        return {
+            "class": cls,
+            "kwargs": kwargs,
+            "dispersion": self.dispersion,
+            "packages": packages,
+        }
+
+    def fingerprint(self) -> str:
+        """Text that changes when anything that changes the results changes."""
+        return json.dumps({"level": self.name, **self.spec()}, sort_keys=True)
+
+
+def is_calculator(block: Mapping) -> bool:
+    """Whether a ``levels_of_theory`` block is an ASE calculator (not a CP2K method)."""
+    return "calculator" in block
+
+
+def python_for(level: CalculatorLevel) -> str | None:
+    """The interpreter that runs ``level``'s calculator, or None."""
+    if level.env:
+        explicit = os.environ.get(f"MOFGLASS_{level.env.upper()}_PYTHON")
+        if explicit:
+            return explicit
+        local = PROJECT / ".venvs" / level.env / "bin" / "python"
+        if local.exists():
+            return str(local)
+    return sys.executable if _importable(sys.executable, level.module) else None
+
+
+@cache
+def _importable(python: str, module: str) -> bool:
+    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        return subprocess.run([python, "-c", code], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def install_hint(level: CalculatorLevel) -> str:
+    if level.env:
+        return (
+            f"level {level.name!r}: calculator {level.calculator!r} is not installed: run "
+            f"./install.sh --models {level.env} (or set MOFGLASS_{level.env.upper()}_PYTHON "
+            f"to a Python that has it)"
+        )
+    return (
+        f"level {level.name!r}: module {level.module!r} of calculator {level.calculator!r} "
+        f"does not import in {sys.executable}: install it there, or give the level an "
+        f"env whose .venvs/<env> or MOFGLASS_<ENV>_PYTHON has it"
+    )
+
+
+def problems(level: CalculatorLevel) -> list[str]:
+    """Why ``level`` cannot run here (empty if it can): Python, module, dispersion."""
+    python = python_for(level)
+    if python is None or not _importable(python, level.module):
+        return [install_hint(level)]
+    if level.dispersion and not _importable(python, "dftd3"):
+        return [
+            f"level {level.name!r}: dispersion needs the dftd3 package (simple-dftd3) in "
+            f"{python}: pip install dftd3"
+        ]
+    return []
+
+
+def levels_in_use(config: Mapping) -> list[str]:
+    """Names of the levels the config's stages use: sampling, datasets, active-learning
+    loops and cross-level checks."""
+    names = {config["aimd"]["level_of_theory"]}
+    names |= {block["level_of_theory"] for block in config.get("datasets", {}).values()}
+    for block in config.get("models", {}).values():
+        loop = block.get("active_learning") or {}
+        if loop.get("level_of_theory"):
+            names.add(loop["level_of_theory"])
+    check = config.get("cross_check") or {}
+    if check.get("level_of_theory"):
+        names.add(check["level_of_theory"])
+    return sorted(n for n in names if n in config["levels_of_theory"])
+
+
+def missing(config: Mapping) -> list[str]:
+    """One message per calculator level the config uses that cannot run here."""
+    out = []
+    for name in levels_in_use(config):
+        block = config["levels_of_theory"][name]
+        if is_calculator(block):
+            out += problems(CalculatorLevel.from_config(name, block))
+    return out
+
+
+def run(level: CalculatorLevel, command: str, args: Mapping, threads: int = 1) -> dict:
+    """Run ``runner.py command`` in the level's Python; its JSON answer."""
+    python = python_for(level)
+    if python is None:
+        raise CalculatorError(install_hint(level))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({**args, "level": level.spec(), "threads": threads}, handle)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    try:
+        done = subprocess.run(
+            [python, str(RUNNER), command, handle.name], capture_output=True, text=True, env=env
+        )
+    finally:
+        os.unlink(handle.name)
+    for line in done.stderr.splitlines()[-20:]:
+        log.debug("%s: %s", level.name, line)
+    if done.returncode:
+        raise CalculatorError(
+            f"level {level.name!r}: {command} failed: {(done.stderr or done.stdout)[-3000:]}"
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def frame_fingerprint(level: CalculatorLevel, atoms: Atoms, stress: bool) -> str:
+    """The 'input' of a label: level, what is asked, and the frame's atoms and cell."""
+    digest = hashlib.sha256()
+    digest.update(atoms.numbers.tobytes())
+    digest.update(atoms.positions.round(8).tobytes())
+    digest.update(atoms.cell.array.round(8).tobytes())
+    return json.dumps({"calculator": level.fingerprint(), "stress": stress}) + digest.hexdigest()
+
+
+def compute_labels(
+    level: CalculatorLevel,
+    frames: Sequence[Atoms],
+    framedirs: Sequence[Path],
+    stress: bool,
+    threads: int = 1,
+) -> list[Atoms]:
+    """Raw outcomes (results attached, before the gate) of ``frames``, one directory
+    each. A directory holding the outcome of the identical input is reused; the rest
+    are computed in one call of the level's Python, each written as it finishes."""
+    outcome, inp = "outcome.extxyz", "input.txt"
+    todo = []
+    for atoms, framedir in zip(frames, framedirs, strict=True):
+        text = frame_fingerprint(level, atoms, stress)
+        if (framedir / outcome).exists() and (framedir / inp).exists():
+            if (framedir / inp).read_text() == text:
+                continue
+        framedir.mkdir(parents=True, exist_ok=True)
+        (framedir / outcome).unlink(missing_ok=True)
+        write_text(framedir / inp, text)
+        todo.append((atoms, framedir))
+    if todo:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "frames.extxyz")
+            write_frames(path, [a for a, _ in todo])
+            args = {
+                "frames": str(path),
+                "outcomes": [str(d / outcome) for _, d in todo],
+                "stress": stress,
+            }
+            answer = run(level, "label", args, threads)
+        log.info(
+            "%s: %d labels in %.1f s (%.2f s each)",
+            level.name,
+            len(todo),
+            sum(answer["seconds"]),
+            sum(answer["seconds"]) / len(todo),
+        )
+    out = []
+    for atoms, framedir in zip(frames, framedirs, strict=True):
+        (raw,) = read_frames(framedir / outcome)
+        raw.info = dict(atoms.info)
+        # an ASE calculator has no SCF: its result is as converged as it will be
+        raw.info["scf_converged"] = True
+        out.append(raw)
+    return out
+
+
+def run_md(
+    atoms: Atoms,
+    level: CalculatorLevel,
+    md,
+    steps: int,
+    chunk_steps: int,
+    workdir: str | Path,
+    provenance: Mapping | None = None,
+    threads: int = 1,
+) -> list[Atoms]:
+    """Run (or resume) NVT MD of ``atoms`` with the level's calculator and ASE's Bussi
+    (CSVR) thermostat; every printed frame in step order, as :func:`mofglass.aimd.run_aimd`.
+
+    ``md`` is a :class:`mofglass.cp2k.inputs.MDSettings`. Chunk k lives in
+    ``<workdir>/chunkNNNN``; it is finished when its ``frames.extxyz`` exists and its
+    ``input.json`` matches this run's settings. A rerun skips finished chunks and
+    continues from the last one's saved state (positions, momenta, thermostat energy
+    and random-number state), so a kill loses at most the chunk in progress.
+    """
+    if chunk_steps % md.print_every:
+        raise ValueError("chunk_steps must be a multiple of print_every")
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    structure = workdir / "start.extxyz"
+    write_frames(structure, [atoms])
+    settings = {
+        "temperature_K": md.temperature_K,
+        "timestep_fs": md.timestep_fs,
+        "thermostat_timecon_fs": md.thermostat_timecon_fs,
+        "print_every": md.print_every,
+        "stress": md.stress,
+        "seed": md.seed,
+        "masses": dict(md.masses),
+    }
+    plan = chunk_plan(steps, chunk_steps)
+    start, todo, redo = None, [], False
+    for k, (first, nsteps) in enumerate(plan):
+        chunkdir = workdir / f"chunk{k:04d}"
+        text = json.dumps(
+            {
+                "calculator": level.fingerprint(),
+                **settings,
+                "first": first,
+                "nsteps": nsteps,
+                "atoms": frame_fingerprint(level, atoms, md.stress),
+            },
+            sort_keys=True,
+        )
+        done = (chunkdir / "frames.extxyz").exists() and (chunkdir / "input.json").exists()
+        if not redo and done and (chunkdir / "input.json").read_text() == text:
+            start = str(chunkdir / "state.json")
+            continue
+        if chunkdir.exists():
+            log.warning("chunk %d: discarding partial output, or output of other settings", k)
+            for child in chunkdir.iterdir():
+                child.unlink()
+        redo = True  # every later chunk continues from this one
+        chunkdir.mkdir(parents=True, exist_ok=True)
+        write_text(chunkdir / "input.json", text)
+        todo.append({"dir": str(chunkdir), "first": first, "nsteps": nsteps})
+    if todo:
+        log.info("%s: MD chunks %s", level.name, [Path(c["dir"]).name for c in todo])
+        args = {**settings, "structure": str(structure), "start": start, "chunks": todo}
+        run(level, "md", args, threads)
+    frames = []
+    for k, (first, nsteps) in enumerate(plan):
+        chunk = read_frames(workdir / f"chunk{k:04d}" / "frames.extxyz")
+        want = expected_steps(first, nsteps, md.print_every)
+        got = [int(f.info["step"]) for f in chunk]
+        if got != want:
+            raise AIMDError(
+                f"{workdir}/chunk{k:04d}: steps {got}, expected {want}: the run exploded"
+            )
+        for frame in chunk:
+            frame.info.update({"level_of_theory": level.name, **(provenance or {})})
+            frame.info["scf_converged"] = True
+            frame.info["temperature_inst_K"] = float(frame.info["temperature_inst_K"])
+        frames.extend(chunk)
+    check_continuity(frames, steps, md.print_every)
+    return frames
