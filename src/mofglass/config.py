@@ -100,6 +100,7 @@ def semantic_errors(config: dict) -> Iterator[str]:
             yield f"aimd.structures: no structure {structure!r}"
     yield from dataset_errors(config)
     yield from model_errors(config)
+    yield from cross_check_errors(config)
     if aimd.get("chunk_steps", 1) % aimd.get("print_every", 1):
         yield (
             f"aimd.chunk_steps: expected a multiple of aimd.print_every "
@@ -125,6 +126,19 @@ def semantic_errors(config: dict) -> Iterator[str]:
                 )
         elif not Path(source).is_file():
             yield f"structures.{name}.source: file not found: {source}"
+
+
+def cross_check_errors(config: dict) -> Iterator[str]:
+    """A cross-check level or dataset that does not exist."""
+    block = config.get("cross_check") or {}
+    if not block.get("enabled"):
+        return
+    level = block.get("level_of_theory")
+    if level is not None and level not in config.get("levels_of_theory", {}):
+        yield f"cross_check.level_of_theory: {level!r} is not defined under levels_of_theory"
+    for name in block.get("datasets") or []:
+        if name not in config.get("datasets", {}):
+            yield f"cross_check.datasets: no dataset {name!r}"
 
 
 def dataset_errors(config: dict) -> Iterator[str]:

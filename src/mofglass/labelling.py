@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,6 +279,40 @@ def label_batch_ase(
             )
             quarantined.append(result)
     return accepted, quarantined
+
+
+def label_at_level(
+    frames: Sequence[Atoms],
+    level_name: str,
+    level: Mapping,
+    workdir: str | Path,
+    gate: QualityGate,
+    stress: bool,
+    cp2k: Mapping,
+    threads: int | None = None,
+) -> tuple[list[Atoms], list[Atoms]]:
+    """Label frames at a level given by its config block: CP2K single points, or an
+    ASE calculator (``calculator`` in the block); (accepted, quarantined)."""
+    from .calculators import CalculatorLevel, is_calculator
+    from .cp2k.run import Launcher
+
+    if is_calculator(level):
+        return label_batch_ase(
+            frames,
+            CalculatorLevel.from_config(level_name, level),
+            workdir,
+            gate,
+            stress,
+            threads or 1,
+        )
+    return label_batch(
+        frames,
+        LevelOfTheory.from_config(level_name, level),
+        Launcher.from_config(cp2k, threads),
+        workdir,
+        gate,
+        stress=stress,
+    )
 
 
 def summary_table(accepted: Sequence[Atoms], quarantined: Sequence[Atoms]) -> str:

@@ -27,7 +27,7 @@ from .cp2k.levels import LevelOfTheory
 from .cp2k.run import Launcher
 from .datasets import assemble, label_requests, load_frames
 from .datasets import summary as dataset_summary
-from .labelling import QualityGate, frame_order, label_batch, label_batch_ase, summary_table
+from .labelling import QualityGate, frame_order, label_at_level, summary_table
 from .md import Protocol, meltquench_protocol, run_md
 from .models import load_model
 from .plan import AIMDRun
@@ -169,24 +169,9 @@ def label_batch_job(
     frames = read_frames(requests_file)[batch_index * size : (batch_index + 1) * size]
     gate = QualityGate(**labels["quality_gate"])
     start = time.perf_counter()
-    if is_calculator(level):
-        accepted, quarantined = label_batch_ase(
-            frames,
-            CalculatorLevel.from_config(level_name, level),
-            workdir,
-            gate,
-            stress=labels["stress"],
-            threads=threads or 1,
-        )
-    else:
-        accepted, quarantined = label_batch(
-            frames,
-            LevelOfTheory.from_config(level_name, level),
-            Launcher.from_config(cp2k, threads),
-            workdir,
-            gate,
-            stress=labels["stress"],
-        )
+    accepted, quarantined = label_at_level(
+        frames, level_name, level, workdir, gate, labels["stress"], cp2k, threads
+    )
     write_frames(quarantine_file, quarantined)
     write_frames(labelled_file, accepted)
     log.info(
@@ -526,6 +511,7 @@ def report_job(
     mechanics_kinds: Mapping[str, str] | None = None,
     enhanced: Sequence[str] = (),
     phases: bool = False,
+    cross_check: Sequence[str] = (),
 ) -> None:
     """Write the self-contained HTML report of a run from the files under results/;
     ``comparison_figure``: where the model comparison figure goes."""
@@ -660,6 +646,8 @@ def report_job(
             structure.figures.append(results / f"analysis/{source}/{figure}")
     sections.append(structure)
 
+    if cross_check:
+        sections.append(cross_check_section(results, cross_check))
     if mechanics:
         sections.append(mechanics_section(results, mechanics, mechanics_kinds or {}))
     if enhanced:
@@ -675,6 +663,26 @@ def report_job(
     )
     write_text(output, text)
     log.info("report: %s (%d sections, %.1f MB)", output, len(sections), len(text) / 1e6)
+
+
+def cross_check_section(results: Path, files: Sequence[str]) -> Section:
+    """The cross-check tables: levels against each other, glasses at their teacher's level."""
+    section = Section(
+        "Cross-checks",
+        "The reference level against a second level on each checked dataset's test split "
+        "(energies after removing the mean offset between the two levels, meV/atom; "
+        "forces meV/Å; stress GPa), and each glass's final frame at the level its model "
+        "learnt from: its energy above the model's 300 K crystal frame (meV/atom, and "
+        "kJ/mol per metal atom), the RMS force there against the crystal's (eV/Å), and "
+        "the model's own force error on the glass (meV/Å).",
+    )
+    levels = [read_table(f) for f in files if "/glasses/" not in str(f)]
+    glasses = [read_table(f) for f in files if "/glasses/" in str(f)]
+    if levels:
+        section.tables.append(("levels", pd.concat(levels, ignore_index=True)))
+    if glasses:
+        section.tables.append(("glasses", pd.concat(glasses, ignore_index=True)))
+    return section
 
 
 def mechanics_section(

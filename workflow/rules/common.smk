@@ -47,9 +47,10 @@ def structure_source(wildcards):
 
 
 def used_levels():
-    """Config blocks of the levels of theory the sampling and labelling stages use."""
-    names = {config["aimd"]["level_of_theory"], *relabelled}
-    return {name: config["levels_of_theory"][name] for name in sorted(names)}
+    """Config blocks of the levels of theory the sampling, labelling, active-learning and
+    cross-check stages use."""
+    names = calculators.levels_in_use(config)
+    return {name: config["levels_of_theory"][name] for name in names}
 
 
 def cp2k_threads():
@@ -350,7 +351,37 @@ def report_inputs():
         files += expand("results/mechanics/{model}/summary.csv", model=mechanics_models())
     files += enhanced_files("barrier.csv")
     files += phases_files()
+    files += cross_check_files()
     return files
+
+
+# Cross-checks (rules/cross_check.smk)
+
+
+def cross_check_datasets():
+    """Datasets whose test split is labelled at the second level."""
+    block = config["cross_check"]
+    level = block["level_of_theory"]
+    if not block["enabled"] or level is None:
+        return []
+    names = block["datasets"] if block["datasets"] is not None else list(config["datasets"])
+    return [n for n in names if config["datasets"][n]["level_of_theory"] != level]
+
+
+def cross_check_files():
+    block = config["cross_check"]
+    if not block["enabled"]:
+        return []
+    files = expand("results/cross_check/{dataset}/errors.csv", dataset=cross_check_datasets())
+    if block["glasses"] and config["meltquench"]["enabled"]:
+        files += expand("results/cross_check/glasses/{model}.csv", model=config["models"])
+    return files
+
+
+def cross_check_runtime(wildcards, input, attempt):
+    method = cp2k_method(config["cross_check"]["level_of_theory"])
+    frames, n_atoms = res.frames_in(input[0]), res.atoms_in(input[0])
+    return res.cp2k_runtime_min(method, n_atoms, frames, 0, cp2k_threads(), attempt)
 
 
 # Active learning (rules/active_learning.smk): iteration k lives in al_dir(model, k).

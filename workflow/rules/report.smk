@@ -35,6 +35,7 @@ rule report:
             f"{m}/{b}" for m in enhanced_models() for b in config["enhanced_sampling"]["biases"]
         ],
         phases=config["phases"]["enabled"],
+        cross_check=cross_check_files(),
         mechanics_kinds={s["group"]: s["kind"] for s in MECHANICS_SAMPLES.values()},
     script:
         "../scripts/report.py"

@@ -18,4 +18,5 @@ report_job(
     mechanics_kinds=snakemake.params.mechanics_kinds,
     enhanced=snakemake.params.enhanced,
     phases=snakemake.params.phases,
+    cross_check=snakemake.params.cross_check,
 )

@@ -1,0 +1,169 @@
+"""Jobs of the cross-check stage (:mod:`mofglass.cross_check`): read files, label at a
+level, compare, write tables."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .atomicio import read_frames, write_frames, write_table
+from .cross_check import glass_judgement, level_errors
+from .frames import plain
+from .labelling import QualityGate, label_at_level
+from .models import load_model
+
+log = logging.getLogger(__name__)
+
+LEVEL_COLUMNS = [
+    "dataset",
+    "reference_level",
+    "other_level",
+    "n_frames",
+    "n_quarantined",
+    "energy_offset_eV_per_atom",
+    "energy_rmse_meV_per_atom",
+    "forces_rmse_meV_per_A",
+    "forces_mae_meV_per_A",
+    "forces_rms_reference_meV_per_A",
+    "stress_rmse_GPa",
+]
+
+GLASS_COLUMNS = [
+    "model",
+    "replica",
+    "status",
+    "reason",
+    "level",
+    "energy_above_crystal_meV_per_atom",
+    "energy_above_crystal_kJ_per_mol_metal",
+    "rms_force_eV_per_A",
+    "crystal_rms_force_eV_per_A",
+    "student_forces_rmse_meV_per_A",
+]
+
+
+def level_check_job(
+    test_file: str,
+    labelled_file: str,
+    quarantine_file: str,
+    errors_file: str,
+    dataset: str,
+    level_name: str,
+    level: Mapping,
+    labels: Mapping,
+    cp2k: Mapping,
+    workdir: str,
+    threads: int | None = None,
+) -> dict:
+    """Label a dataset's test split at a second level; its errors against the first."""
+    reference = read_frames(test_file)
+    requests = [plain(a, keep_results=False) for a in reference]
+    gate = QualityGate(**labels["quality_gate"])
+    accepted, quarantined = label_at_level(
+        requests, level_name, level, workdir, gate, labels["stress"], cp2k, threads
+    )
+    write_frames(quarantine_file, quarantined)
+    write_frames(labelled_file, accepted)
+    by_id = {a.info["frame_id"]: a for a in accepted}
+    matched = [a for a in reference if a.info["frame_id"] in by_id]
+    row = {
+        "dataset": dataset,
+        "reference_level": reference[0].info.get("level_of_theory", "") if reference else "",
+        "other_level": level_name,
+        "n_quarantined": len(quarantined),
+        **level_errors(matched, [by_id[a.info["frame_id"]] for a in matched]),
+    }
+    write_table(errors_file, pd.DataFrame([row], columns=LEVEL_COLUMNS))
+    log.info("%s: %s against %s: %s", dataset, level_name, row["reference_level"], row)
+    return row
+
+
+def _one(frame, run: str):
+    frame = plain(frame, keep_results=False)
+    frame.info.update(run=run, step=0, frame_id=f"{run}:0")
+    return frame
+
+
+def glass_check_job(
+    final_files: Sequence[str],
+    crystal_file: str,
+    crystal_verdict_file: str,
+    model_dir: str,
+    model: str,
+    output: str,
+    level_name: str,
+    level: Mapping,
+    labels: Mapping,
+    cp2k: Mapping,
+    workdir: str,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Judge every glass of a model at the level its labels came from: the final frame
+    of each melt-quench replica next to the last frame of the model's 300 K crystal
+    check. A replica without a glass, or a model without a crystal frame, gets a row
+    that says so."""
+    crystal_ok = pd.read_csv(crystal_verdict_file, sep="\t")["verdict"].iloc[0] == "ok"
+    crystal_frames = read_frames(crystal_file) if crystal_ok else []
+    rows, glasses = [], {}
+    for replica, path in enumerate(final_files):
+        frames = read_frames(path) if Path(path).stat().st_size else []
+        if frames:
+            glasses[replica] = frames[-1]
+        else:
+            rows.append(
+                {"replica": replica, "status": "no glass", "reason": "the melt-quench failed"}
+            )
+    if glasses and not crystal_frames:
+        for replica in glasses:
+            rows.append(
+                {
+                    "replica": replica,
+                    "status": "not checked",
+                    "reason": "the model's 300 K crystal MD check failed",
+                }
+            )
+        glasses = {}
+    if glasses:
+        requests = [_one(crystal_frames[-1], f"crystal/{model}")]
+        requests += [_one(g, f"glass/{model}/replica{k}") for k, g in glasses.items()]
+        gate = QualityGate(**labels["quality_gate"])
+        accepted, quarantined = label_at_level(
+            requests, level_name, level, workdir, gate, labels["stress"], cp2k, threads
+        )
+        by_id = {a.info["frame_id"]: a for a in accepted}
+        crystal = by_id.get(requests[0].info["frame_id"])
+        students = dict(zip(glasses, load_model(model_dir).predict(requests[1:]), strict=True))
+        for request, replica in zip(requests[1:], glasses, strict=True):
+            teacher = by_id.get(request.info["frame_id"])
+            if crystal is None or teacher is None:
+                bad = next(
+                    q
+                    for q in quarantined
+                    if q.info["frame_id"]
+                    in (request.info["frame_id"], requests[0].info["frame_id"])
+                )
+                rows.append(
+                    {
+                        "replica": replica,
+                        "status": "unphysical",
+                        "reason": f"{bad.info['run']}: {bad.info['quarantine_reason']}",
+                    }
+                )
+                continue
+            rows.append(
+                {
+                    "replica": replica,
+                    "status": "checked",
+                    "reason": "",
+                    **glass_judgement(teacher, students[replica], crystal),
+                }
+            )
+    table = pd.DataFrame(
+        [{"model": model, "level": level_name, **r} for r in rows], columns=GLASS_COLUMNS
+    )
+    table = table.sort_values("replica", kind="stable")
+    write_table(output, table)
+    return table

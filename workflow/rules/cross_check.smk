@@ -1,0 +1,66 @@
+# Cross-checks: the test split of each dataset labelled again at a second level (the
+# reference level against quantum chemistry), and every glass judged at the level its
+# model learnt from, next to the model's 300 K crystal.
+
+
+rule cross_check_level:
+    input:
+        "results/datasets/{dataset}/test.extxyz",
+    output:
+        labelled="results/cross_check/{dataset}/labelled.extxyz",
+        quarantine="results/cross_check/{dataset}/quarantine.extxyz",
+        errors="results/cross_check/{dataset}/errors.csv",
+    log:
+        "logs/cross_check/{dataset}.log",
+    benchmark:
+        "benchmarks/cross_check/{dataset}.tsv"
+    conda:
+        "../../envs/cp2k.yaml"
+    threads: cp2k_threads()
+    resources:
+        **cp2k_layout(),
+        runtime=cross_check_runtime,
+    params:
+        level_name=config["cross_check"]["level_of_theory"],
+        level=lambda wildcards: config["levels_of_theory"][config["cross_check"]["level_of_theory"]],
+        labels=config["labels"],
+        cp2k=config["cp2k"],
+        workdir=f"results/cross_check/work/{config['cross_check']['level_of_theory']}",
+    script:
+        "../scripts/cross_check_level.py"
+
+
+rule glass_check:
+    input:
+        finals=lambda wildcards: expand(
+            "results/meltquench/{model}/replica{replica}/final.extxyz",
+            model=wildcards.model,
+            replica=range(config["meltquench"]["replicas"]),
+        ),
+        crystal="results/md/{model}/check/trajectory.extxyz",
+        crystal_verdict="results/md/{model}/check/verdict.tsv",
+        model="results/models/{model}/model.json",
+    output:
+        "results/cross_check/glasses/{model}.csv",
+    log:
+        "logs/cross_check/glasses/{model}.log",
+    benchmark:
+        "benchmarks/cross_check/glasses/{model}.tsv"
+    conda:
+        "../../envs/cp2k.yaml"
+    threads: cp2k_threads()
+    resources:
+        runtime=60,
+    params:
+        level_name=lambda wildcards: model_level(wildcards.model),
+        level=lambda wildcards: config["levels_of_theory"][model_level(wildcards.model)],
+        labels=config["labels"],
+        cp2k=config["cp2k"],
+        workdir=lambda wildcards: f"results/cross_check/work/{model_level(wildcards.model)}",
+    script:
+        "../scripts/glass_check.py"
+
+
+rule cross_check:
+    input:
+        cross_check_files(),

@@ -1,0 +1,22 @@
+"""Judge a model's glasses at the level its labels came from."""
+
+from pathlib import Path
+
+from mofglass.cross_check_jobs import glass_check_job
+from mofglass.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+glass_check_job(
+    final_files=snakemake.input.finals,
+    crystal_file=snakemake.input.crystal,
+    crystal_verdict_file=snakemake.input.crystal_verdict,
+    model_dir=str(Path(snakemake.input.model).parent),
+    model=snakemake.wildcards.model,
+    output=snakemake.output[0],
+    level_name=snakemake.params.level_name,
+    level=snakemake.params.level,
+    labels=snakemake.params.labels,
+    cp2k=snakemake.params.cp2k,
+    workdir=snakemake.params.workdir,
+    threads=snakemake.threads,
+)
