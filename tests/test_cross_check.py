@@ -1,0 +1,98 @@
+"""Cross-checks: two levels compared on the same frames; a glass judged at its teacher's
+level next to a crystal frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.calculators.lj import LennardJones
+from ase.units import GPa, kJ, mol
+
+from mofglass.atomicio import read_frames, read_table, write_frames
+from mofglass.cross_check import glass_judgement, level_errors
+from mofglass.cross_check_jobs import level_check_job
+from mofglass.frames import attach_results
+
+LABELS = {"stress": True, "quality_gate": {"max_force_eV_per_A": 20.0, "max_stress_GPa": 50.0}}
+
+
+def labelled(atoms, energy, forces, stress=None):
+    frame = atoms.copy()
+    return attach_results(frame, energy, forces, stress)
+
+
+def test_level_errors_remove_the_offset_between_levels(tiny):
+    rng = np.random.default_rng(0)
+    n = len(tiny)
+    ref, other, de, df = [], [], [], []
+    for k in range(4):
+        e, f = rng.normal(-100, 1), rng.normal(0, 1, (n, 3))
+        noise_e, noise_f = rng.normal(0, 0.01), rng.normal(0, 0.05, (n, 3))
+        ref.append(labelled(tiny, e, f, np.full(6, 0.01)))
+        # another level: its own zero of energy (+3 eV/atom) and some disagreement
+        other.append(labelled(tiny, e + 3.0 * n + noise_e * n, f + noise_f, np.full(6, 0.02)))
+        de.append(noise_e)
+        df.append(noise_f)
+    out = level_errors(ref, other)
+    de = np.array(de)
+    assert out["n_frames"] == 4
+    assert out["energy_offset_eV_per_atom"] == pytest.approx(3.0 + de.mean())
+    assert out["energy_rmse_meV_per_atom"] == pytest.approx(1e3 * de.std())
+    assert out["forces_rmse_meV_per_A"] == pytest.approx(1e3 * np.sqrt(np.mean(np.square(df))))
+    assert out["stress_rmse_GPa"] == pytest.approx(0.01 / GPa)
+    with pytest.raises(ValueError):
+        level_errors(ref, other[:2])
+
+
+def test_glass_judgement_against_the_crystal(tiny):
+    n = len(tiny)
+    forces = np.ones((n, 3))
+    crystal = labelled(tiny, -10.0 * n, 0.5 * forces)
+    teacher = labelled(tiny, -10.0 * n + 0.02 * n, forces)
+    student = labelled(tiny, 0.0, forces + 0.1)
+    out = glass_judgement(teacher, student, crystal)
+    assert out["energy_above_crystal_meV_per_atom"] == pytest.approx(20.0)
+    # one Zn in the fragment: 0.02 eV/atom times the atoms per Zn
+    assert out["energy_above_crystal_kJ_per_mol_metal"] == pytest.approx(0.02 * n / (kJ / mol))
+    assert out["rms_force_eV_per_A"] == pytest.approx(1.0)
+    assert out["crystal_rms_force_eV_per_A"] == pytest.approx(0.5)
+    assert out["student_forces_rmse_meV_per_A"] == pytest.approx(100.0)
+
+
+def test_level_check_job_labels_the_test_split_at_the_second_level(tiny, tmp_path):
+    """Reference labels from one Lennard-Jones, the second level another: the job's
+    errors are those of the two calculators, computed here directly."""
+    a, b = {"sigma": 0.9, "epsilon": 0.01, "rc": 5.0}, {"sigma": 0.95, "epsilon": 0.012, "rc": 5.0}
+    frames = []
+    for k in range(3):
+        frame = tiny.copy()
+        frame.positions += np.random.default_rng(k).normal(0, 0.02, frame.positions.shape)
+        frame.calc = LennardJones(**a)
+        frame = labelled(frame, frame.get_potential_energy(), frame.get_forces(), frame.get_stress())
+        frame.info.update(run="r", step=k, frame_id=f"r:{k}", level_of_theory="lj_a")
+        frames.append(frame)
+    write_frames(tmp_path / "test.extxyz", frames)
+    level = {"calculator": "ase.calculators.lj:LennardJones", "kwargs": b}
+    out = {name: str(tmp_path / f"{name}.x") for name in ("labelled", "quarantine", "errors")}
+    level_check_job(
+        str(tmp_path / "test.extxyz"),
+        out["labelled"],
+        out["quarantine"],
+        out["errors"],
+        "d",
+        "lj_b",
+        level,
+        LABELS,
+        {},
+        str(tmp_path / "work"),
+    )
+    row = read_table(out["errors"]).iloc[0]
+    assert (row["reference_level"], row["other_level"], row["n_frames"]) == ("lj_a", "lj_b", 3)
+    df = []
+    for frame in frames:
+        other = frame.copy()
+        other.calc = LennardJones(**b)
+        df.append(other.get_forces() - frame.get_forces())
+    expected = 1e3 * np.sqrt(np.mean(np.square(df)))
+    assert row["forces_rmse_meV_per_A"] == pytest.approx(expected, rel=1e-5)
+    assert len(read_frames(out["labelled"])) == 3
