@@ -25,7 +25,7 @@ def test_level_errors_remove_the_offset_between_levels(tiny):
     rng = np.random.default_rng(0)
     n = len(tiny)
     ref, other, de, df = [], [], [], []
-    for k in range(4):
+    for _ in range(4):
         e, f = rng.normal(-100, 1), rng.normal(0, 1, (n, 3))
         noise_e, noise_f = rng.normal(0, 0.01), rng.normal(0, 0.05, (n, 3))
         ref.append(labelled(tiny, e, f, np.full(6, 0.01)))
@@ -68,7 +68,9 @@ def test_level_check_job_labels_the_test_split_at_the_second_level(tiny, tmp_pat
         frame = tiny.copy()
         frame.positions += np.random.default_rng(k).normal(0, 0.02, frame.positions.shape)
         frame.calc = LennardJones(**a)
-        frame = labelled(frame, frame.get_potential_energy(), frame.get_forces(), frame.get_stress())
+        energy, forces = frame.get_potential_energy(), frame.get_forces()
+        stress = frame.get_stress()
+        frame = labelled(frame, energy, forces, stress)
         frame.info.update(run="r", step=k, frame_id=f"r:{k}", level_of_theory="lj_a")
         frames.append(frame)
     write_frames(tmp_path / "test.extxyz", frames)
