@@ -61,7 +61,7 @@ def test_shipped_potential_labels_forces_and_stress_that_belong_to_its_energy(
 ):
     """Forces and stress are the derivatives of the energy (central differences)."""
     needs(level)
-    h, eps = 1e-3, 1e-3
+    h, eps = 2e-2, 5e-3  # large enough for CHGNet's float32 energies (1e-4 eV noise)
     frames = [tiny.copy()]
     for sign in (1, -1):
         moved = tiny.copy()
@@ -77,7 +77,7 @@ def test_shipped_potential_labels_forces_and_stress_that_belong_to_its_energy(
     assert not quarantined and len(accepted) == 5
     e = [a.get_potential_energy() for a in accepted]
     force = accepted[0].get_forces()[3, 0]
-    assert force == pytest.approx(-(e[1] - e[2]) / (2 * h), abs=2e-3)
+    assert force == pytest.approx(-(e[1] - e[2]) / (2 * h), abs=5e-3)
     sxx = accepted[0].get_stress()[0]  # ASE: (1/V) dE/d(strain)
     assert sxx == pytest.approx((e[3] - e[4]) / (2 * eps) / tiny.get_volume(), abs=0.005 * GPa)
     for atoms in accepted:
