@@ -78,6 +78,27 @@ def test_linear_rows_reproduce_lammps_pair_snap(teacher):
         np.testing.assert_allclose(predicted.get_stress(), atoms.get_stress(), atol=1e-9)
 
 
+def test_quadratic_rows_reproduce_lammps_pair_snap(tiny_module, tmp_path):
+    """A quadratic SNAP (products of bispectrum components): the rows the fit uses and
+    LAMMPS's pair style, fed the same coefficients, give the same energy and forces."""
+    s = settings(twojmax=2, quadratic=True)
+    rows = snap.frame_rows(tiny_module, s)
+    n_b = 5  # bispectrum components at 2J = 2
+    assert rows.energy.size == len(SPECIES) * (1 + n_b + n_b * (n_b + 1) // 2)
+    beta = np.random.default_rng(1).normal(0.0, 0.05, rows.energy.size)
+    (tmp_path / snap.COEFF_FILE).write_text(s.coeff_text(beta))
+    (tmp_path / snap.PARAM_FILE).write_text(s.param_text())
+    atoms = tiny_module.copy()
+    atoms.rattle(0.05, seed=3)
+    labelled = evaluate(atoms, SPECIES, s.pair_commands(str(tmp_path)))
+    predicted = snap.predict(snap.frame_rows(atoms, s), beta, atoms)
+    assert predicted.get_potential_energy() == pytest.approx(
+        labelled.get_potential_energy(), abs=1e-8
+    )
+    np.testing.assert_allclose(predicted.get_forces(), labelled.get_forces(), atol=1e-8)
+    np.testing.assert_allclose(predicted.get_stress(), labelled.get_stress(), atol=1e-9)
+
+
 def test_fit_recovers_the_teachers_coefficients(teacher):
     s, beta, frames = teacher
     fit = snap.fit(frames[:6], s, snap.RowWeights(), alpha=0.0)

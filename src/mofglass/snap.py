@@ -123,6 +123,7 @@ class SNAPSettings:
 
     species: tuple[str, ...]
     twojmax: int = 6
+    quadratic: bool = False  # LAMMPS's quadraticflag: products of bispectrum components
     rcutfac: float = 4.5
     rfac0: float = 0.99363
     rmin0: float = 0.0
@@ -140,7 +141,8 @@ class SNAPSettings:
         radii, weights = self._lists()
         return (
             f"compute {name} all snap {self.rcutfac!r} {self.rfac0!r} {self.twojmax} "
-            f"{radii} {weights} rmin0 {self.rmin0!r} bzeroflag 0 quadraticflag 0 switchflag 1"
+            f"{radii} {weights} rmin0 {self.rmin0!r} bzeroflag 0 "
+            f"quadraticflag {int(self.quadratic)} switchflag 1"
         )
 
     def cutoff(self) -> float:
@@ -203,7 +205,8 @@ class SNAPSettings:
         return (
             "# mofglass SNAP parameters\n"
             f"rcutfac {self.rcutfac!r}\ntwojmax {self.twojmax}\nrfac0 {self.rfac0!r}\n"
-            f"rmin0 {self.rmin0!r}\nbzeroflag 0\nquadraticflag 0\nswitchflag 1\n"
+            f"rmin0 {self.rmin0!r}\nbzeroflag 0\nquadraticflag {int(self.quadratic)}\n"
+            "switchflag 1\n"
         )
 
     def coeff_text(self, coefficients: np.ndarray) -> str:

@@ -57,6 +57,7 @@ def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
     return snap.SNAPSettings(
         species=tuple(species),
         twojmax=block["twojmax"],
+        quadratic=bool(block.get("quadratic", False)),
         rcutfac=block["rcutfac"],
         rfac0=block["rfac0"],
         rmin0=block["rmin0"],
@@ -141,6 +142,7 @@ def train_snap_job(
         "level_of_theory": level,
         "species": list(species),
         "twojmax": fit.settings.twojmax,
+        "quadratic": fit.settings.quadratic,
         "rcutfac": fit.settings.rcutfac,
         "rfac0": fit.settings.rfac0,
         "rmin0": fit.settings.rmin0,
