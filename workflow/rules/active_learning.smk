@@ -61,7 +61,7 @@ rule al_label:
     benchmark:
         "benchmarks/active_learning/{model}/iter{iteration}/label{batch}.tsv"
     conda:
-        "../../envs/cp2k.yaml"
+        lambda wildcards: level_env(model_level(wildcards.model))
     threads: cp2k_threads()
     resources:
         **cp2k_layout(),

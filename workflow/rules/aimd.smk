@@ -13,7 +13,7 @@ rule aimd_run:
     benchmark:
         "benchmarks/aimd/{structure}/T{temperature}_V{volume}.tsv"
     conda:
-        "../../envs/cp2k.yaml"
+        level_env(config["aimd"]["level_of_theory"])
     threads: cp2k_threads()
     resources:
         **cp2k_layout(),

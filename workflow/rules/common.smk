@@ -72,6 +72,16 @@ def cp2k_layout():
     return {"mpi": "srun", "tasks": ranks, "cpus_per_task": config["cp2k"]["omp_threads"]}
 
 
+def level_env(level):
+    """The conda environment of a level's jobs: CP2K's, or a calculator level's own
+    (``envs/<env>.yaml``: sevenn, chgnet; a user calculator in mofglass's CP2K one)."""
+    block = config["levels_of_theory"][level]
+    env = block.get("env") or calculators.SHIPPED.get(block.get("calculator"))
+    if env is None:
+        return "../../envs/cp2k.yaml"
+    return f"../../envs/{getattr(env, 'env', env)}.yaml"
+
+
 def cp2k_method(level):
     """A level's cost class: its CP2K method, or ``calculator`` for an ASE calculator."""
     return config["levels_of_theory"][level].get("method", "calculator")
@@ -381,6 +391,14 @@ def cross_check_files():
 def cross_check_runtime(wildcards, input, attempt):
     method = cp2k_method(config["cross_check"]["level_of_theory"])
     frames, n_atoms = res.frames_in(input[0]), res.atoms_in(input[0])
+    return res.cp2k_runtime_min(method, n_atoms, frames, 0, cp2k_threads(), attempt)
+
+
+def glass_check_runtime(wildcards, input, attempt):
+    """Single points of every replica's final frame and of one crystal frame."""
+    method = cp2k_method(model_level(wildcards.model))
+    n_atoms = max([res.atoms_in(f) for f in input.finals] + [res.atoms_in(input.crystal)])
+    frames = len(input.finals) + 1
     return res.cp2k_runtime_min(method, n_atoms, frames, 0, cp2k_threads(), attempt)
 
 

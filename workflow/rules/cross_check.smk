@@ -15,7 +15,7 @@ rule cross_check_level:
     benchmark:
         "benchmarks/cross_check/{dataset}.tsv"
     conda:
-        "../../envs/cp2k.yaml"
+        level_env(config["cross_check"]["level_of_theory"])
     threads: cp2k_threads()
     resources:
         **cp2k_layout(),
@@ -47,10 +47,11 @@ rule glass_check:
     benchmark:
         "benchmarks/cross_check/glasses/{model}.tsv"
     conda:
-        "../../envs/cp2k.yaml"
+        lambda wildcards: level_env(model_level(wildcards.model))
     threads: cp2k_threads()
     resources:
-        runtime=60,
+        **cp2k_layout(),
+        runtime=glass_check_runtime,
     params:
         level_name=lambda wildcards: model_level(wildcards.model),
         level=lambda wildcards: config["levels_of_theory"][model_level(wildcards.model)],

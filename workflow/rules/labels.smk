@@ -29,7 +29,7 @@ rule label_batch:
     benchmark:
         "benchmarks/labels/{level}/batch{batch}.tsv"
     conda:
-        "../../envs/cp2k.yaml"
+        lambda wildcards: level_env(wildcards.level)
     threads: cp2k_threads()
     resources:
         **cp2k_layout(),
