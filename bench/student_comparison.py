@@ -42,6 +42,8 @@ VARIANTS = {
     "linear 2J=6": {},
     "linear 2J=8": {"twojmax": 8},
     "quadratic 2J=4": {"twojmax": 4, "quadratic": True},
+    "linear 2J=6, Zn forces x5": {"row_weights": {"element_forces": {"Zn": 5.0}}},
+    "linear 2J=8, Zn forces x5": {"twojmax": 8, "row_weights": {"element_forces": {"Zn": 5.0}}},
     "linear 2J=6, ZBL on bonded pairs": {
         "zbl": {
             "pairs": [["H", "H"], ["C", "N"], ["C", "C"], ["N", "Zn"]],
@@ -88,7 +90,11 @@ def run_variant(name, changes, base_block, frames, config, out: Path) -> dict:
         }
     ).to_csv(lineage, index=False)
     block = copy.deepcopy(base_block)
-    block["snap"].update(changes)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(block["snap"].get(key), dict):
+            block["snap"][key] = {**block["snap"][key], **value}
+        else:
+            block["snap"][key] = value
     start = time.perf_counter()
     level = train[0].info["level_of_theory"]
     train_snap_job(name, block, files, str(lineage), str(work / "model"), level)
