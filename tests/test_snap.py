@@ -114,6 +114,29 @@ def test_fit_recovers_the_teachers_coefficients(teacher):
         np.testing.assert_allclose(predicted.get_forces(), atoms.get_forces(), atol=1e-7)
 
 
+def test_element_force_weights_trade_other_errors_for_that_elements(teacher):
+    """A student too small for the teacher (2J = 2 against 4): weighting Zn's force rows
+    lowers the Zn force error and raises the others'."""
+    s, _, frames = teacher
+    student = settings(twojmax=2, zbl=s.zbl)
+
+    def errors(weights):
+        fit = snap.fit(frames[:8], student, weights, alpha=1e-8)
+        out = {"Zn": [], "rest": []}
+        for atoms in frames[:8]:
+            predicted = snap.predict(snap.frame_rows(atoms, student), fit.coefficients, atoms)
+            d = predicted.get_forces() - atoms.get_forces()
+            zn = np.array(atoms.get_chemical_symbols()) == "Zn"
+            out["Zn"].append(d[zn])
+            out["rest"].append(d[~zn])
+        return {k: float(np.sqrt(np.mean(np.concatenate(v) ** 2))) for k, v in out.items()}
+
+    plain = errors(snap.RowWeights())
+    weighted = errors(snap.RowWeights(element_forces={"Zn": 20.0}))
+    assert weighted["Zn"] < 0.8 * plain["Zn"]
+    assert weighted["rest"] > plain["rest"]
+
+
 def test_tuning_finds_the_teachers_cutoff(teacher):
     s, _, frames = teacher
     start = settings(rcutfac=3.6, zbl=s.zbl)
