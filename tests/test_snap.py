@@ -99,6 +99,45 @@ def test_quadratic_rows_reproduce_lammps_pair_snap(tiny_module, tmp_path):
     np.testing.assert_allclose(predicted.get_stress(), labelled.get_stress(), atol=1e-9)
 
 
+@pytest.mark.parametrize("cell_tilt", [0.0, 2.5])
+def test_pair_spline_rows_reproduce_the_lammps_table(tiny_module, tmp_path, cell_tilt):
+    """Pair splines on a mixed (N-Zn) and a like pair (C-C): the fit's rows and the
+    deployed LAMMPS table give the same energy, forces and stress, in an orthorhombic
+    and a triclinic cell; the energy is smooth (forces match its finite differences)."""
+    splines = snap.PairSplines((("N", "Zn"), ("C", "C")), r_min_A=1.2, r_max_A=4.0, knots=6)
+    s = settings(pair_splines=splines)
+    atoms = tiny_module.copy()
+    atoms.rattle(0.05, seed=4)
+    atoms.cell[0, 1] = cell_tilt
+    rows = snap.frame_rows(atoms, s)
+    n_snap = len(SPECIES) * (1 + 14)  # 2J = 4: 14 components per element
+    assert rows.energy.size == n_snap + splines.n_columns
+    beta = np.random.default_rng(2).normal(0.0, 0.05, rows.energy.size)
+    beta[n_snap:] = np.random.default_rng(3).normal(0.0, 0.5, splines.n_columns)
+    (tmp_path / snap.COEFF_FILE).write_text(s.coeff_text(beta))
+    (tmp_path / snap.PARAM_FILE).write_text(s.param_text())
+    (tmp_path / snap.TABLE_FILE).write_text(splines.table_text(beta[n_snap:]))
+    labelled = evaluate(atoms, SPECIES, s.pair_commands(str(tmp_path)))
+    predicted = snap.predict(rows, beta, atoms)
+    assert predicted.get_potential_energy() == pytest.approx(
+        labelled.get_potential_energy(), abs=1e-7
+    )
+    np.testing.assert_allclose(predicted.get_forces(), labelled.get_forces(), atol=1e-6)
+    np.testing.assert_allclose(predicted.get_stress(), labelled.get_stress(), atol=1e-8)
+    # the pair part alone: its forces are minus the derivative of its energy
+    only = np.zeros_like(beta)
+    only[n_snap:] = beta[n_snap:]
+    zn = atoms.get_chemical_symbols().index("Zn")
+    h, energies = 1e-4, []
+    for sign in (1, -1):
+        moved = atoms.copy()
+        moved.positions[zn, 2] += sign * h
+        energies.append(snap.predict(snap.frame_rows(moved, s), only, moved).get_potential_energy())
+    force = snap.predict(rows, only, atoms).get_forces()[zn, 2]
+    assert force == pytest.approx(-(energies[0] - energies[1]) / (2 * h), abs=1e-6)
+    assert abs(force) > 1e-3  # the Zn has N neighbours inside the splines' range
+
+
 def test_fit_recovers_the_teachers_coefficients(teacher):
     s, beta, frames = teacher
     fit = snap.fit(frames[:6], s, snap.RowWeights(), alpha=0.0)

@@ -26,6 +26,7 @@ import numpy as np
 from ase import Atoms
 from ase.data import atomic_numbers
 from ase.neighborlist import neighbor_list
+from ase.stress import full_3x3_to_voigt_6_stress
 from ase.units import GPa
 from scipy.linalg import lstsq
 from scipy.optimize import minimize, minimize_scalar
@@ -46,6 +47,7 @@ from .lammps import (
 log = logging.getLogger(__name__)
 
 COEFF_FILE = "mofglass.snapcoeff"
+TABLE_FILE = "mofglass.pairtable"
 PARAM_FILE = "mofglass.snapparam"
 
 
@@ -113,6 +115,132 @@ class Walls:
         return cls(pairs, float(record["k_eV_per_A2"]))
 
 
+@dataclass(frozen=True)
+class PairSplines:
+    """Radial pair terms fitted with the SNAP, linear in their coefficients: per element
+    pair, ``knots`` uniform cubic B-splines that vanish with two derivatives at
+    ``r_min_A`` and ``r_max_A`` (Å). They give the fit direct control of a bond's
+    restoring force between its equilibrium and its cutoff (Zn-N in a ZIF), which a
+    bispectrum of 40 neighbours resolves poorly. Deployed as a LAMMPS ``table``.
+
+    B-splines are written here (with scipy's ``BSpline.basis_element``) because no
+    LAMMPS pair style fits its own radial basis; the table format is LAMMPS's own.
+    """
+
+    pairs: tuple[tuple[str, str], ...]
+    r_min_A: float = 1.6
+    r_max_A: float = 4.5
+    knots: int = 12
+    table_points: int = 6000
+    table_inner_A: float = 0.05
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.pairs) * self.knots
+
+    def _elements(self):
+        from scipy.interpolate import BSpline
+
+        h = (self.r_max_A - self.r_min_A) / (self.knots + 3)
+        t = self.r_min_A + h * np.arange(self.knots + 4)
+        return [BSpline.basis_element(t[k : k + 5], extrapolate=False) for k in range(self.knots)]
+
+    def basis(self, r: np.ndarray, derivative: bool = False) -> np.ndarray:
+        """Values (or r-derivatives, 1/Å) of the basis at distances ``r``: (len(r), knots)."""
+        r = np.asarray(r, dtype=float)
+        out = np.empty((r.size, self.knots))
+        for k, element in enumerate(self._elements()):
+            f = element.derivative() if derivative else element
+            out[:, k] = np.nan_to_num(f(r), nan=0.0)
+        return out
+
+    def rows(self, atoms: Atoms, rot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Energy (per atom, eV/atom), force (eV/Å) and stress (GPa, ASE sign) rows of
+        the pair basis for one frame, in LAMMPS's frame like the SNAP rows."""
+        n = len(atoms)
+        symbols = np.array(atoms.get_chemical_symbols())
+        i, j, d, vec = neighbor_list("ijdD", atoms, self.r_max_A)
+        energy = np.zeros(self.n_columns)
+        forces = np.zeros((n, 3, self.n_columns))
+        stress = np.zeros((3, 3, self.n_columns))
+        for p, (a, b) in enumerate(self.pairs):
+            mask = (symbols[i] == a) & (symbols[j] == b)
+            weight = 0.5 if a == b else 1.0  # a-a pairs appear as (i, j) and (j, i)
+            if not mask.any():
+                continue
+            cols = slice(p * self.knots, (p + 1) * self.knots)
+            value = self.basis(d[mask])
+            slope = self.basis(d[mask], derivative=True) * weight
+            unit = vec[mask] / d[mask, None]
+            energy[cols] += weight * value.sum(axis=0)
+            # F_i = phi'(d) D/d, F_j = -phi'(d) D/d, with D = r_j - r_i
+            push = unit[:, :, None] * slope[:, None, :]
+            np.add.at(forces[:, :, cols], i[mask], push)
+            np.add.at(forces[:, :, cols], j[mask], -push)
+            # sigma = (1/V) sum phi'(d) D (x) D / d
+            stress[:, :, cols] += np.einsum("pa,pb,pk->abk", vec[mask], unit, slope, optimize=True)
+        stress /= atoms.get_volume()
+        forces_l = np.stack(
+            [to_lammps_frame(rot, forces[:, :, c]).ravel() for c in range(self.n_columns)], 1
+        )
+        stress_l = np.stack(
+            [
+                stress_to_lammps_frame(rot, full_3x3_to_voigt_6_stress(stress[:, :, c])) / GPa
+                for c in range(self.n_columns)
+            ],
+            1,
+        )
+        return energy / n, forces_l, stress_l
+
+    def table_text(self, coefficients: np.ndarray) -> str:
+        """A LAMMPS ``pair_style table`` file: per pair, energy (eV) and force (eV/Å)."""
+        r = np.linspace(self.table_inner_A, self.r_max_A, self.table_points)
+        value, slope = self.basis(r), self.basis(r, derivative=True)
+        lines = ["# mofglass SNAP pair splines: r (Å), energy (eV), force -dE/dr (eV/Å)", ""]
+        for p, (a, b) in enumerate(self.pairs):
+            c = coefficients[p * self.knots : (p + 1) * self.knots]
+            e, f = value @ c, -(slope @ c)
+            lines += [self.keyword(a, b), f"N {r.size} R {float(r[0])!r} {float(r[-1])!r}", ""]
+            lines += [f"{k + 1} {r[k]:.17e} {e[k]:.17e} {f[k]:.17e}" for k in range(r.size)]
+            lines.append("")
+        return "\n".join(lines)
+
+    @staticmethod
+    def keyword(a: str, b: str) -> str:
+        return f"PAIR_{a}_{b}"
+
+    def commands(self, species: Sequence[str], table_file: str) -> list[str]:
+        lines = []
+        for a, b in self.pairs:
+            i, j = sorted((species.index(a) + 1, species.index(b) + 1))
+            lines.append(
+                f"pair_coeff {i} {j} table {table_file} {self.keyword(a, b)} {self.r_max_A!r}"
+            )
+        return lines
+
+    def style(self) -> str:
+        return f"table spline {self.table_points}"
+
+    def record(self) -> dict:
+        return {
+            "pairs": [list(p) for p in self.pairs],
+            "r_min_A": self.r_min_A,
+            "r_max_A": self.r_max_A,
+            "knots": self.knots,
+        }
+
+    @classmethod
+    def from_config(cls, block: Mapping | None) -> PairSplines | None:
+        if not block or not block.get("pairs"):
+            return None
+        return cls(
+            tuple(tuple(sorted(p)) for p in block["pairs"]),
+            float(block.get("r_min_A", 1.6)),
+            float(block.get("r_max_A", 4.5)),
+            int(block.get("knots", 12)),
+        )
+
+
 def _pairs(species: Sequence[str]) -> list[tuple[str, str]]:
     return [(a, b) for n, a in enumerate(species) for b in species[n:]]
 
@@ -131,6 +259,12 @@ class SNAPSettings:
     weights: Mapping[str, float] = field(default_factory=dict)
     zbl: ZBL | None = None
     walls: Walls | None = None
+    pair_splines: PairSplines | None = None
+
+    @property
+    def n_extra(self) -> int:
+        """Columns after the per-element SNAP blocks (the pair splines')."""
+        return self.pair_splines.n_columns if self.pair_splines else 0
 
     def _lists(self) -> tuple[str, str]:
         radii = " ".join(repr(float(self.radii[s])) for s in self.species)
@@ -185,6 +319,9 @@ class SNAPSettings:
         """The lines that load the fitted model (files in ``directory``)."""
         files = f"{directory}/{COEFF_FILE} {directory}/{PARAM_FILE} {' '.join(self.species)}"
         styles, lines = self._reference()
+        if self.pair_splines is not None:
+            styles.append(self.pair_splines.style())
+            lines += self.pair_splines.commands(self.species, f"{directory}/{TABLE_FILE}")
         if not styles:
             return ["pair_style snap", f"pair_coeff * * {files}"]
         return [
@@ -199,6 +336,8 @@ class SNAPSettings:
             styles.append("harmonic/cut")
         if self.zbl is not None:
             styles.append("zbl")
+        if self.pair_splines is not None:
+            styles.append("table")
         return styles if len(styles) == 1 else [*styles, "hybrid/overlay"]
 
     def param_text(self) -> str:
@@ -212,7 +351,7 @@ class SNAPSettings:
     def coeff_text(self, coefficients: np.ndarray) -> str:
         """The snapcoeff file: per element its radius, weight, constant term and the
         bispectrum coefficients (eV), at full precision."""
-        per = coefficients.reshape(len(self.species), -1)
+        per = coefficients[: coefficients.size - self.n_extra].reshape(len(self.species), -1)
         lines = ["# mofglass SNAP coefficients (eV)", "", f"{len(self.species)} {per.shape[1]}"]
         for symbol, row in zip(self.species, per, strict=True):
             lines.append(f"{symbol} {float(self.radii[symbol])!r} {float(self.weights[symbol])!r}")
@@ -280,6 +419,12 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
     # virial rows W (eV): stress = -W / V; rows xx yy zz yz xz xy, in GPa
     virial = array[1 + 3 * n :, :-1]
     stress = with_constants(-virial / volume / GPa, np.zeros((6, n_species)))
+    rot = prism.rot_mat.copy()
+    if settings.pair_splines is not None:
+        p_energy, p_forces, p_stress = settings.pair_splines.rows(atoms, rot)
+        energy = np.hstack([energy, p_energy[None, :]])
+        forces = np.hstack([forces, p_forces])
+        stress = np.hstack([stress, p_stress])
     return Rows(
         energy=energy[0],
         forces=forces,
@@ -289,7 +434,7 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
         # pressure (bar) xx yy zz xy xz yz -> stress rows (GPa) xx yy zz yz xz xy
         ref_stress=-pressure[[0, 1, 2, 5, 4, 3]] * BAR / GPa,
         n_atoms=n,
-        rot=prism.rot_mat.copy(),
+        rot=rot,
     )
 
 
@@ -335,7 +480,9 @@ def system(
     return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
 
 
-def solve(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float, n_species: int) -> np.ndarray:
+def solve(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float, n_species: int, n_extra: int = 0
+) -> np.ndarray:
     """Weighted ridge solution. Columns are scaled to unit RMS before the penalty
     ``alpha * |beta|^2``; the per-element constants are not penalised. Where the
     constants are not determined (every frame with the same composition) the
@@ -346,7 +493,8 @@ def solve(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float, n_species: 
     b = y * w
     if alpha > 0:
         penalised = np.ones(x.shape[1], dtype=bool)
-        penalised[:: x.shape[1] // n_species] = False
+        n_snap = x.shape[1] - n_extra  # per-element blocks first, pair splines after
+        penalised[: n_snap : n_snap // n_species] = False
         a = np.vstack([a, np.sqrt(alpha) * np.diag(penalised.astype(float))])
         b = np.concatenate([b, np.zeros(x.shape[1])])
     beta, *_ = lstsq(a, b, lapack_driver="gelsd")
@@ -380,21 +528,26 @@ def weighted_rmse(x, y, w, coefficients) -> float:
 
 
 def fit_alpha(
-    train: tuple, validation: tuple | None, n_species: int, alpha: float, tune: bool
+    train: tuple,
+    validation: tuple | None,
+    n_species: int,
+    alpha: float,
+    tune: bool,
+    n_extra: int = 0,
 ) -> tuple[np.ndarray, float, float]:
     """Coefficients for ``alpha``, or for the alpha in [1e-10, 1e2] that minimises the
     weighted validation RMSE; returns (coefficients, alpha, validation score)."""
     if tune and validation is not None:
 
         def score(log_alpha: float) -> float:
-            beta = solve(*train, 10.0**log_alpha, n_species)
+            beta = solve(*train, 10.0**log_alpha, n_species, n_extra)
             return weighted_rmse(*validation, beta)
 
         best = minimize_scalar(
             score, bounds=(-10.0, 2.0), method="bounded", options={"xatol": 0.05}
         )
         alpha = 10.0 ** float(best.x)
-    beta = solve(*train, alpha, n_species)
+    beta = solve(*train, alpha, n_species, n_extra)
     val = weighted_rmse(*validation, beta) if validation is not None else float("nan")
     return beta, alpha, val
 
@@ -421,7 +574,7 @@ def fit(
             validation = system(
                 [frame_rows(a, s) for a in validation_frames], validation_frames, weights
             )
-        return fit_alpha(train, validation, n_species, alpha, tune_alpha)
+        return fit_alpha(train, validation, n_species, alpha, tune_alpha, s.n_extra)
 
     hyper = bool(tune.get("cutoff") or tune.get("radii") or tune.get("weights"))
     trace: list[dict] = []

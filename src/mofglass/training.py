@@ -68,6 +68,7 @@ def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
         else snap.ZBL(tuple(tuple(p) for p in zbl["pairs"]), zbl["inner_A"], zbl["outer_A"]),
         # walls as fitted (a fit record); a config block's walls are made from the data
         walls=snap.Walls.from_record(block.get("walls")),
+        pair_splines=snap.PairSplines.from_config(block.get("pair_splines")),
     )
 
 
@@ -127,6 +128,9 @@ def train_snap_job(
     out = Path(model_dir)
     write_text(out / snap.PARAM_FILE, fit.settings.param_text())
     write_text(out / snap.COEFF_FILE, fit.settings.coeff_text(fit.coefficients))
+    if fit.settings.pair_splines is not None:
+        table = fit.settings.pair_splines.table_text(fit.coefficients[-fit.settings.n_extra :])
+        write_text(out / snap.TABLE_FILE, table)
     model = Model(
         name=name,
         type="snap",
@@ -150,6 +154,7 @@ def train_snap_job(
         "weights": dict(fit.settings.weights),
         "zbl": block["snap"].get("zbl"),
         "walls": fit.settings.walls.record() if fit.settings.walls else None,
+        "pair_splines": (fit.settings.pair_splines.record() if fit.settings.pair_splines else None),
         "alpha": fit.alpha,
         "row_weights": dict(block["snap"]["row_weights"]),
         "weighted_validation_rmse": fit.validation_score,
