@@ -44,6 +44,11 @@ VARIANTS = {
     "quadratic 2J=4": {"twojmax": 4, "quadratic": True},
     "linear 2J=6, Zn forces x5": {"row_weights": {"element_forces": {"Zn": 5.0}}},
     "linear 2J=8, Zn forces x5": {"twojmax": 8, "row_weights": {"element_forces": {"Zn": 5.0}}},
+    "linear 2J=6 + N-Zn pair splines": {"pair_splines": {"pairs": [["N", "Zn"]]}},
+    "linear 2J=6 + N-Zn pair splines, Zn forces x5": {
+        "pair_splines": {"pairs": [["N", "Zn"]]},
+        "row_weights": {"element_forces": {"Zn": 5.0}},
+    },
     "linear 2J=6, ZBL on bonded pairs": {
         "zbl": {
             "pairs": [["H", "H"], ["C", "N"], ["C", "C"], ["N", "Zn"]],

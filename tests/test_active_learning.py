@@ -169,3 +169,30 @@ def test_config_takes_npt_exploration_with_a_family_model():
     }
     validate_config(config, SCHEMA)
     assert config["models"]["snap"]["active_learning"]["ensemble"] == "npt"
+
+
+def test_exploration_offers_no_frame_after_the_failure(tiny):
+    frames = []
+    for k in range(5):
+        frame = tiny.copy()
+        frame.info["time_ps"] = 0.1 * k
+        frames.append(frame)
+    kept = al.before_failure(frames, 0.2)
+    assert [f.info["time_ps"] for f in kept] == pytest.approx([0.0, 0.1, 0.2])
+    assert len(al.before_failure(frames, float("nan"))) == 5
+    assert (
+        al.exploration_protocol(
+            {
+                "ensemble": "nvt",
+                "pressure_GPa": 0.0,
+                "cell": "iso",
+                "steps": 2000,
+                "timestep_fs": 0.5,
+                "sample_every": 20,
+                "max_temperature_factor": 3.0,
+            },
+            1500.0,
+            1,
+        ).segment_steps
+        == al.EXPLORE_SEGMENT_STEPS
+    )

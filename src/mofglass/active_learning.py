@@ -126,7 +126,23 @@ def exploration_protocol(
         barostat_damping_fs=damping.get("barostat_damping_fs", 1000.0),
         seed=seed,
         max_temperature_factor=block["max_temperature_factor"],
+        # the stability watch looks every 0.1 ps (at 0.5 fs): a run that broke stops
+        # soon after, instead of running on in a state no label should describe
+        segment_steps=EXPLORE_SEGMENT_STEPS,
     )
+
+
+#: Steps between two looks of the stability watch in an exploration run.
+EXPLORE_SEGMENT_STEPS = 200
+
+
+def before_failure(frames: Sequence[Atoms], failed_at_ps: float) -> list[Atoms]:
+    """The frames of a run up to its failure, the first failing frame included (a
+    broken state the model made is what it must learn to avoid); all of them when it
+    did not fail (``failed_at_ps`` NaN). Frames carry ``time_ps``."""
+    if math.isnan(failed_at_ps):
+        return list(frames)
+    return [f for f in frames if f.info["time_ps"] <= failed_at_ps + 1e-9]
 
 
 def run_seed(block: Mapping, iteration: int, run: int) -> int:

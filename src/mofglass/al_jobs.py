@@ -102,8 +102,10 @@ def explore_job(
         watch = analysis.StabilityWatch.from_config(atoms, watch_block)
         protocol = al.exploration_protocol(settings, temperature, seed, damping)
         result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
-        # the displaced start is not explored by the model: frames after step 0 only
-        frames = [plain(f, keep_results=False) for f in result.frames if f.info["step"] > 0]
+        # the displaced start is not explored by the model: frames after step 0 only,
+        # and none after the watch saw the run fail
+        kept = al.before_failure(result.frames, result.failed_at_ps)
+        frames = [plain(f, keep_results=False) for f in kept if f.info["step"] > 0]
         for frame in frames:
             frame.info["time_fs"] = 1000.0 * frame.info.pop("time_ps")
         row.update(
