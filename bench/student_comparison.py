@@ -49,6 +49,17 @@ VARIANTS = {
         "pair_splines": {"pairs": [["N", "Zn"]]},
         "row_weights": {"element_forces": {"Zn": 5.0}},
     },
+    "linear 2J=6, cutoff 3.0": {"rcutfac": 3.0},
+    "linear 2J=6, cutoff 3.5 + N-Zn pair splines": {
+        "rcutfac": 3.5,
+        "pair_splines": {"pairs": [["N", "Zn"]]},
+    },
+    "linear 2J=8, cutoff 3.0, Zn radius 0.7 + N-Zn pair splines": {
+        "twojmax": 8,
+        "rcutfac": 3.0,
+        "radii": {"Zn": 0.7},
+        "pair_splines": {"pairs": [["N", "Zn"]]},
+    },
     "linear 2J=6, ZBL on bonded pairs": {
         "zbl": {
             "pairs": [["H", "H"], ["C", "N"], ["C", "C"], ["N", "Zn"]],
