@@ -50,6 +50,10 @@ VARIANTS = {
         "row_weights": {"element_forces": {"Zn": 5.0}},
     },
     "linear 2J=6, cutoff 3.0": {"rcutfac": 3.0},
+    "linear 2J=6, cutoff 3.0 + N-Zn pair splines": {
+        "rcutfac": 3.0,
+        "pair_splines": {"pairs": [["N", "Zn"]]},
+    },
     "linear 2J=6, cutoff 3.5 + N-Zn pair splines": {
         "rcutfac": 3.5,
         "pair_splines": {"pairs": [["N", "Zn"]]},

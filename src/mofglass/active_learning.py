@@ -60,16 +60,28 @@ def temperature_at(block: Mapping, iteration: int) -> float:
     return float(ladder[min(iteration, len(ladder)) - 1])
 
 
+def explores_meltquench(block: Mapping, iteration: int) -> bool:
+    """Whether iteration k explores by running the melt-quench protocol (k at or past
+    ``meltquench.from_iteration``) instead of MD at T_k."""
+    start = (block.get("meltquench") or {}).get("from_iteration")
+    return start is not None and iteration >= max(1, start)
+
+
 def runs_at(block: Mapping, iteration: int) -> int:
-    """Exploration jobs of an iteration: the MD runs, or one perturbation job at 0."""
-    return block["runs"] if iteration > 0 else 1
+    """Exploration jobs of an iteration: the MD runs (the melt-quench runs of a
+    melt-quench iteration), or one perturbation job at 0."""
+    if iteration == 0:
+        return 1
+    if explores_meltquench(block, iteration):
+        return block["meltquench"]["runs"]
+    return block["runs"]
 
 
 def max_requests(block: Mapping, iteration: int) -> int:
     """Most frames an iteration can send to labelling."""
     if iteration == 0:
         return block["perturb"]["max_frames"]
-    return block["runs"] * block["max_frames_per_run"]
+    return runs_at(block, iteration) * block["max_frames_per_run"]
 
 
 def label_batches(block: Mapping, iteration: int, batch_size: int) -> int:
@@ -219,18 +231,27 @@ def new_bins(coverage: Coverage, keys: Sequence[np.ndarray]) -> int:
     return len(set(np.concatenate(list(keys)).tolist()) - coverage.seen)
 
 
-def job_settings(loop: Mapping, iteration: int, part: str) -> dict:
+def job_settings(
+    loop: Mapping, iteration: int, part: str, meltquench: Mapping | None = None
+) -> dict:
     """What one job of iteration k needs from the loop's config block, resolved.
 
     Each job gets only what changes its result (T_k rather than the schedule), so that
     extending the schedule or ``max_iterations`` reruns nothing already done.
-    ``part`` is ``explore``, ``select`` or ``train``.
+    ``part`` is ``explore``, ``select`` or ``train``; an exploration by melt-quench
+    gets the ``meltquench`` config block (protocol and watch) instead of the MD keys.
     """
     settings: dict = {"start": loop["start"], "seed": loop["seed"]}
     settings["temperature_K"] = temperature_at(loop, iteration) if iteration else None
     if iteration == 0:
         settings["perturb"] = dict(loop["perturb"])
-    if part == "explore" and iteration:
+    if part == "explore" and explores_meltquench(loop, iteration):
+        if meltquench is None:
+            raise ValueError("a melt-quench exploration needs the meltquench block")
+        settings["meltquench"] = dict(meltquench)
+        settings["temperature_K"] = float(meltquench["max_temperature_K"])
+        settings["displacement_A"] = loop["displacement_A"]
+    elif part == "explore" and iteration:
         keys = (
             "steps",
             "timestep_fs",

@@ -34,7 +34,7 @@ from .atomicio import read_frames, read_table, write_frames, write_table, write_
 from .cbad import Resolution
 from .evaluation import metrics, pairs
 from .frames import plain
-from .md import run_md
+from .md import meltquench_protocol, run_md
 from .models import load_model
 from .workflow import label_batch_job
 
@@ -99,8 +99,14 @@ def explore_job(
         temperature = settings["temperature_K"]
         seed = al.run_seed(settings, iteration, run)
         atoms = al.displaced(crystal, settings["displacement_A"], [seed])
-        watch = analysis.StabilityWatch.from_config(atoms, watch_block)
-        protocol = al.exploration_protocol(settings, temperature, seed, damping)
+        if "meltquench" in settings:  # the production protocol, its watch and segments
+            # (in the structure's own cell: a label of the supercell costs 8x more)
+            block = settings["meltquench"]
+            watch = analysis.StabilityWatch.from_config(atoms, block["watch"])
+            protocol = meltquench_protocol(block, seed, damping)
+        else:
+            watch = analysis.StabilityWatch.from_config(atoms, watch_block)
+            protocol = al.exploration_protocol(settings, temperature, seed, damping)
         result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
         # the displaced start is not explored by the model: frames after step 0 only,
         # and none after the watch saw the run fail

@@ -21,7 +21,7 @@ rule al_explore:
         runtime=al_explore_runtime,
     params:
         settings=lambda wildcards: alearn.job_settings(
-            al_loop(wildcards.model), int(wildcards.iteration), "explore"
+            al_loop(wildcards.model), int(wildcards.iteration), "explore", config["meltquench"]
         ),
         damping=md_damping(),
         watch=config["meltquench"]["watch"],

@@ -489,7 +489,10 @@ def al_last(model):
 
 
 def al_explore_runtime(wildcards, input, attempt):
-    steps = 1 if int(wildcards.iteration) == 0 else al_loop(wildcards.model)["steps"]
+    k = int(wildcards.iteration)
+    steps = 1 if k == 0 else al_loop(wildcards.model)["steps"]
+    if alearn.explores_meltquench(al_loop(wildcards.model), k):
+        steps = res.meltquench_steps(config["meltquench"])
     n_atoms = res.atoms_in(input.structure)
     return res.md_runtime_min(model_type(wildcards), n_atoms, steps, attempt)
 
