@@ -196,3 +196,26 @@ def test_exploration_offers_no_frame_after_the_failure(tiny):
         ).segment_steps
         == al.EXPLORE_SEGMENT_STEPS
     )
+
+
+def test_meltquench_iterations_run_the_production_protocol():
+    loop = loop_block(
+        temperatures_K=[1000],
+        max_iterations=4,
+        runs=5,
+        max_frames_per_run=3,
+        meltquench={"from_iteration": 3, "runs": 2},
+    )
+    melt = {"max_temperature_K": 1400.0, "plateau_ps": 1.0}
+    assert [al.explores_meltquench(loop, k) for k in range(5)] == [False] * 3 + [True] * 2
+    assert [al.runs_at(loop, k) for k in range(5)] == [1, 5, 5, 2, 2]
+    assert al.max_requests(loop, 3) == 2 * 3
+    before = al.job_settings(loop, 2, "explore", melt)
+    after = al.job_settings(loop, 3, "explore", melt)
+    assert "meltquench" not in before and before["temperature_K"] == 1000.0
+    assert after["meltquench"] == melt and after["temperature_K"] == 1400.0
+    # a change of the melt-quench reruns only the iterations that run it
+    assert al.job_settings(loop, 2, "explore", {**melt, "plateau_ps": 2.0}) == before
+    with pytest.raises(ValueError, match="meltquench block"):
+        al.job_settings(loop, 3, "explore")
+    assert not al.explores_meltquench(loop_block(), 7)
