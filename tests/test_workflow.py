@@ -37,18 +37,19 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
 
 
 @pytest.mark.parametrize(
-    ("config", "aimd_jobs", "datasets", "label_batches", "families", "loop", "mechanics"),
+    ("config", "aimd_jobs", "datasets", "label_batches", "families", "loop", "mechanics", "cross"),
     [
         # loop: active-learning jobs (explore, select, label, train) or None
         # mechanics: (model, sample) pairs, volumes and (T, P) points per pair;
         # then (model, bias) metadynamics runs; phase-classifier MD runs and trajectories
-        ("config.yaml", 2, 3, 4, 0, (8, 2, 4, 3), (3, 5, 4, 1, 3, 2)),
-        ("tiny.yaml", 4, 2, 2, 0, None, (0, 0, 0, 0, 0, 0)),
-        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13), (4 * 6, 9, 9, 4, 7, 5)),
+        # cross: cross-checks of levels (datasets) and of glasses (models)
+        ("config.yaml", 2, 3, 0, 0, (14, 5, 7, 6), (3, 5, 4, 1, 3, 2), (1, 2)),
+        ("tiny.yaml", 4, 2, 2, 0, None, (0, 0, 0, 0, 0, 0), (0, 0)),
+        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13), (4 * 6, 9, 9, 4, 7, 5), (1, 4)),
     ],
 )
 def test_dry_run_builds_the_dag(
-    project, config, aimd_jobs, datasets, label_batches, families, loop, mechanics
+    project, config, aimd_jobs, datasets, label_batches, families, loop, mechanics, cross
 ):
     result = snakemake(project, "-n", "--configfile", f"config/{config}")
     assert result.returncode == 0, result.stderr
@@ -62,6 +63,7 @@ def test_dry_run_builds_the_dag(
     al_rules = ("al_explore", "al_select", "al_label", "al_train")
     assert tuple(counts.get(rule, 0) for rule in al_rules) == (loop or (0, 0, 0, 0))
     assert counts.get("al_final", 0) == (1 if loop else 0)
+    assert (counts.get("cross_check_level", 0), counts.get("glass_check", 0)) == cross
     models = 1 + families + (1 if loop else 0)
     for rule in ("evaluate_model", "learning_curve", "model_cost", "md_check"):
         assert counts[rule] == models
