@@ -250,7 +250,6 @@ def job_settings(
             raise ValueError("a melt-quench exploration needs the meltquench block")
         settings["meltquench"] = dict(meltquench)
         settings["temperature_K"] = float(meltquench["max_temperature_K"])
-        settings["displacement_A"] = loop["displacement_A"]
     elif part == "explore" and iteration:
         keys = (
             "steps",

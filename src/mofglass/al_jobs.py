@@ -98,13 +98,16 @@ def explore_job(
         model = load_model(state["model_dir"])
         temperature = settings["temperature_K"]
         seed = al.run_seed(settings, iteration, run)
-        atoms = al.displaced(crystal, settings["displacement_A"], [seed])
         if "meltquench" in settings:  # the production protocol, its watch and segments
+            # from the crystal itself, as production: a displaced start holds potential
+            # energy that heats 300 K to ~500 K at once, which the watch calls a runaway
             # (in the structure's own cell: a label of the supercell costs 8x more)
+            atoms = crystal.copy()
             block = settings["meltquench"]
             watch = analysis.StabilityWatch.from_config(atoms, block["watch"])
             protocol = meltquench_protocol(block, seed, damping)
         else:
+            atoms = al.displaced(crystal, settings["displacement_A"], [seed])
             watch = analysis.StabilityWatch.from_config(atoms, watch_block)
             protocol = al.exploration_protocol(settings, temperature, seed, damping)
         result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
