@@ -219,3 +219,25 @@ def test_meltquench_iterations_run_the_production_protocol():
     with pytest.raises(ValueError, match="meltquench block"):
         al.job_settings(loop, 3, "explore")
     assert not al.explores_meltquench(loop_block(), 7)
+
+
+def test_the_loop_stops_once_the_model_survives_its_own_meltquench():
+    loop = loop_block(
+        temperatures_K=[1000],
+        max_iterations=8,
+        meltquench={"from_iteration": 2, "runs": 2},
+        stop={"meltquench_survived": 2, "fresh_forces_rmse_meV_per_A": 1.0},
+    )
+    settings = al.job_settings(loop, 4, "train")
+
+    def history(*failed):
+        rows = [record(0), {**record(1, new_bins=9), "md_runs": 4, "md_runs_failed": 0}]
+        for k, f in enumerate(failed, start=2):
+            rows.append({**record(k, new_bins=9), "md_runs": 2, "md_runs_failed": f})
+        return rows
+
+    assert al.stop_decision(history(1, 0), settings) == (False, "")
+    stop, reason = al.stop_decision(history(1, 0, 0), settings)
+    assert stop and "survived its own melt-quench" in reason
+    # constant-T iterations never count, however well they went
+    assert not al.stop_decision(history(0), settings)[0]

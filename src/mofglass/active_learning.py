@@ -272,6 +272,7 @@ def job_settings(
         settings["stop"] = dict(loop["stop"])
         settings["top_temperature_K"] = float(max(loop["temperatures_K"]))
         settings["last"] = iteration >= loop["max_iterations"]
+        settings["meltquench_from"] = (loop.get("meltquench") or {}).get("from_iteration")
     return settings
 
 
@@ -293,6 +294,17 @@ def stop_decision(history: Sequence[Mapping], settings: Mapping) -> tuple[bool, 
         return True, f"iteration {k} is the last (max_iterations)"
     if k == 0:
         return False, ""
+    survived = rule.get("meltquench_survived")
+    start = settings.get("meltquench_from")
+    if survived and start is not None:
+        recent = [r for r in history if int(r["iteration"]) >= max(1, start)][-survived:]
+        if len(recent) == survived and all(
+            int(r["md_runs"]) > 0 and int(r["md_runs_failed"]) == 0 for r in recent
+        ):
+            return True, (
+                f"the model survived its own melt-quench: every run ok in the last "
+                f"{survived} melt-quench iteration(s)"
+            )
     if rule["at_top_temperature"] and float(last["temperature_K"]) < settings["top_temperature_K"]:
         return False, ""
     if int(last["new_bins_explored"]) > rule["max_new_bins"]:
