@@ -232,17 +232,21 @@ def label_batch(
             write_frames(outcome, [raw])
         if raw.info.get("scf_converged", False) and (framedir / WFN).exists():
             previous = (symbols, framedir / WFN)
-        result = judge(raw, gate, stress)
-        if result.info["label_status"] == "accepted":
-            accepted.append(result)
-        else:
-            log.warning(
-                "frame %s quarantined: %s",
-                result.info.get("frame_id", "?"),
-                result.info["quarantine_reason"],
-            )
-            quarantined.append(result)
+        _sort(judge(raw, gate, stress), accepted, quarantined)
     return accepted, quarantined
+
+
+def _sort(result: Atoms, accepted: list, quarantined: list) -> None:
+    """File a judged frame under accepted or quarantined (with a warning)."""
+    if result.info["label_status"] == "accepted":
+        accepted.append(result)
+        return
+    log.warning(
+        "frame %s quarantined: %s",
+        result.info.get("frame_id", "?"),
+        result.info["quarantine_reason"],
+    )
+    quarantined.append(result)
 
 
 def label_batch_ase(
@@ -268,16 +272,7 @@ def label_batch_ase(
     for atoms, raw in zip(frames, raws, strict=True):
         raw.info["sampling_level_of_theory"] = atoms.info.get("level_of_theory", "")
         raw.info["level_of_theory"] = level.name
-        result = judge(plain(raw), gate, stress)
-        if result.info["label_status"] == "accepted":
-            accepted.append(result)
-        else:
-            log.warning(
-                "frame %s quarantined: %s",
-                result.info.get("frame_id", "?"),
-                result.info["quarantine_reason"],
-            )
-            quarantined.append(result)
+        _sort(judge(plain(raw), gate, stress), accepted, quarantined)
     return accepted, quarantined
 
 
