@@ -241,3 +241,54 @@ def test_the_loop_stops_once_the_model_survives_its_own_meltquench():
     assert stop and "survived its own melt-quench" in reason
     # constant-T iterations never count, however well they went
     assert not al.stop_decision(history(0), settings)[0]
+
+
+def test_a_meltquench_exploration_runs_the_protocol_from_the_crystal(tiny, tmp_path):
+    """explore_job with the real LAMMPS: a melt-quench iteration runs the configured
+    stages from the undisplaced structure and offers frames up to the watch's failure
+    (a soft Lennard-Jones 'model' lets the fragment's linkers fall apart)."""
+    from mofglass.al_jobs import explore_job
+    from mofglass.atomicio import read_frames, read_table, write_frames
+    from mofglass.models import Model, write_model
+
+    model_dir = tmp_path / "model"
+    species = ("C", "H", "N", "Zn")
+    lj = ("pair_style lj/cut 3.0", "pair_coeff * * 0.00001 0.5")  # atoms fly free
+    write_model(model_dir, Model("lj", "snap", species, ("lj/cut",), lj))
+    (tmp_path / "state.json").write_text(f'{{"active": true, "model_dir": "{model_dir}"}}')
+    write_frames(tmp_path / "start.extxyz", [tiny])
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    melt = validate_config(config, SCHEMA)["meltquench"]
+    melt.update(
+        equilibration_ps=0.05,
+        plateau_ps=0.05,
+        final_ps=0.05,
+        segment_ps=0.05,
+        dump_every=10,
+        thermo_every=10,
+    )
+    loop = loop_block(temperatures_K=[600], meltquench={"from_iteration": 2, "runs": 1})
+    settings = al.job_settings(loop, 2, "explore", melt)
+    frames = explore_job(
+        "m",
+        settings,
+        2,
+        0,
+        str(tmp_path / "start.extxyz"),
+        str(tmp_path / "state.json"),
+        {},
+        melt["watch"],
+        str(tmp_path / "md"),
+        str(tmp_path / "f.extxyz"),
+        str(tmp_path / "s.csv"),
+    )
+    row = read_table(tmp_path / "s.csv").iloc[0]
+    assert row["temperature_K"] == melt["max_temperature_K"]
+    assert row["verdict"] == "failed" and "linker" in row["reason"]
+    assert frames and max(f.info["time_fs"] for f in frames) <= 1000 * row["failed_at_ps"]
+    assert read_frames(tmp_path / "f.extxyz")[0].info["run"] == "m/iter002/run000"
+    # the protocol's stages, from the structure itself (no displacement)
+    thermo = (tmp_path / "md" / "in.lammps").read_text()
+    assert "1500" in thermo
+    start = open(tmp_path / "md" / "structure.data").read()
+    assert f"{tiny.positions[0, 0]:.6f}"[:6] in start
