@@ -209,7 +209,7 @@ def test_meltquench_iterations_run_the_production_protocol():
     melt = {"max_temperature_K": 1400.0, "plateau_ps": 1.0}
     assert [al.explores_meltquench(loop, k) for k in range(5)] == [False] * 3 + [True] * 2
     assert [al.runs_at(loop, k) for k in range(5)] == [1, 5, 5, 2, 2]
-    assert al.max_requests(loop, 3) == 2 * 3
+    assert al.max_requests(loop, 3) == 2 * (3 + 1)  # CBAD picks + the failing frame
     before = al.job_settings(loop, 2, "explore", melt)
     after = al.job_settings(loop, 3, "explore", melt)
     assert "meltquench" not in before and before["temperature_K"] == 1000.0
@@ -292,3 +292,26 @@ def test_a_meltquench_exploration_runs_the_protocol_from_the_crystal(tiny, tmp_p
     assert "1500" in thermo
     start = open(tmp_path / "md" / "structure.data").read()
     assert f"{tiny.positions[0, 0]:.6f}"[:6] in start
+
+
+def test_the_frame_where_a_run_failed_is_labelled_whatever_cbad_says(tiny, tmp_path):
+    from mofglass.al_jobs import select_job
+    from mofglass.atomicio import read_frames, write_frames
+
+    files = []
+    for run, failed in (("a", True), ("b", False)):
+        frames = []
+        for step in range(3):  # three identical frames: only the first is new to CBAD
+            frame = tiny.copy()
+            frame.info.update(run=run, step=step, frame_id=f"{run}:{step}", time_fs=step)
+            frames.append(frame)
+        if failed:
+            frames[-1].info["failure"] = "broken linker"
+        files.append(str(tmp_path / f"{run}.extxyz"))
+        write_frames(files[-1], frames)
+    write_frames(tmp_path / "start.extxyz", [tiny])
+    settings = al.job_settings(loop_block(max_frames_per_run=1), 1, "select")
+    out = {n: str(tmp_path / n) for n in ("requests.extxyz", "selection.csv", "coverage.json")}
+    select_job("m", settings, 1, str(tmp_path / "start.extxyz"), None, None, files, *out.values())
+    picked = [a.info["frame_id"] for a in read_frames(out["requests.extxyz"])]
+    assert picked == ["a:0", "a:2"]  # run b's frames bring no new bin after run a's

@@ -143,14 +143,14 @@ def test_two_iterations_with_real_labels_and_md_leave_complete_records(loop_run)
         row = records.iloc[k]
         assert row["temperature_K"] == [300, 600][k - 1]
         assert row["md_runs"] == 2 and row["frames_explored"] > 0
-        assert row["frames_selected"] <= 2  # at most one per run
+        assert row["frames_selected"] <= 4  # at most one per run, plus a failing frame
         assert row["frames_labelled"] == int((labelled["iteration"] == k).sum())
         train_frames += row["frames_labelled"]
         assert row["train_frames"] == train_frames
         assert row["md_core_s"] > 0 and row["label_core_s"] > 0 and row["train_core_s"] > 0
         selection = pd.read_csv(loop / f"iter{k:03d}/selection.csv")
         assert selection["selected"].sum() == row["frames_selected"]
-        assert selection.groupby("run")["selected"].sum().max() <= 1
+        assert selection.groupby("run")["selected"].sum().max() <= 2
         fresh = read_frames(loop / f"iter{k:03d}/labels/0000.extxyz")
         assert len(fresh) == row["frames_labelled"]
         if fresh:

@@ -43,9 +43,9 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
         # mechanics: (model, sample) pairs, volumes and (T, P) points per pair;
         # then (model, bias) metadynamics runs; phase-classifier MD runs and trajectories
         # cross: cross-checks of levels (datasets) and of glasses (models)
-        ("config.yaml", 2, 3, 0, 0, (14, 5, 7, 6), (3, 5, 4, 1, 3, 2), (1, 2)),
+        ("config.yaml", 2, 3, 0, 0, (22, 9, 11, 10), (3, 5, 4, 1, 3, 2), (1, 2)),
         ("tiny.yaml", 4, 2, 2, 0, None, (0, 0, 0, 0, 0, 0), (0, 0)),
-        ("paper.yaml", 9, 2, 0, 2, (601, 13, 39, 13), (4 * 6, 9, 9, 4, 7, 5), (1, 4)),
+        ("paper.yaml", 9, 2, 0, 2, (601, 13, 63, 13), (4 * 6, 9, 9, 4, 7, 5), (1, 4)),
     ],
 )
 def test_dry_run_builds_the_dag(

@@ -81,7 +81,8 @@ def max_requests(block: Mapping, iteration: int) -> int:
     """Most frames an iteration can send to labelling."""
     if iteration == 0:
         return block["perturb"]["max_frames"]
-    return runs_at(block, iteration) * block["max_frames_per_run"]
+    # CBAD's picks plus the failing frame of a run that failed
+    return runs_at(block, iteration) * (block["max_frames_per_run"] + 1)
 
 
 def label_batches(block: Mapping, iteration: int, batch_size: int) -> int:

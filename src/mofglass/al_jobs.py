@@ -115,6 +115,8 @@ def explore_job(
         # and none after the watch saw the run fail
         kept = al.before_failure(result.frames, result.failed_at_ps)
         frames = [plain(f, keep_results=False) for f in kept if f.info["step"] > 0]
+        if result.verdict == "failed" and frames:
+            frames[-1].info["failure"] = result.reason  # labelled whatever CBAD says
         for frame in frames:
             frame.info["time_fs"] = 1000.0 * frame.info.pop("time_ps")
         row.update(
@@ -212,6 +214,15 @@ def select_job(
     summary["new_bins_explored"] = al.new_bins(keys.coverage, [k for r in run_keys for k in r])
     cap = settings["cap"]
     picks = al.pick_per_run(keys.coverage, run_keys, cap)
+    # where a run failed, its last frame is where the model went wrong: label it even
+    # when CBAD's bins saw nothing new there (they stop seeing a stretched Zn-N bond
+    # once one such frame is in)
+    for frames, frame_keys, chosen in zip(runs, run_keys, picks, strict=True):
+        last = len(frames) - 1
+        if frames and frames[-1].info.get("failure") and last not in dict(chosen):
+            new = [k for k in frame_keys[last].tolist() if k not in keys.coverage.seen]
+            keys.coverage.seen.update(new)
+            chosen.append((last, new))
     rows, requests = [], []
     for path, frames, chosen in zip(explore_files, runs, picks, strict=True):
         added = dict(chosen)
