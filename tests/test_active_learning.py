@@ -289,7 +289,7 @@ def test_a_meltquench_exploration_runs_the_protocol_from_the_crystal(tiny, tmp_p
     assert read_frames(tmp_path / "f.extxyz")[0].info["run"] == "m/iter002/run000"
     # the protocol's stages, from the structure itself (no displacement)
     thermo = (tmp_path / "md" / "in.lammps").read_text()
-    assert "1500" in thermo
+    assert f"{melt['max_temperature_K']:g}" in thermo
     start = open(tmp_path / "md" / "structure.data").read()
     assert f"{tiny.positions[0, 0]:.6f}"[:6] in start
 
