@@ -151,7 +151,11 @@ def test_two_iterations_with_real_labels_and_md_leave_complete_records(loop_run)
         selection = pd.read_csv(loop / f"iter{k:03d}/selection.csv")
         assert selection["selected"].sum() == row["frames_selected"]
         assert selection.groupby("run")["selected"].sum().max() <= 2
-        fresh = read_frames(loop / f"iter{k:03d}/labels/0000.extxyz")
+        fresh = [
+            a
+            for batch in sorted((loop / f"iter{k:03d}/labels").glob("[0-9][0-9][0-9][0-9].extxyz"))
+            for a in read_frames(batch)
+        ]
         assert len(fresh) == row["frames_labelled"]
         if fresh:
             # the fresh-frame error is model k-1's, on frames it never trained on
