@@ -147,7 +147,7 @@ def run_variant(name, changes, base_block, frames, config, out: Path) -> dict:
             )
         }
         structure = work / "structure.extxyz"
-        write_frames(structure, [read_frames(REPO / "bench" / ".zif4.extxyz")[0]])
+        write_frames(structure, [read_frames(out / "zif4.extxyz")[0]])
         meltquench_job(
             str(work / "model"),
             str(structure),
@@ -192,7 +192,8 @@ def main() -> None:
     )
     from mofglass.structures import load_structure
 
-    write_frames(REPO / "bench" / ".zif4.extxyz", [load_structure("builtin:ZIF-4")])
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_frames(args.out / "zif4.extxyz", [load_structure("builtin:ZIF-4")])
     frames = split_frames(args.al_dir, args.hold_out)
     base = config["models"][args.model]
     with ProcessPoolExecutor(args.jobs) as pool:
