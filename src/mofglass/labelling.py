@@ -28,6 +28,7 @@ from ase import Atoms
 from ase.units import GPa
 
 from .atomicio import read_frames, write_frames
+from .calculators import CalculatorLevel, compute_labels, is_calculator
 from .cp2k.inputs import energy_force_input, render
 from .cp2k.levels import LevelOfTheory
 from .cp2k.outputs import (
@@ -251,7 +252,7 @@ def _sort(result: Atoms, accepted: list, quarantined: list) -> None:
 
 def label_batch_ase(
     frames: Sequence[Atoms],
-    level,
+    level: CalculatorLevel,
     workdir: str | Path,
     gate: QualityGate,
     stress: bool = True,
@@ -264,8 +265,6 @@ def label_batch_ase(
     reused. An exception of the calculator fails the job (a rerun retries it); a
     non-finite or out-of-bounds result is quarantined by the gate.
     """
-    from .calculators import compute_labels
-
     workdir = Path(workdir)
     raws = compute_labels(level, frames, [workdir / frame_dir(a) for a in frames], stress, threads)
     accepted, quarantined = [], []
@@ -288,9 +287,6 @@ def label_at_level(
 ) -> tuple[list[Atoms], list[Atoms]]:
     """Label frames at a level given by its config block: CP2K single points, or an
     ASE calculator (``calculator`` in the block); (accepted, quarantined)."""
-    from .calculators import CalculatorLevel, is_calculator
-    from .cp2k.run import Launcher
-
     if is_calculator(level):
         return label_batch_ase(
             frames,

@@ -76,10 +76,9 @@ def level_env(level):
     """The conda environment of a level's jobs: CP2K's, or a calculator level's own
     (``envs/<env>.yaml``: sevenn, chgnet; a user calculator in mofglass's CP2K one)."""
     block = config["levels_of_theory"].get(level, {})  # None: no such stage in this config
-    env = block.get("env") or calculators.SHIPPED.get(block.get("calculator"))
-    if env is None:
-        return "../../envs/cp2k.yaml"
-    return f"../../envs/{getattr(env, 'env', env)}.yaml"
+    shipped = calculators.SHIPPED.get(block.get("calculator"))
+    env = block.get("env") or (shipped.env if shipped else None)
+    return f"../../envs/{env or 'cp2k'}.yaml"
 
 
 def cp2k_method(level):

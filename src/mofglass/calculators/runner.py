@@ -5,7 +5,6 @@ This file runs with the Python of a calculator level (``.venvs/sevenn`` for Seve
 imports nothing from mofglass: mofglass (:mod:`mofglass.calculators`) calls it as a
 subprocess with JSON arguments and reads back extended-XYZ files.
 
-    python runner.py check ARGS.json   # the calculator builds; package versions
     python runner.py label ARGS.json   # energy, forces, stress of frames, one file each
     python runner.py md    ARGS.json   # NVT (Bussi/CSVR) MD chunks, restartable
 
@@ -96,12 +95,6 @@ def _results(atoms, calc, stress: bool) -> dict:
     if stress:
         out["stress"] = np.array(calc.results["stress"]).reshape(-1)[:6]
     return out
-
-
-def check(args: dict) -> dict:
-    _threads(1)
-    make_calculator(args["level"])
-    return {"versions": _versions(args["level"])}
 
 
 def label(args: dict) -> dict:
@@ -221,7 +214,7 @@ def md(args: dict) -> dict:
 def main() -> None:
     command, path = sys.argv[1], sys.argv[2]
     args = json.loads(Path(path).read_text())
-    answer = {"check": check, "label": label, "md": md}[command](args)
+    answer = {"label": label, "md": md}[command](args)
     print(json.dumps(answer))
 
 
