@@ -70,7 +70,9 @@ def loop_run(tmp_path_factory):
         else:
             shutil.copy(src, dst)
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
-    config["labels"]["batch_size"] = 2
+    # one label batch per explored iteration (at most runs x (cap + 1) = 4 requests), so
+    # the kill catches one batch job between its labels and never two running side by side
+    config["labels"]["batch_size"] = 4
     config["models"] = {
         "snap_al": {
             "type": "snap",
