@@ -112,6 +112,46 @@ def test_cross_key_problems():
     assert "no built-in crystal 'builtin:ZIF-99'" in msg
 
 
+def test_run_labels_that_would_collide_are_refused():
+    # 1.0004 and 1.0 print as 1.000: two runs, one directory
+    msg = broken(lambda c: c["aimd"].update(volume_scales=[1.0, 1.0004]))
+    assert "aimd.volume_scales: 1, 1.0004 would share the run directory label '1.000'" in msg
+    msg = broken(
+        lambda c: c["aimd"].update(extra_runs=[{"temperature_K": 300.0000001, "volume_scale": 1.0}])
+    )
+    assert "aimd.temperatures_K: 300, 300.0000001 would share the run directory label '300'" in msg
+    # an extra run at a grid point is that run, not a collision
+    config = load("tiny.yaml")
+    config["aimd"]["extra_runs"] = [{"temperature_K": 300, "volume_scale": 1.0}]
+    validate_config(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda c: c["aimd"].update(timestep_fs=8.0), "aimd.timestep_fs: a timestep of 8 fs"),
+        (
+            lambda c: c["meltquench"].update(timestep_fs=6),
+            "meltquench.timestep_fs: a timestep of 6 fs is above the limit of 5 fs",
+        ),
+        (
+            lambda c: c["aimd"].update(temperatures_K=[300, 6000]),
+            "aimd.temperatures_K: 6000 K is above the limit of 5000 K",
+        ),
+        (
+            lambda c: c["meltquench"].update(max_temperature_K=250),
+            "meltquench.max_temperature_K: 250 K must be above meltquench.start_temperature_K",
+        ),
+        (
+            lambda c: c["meltquench"].update(plateau_ps=0.05),
+            "meltquench.plateau_ps: 0.05 ps is shorter than one thermostat period",
+        ),
+    ],
+)
+def test_values_outside_physics_are_refused_naming_key_and_limit(change, expected):
+    assert expected in broken(change)
+
+
 def test_datasets_never_mix_levels_of_theory():
     def aimd_labels_at_another_level(c):
         c["levels_of_theory"]["pbe"] = {"method": "pbe-d3"}

@@ -41,6 +41,28 @@ def test_birch_murnaghan_fit_recovers_k0_and_v0_from_noisy_data():
     assert -1200.0 * (dp[1] - dp[0]) / 2.0 == pytest.approx(1.69, rel=1e-4)
 
 
+def test_strains_of_a_known_deformation_are_the_strain_not_strain_minus_one():
+    # a triclinic cell deformed by a known symmetric strain, applied the way ASE strains
+    # a cell (rows are vectors: h = h0 (1 + ε)); independent of mofglass
+    from ase.build import bulk as build
+
+    h0 = build("Cu", "fcc", a=3.6).cell.array * 2.0  # triclinic rows
+    eps = np.array([[0.010, 0.002, -0.003], [0.002, -0.004, 0.005], [-0.003, 0.005, 0.007]])
+    cells = np.stack([h0, h0 @ (np.eye(3) + eps)])
+    got = mechanics.strains(cells, reference=h0)
+    assert got[0] == pytest.approx(np.zeros(6), abs=1e-12)
+    # Voigt order xx, yy, zz, yz, xz, xy with engineering shears (2 ε_ij)
+    expected = [0.010, -0.004, 0.007, 0.010, -0.006, 0.004]
+    assert got[1] == pytest.approx(expected, abs=1e-12)
+    # a rotation is no strain
+    angle = np.radians(0.5)
+    rotation = np.array(
+        [[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]]
+    )
+    rotated = mechanics.strains(np.stack([h0 @ rotation.T]), reference=h0)[0]
+    assert np.abs(rotated).max() < 1e-4  # second order in the angle: 4e-5
+
+
 def test_strain_fluctuations_give_back_the_stiffness_they_were_drawn_from():
     # cubic crystal, GPa; strains drawn with covariance k_B T / V * S
     c11, c12, c44 = 12.0, 5.0, 3.0

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from . import plan
 from .structures import builtin_names
 from .structures.load import BUILTIN_PREFIX
 
@@ -98,6 +99,8 @@ def semantic_errors(config: dict) -> Iterator[str]:
     for structure in aimd.get("structures") or []:
         if structure not in config.get("structures", {}):
             yield f"aimd.structures: no structure {structure!r}"
+    yield from run_label_errors(config)
+    yield from physical_limit_errors(config)
     yield from dataset_errors(config)
     yield from model_errors(config)
     yield from cross_check_errors(config)
@@ -126,6 +129,72 @@ def semantic_errors(config: dict) -> Iterator[str]:
                 )
         elif not Path(source).is_file():
             yield f"structures.{name}.source: file not found: {source}"
+
+
+MAX_TIMESTEP_FS = 5.0  # beyond this, bonds to H are not integrated at all
+MAX_TEMPERATURE_K = 5000.0  # beyond this, no framework is left to study
+
+
+def run_label_errors(config: dict) -> Iterator[str]:
+    """Reference-MD temperatures or volume scales that differ but share a directory name
+    (``1.0004`` and ``1.0`` are both ``1.000``): one run would silently replace the
+    other."""
+    aimd = config.get("aimd", {})
+    extra = aimd.get("extra_runs", [])
+    for key, grid, field, to_label in (
+        ("temperatures_K", aimd.get("temperatures_K", []), "temperature_K", plan.temperature_label),
+        ("volume_scales", aimd.get("volume_scales", []), "volume_scale", plan.volume_label),
+    ):
+        named: dict[str, set[float]] = {}
+        for value in [*grid, *(run.get(field) for run in extra)]:
+            if isinstance(value, (int, float)):
+                named.setdefault(to_label(value), set()).add(float(value))
+        for name, same in sorted(named.items()):
+            if len(same) > 1:
+                yield (
+                    f"aimd.{key}: {', '.join(f'{v:.10g}' for v in sorted(same))} would share "
+                    f"the run directory label {name!r}; use values that differ in it"
+                )
+
+
+def _numbers_under(node, path=()) -> Iterator[tuple[str, float]]:
+    """Every (dotted key, number) in a nested config, list items under their key."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numbers_under(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _numbers_under(item, path)
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield ".".join(path), float(node)
+
+
+def physical_limit_errors(config: dict) -> Iterator[str]:
+    """Values the schema accepts but no simulation of a MOF should run: a timestep above
+    5 fs, a temperature above 5000 K, a melt that never heats, a melt plateau shorter
+    than one thermostat period."""
+    for key, value in _numbers_under(config):
+        leaf = key.rsplit(".", 1)[-1]
+        if leaf.endswith("timestep_fs") and value > MAX_TIMESTEP_FS:
+            yield f"{key}: a timestep of {value:g} fs is above the limit of {MAX_TIMESTEP_FS:g} fs"
+        if (leaf.endswith("temperature_K") or leaf.endswith("temperatures_K")) and (
+            value > MAX_TEMPERATURE_K
+        ):
+            yield f"{key}: {value:g} K is above the limit of {MAX_TEMPERATURE_K:g} K"
+    melt = config.get("meltquench", {})
+    start, top = melt.get("start_temperature_K"), melt.get("max_temperature_K")
+    if start is not None and top is not None and top <= start:
+        yield (
+            f"meltquench.max_temperature_K: {top:g} K must be above "
+            f"meltquench.start_temperature_K ({start:g} K)"
+        )
+    damping = config.get("md", {}).get("thermostat_damping_fs", 100.0)
+    plateau = melt.get("plateau_ps")
+    if plateau is not None and plateau * 1000.0 < damping:
+        yield (
+            f"meltquench.plateau_ps: {plateau:g} ps is shorter than one thermostat period "
+            f"(md.thermostat_damping_fs = {damping:g} fs)"
+        )
 
 
 def cross_check_errors(config: dict) -> Iterator[str]:

@@ -8,7 +8,7 @@ ASE's equation-of-state tools fit energies; finite-temperature MD gives pressure
 error bars, so the Birch-Murnaghan pressure is fitted here with SciPy. The strain-
 fluctuation formula and the Voigt-Reuss-Hill averages are a few lines of linear algebra
 that no maintained library in the environment offers for MD cell trajectories
-(matscipy converts Voigt notation and gives 0 K finite-difference constants).
+(matscipy gives 0 K finite-difference constants).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from ase.units import GPa, kB
-from matscipy.elasticity import full_3x3_to_Voigt_6_strain
 from scipy.optimize import curve_fit
 
 AMU_A3_TO_G_CM3 = 1.66053906660  # 1 amu/Å³ in g/cm³
@@ -88,15 +87,22 @@ def cells_from_thermo(thermo: pd.DataFrame) -> np.ndarray:
 
 
 def strains(cells: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """Voigt strains (n, 6; engineering shears) of cells against ``reference`` (the mean
-    cell by default): small strain of the deformation h0 -> h, h = h0 (1 + e)."""
-    reference = cells.mean(axis=0) if reference is None else reference
-    inverse = np.linalg.inv(reference)
-    out = np.empty((len(cells), 6))
-    for k, h in enumerate(cells):
-        e = inverse @ h - np.eye(3)
-        out[k] = full_3x3_to_Voigt_6_strain(0.5 * (e + e.T))
-    return out
+    """Voigt small strains (n, 6: xx, yy, zz, then engineering shears yz, xz, xy) of
+    cells (rows are cell vectors, Å) against ``reference`` (the mean cell by default).
+
+    With rows as vectors, h = h0 Fᵀ for the deformation gradient F, so the small strain
+    is the symmetric part of h0⁻¹ h − 1. Written out here rather than through matscipy's
+    ``full_3x3_to_Voigt_6_strain``, whose meaning changed between releases (older ones
+    subtract 1 from the diagonal, expecting F, newer ones take the strain).
+    """
+    cells = np.asarray(cells, dtype=float)
+    reference = cells.mean(axis=0) if reference is None else np.asarray(reference, dtype=float)
+    e = np.linalg.solve(reference, cells) - np.eye(3)  # h0⁻¹ h − 1 for every frame
+    e = 0.5 * (e + np.swapaxes(e, -1, -2))
+    return np.stack(
+        [e[:, 0, 0], e[:, 1, 1], e[:, 2, 2], 2 * e[:, 1, 2], 2 * e[:, 0, 2], 2 * e[:, 0, 1]],
+        axis=1,
+    )
 
 
 def fluctuation_stiffness(cells: np.ndarray, temperature_K: float) -> np.ndarray:
