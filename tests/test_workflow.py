@@ -135,6 +135,7 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
         datasets__fh__test=3,
         datasets__fh__validation=3,
         labels__batch_size=5,
+        analysis__aimd=True,
     )
     args = ("labels", "--cores", "2", "--configfile", config)
     proc = subprocess.Popen(
@@ -297,3 +298,22 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     assert "Melt-quench" not in page and page.count("data:image/png;base64,") >= 8
     summary = pd.read_csv(project / "results/analysis/structure/ZnIm2/summary.csv")
     assert "zn_n_coordination" in set(summary["quantity"])
+    # each source's PMF at its own temperature: the AIMD run's thermostat, the static
+    # structure at analysis.pmf_temperature_K; F = -k_B T ln(g / g_max) in kJ/mol
+    for source, temperature in (
+        ("aimd/ZnIm2/T900_V1.000", 900.0),
+        ("aimd/ZnIm2/T300_V1.100", 300.0),
+        ("structure/ZnIm2", 300.0),
+    ):
+        rdf = pd.read_csv(project / f"results/analysis/{source}/rdf.csv")
+        pmf = pd.read_csv(project / f"results/analysis/{source}/pmf.csv")
+        assert (pmf["temperature_K"] == temperature).all()
+        g = rdf["g_Zn_N"].to_numpy()
+        kt_kj_per_mol = 8.314462618e-3 * temperature  # R T, CODATA 2018
+        with np.errstate(divide="ignore"):
+            expected = -kt_kj_per_mol * np.log(g / g.max())
+        finite = np.isfinite(expected)
+        assert finite.sum() > 3
+        assert pmf["F_Zn_N_kJ_per_mol"].to_numpy()[finite] == pytest.approx(
+            expected[finite], rel=1e-5
+        )

@@ -383,13 +383,17 @@ def block_error(values: np.ndarray, n_blocks: int = 5) -> float:
     return float(blocks.std(ddof=1) / np.sqrt(n_blocks))
 
 
-def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) -> dict:
+def analyse(
+    frames: Sequence[Atoms], settings: dict, temperature_K: float, independent: bool = False
+) -> dict:
     """Every structural quantity of a set of frames.
 
-    ``independent`` frames (separate structures, replicas) get the standard error over
-    frames; frames of one trajectory get block-average errors. Returns a dict with the
-    tables ``rdf``, ``pmf``, ``angles`` (pandas DataFrames) and ``summary`` (one row per
-    quantity: value, error, unit).
+    ``temperature_K`` is the temperature the frames were sampled at: the PMFs
+    -k_B T ln g are only free energies at that temperature. ``independent`` frames
+    (separate structures, replicas) get the standard error over frames; frames of one
+    trajectory get block-average errors. Returns a dict with the tables ``rdf``,
+    ``pmf``, ``angles`` (pandas DataFrames) and ``summary`` (one row per quantity:
+    value, error, unit).
     """
     import pandas as pd
 
@@ -403,14 +407,14 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
         rdf_columns["r_A"] = r
         rdf_columns[f"g_{a}_{b}"] = g
         pmf_columns["r_A"] = r
-        pmf_columns[f"F_{a}_{b}_kJ_per_mol"] = pmf(r, g, settings["pmf_temperature_K"])
+        pmf_columns[f"F_{a}_{b}_kJ_per_mol"] = pmf(r, g, temperature_K)
     edges = np.linspace(60.0, 180.0, 121)
     angles = [n_zn_n_angles(a, cutoff) for a in frames]
     all_angles = np.concatenate(angles)
     hist, _ = np.histogram(all_angles, bins=edges, density=True)
     centres = 0.5 * (edges[1:] + edges[:-1])
     with np.errstate(divide="ignore"):
-        angular_pmf = -kB * settings["pmf_temperature_K"] * np.log(hist / hist.max()) / (kJ / mol)
+        angular_pmf = -kB * temperature_K * np.log(hist / hist.max()) / (kJ / mol)
     angular_pmf[~np.isfinite(angular_pmf)] = np.nan
 
     def spread(values) -> float:
@@ -473,9 +477,14 @@ def analyse(frames: Sequence[Atoms], settings: dict, independent: bool = False) 
     )
     return {
         "rdf": pd.DataFrame(rdf_columns),
-        "pmf": pd.DataFrame(pmf_columns),
+        "pmf": pd.DataFrame(pmf_columns).assign(temperature_K=float(temperature_K)),
         "angles": pd.DataFrame(
-            {"angle_deg": centres, "p_per_deg": hist, "F_kJ_per_mol": angular_pmf}
+            {
+                "angle_deg": centres,
+                "p_per_deg": hist,
+                "F_kJ_per_mol": angular_pmf,
+                "temperature_K": float(temperature_K),
+            }
         ),
         "summary": summary,
     }

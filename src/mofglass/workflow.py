@@ -401,10 +401,15 @@ def analysis_job(
     name: str,
     settings: Mapping,
     outdir: str,
+    temperature_K: float,
+    temperature_from: str,
     independent: bool = False,
     last_frames: int | None = None,
 ) -> pd.DataFrame:
     """Structural analysis of structures or trajectory frames: tables (CSV) and figures.
+
+    The PMFs are taken at ``temperature_K`` (K), the frames' own temperature;
+    ``temperature_from`` says where it comes from (shown in the figure).
 
     ``last_frames`` keeps the last frames of each file (a trajectory's equilibrated
     end); ``independent`` says the frames are separate samples (replicas, a set of
@@ -425,10 +430,15 @@ def analysis_job(
             plots.empty_figure(out / figure, f"{name}: no frames (every run failed)")
         return pd.DataFrame()
     start = time.perf_counter()
-    result = analysis.analyse(frames, dict(settings), independent=independent)
+    result = analysis.analyse(frames, dict(settings), temperature_K, independent=independent)
     for table in ("rdf", "pmf", "angles", "summary"):
         write_table(out / f"{table}.csv", result[table])
-    plots.rdf_plot(result["rdf"], result["pmf"], out / "rdf.png", f"{name} ({len(frames)} frames)")
+    plots.rdf_plot(
+        result["rdf"],
+        result["pmf"],
+        out / "rdf.png",
+        f"{name} ({len(frames)} frames); PMF at {temperature_K:g} K ({temperature_from})",
+    )
     plots.angle_plot(result["angles"], out / "angles.png", f"{name} ({len(frames)} frames)")
     log.info(
         "%s: %d frames analysed in %.1f s\n%s",
@@ -621,7 +631,10 @@ def report_job(
     structure = Section(
         "Structure",
         "Averages with their errors (block averages for one trajectory, standard errors "
-        "across replicas or structures), and published values.",
+        "across replicas or structures), and published values. Each PMF is taken at its "
+        "source's own temperature, named in its figure: an AIMD run's thermostat, the "
+        "melt-quench's final stage for glasses, analysis.pmf_temperature_K for static "
+        "structures.",
     )
     for kind in ("structure", "aimd", "meltquench", "set"):
         rows = []

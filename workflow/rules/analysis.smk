@@ -24,6 +24,8 @@ rule analyse:
         settings=config["analysis"],
         independent=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["independent"],
         last_frames=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["last_frames"],
+        temperature_K=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["temperature_K"],
+        temperature_from=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["temperature_from"],
     script:
         "../scripts/analyse.py"
 

@@ -308,13 +308,19 @@ def model_files():
 
 def analysis_sources():
     """What the analysis stage looks at, by name: each structure as built, the end of
-    every AIMD run, and the config's extra structure sets (globs expanded)."""
+    every AIMD run, and the config's extra structure sets (globs expanded); each with
+    the temperature (K) its PMFs are taken at, and where that temperature comes from."""
+    static = {
+        "temperature_K": config["analysis"]["pmf_temperature_K"],
+        "temperature_from": "analysis.pmf_temperature_K: static structures",
+    }
     sources = {}
     for name in config["structures"]:
         sources[f"structure/{name}"] = {
             "files": [f"results/structures/{name}.extxyz"],
             "independent": True,
             "last_frames": None,
+            **static,
         }
     if config["analysis"]["aimd"]:
         for run in AIMD_RUNS:
@@ -322,6 +328,8 @@ def analysis_sources():
                 "files": [f"results/aimd/{run.name}/trajectory.extxyz"],
                 "independent": False,
                 "last_frames": config["analysis"]["last_frames"],
+                "temperature_K": run.temperature_K,
+                "temperature_from": "the run's thermostat",
             }
     if config["meltquench"]["enabled"]:
         for model in config["models"]:
@@ -333,10 +341,17 @@ def analysis_sources():
                 ),
                 "independent": config["meltquench"]["replicas"] > 1,
                 "last_frames": None,
+                "temperature_K": config["meltquench"]["start_temperature_K"],
+                "temperature_from": "the melt-quench's final stage",
             }
     for name, patterns in config["analysis"]["structures"].items():
         files = sorted({f for p in patterns for f in (glob.glob(p) or [p])})
-        sources[f"set/{name}"] = {"files": files, "independent": True, "last_frames": None}
+        sources[f"set/{name}"] = {
+            "files": files,
+            "independent": True,
+            "last_frames": None,
+            **static,
+        }
     return sources
 
 

@@ -9,6 +9,8 @@ analysis_job(
     name=snakemake.wildcards.source,
     settings=snakemake.params.settings,
     outdir=str(snakemake.output.summary).rsplit("/", 1)[0],
+    temperature_K=snakemake.params.temperature_K,
+    temperature_from=snakemake.params.temperature_from,
     independent=snakemake.params.independent,
     last_frames=snakemake.params.last_frames,
 )
