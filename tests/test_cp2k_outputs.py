@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from ase import Atoms
@@ -17,7 +19,7 @@ from mofglass.cp2k.outputs import (
     read_xyz_frames,
     static_stress,
 )
-from mofglass.cp2k.run import abort_message
+from mofglass.cp2k.run import CP2KError, abort_message
 from mofglass.frames import attach_results, frame_problem
 from mofglass.labelling import QualityGate, gate_problem
 from mofglass.plan import AIMDRun
@@ -62,6 +64,14 @@ def test_abort_message_is_extracted():
     text = "output before\n" + ABORT_BOX + "\n ===== Routine Calling Stack =====\n"
     assert abort_message(text) == "SCF run NOT converged, stopping here. (qs_scf.F:542)"
     assert abort_message("all fine\n" + "*" * 79 + "\n") == ""
+
+
+def test_only_aborts_caused_by_the_frame_count_as_physics():
+    scf = CP2KError("failed", Path("."), abort_message(ABORT_BOX))
+    assert scf.physical
+    missing = CP2KError("failed", Path("."), "Coordinate file <x.xyz> not found (topology.F:9)")
+    assert not missing.physical
+    assert not CP2KError("killed", Path("."), "").physical
 
 
 FORCES = """

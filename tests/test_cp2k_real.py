@@ -97,7 +97,9 @@ def test_unconverged_scf_goes_to_quarantine(tiny, serial, tmp_path):
     assert "SCF run NOT converged" in (tmp_path / "R/T300_V1.000/step00000003/cp2k.out").read_text()
 
 
-def test_cp2k_abort_is_quarantined_with_its_message(tiny, serial, tmp_path):
+def test_an_abort_of_the_environment_fails_and_caches_nothing(tiny, serial, tmp_path):
+    # a data file CP2K cannot find is the setup's fault, not the frame's: the job fails
+    # with CP2K's message, nothing is cached, and a rerun with the file present succeeds
     broken = LevelOfTheory.from_config(
         "broken",
         {
@@ -112,12 +114,23 @@ def test_cp2k_abort_is_quarantined_with_its_message(tiny, serial, tmp_path):
         },
     )
     tiny.info.update(frame_id="R:0", run="R", step=0)
-    result = label_frame(tiny, broken, serial, tmp_path / "f", GATE)
-    assert result.info["label_status"] == "quarantined"
-    assert (
-        "CP2K aborted: Coordinate file <missing.xyz> not found"
-        in (result.info["quarantine_reason"])
-    )
+    with pytest.raises(CP2KError, match="Coordinate file <missing.xyz> not found") as info:
+        label_batch([tiny], broken, serial, tmp_path, GATE)
+    assert not info.value.physical
+    assert not list(tmp_path.rglob("outcome.extxyz"))
+
+
+def test_atoms_on_top_of_each_other_are_quarantined_not_a_crash(tiny, xtb, serial, tmp_path):
+    # CP2K prints the forces of two atoms 0.02 Å apart as Fortran overflow (asterisks)
+    tiny.positions[1] = tiny.positions[0] + [0.02, 0.0, 0.0]
+    tiny.info.update(frame_id="R:0", run="R", step=0)
+    accepted, quarantined = label_batch([tiny], xtb, serial, tmp_path, GATE)
+    assert accepted == [] and len(quarantined) == 1
+    reason = quarantined[0].info["quarantine_reason"]
+    assert "finite" in reason, reason
+    (forces_file,) = tmp_path.rglob("sp-forces-*.xyz")
+    assert "****" in forces_file.read_text()  # the overflow really was there
+    assert list(tmp_path.rglob("outcome.extxyz"))  # a physics outcome is cached
 
 
 def test_cp2k_that_dies_without_a_message_stops_the_job(tiny, xtb, tmp_path):

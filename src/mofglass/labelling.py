@@ -130,8 +130,9 @@ def compute_label(
     """CP2K's raw outcome for one frame, before the quality gate.
 
     Either the frame with its results and ``info['scf_converged']``, or, when CP2K
-    aborted with a message, the bare frame with ``info['cp2k_abort']``. CP2K dying
-    without a message (killed, crashed) raises :class:`CP2KError`. ``guess``: a
+    aborted because of the frame (:data:`mofglass.cp2k.run.PHYSICS_ABORTS`), the bare
+    frame with ``info['cp2k_abort']``. Any other failure (a missing file, a full disk,
+    a killed rank, no message at all) raises :class:`CP2KError`. ``guess``: a
     wavefunction file to start the SCF from; if that SCF fails, the frame runs again
     from CP2K's own guess.
     """
@@ -159,7 +160,7 @@ def _outcome(atoms, level, launcher, workdir, stress, guess=False) -> Atoms:
     try:
         result = single_point(atoms, level, launcher, workdir, stress, guess)
     except CP2KError as exc:
-        if not exc.reason:
+        if not exc.physical:  # the environment's fault: fail, nothing cached, rerun retries
             raise
         result = plain(atoms, keep_results=False)
         result.info["cp2k_abort"] = exc.reason

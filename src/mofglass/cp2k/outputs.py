@@ -33,6 +33,15 @@ class CP2KOutputError(ValueError):
     """A CP2K output file that is missing, truncated or malformed."""
 
 
+def fortran_float(text: str) -> float:
+    """A number as CP2K prints it; a field of asterisks (Fortran's overflow, e.g. the
+    forces between two atoms on top of each other) is +inf, so the quality gate sees a
+    non-finite result instead of the reader crashing."""
+    if text and set(text) == {"*"}:
+        return float("inf")
+    return float(text)
+
+
 def force_evaluations(text: str) -> list[tuple[float, bool]]:
     """(energy in eV, SCF converged) of every force evaluation in a main output, in order.
 
@@ -63,7 +72,7 @@ def read_forces_file(path: str | Path) -> tuple[list[str], np.ndarray]:
             if len(parts) != 6:
                 raise CP2KOutputError(f"{path}: unexpected line in force table: {line!r}")
             symbols.append(parts[2])
-            forces.append([float(x) for x in parts[3:6]])
+            forces.append([fortran_float(x) for x in parts[3:6]])
     if not (in_table and total and forces):
         raise CP2KOutputError(f"{path}: no complete force table")
     return symbols, np.array(forces) * HARTREE_PER_BOHR
@@ -75,7 +84,7 @@ def read_stress_tensor_file(path: str | Path) -> np.ndarray:
     for line in Path(path).read_text().splitlines():
         parts = line.split()
         if len(parts) == 5 and parts[0] == "STRESS|" and parts[1] in ("x", "y", "z"):
-            rows.setdefault(parts[1], [float(v) for v in parts[2:5]])
+            rows.setdefault(parts[1], [fortran_float(v) for v in parts[2:5]])
     if sorted(rows) != ["x", "y", "z"]:
         raise CP2KOutputError(f"{path}: no complete stress tensor")
     # CP2K prints the pressure-like tensor in GPa; ASE's stress has the opposite sign.
@@ -113,7 +122,7 @@ def read_xyz_frames(path: str | Path, scale: float = 1.0) -> list[XYZFrame]:
         if match is None or len(body) != natoms:
             raise CP2KOutputError(f"{path}:{k + 1}: truncated or malformed frame")
         symbols = [row.split()[0] for row in body]
-        values = np.array([[float(x) for x in row.split()[1:4]] for row in body]) * scale
+        values = np.array([[fortran_float(x) for x in row.split()[1:4]] for row in body]) * scale
         frames.append(
             XYZFrame(
                 step=int(match.group(1)),

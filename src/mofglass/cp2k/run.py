@@ -35,6 +35,18 @@ def finished(workdir: Path, outcome: str, input_text: str) -> bool:
     return (workdir / outcome).exists() and inp.exists() and inp.read_text() == input_text
 
 
+#: CP2K aborts caused by the frame itself: cached as a quarantine with the message.
+#: Every other abort (a missing data file, a full disk, a killed rank, a bad input) is
+#: the environment's or the config's: it fails the job and is retried by a rerun.
+PHYSICS_ABORTS = (
+    "SCF run NOT converged",  # CP2K 2024.1 and later, without IGNORE_CONVERGENCE_FAILURE
+    "Cholesky decomposition failed",  # an overlap matrix broken by atoms too close
+    "not positive definite",
+    "too close",
+    "EMAX_SPLINE",  # atoms closer than the tabulated Ewald/xTB splines reach
+)
+
+
 class CP2KError(RuntimeError):
     """CP2K failed: ``reason`` holds CP2K's own abort message when there is one."""
 
@@ -42,6 +54,11 @@ class CP2KError(RuntimeError):
         super().__init__(message)
         self.workdir = workdir
         self.reason = reason
+
+    @property
+    def physical(self) -> bool:
+        """Whether the abort is the frame's physics (see :data:`PHYSICS_ABORTS`)."""
+        return any(pattern in self.reason for pattern in PHYSICS_ABORTS)
 
 
 @dataclass(frozen=True)
