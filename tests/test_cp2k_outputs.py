@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +182,56 @@ def test_unusable_aimd_frames_never_reach_the_pool(tmp_path):
     assert pool["frame_id"].tolist() == [f"X/T300_V1.000:{s}" for s in (1, 2, 3, 4)]
     assert pool["frame"].tolist() == [1, 2, 3, 4]
     np.testing.assert_allclose(pool["energy_per_atom_eV"], pool["energy_eV"] / 2)
+
+
+LONG_ABORT_BOX = """\
+ *******************************************************************************
+ *   ___                                                                       *
+ *  /   \\                                                                      *
+ * [ABORT]                                                                     *
+ *  \\___/   found an unknown keyword IGNORE_CONVERGENCE_FAILURE in section SCF *
+ *    |                                                                        *
+ *  O/|                                                                        *
+ * /| |                                                                        *
+ * / \\                                               input/input_parsing.F:246 *
+ *******************************************************************************
+"""
+
+
+def test_a_long_abort_message_keeps_its_first_letter():
+    """CP2K 2023.1's box for an input it does not know (copied from a real abort)."""
+    assert abort_message(LONG_ABORT_BOX) == (
+        "found an unknown keyword IGNORE_CONVERGENCE_FAILURE in section SCF "
+        "(input/input_parsing.F:246)"
+    )
+
+
+def test_inputs_for_cp2k_2024_and_later_keep_running_on_an_unconverged_scf(tiny):
+    from cp2k_input_tools.parser import CP2KInputParserSimplified
+
+    from mofglass.cp2k.levels import LevelOfTheory
+    from mofglass.cp2k.run import for_version
+    from mofglass.labelling import single_point_input
+
+    text = single_point_input(tiny, LevelOfTheory.from_config("x", {"method": "gfn1-xtb"}), True)
+    assert for_version(text, (2023, 1)) == text and for_version(text, None) == text
+    adapted = for_version(text, (2024, 1))
+
+    def scf(source):
+        parser = CP2KInputParserSimplified(key_trafo=str.lower)
+        return parser.parse(io.StringIO(source))["force_eval"]["dft"]["scf"]
+
+    assert scf(adapted)["ignore_convergence_failure"] is True
+    assert "ignore_convergence_failure" not in scf(adapted)["outer_scf"]
+    assert {k: v for k, v in scf(adapted).items() if k != "ignore_convergence_failure"} == scf(text)
+    assert for_version(adapted, (2026, 1)) == adapted  # set once, never twice
+
+
+def test_the_cp2k_version_is_read_from_the_command(tmp_path):
+    from mofglass.cp2k.run import cp2k_version
+
+    fake = tmp_path / "cp2k-2026"
+    fake.write_text("#!/bin/sh\necho ' CP2K version 2026.1'\necho ' Source code revision x'\n")
+    fake.chmod(0o755)
+    assert cp2k_version(str(fake)) == (2026, 1)
+    assert cp2k_version(str(tmp_path / "absent")) is None

@@ -9,6 +9,7 @@ import shlex
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..atomicio import write_text
@@ -22,6 +23,12 @@ DEFAULT_COMMAND = "mpirun.openmpi --bind-to none -np {ranks} cp2k.psmp"
 
 
 INPUT = "cp2k.inp"
+#: What CP2K runs when its version needs the input adapted (see :func:`for_version`);
+#: ``cp2k.inp`` keeps the version-neutral input, the key under which results are reused.
+RUN_INPUT = "cp2k.run.inp"
+#: From CP2K 2024.1 on, an unconverged SCF stops the run unless this keyword is set;
+#: mofglass wants the frame flagged and judged by its quality gate instead, as in 2023.
+IGNORE_SCF_FAILURE_SINCE = (2024, 1)
 
 
 def finished(workdir: Path, outcome: str, input_text: str) -> bool:
@@ -92,6 +99,10 @@ class Launcher:
         cmd = self.command.format(ranks=self.ranks, omp_threads=self.omp_threads)
         return [*shlex.split(cmd), "-i", inp, "-o", out]
 
+    def version(self) -> tuple[int, int] | None:
+        """CP2K's (year, release) from ``--version``, or None when it cannot be told."""
+        return cp2k_version(self.command.format(ranks=1, omp_threads=1))
+
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env["OMP_NUM_THREADS"] = str(self.omp_threads)
@@ -101,8 +112,45 @@ class Launcher:
         return env
 
 
+@lru_cache(maxsize=8)
+def cp2k_version(command: str) -> tuple[int, int] | None:
+    """(year, release) of the CP2K that ``command`` starts, from ``--version``."""
+    try:
+        proc = subprocess.run(
+            [*shlex.split(command), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=Launcher(command=command).environment(),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"CP2K version (\d{4})\.(\d+)", proc.stdout + proc.stderr)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def for_version(input_text: str, version: tuple[int, int] | None) -> str:
+    """``input_text`` as the CP2K of ``version`` needs it: from 2024.1 on, every &SCF
+    gets IGNORE_CONVERGENCE_FAILURE, so an unconverged SCF is flagged in the output
+    (and judged by the quality gate) instead of stopping the run, as in 2023."""
+    if version is None or version < IGNORE_SCF_FAILURE_SINCE:
+        return input_text
+    if "IGNORE_CONVERGENCE_FAILURE" in input_text.upper():  # the level's overrides set it
+        return input_text
+    out = []
+    for line in input_text.splitlines(keepends=True):
+        out.append(line)
+        if line.strip().upper() == "&SCF":
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}  IGNORE_CONVERGENCE_FAILURE .TRUE.\n")
+    return "".join(out)
+
+
 _ABORT_BOX = re.compile(r"^ \*+\n((?: \*.*\*\n)+?) \*+$", re.M)
-_ART_WIDTH = 11  # columns of the ASCII-art figure at the left of CP2K's abort box
+# the small figure at the left of CP2K's abort box, one piece per row; a long message
+# starts right after it, so the figure is matched, not cut at a fixed column
+_ART = re.compile(r"^\s*(?:___|/\s+\\|\[ABORT\]|\\___/|\||O/\||/\| \||/ \\)?\s*")
 
 
 def abort_message(text: str) -> str:
@@ -115,7 +163,7 @@ def abort_message(text: str) -> str:
         rows = [row[2:-1] for row in match.group(1).splitlines()]
         if not any("[ABORT]" in row for row in rows):
             continue
-        words = [row[_ART_WIDTH:].strip() for row in rows]
+        words = [_ART.sub("", row, count=1).strip() for row in rows]
         words = [w for w in words if w]
         if not words:
             return "CP2K aborted"
@@ -135,6 +183,10 @@ def run_cp2k(input_text: str, workdir: str | Path, launcher: Launcher) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     inp, out, stdout = INPUT, "cp2k.out", workdir / "cp2k.stdout"
     write_text(workdir / inp, input_text)
+    adapted = for_version(input_text, launcher.version())
+    if adapted != input_text:
+        inp = RUN_INPUT
+        write_text(workdir / inp, adapted)
     argv = launcher.argv(inp, out)
     log.info("running %s in %s", " ".join(argv), workdir)
     try:
