@@ -306,6 +306,38 @@ def test_a_killed_run_resumes_from_its_last_segment(argon, tmp_path):
     assert run_md(argon, ARGON, other, tmp_path / "run").verdict == "ok"
 
 
+def test_a_kill_between_restart_and_progress_resumes_exactly(argon, tmp_path, monkeypatch):
+    # the job dies after LAMMPS wrote a restart file and before the progress record
+    # caught up: the resumed run must still follow the uninterrupted one step for step
+    import os
+
+    stage = Stage("hold", "nvt", temperature_K=40, steps=600, timestep_fs=5, dump_every=50)
+    protocol = Protocol((stage,), thermostat_damping_fs=500, seed=5, segment_steps=100)
+    reference = run_md(argon, ARGON, protocol, tmp_path / "reference")
+    replace, records = os.replace, []
+
+    def dying_replace(src, dst, *args, **kwargs):
+        if str(dst).endswith("progress.json"):
+            records.append(dst)
+            if len(records) == 3:  # the third checkpoint: its restart is already written
+                raise Killed
+        return replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", dying_replace)
+    with pytest.raises(Killed):
+        run_md(argon, ARGON, protocol, tmp_path / "run")
+    monkeypatch.setattr(os, "replace", replace)
+    resumed = run_md(argon, ARGON, protocol, tmp_path / "run")
+    assert resumed.verdict == "ok"
+    assert list(resumed.thermo["step"]) == list(reference.thermo["step"])
+    np.testing.assert_allclose(
+        resumed.thermo["temperature_K"], reference.thermo["temperature_K"], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        resumed.frames[-1].positions, reference.frames[-1].positions, atol=1e-6
+    )
+
+
 def test_a_run_of_another_model_does_not_resume(argon, tmp_path, caplog):
     model_dir = tmp_path / "model"
     model_dir.mkdir()

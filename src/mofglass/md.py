@@ -281,7 +281,7 @@ def run_md(
     identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
     resume = _load_progress(workdir, identity)
     if resume is None:
-        for stale in ("dump.lammpstrj", "log.lammps", RESTART, PROGRESS):
+        for stale in ("dump.lammpstrj", "log.lammps", PROGRESS, *workdir.glob(f"{RESTART}*")):
             (workdir / stale).unlink(missing_ok=True)
     (workdir / "in.lammps").write_text(text)
     verdict, reason, failed_step = "ok", "", -1
@@ -297,11 +297,15 @@ def run_md(
                         handle.truncate(resume[name])
                 tracker.offset = resume["dump.lammpstrj"]
                 lmp.command("log log.lammps append")
-                lmp.commands_list(_restart_header(blocks[0]))
+                lmp.commands_list(_restart_header(blocks[0], resume["restart"]))
             else:
                 lmp.command("log log.lammps")
                 lmp.commands_string(blocks[0])
-            progress = {"hash": _digest(identity), "names": names}
+            progress = {
+                "hash": _digest(identity),
+                "names": names,
+                "count": resume["count"] if resume else 0,
+            }
             for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
                 if resume and k < resume["stage"]:
                     continue
@@ -483,14 +487,16 @@ def _digest(text: str) -> str:
 
 
 def _save_progress(lmp, progress: dict, stage: int, line: int, bounds: bool) -> None:
-    """Write a restart file and the progress record after a completed run (both
-    atomically: a kill leaves the previous pair intact)."""
+    """Write a new restart file, then the progress record that names it (one atomic
+    replace), then drop the older restart files: a kill at any point leaves a record
+    whose restart file is complete and belongs to it."""
     import json
     import os
 
-    lmp.command(f"write_restart {RESTART}.tmp")
-    os.replace(f"{RESTART}.tmp", RESTART)
-    record = dict(progress, stage=stage, line=line)
+    progress["count"] = progress.get("count", 0) + 1
+    restart = f"{RESTART}.{progress['count']}"
+    lmp.command(f"write_restart {restart}")
+    record = dict(progress, stage=stage, line=line, restart=restart)
     if bounds:  # the stage runs in segments: keep its start and stop steps
         for name in ("mofglass_s0", "mofglass_s1"):
             record[name] = int(lmp.extract_variable(name))
@@ -498,6 +504,9 @@ def _save_progress(lmp, progress: dict, stage: int, line: int, bounds: bool) -> 
         record[name] = Path(name).stat().st_size if Path(name).exists() else 0
     Path(f"{PROGRESS}.tmp").write_text(json.dumps(record))
     os.replace(f"{PROGRESS}.tmp", PROGRESS)
+    for old in Path(".").glob(f"{RESTART}.*"):
+        if old.name != restart:
+            old.unlink()
 
 
 def _load_progress(workdir: Path, text: str) -> dict | None:
@@ -505,17 +514,20 @@ def _load_progress(workdir: Path, text: str) -> dict | None:
     import json
 
     path = workdir / PROGRESS
-    if not path.exists() or not (workdir / RESTART).exists():
+    if not path.exists():
         return None
     record = json.loads(path.read_text())
     if record.get("hash") != _digest(text):
         log.warning("%s: the input or the model changed; starting again", workdir)
         return None
+    if not (workdir / str(record.get("restart", ""))).is_file():
+        log.warning("%s: the progress record names no restart file; starting again", workdir)
+        return None
     return record
 
 
-def _restart_header(header: str) -> list[str]:
-    """The header with the structure read from the restart file instead."""
+def _restart_header(header: str, restart: str) -> list[str]:
+    """The header with the structure read from the ``restart`` file instead."""
     lines = []
     for line in header.splitlines():
         if line.startswith(("read_data", "units", "atom_style")):
@@ -523,7 +535,7 @@ def _restart_header(header: str) -> list[str]:
         lines.append(line)
     # read_restart must come before the pair lines and after atom_modify
     first_pair = next(k for k, line in enumerate(lines) if line.startswith("pair_style"))
-    return lines[:first_pair] + [f"read_restart {RESTART}"] + lines[first_pair:]
+    return lines[:first_pair] + [f"read_restart {restart}"] + lines[first_pair:]
 
 
 def _commands(lmp, lines: list[str], stage: Stage) -> None:
