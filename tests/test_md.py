@@ -121,6 +121,38 @@ def test_missing_pair_style_and_unknown_elements_are_refused(argon, tiny, tmp_pa
         run_md(tiny, ARGON, Protocol((Stage("s", "nve", steps=1),)), tmp_path)
 
 
+def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_path):
+    # a tabulated LJ that starts at 2.5 Å, and two atoms 2.0 Å apart: LAMMPS stops the
+    # run with its own error, which is not one of the usual blow-ups
+    r = np.linspace(2.5, 8.5, 601)
+    u = 4 * 0.0104 * ((3.4 / r) ** 12 - (3.4 / r) ** 6)
+    f = 4 * 0.0104 * (12 * 3.4**12 / r**13 - 6 * 3.4**6 / r**7)
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    rows = "\n".join(
+        f"{k + 1} {x:.6f} {e:.10e} {g:.10e}"
+        for k, (x, e, g) in enumerate(zip(r, u, f, strict=True))
+    )
+    (model_dir / "lj.table").write_text(f"LJ\nN {len(r)} R 2.5 8.5\n\n{rows}\n")
+    table = Model(
+        "table",
+        "table",
+        ("Ar",),
+        ("table",),
+        ("pair_style table linear 601", "pair_coeff 1 1 {model_dir}/lj.table LJ 8.5"),
+        model_dir,
+    )
+    squeezed = argon.copy()
+    squeezed.positions[1] = squeezed.positions[0] + [2.0, 0.0, 0.0]
+    stage = Stage("hold", "nvt", temperature_K=20, steps=50, timestep_fs=5)
+    result = run_md(squeezed, table, Protocol((stage,), seed=2), tmp_path / "run")
+    assert result.verdict == "failed"
+    assert result.reason.startswith("stage hold: LAMMPS error: ")
+    assert "table inner cutoff" in result.reason  # LAMMPS's own words
+    # the same table on the intact crystal runs: the failure is the squeezed pair's
+    assert run_md(argon, table, Protocol((stage,), seed=2), tmp_path / "ok").verdict == "ok"
+
+
 def test_protocol_stages_are_checked():
     with pytest.raises(ValueError, match="give exactly one of duration_ps and steps"):
         Stage.from_config({"name": "s", "ensemble": "nvt", "temperature_K": 300})

