@@ -1,5 +1,6 @@
 """User calculators (``module:Class``) for the calculator-level tests: one whose forces
-are not finite, one that fails. Imported by the runner subprocess through PYTHONPATH."""
+are not finite, one that fails, one that heats. Imported by the runner subprocess
+through PYTHONPATH."""
 
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
@@ -26,3 +27,24 @@ class Broken(Calculator):
 
     def calculate(self, atoms=None, properties=None, system_changes=all_changes):
         raise RuntimeError("the license server is down")
+
+
+class Heater(Calculator):
+    """Zero energy with outward forces c (r - r_centre) (eV/Å), which do work the
+    energy does not account for: a run heats without bound and its conserved quantity
+    drifts, as a broken reference level would make it."""
+
+    implemented_properties = ["energy", "forces", "stress"]
+
+    def __init__(self, strength=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.strength = strength
+
+    def calculate(self, atoms=None, properties=None, system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        positions = self.atoms.positions
+        self.results = {
+            "energy": 0.0,
+            "forces": self.strength * (positions - positions.mean(axis=0)),
+            "stress": np.zeros(6),
+        }

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,55 @@ DONE = "frames.extxyz"
 
 class AIMDError(RuntimeError):
     """An AIMD run that produced unusable output (non-finite values, missing steps)."""
+
+
+@dataclass(frozen=True)
+class RunawayWatch:
+    """Limits of a healthy NVT run at ``temperature_K``: the instantaneous temperature
+    at most ``max_temperature_factor`` times it, the conserved quantity (eV) within
+    ``max_conserved_drift_meV_per_atom`` of its first value."""
+
+    temperature_K: float
+    max_temperature_factor: float = 3.0
+    max_conserved_drift_meV_per_atom: float = 50.0
+
+    @classmethod
+    def from_config(cls, temperature_K: float, block: Mapping | None) -> RunawayWatch:
+        return cls(temperature_K, **dict(block or {}))
+
+    def first_problem(self, frames: Sequence[Atoms]) -> tuple[int, str] | None:
+        """(index, reason) of the first frame past a limit, or None."""
+        if not frames:
+            return None
+        limit = self.max_temperature_factor * self.temperature_K
+        start = float(frames[0].info["conserved_eV"])
+        for index, frame in enumerate(frames):
+            step = frame.info["step"]
+            temperature = float(frame.info["temperature_inst_K"])
+            if not math.isfinite(temperature) or temperature > limit:
+                return index, f"runaway: {temperature:.0f} K at step {step}, above {limit:g} K"
+            drift = (float(frame.info["conserved_eV"]) - start) / len(frame) * 1000.0
+            if not math.isfinite(drift) or abs(drift) > self.max_conserved_drift_meV_per_atom:
+                return index, (
+                    f"runaway: conserved quantity drifted {drift:+.1f} meV/atom by step "
+                    f"{step}, beyond {self.max_conserved_drift_meV_per_atom:g}"
+                )
+        return None
+
+
+def cut_at_runaway(frames: list[Atoms], watch: RunawayWatch | None) -> str:
+    """Flag the first frame past ``watch``'s limits and every later one with
+    ``info['runaway']`` (the reason), so none enters the pool; returns the reason or ''."""
+    found = watch.first_problem(frames) if watch is not None else None
+    if found is None:
+        return ""
+    index, reason = found
+    for frame in frames[index:]:
+        frame.info["runaway"] = reason
+    log.warning(
+        "%s; %d frame(s) from there on are kept out of the pool", reason, len(frames) - index
+    )
+    return reason
 
 
 def chunk_plan(steps: int, chunk_steps: int) -> list[tuple[int, int]]:
@@ -134,8 +184,13 @@ def run_aimd(
     launcher: Launcher,
     workdir: str | Path,
     provenance: Mapping | None = None,
+    watch: RunawayWatch | None = None,
 ) -> list[Atoms]:
-    """Run (or resume) NVT AIMD of ``atoms``; return every printed frame in step order."""
+    """Run (or resume) NVT AIMD of ``atoms``; return every printed frame in step order.
+
+    After every chunk the frames are checked against ``watch``: past a limit the run
+    stops, and the frames from the first bad one on carry ``info['runaway']``.
+    """
     if chunk_steps % md.print_every:
         raise ValueError("chunk_steps must be a multiple of print_every")
     workdir = Path(workdir)
@@ -157,6 +212,8 @@ def run_aimd(
                 "chunk %d/%d (steps %d-%d) already done", k + 1, len(plan), first, first + nsteps
             )
             frames.extend(read_frames(chunkdir / DONE))
+            if cut_at_runaway(frames, watch):
+                return frames
             continue
         if chunkdir.exists():
             log.warning(
@@ -171,6 +228,8 @@ def run_aimd(
         chunk_frames = collect_chunk(chunkdir, atoms, md, first, nsteps, provenance)
         write_frames(chunkdir / DONE, chunk_frames)
         frames.extend(chunk_frames)
+        if cut_at_runaway(frames, watch):
+            return frames  # the run stops here, with its reason
     check_continuity(frames, steps, md.print_every)
     return frames
 

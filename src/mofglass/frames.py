@@ -34,6 +34,8 @@ def attach_results(
 
 def frame_problem(atoms: Atoms) -> str | None:
     """Why a frame must not be used as data, or None if it is fine."""
+    if atoms.info.get("runaway"):  # at or after the point where its run ran away
+        return str(atoms.info["runaway"])
     if not atoms.info.get("scf_converged", True):
         return "SCF not converged"
     calc = atoms.calc

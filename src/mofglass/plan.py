@@ -9,6 +9,7 @@ scripts agree on them.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 
@@ -41,6 +42,11 @@ class AIMDRun:
     @property
     def name(self) -> str:
         return f"{self.structure}/T{self.temperature}_V{self.volume}"
+
+    def seed(self, base: int) -> int:
+        """The run's own random seed, from the config's ``base`` and the run's name: the
+        same for every rerun, different between runs (CP2K wants 1 to 2^31 - 1)."""
+        return (base * 1_000_003 + zlib.crc32(self.name.encode())) % (2**31 - 2) + 1
 
 
 def aimd_runs(config: dict) -> list[AIMDRun]:

@@ -18,7 +18,7 @@ import pandas as pd
 from ase import Atoms
 
 from . import analysis, calculators, plots
-from .aimd import run_aimd, thermo_table
+from .aimd import RunawayWatch, run_aimd, thermo_table
 from .atomicio import read_frames, read_table, write_frames, write_table, write_text
 from .calculators import CalculatorLevel, is_calculator
 from .cbad import Coverage, Resolution, pool_keys, select_frames
@@ -101,9 +101,10 @@ def aimd_job(
         thermostat_timecon_fs=aimd["thermostat_timecon_fs"],
         print_every=aimd["print_every"],
         stress=aimd["stress"],
-        seed=aimd["seed"],
+        seed=run.seed(aimd["seed"]),
         masses=dict(aimd["masses"]),
     )
+    watch = RunawayWatch.from_config(temperature_K, aimd["watch"])
     provenance = {
         "source": "aimd",
         "structure": structure,
@@ -122,6 +123,7 @@ def aimd_job(
             workdir=workdir,
             provenance=provenance,
             threads=threads or 1,
+            watch=watch,
         )
     else:
         frames = run_aimd(
@@ -133,18 +135,22 @@ def aimd_job(
             launcher=Launcher.from_config(cp2k, threads),
             workdir=workdir,
             provenance=provenance,
+            watch=watch,
         )
     write_text(thermo_file, thermo_table(frames))
     write_frames(trajectory_file, frames)
     n_bad = sum(not f.info["scf_converged"] for f in frames)
     log.info(
-        "%s: %d frames (steps 0-%d) in %.1f s; %d with unconverged SCF",
+        "%s (seed %d): %d frames (steps 0-%d) in %.1f s; %d with unconverged SCF",
         run.name,
+        md.seed,
         len(frames),
-        aimd["steps"],
+        frames[-1].info["step"] if frames else 0,
         time.perf_counter() - start,
         n_bad,
     )
+    if frames and frames[-1].info.get("runaway"):
+        log.warning("%s stopped: %s", run.name, frames[-1].info["runaway"])
     return frames
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ase import Atoms
 
-from ..aimd import AIMDError, check_continuity, chunk_plan, expected_steps
+from ..aimd import AIMDError, check_continuity, chunk_plan, cut_at_runaway, expected_steps
 from ..atomicio import read_frames, write_frames, write_text
 
 log = logging.getLogger(__name__)
@@ -305,9 +305,13 @@ def run_md(
     workdir: str | Path,
     provenance: Mapping | None = None,
     threads: int = 1,
+    watch=None,
 ) -> list[Atoms]:
     """Run (or resume) NVT MD of ``atoms`` with the level's calculator and ASE's Bussi
     (CSVR) thermostat; every printed frame in step order, as :func:`mofglass.aimd.run_aimd`.
+    ``watch`` (a :class:`mofglass.aimd.RunawayWatch`): the runner stops after a chunk
+    whose temperature passed its limit, and frames from the first bad one on carry
+    ``info['runaway']``.
 
     ``md`` is a :class:`mofglass.cp2k.inputs.MDSettings`. Chunk k lives in
     ``<workdir>/chunkNNNN``; it is finished when its ``frames.extxyz`` exists and its
@@ -359,10 +363,15 @@ def run_md(
     if todo:
         log.info("%s: MD chunks %s", level.name, [Path(c["dir"]).name for c in todo])
         args = {**settings, "structure": str(structure), "start": start, "chunks": todo}
+        if watch is not None:
+            args["max_temperature_K"] = watch.max_temperature_factor * watch.temperature_K
         run(level, "md", args, threads)
     frames = []
     for k, (first, nsteps) in enumerate(plan):
-        chunk = read_frames(workdir / f"chunk{k:04d}" / "frames.extxyz")
+        path = workdir / f"chunk{k:04d}" / "frames.extxyz"
+        if not path.exists() and frames and cut_at_runaway(frames, watch):
+            return frames  # the runner stopped after the chunk that ran away
+        chunk = read_frames(path)
         want = expected_steps(first, nsteps, md.print_every)
         got = [int(f.info["step"]) for f in chunk]
         if got != want:
@@ -374,5 +383,7 @@ def run_md(
             frame.info["scf_converged"] = True
             frame.info["temperature_inst_K"] = float(frame.info["temperature_inst_K"])
         frames.extend(chunk)
+        if cut_at_runaway(frames, watch):
+            return frames
     check_continuity(frames, steps, md.print_every)
     return frames

@@ -208,6 +208,9 @@ def md(args: dict) -> dict:
         os.replace(tmp, chunkdir / "state.json")
         _write(chunkdir / "frames.extxyz", frames)
         done.append(str(chunkdir))
+        hottest = max(f.info["temperature_inst_K"] for f in frames) if frames else 0.0
+        if hottest > args.get("max_temperature_K", math.inf):
+            break  # a runaway: mofglass cuts the run at its first hot frame
     return {"chunks": done, "versions": _versions(args["level"])}
 
 
