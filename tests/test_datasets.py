@@ -82,6 +82,47 @@ def test_single_point_labels_must_cover_the_selection(lineage):
         assemble(lineage, "xtb", "single_point", labelled=labelled[1:])
 
 
+def test_a_label_far_from_its_sets_energies_is_quarantined(lineage):
+    chosen = lineage[lineage["split"] != "reserve"]
+    gate = QualityGate()
+    labelled = [judge(f, gate, True) for f in load_frames(chosen, keep_results=True)]
+    # one label 1.5 eV/atom above the others (energies -0.5 eV/atom, 0.5 meV/atom apart):
+    # another reference energy, a wrong SCF state
+    wrong = labelled[2]
+    attach_results(wrong, wrong.get_potential_energy() + 3.0, wrong.get_forces(), np.zeros(6))
+    splits, quarantine, table = assemble(
+        lineage, "xtb", "single_point", labelled=labelled, gate=gate
+    )
+    wrong_id = wrong.info["frame_id"]
+    # the frame with a 50 eV/Å force is quarantined by the force bound, as before
+    assert {a.info["frame_id"] for a in quarantine} == {wrong_id, frame_id(RUN, 7)}
+    problem = table.set_index("frame_id").loc[wrong_id, "label_problem"]
+    assert problem.startswith("energy per atom +1.5")
+    assert wrong_id not in {a.info["frame_id"] for f in splits.values() for a in f}
+
+
+def test_energy_outliers_need_both_many_sigmas_and_a_real_distance():
+    from mofglass.labelling import energy_outliers
+
+    def frame(k, energy_per_atom, symbols="H2"):
+        atoms = Atoms(symbols, positions=[[0, 0, 0], [0, 0, 0.74]], cell=[6] * 3, pbc=True)
+        attach_results(atoms, 2 * energy_per_atom, np.zeros((2, 3)), np.zeros(6))
+        atoms.info["frame_id"] = f"f{k}"
+        return atoms
+
+    rng = np.random.default_rng(1)
+    cold = [frame(k, -3.0 + 0.005 * rng.standard_normal()) for k in range(20)]
+    hot = frame(20, -2.7)  # 60 sigmas of a cold set, but 0.3 eV/atom: MD makes that
+    garbage = frame(21, -1.0)  # 2 eV/atom off: a broken label
+    other = [frame(30 + k, 5.0, "He2") for k in range(3)]  # another composition, too few
+    gate = QualityGate()
+    assert set(energy_outliers([*cold, hot, garbage, *other], gate)) == {"f21"}
+    # too few frames of a composition: nothing to judge by
+    assert energy_outliers([*cold[:3], garbage], gate) == {}
+    # against a reference of frames already accepted
+    assert set(energy_outliers([garbage], gate, reference=cold)) == {"f21"}
+
+
 def test_a_dataset_never_mixes_levels(lineage):
     chosen = lineage[lineage["split"] != "reserve"]
     frames = [judge(f, QualityGate(), True) for f in load_frames(chosen)]

@@ -34,6 +34,7 @@ from .atomicio import read_frames, read_table, write_frames, write_table, write_
 from .cbad import Resolution
 from .evaluation import metrics, pairs
 from .frames import plain
+from .labelling import QualityGate, quarantine_outliers
 from .md import meltquench_protocol, run_md
 from .models import load_model
 from .workflow import label_batch_job
@@ -346,6 +347,7 @@ def train_job(
     coverage_file: str | None = None,
     explore_summaries: Sequence[str] = (),
     label_costs: Sequence[str] = (),
+    quality_gate: Mapping | None = None,
 ) -> dict:
     """Close iteration k: grow the dataset with the fresh labels, score model k-1 on
     them before they join, train model k, score it on the fixed test set, apply the
@@ -391,6 +393,13 @@ def train_job(
     start = time.perf_counter()
     fresh = [a for p in fresh_files for a in read_frames(p)]
     quarantined = [a for p in quarantine_files for a in read_frames(p)]
+    labelled_so_far = [
+        a for key in SPLIT_FILES if key in previous for a in read_frames(previous[key])
+    ]
+    fresh, outliers = quarantine_outliers(
+        fresh, QualityGate(**(quality_gate or {})), labelled_so_far
+    )
+    quarantined += outliers
     coverage = json.loads(Path(coverage_file).read_text()) if coverage_file else {}
     summaries = [read_table(p) for p in explore_summaries]
     explored = pd.concat(summaries) if summaries else pd.DataFrame()

@@ -21,7 +21,7 @@ from ase import Atoms
 
 from .atomicio import iter_frames
 from .frames import plain
-from .labelling import QualityGate, judge
+from .labelling import QualityGate, judge, quarantine_outliers
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,10 @@ def assemble(
             )
     else:
         raise ValueError(f"unknown labels_from {labels_from!r}")
+
+    accepted = [a for a in outcome.values() if a.info.get("label_status") == "accepted"]
+    _, outliers = quarantine_outliers(accepted, gate or QualityGate())
+    outcome.update({a.info["frame_id"]: a for a in outliers})
 
     splits: dict[str, list[Atoms]] = {name: [] for name in LABELLED_SPLITS}
     quarantine: list[Atoms] = []

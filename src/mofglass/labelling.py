@@ -50,10 +50,72 @@ GUESS = "guess.wfn"  # the previous frame's, copied in as this one's SCF guess
 
 @dataclass(frozen=True)
 class QualityGate:
-    """Bounds a labelled frame must satisfy: max force norm (eV/Å), max |stress| (GPa)."""
+    """Bounds a labelled frame must satisfy: max force norm (eV/Å), max |stress| (GPa),
+    and an energy per atom not far from the other frames of its set (see
+    :func:`energy_outliers`)."""
 
     max_force_eV_per_A: float = 20.0
     max_stress_GPa: float = 50.0
+    energy_outlier_sigmas: float = 10.0
+    energy_outlier_min_eV_per_atom: float = 0.5
+
+
+#: Fewer frames of one composition than this: no distribution to judge an energy by.
+ENERGY_CHECK_MIN_FRAMES = 5
+
+
+def energy_outliers(
+    frames: Sequence[Atoms], gate: QualityGate, reference: Sequence[Atoms] = ()
+) -> dict[str, str]:
+    """frame_id -> reason, for frames whose energy per atom lies far from the set's.
+
+    The set is ``frames`` plus ``reference`` (frames already accepted at the same level),
+    grouped by empirical formula; a frame is an outlier when it is more than
+    ``energy_outlier_sigmas`` robust standard deviations (1.4826 x the median absolute
+    deviation) *and* more than ``energy_outlier_min_eV_per_atom`` from the median: the
+    first alone would reject the hot frames of a set sampled mostly cold, the second
+    alone nothing that MD at any temperature makes. Such a frame is a wrong SCF state,
+    a calculator in other units or another reference energy.
+    """
+    groups: dict[str, list[float]] = {}
+    for atoms in [*frames, *reference]:
+        formula = atoms.get_chemical_formula(empirical=True)
+        groups.setdefault(formula, []).append(atoms.get_potential_energy() / len(atoms))
+    out = {}
+    for atoms in frames:
+        values = np.array(groups[atoms.get_chemical_formula(empirical=True)])
+        if len(values) < ENERGY_CHECK_MIN_FRAMES:
+            continue
+        median = float(np.median(values))
+        sigma = 1.4826 * float(np.median(np.abs(values - median)))
+        deviation = atoms.get_potential_energy() / len(atoms) - median
+        if abs(deviation) > gate.energy_outlier_min_eV_per_atom and abs(deviation) > (
+            gate.energy_outlier_sigmas * sigma
+        ):
+            out[atoms.info["frame_id"]] = (
+                f"energy per atom {deviation:+.3f} eV from the median of {len(values)} frames "
+                f"at this level ({abs(deviation) / sigma if sigma > 0 else np.inf:.0f} "
+                "robust standard deviations)"
+            )
+    return out
+
+
+def quarantine_outliers(
+    accepted: Sequence[Atoms], gate: QualityGate, reference: Sequence[Atoms] = ()
+) -> tuple[list[Atoms], list[Atoms]]:
+    """(kept, quarantined): ``accepted`` frames split by :func:`energy_outliers`."""
+    reasons = energy_outliers(accepted, gate, reference)
+    kept, quarantined = [], []
+    for atoms in accepted:
+        reason = reasons.get(atoms.info["frame_id"])
+        if reason is None:
+            kept.append(atoms)
+            continue
+        out = plain(atoms, keep_results=False)
+        out.info.update(label_status="quarantined", quarantine_reason=reason)
+        log.warning("frame %s quarantined: %s", atoms.info["frame_id"], reason)
+        quarantined.append(out)
+    return kept, quarantined
 
 
 def gate_problem(atoms: Atoms, gate: QualityGate, stress: bool) -> str | None:

@@ -103,6 +103,7 @@ rule al_train:
             al_loop(wildcards.model), int(wildcards.iteration), "train"
         ),
         level=lambda wildcards: model_level(wildcards.model),
+        quality_gate=config["labels"]["quality_gate"],
     script:
         "../scripts/al_train.py"
 

@@ -22,4 +22,5 @@ train_job(
     coverage_file=given.get("coverage"),
     explore_summaries=list(given.get("explore_summaries", [])),
     label_costs=list(given.get("label_costs", [])),
+    quality_gate=snakemake.params.quality_gate,
 )
