@@ -167,8 +167,13 @@ def test_config_takes_npt_exploration_with_a_family_model():
         "dataset": "fh",
         "active_learning": {"ensemble": "npt"},
     }
-    validate_config(config, SCHEMA)
-    assert config["models"]["snap"]["active_learning"]["ensemble"] == "npt"
+    validate_config(copy.deepcopy(config), SCHEMA)  # accepted: no ConfigError
+    filled = validate_config(copy.deepcopy(config), SCHEMA)["models"]["snap"]["active_learning"]
+    assert (filled["pressure_GPa"], filled["cell"]) == (0.0, "iso")  # the schema's defaults
+    # what the ASE engine cannot run is refused for the same model
+    config["md"] = {"check": {"stages": [{"name": "m", "ensemble": "minimize", "steps": 5}]}}
+    with pytest.raises(ConfigError, match="the ASE engine of mace models runs nvt, nve"):
+        validate_config(config, SCHEMA)
 
 
 def test_exploration_offers_no_frame_after_the_failure(tiny):

@@ -45,6 +45,18 @@ def test_zif4_crystal_coordination_and_first_peak(zif4):
     assert analysis.density(zif4) == pytest.approx(1.210, abs=0.001)
 
 
+def test_the_pmf_is_minus_rt_ln_g_in_kj_per_mol_at_the_given_temperature():
+    r = np.array([2.0, 2.1, 2.2, 2.3])
+    g = np.array([2.0, 2.0 / np.e, 2.0 / np.e**2, 0.0])  # peak 2, then 1 and 2 RT above it
+    for temperature in (300.0, 1500.0):
+        rt = 8.314462618e-3 * temperature  # kJ/mol, CODATA 2018 gas constant
+        f = analysis.pmf(r, g, temperature)
+        np.testing.assert_allclose(f[:3], [0.0, rt, 2 * rt], rtol=1e-6)
+        assert np.isnan(f[3])  # g = 0: no free energy, not infinity
+    # at 1500 K the same g gives a well five times deeper than at 300 K
+    assert analysis.pmf(r, g, 1500.0)[2] == pytest.approx(5 * analysis.pmf(r, g, 300.0)[2])
+
+
 def test_angles_of_a_perfect_tetrahedron():
     directions = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(3)
     atoms = Atoms(

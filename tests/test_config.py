@@ -231,7 +231,7 @@ def test_a_lammps_with_the_pair_style_runs_family_models(monkeypatch):
     assert families.pair_commands("mace", ["Zn"])[0] == "pair_style mace no_domain_decomposition"
 
 
-def test_a_bias_the_config_or_machine_cannot_run_is_refused():
+def test_a_bias_the_config_or_machine_cannot_run_is_refused(monkeypatch):
     default = load("config.yaml")["enhanced_sampling"]
 
     def bias(c, backend="colvars", **changes):
@@ -243,8 +243,14 @@ def test_a_bias_the_config_or_machine_cannot_run_is_refused():
     assert "enhanced_sampling.biases.imidazolate_rotation: no CV 'zn_n2'" in msg
     msg = broken(lambda c: bias(c, structure="nowhere"))
     assert "no structure 'nowhere'" in msg
-    if not enhanced.has_plumed():
-        assert "plumed needs LAMMPS's PLUMED package" in broken(lambda c: bias(c, "plumed"))
+    # the PLUMED backend: refused where LAMMPS lacks the package, taken where it has it
+    monkeypatch.setattr(enhanced, "has_plumed", lambda: False)
+    assert "plumed needs LAMMPS's PLUMED package" in broken(lambda c: bias(c, "plumed"))
+    monkeypatch.setattr(enhanced, "has_plumed", lambda: True)
+    config = load("tiny.yaml")
+    bias(config, "plumed")
+    validate_config(config, SCHEMA)
+    monkeypatch.undo()
     metad = {**default["biases"]["imidazolate_rotation"]["metad"]}
     two = {**metad, "cvs": ["phi", "zn_n1"], "sigma": [0.1, 0.1], "grid_spacing": [0.05, 0.1]}
     two |= {"grid_min": [-3.14, 1.8], "grid_max": [3.14, 3.0]}

@@ -151,6 +151,27 @@ def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_pat
     assert "table inner cutoff" in result.reason  # LAMMPS's own words
     # the same table on the intact crystal runs: the failure is the squeezed pair's
     assert run_md(argon, table, Protocol((stage,), seed=2), tmp_path / "ok").verdict == "ok"
+    # through the job: its outputs are written, the verdict says why
+    from mofglass.atomicio import write_frames
+    from mofglass.models import write_model
+    from mofglass.workflow import md_job
+
+    write_model(tmp_path / "job/model", table)
+    (tmp_path / "job/model/lj.table").write_bytes((model_dir / "lj.table").read_bytes())
+    write_frames(tmp_path / "job/s.extxyz", [squeezed])
+    files = {k: tmp_path / f"job/{k}" for k in ("thermo.tsv", "t.extxyz", "T.png", "verdict.tsv")}
+    md_job(
+        str(tmp_path / "job/model"),
+        str(tmp_path / "job/s.extxyz"),
+        {"stages": [{"name": "hold", "ensemble": "nvt", "temperature_K": 20, "steps": 50}]},
+        {"thermostat_damping_fs": 100.0, "barostat_damping_fs": 1000.0},
+        str(tmp_path / "job/md"),
+        *(str(f) for f in files.values()),
+    )
+    verdict = pd.read_csv(files["verdict.tsv"], sep="\t")
+    assert verdict["verdict"].iloc[0] == "failed"
+    assert "table inner cutoff" in verdict["reason"].iloc[0]
+    assert files["T.png"].stat().st_size > 0 and files["t.extxyz"].exists()
 
 
 def test_protocol_stages_are_checked():

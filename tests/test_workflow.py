@@ -26,6 +26,19 @@ from .conftest import write_config
 pytestmark = pytest.mark.workflow
 
 
+def assert_verdict_matches_thermo(verdict, thermo, protocol_ps: float) -> None:
+    """An ``ok`` run reached the protocol's end with no reason; a ``failed`` one names
+    its reason and stopped where its thermo stops (either verdict is a result)."""
+    assert verdict["final_time_ps"] == pytest.approx(thermo["time_ps"].iloc[-1])
+    if verdict["verdict"] == "ok":
+        assert pd.isna(verdict["reason"]) or verdict["reason"] == ""
+        assert thermo["time_ps"].iloc[-1] == pytest.approx(protocol_ps)
+    else:
+        assert verdict["verdict"] == "failed" and len(str(verdict["reason"])) > 10
+        assert verdict["failed_at_ps"] <= thermo["time_ps"].iloc[-1] + 1e-9
+        assert thermo["time_ps"].iloc[-1] < protocol_ps
+
+
 def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
@@ -284,10 +297,10 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     for name in ("parity.png", "learning_curve.png", "cost.png", "pair.lammps"):
         assert (models / name).stat().st_size > 0
     assert (pd.read_csv(models / "cost.csv")["us_per_atom_step"] > 0).all()
-    verdict = pd.read_csv(project / "results/md/snap/check/verdict.tsv", sep="\t")
-    assert verdict["verdict"].iloc[0] in ("ok", "failed")
+    verdict = pd.read_csv(project / "results/md/snap/check/verdict.tsv", sep="\t").iloc[0]
     thermo = pd.read_csv(project / "results/md/snap/check/thermo.tsv", sep="\t")
     assert thermo["time_ps"].iloc[0] == 0 and len(thermo) >= 2
+    assert_verdict_matches_thermo(verdict, thermo, protocol_ps=0.1)  # 200 steps of 0.5 fs
 
     # analysis and the report close the main job (tiny: no melt-quench, a fragment)
     finished = snakemake(project, "--cores", "2", "--configfile", config)

@@ -460,6 +460,7 @@ def _run_md_ase(
         "tdamp_fs": protocol.thermostat_damping_fs,
         "pdamp_fs": protocol.barostat_damping_fs,
         "max_temperature_factor": protocol.max_temperature_factor,
+        "initial_temperature_K": protocol.initial_temperature_K,
         "device": model.info.get("device", "auto"),
     }
     answer = families.run(model.type, "md", args, workdir / "engine.log")

@@ -93,7 +93,16 @@ def thermo_plot(thermo: pd.DataFrame, path: str | Path, title: str = "") -> None
     top.set_ylabel("temperature (K)")
     bottom.set_ylabel("potential energy (eV)")
     bottom.set_xlabel("time (ps)")
-    top.legend(frameon=False, fontsize=8)
+    if len(thermo):
+        top.legend(frameon=False, fontsize=8)
+    else:
+        top.text(
+            0.5,
+            0.5,
+            "no thermo: the run stopped before its first step",
+            ha="center",
+            transform=top.transAxes,
+        )
     top.set_title(title)
     fig.tight_layout()
     save_figure(fig, path)

@@ -43,11 +43,11 @@ def energy_bins(energies: np.ndarray, n_bins: int) -> np.ndarray:
         raise ValueError(f"need at least one bin, got {n_bins}")
     if energies.size == 0:
         return np.zeros(0, dtype=np.int64)
-    low, high = energies.min(), energies.max()
-    if high == low:
+    if energies.max() == energies.min():
         return np.zeros(energies.size, dtype=np.int64)
-    scaled = (energies - low) / (high - low) * n_bins
-    return np.minimum(scaled.astype(np.int64), n_bins - 1)
+    # the bins of numpy.histogram: [e_k, e_k+1), the last one closed
+    edges = np.histogram_bin_edges(energies, bins=n_bins)
+    return np.searchsorted(edges[1:-1], energies, side="right").astype(np.int64)
 
 
 def flat_histogram_draw(

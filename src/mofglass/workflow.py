@@ -373,7 +373,8 @@ def md_job(
     write_frames(trajectory_file, result.frames)
     title = f"{model.name}: {len(atoms)} atoms, {result.verdict}"
     plots.thermo_plot(result.thermo, figure_file, title)
-    last = result.thermo.iloc[-1]
+    nothing = pd.Series({"time_ps": 0.0, "temperature_K": np.nan, "pressure_GPa": np.nan})
+    last = result.thermo.iloc[-1] if len(result.thermo) else nothing  # failed at set-up
     verdict = pd.DataFrame(
         [
             {
@@ -500,7 +501,9 @@ def meltquench_job(
                 "verdict": result.verdict,
                 "reason": result.reason,
                 "failed_at_ps": result.failed_at_ps,
-                "simulated_ps": float(result.thermo["time_ps"].iloc[-1]),
+                "simulated_ps": float(result.thermo["time_ps"].iloc[-1])
+                if len(result.thermo)
+                else 0.0,
                 "final_frames": len(final),
                 "wall_s": seconds,
             }

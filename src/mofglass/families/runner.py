@@ -366,7 +366,10 @@ def md(args: dict) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     atoms = ase.io.read(args["structure"])
     atoms.calc = calculator(record["family"], model_dir, record, args["device"])
-    first = next(st for st in args["stages"] if st["ensemble"] != "nve")["temperature_K"]
+    first = (
+        args.get("initial_temperature_K")
+        or next(st for st in args["stages"] if st["ensemble"] != "nve")["temperature_K"]
+    )
     MaxwellBoltzmannDistribution(
         atoms, temperature_K=first, rng=np.random.default_rng(args["seed"]), force_temp=True
     )
