@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mofglass.cp2k.levels import LevelOfTheory
-from mofglass.cp2k.run import Launcher
+from mofglass.cp2k.run import DEFAULT_COMMAND, Launcher, cp2k_version
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -19,10 +19,18 @@ CP2K_DATA = Path("/usr/share/cp2k")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests that need CP2K when it is not installed, and say so."""
-    if shutil.which("cp2k.psmp") and shutil.which("mpirun.openmpi"):
+    """Skip tests that need CP2K when the configured command starts none, and say so.
+
+    The command is mofglass's default: MOFGLASS_CP2K_COMMAND where set (a module or
+    conda CP2K), else Debian's; a CP2K is there when it answers ``--version``.
+    """
+    command = DEFAULT_COMMAND.format(ranks=1, omp_threads=1)
+    if cp2k_version(command) is not None:
         return
-    skip = pytest.mark.skip(reason="CP2K (cp2k.psmp, mpirun.openmpi) not installed: ./install.sh")
+    skip = pytest.mark.skip(
+        reason=f"no CP2K answers `{command} --version`: ./install.sh, or set "
+        "MOFGLASS_CP2K_COMMAND to the site's launch command"
+    )
     for item in items:
         if "cp2k" in item.keywords:
             item.add_marker(skip)

