@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up mofglass on Debian or Ubuntu; safe and fast to run again.
+# Set up mofglass on Debian 12 (tested) or Ubuntu 24.04 (not tested); safe and fast to
+# run again.
 #
 #   1. Debian packages: CP2K (with its data files and Open MPI) and Python's venv.
 #   2. A virtual environment in .venv with the pinned Python dependencies of

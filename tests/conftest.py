@@ -61,20 +61,28 @@ def serial() -> Launcher:
     return Launcher(ranks=1, omp_threads=1, timeout_s=300)
 
 
-PROJECT_FILES = ["Snakefile", "workflow", "config", "envs", "profiles", "tests/data"]
+PROJECT_FILES = ["Snakefile", "workflow", "config", "envs", "profiles", "src", "tests/data"]
+
+
+def copy_project(dst: Path) -> Path:
+    """A copy of the workflow and its code in ``dst``, as a clean clone after
+    ./install.sh: the model environments (.venvs) are linked, not copied."""
+    for name in PROJECT_FILES:
+        src, target = REPO / name, dst / name
+        if src.is_dir():
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, target)
+    if (REPO / ".venvs").is_dir():
+        (dst / ".venvs").symlink_to(REPO / ".venvs")
+    return dst
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A fresh copy of the workflow, as in a clean clone."""
-    for name in PROJECT_FILES:
-        src, dst = REPO / name, tmp_path / name
-        if src.is_dir():
-            shutil.copytree(src, dst)
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, dst)
-    return tmp_path
+    return copy_project(tmp_path)
 
 
 def write_config(project: Path, name: str, base: str, **changes) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import yaml
 from mofglass.atomicio import read_frames
 from mofglass.models import load_model
 
-from .conftest import PROJECT_FILES, REPO
+from .conftest import REPO, copy_project
 
 pytestmark = pytest.mark.cp2k
 
@@ -72,13 +71,7 @@ def file_stamps(root: Path, skip: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def loop_run(tmp_path_factory):
     """Run the loop, kill it once a frame of iteration 1 is labelled, rerun it."""
-    project = tmp_path_factory.mktemp("al")
-    for name in PROJECT_FILES:
-        src, dst = REPO / name, project / name
-        if src.is_dir():
-            shutil.copytree(src, dst)
-        else:
-            shutil.copy(src, dst)
+    project = copy_project(tmp_path_factory.mktemp("al"))
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
     # one label batch per explored iteration (at most runs x (cap + 1) = 4 requests), so
     # the kill catches one batch job between its labels and never two running side by side

@@ -131,6 +131,8 @@ def test_structure_stage_refuses_an_element_without_basis(project):
     result = snakemake(project, "structures", "--cores", "1", "--configfile", config)
     assert result.returncode != 0
     log = (project / "logs/structures/Cu.log").read_text()
+    # the job ran this checkout's mofglass, not the one installed in the environment
+    assert f"from {project / 'src' / 'mofglass'}" in log
     assert "no CP2K basis set for element(s) Cu" in log
     assert "levels_of_theory.pbe.basis" in log
     assert not (project / "results/structures/Cu.extxyz").exists()

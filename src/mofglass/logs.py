@@ -33,3 +33,7 @@ def setup_logging(path: str | os.PathLike | None = None, level: int = logging.IN
         log.critical("job failed: %s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
 
     sys.excepthook = log_uncaught
+    from . import __file__ as package_file
+    from . import __version__
+
+    log.info("mofglass %s from %s", __version__, os.path.dirname(package_file))

@@ -2,7 +2,18 @@
 # workflow is parsed, so a bad config stops the run before any job starts.
 import glob
 import re
+import sys
 from pathlib import Path
+
+# Every process of the workflow imports mofglass from this checkout: Snakemake itself
+# here, and every job through PYTHONPATH (mofglass.checkout), whatever environment it
+# runs in. Environments hold dependencies only, so two checkouts never share code.
+MOFGLASS_SRC = Path(workflow.basedir) / "src"
+if (MOFGLASS_SRC / "mofglass" / "__init__.py").is_file():
+    sys.path.insert(0, str(MOFGLASS_SRC))
+    from mofglass.checkout import export_to_jobs
+
+    export_to_jobs(MOFGLASS_SRC)
 
 from mofglass import active_learning as alearn
 from mofglass import calculators, families, plan
