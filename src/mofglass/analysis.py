@@ -25,6 +25,8 @@ from matscipy.neighbours import neighbour_list
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from . import statistics
+
 ZN_N_CUTOFF = 2.5  # Å, from the Zn-N PMF (papers.md, section A)
 
 
@@ -374,17 +376,26 @@ def _mic(vectors: np.ndarray, atoms: Atoms) -> np.ndarray:
     return find_mic(vectors, atoms.cell, atoms.pbc)[0]
 
 
-def block_error(values: np.ndarray, n_blocks: int = 5) -> float:
-    """Standard error of the mean from ``n_blocks`` block averages (NaN if too few)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < n_blocks:
-        return float("nan")
-    blocks = np.array([b.mean() for b in np.array_split(values, n_blocks)])
-    return float(blocks.std(ddof=1) / np.sqrt(n_blocks))
+#: Columns of a structural summary: the value with its error (trajectory: blocking
+#: analysis; independent frames: standard error), the samples behind it and its status.
+SUMMARY_COLUMNS = [
+    "quantity",
+    "value",
+    "error",
+    "unit",
+    "n_samples",
+    "n_effective",
+    "status",
+    "reason",
+]
 
 
 def analyse(
-    frames: Sequence[Atoms], settings: dict, temperature_K: float, independent: bool = False
+    frames: Sequence[Atoms],
+    settings: dict,
+    temperature_K: float,
+    independent: bool = False,
+    reference_density: float | None = None,
 ) -> dict:
     """Every structural quantity of a set of frames.
 
@@ -393,7 +404,9 @@ def analyse(
     (separate structures, replicas) get the standard error over frames; frames of one
     trajectory get block-average errors. Returns a dict with the tables ``rdf``,
     ``pmf``, ``angles`` (pandas DataFrames) and ``summary`` (one row per quantity:
-    value, error, unit).
+    value, error, unit, samples, status; a density more than 50 % from
+    ``reference_density`` (g/cm³, the structure the frames started from; the first
+    frame's by default) is unphysical).
     """
     import pandas as pd
 
@@ -417,15 +430,13 @@ def analyse(
         angular_pmf = -kB * temperature_K * np.log(hist / hist.max()) / (kJ / mol)
     angular_pmf[~np.isfinite(angular_pmf)] = np.nan
 
-    def spread(values) -> float:
-        values = np.asarray(values, dtype=float)
-        if independent:
-            return (
-                float(values.std(ddof=1) / np.sqrt(len(values)))
-                if len(values) > 1
-                else float("nan")
-            )
-        return block_error(values)
+    def estimate(name, values) -> dict:
+        if independent:  # replicas, a structure set, or one given structure (exact)
+            found = statistics.independent_mean(values, exact=len(frames) == 1)
+        else:
+            found = statistics.trajectory_mean(values)
+        reference = (reference_density or density(frames[0])) if name == "density" else None
+        return statistics.judge(found, name, reference_density=reference).row()
 
     ring_every = max(1, len(frames) // settings["rings"]["frames"])  # graph analyses
     numbers = [coordination(a, cutoff) for a in frames]
@@ -465,15 +476,10 @@ def analyse(
         units[f"rings_{n}_zn_per_cell"] = ""
     summary = pd.DataFrame(
         [
-            {
-                "quantity": name,
-                "value": float(np.mean(values)),
-                "error": spread(values),
-                "unit": units[name],
-                "n_samples": len(values),
-            }
+            {"quantity": name, "unit": units[name], **estimate(name, values)}
             for name, values in per_frame.items()
-        ]
+        ],
+        columns=SUMMARY_COLUMNS,
     )
     return {
         "rdf": pd.DataFrame(rdf_columns),

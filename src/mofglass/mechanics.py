@@ -13,12 +13,15 @@ that no maintained library in the environment offers for MD cell trajectories
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from ase.units import GPa, kB
 from scipy.optimize import curve_fit
+
+from . import statistics
 
 AMU_A3_TO_G_CM3 = 1.66053906660  # 1 amu/Å³ in g/cm³
 
@@ -152,15 +155,20 @@ def vrh(stiffness_GPa: np.ndarray) -> dict:
     return out
 
 
-def fluctuation_moduli(cells: np.ndarray, temperature_K: float, n_blocks: int = 5) -> pd.DataFrame:
+def fluctuation_moduli(cells: np.ndarray, temperature_K: float) -> pd.DataFrame:
     """Moduli from strain fluctuations of the whole run, with block-average standard
-    errors (each block's own fluctuations; a block must be long against the cell's
-    correlation time). Columns: quantity, value, error, unit."""
+    errors. The block length is ten statistical inefficiencies of the strains (from the
+    blocking analysis), so that each block's own fluctuations are sampled; fewer than
+    four such blocks leave the errors ``not converged``. Columns: quantity, value,
+    error, unit, n_samples, n_effective, status, reason."""
+    n = len(cells)
+    g = statistics.statistical_inefficiency(strains(cells))
+    n_blocks = int(min(10, max(2, n // math.ceil(10 * g))))
     whole = vrh(fluctuation_stiffness(cells, temperature_K))
     volumes = np.abs(np.linalg.det(cells))
     whole["K_volume_fluctuation_GPa"] = volume_fluctuation_bulk_modulus(volumes, temperature_K)
     blocks = []
-    for part in np.array_split(np.arange(len(cells)), n_blocks):
+    for part in np.array_split(np.arange(n), n_blocks):
         block = vrh(fluctuation_stiffness(cells[part], temperature_K))
         block["K_volume_fluctuation_GPa"] = volume_fluctuation_bulk_modulus(
             volumes[part], temperature_K
@@ -169,15 +177,35 @@ def fluctuation_moduli(cells: np.ndarray, temperature_K: float, n_blocks: int = 
     rows = []
     for key, value in whole.items():
         spread = np.array([b[key] for b in blocks])
+        estimate = statistics.Estimate(
+            value, float(spread.std(ddof=1) / np.sqrt(n_blocks)), n, n / g
+        )
+        if n // math.ceil(10 * g) < 4:
+            estimate = estimate.failing(
+                statistics.NOT_CONVERGED,
+                f"{n / g:.0f} independent strain samples: fewer than 4 blocks of 10",
+            )
+        quantity = key.removesuffix("_GPa")
         rows.append(
             {
-                "quantity": key.removesuffix("_GPa"),
-                "value": value,
-                "error": float(spread.std(ddof=1) / np.sqrt(n_blocks)),
+                "quantity": quantity,
                 "unit": "GPa" if key.endswith("_GPa") else "",
+                **statistics.judge(estimate, quantity).row(),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=MODULI_COLUMNS)
+
+
+MODULI_COLUMNS = [
+    "quantity",
+    "value",
+    "error",
+    "unit",
+    "n_samples",
+    "n_effective",
+    "status",
+    "reason",
+]
 
 
 def running_moduli(cells: np.ndarray, temperature_K: float, points: int = 20) -> pd.DataFrame:

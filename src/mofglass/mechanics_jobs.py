@@ -20,7 +20,7 @@ import pandas as pd
 from ase import Atoms
 from ase.geometry import cell_to_cellpar
 
-from . import analysis, mechanics, plots
+from . import analysis, mechanics, plots, statistics
 from .atomicio import read_frames, read_table, write_table, write_text
 from .md import MDResult, Protocol, Stage, run_md
 from .models import load_model
@@ -136,15 +136,17 @@ def eos_point_job(
     )
     result = _run(atoms, model_dir, protocol, workdir, watch_block)
     production = _production(result)
-    pressure = production["pressure_GPa"].to_numpy(float)
+    pressure = statistics.trajectory_mean(production["pressure_GPa"].to_numpy(float))
     row = {
         "sample": sample,
         "scale": scale,
         "volume_A3": atoms.get_volume(),
         "density_g_cm3": mechanics.density_g_cm3(atoms.get_masses().sum(), atoms.get_volume()),
         "temperature_K": float(production["temperature_K"].mean()) if len(production) else np.nan,
-        "pressure_GPa": float(pressure.mean()) if len(pressure) else np.nan,
-        "pressure_err_GPa": analysis.block_error(pressure, block["blocks"]),
+        "pressure_GPa": pressure.value,
+        "pressure_err_GPa": pressure.error,
+        "pressure_n_effective": pressure.n_effective,
+        "pressure_status": pressure.status,
         "verdict": result.verdict,
         "reason": result.reason,
     }
@@ -194,6 +196,12 @@ def eos_job(point_files: Sequence[str], sample: str, block: Mapping, outputs: Ma
     points = _gather(point_files, ("volume_A3", "pressure_GPa", "pressure_err_GPa"))
     ok = points[points["verdict"] == "ok"].sort_values("volume_A3")
     fit = {"sample": sample, "points": len(points), "points_ok": len(ok)}
+    if len(points) and "scale" in points and points["density_g_cm3"].notna().any():
+        # the sample's own density (the unscaled volume), which judges the fitted one
+        nearest = (points["scale"] - 1.0).abs().idxmin()
+        fit["start_density_g_cm3"] = float(
+            points.loc[nearest, "density_g_cm3"] * points.loc[nearest, "scale"]
+        )
     needed = 3 if block["order"] == 2 else 4
     if len(ok) < needed:
         fit.update(
@@ -221,7 +229,7 @@ def fluctuation_job(
     strain fluctuations of the production, Voigt/Reuss/Hill K, E, G, ν and the
     volume-fluctuation K with block errors, and their running convergence."""
     atoms = load_sample(sample_file)
-    columns = ["sample", "quantity", "value", "error", "unit", "verdict", "reason"]
+    columns = ["sample", *mechanics.MODULI_COLUMNS, "verdict"]
     verdict, reason, thermo, running = "skipped", _missing(sample_file), None, None
     if atoms is not None:
         temperature = block["temperature_K"]
@@ -231,13 +239,13 @@ def fluctuation_job(
         result = _run(atoms, model_dir, protocol, workdir, watch_block)
         verdict, reason, thermo = result.verdict, result.reason, result.thermo
         production = _production(result)
-        if verdict == "ok" and len(production) < 5 * block["blocks"]:
-            verdict, reason = "failed", f"{len(production)} thermo rows: too few for the blocks"
+        if verdict == "ok" and len(production) < statistics.MIN_SAMPLES:
+            verdict, reason = "failed", f"{len(production)} thermo rows: too few for errors"
     if verdict == "ok":
         cells = mechanics.cells_from_thermo(production)
-        table = mechanics.fluctuation_moduli(cells, temperature, block["blocks"])
+        table = mechanics.fluctuation_moduli(cells, temperature)
         table.insert(0, "sample", sample)
-        table["verdict"], table["reason"] = "ok", ""
+        table["verdict"] = "ok"
         stiffness = pd.DataFrame(
             mechanics.fluctuation_stiffness(cells, temperature),
             columns=[f"C{k}_GPa" for k in range(1, 7)],
@@ -255,8 +263,10 @@ def fluctuation_job(
         plots.running_moduli_plot(running, outputs["figure"], f"{sample}: NPT strain fluctuations")
     else:
         table = pd.DataFrame(
-            [dict(zip(columns, [sample, "", np.nan, np.nan, "", verdict, reason], strict=True))]
+            [{"sample": sample, "quantity": "", "status": "failed", "reason": reason}],
+            columns=columns,
         )
+        table["verdict"] = verdict
         stiffness = pd.DataFrame(columns=[f"C{k}_GPa" for k in range(1, 7)])
         running = pd.DataFrame(columns=["time_ps", "frames", "K_hill_GPa", "G_hill_GPa"])
         plots.empty_figure(outputs["figure"], f"{sample}: {verdict} ({reason})")
@@ -306,8 +316,9 @@ def expansion_point_job(
         row["temperature_K"] = float(production["temperature_K"].mean())
         row["density_g_cm3"] = float(production["density_g_cm3"].mean())
         for name, values in cell_parameters(production).items():
-            row[name] = float(values.mean())
-            row[f"{name}_err"] = analysis.block_error(values.to_numpy(), block["blocks"])
+            estimate = statistics.trajectory_mean(values.to_numpy())
+            row[name], row[f"{name}_err"] = estimate.value, estimate.error
+            row[f"{name}_n_effective"] = estimate.n_effective
     row.update(verdict=result.verdict, reason=result.reason)
     log.info("%s at %g K, %g GPa: %s", sample, temperature_K, pressure_GPa, result.verdict)
     return _write_point(outputs, row, result.thermo)
@@ -406,6 +417,21 @@ def vdos_job(
     return table
 
 
+SUMMARY_COLUMNS = [
+    "model",
+    "group",
+    "sample",
+    "quantity",
+    "value",
+    "error",
+    "unit",
+    "n",
+    "n_effective",
+    "status",
+    "reason",
+]
+
+
 def summary_job(
     model: str,
     samples: Mapping[str, str],
@@ -413,49 +439,50 @@ def summary_job(
     fluctuation_files: Sequence[str],
     expansion_files: Sequence[str],
     output: str,
+    reference_densities: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Every scalar of every sample of one model (rows: model, sample, group, quantity,
-    value, error, unit, n), and each group of samples (the glass replicas) averaged
-    with the standard error over its samples."""
+    """Every scalar of every sample of one model, and each group of samples (the glass
+    replicas) averaged with the standard error over its samples. Every row has a status
+    (:mod:`mofglass.statistics`: ok, not converged, unphysical; ``failed`` when its run
+    failed) and the reason; ``reference_densities`` (g/cm³ by sample: the structure it
+    started from) judge the fitted densities."""
+    densities = dict(reference_densities or {})
     rows = []
+
+    def add(sample, quantity, unit, estimate=None, reason=""):
+        if estimate is None:  # the run or the fit failed: no value
+            rows.append(
+                {"sample": sample, "quantity": quantity, "unit": unit, "n": 0}
+                | {"status": "failed", "reason": reason}
+            )
+            return
+        judged = statistics.judge(estimate, quantity, densities.get(sample))
+        rows.append({"sample": sample, "quantity": quantity, "unit": unit, "n": 1} | judged.row())
+
     for path in eos_files:
         fit = read_table(path).iloc[0]
         if fit["verdict"] != "ok":
-            rows.append(
-                {
-                    "sample": fit["sample"],
-                    "quantity": "K_PV",
-                    "unit": "GPa",
-                    "note": f"{fit['verdict']}: {fit['reason']}",
-                }
-            )
+            add(fit["sample"], "K_PV", "GPa", reason=f"{fit['verdict']}: {fit['reason']}")
             continue
+        if np.isfinite(fit.get("start_density_g_cm3", np.nan)):
+            densities.setdefault(fit["sample"], float(fit["start_density_g_cm3"]))
         for quantity, value, unit in (
             ("K_PV", "k0_GPa", "GPa"),
             ("rho0", "rho0_g_cm3", "g/cm3"),
             ("V0", "v0_A3", "A3"),
         ):
             error = value.replace("_", "_err_", 1)
-            rows.append(
-                {
-                    "sample": fit["sample"],
-                    "quantity": quantity,
-                    "value": fit[value],
-                    "error": fit[error],
-                    "unit": unit,
-                }
+            points = int(fit["points_ok"])
+            add(
+                fit["sample"],
+                quantity,
+                unit,
+                statistics.Estimate(fit[value], fit[error], points, points),
             )
     for path in fluctuation_files:
         for _, r in read_table(path).iterrows():
             if r["verdict"] != "ok":
-                rows.append(
-                    {
-                        "sample": r["sample"],
-                        "quantity": "K_hill",
-                        "unit": "GPa",
-                        "note": f"{r['verdict']}: {r['reason']}",
-                    }
-                )
+                add(r["sample"], "K_hill", "GPa", reason=f"{r['verdict']}: {r['reason']}")
                 continue
             rows.append(
                 {
@@ -464,42 +491,54 @@ def summary_job(
                     "value": r["value"],
                     "error": r["error"],
                     "unit": r["unit"] if isinstance(r["unit"], str) else "",
+                    "n": 1,
+                    "n_effective": r["n_effective"],
+                    "status": r["status"],
+                    "reason": r["reason"] if isinstance(r["reason"], str) else "",
                 }
             )
     for path in expansion_files:
         for _, r in read_table(path).iterrows():
-            rows.append(
-                {
-                    "sample": r["sample"],
-                    "quantity": r["quantity"],
-                    "value": r["value"],
-                    "unit": r["unit"],
-                    "note": f"{r['points_ok']} (T, P) points ran",
-                }
+            add(
+                r["sample"],
+                r["quantity"],
+                r["unit"],
+                statistics.Estimate(r["value"], np.nan, 1, np.nan).failing(
+                    statistics.NOT_CONVERGED,
+                    f"no error estimate ({r['points_ok']} (T, P) points ran)",
+                ),
             )
-    columns = ["sample", "quantity", "value", "error", "unit", "note"]
-    per_sample = pd.DataFrame(rows, columns=columns)
-    per_sample["note"] = per_sample["note"].fillna("")
+    per_sample = pd.DataFrame(rows, columns=SUMMARY_COLUMNS[2:])
+    per_sample["reason"] = per_sample["reason"].fillna("")
     per_sample.insert(0, "group", per_sample["sample"].map(samples))
-    per_sample["n"] = 1
     groups = []
     for (group, quantity), part in per_sample.groupby(["group", "quantity"], sort=False):
-        part = part.dropna(subset=["value"])
         if part["sample"].nunique() < 2:
             continue
+        usable = part[part["status"] != "failed"]
+        estimate = statistics.independent_mean(usable["value"])
+        if len(usable) < len(part):
+            estimate = estimate.failing(
+                statistics.NOT_CONVERGED, f"{len(part) - len(usable)} of {len(part)} failed"
+            )
+        bad = usable[usable["status"] != statistics.OK]
+        if len(bad):
+            estimate = estimate.failing(
+                bad["status"].iloc[0], f"{len(bad)} of {len(part)}: {bad['reason'].iloc[0]}"
+            )
+        judged = statistics.judge(estimate, quantity)
         groups.append(
             {
                 "group": group,
-                "sample": f"{group} (mean of {len(part)})",
+                "sample": f"{group} (mean of {len(usable)})",
                 "quantity": quantity,
-                "value": part["value"].mean(),
-                "error": part["value"].std(ddof=1) / np.sqrt(len(part)),
                 "unit": part["unit"].iloc[0],
-                "n": len(part),
-                "note": "",
+                **judged.row(),
+                "n": len(usable),
             }
         )
     table = pd.concat([per_sample, pd.DataFrame(groups)], ignore_index=True)
     table.insert(0, "model", model)
+    table = table.reindex(columns=SUMMARY_COLUMNS)
     write_table(output, table)
     return table

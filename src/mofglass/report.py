@@ -42,6 +42,7 @@ def compare(results: pd.DataFrame, kind: str) -> pd.DataFrame:
     refs = references()
     refs = refs[refs["applies_to"] == kind]
     merged = results.merge(refs, on="quantity", how="inner", suffixes=("", "_reference"))
+    status = [c for c in ("status", "reason") if c in merged]
     return merged[
         [
             "source",
@@ -49,6 +50,7 @@ def compare(results: pd.DataFrame, kind: str) -> pd.DataFrame:
             "value",
             "error",
             "unit",
+            *status,
             "value_reference",
             "error_reference",
             "source_reference",
@@ -74,8 +76,25 @@ def _figure(path: str | Path) -> str:
     )
 
 
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """What a table shows: a row whose status is not ``ok`` (not converged, unphysical,
+    failed) shows its status and reason instead of its value and error, which stay in
+    the CSV files."""
+    if "status" not in table:
+        return table
+    table = table.copy()
+    hidden = table["status"].fillna("ok").astype(str) != "ok"
+    for column in ("value", "error"):
+        if column in table:
+            table[column] = table[column].astype(object)
+            table.loc[hidden, column] = None
+    return table
+
+
 def _table(caption: str, table: pd.DataFrame) -> str:
-    body = table.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="–", border=0)
+    body = shown(table).to_html(
+        index=False, float_format=lambda x: f"{x:.4g}", na_rep="–", border=0
+    )
     return f"<h3>{html.escape(caption)}</h3>{body}"
 
 

@@ -412,8 +412,12 @@ def analysis_job(
     temperature_from: str,
     independent: bool = False,
     last_frames: int | None = None,
+    reference_file: str | None = None,
 ) -> pd.DataFrame:
     """Structural analysis of structures or trajectory frames: tables (CSV) and figures.
+
+    ``reference_file``: the structure the frames started from (a glass's crystal),
+    whose density judges theirs.
 
     The PMFs are taken at ``temperature_K`` (K), the frames' own temperature;
     ``temperature_from`` says where it comes from (shown in the figure).
@@ -437,7 +441,12 @@ def analysis_job(
             plots.empty_figure(out / figure, f"{name}: no frames (every run failed)")
         return pd.DataFrame()
     start = time.perf_counter()
-    result = analysis.analyse(frames, dict(settings), temperature_K, independent=independent)
+    reference = None
+    if reference_file:
+        reference = analysis.density(read_frames(reference_file)[0])
+    result = analysis.analyse(
+        frames, dict(settings), temperature_K, independent, reference_density=reference
+    )
     for table in ("rdf", "pmf", "angles", "summary"):
         write_table(out / f"{table}.csv", result[table])
     plots.rdf_plot(

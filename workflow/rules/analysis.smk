@@ -4,7 +4,8 @@
 
 rule analyse:
     input:
-        lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["files"],
+        files=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["files"],
+        reference=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["reference"] or [],
     output:
         summary="results/analysis/{source}/summary.csv",
         rdf="results/analysis/{source}/rdf.csv",
@@ -23,6 +24,7 @@ rule analyse:
     params:
         settings=config["analysis"],
         independent=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["independent"],
+        reference=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["reference"],
         last_frames=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["last_frames"],
         temperature_K=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["temperature_K"],
         temperature_from=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["temperature_from"],

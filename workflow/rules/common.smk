@@ -331,6 +331,7 @@ def analysis_sources():
             "files": [f"results/structures/{name}.extxyz"],
             "independent": True,
             "last_frames": None,
+            "reference": None,
             **static,
         }
     if config["analysis"]["aimd"]:
@@ -339,6 +340,7 @@ def analysis_sources():
                 "files": [f"results/aimd/{run.name}/trajectory.extxyz"],
                 "independent": False,
                 "last_frames": config["analysis"]["last_frames"],
+                "reference": None,
                 "temperature_K": run.temperature_K,
                 "temperature_from": "the run's thermostat",
             }
@@ -352,6 +354,7 @@ def analysis_sources():
                 ),
                 "independent": config["meltquench"]["replicas"] > 1,
                 "last_frames": None,
+                "reference": structure_file(config["meltquench"]["structure"]),
                 "temperature_K": config["meltquench"]["start_temperature_K"],
                 "temperature_from": "the melt-quench's final stage",
             }
@@ -361,6 +364,7 @@ def analysis_sources():
             "files": files,
             "independent": True,
             "last_frames": None,
+            "reference": None,
             **static,
         }
     return sources

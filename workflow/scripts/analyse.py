@@ -5,7 +5,8 @@ from mofglass.workflow import analysis_job
 
 setup_logging(snakemake.log[0])
 analysis_job(
-    files=list(snakemake.input),
+    files=list(snakemake.input.files),
+    reference_file=snakemake.params.reference,
     name=snakemake.wildcards.source,
     settings=snakemake.params.settings,
     outdir=str(snakemake.output.summary).rsplit("/", 1)[0],
