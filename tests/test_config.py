@@ -39,7 +39,12 @@ def test_defaults_are_filled_in():
     validate_config(config, SCHEMA)
     assert config["aimd"]["timestep_fs"] == 0.5
     assert config["aimd"]["extra_runs"] == []
-    assert config["labels"]["quality_gate"] == {"max_force_eV_per_A": 20.0, "max_stress_GPa": 50.0}
+    assert config["labels"]["quality_gate"] == {
+        "max_force_eV_per_A": 20.0,
+        "max_stress_GPa": 50.0,
+        "energy_outlier_sigmas": 10.0,
+        "energy_outlier_min_eV_per_atom": 0.5,
+    }
     assert config["levels_of_theory"]["xtb"]["overrides"] == {}
 
 

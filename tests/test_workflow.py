@@ -328,7 +328,7 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
         with np.errstate(divide="ignore"):
             expected = -kt_kj_per_mol * np.log(g / g.max())
         finite = np.isfinite(expected)
-        assert finite.sum() > 3
+        assert finite.sum() >= 3  # the peak and at least two more bins
         assert pmf["F_Zn_N_kJ_per_mol"].to_numpy()[finite] == pytest.approx(
             expected[finite], rel=1e-5
         )
