@@ -5,7 +5,7 @@ frames of a 276-atom MOF.
     .venv/bin/python bench/selection.py cbad [--frames 20000] [--processes 2] [--workdir DIR]
 
 Each case writes synthetic input first (not timed), then runs the selection job as the
-workflow does (``mofglass.workflow.select_job``: read the pool CSV, select, write the
+workflow does (``mofglass.jobs.selection.select_job``: read the pool CSV, select, write the
 lineage CSV and the figures) in a fresh Python process, and prints that process's wall
 time and peak resident memory (its CBAD worker processes are reported separately).
 """
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mofglass.jobs.selection import select_job
 from mofglass.pool import POOL_COLUMNS, frame_id
-from mofglass.workflow import select_job
 
 ZIF8 = (
     Path(__file__).resolve().parents[2]

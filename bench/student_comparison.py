@@ -31,9 +31,9 @@ from mofglass import analysis
 from mofglass.atomicio import read_frames, write_frames
 from mofglass.config import validate_config
 from mofglass.evaluation import metrics, pairs
+from mofglass.jobs.meltquench import meltquench_job
+from mofglass.jobs.train import train_snap_job
 from mofglass.models import load_model
-from mofglass.training import train_snap_job
-from mofglass.workflow import meltquench_job
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -79,7 +79,7 @@ def scan(model_dir: str, pairs: list[str]) -> None:
     from mofglass import analysis
     from mofglass.atomicio import read_frames
     from mofglass.config import validate_config
-    from mofglass.workflow import meltquench_job
+    from mofglass.jobs.meltquench import meltquench_job
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     validate_config(config, REPO / "workflow/schemas/config.schema.yaml")

@@ -252,8 +252,8 @@ def test_a_meltquench_exploration_runs_the_protocol_from_the_crystal(tiny, tmp_p
     """explore_job with the real LAMMPS: a melt-quench iteration runs the configured
     stages from the undisplaced structure and offers frames up to the watch's failure
     (a soft Lennard-Jones 'model' lets the fragment's linkers fall apart)."""
-    from mofglass.al_jobs import explore_job
     from mofglass.atomicio import read_frames, read_table, write_frames
+    from mofglass.jobs.active_learning import explore_job
     from mofglass.models import Model, write_model
 
     model_dir = tmp_path / "model"
@@ -300,8 +300,8 @@ def test_a_meltquench_exploration_runs_the_protocol_from_the_crystal(tiny, tmp_p
 
 
 def test_the_frame_where_a_run_failed_is_labelled_whatever_cbad_says(tiny, tmp_path):
-    from mofglass.al_jobs import select_job
     from mofglass.atomicio import read_frames, write_frames
+    from mofglass.jobs.active_learning import select_job
 
     files = []
     for run, failed in (("a", True), ("b", False)):

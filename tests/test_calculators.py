@@ -231,7 +231,7 @@ def test_the_watch_also_stops_a_drifting_conserved_quantity(tiny):
 
 def test_every_reference_run_has_its_own_seed(tiny, tmp_path):
     from mofglass.atomicio import read_frames, write_frames
-    from mofglass.workflow import aimd_job
+    from mofglass.jobs.aimd import aimd_job
 
     write_frames(tmp_path / "s.extxyz", [tiny])
     aimd = {

@@ -10,8 +10,8 @@ from ase.units import GPa, kJ, mol
 
 from mofglass.atomicio import read_frames, read_table, write_frames
 from mofglass.cross_check import glass_judgement, level_errors
-from mofglass.cross_check_jobs import level_check_job
 from mofglass.frames import attach_results
+from mofglass.jobs.cross_check import level_check_job
 
 LABELS = {"stress": True, "quality_gate": {"max_force_eV_per_A": 20.0, "max_stress_GPa": 50.0}}
 

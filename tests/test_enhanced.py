@@ -114,7 +114,7 @@ def test_projecting_a_separable_fes_gives_back_its_profile():
 @pytest.mark.lammps
 def test_a_two_cv_fes_and_its_projected_barrier(tmp_path):
     from mofglass.atomicio import write_frames
-    from mofglass.enhanced_jobs import enhanced_job
+    from mofglass.jobs.enhanced import enhanced_job
     from mofglass.models import write_model
 
     write_model(tmp_path / "model", TWO_WELLS)
@@ -321,7 +321,7 @@ def test_a_cv_with_the_wrong_atoms_is_refused():
 @pytest.mark.lammps
 def test_enhanced_job_writes_fes_barrier_and_a_failed_verdict(tmp_path):
     from mofglass.atomicio import write_frames
-    from mofglass.enhanced_jobs import enhanced_job
+    from mofglass.jobs.enhanced import enhanced_job
     from mofglass.models import write_model
 
     write_model(tmp_path / "model", DOUBLE_WELL)

@@ -153,8 +153,8 @@ def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_pat
     assert run_md(argon, table, Protocol((stage,), seed=2), tmp_path / "ok").verdict == "ok"
     # through the job: its outputs are written, the verdict says why
     from mofglass.atomicio import write_frames
+    from mofglass.jobs.md import md_job
     from mofglass.models import write_model
-    from mofglass.workflow import md_job
 
     write_model(tmp_path / "job/model", table)
     (tmp_path / "job/model/lj.table").write_bytes((model_dir / "lj.table").read_bytes())
@@ -276,8 +276,8 @@ def test_meltquench_protocol_follows_the_rates():
 
 def test_meltquench_job_writes_the_final_glass_and_a_verdict(argon, tmp_path):
     from mofglass.atomicio import read_frames, write_frames
+    from mofglass.jobs.meltquench import meltquench_job
     from mofglass.models import write_model
-    from mofglass.workflow import meltquench_job
 
     write_model(tmp_path / "model", ARGON)
     write_frames(tmp_path / "structure.extxyz", [argon])

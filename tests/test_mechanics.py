@@ -241,8 +241,8 @@ V10K = 1185.3  # Å³: the 32-atom cell's mean volume in NPT at 10 K and 0 GPa
 
 @pytest.fixture(scope="module")
 def argon_jobs(tmp_path_factory):
-    from mofglass import mechanics_jobs as jobs
     from mofglass.atomicio import write_frames
+    from mofglass.jobs import mechanics as jobs
     from mofglass.models import write_model
 
     base = tmp_path_factory.mktemp("argon")
@@ -367,7 +367,7 @@ def test_argon_pv_fluctuation_and_finite_strain_moduli_agree(argon_jobs, zero_ke
 
 @pytest.mark.lammps
 def test_argon_expansion_and_vdos_jobs(argon_jobs, zero_kelvin):
-    from mofglass import mechanics_jobs as jobs
+    from mofglass.jobs import mechanics as jobs
 
     base, run = argon_jobs["base"], argon_jobs["run"]
     block = {

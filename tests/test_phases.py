@@ -116,7 +116,7 @@ def test_train_and_over_time_jobs(tmp_path):
     import pandas as pd
 
     from mofglass.atomicio import write_frames
-    from mofglass.phases_jobs import over_time_job, train_job
+    from mofglass.jobs.phases import over_time_job, train_job
 
     settings = {"symmetry_functions": LJ_SETTINGS, "network": LJ_SETTINGS}
     write_frames(tmp_path / "crystal.extxyz", md_frames(20.0, 3, tmp_path, "crystal"))

@@ -10,14 +10,10 @@ import pytest
 
 from mofglass import snap
 from mofglass.atomicio import write_frames
+from mofglass.jobs.train import evaluate_job, learning_curve_job, train_snap_job
 from mofglass.lammps import LAMMPSError, evaluate
 from mofglass.models import load_model
-from mofglass.training import (
-    ConsistencyError,
-    evaluate_job,
-    learning_curve_job,
-    train_snap_job,
-)
+from mofglass.training import ConsistencyError
 
 pytestmark = pytest.mark.lammps
 

@@ -19,7 +19,8 @@ from ase.units import Bohr, Hartree
 
 from mofglass.atomicio import read_frames
 from mofglass.config import validate_config
-from mofglass.workflow import aimd_job, select_job
+from mofglass.jobs.aimd import aimd_job
+from mofglass.jobs.selection import select_job
 
 from .conftest import write_config
 

@@ -376,18 +376,8 @@ def _mic(vectors: np.ndarray, atoms: Atoms) -> np.ndarray:
     return find_mic(vectors, atoms.cell, atoms.pbc)[0]
 
 
-#: Columns of a structural summary: the value with its error (trajectory: blocking
-#: analysis; independent frames: standard error), the samples behind it and its status.
-SUMMARY_COLUMNS = [
-    "quantity",
-    "value",
-    "error",
-    "unit",
-    "n_samples",
-    "n_effective",
-    "status",
-    "reason",
-]
+#: Columns of a structural summary (see :mod:`mofglass.statistics`).
+SUMMARY_COLUMNS = statistics.ESTIMATE_COLUMNS
 
 
 def analyse(

@@ -403,3 +403,24 @@ def frame_order(atoms: Atoms) -> tuple[str, int]:
 def frame_dir(atoms: Atoms) -> Path:
     """Working directory of a frame's single point, relative to the batch's workdir."""
     return Path(str(atoms.info["run"])) / f"step{int(atoms.info['step']):08d}"
+
+
+def label_request_batch(
+    requests_file: str | Path,
+    batch_index: int,
+    labels: Mapping,
+    level_name: str,
+    level: Mapping,
+    workdir: str | Path,
+    cp2k: Mapping,
+    threads: int | None = None,
+) -> tuple[list[Atoms], list[Atoms]]:
+    """Batch ``batch_index`` of the frames requested in ``requests_file`` labelled at a
+    level behind the quality gate; (accepted, quarantined). ``labels`` is the config's
+    labels block:
+    batch k holds requests k * batch_size to (k + 1) * batch_size, and a batch past
+    the end of the requests is empty."""
+    size = labels["batch_size"]
+    frames = read_frames(requests_file)[batch_index * size : (batch_index + 1) * size]
+    gate = QualityGate(**labels["quality_gate"])
+    return label_at_level(frames, level_name, level, workdir, gate, labels["stress"], cp2k, threads)

@@ -196,16 +196,7 @@ def fluctuation_moduli(cells: np.ndarray, temperature_K: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MODULI_COLUMNS)
 
 
-MODULI_COLUMNS = [
-    "quantity",
-    "value",
-    "error",
-    "unit",
-    "n_samples",
-    "n_effective",
-    "status",
-    "reason",
-]
+MODULI_COLUMNS = statistics.ESTIMATE_COLUMNS
 
 
 def running_moduli(cells: np.ndarray, temperature_K: float, points: int = 20) -> pd.DataFrame:

@@ -37,6 +37,20 @@ MAX_RELATIVE_ERROR = 0.5
 MAX_ABSOLUTE_ERROR = {"fraction_": 0.05}
 
 
+#: Columns of a table of estimates (mofglass's summaries): the quantity, its value and
+#: error in its unit, the samples behind it, the effective ones, its status and why.
+ESTIMATE_COLUMNS = [
+    "quantity",
+    "value",
+    "error",
+    "unit",
+    "n_samples",
+    "n_effective",
+    "status",
+    "reason",
+]
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A mean with its standard error, the samples behind it, and its status."""

@@ -1,7 +1,7 @@
 """Run (or resume) one AIMD job with CP2K."""
 
+from mofglass.jobs.aimd import aimd_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import aimd_job
 
 setup_logging(snakemake.log[0])
 aimd_job(

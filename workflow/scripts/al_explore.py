@@ -1,7 +1,7 @@
 """Active learning: one exploration MD run with the current model (or iteration 0's
 perturbations)."""
 
-from mofglass.al_jobs import explore_job
+from mofglass.jobs.active_learning import explore_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Active learning: the loop's model, its dataset, and the records with their figure."""
 
-from mofglass.al_jobs import final_job
+from mofglass.jobs.active_learning import final_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

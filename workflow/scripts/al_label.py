@@ -1,6 +1,6 @@
 """Active learning: one batch of CP2K single points behind the quality gate."""
 
-from mofglass.al_jobs import label_job
+from mofglass.jobs.active_learning import label_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

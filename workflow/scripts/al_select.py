@@ -1,6 +1,6 @@
 """Active learning: CBAD selection of explored frames against everything labelled."""
 
-from mofglass.al_jobs import select_job
+from mofglass.jobs.active_learning import select_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Active learning: close an iteration (fresh-frame errors, retraining, stop rule)."""
 
-from mofglass.al_jobs import train_job
+from mofglass.jobs.active_learning import train_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Structural analysis of one source (structure, trajectory or structure set)."""
 
+from mofglass.jobs.analysis import analysis_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import analysis_job
 
 setup_logging(snakemake.log[0])
 analysis_job(

@@ -1,7 +1,7 @@
 """Build one structure: load it, apply the supercell, check the levels of theory in use."""
 
+from mofglass.jobs.structures import structure_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import structure_job
 
 setup_logging(snakemake.log[0])
 structure_job(

@@ -1,6 +1,6 @@
 """Label a dataset's test split at a second level and compare the two levels."""
 
-from mofglass.cross_check_jobs import level_check_job
+from mofglass.jobs.cross_check import level_check_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Assemble one dataset: labelled train/test/validation splits, quarantine, lineage."""
 
+from mofglass.jobs.labels import dataset_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import dataset_job
 
 setup_logging(snakemake.log[0])
 dataset_job(

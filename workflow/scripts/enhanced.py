@@ -1,6 +1,6 @@
 """One well-tempered metadynamics run of a model (rules/enhanced.smk)."""
 
-from mofglass.enhanced_jobs import enhanced_job
+from mofglass.jobs.enhanced import enhanced_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Errors of a deployed model on every split, parity plots, consistency with the fit."""
 
+from mofglass.jobs.train import evaluate_job
 from mofglass.logs import setup_logging
-from mofglass.training import evaluate_job
 
 setup_logging(snakemake.log[0])
 evaluate_job(

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mofglass.cross_check_jobs import glass_check_job
+from mofglass.jobs.cross_check import glass_check_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Label one batch of requested frames with CP2K single points behind the quality gate."""
 
+from mofglass.jobs.labels import label_batch_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import label_batch_job
 
 setup_logging(snakemake.log[0])
 label_batch_job(

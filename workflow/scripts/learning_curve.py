@@ -1,7 +1,7 @@
 """Errors against the number of training frames, refitting on nested subsets."""
 
+from mofglass.jobs.train import learning_curve_job
 from mofglass.logs import setup_logging
-from mofglass.training import learning_curve_job
 
 setup_logging(snakemake.log[0])
 learning_curve_job(

@@ -1,7 +1,7 @@
 """A short MD run with a trained model through the MD engine."""
 
+from mofglass.jobs.md import md_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import md_job
 
 setup_logging(snakemake.log[0])
 md_job(

@@ -1,6 +1,6 @@
 """Every mechanics job (rules/mechanics.smk): the rule's name picks the job."""
 
-from mofglass import mechanics_jobs as jobs
+from mofglass.jobs import mechanics as jobs
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

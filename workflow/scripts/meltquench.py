@@ -1,7 +1,7 @@
 """One melt-quench replica with a trained model."""
 
+from mofglass.jobs.meltquench import meltquench_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import meltquench_job
 
 setup_logging(snakemake.log[0])
 meltquench_job(

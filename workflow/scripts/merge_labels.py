@@ -1,7 +1,7 @@
 """Merge a level's labelling batches into its labelled set, quarantine and summary."""
 
+from mofglass.jobs.labels import merge_label_batches
 from mofglass.logs import setup_logging
-from mofglass.workflow import merge_label_batches
 
 setup_logging(snakemake.log[0])
 merge_label_batches(

@@ -1,7 +1,7 @@
 """Measured MD cost of a model in LAMMPS (µs per atom per step)."""
 
+from mofglass.jobs.train import cost_job
 from mofglass.logs import setup_logging
-from mofglass.training import cost_job
 
 setup_logging(snakemake.log[0])
 cost_job(

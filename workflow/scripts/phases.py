@@ -1,6 +1,6 @@
 """Every phase-classifier job (rules/phases.smk): the rule's name picks the job."""
 
-from mofglass import phases_jobs as jobs
+from mofglass.jobs import phases as jobs
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

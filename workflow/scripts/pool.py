@@ -1,7 +1,7 @@
 """The pool: one row per usable AIMD frame, from the runs' thermo tables."""
 
+from mofglass.jobs.selection import pool_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import pool_job
 
 setup_logging(snakemake.log[0])
 pool_job(

@@ -1,7 +1,7 @@
 """Write the HTML report of the run."""
 
+from mofglass.jobs.report import report_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import report_job
 
 setup_logging(snakemake.log[0])
 report_job(

@@ -1,9 +1,9 @@
 """Scale a structure's cell isotropically to the run's volume."""
 
 from mofglass.atomicio import read_frames
+from mofglass.jobs.structures import write_structure
 from mofglass.logs import setup_logging
 from mofglass.structures import scale_volume
-from mofglass.workflow import write_structure
 
 setup_logging(snakemake.log[0])
 (atoms,) = read_frames(snakemake.input[0])

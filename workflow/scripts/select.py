@@ -1,7 +1,7 @@
 """Select one dataset's frames: lineage table and figures."""
 
+from mofglass.jobs.selection import select_job
 from mofglass.logs import setup_logging
-from mofglass.workflow import select_job
 
 setup_logging(snakemake.log[0])
 select_job(

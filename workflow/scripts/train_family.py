@@ -1,7 +1,7 @@
 """Train one NequIP, Allegro or MACE model on its dataset with its own trainer."""
 
+from mofglass.jobs.train import train_family_job
 from mofglass.logs import setup_logging
-from mofglass.training import train_family_job
 
 setup_logging(snakemake.log[0])
 train_family_job(

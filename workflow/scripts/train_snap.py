@@ -1,7 +1,7 @@
 """Fit one SNAP model on its dataset."""
 
+from mofglass.jobs.train import train_snap_job
 from mofglass.logs import setup_logging
-from mofglass.training import train_snap_job
 
 setup_logging(snakemake.log[0])
 train_snap_job(

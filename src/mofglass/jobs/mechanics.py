@@ -20,10 +20,10 @@ import pandas as pd
 from ase import Atoms
 from ase.geometry import cell_to_cellpar
 
-from . import analysis, mechanics, plots, statistics
-from .atomicio import read_frames, read_table, write_table, write_text
-from .md import MDResult, Protocol, Stage, run_md
-from .models import load_model
+from .. import analysis, mechanics, plots, statistics
+from ..atomicio import read_frames, read_table, write_table, write_text
+from ..md import MDResult, Protocol, Stage, run_md
+from ..models import load_model
 
 log = logging.getLogger(__name__)
 

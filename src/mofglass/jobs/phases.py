@@ -13,10 +13,10 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from . import analysis, phases, plots
-from .atomicio import read_frames, write_frames, write_table, write_with
-from .md import Protocol, Stage, run_md
-from .models import load_model
+from .. import analysis, phases, plots
+from ..atomicio import read_frames, write_frames, write_table, write_with
+from ..md import Protocol, Stage, run_md
+from ..models import load_model
 
 log = logging.getLogger(__name__)
 

@@ -28,16 +28,15 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from . import active_learning as al
-from . import analysis, plots
-from .atomicio import read_frames, read_table, write_frames, write_table, write_text
-from .cbad import Resolution
-from .evaluation import metrics, pairs
-from .frames import plain
-from .labelling import QualityGate, quarantine_outliers
-from .md import meltquench_protocol, run_md
-from .models import load_model
-from .workflow import label_batch_job
+from .. import active_learning as al
+from .. import analysis, plots
+from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
+from ..cbad import Resolution
+from ..evaluation import metrics, pairs
+from ..frames import plain
+from ..labelling import QualityGate, label_request_batch, quarantine_outliers
+from ..md import meltquench_protocol, run_md
+from ..models import load_model
 
 log = logging.getLogger(__name__)
 
@@ -262,11 +261,28 @@ def select_job(
     return requests
 
 
-def label_job(cost_file: str, threads: int, **kwargs) -> None:
-    """A labelling batch (:func:`mofglass.workflow.label_batch_job`) and its cost (CSV:
-    wall seconds and core-seconds)."""
+def label_job(
+    cost_file: str,
+    threads: int,
+    requests_file: str,
+    labelled_file: str,
+    quarantine_file: str,
+    batch_index: int,
+    workdir: str,
+    labels: Mapping,
+    level_name: str,
+    level: Mapping,
+    cp2k: Mapping,
+) -> None:
+    """A labelling batch of the iteration's requests behind the quality gate
+    (:func:`mofglass.labelling.label_request_batch`) and its cost (CSV: wall seconds
+    and core-seconds)."""
     start = time.perf_counter()
-    label_batch_job(threads=threads, **kwargs)
+    accepted, quarantined = label_request_batch(
+        requests_file, batch_index, labels, level_name, level, workdir, cp2k, threads
+    )
+    write_frames(quarantine_file, quarantined)
+    write_frames(labelled_file, accepted)
     seconds = time.perf_counter() - start
     cores = threads or 1
     write_table(cost_file, pd.DataFrame([{"wall_s": seconds, "core_s": seconds * cores}]))
@@ -280,11 +296,11 @@ def _errors(model_dir: str, frames: Sequence[Atoms], name: str, split: str) -> d
 
 
 def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_dir: str):
-    from .training import train_family_job, train_snap_job
+    from .. import training
 
     block = {**block, "dataset": f"active_learning/{name}/iter{iteration:03d}"}
     split_files = {s: files[s] for s in SPLIT_FILES}
-    train = train_snap_job if block["type"] == "snap" else train_family_job
+    train = training.train_snap if block["type"] == "snap" else training.train_family
     train(name, block, split_files, files["lineage"], model_dir, level)
 
 

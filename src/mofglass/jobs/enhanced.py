@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from ase.units import kJ, mol
 
-from . import enhanced, plots
-from .atomicio import read_frames, write_table
-from .lammps import LAMMPSError
-from .models import load_model
+from .. import enhanced, plots
+from ..atomicio import read_frames, write_table
+from ..lammps import LAMMPSError
+from ..models import load_model
 
 log = logging.getLogger(__name__)
 EV_TO_KJ_PER_MOL = mol / kJ

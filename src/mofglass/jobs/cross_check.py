@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomicio import read_frames, write_frames, write_table
-from .cross_check import glass_judgement, level_errors
-from .frames import plain
-from .labelling import QualityGate, label_at_level
-from .models import load_model
+from ..atomicio import read_frames, write_frames, write_table
+from ..cross_check import glass_judgement, level_errors
+from ..frames import plain
+from ..labelling import QualityGate, label_at_level
+from ..models import load_model
 
 log = logging.getLogger(__name__)
 

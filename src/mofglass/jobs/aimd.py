@@ -1,0 +1,100 @@
+"""Stage 2, reference MD: one run of a structure at a temperature and volume, with CP2K
+or an ASE calculator, in restartable chunks.
+
+Jobs read files, call science, write files; they never import each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+from ase import Atoms
+
+from .. import calculators
+from ..aimd import RunawayWatch, run_aimd, thermo_table
+from ..atomicio import read_frames, write_frames, write_text
+from ..calculators import CalculatorLevel, is_calculator
+from ..cp2k.inputs import MDSettings
+from ..cp2k.levels import LevelOfTheory
+from ..cp2k.run import Launcher
+from ..plan import AIMDRun
+
+log = logging.getLogger(__name__)
+
+
+def aimd_job(
+    structure_file: str,
+    trajectory_file: str,
+    thermo_file: str,
+    workdir: str,
+    structure: str,
+    temperature_K: float,
+    volume_scale: float,
+    aimd: Mapping,
+    level_name: str,
+    level: Mapping,
+    cp2k: Mapping,
+    threads: int | None = None,
+) -> list[Atoms]:
+    """One AIMD run: chunked CP2K MD, then the trajectory (extxyz) and thermo table (TSV)."""
+    (atoms,) = read_frames(structure_file)
+    run = AIMDRun(structure, temperature_K, volume_scale)
+    md = MDSettings(
+        temperature_K=temperature_K,
+        timestep_fs=aimd["timestep_fs"],
+        thermostat_timecon_fs=aimd["thermostat_timecon_fs"],
+        print_every=aimd["print_every"],
+        stress=aimd["stress"],
+        seed=run.seed(aimd["seed"]),
+        masses=dict(aimd["masses"]),
+    )
+    watch = RunawayWatch.from_config(temperature_K, aimd["watch"])
+    provenance = {
+        "source": "aimd",
+        "structure": structure,
+        "run": run.name,
+        "temperature_K": temperature_K,
+        "volume_scale": volume_scale,
+    }
+    start = time.perf_counter()
+    if is_calculator(level):
+        frames = calculators.run_md(
+            atoms,
+            CalculatorLevel.from_config(level_name, level),
+            md,
+            steps=aimd["steps"],
+            chunk_steps=aimd["chunk_steps"],
+            workdir=workdir,
+            provenance=provenance,
+            threads=threads or 1,
+            watch=watch,
+        )
+    else:
+        frames = run_aimd(
+            atoms,
+            LevelOfTheory.from_config(level_name, level),
+            md,
+            steps=aimd["steps"],
+            chunk_steps=aimd["chunk_steps"],
+            launcher=Launcher.from_config(cp2k, threads),
+            workdir=workdir,
+            provenance=provenance,
+            watch=watch,
+        )
+    write_text(thermo_file, thermo_table(frames))
+    write_frames(trajectory_file, frames)
+    n_bad = sum(not f.info["scf_converged"] for f in frames)
+    log.info(
+        "%s (seed %d): %d frames (steps 0-%d) in %.1f s; %d with unconverged SCF",
+        run.name,
+        md.seed,
+        len(frames),
+        frames[-1].info["step"] if frames else 0,
+        time.perf_counter() - start,
+        n_bad,
+    )
+    if frames and frames[-1].info.get("runaway"):
+        log.warning("%s stopped: %s", run.name, frames[-1].info["runaway"])
+    return frames

@@ -1,0 +1,60 @@
+"""Stage 1, structures: the cell as used, checked against every level of theory, and its
+scaled volumes.
+
+Jobs read files, call science, write files; they never import each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from ase import Atoms
+
+from ..atomicio import write_frames
+from ..calculators import is_calculator
+from ..cp2k.inputs import check_overrides
+from ..cp2k.levels import LevelOfTheory
+from ..structures import load_structure, supercell
+
+log = logging.getLogger(__name__)
+
+
+def structure_job(
+    output_file: str,
+    name: str,
+    block: Mapping,
+    levels: Mapping[str, Mapping],
+    data_dir: str | None,
+) -> Atoms:
+    """Build a structure and check that every level of theory in use can describe it.
+
+    Loads the source, applies the supercell, checks each level's elements (basis sets,
+    pseudopotentials, parameters) and its CP2K overrides, then writes the cell as used.
+    """
+    atoms = supercell(load_structure(block["source"]), block["supercell"])
+    for level_name, level_block in levels.items():
+        if is_calculator(level_block):
+            continue  # checked before any job (mofglass.calculators.missing)
+        level = LevelOfTheory.from_config(level_name, level_block)
+        level.check_elements(atoms.get_chemical_symbols(), data_dir)
+        check_overrides(level)
+    write_structure(output_file, atoms, name, block["source"])
+    log.info(
+        "%s: %s, %d atoms, cell %s Å",
+        name,
+        atoms.get_chemical_formula(),
+        len(atoms),
+        atoms.cell.cellpar().round(4).tolist(),
+    )
+    return atoms
+
+
+def write_structure(path: str | Path, atoms: Atoms, name: str, source: str | None = None) -> None:
+    """Write a structure (positions Å, cell Å) with its name and source in ``info``."""
+    atoms = atoms.copy()
+    atoms.info["structure"] = name
+    if source is not None:
+        atoms.info["structure_source"] = source
+    write_frames(path, [atoms])
