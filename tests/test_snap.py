@@ -306,3 +306,33 @@ def test_walls_leave_the_training_frames_alone_and_push_back_inside(teacher, tmp
     assert own.get_potential_energy() == pytest.approx(lammps.get_potential_energy(), abs=1e-6)
     np.testing.assert_allclose(own.get_forces(), lammps.get_forces(), atol=1e-6)
     np.testing.assert_allclose(own.get_stress(), lammps.get_stress(), atol=1e-8)
+
+
+def test_the_reference_energies_of_one_composition_stay_finite_and_small():
+    # every frame ZIF-4's composition: the four per-element constants are determined
+    # only in sum; least squares must share it, not run off to 1e9 eV against huge
+    # bispectrum coefficients (which cost LAMMPS 1e-4 eV/atom to cancellation)
+    from mofglass.snap import solve
+
+    rng = np.random.default_rng(0)
+    n_species, per_species = 4, 5  # a constant and 4 components per element
+    counts = np.array([96, 96, 64, 16]) / 272
+    n_frames, n_forces = 40, 600
+    x = np.zeros((n_frames + n_forces, n_species * per_species))
+    for k in range(n_species):
+        block = slice(k * per_species, (k + 1) * per_species)
+        x[:n_frames, block.start] = counts[k]
+        x[:n_frames, block.start + 1 : block.stop] = rng.normal(1.0, 0.1, (n_frames, 4))
+        x[n_frames:, block.start + 1 : block.stop] = rng.normal(0.0, 1.0, (n_forces, 4))
+    truth = rng.normal(0.0, 1.0, x.shape[1])
+    truth[::per_species] = -6.5  # eV/atom per element
+    y = x @ truth + rng.normal(0.0, 1e-3, len(x))
+    w = np.concatenate([np.full(n_frames, 100.0), np.ones(n_forces)])
+    for alpha in (0.0, 1e-6, 1e-2):
+        beta = solve(x, y, w, alpha, n_species)
+        assert np.abs(beta).max() < 100, (alpha, np.abs(beta).max())
+        # the energy per atom of the composition is what the data fix
+        assert counts @ beta[::per_species] == pytest.approx(
+            counts @ truth[::per_species], abs=0.05
+        )
+        assert np.sqrt(np.mean((x[:n_frames] @ beta - y[:n_frames]) ** 2)) < 0.01

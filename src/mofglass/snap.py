@@ -483,22 +483,36 @@ def system(
 def solve(
     x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float, n_species: int, n_extra: int = 0
 ) -> np.ndarray:
-    """Weighted ridge solution. Columns are scaled to unit RMS before the penalty
-    ``alpha * |beta|^2``; the per-element constants are not penalised. Where the
-    constants are not determined (every frame with the same composition) the
-    minimum-norm solution splits the reference energy between elements."""
+    """Weighted ridge solution, in two steps.
+
+    First the per-element constants alone, from the energy rows: the minimum-norm
+    least-squares reference energies (eV/atom) of the compositions, shared evenly where
+    every frame has one composition. Then the
+    ridge fit of everything on what the constants leave, columns scaled to unit RMS
+    before the penalty ``alpha * |beta|^2``, constants included (a correction, now).
+    """
+    n_snap = x.shape[1] - n_extra  # per-element blocks first, pair splines after
+    constants = np.arange(0, n_snap, n_snap // n_species)
+    energy_rows = np.any(x[:, constants] != 0, axis=1)
+    reference = np.zeros(x.shape[1])
+    if energy_rows.any():
+        rows = w[energy_rows, None]
+        # singular values below 1e-10 of the largest are rounding, not information: a
+        # composition shared by every frame leaves one, and the others would blow up
+        fitted, *_ = lstsq(
+            x[np.ix_(energy_rows, constants)] * rows, y[energy_rows] * rows[:, 0], cond=1e-10
+        )
+        reference[constants] = fitted
+    y = y - x @ reference
     scale = np.sqrt(np.mean(x**2, axis=0))
     scale[scale == 0] = 1.0
     a = (x / scale) * w[:, None]
     b = y * w
     if alpha > 0:
-        penalised = np.ones(x.shape[1], dtype=bool)
-        n_snap = x.shape[1] - n_extra  # per-element blocks first, pair splines after
-        penalised[: n_snap : n_snap // n_species] = False
-        a = np.vstack([a, np.sqrt(alpha) * np.diag(penalised.astype(float))])
+        a = np.vstack([a, np.sqrt(alpha) * np.eye(x.shape[1])])
         b = np.concatenate([b, np.zeros(x.shape[1])])
-    beta, *_ = lstsq(a, b, lapack_driver="gelsd")
-    return beta / scale
+    beta, *_ = lstsq(a, b, lapack_driver="gelsd", cond=None if alpha > 0 else 1e-10)
+    return beta / scale + reference
 
 
 def predict(rows: Rows, coefficients: np.ndarray, atoms: Atoms) -> Atoms:

@@ -81,7 +81,7 @@ def evaluate_job(
         # 3.5e-5 eV/atom between its rows and LAMMPS on 1500 K frames, with forces equal
         # to 5e-9 eV/Å and the reference potential equal to 1e-16: not yet explained,
         # 1/100 of the model's own error, and far above any file-writing slip it misses
-        strict = {"energy_eV_per_atom": 1e-4, "forces_eV_per_A": 1e-6, "stress_GPa": 1e-5}
+        strict = {"energy_eV_per_atom": 1e-6, "forces_eV_per_A": 1e-6, "stress_GPa": 1e-5}
         loose = {"energy_eV_per_atom": 1e-5, "forces_eV_per_A": 1e-3, "stress_GPa": 1e-2}
         tolerance = loose if model.is_family else strict
     tolerance = dict(tolerance)
