@@ -46,6 +46,9 @@ def test_a_run_shorter_than_its_correlation_is_not_converged():
     assert statistics.trajectory_mean(decaying).status == "not converged"
     few = statistics.trajectory_mean([1.0, 2.0, 3.0])
     assert few.status == "not converged" and "too few" in few.reason
+    # ten frames of a crystal whose every Zn has four N: exact, not an estimate
+    constant = statistics.trajectory_mean([4.0] * 10)
+    assert (constant.value, constant.error, constant.status) == (4.0, 0.0, "ok")
 
 
 def test_a_drifting_run_is_not_converged():

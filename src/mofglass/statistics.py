@@ -89,13 +89,13 @@ def trajectory_mean(values: Sequence[float]) -> Estimate:
     if n == 0:
         return Estimate(math.nan, math.nan, 0, 0.0, NOT_CONVERGED, "no samples")
     mean = float(x.mean())
+    if n > 1 and np.all(x == x[0]):  # a constant series (every Zn four-coordinated): exact
+        return Estimate(mean, 0.0, n, float(n))
     if n < MIN_SAMPLES:
         return Estimate(
             mean, math.nan, n, math.nan, NOT_CONVERGED, f"{n} samples, too few for an error"
         )
     variance = float(x.var(ddof=1))
-    if variance == 0.0:  # a constant series: exact
-        return Estimate(mean, 0.0, n, float(n))
     stats = pyblock.blocking.reblock(x)
     optimal = pyblock.blocking.find_optimal_block(n, stats)[0]
     plateau = isinstance(optimal, (int, np.integer)) and not math.isnan(optimal)
