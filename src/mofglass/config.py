@@ -15,7 +15,7 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 
 from . import plan
-from .cp2k.run import DEBIAN_COMMAND, DEFAULT_COMMAND
+from .cp2k.run import DEFAULT_COMMAND
 from .structures import builtin_names
 from .structures.load import BUILTIN_PREFIX
 
@@ -418,10 +418,10 @@ def validate_config(config: dict, schema: str | Path | dict) -> dict:
     """
     if not isinstance(schema, dict):
         schema = yaml.safe_load(Path(schema).read_text())
+    # the launch command's default is the site's (MOFGLASS_CP2K_COMMAND) where one is set
+    schema = copy.deepcopy(schema)
+    schema["properties"]["cp2k"]["properties"]["command"]["default"] = DEFAULT_COMMAND
     problems = list(schema_errors(config, schema))
-    cp2k = config.get("cp2k")
-    if isinstance(cp2k, dict) and cp2k.get("command") == DEBIAN_COMMAND:
-        cp2k["command"] = DEFAULT_COMMAND  # MOFGLASS_CP2K_COMMAND, where a site sets it
     if not problems:
         problems = list(semantic_errors(config))
     if problems:

@@ -417,9 +417,8 @@ def label_request_batch(
 ) -> tuple[list[Atoms], list[Atoms]]:
     """Batch ``batch_index`` of the frames requested in ``requests_file`` labelled at a
     level behind the quality gate; (accepted, quarantined). ``labels`` is the config's
-    labels block:
-    batch k holds requests k * batch_size to (k + 1) * batch_size, and a batch past
-    the end of the requests is empty."""
+    labels block: batch k holds requests k * batch_size to (k + 1) * batch_size, and a
+    batch past the end of the requests is empty."""
     size = labels["batch_size"]
     frames = read_frames(requests_file)[batch_index * size : (batch_index + 1) * size]
     gate = QualityGate(**labels["quality_gate"])

@@ -163,7 +163,8 @@ def fluctuation_moduli(cells: np.ndarray, temperature_K: float) -> pd.DataFrame:
     error, unit, n_samples, n_effective, status, reason."""
     n = len(cells)
     g = statistics.statistical_inefficiency(strains(cells))
-    n_blocks = int(min(10, max(2, n // math.ceil(10 * g))))
+    long_blocks = n // math.ceil(10 * g)  # blocks ten statistical inefficiencies long
+    n_blocks = int(min(10, max(2, long_blocks)))
     whole = vrh(fluctuation_stiffness(cells, temperature_K))
     volumes = np.abs(np.linalg.det(cells))
     whole["K_volume_fluctuation_GPa"] = volume_fluctuation_bulk_modulus(volumes, temperature_K)
@@ -180,7 +181,7 @@ def fluctuation_moduli(cells: np.ndarray, temperature_K: float) -> pd.DataFrame:
         estimate = statistics.Estimate(
             value, float(spread.std(ddof=1) / np.sqrt(n_blocks)), n, n / g
         )
-        if n // math.ceil(10 * g) < 4:
+        if long_blocks < 4:
             estimate = estimate.failing(
                 statistics.NOT_CONVERGED,
                 f"{n / g:.0f} independent strain samples: fewer than 4 blocks of 10",

@@ -409,9 +409,8 @@ def train_job(
     start = time.perf_counter()
     fresh = [a for p in fresh_files for a in read_frames(p)]
     quarantined = [a for p in quarantine_files for a in read_frames(p)]
-    labelled_so_far = [
-        a for key in SPLIT_FILES if key in previous for a in read_frames(previous[key])
-    ]
+    previous_splits = {s: read_frames(previous[s]) for s in SPLIT_FILES if s in previous}
+    labelled_so_far = [a for frames in previous_splits.values() for a in frames]
     fresh, outliers = quarantine_outliers(
         fresh, QualityGate(**(quality_gate or {})), labelled_so_far
     )
@@ -446,7 +445,7 @@ def train_job(
         )
         quarantine = quarantined
     else:
-        splits = {s: read_frames(previous[s]) for s in SPLIT_FILES}
+        splits = previous_splits
         lineage = read_table(previous["lineage"])
         quarantine = read_frames(previous["quarantine"])
         if iteration == 0:  # the start dataset: its frames are iteration 0's
