@@ -117,9 +117,9 @@ def run_variant(name, changes, base_block, frames, config, out: Path) -> dict:
             block["snap"][key] = value
     start = time.perf_counter()
     level = train[0].info["level_of_theory"]
-    train_snap_job(name, block, files, str(lineage), str(work / "model"), level)
+    train_snap_job(name, block, files, str(lineage), str(work / "model" / "model.json"), level)
     fit_s = time.perf_counter() - start
-    model = load_model(work / "model")
+    model = load_model(work / "model" / "model.json")
     row = metrics(name, "held-out", pairs(held, model.predict(held)))
     result = {
         "variant": name,

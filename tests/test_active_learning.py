@@ -13,6 +13,7 @@ import yaml
 from mofglass import active_learning as al
 from mofglass.cbad import Coverage, Resolution
 from mofglass.config import ConfigError, validate_config
+from mofglass.md import recipes
 
 from .conftest import REPO
 
@@ -186,7 +187,7 @@ def test_exploration_offers_no_frame_after_the_failure(tiny):
     assert [f.info["time_ps"] for f in kept] == pytest.approx([0.0, 0.1, 0.2])
     assert len(al.before_failure(frames, float("nan"))) == 5
     assert (
-        al.exploration_protocol(
+        recipes.exploration(
             {
                 "ensemble": "nvt",
                 "pressure_GPa": 0.0,
@@ -199,7 +200,7 @@ def test_exploration_offers_no_frame_after_the_failure(tiny):
             1500.0,
             1,
         ).segment_steps
-        == al.EXPLORE_SEGMENT_STEPS
+        == recipes.EXPLORE_SEGMENT_STEPS
     )
 
 

@@ -164,7 +164,7 @@ def test_two_iterations_with_real_labels_and_md_leave_complete_records(loop_run)
         assert len(fresh) == row["frames_labelled"]
         if fresh:
             # the fresh-frame error is model k-1's, on frames it never trained on
-            before = load_model(loop / f"iter{k - 1:03d}/model")
+            before = load_model(loop / f"iter{k - 1:03d}/model/model.json")
             assert row["fresh_forces_rmse_meV_per_A"] == pytest.approx(
                 forces_rmse_meV_per_A(fresh, before.predict(fresh)), rel=1e-6
             )
@@ -175,7 +175,7 @@ def test_two_iterations_with_real_labels_and_md_leave_complete_records(loop_run)
             assert not trained & {a.info["frame_id"] for a in fresh}
         # the test error is the current model's on the fixed test set
         test = read_frames(loop / "dataset/test.extxyz")
-        model = load_model(loop / f"iter{k:03d}/model")
+        model = load_model(loop / f"iter{k:03d}/model/model.json")
         assert row["test_forces_rmse_meV_per_A"] == pytest.approx(
             forces_rmse_meV_per_A(test, model.predict(test)), rel=1e-6
         )
@@ -206,7 +206,7 @@ def test_the_stop_rule_stops_and_a_later_iteration_does_no_work(loop_run):
     final = loop_run["project"] / "results/models/snap_al"
     for name in ("mofglass.snapcoeff", "mofglass.snapparam", "model.json"):
         assert (final / name).read_bytes() == (loop / f"iter002/model/{name}").read_bytes()
-    assert load_model(final).species == ("C", "H", "N", "Zn")
+    assert load_model(final / "model.json").species == ("C", "H", "N", "Zn")
 
 
 def test_a_killed_loop_reruns_no_finished_job(loop_run):

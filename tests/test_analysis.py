@@ -8,6 +8,7 @@ import pytest
 from ase import Atoms
 
 from mofglass import analysis
+from mofglass.md import StabilityWatch
 from mofglass.structures import load_structure
 
 
@@ -109,7 +110,7 @@ def test_ab_initio_glasses_as_published(shared):
 
 
 def test_the_watch_flags_a_broken_linker_and_overlapping_atoms(zif4):
-    watch = analysis.StabilityWatch(zif4)
+    watch = StabilityWatch(zif4)
     assert watch.problems(zif4) == []
     broken = zif4.copy()
     c, n = next((a, b) for a, b in watch.bonds if broken[a].symbol == "C")

@@ -148,7 +148,7 @@ def test_a_two_cv_fes_and_its_projected_barrier(tmp_path):
         for k in ("fes", "convergence", "barrier", "fes_figure", "convergence_figure")
     }
     row = enhanced_job(
-        str(tmp_path / "model"),
+        str(tmp_path / "model" / "model.json"),
         str(tmp_path / "a.extxyz"),
         "2d",
         block,
@@ -339,7 +339,7 @@ def test_enhanced_job_writes_fes_barrier_and_a_failed_verdict(tmp_path):
     def run(block, name):
         outputs = {k: str(tmp_path / name / k) for k in names}
         row = enhanced_job(
-            str(tmp_path / "model"),
+            str(tmp_path / "model" / "model.json"),
             str(tmp_path / "dw.extxyz"),
             name,
             block,

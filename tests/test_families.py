@@ -94,7 +94,7 @@ def test_family_trains_deploys_and_agrees_with_its_own_calculator(family, labell
 
     # a short NVT through the MD engine (ASE's dynamics: no LAMMPS pair style here)
     write_model(out, Model("m", family, SPECIES, (), (), info={"device": "cpu"}))
-    model = load_model(out)
+    model = load_model(out / "model.json")
     stage = Stage("nvt", "nvt", temperature_K=100, steps=20, timestep_fs=0.25, thermo_every=5)
     # the engine is tested, not the two-epoch model: no runaway watch, so the run must
     # finish; a second run, started far too hot, must be stopped by the watch

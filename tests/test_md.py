@@ -8,7 +8,7 @@ import pytest
 from ase.build import bulk
 
 from mofglass.lammps import LAMMPSError
-from mofglass.md import Protocol, Stage, lammps_input, meltquench_protocol, run_md
+from mofglass.md import Protocol, Stage, lammps_input, recipes, run_md
 from mofglass.models import Model
 
 pytestmark = pytest.mark.lammps
@@ -153,7 +153,7 @@ def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_pat
     assert run_md(argon, table, Protocol((stage,), seed=2), tmp_path / "ok").verdict == "ok"
     # through the job: its outputs are written, the verdict says why
     from mofglass.atomicio import write_frames
-    from mofglass.jobs.md import md_job
+    from mofglass.jobs.md_check import md_job
     from mofglass.models import write_model
 
     write_model(tmp_path / "job/model", table)
@@ -161,7 +161,7 @@ def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_pat
     write_frames(tmp_path / "job/s.extxyz", [squeezed])
     files = {k: tmp_path / f"job/{k}" for k in ("thermo.tsv", "t.extxyz", "T.png", "verdict.tsv")}
     md_job(
-        str(tmp_path / "job/model"),
+        str(tmp_path / "job/model/model.json"),
         str(tmp_path / "job/s.extxyz"),
         {"stages": [{"name": "hold", "ensemble": "nvt", "temperature_K": 20, "steps": 50}]},
         {"thermostat_damping_fs": 100.0, "barostat_damping_fs": 1000.0},
@@ -266,7 +266,7 @@ def meltquench_block(**changes):
 
 
 def test_meltquench_protocol_follows_the_rates():
-    protocol = meltquench_protocol(meltquench_block(), seed=5)
+    protocol = recipes.meltquench(meltquench_block(), seed=5)
     durations = {s.name: s.n_steps * s.timestep_fs / 1000 for s in protocol.stages}
     assert durations == {"equilibrate": 2, "heat": 10, "plateau": 4, "quench": 5, "final": 4}
     heat = protocol.stages[1]
@@ -284,7 +284,7 @@ def test_meltquench_job_writes_the_final_glass_and_a_verdict(argon, tmp_path):
     outputs = {k: str(tmp_path / f"out/{k}") for k in ("thermo", "figure", "verdict")}
     outputs.update(trajectory=str(tmp_path / "out/t.extxyz"), final=str(tmp_path / "out/f.extxyz"))
     verdict = meltquench_job(
-        str(tmp_path / "model"),
+        str(tmp_path / "model" / "model.json"),
         str(tmp_path / "structure.extxyz"),
         meltquench_block(),
         {"thermostat_damping_fs": 500.0},

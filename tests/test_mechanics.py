@@ -250,12 +250,15 @@ def argon_jobs(tmp_path_factory):
     crystal = bulk("Ar", "fcc", a=(V10K / 8) ** (1 / 3), cubic=True).repeat(2)
     write_frames(base / "crystal.extxyz", [crystal])
     run = {
-        "model_dir": str(base / "model"),
+        "model_file": str(base / "model" / "model.json"),
         "sample_file": str(base / "crystal.extxyz"),
         "sample": "argon",
         "damping": DAMPING,
-        "watch_block": WATCH,
+        "watch": WATCH,
     }
+
+    def sample_run(block, workdir):
+        return jobs.SampleRun(block=block, workdir=str(workdir), **run)
 
     def outputs(name, *keys):
         return {k: str(base / name / k) for k in keys}
@@ -264,9 +267,7 @@ def argon_jobs(tmp_path_factory):
     points = []
     for scale in (0.97, 0.985, 1.0, 1.015, 1.03):
         out = outputs(f"eos{scale}", "point", "thermo")
-        jobs.eos_point_job(
-            scale=scale, block=eos_block, workdir=str(base / f"eos{scale}/md"), outputs=out, **run
-        )
+        jobs.eos_point_job(sample_run(eos_block, base / f"eos{scale}/md"), scale, out)
         points.append(out["point"])
     fit = jobs.eos_job(points, "argon", eos_block, outputs("eos", "points", "fit", "figure"))
     fluct_block = {
@@ -277,14 +278,12 @@ def argon_jobs(tmp_path_factory):
         "pressure_GPa": 0.0,
     }
     fluct_out = outputs("fluct", "moduli", "stiffness", "running", "thermo", "figure")
-    moduli = jobs.fluctuation_job(
-        block=fluct_block, workdir=str(base / "fluct/md"), outputs=fluct_out, **run
-    )
+    moduli = jobs.fluctuation_job(sample_run(fluct_block, base / "fluct/md"), fluct_out)
     return {
         "fit": fit,
         "moduli": moduli.set_index("quantity"),
         "outputs": fluct_out,
-        "run": run,
+        "run": sample_run,
         "base": base,
     }
 
@@ -382,14 +381,7 @@ def test_argon_expansion_and_vdos_jobs(argon_jobs, zero_kelvin):
     points = []
     for t, p in ((6.0, 0.0), (10.0, 0.0), (14.0, 0.0), (10.0, 0.05)):
         out = {k: str(base / f"exp{t}_{p}" / k) for k in ("point", "thermo")}
-        jobs.expansion_point_job(
-            temperature_K=t,
-            pressure_GPa=p,
-            block=block,
-            workdir=str(base / f"exp{t}_{p}/md"),
-            outputs=out,
-            **run,
-        )
+        jobs.expansion_point_job(run(block, base / f"exp{t}_{p}/md"), t, p, out)
         points.append(out["point"])
     out = {k: str(base / "expansion" / k) for k in ("points", "coefficients", "figure")}
     table = jobs.expansion_job(points, "argon", block, out).set_index("quantity")["value"]
@@ -403,7 +395,7 @@ def test_argon_expansion_and_vdos_jobs(argon_jobs, zero_kelvin):
 
     vdos_block = {**COMMON, "equilibration_ps": 20.0, "production_ps": 100.0, "sample_every": 4}
     out = {k: str(base / "vdos" / k) for k in ("vdos", "verdict", "figure")}
-    vdos = jobs.vdos_job(block=vdos_block, workdir=str(base / "vdos/md"), outputs=out, **run)
+    vdos = jobs.vdos_job(run(vdos_block, base / "vdos/md"), out)
     f = vdos["frequency_THz"].to_numpy()
     assert np.trapezoid(vdos["total"], f) == pytest.approx(1.0)
     # near-harmonic at 10 K: every normal mode of the cell carries k_B T, so the VDOS is

@@ -222,15 +222,20 @@ def test_written_files_reproduce_the_fit_in_lammps(teacher, tmp_path):
     files = write_splits(tmp_path, frames)
     model_dir = tmp_path / "model"
     train_snap_job(
-        "m", snap_block(), files, str(tmp_path / "lineage.csv"), str(model_dir), "teacher"
+        "m",
+        snap_block(),
+        files,
+        str(tmp_path / "lineage.csv"),
+        str(model_dir / "model.json"),
+        "teacher",
     )
-    model = load_model(model_dir)
+    model = load_model(model_dir / "model.json")
     assert model.species == SPECIES and "zbl" in model.pair_styles
     pair = (model_dir / "pair.lammps").read_text()
     assert "pair_coeff * * snap mofglass.snapcoeff mofglass.snapparam C H N Zn" in pair
     assert "pair_coeff 2 2 zbl 1 1" in pair
     table = evaluate_job(
-        str(model_dir),
+        str(model_dir / "model.json"),
         files,
         str(tmp_path / "metrics.csv"),
         str(tmp_path / "parity.png"),
@@ -253,10 +258,12 @@ def test_written_files_reproduce_the_fit_in_lammps(teacher, tmp_path):
     coefficients[5] = "0.5"
     (model_dir / snap.COEFF_FILE).write_text("\n".join(coefficients) + "\n")
     with pytest.raises(ConsistencyError, match="differs from the fit"):
-        evaluate_job(str(model_dir), files, *(str(tmp_path / f) for f in ("m", "p.png", "c")))
+        evaluate_job(
+            str(model_dir / "model.json"), files, *(str(tmp_path / f) for f in ("m", "p.png", "c"))
+        )
 
     curve = learning_curve_job(
-        str(model_dir),
+        str(model_dir / "model.json"),
         files,
         {"fractions": [0.2, 0.6, 1.0], "seed": 0},
         str(tmp_path / "lc.csv"),

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 from ase import Atoms
 
 from .cbad import Coverage, Resolution, Topology
-from .md import Protocol, Stage
+from .frames import plain
+from .md import MDResult, recipes, run_watched
+from .models import Model
 
 # Records of one iteration (records.csv), units in the names.
 COUNT_COLUMNS = (
@@ -116,37 +119,39 @@ def displaced(atoms: Atoms, sigma_A: float, seed: Sequence[int]) -> Atoms:
     return frame
 
 
-def exploration_protocol(
-    block: Mapping, temperature_K: float, seed: int, damping: Mapping | None = None
-) -> Protocol:
-    """One exploration run: ``steps`` of NVT or NPT at T_k, a frame every
-    ``sample_every`` steps, the temperature watch of the MD engine on."""
-    stage = Stage(
-        name=f"explore{temperature_K:g}K",
-        ensemble=block["ensemble"],
-        temperature_K=temperature_K,
-        pressure_GPa=block["pressure_GPa"],
-        cell=block["cell"],
-        steps=block["steps"],
-        timestep_fs=block["timestep_fs"],
-        thermo_every=block["sample_every"],
-        dump_every=block["sample_every"],
-    )
-    damping = dict(damping or {})
-    return Protocol(
-        (stage,),
-        thermostat_damping_fs=damping.get("thermostat_damping_fs", 100.0),
-        barostat_damping_fs=damping.get("barostat_damping_fs", 1000.0),
-        seed=seed,
-        max_temperature_factor=block["max_temperature_factor"],
-        # the stability watch looks every 0.1 ps (at 0.5 fs): a run that broke stops
-        # soon after, instead of running on in a state no label should describe
-        segment_steps=EXPLORE_SEGMENT_STEPS,
-    )
+def explore(
+    model: Model,
+    crystal: Atoms,
+    settings: Mapping,
+    seed: int,
+    damping: Mapping,
+    watch: Mapping,
+    workdir: str | Path,
+) -> tuple[list[Atoms], MDResult]:
+    """One exploration run with the current model; returns the frames it offers for
+    labelling (after step 0, none after the watch saw the run fail; ``time_fs`` in
+    ``info``, the model's energies dropped) and the run's result.
 
-
-#: Steps between two looks of the stability watch in an exploration run.
-EXPLORE_SEGMENT_STEPS = 200
+    With a ``meltquench`` block in ``settings`` the run is the production protocol with
+    its watch and segments, from the crystal itself (a displaced start holds potential
+    energy that heats 300 K to ~500 K at once, which the watch calls a runaway; in the
+    structure's own cell, as a label of the supercell costs 8x more); otherwise NVT or
+    NPT at ``settings['temperature_K']`` from a start displaced by ``displacement_A``.
+    """
+    if "meltquench" in settings:
+        atoms, block = crystal.copy(), settings["meltquench"]
+        protocol, watch = recipes.meltquench(block, seed, damping), block["watch"]
+    else:
+        atoms = displaced(crystal, settings["displacement_A"], [seed])
+        protocol = recipes.exploration(settings, settings["temperature_K"], seed, damping)
+    result, _ = run_watched(model, atoms, protocol, workdir, watch)
+    kept = before_failure(result.frames, result.failed_at_ps)
+    frames = [plain(f, keep_results=False) for f in kept if f.info["step"] > 0]
+    if result.verdict == "failed" and frames:
+        frames[-1].info["failure"] = result.reason  # labelled whatever CBAD says
+    for frame in frames:
+        frame.info["time_fs"] = 1000.0 * frame.info.pop("time_ps")
+    return frames, result
 
 
 def before_failure(frames: Sequence[Atoms], failed_at_ps: float) -> list[Atoms]:

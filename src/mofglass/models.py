@@ -107,10 +107,14 @@ def write_model(directory: str | Path, model: Model) -> None:
     write_text(directory / PAIR_FILE, header + "\n".join(lines) + "\n")
 
 
-def load_model(directory: str | Path) -> Model:
-    """The model described by ``<directory>/model.json``."""
-    directory = Path(directory)
-    record = json.loads((directory / MODEL_FILE).read_text())
+def load_model(model_file: str | Path) -> Model:
+    """The model described by ``model_file`` (a ``model.json``; the files it names lie
+    beside it)."""
+    model_file = Path(model_file)
+    if model_file.is_dir():
+        raise ValueError(f"{model_file} is a directory: give its {MODEL_FILE}")
+    directory = model_file.parent
+    record = json.loads(model_file.read_text())
     return Model(
         name=record["name"],
         type=record["type"],

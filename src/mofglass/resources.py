@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from .md import Stage, meltquench_protocol
+from .md import Stage, recipes
 
 # core-seconds per atom per force evaluation (an SCF to convergence), by method
 # ("calculator": an ASE calculator level on a CPU, SevenNet-0 measured at 0.006, and
@@ -97,4 +97,4 @@ def protocol_steps(block: Mapping) -> int:
 
 def meltquench_steps(block: Mapping) -> int:
     """MD steps of the config's melt-quench protocol (``meltquench`` block)."""
-    return sum(stage.n_steps for stage in meltquench_protocol(block, seed=1).stages)
+    return sum(stage.n_steps for stage in recipes.meltquench(block, seed=1).stages)

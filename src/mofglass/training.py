@@ -89,10 +89,11 @@ def train_snap(
     block: Mapping,
     split_files: Mapping[str, str],
     lineage_file: str,
-    model_dir: str,
+    model_file: str,
     level: str,
 ) -> snap.Fit:
-    """Fit a SNAP on the dataset's training split, tuned on its validation split."""
+    """Fit a SNAP on the dataset's training split, tuned on its validation split; writes
+    ``model_file`` (``model.json``) with the SNAP files beside it."""
     splits = read_splits(split_files, level)
     if not splits["train"]:
         raise ValueError(f"model {name}: the dataset has no training frames")
@@ -118,7 +119,7 @@ def train_snap(
         tune=block["snap"]["tune"],
     )
     seconds = time.perf_counter() - start
-    out = Path(model_dir)
+    out = Path(model_file).parent
     write_text(out / snap.PARAM_FILE, fit.settings.param_text())
     write_text(out / snap.COEFF_FILE, fit.settings.coeff_text(fit.coefficients))
     if fit.settings.pair_splines is not None:
@@ -181,7 +182,7 @@ def train_family(
     block: Mapping,
     split_files: Mapping[str, str],
     lineage_file: str,
-    model_dir: str,
+    model_file: str,
     level: str,
 ) -> dict:
     """Train a NequIP, Allegro or MACE model with its package's own trainer (on the
@@ -193,7 +194,7 @@ def train_family(
     if not splits["train"] or not splits["validation"]:
         raise ValueError(f"model {name}: its trainer needs training and validation frames")
     species = tuple(block.get("species") or species_of([a for f in splits.values() for a in f]))
-    out = Path(model_dir).resolve()
+    out = Path(model_file).parent.resolve()
     out.mkdir(parents=True, exist_ok=True)
     in_lammps = families.engine_for(block) == "lammps"
     args = {

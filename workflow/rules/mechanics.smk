@@ -8,6 +8,25 @@ wildcard_constraints:
     point=r"T[0-9.]+_P-?[0-9]+\.[0-9]{3}",
 
 
+def sample_run(scan, workdir):
+    """The fields of a mechanics MD job's SampleRun (mofglass.jobs.mechanics): its model
+    file, sample, scan block, damping, watch and the engine's work directory."""
+
+    def fields(wildcards, input):
+        where = workdir.format(**dict(wildcards.items()))
+        return {
+            "model_file": input.model,
+            "sample": wildcards.sample,
+            "sample_file": input.structure,
+            "block": mechanics_block(scan),
+            "damping": md_damping(),
+            "watch": config["meltquench"]["watch"],
+            "workdir": f"results/mechanics/{wildcards.model}/{wildcards.sample}/{where}/lammps",
+        }
+
+    return fields
+
+
 rule mechanics_eos_point:
     input:
         model="results/models/{model}/model.json",
@@ -25,12 +44,9 @@ rule mechanics_eos_point:
         gpu=model_gpus,
         runtime=mechanics_runtime("eos"),
     params:
-        block=mechanics_block("eos"),
-        damping=md_damping(),
-        watch=config["meltquench"]["watch"],
-        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/eos/V{wildcards.volume}/lammps",
+        run=sample_run("eos", "eos/V{volume}"),
     script:
-        "../scripts/mechanics.py"
+        "../scripts/mechanics_eos_point.py"
 
 
 rule mechanics_eos:
@@ -50,7 +66,7 @@ rule mechanics_eos:
     params:
         block=mechanics_block("eos"),
     script:
-        "../scripts/mechanics.py"
+        "../scripts/mechanics_eos.py"
 
 
 rule mechanics_fluctuations:
@@ -73,12 +89,9 @@ rule mechanics_fluctuations:
         gpu=model_gpus,
         runtime=mechanics_runtime("fluctuations"),
     params:
-        block=mechanics_block("fluctuations"),
-        damping=md_damping(),
-        watch=config["meltquench"]["watch"],
-        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/fluctuations/lammps",
+        run=sample_run("fluctuations", "fluctuations"),
     script:
-        "../scripts/mechanics.py"
+        "../scripts/mechanics_fluctuations.py"
 
 
 rule mechanics_expansion_point:
@@ -98,12 +111,9 @@ rule mechanics_expansion_point:
         gpu=model_gpus,
         runtime=mechanics_runtime("expansion"),
     params:
-        block=mechanics_block("expansion"),
-        damping=md_damping(),
-        watch=config["meltquench"]["watch"],
-        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/expansion/{wildcards.point}/lammps",
+        run=sample_run("expansion", "expansion/{point}"),
     script:
-        "../scripts/mechanics.py"
+        "../scripts/mechanics_expansion_point.py"
 
 
 rule mechanics_expansion:
@@ -123,7 +133,7 @@ rule mechanics_expansion:
     params:
         block=mechanics_block("expansion"),
     script:
-        "../scripts/mechanics.py"
+        "../scripts/mechanics_expansion.py"
 
 
 rule mechanics_vdos:
@@ -144,12 +154,9 @@ rule mechanics_vdos:
         gpu=model_gpus,
         runtime=mechanics_runtime("vdos"),
     params:
-        block=mechanics_block("vdos"),
-        damping=md_damping(),
-        watch=config["meltquench"]["watch"],
-        workdir=lambda wildcards: f"results/mechanics/{wildcards.model}/{wildcards.sample}/vdos/lammps",
+        run=sample_run("vdos", "vdos"),
     script:
-        "../scripts/mechanics.py"
+        "../scripts/mechanics_vdos.py"
 
 
 rule mechanics_summary:
@@ -174,7 +181,7 @@ rule mechanics_summary:
     params:
         samples={name: s["group"] for name, s in MECHANICS_SAMPLES.items()},
     script:
-        "../scripts/mechanics.py"
+        "../scripts/mechanics_summary.py"
 
 
 rule mechanics:

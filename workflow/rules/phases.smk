@@ -29,7 +29,7 @@ rule phases_md:
         watch=config["meltquench"]["watch"],
         workdir=lambda wildcards: f"results/phases/md/{wildcards.phase}/T{wildcards.temperature}/lammps",
     script:
-        "../scripts/phases.py"
+        "../scripts/phases_md.py"
 
 
 rule phases_train:
@@ -49,7 +49,7 @@ rule phases_train:
     params:
         settings={k: config["phases"][k] for k in ("symmetry_functions", "network")},
     script:
-        "../scripts/phases.py"
+        "../scripts/phases_train.py"
 
 
 rule phases_over_time:
@@ -68,7 +68,7 @@ rule phases_over_time:
         settings={k: config["phases"][k] for k in ("symmetry_functions", "network")},
         cutoff=config["analysis"]["zn_n_cutoff_A"],
     script:
-        "../scripts/phases.py"
+        "../scripts/phases_over_time.py"
 
 
 rule phases:

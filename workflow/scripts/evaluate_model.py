@@ -5,7 +5,7 @@ from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 evaluate_job(
-    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    model_file=snakemake.input.model,
     split_files={s: snakemake.input[s] for s in ("train", "validation", "test")},
     metrics_file=snakemake.output.metrics,
     parity_file=snakemake.output.parity,

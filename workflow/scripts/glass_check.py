@@ -1,7 +1,5 @@
 """Judge a model's glasses at the level its labels came from."""
 
-from pathlib import Path
-
 from mofglass.jobs.cross_check import glass_check_job
 from mofglass.logs import setup_logging
 
@@ -10,7 +8,7 @@ glass_check_job(
     final_files=snakemake.input.finals,
     crystal_file=snakemake.input.crystal,
     crystal_verdict_file=snakemake.input.crystal_verdict,
-    model_dir=str(Path(snakemake.input.model).parent),
+    model_file=snakemake.input.model,
     model=snakemake.wildcards.model,
     output=snakemake.output[0],
     level_name=snakemake.params.level_name,

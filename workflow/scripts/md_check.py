@@ -1,11 +1,11 @@
 """A short MD run with a trained model through the MD engine."""
 
-from mofglass.jobs.md import md_job
+from mofglass.jobs.md_check import md_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 md_job(
-    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    model_file=snakemake.input.model,
     structure_file=snakemake.input.structure,
     protocol_block=snakemake.params.protocol,
     damping=snakemake.params.damping,

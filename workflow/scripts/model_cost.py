@@ -5,7 +5,7 @@ from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 cost_job(
-    model_dir=str(snakemake.input.model).rsplit("/", 1)[0],
+    model_file=snakemake.input.model,
     structure_file=snakemake.input.structure,
     block=snakemake.params.block,
     damping=snakemake.params.damping,

@@ -9,6 +9,6 @@ train_family_job(
     block=snakemake.params.block,
     split_files={s: snakemake.input[s] for s in ("train", "validation", "test")},
     lineage_file=snakemake.input.lineage,
-    model_dir=str(snakemake.output.model).rsplit("/", 1)[0],
+    model_file=snakemake.output.model,
     level=snakemake.params.level,
 )

@@ -29,14 +29,12 @@ import pandas as pd
 from ase import Atoms
 
 from .. import active_learning as al
-from .. import analysis, plots
+from .. import plots
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..cbad import Resolution
 from ..evaluation import metrics, pairs
-from ..frames import plain
 from ..labelling import QualityGate, label_request_batch, quarantine_outliers
-from ..md import meltquench_protocol, run_md
-from ..models import load_model
+from ..models import MODEL_FILE, load_model
 
 log = logging.getLogger(__name__)
 
@@ -95,30 +93,10 @@ def explore_job(
             frame.info.update(step=step, time_fs=0.0)
         row.update(verdict="ok", reason="random perturbations of the structure")
     else:
-        model = load_model(state["model_dir"])
-        temperature = settings["temperature_K"]
+        model = load_model(Path(state["model_dir"]) / MODEL_FILE)
         seed = al.run_seed(settings, iteration, run)
-        if "meltquench" in settings:  # the production protocol, its watch and segments
-            # from the crystal itself, as production: a displaced start holds potential
-            # energy that heats 300 K to ~500 K at once, which the watch calls a runaway
-            # (in the structure's own cell: a label of the supercell costs 8x more)
-            atoms = crystal.copy()
-            block = settings["meltquench"]
-            watch = analysis.StabilityWatch.from_config(atoms, block["watch"])
-            protocol = meltquench_protocol(block, seed, damping)
-        else:
-            atoms = al.displaced(crystal, settings["displacement_A"], [seed])
-            watch = analysis.StabilityWatch.from_config(atoms, watch_block)
-            protocol = al.exploration_protocol(settings, temperature, seed, damping)
-        result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
-        # the displaced start is not explored by the model: frames after step 0 only,
-        # and none after the watch saw the run fail
-        kept = al.before_failure(result.frames, result.failed_at_ps)
-        frames = [plain(f, keep_results=False) for f in kept if f.info["step"] > 0]
-        if result.verdict == "failed" and frames:
-            frames[-1].info["failure"] = result.reason  # labelled whatever CBAD says
-        for frame in frames:
-            frame.info["time_fs"] = 1000.0 * frame.info.pop("time_ps")
+        frames, result = al.explore(model, crystal, settings, seed, damping, watch_block, workdir)
+        temperature = settings["temperature_K"]
         row.update(
             temperature_K=temperature,
             verdict=result.verdict,
@@ -288,20 +266,20 @@ def label_job(
     write_table(cost_file, pd.DataFrame([{"wall_s": seconds, "core_s": seconds * cores}]))
 
 
-def _errors(model_dir: str, frames: Sequence[Atoms], name: str, split: str) -> dict:
+def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> dict:
     """Error row of a model on frames (NaN where there are none)."""
     if not frames:
         return metrics(name, split, pairs([], []))
-    return metrics(name, split, pairs(frames, load_model(model_dir).predict(frames)))
+    return metrics(name, split, pairs(frames, load_model(model_file).predict(frames)))
 
 
-def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_dir: str):
+def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_file: str):
     from .. import training
 
     block = {**block, "dataset": f"active_learning/{name}/iter{iteration:03d}"}
     split_files = {s: files[s] for s in SPLIT_FILES}
     train = training.train_snap if block["type"] == "snap" else training.train_family
-    train(name, block, split_files, files["lineage"], model_dir, level)
+    train(name, block, split_files, files["lineage"], model_file, level)
 
 
 def _split_start(frames: list[Atoms], perturb: Mapping, seed: int) -> dict[str, list[Atoms]]:
@@ -453,7 +431,7 @@ def train_job(
             record["frames_labelled"] = sum(len(f) for f in splits.values())
         else:
             if fresh:  # the honest error: model k-1 on frames it never saw
-                fresh_err = _errors(state["model_dir"], fresh, name, "fresh")
+                fresh_err = _errors(Path(state["model_dir"]) / MODEL_FILE, fresh, name, "fresh")
                 record["fresh_energy_rmse_meV_per_atom"] = fresh_err["energy_rmse_meV_per_atom"]
                 record["fresh_forces_rmse_meV_per_A"] = fresh_err["forces_rmse_meV_per_A"]
             split_of = {a.info["frame_id"]: "train" for a in fresh}
@@ -475,7 +453,7 @@ def train_job(
     record["bins_covered"] = _bins_covered(settings, structure_file, splits)
 
     if iteration == 0 or fresh:
-        _train(name, model_block, level, iteration, outputs, str(model_dir))
+        _train(name, model_block, level, iteration, outputs, str(model_dir / MODEL_FILE))
         current, current_iteration = str(model_dir), iteration
         record["status"] = "trained"
     else:
@@ -485,7 +463,7 @@ def train_job(
         )
         current, current_iteration = state["model_dir"], state["model_iteration"]
         record["status"] = "no fresh frames"
-    test = _errors(current, splits["test"], name, "test")
+    test = _errors(Path(current) / MODEL_FILE, splits["test"], name, "test")
     record["test_energy_rmse_meV_per_atom"] = test["energy_rmse_meV_per_atom"]
     record["test_forces_rmse_meV_per_A"] = test["forces_rmse_meV_per_A"]
     record["model_iteration"] = current_iteration

@@ -91,7 +91,7 @@ def glass_check_job(
     final_files: Sequence[str],
     crystal_file: str,
     crystal_verdict_file: str,
-    model_dir: str,
+    model_file: str,
     model: str,
     output: str,
     level_name: str,
@@ -135,7 +135,7 @@ def glass_check_job(
         )
         by_id = {a.info["frame_id"]: a for a in accepted}
         crystal = by_id.get(requests[0].info["frame_id"])
-        students = dict(zip(glasses, load_model(model_dir).predict(requests[1:]), strict=True))
+        students = dict(zip(glasses, load_model(model_file).predict(requests[1:]), strict=True))
         for request, replica in zip(requests[1:], glasses, strict=True):
             teacher = by_id.get(request.info["frame_id"])
             if crystal is None or teacher is None:

@@ -39,7 +39,7 @@ def bias_for(atoms, block: Mapping) -> enhanced.Bias:
 
 
 def enhanced_job(
-    model_dir: str,
+    model_file: str,
     structure_file: str,
     name: str,
     block: Mapping,
@@ -75,7 +75,7 @@ def enhanced_job(
     }
     try:
         hills, seconds = enhanced.run_metadynamics(
-            atoms, load_model(model_dir), bias, settings, workdir, backend
+            atoms, load_model(model_file), bias, settings, workdir, backend
         )
     except LAMMPSError as exc:  # an unstable run is a result: failed, and why
         log.warning("%s: %s", name, exc)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +20,9 @@ import pandas as pd
 from ase import Atoms
 from ase.geometry import cell_to_cellpar
 
-from .. import analysis, mechanics, plots, statistics
+from .. import mechanics, plots, statistics
 from ..atomicio import read_frames, read_table, write_table, write_text
-from ..md import MDResult, Protocol, Stage, run_md
+from ..md import MDResult, recipes, run_watched
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -39,63 +39,45 @@ def load_sample(path: str | Path) -> Atoms | None:
     return atoms
 
 
-def _missing(sample_file: str) -> str:
-    return f"no structure in {sample_file} (a melt-quench that made no glass: see its verdict)"
+@dataclass(frozen=True)
+class SampleRun:
+    """What every MD job of the stage is given: the model file, the sample (its name and
+    file), the scan's config block, the MD damping times (fs), the stability-watch
+    block, and the work directory of the engine."""
 
+    model_file: str
+    sample: str
+    sample_file: str
+    block: Mapping
+    damping: Mapping
+    watch: Mapping
+    workdir: str
 
-def two_stage_protocol(
-    block: Mapping,
-    ensemble: str,
-    temperature_K: float,
-    damping: Mapping,
-    seed: int,
-    pressure_GPa: float = 0.0,
-    cell: str = "tri",
-    dump_every: int | None = None,
-    equilibration_ensemble: str | None = None,
-) -> Protocol:
-    """Equilibration then production, at one temperature (K) and pressure (GPa)."""
-    production_steps = round(block["production_ps"] * 1000 / block["timestep_fs"])
-    common = {
-        "temperature_K": temperature_K,
-        "pressure_GPa": pressure_GPa,
-        "cell": cell,
-        "timestep_fs": block["timestep_fs"],
-        "thermo_every": block["thermo_every"],
-    }
-    stages = (
-        Stage(
-            "equilibrate",
-            equilibration_ensemble or ensemble,
-            duration_ps=block["equilibration_ps"],
-            dump_every=production_steps,
-            **common,
-        ),
-        Stage(
-            "production",
+    @property
+    def missing(self) -> str:
+        """Why a sample that does not exist was not run."""
+        return (
+            f"no structure in {self.sample_file} (a melt-quench that made no glass: "
+            "see its verdict)"
+        )
+
+    def run(
+        self, atoms: Atoms, ensemble: str, temperature_K: float, seed: int, **protocol
+    ) -> MDResult:
+        """Equilibration then production (:func:`mofglass.md.recipes.
+        equilibrate_then_produce`) under the stability watch."""
+        recipe = recipes.equilibrate_then_produce(
+            self.block,
             ensemble,
-            duration_ps=block["production_ps"],
-            dump_every=dump_every or production_steps,
-            **common,
-        ),
-    )
-    segment = round(block["segment_ps"] * 1000 / block["timestep_fs"])
-    return Protocol(
-        stages=stages,
-        thermostat_damping_fs=damping["thermostat_damping_fs"],
-        barostat_damping_fs=damping["barostat_damping_fs"],
-        seed=seed,
-        segment_steps=segment,
-    )
-
-
-def _run(
-    atoms: Atoms, model_dir: str, protocol: Protocol, workdir: str, watch_block: Mapping
-) -> MDResult:
-    model = load_model(model_dir)
-    watch = analysis.StabilityWatch.from_config(atoms, watch_block)
-    protocol = replace(protocol, max_temperature_factor=watch_block["max_temperature_factor"])
-    return run_md(atoms, model, protocol, workdir, watch=watch.problems)
+            temperature_K,
+            self.damping,
+            seed,
+            self.watch["max_temperature_factor"],
+            **protocol,
+        )
+        model = load_model(self.model_file)
+        result, _ = run_watched(model, atoms, recipe, self.workdir, self.watch)
+        return result
 
 
 def _production(result: MDResult) -> pd.DataFrame:
@@ -112,29 +94,17 @@ def _not_run(sample: str, reason: str) -> dict:
     return {"sample": sample, "verdict": "skipped", "reason": reason}
 
 
-def eos_point_job(
-    model_dir: str,
-    sample_file: str,
-    sample: str,
-    scale: float,
-    block: Mapping,
-    damping: Mapping,
-    watch_block: Mapping,
-    workdir: str,
-    outputs: Mapping[str, str],
-) -> dict:
+def eos_point_job(run: SampleRun, scale: float, outputs: Mapping[str, str]) -> dict:
     """One volume of the finite-strain scan: the sample's cell scaled isotropically to
     ``scale`` times its volume, NVT at ``block['temperature_K']``; the production's mean
     pressure (GPa) with its block-average standard error."""
-    atoms = load_sample(sample_file)
+    sample, block = run.sample, run.block
+    atoms = load_sample(run.sample_file)
     if atoms is None:
-        return _write_point(outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame())
+        return _write_point(outputs, _not_run(sample, run.missing), pd.DataFrame())
     atoms.set_cell(atoms.cell * scale ** (1.0 / 3.0), scale_atoms=True)
     index = int(round(scale * 1000))
-    protocol = two_stage_protocol(
-        block, "nvt", block["temperature_K"], damping, block["seed"] + index
-    )
-    result = _run(atoms, model_dir, protocol, workdir, watch_block)
+    result = run.run(atoms, "nvt", block["temperature_K"], block["seed"] + index)
     production = _production(result)
     pressure = statistics.trajectory_mean(production["pressure_GPa"].to_numpy(float))
     row = {
@@ -215,28 +185,24 @@ def eos_job(point_files: Sequence[str], sample: str, block: Mapping, outputs: Ma
     return fit
 
 
-def fluctuation_job(
-    model_dir: str,
-    sample_file: str,
-    sample: str,
-    block: Mapping,
-    damping: Mapping,
-    watch_block: Mapping,
-    workdir: str,
-    outputs: Mapping[str, str],
-) -> pd.DataFrame:
+def fluctuation_job(run: SampleRun, outputs: Mapping[str, str]) -> pd.DataFrame:
     """NPT with a fully flexible cell: the stiffness tensor (6x6 Voigt, GPa) from the
     strain fluctuations of the production, Voigt/Reuss/Hill K, E, G, ν and the
     volume-fluctuation K with block errors, and their running convergence."""
-    atoms = load_sample(sample_file)
+    sample, block = run.sample, run.block
+    atoms = load_sample(run.sample_file)
     columns = ["sample", *mechanics.MODULI_COLUMNS, "verdict"]
-    verdict, reason, thermo, running = "skipped", _missing(sample_file), None, None
+    verdict, reason, thermo, running = "skipped", run.missing, None, None
     if atoms is not None:
         temperature = block["temperature_K"]
-        protocol = two_stage_protocol(
-            block, "npt", temperature, damping, block["seed"], block["pressure_GPa"], block["cell"]
+        result = run.run(
+            atoms,
+            "npt",
+            temperature,
+            block["seed"],
+            pressure_GPa=block["pressure_GPa"],
+            cell=block["cell"],
         )
-        result = _run(atoms, model_dir, protocol, workdir, watch_block)
         verdict, reason, thermo = result.verdict, result.reason, result.thermo
         production = _production(result)
         if verdict == "ok" and len(production) < statistics.MIN_SAMPLES:
@@ -289,27 +255,18 @@ def cell_parameters(thermo: pd.DataFrame) -> pd.DataFrame:
 
 
 def expansion_point_job(
-    model_dir: str,
-    sample_file: str,
-    sample: str,
-    temperature_K: float,
-    pressure_GPa: float,
-    block: Mapping,
-    damping: Mapping,
-    watch_block: Mapping,
-    workdir: str,
-    outputs: Mapping[str, str],
+    run: SampleRun, temperature_K: float, pressure_GPa: float, outputs: Mapping[str, str]
 ) -> dict:
     """NPT at (T, P): the production's mean lattice parameters, angles, volume and
     density with block-average standard errors (``<name>_err``)."""
-    atoms = load_sample(sample_file)
+    sample, block = run.sample, run.block
+    atoms = load_sample(run.sample_file)
     if atoms is None:
-        return _write_point(outputs, _not_run(sample, _missing(sample_file)), pd.DataFrame())
+        return _write_point(outputs, _not_run(sample, run.missing), pd.DataFrame())
     seed = block["seed"] + int(round(temperature_K)) + int(round(1000 * pressure_GPa))
-    protocol = two_stage_protocol(
-        block, "npt", temperature_K, damping, seed, pressure_GPa, block["cell"]
+    result = run.run(
+        atoms, "npt", temperature_K, seed, pressure_GPa=pressure_GPa, cell=block["cell"]
     )
-    result = _run(atoms, model_dir, protocol, workdir, watch_block)
     production = _production(result)
     row = {"sample": sample, "target_temperature_K": temperature_K, "pressure_GPa": pressure_GPa}
     if len(production):
@@ -366,32 +323,22 @@ def expansion_job(
     return table
 
 
-def vdos_job(
-    model_dir: str,
-    sample_file: str,
-    sample: str,
-    block: Mapping,
-    damping: Mapping,
-    watch_block: Mapping,
-    workdir: str,
-    outputs: Mapping[str, str],
-) -> pd.DataFrame:
+def vdos_job(run: SampleRun, outputs: Mapping[str, str]) -> pd.DataFrame:
     """NVT equilibration, then NVE with velocities every ``sample_every`` steps: the VDOS,
     total and per element (columns frequency_THz, wavenumber_cm-1, total, elements)."""
-    atoms = load_sample(sample_file)
-    verdict, reason = "skipped", _missing(sample_file)
+    sample, block = run.sample, run.block
+    atoms = load_sample(run.sample_file)
+    verdict, reason = "skipped", run.missing
     table = pd.DataFrame(columns=["frequency_THz", "wavenumber_cm-1", "total"])
     if atoms is not None:
-        protocol = two_stage_protocol(
-            block,
+        result = run.run(
+            atoms,
             "nve",
             block["temperature_K"],
-            damping,
             block["seed"],
             dump_every=block["sample_every"],
             equilibration_ensemble="nvt",
         )
-        result = _run(atoms, model_dir, protocol, workdir, watch_block)
         verdict, reason = result.verdict, result.reason
         production = _production(result)
         if verdict == "ok":

@@ -5,23 +5,19 @@ Jobs read files, call science, write files; they never import each other.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping
 
 import pandas as pd
 
-from .. import analysis, plots
+from .. import plots
 from ..atomicio import read_frames, write_frames, write_text
-from ..md import meltquench_protocol, run_md
+from ..md import recipes, run_watched
 from ..models import load_model
 from ..structures import supercell
 
-log = logging.getLogger(__name__)
-
 
 def meltquench_job(
-    model_dir: str,
+    model_file: str,
     structure_file: str,
     block: Mapping,
     damping: Mapping,
@@ -35,14 +31,11 @@ def meltquench_job(
     the T(t) figure with the stages coloured, and the verdict (TSV). A replica that
     trips the watch is a result: ``failed``, why, and when.
     """
-    model = load_model(model_dir)
+    model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, block["supercell"])
-    watch = analysis.StabilityWatch.from_config(atoms, block["watch"])
-    protocol = meltquench_protocol(block, block["seed"] + replica, damping)
-    start = time.perf_counter()
-    result = run_md(atoms, model, protocol, workdir, watch=watch.problems)
-    seconds = time.perf_counter() - start
+    protocol = recipes.meltquench(block, block["seed"] + replica, damping)
+    result, row = run_watched(model, atoms, protocol, workdir, block["watch"], replica=replica)
     for frame in result.frames:
         frame.info.update(model=model.name, replica=replica, source="meltquench")
     final_rows = result.thermo[result.thermo["stage"] == "final"]
@@ -55,25 +48,6 @@ def meltquench_job(
     write_frames(outputs["final"], final if result.verdict == "ok" else [])
     title = f"{model.name} melt-quench, replica {replica}: {result.verdict}"
     plots.thermo_plot(result.thermo, outputs["figure"], title)
-    verdict = pd.DataFrame(
-        [
-            {
-                "model": model.name,
-                "replica": replica,
-                "n_atoms": len(atoms),
-                "verdict": result.verdict,
-                "reason": result.reason,
-                "failed_at_ps": result.failed_at_ps,
-                "simulated_ps": float(result.thermo["time_ps"].iloc[-1])
-                if len(result.thermo)
-                else 0.0,
-                "final_frames": len(final),
-                "wall_s": seconds,
-            }
-        ]
-    )
-    write_text(outputs["verdict"], verdict.to_csv(sep="\t", index=False))
-    log.info(
-        "%s replica %d: %s %s (%.1f s)", model.name, replica, result.verdict, result.reason, seconds
-    )
+    row["final_frames"] = len(final)
+    write_text(outputs["verdict"], pd.DataFrame([row]).to_csv(sep="\t", index=False))
     return result.verdict

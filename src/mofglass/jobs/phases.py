@@ -15,43 +15,27 @@ import pandas as pd
 
 from .. import analysis, phases, plots
 from ..atomicio import read_frames, write_frames, write_table, write_with
-from ..md import Protocol, Stage, run_md
+from ..md import recipes, run_watched
 from ..models import load_model
 
 log = logging.getLogger(__name__)
 
 
 def class_md_job(
-    model_dir: str,
+    model_file: str,
     structure_file: str,
     temperature_K: float,
     block: Mapping,
     damping: Mapping,
-    watch_block: Mapping,
+    watch: Mapping,
     workdir: str,
     outputs: Mapping[str, str],
 ) -> int:
     """NVT of a structure at ``temperature_K`` under the stability watch; the second
     half's frames (none if the run failed) and the verdict. Returns the frame count."""
     (atoms,) = read_frames(structure_file)[-1:]
-    stage = Stage(
-        "nvt",
-        "nvt",
-        temperature_K=temperature_K,
-        duration_ps=block["duration_ps"],
-        timestep_fs=block["timestep_fs"],
-        thermo_every=block["thermo_every"],
-        dump_every=block["dump_every"],
-    )
-    protocol = Protocol(
-        (stage,),
-        thermostat_damping_fs=damping["thermostat_damping_fs"],
-        seed=block["seed"] + int(temperature_K),
-        max_temperature_factor=watch_block["max_temperature_factor"],
-        segment_steps=block["dump_every"] * 10,
-    )
-    watch = analysis.StabilityWatch.from_config(atoms, watch_block)
-    result = run_md(atoms, load_model(model_dir), protocol, workdir, watch=watch.problems)
+    protocol = recipes.hold(block, temperature_K, damping, watch["max_temperature_factor"])
+    result, _ = run_watched(load_model(model_file), atoms, protocol, workdir, watch)
     frames = result.frames[len(result.frames) // 2 :] if result.verdict == "ok" else []
     write_frames(outputs["frames"], frames)
     verdict = {

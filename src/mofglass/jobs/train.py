@@ -27,7 +27,7 @@ from ..evaluation import (
     pairs,
     parity_plot,
 )
-from ..md import Protocol, Stage, run_md
+from ..md import recipes, run_watched
 from ..models import load_model
 from ..structures import supercell
 from ..training import (
@@ -48,7 +48,7 @@ train_family_job = training.train_family
 
 
 def evaluate_job(
-    model_dir: str,
+    model_file: str,
     split_files: Mapping[str, str],
     metrics_file: str,
     parity_file: str,
@@ -57,7 +57,7 @@ def evaluate_job(
 ) -> pd.DataFrame:
     """Errors of the deployed model (LAMMPS with the written files) on every split, and
     the check that LAMMPS reproduces the fit's own test predictions."""
-    model = load_model(model_dir)
+    model = load_model(model_file)
     model.check()
     splits = read_splits(split_files)
     rows, values = [], {}
@@ -71,7 +71,7 @@ def evaluate_job(
     write_table(metrics_file, table)
     parity_plot(values, f"{model.name} ({model.type}) against its labels", parity_file)
     consistency = consistency_table(
-        predictions["test"], read_frames(Path(model_dir) / FIT_PREDICTIONS)
+        predictions["test"], read_frames(Path(model_file).parent / FIT_PREDICTIONS)
     )
     write_table(consistency_file, consistency)
     if tolerance is None:
@@ -97,7 +97,7 @@ def evaluate_job(
 
 
 def learning_curve_job(
-    model_dir: str,
+    model_file: str,
     split_files: Mapping[str, str],
     block: Mapping,
     table_file: str,
@@ -106,10 +106,10 @@ def learning_curve_job(
     """Refit the model's type with its tuned hyper-parameters on nested subsets of the
     training frames (a seeded order, first n frames) and score each on the validation
     and test splits."""
-    record = json.loads((Path(model_dir) / "fit.json").read_text())
+    record = json.loads((Path(model_file).parent / "fit.json").read_text())
     splits = read_splits(split_files)
     if record["type"] != "snap":
-        return _family_learning_curve(model_dir, record, splits, block, table_file, figure_file)
+        return _family_learning_curve(model_file, record, splits, block, table_file, figure_file)
     settings = snap_settings(record, record["species"])
     weights = snap.RowWeights(**record["row_weights"])
     train = splits["train"]
@@ -133,7 +133,7 @@ def learning_curve_job(
     return table
 
 
-def _family_learning_curve(model_dir, record, splits, block, table_file, figure_file):
+def _family_learning_curve(model_file, record, splits, block, table_file, figure_file):
     """Retrain a NequIP, Allegro or MACE model with its settings on nested subsets of
     the training frames (not deployed) and score the trainer's model on the validation
     and test splits."""
@@ -145,7 +145,7 @@ def _family_learning_curve(model_dir, record, splits, block, table_file, figure_
     device = record["network"]["device"]
     out = []
     for n in sizes:
-        work = Path(model_dir) / "learning_curve" / f"n{n}"
+        work = Path(model_file).parent / "learning_curve" / f"n{n}"
         work.mkdir(parents=True, exist_ok=True)
         write_frames(work / "train.extxyz", [train[i] for i in order[:n]])
         write_frames(work / "validation.extxyz", splits["validation"])
@@ -169,7 +169,7 @@ def _family_learning_curve(model_dir, record, splits, block, table_file, figure_
 
 
 def cost_job(
-    model_dir: str,
+    model_file: str,
     structure_file: str,
     block: Mapping,
     damping: Mapping,
@@ -179,23 +179,14 @@ def cost_job(
 ) -> pd.DataFrame:
     """Measured MD cost of the model in LAMMPS on this machine: µs per atom per step of
     a short NVT run, for each supercell of the structure."""
-    model = load_model(model_dir)
+    model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     rows = []
+    protocol = recipes.cost(block, damping)
     for repeat in block["supercells"]:
         cell = supercell(atoms, repeat)
-        stage = Stage(
-            name="cost",
-            ensemble="nvt",
-            temperature_K=block["temperature_K"],
-            steps=block["steps"],
-            timestep_fs=block["timestep_fs"],
-            thermo_every=block["steps"],
-            dump_every=block["steps"],
-        )
-        protocol = Protocol((stage,), seed=1, **damping)
         label = "x".join(str(r) for r in repeat)
-        result = run_md(cell, model, protocol, Path(workdir) / label)
+        result, _ = run_watched(model, cell, protocol, Path(workdir) / label)
         loop = result.loop_times_s[-1]
         steps = int(result.thermo["step"].iloc[-1] - result.thermo["step"].iloc[0])
         rows.append(

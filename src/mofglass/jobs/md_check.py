@@ -1,4 +1,4 @@
-"""The MD engine at work: a short run of every trained model (config md.check).
+"""Stage 7, MD check: the MD engine at work: a short run of every trained model (config md.check).
 
 Jobs read files, call science, write files; they never import each other.
 """
@@ -6,7 +6,6 @@ Jobs read files, call science, write files; they never import each other.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -14,7 +13,7 @@ import pandas as pd
 
 from .. import plots
 from ..atomicio import read_frames, write_frames, write_text
-from ..md import Protocol, run_md
+from ..md import Protocol, run_watched
 from ..models import load_model
 from ..structures import supercell
 
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def md_job(
-    model_dir: str,
+    model_file: str,
     structure_file: str,
     protocol_block: Mapping,
     damping: Mapping,
@@ -39,13 +38,11 @@ def md_job(
     A run that fails (runaway, lost atoms) is a result, not a job failure: its outputs
     are written and the verdict says what happened.
     """
-    model = load_model(model_dir)
+    model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, repeat)
     protocol = Protocol.from_config(protocol_block, damping)
-    start = time.perf_counter()
-    result = run_md(atoms, model, protocol, workdir)
-    seconds = time.perf_counter() - start
+    result, row = run_watched(model, atoms, protocol, workdir)
     for frame in result.frames:
         frame.info.update(model=model.name, source="md")
     write_text(thermo_file, result.thermo.to_csv(sep="\t", index=False))
@@ -54,29 +51,9 @@ def md_job(
     plots.thermo_plot(result.thermo, figure_file, title)
     nothing = pd.Series({"time_ps": 0.0, "temperature_K": np.nan, "pressure_GPa": np.nan})
     last = result.thermo.iloc[-1] if len(result.thermo) else nothing  # failed at set-up
-    verdict = pd.DataFrame(
-        [
-            {
-                "model": model.name,
-                "n_atoms": len(atoms),
-                "verdict": result.verdict,
-                "reason": result.reason,
-                "failed_at_ps": result.failed_at_ps,
-                "final_time_ps": last["time_ps"],
-                "final_temperature_K": last["temperature_K"],
-                "wall_s": seconds,
-            }
-        ]
-    )
-    write_text(verdict_file, verdict.to_csv(sep="\t", index=False))
+    row.update(final_time_ps=last["time_ps"], final_temperature_K=last["temperature_K"])
+    write_text(verdict_file, pd.DataFrame([row]).to_csv(sep="\t", index=False))
     log.info(
-        "%s: %s after %.3f ps in %.1f s; final T %.1f K, P %.3f GPa %s",
-        model.name,
-        result.verdict,
-        last["time_ps"],
-        seconds,
-        last["temperature_K"],
-        last["pressure_GPa"],
-        result.reason,
+        "%s: final T %.1f K, P %.3f GPa", model.name, last["temperature_K"], last["pressure_GPa"]
     )
     return result.thermo

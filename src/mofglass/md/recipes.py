@@ -1,0 +1,171 @@
+"""The protocols of the pipeline's MD, one recipe each: melt-quench (Castel et al.),
+active-learning exploration, the mechanics scans (equilibration then production), the
+phase classifier's NVT holds, and the cost measurement. Each takes its config block and
+returns a :class:`~mofglass.md.protocol.Protocol`. Temperatures K, pressures GPa,
+rates K/ps, durations ps, damping fs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .protocol import Protocol, Stage, damping_times, steps
+
+#: Steps between two looks of the stability watch in an exploration run (0.1 ps at
+#: 0.5 fs): a run that broke stops soon after, instead of running on in a state no label
+#: should describe.
+EXPLORE_SEGMENT_STEPS = 200
+
+
+def meltquench(block: Mapping, seed: int, damping: Mapping | None = None) -> Protocol:
+    """Castel et al.'s melt-quench as stages: equilibrate at the start temperature, heat
+    at a constant rate, hold at the maximum, quench at a constant rate, equilibrate
+    (the analysed part). Temperatures K, rates K/ps, durations ps."""
+    t0, t1 = block["start_temperature_K"], block["max_temperature_K"]
+    common = {
+        "ensemble": block["ensemble"],
+        "timestep_fs": block["timestep_fs"],
+        "thermo_every": block["thermo_every"],
+        "dump_every": block["dump_every"],
+    }
+    if block["ensemble"] == "npt":
+        common.update(pressure_GPa=0.0, cell=block["cell"])
+    stages = (
+        Stage("equilibrate", temperature_K=t0, duration_ps=block["equilibration_ps"], **common),
+        Stage(
+            "heat",
+            temperature_K=t0,
+            temperature_end_K=t1,
+            duration_ps=(t1 - t0) / block["heating_rate_K_per_ps"],
+            **common,
+        ),
+        Stage("plateau", temperature_K=t1, duration_ps=block["plateau_ps"], **common),
+        Stage(
+            "quench",
+            temperature_K=t1,
+            temperature_end_K=t0,
+            duration_ps=(t1 - t0) / block["cooling_rate_K_per_ps"],
+            **common,
+        ),
+        Stage("final", temperature_K=t0, duration_ps=block["final_ps"], **common),
+    )
+    return Protocol(
+        stages=stages,
+        **damping_times(damping),
+        seed=seed,
+        max_temperature_factor=block["watch"]["max_temperature_factor"],
+        segment_steps=max(1, steps(block["segment_ps"], block["timestep_fs"])),
+    )
+
+
+def exploration(
+    block: Mapping, temperature_K: float, seed: int, damping: Mapping | None = None
+) -> Protocol:
+    """One active-learning exploration run: ``steps`` of NVT or NPT at ``temperature_K``,
+    a frame every ``sample_every`` steps, the temperature watch on."""
+    stage = Stage(
+        name=f"explore{temperature_K:g}K",
+        ensemble=block["ensemble"],
+        temperature_K=temperature_K,
+        pressure_GPa=block["pressure_GPa"],
+        cell=block["cell"],
+        steps=block["steps"],
+        timestep_fs=block["timestep_fs"],
+        thermo_every=block["sample_every"],
+        dump_every=block["sample_every"],
+    )
+    return Protocol(
+        (stage,),
+        **damping_times(damping),
+        seed=seed,
+        max_temperature_factor=block["max_temperature_factor"],
+        segment_steps=EXPLORE_SEGMENT_STEPS,
+    )
+
+
+def equilibrate_then_produce(
+    block: Mapping,
+    ensemble: str,
+    temperature_K: float,
+    damping: Mapping,
+    seed: int,
+    max_temperature_factor: float | None,
+    pressure_GPa: float = 0.0,
+    cell: str = "tri",
+    dump_every: int | None = None,
+    equilibration_ensemble: str | None = None,
+) -> Protocol:
+    """A mechanics run: equilibration then production at one temperature (K) and
+    pressure (GPa); one frame per stage unless ``dump_every`` asks for more in the
+    production."""
+    production_steps = steps(block["production_ps"], block["timestep_fs"])
+    common = {
+        "temperature_K": temperature_K,
+        "pressure_GPa": pressure_GPa,
+        "cell": cell,
+        "timestep_fs": block["timestep_fs"],
+        "thermo_every": block["thermo_every"],
+    }
+    stages = (
+        Stage(
+            "equilibrate",
+            equilibration_ensemble or ensemble,
+            duration_ps=block["equilibration_ps"],
+            dump_every=production_steps,
+            **common,
+        ),
+        Stage(
+            "production",
+            ensemble,
+            duration_ps=block["production_ps"],
+            dump_every=dump_every or production_steps,
+            **common,
+        ),
+    )
+    return Protocol(
+        stages=stages,
+        **damping_times(damping),
+        seed=seed,
+        max_temperature_factor=max_temperature_factor,
+        segment_steps=steps(block["segment_ps"], block["timestep_fs"]),
+    )
+
+
+def hold(
+    block: Mapping,
+    temperature_K: float,
+    damping: Mapping,
+    max_temperature_factor: float | None,
+) -> Protocol:
+    """NVT at ``temperature_K`` for ``block['duration_ps']`` (the phase classifier's
+    class runs), the watch every ten frames."""
+    stage = Stage(
+        "nvt",
+        "nvt",
+        temperature_K=temperature_K,
+        duration_ps=block["duration_ps"],
+        timestep_fs=block["timestep_fs"],
+        thermo_every=block["thermo_every"],
+        dump_every=block["dump_every"],
+    )
+    return Protocol(
+        (stage,),
+        **damping_times(damping),
+        seed=block["seed"] + int(temperature_K),
+        max_temperature_factor=max_temperature_factor,
+        segment_steps=block["dump_every"] * 10,
+    )
+
+
+def cost(block: Mapping, damping: Mapping) -> Protocol:
+    """A short NVT run whose loop time measures the model's cost (µs/atom/step)."""
+    stage = Stage(
+        name="cost",
+        ensemble="nvt",
+        temperature_K=block["temperature_K"],
+        steps=block["steps"],
+        timestep_fs=block["timestep_fs"],
+        thermo_every=block["steps"],
+        dump_every=block["steps"],
+    )
+    return Protocol((stage,), **damping_times(damping), seed=1)

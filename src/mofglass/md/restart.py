@@ -1,0 +1,67 @@
+"""Restart and progress of a LAMMPS run: a kill at any point resumes from the last
+completed run segment, never from a half-written restart file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RESTART = "mofglass.restart"
+PROGRESS = "progress.json"
+
+
+def digest(text: str) -> str:
+    """The identity of a run: its input text with the model's fingerprint."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def save_progress(lmp, progress: dict, stage: int, line: int, bounds: bool) -> None:
+    """Write a new restart file, then the progress record that names it (one atomic
+    replace), then drop the older restart files: a kill at any point leaves a record
+    whose restart file is complete and belongs to it."""
+    progress["count"] = progress.get("count", 0) + 1
+    restart = f"{RESTART}.{progress['count']}"
+    lmp.command(f"write_restart {restart}")
+    record = dict(progress, stage=stage, line=line, restart=restart)
+    if bounds:  # the stage runs in segments: keep its start and stop steps
+        for name in ("mofglass_s0", "mofglass_s1"):
+            record[name] = int(lmp.extract_variable(name))
+    for name in ("log.lammps", "dump.lammpstrj"):
+        record[name] = Path(name).stat().st_size if Path(name).exists() else 0
+    Path(f"{PROGRESS}.tmp").write_text(json.dumps(record))
+    os.replace(f"{PROGRESS}.tmp", PROGRESS)
+    for old in Path(".").glob(f"{RESTART}.*"):
+        if old.name != restart:
+            old.unlink()
+
+
+def load_progress(workdir: Path, text: str) -> dict | None:
+    """The progress of an interrupted run of the same input, or None."""
+    path = workdir / PROGRESS
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    if record.get("hash") != digest(text):
+        log.warning("%s: the input or the model changed; starting again", workdir)
+        return None
+    if not (workdir / str(record.get("restart", ""))).is_file():
+        log.warning("%s: the progress record names no restart file; starting again", workdir)
+        return None
+    return record
+
+
+def restart_header(header: str, restart: str) -> list[str]:
+    """The header with the structure read from the ``restart`` file instead."""
+    lines = []
+    for line in header.splitlines():
+        if line.startswith(("read_data", "units", "atom_style")):
+            continue
+        lines.append(line)
+    # read_restart must come before the pair lines and after atom_modify
+    first_pair = next(k for k, line in enumerate(lines) if line.startswith("pair_style"))
+    return lines[:first_pair] + [f"read_restart {restart}"] + lines[first_pair:]

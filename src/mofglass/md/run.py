@@ -1,0 +1,73 @@
+"""Running a protocol: the engine is chosen by the model (LAMMPS when it has a pair
+style here, else ASE with the model's own calculator), the stability watch looks at
+every frame, and the run comes back with its verdict."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from ase import Atoms
+
+from ..models import Model
+from .ase_runner import run_ase
+from .lammps_runner import run_lammps
+from .protocol import Protocol
+from .result import MDResult
+from .watch import StabilityWatch
+
+log = logging.getLogger(__name__)
+
+
+def run_md(
+    atoms: Atoms,
+    model: Model,
+    protocol: Protocol,
+    workdir: str | Path,
+    watch: Callable[[Atoms], list[str]] | None = None,
+) -> MDResult:
+    """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
+
+    Checks first that the model knows every element of the structure and, for LAMMPS,
+    that LAMMPS has its pair styles (:class:`~mofglass.lammps.LAMMPSError` otherwise).
+    A run that goes wrong (temperature runaway, lost atoms, any LAMMPS error, a problem
+    ``watch`` returns for a frame) stops there and comes back with ``verdict='failed'``,
+    the reason and the time (ps); later stages are not run.
+    """
+    model.check(atoms)
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if model.is_family and not model.pair_commands:  # no LAMMPS deployment: ASE
+        return run_ase(atoms, model, protocol, workdir, watch)
+    return run_lammps(atoms, model, protocol, workdir, watch)
+
+
+def run_watched(
+    model: Model,
+    atoms: Atoms,
+    protocol: Protocol,
+    workdir: str | Path,
+    watch: Mapping | None = None,
+    **labels,
+) -> tuple[MDResult, dict]:
+    """:func:`run_md` under the stability watch of a config's ``watch`` block (none if
+    ``watch`` is None), timed; returns the result and its verdict row: ``labels``, model,
+    n_atoms, verdict, reason, failed_at_ps, simulated_ps, wall_s."""
+    problems = StabilityWatch.from_config(atoms, watch).problems if watch else None
+    start = time.perf_counter()
+    result = run_md(atoms, model, protocol, workdir, watch=problems)
+    seconds = time.perf_counter() - start
+    row = result.row(model=model.name, **labels, n_atoms=len(atoms))
+    row["wall_s"] = seconds
+    log.info(
+        "%s %s: %s after %.3f ps in %.1f s %s",
+        model.name,
+        " ".join(f"{k}={v}" for k, v in labels.items()),
+        result.verdict,
+        result.simulated_ps,
+        seconds,
+        result.reason,
+    )
+    return result, row

@@ -1,0 +1,16 @@
+"""NVT frames of one phase class at one temperature, for the classifier."""
+
+from mofglass.jobs.phases import class_md_job
+from mofglass.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+class_md_job(
+    model_file=snakemake.input.model,
+    structure_file=snakemake.input.structure,
+    temperature_K=float(snakemake.wildcards.temperature),
+    block=snakemake.params.block,
+    damping=snakemake.params.damping,
+    watch=snakemake.params.watch,
+    workdir=snakemake.params.workdir,
+    outputs=dict(snakemake.output.items()),
+)
