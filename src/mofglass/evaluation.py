@@ -1,4 +1,4 @@
-"""Model errors, the same for every model type: tables and parity plots.
+"""Model errors, the same for every model type (figures: :mod:`mofglass.plots.train`).
 
 Errors are per-frame energy per atom (meV/atom), force components (meV/Å) and stress
 components (MPa, Voigt), as mean absolute error and root-mean-square error. Stress
@@ -9,17 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from ase import Atoms  # noqa: E402
-from ase.units import GPa  # noqa: E402
-
-from .plots import save_figure  # noqa: E402
+import numpy as np
+import pandas as pd
+from ase import Atoms
+from ase.units import GPa
 
 METRIC_COLUMNS = [
     "model",
@@ -85,77 +78,6 @@ def metrics(model: str, split: str, values: Mapping[str, np.ndarray]) -> dict:
     }
 
 
-def parity_plot(values: Mapping[str, Mapping[str, np.ndarray]], title: str, path) -> None:
-    """Predicted against reference energy, forces and stress, one colour per split."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.3))
-    panels = [
-        ("e", "energy per atom (eV/atom)", 1.0),
-        ("f", "force component (eV/Å)", 1.0),
-        ("s", "stress component (GPa)", 1.0),
-    ]
-    colours = {"train": "C0", "validation": "C2", "test": "C1"}
-    for ax, (key, label, scale) in zip(axes, panels, strict=True):
-        low, high = np.inf, -np.inf
-        for split, v in values.items():
-            ref, pred = v[f"{key}_ref"] * scale, v[f"{key}_pred"] * scale
-            if ref.size == 0:
-                continue
-            ax.scatter(
-                ref,
-                pred,
-                s=4 if key == "f" else 12,
-                alpha=0.6,
-                color=colours.get(split),
-                label=f"{split} ({len(v['e_ref'])} frames)",
-            )
-            low, high = min(low, ref.min(), pred.min()), max(high, ref.max(), pred.max())
-        if np.isfinite(low):
-            pad = 0.05 * (high - low or 1.0)
-            ax.plot([low - pad, high + pad], [low - pad, high + pad], "k--", lw=0.8)
-        else:
-            ax.text(0.5, 0.5, "no reference values", ha="center", transform=ax.transAxes)
-        ax.set_xlabel(f"reference {label}")
-        ax.set_ylabel(f"predicted {label}")
-    axes[0].legend(frameon=False, fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def learning_curve_plot(table: pd.DataFrame, path) -> None:
-    """Test and validation errors against the number of training frames."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    columns = [
-        ("energy_rmse_meV_per_atom", "energy RMSE (meV/atom)"),
-        ("forces_rmse_meV_per_A", "force RMSE (meV/Å)"),
-        ("stress_rmse_MPa", "stress RMSE (MPa)"),
-    ]
-    for ax, (column, label) in zip(axes, columns, strict=True):
-        for split, part in table.groupby("split"):
-            ax.plot(part["n_train"], part[column], "o-", label=split)
-        ax.set_xlabel("training frames")
-        ax.set_ylabel(label)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-    axes[0].legend(frameon=False)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def cost_plot(table: pd.DataFrame, path) -> None:
-    """Measured cost per atom per MD step against system size."""
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot(table["n_atoms"], table["us_per_atom_step"], "o-")
-    ax.set_xlabel("atoms")
-    ax.set_ylabel("cost (µs per atom per step)")
-    ax.set_xscale("log")
-    ax.set_ylim(bottom=0)
-    ax.set_title(f"{table['model'].iloc[0]}, {int(table['processes'].iloc[0])} process(es)")
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-# Castel et al. 2024, Table 1 (test MAE; cost on one V100): the deployed models
 PUBLISHED_MODELS = pd.DataFrame(
     [
         {"model": "NequIP (Castel et al.)", "type": "nequip", "energy_mae_meV_per_atom": 0.60,
@@ -200,25 +122,3 @@ def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
         )
     published = PUBLISHED_MODELS.assign(dataset="flat histogram", n_train=2357, md_check="")
     return pd.concat([pd.DataFrame(rows), published], ignore_index=True)[COMPARISON_COLUMNS]
-
-
-def comparison_plot(table: pd.DataFrame, path) -> None:
-    """Force MAE against MD cost per model (published models as open symbols)."""
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for _, row in table.iterrows():
-        published = "Castel" in row["model"]
-        ax.scatter(
-            row["us_per_atom_step"],
-            row["forces_mae_meV_per_A"],
-            facecolors="none" if published else None,
-            edgecolors="k",
-        )
-        ax.annotate(row["model"], (row["us_per_atom_step"], row["forces_mae_meV_per_A"]),
-                    fontsize=8, xytext=(4, 4), textcoords="offset points")  # fmt: skip
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("MD cost (µs per atom per step)")
-    ax.set_ylabel("force MAE on the test split (meV/Å)")
-    ax.set_title("models: accuracy against cost (open: published, V100)")
-    fig.tight_layout()
-    save_figure(fig, path)

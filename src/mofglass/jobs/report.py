@@ -91,7 +91,8 @@ def report_job(
     if comparison_figure is not None and not models:
         plots.empty_figure(comparison_figure, "no models in this run")
     if models and comparison_figure is not None:
-        from ..evaluation import comparison_plot, model_comparison
+        from ..evaluation import model_comparison
+        from ..plots import comparison_plot
 
         blocks = model_blocks or {}
         table = model_comparison(

@@ -19,16 +19,10 @@ import pandas as pd
 
 from .. import snap, training
 from ..atomicio import read_frames, write_frames, write_table
-from ..evaluation import (
-    METRIC_COLUMNS,
-    cost_plot,
-    learning_curve_plot,
-    metrics,
-    pairs,
-    parity_plot,
-)
+from ..evaluation import METRIC_COLUMNS, metrics, pairs
 from ..md import recipes, run_watched
 from ..models import load_model
+from ..plots import cost_plot, learning_curve_plot, parity_plot
 from ..structures import supercell
 from ..training import (
     FIT_PREDICTIONS,

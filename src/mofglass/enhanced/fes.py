@@ -1,0 +1,132 @@
+"""The free-energy surface rebuilt from the deposited hills: F(s) = -γ/(γ-1) V(s) for
+bias factor γ, its projection on one CV, its error, the barrier and its convergence
+against simulated time (neither backend's own tools give that curve with an error
+bar). Energies eV, CVs in the description's units."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .bias import kT_eV
+
+
+def hills_dimension(hills: pd.DataFrame) -> int:
+    return sum(1 for c in hills.columns if c.startswith("center"))
+
+
+def _gaussians(hills: pd.DataFrame, k: int, grid: np.ndarray, period: float | None):
+    """(hills, grid points): each hill's Gaussian along CV k, its periodic images summed."""
+    centers = hills[f"center{k}"].to_numpy()[:, None]
+    sigma = hills[f"sigma{k}"].to_numpy()[:, None]
+    shifts = (-period, 0.0, period) if period else (0.0,)
+    return sum(np.exp(-((grid[None, :] - centers + d) ** 2) / (2 * sigma**2)) for d in shifts)
+
+
+def fes(
+    hills: pd.DataFrame,
+    grids: Sequence[np.ndarray],
+    bias_factor: float,
+    upto: int | None = None,
+    periods: Sequence[float | None] | None = None,
+) -> np.ndarray:
+    """F = -γ/(γ-1) V (eV) from the first ``upto`` hills on the grid of one or two CVs
+    (array of shape (len(grids[0]), [len(grids[1])])), shifted to min 0. A periodic CV
+    (its ``periods`` entry, e.g. 360 degrees) sums the hills' images."""
+    if len(grids) != hills_dimension(hills) or len(grids) > 2:
+        raise ValueError(f"{len(grids)} grids for hills on {hills_dimension(hills)} CVs (1 or 2)")
+    part = hills if upto is None else hills.iloc[:upto]
+    periods = periods or [None] * len(grids)
+    heights = part["height_eV"].to_numpy()
+    g = [_gaussians(part, k, grids[k], periods[k]) for k in range(len(grids))]
+    # the Gaussians factorise per CV: V(x, y) = sum_h H_h g_h(x) g_h(y), one matrix product
+    bias = heights @ g[0] if len(g) == 1 else (g[0] * heights[:, None]).T @ g[1]
+    free = -bias_factor / (bias_factor - 1) * bias
+    return free - free.min()
+
+
+def project(free: np.ndarray, axis: int, temperature_K: float) -> np.ndarray:
+    """F(s) = -kT ln ∫ exp(-F(s, t)/kT) dt (eV) along CV ``axis`` of a 2-D FES, min 0
+    (a uniform grid: the constant dt only shifts F)."""
+    if free.ndim == 1:
+        return free
+    kt = kT_eV(temperature_K)
+    other = 1 - axis
+    low = free.min(axis=other)  # log-sum-exp about each row's minimum
+    rest = np.exp(-(free - np.expand_dims(low, other)) / kt).sum(axis=other)
+    projected = low - kt * np.log(rest)
+    return projected - projected.min()
+
+
+def fes_error(
+    hills: pd.DataFrame,
+    grids: Sequence[np.ndarray],
+    bias_factor: float,
+    blocks: int = 5,
+    fraction: float = 0.5,
+    periods: Sequence[float | None] | None = None,
+    along: int | None = None,
+    temperature_K: float | None = None,
+) -> np.ndarray:
+    """Per grid point, the error of F (eV): the standard deviation of ``blocks``
+    estimates taken at equal intervals through the last ``fraction`` of the run (each
+    shifted to its minimum), the spread a converged run keeps about its FES. With
+    ``along``, the error of the FES projected on that CV at ``temperature_K``."""
+    start = int(len(hills) * (1 - fraction))
+    ends = np.unique(np.linspace(start, len(hills), blocks + 1)[1:].astype(int))
+    estimates = [fes(hills, grids, bias_factor, int(e), periods) for e in ends if e >= 2]
+    if along is not None:
+        estimates = [project(f, along, temperature_K) for f in estimates]
+    if len(estimates) < 2:
+        shape = (len(grids[along]),) if along is not None else tuple(len(g) for g in grids)
+        return np.full(shape, np.nan)
+    return np.std(estimates, axis=0, ddof=1)
+
+
+def barrier(
+    grid: np.ndarray, free: np.ndarray, basin: Sequence[float], top: Sequence[float]
+) -> float:
+    """Barrier (eV): the highest F in the ``top`` interval minus the lowest in ``basin``."""
+    in_basin = (grid >= basin[0]) & (grid <= basin[1])
+    in_top = (grid >= top[0]) & (grid <= top[1])
+    return float(free[in_top].max() - free[in_basin].min())
+
+
+def convergence(
+    hills: pd.DataFrame,
+    grids: Sequence[np.ndarray],
+    bias_factor: float,
+    basin,
+    top,
+    timestep_fs: float,
+    points: int = 20,
+    periods: Sequence[float | None] | None = None,
+    along: int = 0,
+    temperature_K: float | None = None,
+) -> pd.DataFrame:
+    """Barrier (eV) along CV ``along`` against simulated time (ps) from the hills
+    deposited so far; a 2-D FES is first projected on that CV at ``temperature_K``."""
+    if len(grids) > 1 and temperature_K is None:
+        raise ValueError("projecting a 2-D FES on one CV needs its temperature")
+    rows = []
+    for n in np.unique(np.linspace(max(2, len(hills) // points), len(hills), points).astype(int)):
+        free = project(fes(hills, grids, bias_factor, n, periods), along, temperature_K or 0.0)
+        step = int(hills["step"].iloc[n - 1])
+        rows.append(
+            {
+                "time_ps": step * timestep_fs / 1000.0,
+                "hills": int(n),
+                "barrier_eV": barrier(grids[along], free, basin, top),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def barrier_estimate(curve: pd.DataFrame, fraction: float = 0.5) -> tuple[float, float]:
+    """Barrier (eV) and its error: the mean and standard deviation of the barrier over
+    the last ``fraction`` of the run (a converged well-tempered run fluctuates about its
+    value; the spread is the honest error, not divided by a count of correlated points)."""
+    tail = curve[curve["time_ps"] >= (1 - fraction) * curve["time_ps"].max()]["barrier_eV"]
+    return float(tail.mean()), float(tail.std(ddof=1))
