@@ -24,7 +24,7 @@ from mofglass.cp2k.inputs import MDSettings
 from mofglass.cp2k.levels import LevelOfTheory
 from mofglass.cp2k.outputs import read_ener
 from mofglass.cp2k.run import Launcher
-from mofglass.labelling import single_point
+from mofglass.labels import single_point
 from mofglass.structures import load_structure
 
 

@@ -25,7 +25,7 @@ from mofglass import calculators
 from mofglass.calculators import CalculatorError, CalculatorLevel, compute_labels, run_md
 from mofglass.config import ConfigError, validate_config
 from mofglass.cp2k.inputs import MDSettings
-from mofglass.labelling import QualityGate, label_batch_ase
+from mofglass.labels import QualityGate, label_batch_ase
 
 from .conftest import REPO
 
@@ -174,97 +174,6 @@ def test_bad_results_are_quarantined_and_a_failing_calculator_fails_the_job(
         label_batch_ase(provenance([tiny]), broken, tmp_path / "b", GATE)
     # nothing was cached: a rerun asks the calculator again
     assert not list((tmp_path / "b").rglob("outcome.extxyz"))
-
-
-def test_a_run_that_heats_without_bound_stops_with_its_reason(tiny, tmp_path, monkeypatch):
-    from mofglass.aimd import RunawayWatch, thermo_table
-    from mofglass.atomicio import write_frames
-    from mofglass.plan import AIMDRun
-    from mofglass.pool import build_pool
-
-    monkeypatch.setenv("PYTHONPATH", str(REPO / "tests"))
-    heater = CalculatorLevel.from_config(
-        "h", {"calculator": "calculators_for_tests:Heater", "kwargs": {"strength": 0.05}}
-    )
-    md = MDSettings(temperature_K=300, print_every=2, seed=4, timestep_fs=1.0)
-    watch = RunawayWatch(300.0)
-    frames = run_md(tiny, heater, md, 400, 40, tmp_path / "run", watch=watch)
-    # the first frame past 900 K, found independently of the watch
-    temperatures = [f.info["temperature_inst_K"] for f in frames]
-    drift = [(f.info["conserved_eV"] - frames[0].info["conserved_eV"]) / len(tiny) for f in frames]
-    bad = next(
-        k
-        for k, (t, d) in enumerate(zip(temperatures, drift, strict=True))
-        if t > 900 or abs(d) > 0.05
-    )
-    assert bad > 10  # it ran a while before it ran away
-    assert all("runaway" not in f.info for f in frames[:bad])
-    assert all(f.info["runaway"].startswith("runaway: ") for f in frames[bad:])
-    # it stopped: the runner ran no chunk after the one that ran away
-    assert frames[-1].info["step"] < 400
-    assert not (tmp_path / "run/chunk0009/frames.extxyz").exists()
-    # the pool takes the frames before the runaway and none after
-    (tmp_path / "thermo.tsv").write_text(thermo_table(frames))
-    write_frames(tmp_path / "t.extxyz", frames)
-    run = AIMDRun("ZnIm2", 300.0, 1.0)
-    pool = build_pool([(run, str(tmp_path / "thermo.tsv"), str(tmp_path / "t.extxyz"))])
-    assert pool["step"].max() < frames[bad].info["step"]
-
-
-def test_the_watch_also_stops_a_drifting_conserved_quantity(tiny):
-    from ase.calculators.singlepoint import SinglePointCalculator
-
-    from mofglass.aimd import RunawayWatch, cut_at_runaway
-
-    frames = []
-    for step, drift_meV_per_atom in enumerate([0.0, 10.0, 49.0, -51.0, 0.0]):
-        frame = tiny.copy()
-        frame.calc = SinglePointCalculator(frame, energy=0.0, forces=np.zeros((len(tiny), 3)))
-        frame.info.update(
-            step=step, temperature_inst_K=310.0, conserved_eV=drift_meV_per_atom * len(tiny) / 1e3
-        )
-        frames.append(frame)
-    reason = cut_at_runaway(frames, RunawayWatch(300.0))
-    assert reason == "runaway: conserved quantity drifted -51.0 meV/atom by step 3, beyond 50"
-    assert ["runaway" in f.info for f in frames] == [False, False, False, True, True]
-
-
-def test_every_reference_run_has_its_own_seed(tiny, tmp_path):
-    from mofglass.atomicio import read_frames, write_frames
-    from mofglass.jobs.aimd import aimd_job
-
-    write_frames(tmp_path / "s.extxyz", [tiny])
-    aimd = {
-        "timestep_fs": 0.5,
-        "thermostat_timecon_fs": 100.0,
-        "print_every": 2,
-        "stress": False,
-        "seed": 7,
-        "masses": {},
-        "watch": {},
-        "steps": 4,
-        "chunk_steps": 4,
-    }
-    level = {"calculator": "ase.calculators.lj:LennardJones", "kwargs": {"sigma": 0.9, "rc": 5.0}}
-    ends = []
-    for name in ("A", "B", "A"):  # same atoms, temperature and volume: only the name differs
-        out = tmp_path / f"{name}{len(ends)}"
-        aimd_job(
-            str(tmp_path / "s.extxyz"),
-            str(out / "t.extxyz"),
-            str(out / "thermo.tsv"),
-            str(out / "work"),
-            name,
-            300.0,
-            1.0,
-            aimd,
-            "lj",
-            level,
-            {},
-        )
-        ends.append(read_frames(out / "t.extxyz")[-1].positions)
-    assert not np.allclose(ends[0], ends[1])  # two runs, two seeds
-    np.testing.assert_allclose(ends[0], ends[2])  # a rerun, the same seed
 
 
 def test_unknown_or_uninstalled_calculators_are_refused_before_any_job(tmp_path):

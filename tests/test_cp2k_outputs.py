@@ -22,7 +22,7 @@ from mofglass.cp2k.outputs import (
 )
 from mofglass.cp2k.run import CP2KError, abort_message
 from mofglass.frames import attach_results, frame_problem
-from mofglass.labelling import QualityGate, gate_problem
+from mofglass.labels import QualityGate, gate_problem
 from mofglass.plan import AIMDRun
 from mofglass.pool import build_pool
 
@@ -211,7 +211,7 @@ def test_inputs_for_cp2k_2024_and_later_keep_running_on_an_unconverged_scf(tiny)
 
     from mofglass.cp2k.levels import LevelOfTheory
     from mofglass.cp2k.run import for_version
-    from mofglass.labelling import single_point_input
+    from mofglass.labels import single_point_input
 
     text = single_point_input(tiny, LevelOfTheory.from_config("x", {"method": "gfn1-xtb"}), True)
     assert for_version(text, (2023, 1)) == text and for_version(text, None) == text

@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 from ase.units import Bohr, GPa, Hartree
 
-from mofglass.aimd import run_aimd
 from mofglass.atomicio import read_frames
-from mofglass.cp2k.inputs import MDSettings
 from mofglass.cp2k.levels import LevelOfTheory
 from mofglass.cp2k.run import CP2KError, Launcher, run_cp2k
-from mofglass.labelling import (
+from mofglass.labels import (
     QualityGate,
     compute_label,
     label_batch,
@@ -138,78 +136,6 @@ def test_cp2k_that_dies_without_a_message_stops_the_job(tiny, xtb, tmp_path):
         label_frame(tiny, xtb, Launcher(command="false"), tmp_path / "f", GATE)
     with pytest.raises(CP2KError, match="cannot start CP2K with 'no-such-cp2k'"):
         run_cp2k("", tmp_path / "g", Launcher(command="no-such-cp2k"))
-
-
-def test_aimd_chunks_agree_with_cp2k_and_with_one_long_run(tiny, xtb, serial, tmp_path):
-    md = MDSettings(temperature_K=600, stress=True, seed=11, print_every=1)
-    chunked = run_aimd(
-        tiny,
-        xtb,
-        md,
-        steps=6,
-        chunk_steps=3,
-        launcher=serial,
-        workdir=tmp_path / "chunked",
-        provenance={"run": "r"},
-    )
-    assert [f.info["step"] for f in chunked] == list(range(7))
-    assert all(f.info["scf_converged"] for f in chunked)
-    # energies and forces are CP2K's own numbers, converted to eV and eV/Å
-    for k, steps in enumerate(((0, 1, 2, 3), (4, 5, 6))):
-        ener = np.loadtxt(tmp_path / "chunked" / f"chunk{k:04d}" / "md-1.ener", ndmin=2)
-        by_step = {int(row[0]): row[4] * Hartree for row in ener}
-        for step in steps:
-            assert chunked[step].get_potential_energy() == pytest.approx(by_step[step], abs=1e-8)
-    # the restart carries positions, velocities and the thermostat's random state
-    single = run_aimd(
-        tiny, xtb, md, steps=6, chunk_steps=6, launcher=serial, workdir=tmp_path / "single"
-    )
-    for a, b in zip(chunked, single, strict=True):
-        np.testing.assert_allclose(a.positions, b.positions, atol=1e-6)
-        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-5)
-    # static stress of an AIMD frame = single-point stress at the same geometry
-    sp = single_point(chunked[3], xtb, serial, tmp_path / "sp", stress=True)
-    np.testing.assert_allclose(chunked[3].get_stress(), sp.get_stress(), atol=1e-4 * GPa)
-    assert chunked[3].get_temperature() > 0  # momenta are stored
-
-
-def test_aimd_resumes_without_recomputing_finished_chunks(tiny, xtb, serial, tmp_path):
-    md = MDSettings(temperature_K=300, seed=3)
-    first = run_aimd(tiny, xtb, md, steps=4, chunk_steps=2, launcher=serial, workdir=tmp_path)
-    stamp = (tmp_path / "chunk0000" / "cp2k.out").stat().st_mtime_ns
-    # as if killed while chunk 1 was running: its outcome file never got written
-    (tmp_path / "chunk0001" / "frames.extxyz").unlink()
-    (tmp_path / "chunk0001" / "md-pos-1.xyz").write_text("17\n i = 3, time")  # half a frame
-    second = run_aimd(tiny, xtb, md, steps=4, chunk_steps=2, launcher=serial, workdir=tmp_path)
-    assert (tmp_path / "chunk0000" / "cp2k.out").stat().st_mtime_ns == stamp
-    assert [f.info["step"] for f in second] == [0, 1, 2, 3, 4]
-    for a, b in zip(first, second, strict=True):
-        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-6)
-
-
-def test_aimd_never_reuses_chunks_of_other_settings(tiny, xtb, serial, tmp_path):
-    steps = dict(steps=4, chunk_steps=2, launcher=serial)
-    old = run_aimd(tiny, xtb, MDSettings(temperature_K=300, seed=3), workdir=tmp_path, **steps)
-    new = run_aimd(tiny, xtb, MDSettings(temperature_K=300, seed=4), workdir=tmp_path, **steps)
-    fresh = run_aimd(
-        tiny, xtb, MDSettings(temperature_K=300, seed=4), workdir=tmp_path / "fresh", **steps
-    )
-    assert new[1].get_potential_energy() != pytest.approx(old[1].get_potential_energy(), abs=1e-6)
-    for a, b in zip(new, fresh, strict=True):
-        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-8)
-    # a longer run with the same settings extends the finished chunks
-    stamps = [(tmp_path / f"chunk{k:04d}" / "cp2k.out").stat().st_mtime_ns for k in (0, 1)]
-    longer = run_aimd(
-        tiny,
-        xtb,
-        MDSettings(temperature_K=300, seed=4),
-        steps=6,
-        chunk_steps=2,
-        launcher=serial,
-        workdir=tmp_path,
-    )
-    assert [(tmp_path / f"chunk{k:04d}" / "cp2k.out").stat().st_mtime_ns for k in (0, 1)] == stamps
-    assert [f.info["step"] for f in longer] == list(range(7))
 
 
 def test_label_batch_never_reuses_the_outcome_of_another_frame(tiny, xtb, serial, tmp_path):

@@ -21,7 +21,7 @@ from ase import Atoms
 
 from .atomicio import iter_frames
 from .frames import plain
-from .labelling import QualityGate, judge, quarantine_outliers
+from .labels import QualityGate, judge, quarantine_outliers
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-# Stage 8, property analysis: the structure of every crystal, AIMD run and extra
+# Stage 9, property analysis: the structure of every crystal, AIMD run and extra
 # structure set (RDF and PMF, N-Zn-N angles, coordination, rings, pores, density).
 
 

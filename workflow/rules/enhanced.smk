@@ -1,4 +1,4 @@
-# Stage 8, enhanced sampling: well-tempered metadynamics with every model and bias
+# Stage 11, enhanced sampling: well-tempered metadynamics with every model and bias
 # (one description, written for Colvars and for PLUMED), its FES and barrier.
 
 

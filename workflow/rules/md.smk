@@ -1,5 +1,5 @@
-# The MD engine at work: a short run of every trained model (config md.check), the
-# same engine that melt-quench, active learning and mechanics use.
+# Stage 7, MD: the engine at work, a short run of every trained model (config md.check),
+# the same engine that melt-quench, active learning and mechanics use.
 
 
 rule md_check:

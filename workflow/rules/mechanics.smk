@@ -1,4 +1,4 @@
-# Stage 8, mechanics: bulk modulus from a P(V) scan (one job per volume) and from strain
+# Stage 10, mechanics: bulk modulus from a P(V) scan (one job per volume) and from strain
 # fluctuations, elastic moduli, thermal expansion (one job per (T, P)) and the VDOS, for
 # every model and sample (crystals, melt-quench glasses, the user's structures).
 

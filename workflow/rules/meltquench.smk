@@ -1,4 +1,4 @@
-# Stage 7, melt-quench: heat, hold, quench and equilibrate with every model, one job
+# Stage 8, melt-quench: heat, hold, quench and equilibrate with every model, one job
 # per (model, replica), under the stability watch; a table of every run's verdict.
 
 

@@ -1,4 +1,4 @@
-# Stage 8, phase classification: MD frames of each class with the model, a symmetry-
+# Stage 12, phase classification: MD frames of each class with the model, a symmetry-
 # function network (Méndez & Semino), and phase fractions along every melt-quench.
 
 

@@ -1,4 +1,4 @@
-# Stage 9, the report: one self-contained HTML page with every figure and table of the
+# Stage 14, the report: one self-contained HTML page with every figure and table of the
 # run, each scalar next to its published value.
 
 

@@ -1,6 +1,6 @@
 """A short MD run with a trained model through the MD engine."""
 
-from mofglass.jobs.md_check import md_job
+from mofglass.jobs.md import md_job
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -11,7 +11,7 @@ calculator::
 
 It goes through the same stages as a CP2K level: reference MD (ASE's Bussi/CSVR
 thermostat, in restartable chunks, :func:`run_md`) and batched labels behind the
-quality gate (:func:`mofglass.labelling.label_batch_ase`). The calculator runs in its
+quality gate (:func:`mofglass.labels.label_batch_ase`). The calculator runs in its
 own Python (:mod:`runner`, a subprocess): the shipped universal potentials pin other
 torch/e3nn versions than mofglass and each other. The interpreter of a level is
 

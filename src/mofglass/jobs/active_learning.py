@@ -1,4 +1,5 @@
-"""Job-level entry points of the active-learning loop (see :mod:`mofglass.active_learning`).
+"""Stage 6, active learning: the jobs of the loop (science in
+:mod:`mofglass.active_learning`).
 
 Files of a loop, under ``results/active_learning/<model>/iter<k>/``:
 
@@ -33,7 +34,7 @@ from .. import plots
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..cbad import Resolution
 from ..evaluation import metrics, pairs
-from ..labelling import QualityGate, label_request_batch, quarantine_outliers
+from ..labels import QualityGate, label_request_batch, quarantine_outliers
 from ..models import MODEL_FILE, load_model
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,7 @@ def label_job(
     cp2k: Mapping,
 ) -> None:
     """A labelling batch of the iteration's requests behind the quality gate
-    (:func:`mofglass.labelling.label_request_batch`) and its cost (CSV: wall seconds
+    (:func:`mofglass.labels.label_request_batch`) and its cost (CSV: wall seconds
     and core-seconds)."""
     start = time.perf_counter()
     accepted, quarantined = label_request_batch(
@@ -274,7 +275,7 @@ def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> 
 
 
 def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_file: str):
-    from .. import training
+    from .. import train as training
 
     block = {**block, "dataset": f"active_learning/{name}/iter{iteration:03d}"}
     split_files = {s: files[s] for s in SPLIT_FILES}

@@ -1,5 +1,5 @@
-"""Jobs of the cross-check stage (:mod:`mofglass.cross_check`): read files, label at a
-level, compare, write tables."""
+"""Stage 13, cross-check (:mod:`mofglass.cross_check`): read files, label at a level,
+compare, write tables."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 from ..atomicio import read_frames, write_frames, write_table
 from ..cross_check import glass_judgement, level_errors
 from ..frames import plain
-from ..labelling import QualityGate, label_at_level
+from ..labels import QualityGate, label_at_level
 from ..models import load_model
 
 log = logging.getLogger(__name__)

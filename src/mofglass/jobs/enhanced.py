@@ -1,5 +1,5 @@
-"""Job-level entry point of enhanced sampling: one well-tempered metadynamics run of a
-model on a structure, its free-energy surface, barrier and convergence.
+"""Stage 11, enhanced sampling: one well-tempered metadynamics run of a model on a
+structure, its free-energy surface, barrier and convergence.
 
 Outputs (units in the column names): ``fes.csv`` (one row per grid point of the one or
 two metad CVs, in the description's units: rad, Å, Å³ or 1; F and its error in eV and

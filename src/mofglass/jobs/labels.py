@@ -15,7 +15,7 @@ from ase import Atoms
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..datasets import assemble, label_requests, load_frames
 from ..datasets import summary as dataset_summary
-from ..labelling import QualityGate, frame_order, label_request_batch, summary_table
+from ..labels import QualityGate, frame_order, label_request_batch, summary_table
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def label_batch_job(
     threads: int | None = None,
 ) -> tuple[list[Atoms], list[Atoms]]:
     """One labelling batch of requested frames, split by the quality gate
-    (:func:`mofglass.labelling.label_request_batch`)."""
+    (:func:`mofglass.labels.label_request_batch`)."""
     start = time.perf_counter()
     accepted, quarantined = label_request_batch(
         requests_file, batch_index, labels, level_name, level, workdir, cp2k, threads

@@ -1,5 +1,5 @@
-"""Job-level entry points of the mechanics stage: one MD run of a sample (a crystal, a
-melt-quench glass, a user's structure) per job, and the jobs that gather them.
+"""Stage 10, mechanics: one MD run of a sample (a crystal, a melt-quench glass, a
+user's structure) per job, and the jobs that gather them.
 
 Every run goes through the MD engine (:func:`mofglass.md.run_md`) under the stability
 watch; a run that trips it, or a sample that does not exist (a glass whose melt-quench

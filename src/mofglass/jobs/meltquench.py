@@ -1,4 +1,4 @@
-"""Stage 7, melt-quench: one replica of one model under the stability watch.
+"""Stage 8, melt-quench: one replica of one model under the stability watch.
 
 Jobs read files, call science, write files; they never import each other.
 """
@@ -9,9 +9,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .. import plots
+from .. import meltquench, plots
 from ..atomicio import read_frames, write_frames, write_text
-from ..md import recipes, run_watched
 from ..models import load_model
 from ..structures import supercell
 
@@ -34,20 +33,11 @@ def meltquench_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, block["supercell"])
-    protocol = recipes.meltquench(block, block["seed"] + replica, damping)
-    result, row = run_watched(model, atoms, protocol, workdir, block["watch"], replica=replica)
-    for frame in result.frames:
-        frame.info.update(model=model.name, replica=replica, source="meltquench")
-    final_rows = result.thermo[result.thermo["stage"] == "final"]
-    final = []
-    if len(final_rows):  # frames after the final stage's first step (that one ends the quench)
-        first = final_rows["step"].min()
-        final = [f for f in result.frames if f.info["step"] > first]
+    result, row, glass = meltquench.replica(model, atoms, block, damping, replica, workdir)
     write_text(outputs["thermo"], result.thermo.to_csv(sep="\t", index=False))
     write_frames(outputs["trajectory"], result.frames)
-    write_frames(outputs["final"], final if result.verdict == "ok" else [])
+    write_frames(outputs["final"], glass)
     title = f"{model.name} melt-quench, replica {replica}: {result.verdict}"
     plots.thermo_plot(result.thermo, outputs["figure"], title)
-    row["final_frames"] = len(final)
     write_text(outputs["verdict"], pd.DataFrame([row]).to_csv(sep="\t", index=False))
     return result.verdict

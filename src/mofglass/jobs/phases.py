@@ -1,5 +1,5 @@
-"""Job-level entry points of the phase classifier: MD frames of each class with the
-model, training (80:20), and phase fractions along trajectories.
+"""Stage 12, phases: MD frames of each class with the model, the classifier's training
+(80:20), and phase fractions along trajectories.
 
 Units: K, ps, Å; fractions and probabilities are per Zn.
 """

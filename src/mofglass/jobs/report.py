@@ -1,4 +1,4 @@
-"""Stage 9, the report: every stage's results on one self-contained page.
+"""Stage 14, the report: every stage's results on one self-contained page.
 
 Jobs read files, call science, write files; they never import each other.
 """

@@ -3,7 +3,7 @@ errors on every split with parity plots, the check that LAMMPS with the deployed
 gives the trainer's predictions, the learning curve and the cost.
 
 Every model writes into ``results/models/<model>/``: the files of
-:mod:`mofglass.training`, ``metrics.csv`` (errors on every split), ``parity.png``,
+:mod:`mofglass.train`, ``metrics.csv`` (errors on every split), ``parity.png``,
 ``learning_curve.{csv,png}`` and ``cost.{csv,png}``.
 """
 
@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import snap, training
+from .. import snap
+from .. import train as training
 from ..atomicio import read_frames, write_frames, write_table
 from ..evaluation import METRIC_COLUMNS, metrics, pairs
 from ..md import recipes, run_watched
 from ..models import load_model
 from ..plots import cost_plot, learning_curve_plot, parity_plot
 from ..structures import supercell
-from ..training import (
+from ..train import (
     FIT_PREDICTIONS,
     SPLITS,
     ConsistencyError,

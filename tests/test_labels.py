@@ -10,7 +10,7 @@ from ase import Atoms
 from mofglass.atomicio import write_frames
 from mofglass.datasets import DatasetError, assemble, check_one_level, label_requests, load_frames
 from mofglass.frames import attach_results
-from mofglass.labelling import QualityGate, judge
+from mofglass.labels import QualityGate, judge
 from mofglass.pool import frame_id
 from mofglass.selection import select
 
@@ -102,7 +102,7 @@ def test_a_label_far_from_its_sets_energies_is_quarantined(lineage):
 
 
 def test_energy_outliers_need_both_many_sigmas_and_a_real_distance():
-    from mofglass.labelling import energy_outliers
+    from mofglass.labels import energy_outliers
 
     def frame(k, energy_per_atom, symbols="H2"):
         atoms = Atoms(symbols, positions=[[0, 0, 0], [0, 0, 0.74]], cell=[6] * 3, pbc=True)

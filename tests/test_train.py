@@ -13,7 +13,7 @@ from mofglass.atomicio import write_frames
 from mofglass.jobs.train import evaluate_job, learning_curve_job, train_snap_job
 from mofglass.lammps import LAMMPSError, evaluate
 from mofglass.models import load_model
-from mofglass.training import ConsistencyError
+from mofglass.train import ConsistencyError
 
 pytestmark = pytest.mark.lammps
 

@@ -1,0 +1,91 @@
+"""Stage 8, melt-quench: the protocol's stages follow the rates; a replica writes its
+glass and its verdict."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from ase.build import bulk
+
+from mofglass.md import recipes
+from mofglass.models import Model
+
+pytestmark = pytest.mark.lammps
+
+ARGON = Model(
+    name="lj",
+    type="lj",
+    species=("Ar",),
+    pair_styles=("lj/cut",),
+    pair_commands=("pair_style lj/cut 8.5", "pair_coeff * * 0.0104 3.4"),
+)
+
+
+@pytest.fixture
+def argon():
+    return bulk("Ar", "fcc", a=5.26, cubic=True) * (4, 4, 4)  # 256 atoms
+
+
+def meltquench_block(**changes):
+    block = {
+        "supercell": [1, 1, 1],
+        "seed": 5,
+        "ensemble": "nvt",
+        "cell": "iso",
+        "timestep_fs": 5.0,
+        "start_temperature_K": 20.0,
+        "max_temperature_K": 50.0,
+        "heating_rate_K_per_ps": 3.0,
+        "cooling_rate_K_per_ps": 6.0,
+        "equilibration_ps": 2.0,
+        "plateau_ps": 4.0,
+        "final_ps": 4.0,
+        "thermo_every": 20,
+        "dump_every": 40,
+        "segment_ps": 2.0,
+        "watch": {
+            "close_contact_A": 0.7,
+            "linker_bond_max_A": 2.0,
+            "zn_coordination": [2, 6],
+            "max_temperature_factor": 1.5,
+        },
+    }
+    block.update(changes)
+    return block
+
+
+def test_meltquench_protocol_follows_the_rates():
+    protocol = recipes.meltquench(meltquench_block(), seed=5)
+    durations = {s.name: s.n_steps * s.timestep_fs / 1000 for s in protocol.stages}
+    assert durations == {"equilibrate": 2, "heat": 10, "plateau": 4, "quench": 5, "final": 4}
+    heat = protocol.stages[1]
+    assert (heat.temperature_K, heat.temperature_end_K) == (20.0, 50.0)
+    assert protocol.segment_steps == 400 and protocol.max_temperature_factor == 1.5
+
+
+def test_meltquench_job_writes_the_final_glass_and_a_verdict(argon, tmp_path):
+    from mofglass.atomicio import read_frames, write_frames
+    from mofglass.jobs.meltquench import meltquench_job
+    from mofglass.models import write_model
+
+    write_model(tmp_path / "model", ARGON)
+    write_frames(tmp_path / "structure.extxyz", [argon])
+    outputs = {k: str(tmp_path / f"out/{k}") for k in ("thermo", "figure", "verdict")}
+    outputs.update(trajectory=str(tmp_path / "out/t.extxyz"), final=str(tmp_path / "out/f.extxyz"))
+    verdict = meltquench_job(
+        str(tmp_path / "model" / "model.json"),
+        str(tmp_path / "structure.extxyz"),
+        meltquench_block(),
+        {"thermostat_damping_fs": 500.0},
+        0,
+        str(tmp_path / "run"),
+        outputs,
+    )
+    assert verdict == "ok"
+    final = read_frames(outputs["final"])
+    assert len(final) == 4000 / 5 / 40  # final stage: 4 ps of 5 fs steps, a frame every 40
+    assert all(f.info["source"] == "meltquench" for f in final)
+    thermo = pd.read_csv(outputs["thermo"], sep="\t")
+    assert list(thermo["stage"].unique()) == ["equilibrate", "heat", "plateau", "quench", "final"]
+    plateau = thermo[thermo["stage"] == "plateau"]["temperature_K"]
+    assert abs(plateau.mean() - 50) < 6
