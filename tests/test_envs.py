@@ -11,7 +11,7 @@ import yaml
 
 from .conftest import REPO
 
-ENVS = sorted((REPO / "envs").glob("*.yaml"))
+ENVS = sorted((REPO / "workflow/envs").glob("*.yaml"))
 BUILDS = yaml.safe_load((REPO / "tests/data/conda_forge_builds.yaml").read_text())
 
 
@@ -47,7 +47,7 @@ def test_every_conda_pin_is_a_version_conda_forge_built(path):
 def test_the_cp2k_environment_takes_the_mpi_build():
     (entry,) = [
         e
-        for e in yaml.safe_load((REPO / "envs/cp2k.yaml").read_text())["dependencies"]
+        for e in yaml.safe_load((REPO / "workflow/envs/cp2k.yaml").read_text())["dependencies"]
         if isinstance(e, str) and e.startswith("cp2k ")
     ]
     # the nompi build wins by build number unless the spec names the MPI one
@@ -57,6 +57,6 @@ def test_the_cp2k_environment_takes_the_mpi_build():
 def test_no_environment_installs_mofglass_itself():
     # a shared conda prefix would otherwise run the first checkout's code for every
     # checkout: mofglass comes from PYTHONPATH, set by the workflow to its checkout
-    assert not list((REPO / "envs").glob("*.post-deploy.sh"))
+    assert not list((REPO / "workflow/envs").glob("*.post-deploy.sh"))
     common = (REPO / "workflow/rules/common.smk").read_text()
     assert "export_to_jobs(MOFGLASS_SRC)" in common

@@ -333,3 +333,35 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
         assert pmf["F_Zn_N_kJ_per_mol"].to_numpy()[finite] == pytest.approx(
             expected[finite], rel=1e-5
         )
+
+    # Snakemake's own report of the same run: every figure a rule marks, with the
+    # caption its .rst file gives, the figure itself in the archive
+    made = snakemake(project, "--configfile", config, "--report", "report.zip")
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert_snakemake_report(project, project / "report.zip")
+
+
+def assert_snakemake_report(project: Path, archive: Path) -> None:
+    """Open a ``snakemake --report`` archive: its page lists every PNG under results/
+    that the run made (each a figure some rule marks), each with the caption of its
+    kind from workflow/report/<stem>.rst, and holds each figure's bytes."""
+    import json
+    import zipfile
+
+    captions = {p.stem: p.read_text().strip() for p in (project / "workflow/report").glob("*.rst")}
+    with zipfile.ZipFile(archive) as zipped:
+        page = zipped.read("report/report.html").decode()
+        stored = {Path(n).name: zipped.read(n) for n in zipped.namelist() if "/data/raw/" in n}
+    found = re.search(r"var results = (\{.*?\});\n", page)
+    assert found, "no results in the report page"
+    results = json.loads(found.group(1))
+    made = sorted(
+        str(p.relative_to(project))
+        for p in (project / "results").rglob("*.png")
+        if "/active_learning/" not in str(p) or p.name == "records.png"
+    )
+    assert made and sorted(results) == made
+    for path, entry in results.items():
+        name = Path(path).name
+        assert captions[Path(path).stem] in entry["caption"], path
+        assert stored[name][:8] == b"\x89PNG\r\n\x1a\n"

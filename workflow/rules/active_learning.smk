@@ -40,7 +40,7 @@ rule al_select:
     log:
         "logs/active_learning/{model}/iter{iteration}/select.log",
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         settings=lambda wildcards: alearn.job_settings(
             al_loop(wildcards.model), int(wildcards.iteration), "select"
@@ -125,14 +125,19 @@ rule al_final:
         test="results/active_learning/{model}/dataset/test.extxyz",
         dataset_lineage="results/active_learning/{model}/dataset/lineage.csv",
         records="results/active_learning/{model}/records.csv",
-        figure="results/active_learning/{model}/records.png",
+        figure=report(
+            "results/active_learning/{model}/records.png",
+            caption="../report/records.rst",
+            category="6. Active learning",
+            subcategory="{model}",
+        ),
     log:
         "logs/active_learning/{model}/final.log",
     wildcard_constraints:
         model=names_alternation(al_models()),
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     script:
         "../scripts/al_final.py"
 

@@ -11,8 +11,18 @@ rule analyse:
         rdf="results/analysis/{source}/rdf.csv",
         pmf="results/analysis/{source}/pmf.csv",
         angles="results/analysis/{source}/angles.csv",
-        rdf_figure="results/analysis/{source}/rdf.png",
-        angle_figure="results/analysis/{source}/angles.png",
+        rdf_figure=report(
+            "results/analysis/{source}/rdf.png",
+            caption="../report/rdf.rst",
+            category="9. Structure",
+            subcategory="{source}",
+        ),
+        angle_figure=report(
+            "results/analysis/{source}/angles.png",
+            caption="../report/angles.rst",
+            category="9. Structure",
+            subcategory="{source}",
+        ),
     log:
         "logs/analysis/{source}.log",
     benchmark:
@@ -20,7 +30,7 @@ rule analyse:
     wildcard_constraints:
         source=names_alternation(ANALYSIS_SOURCES),
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         settings=config["analysis"],
         independent=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["independent"],

@@ -85,11 +85,11 @@ def cp2k_layout():
 
 def level_env(level):
     """The conda environment of a level's jobs: CP2K's, or a calculator level's own
-    (``envs/<env>.yaml``: sevenn, chgnet; a user calculator in mofglass's CP2K one)."""
+    (``workflow/envs/<env>.yaml``: sevenn, chgnet; a user calculator in mofglass's CP2K one)."""
     block = config["levels_of_theory"].get(level, {})  # None: no such stage in this config
     shipped = calculators.SHIPPED.get(block.get("calculator"))
     env = block.get("env") or (shipped.env if shipped else None)
-    return f"../../envs/{env or 'cp2k'}.yaml"
+    return f"../envs/{env or 'cp2k'}.yaml"
 
 
 def cp2k_method(level):
@@ -138,7 +138,7 @@ def model_type_env(model):
     for NequIP and Allegro (one environment) and MACE."""
     kind = config["models"][model]["type"]
     env = {"snap": "lammps", "nequip": "nequip", "allegro": "nequip", "mace": "mace"}[kind]
-    return f"../../envs/{env}.yaml"
+    return f"../envs/{env}.yaml"
 
 
 def model_env(wildcards):
@@ -372,26 +372,6 @@ def analysis_sources():
 
 # computed once: it expands the config's globs
 ANALYSIS_SOURCES = analysis_sources()
-
-
-def report_inputs():
-    """Everything the report shows."""
-    files = selection_files() + dataset_files() + model_files()
-    files += expand("results/active_learning/{model}/records.csv", model=al_models())
-    files += expand(
-        "results/md/{model}/check/{name}",
-        model=config["models"],
-        name=["temperature.png", "verdict.tsv"],
-    )
-    if config["meltquench"]["enabled"] and config["models"]:
-        files.append("results/meltquench/verdicts.tsv")
-    files += expand("results/analysis/{source}/summary.csv", source=ANALYSIS_SOURCES)
-    if MECHANICS_SAMPLES:
-        files += expand("results/mechanics/{model}/summary.csv", model=mechanics_models())
-    files += enhanced_files("barrier.csv")
-    files += phases_files()
-    files += cross_check_files()
-    return files
 
 
 # Cross-checks (rules/cross_check.smk)
@@ -703,3 +683,152 @@ def phases_md_runtime(wildcards, input, attempt):
 
 def phases_env(wildcards):
     return model_type_env(config["phases"]["model"])
+
+
+# Mechanics MD jobs (rules/mechanics.smk)
+
+
+def sample_run(scan, workdir):
+    """The fields of a mechanics MD job's SampleRun (mofglass.jobs.mechanics): its model
+    file, sample, scan block, damping, watch and the engine's work directory."""
+
+    def fields(wildcards, input):
+        where = workdir.format(**dict(wildcards.items()))
+        return {
+            "model_file": input.model,
+            "sample": wildcards.sample,
+            "sample_file": input.structure,
+            "block": mechanics_block(scan),
+            "damping": md_damping(),
+            "watch": config["meltquench"]["watch"],
+            "workdir": f"results/mechanics/{wildcards.model}/{wildcards.sample}/{where}/lammps",
+        }
+
+    return fields
+
+
+# The report (rules/report.smk): each stage names the files of its section
+# (mofglass.report.<stage>); the report builds no path of its own.
+
+
+def selection_report():
+    figures = []
+    for name, block in config["datasets"].items():
+        figures.append(f"results/selection/{name}/energy_distribution.png")
+        if block["selector"] == "cbad":
+            figures.append(f"results/selection/{name}/cbad_coverage.png")
+    return {"selection_tables": selection_files(), "selection_figures": figures}
+
+
+def train_report():
+    models = config["models"]
+    figures = []
+    for model in models:
+        figures += expand(
+            "results/models/{model}/{name}.png",
+            model=model,
+            name=["parity", "learning_curve", "cost"],
+        )
+        figures.append(f"results/md/{model}/check/temperature.png")
+    return {
+        "models_metrics": expand("results/models/{model}/metrics.csv", model=models),
+        "models_cost": expand("results/models/{model}/cost.csv", model=models),
+        "models_md": expand("results/md/{model}/check/verdict.tsv", model=models),
+        "models_figures": figures,
+        # every model file, so the report follows a retrained model
+        "models_files": model_files() + dataset_files(),
+    }
+
+
+def active_learning_report():
+    return {
+        "al_records": expand("results/active_learning/{model}/records.csv", model=al_models()),
+        "al_figures": expand("results/active_learning/{model}/records.png", model=al_models()),
+    }
+
+
+def meltquench_report():
+    if not meltquench_files("verdict.tsv"):
+        return {}
+    return {
+        "meltquench_verdicts": ["results/meltquench/verdicts.tsv"],
+        "meltquench_figures": meltquench_files("temperature.png"),
+    }
+
+
+def analysis_report():
+    return {
+        "analysis_summaries": expand(
+            "results/analysis/{source}/summary.csv", source=ANALYSIS_SOURCES
+        ),
+        "analysis_figures": expand(
+            "results/analysis/{source}/{name}.png",
+            source=ANALYSIS_SOURCES,
+            name=["rdf", "angles"],
+        ),
+    }
+
+
+def cross_check_report():
+    files = cross_check_files()
+    return {
+        "cross_check_levels": [f for f in files if "/glasses/" not in f],
+        "cross_check_glasses": [f for f in files if "/glasses/" in f],
+    }
+
+
+def mechanics_report():
+    if not MECHANICS_SAMPLES:
+        return {}
+    return {
+        "mechanics_summaries": expand(
+            "results/mechanics/{model}/summary.csv", model=mechanics_models()
+        ),
+        "mechanics_figures": expand(
+            "results/mechanics/{model}/{sample}/{name}.png",
+            model=mechanics_models(),
+            sample=MECHANICS_SAMPLES,
+            name=["eos", "fluctuations/running", "expansion", "vdos"],
+        ),
+    }
+
+
+def enhanced_report():
+    return {
+        "enhanced_barriers": enhanced_files("barrier.csv"),
+        "enhanced_figures": enhanced_files(["fes.png", "convergence.png"]),
+    }
+
+
+def phases_report():
+    if not config["phases"]["enabled"]:
+        return {}
+    figures = ["results/phases/confusion.png"]
+    figures += [f.replace(".csv", ".png") for f in phases_files()[1:]]
+    return {"phases_metrics": phases_files()[:1], "phases_figures": figures}
+
+
+def report_inputs(wildcards):
+    """Every stage's report files, by name."""
+    return {
+        key: files
+        for stage in (
+            selection_report,
+            train_report,
+            active_learning_report,
+            meltquench_report,
+            analysis_report,
+            cross_check_report,
+            mechanics_report,
+            enhanced_report,
+            phases_report,
+        )
+        for key, files in stage().items()
+    }
+
+
+def report_captions():
+    """What each figure shows, by file stem: workflow/report/<stem>.rst, the captions
+    of Snakemake's own report too."""
+    folder = Path(workflow.current_basedir).parent / "report"
+    return {path.stem: path.read_text().strip() for path in sorted(folder.glob("*.rst"))}

@@ -16,8 +16,18 @@ rule enhanced_run:
         fes="results/enhanced/{model}/{bias}/fes.csv",
         convergence="results/enhanced/{model}/{bias}/convergence.csv",
         barrier="results/enhanced/{model}/{bias}/barrier.csv",
-        fes_figure="results/enhanced/{model}/{bias}/fes.png",
-        convergence_figure="results/enhanced/{model}/{bias}/convergence.png",
+        fes_figure=report(
+            "results/enhanced/{model}/{bias}/fes.png",
+            caption="../report/fes.rst",
+            category="11. Enhanced sampling",
+            subcategory="{model}/{bias}",
+        ),
+        convergence_figure=report(
+            "results/enhanced/{model}/{bias}/convergence.png",
+            caption="../report/convergence.rst",
+            category="11. Enhanced sampling",
+            subcategory="{model}/{bias}",
+        ),
     log:
         "logs/enhanced/{model}/{bias}.log",
     benchmark:

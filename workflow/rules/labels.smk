@@ -13,7 +13,7 @@ rule label_requests:
         "logs/labels/{level}/requests.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     script:
         "../scripts/label_requests.py"
 
@@ -56,7 +56,7 @@ rule label_merge:
         "logs/labels/{level}/merge.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     script:
         "../scripts/merge_labels.py"
 
@@ -74,7 +74,7 @@ rule dataset:
         "logs/datasets/{dataset}.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         block=lambda wildcards: config["datasets"][wildcards.dataset],
         labels=config["labels"],

@@ -9,7 +9,12 @@ rule md_check:
     output:
         thermo="results/md/{model}/check/thermo.tsv",
         trajectory="results/md/{model}/check/trajectory.extxyz",
-        figure="results/md/{model}/check/temperature.png",
+        figure=report(
+            "results/md/{model}/check/temperature.png",
+            caption="../report/temperature.rst",
+            category="7. MD check",
+            subcategory="{model}",
+        ),
         verdict="results/md/{model}/check/verdict.tsv",
     log:
         "logs/md/{model}/check.log",

@@ -8,25 +8,6 @@ wildcard_constraints:
     point=r"T[0-9.]+_P-?[0-9]+\.[0-9]{3}",
 
 
-def sample_run(scan, workdir):
-    """The fields of a mechanics MD job's SampleRun (mofglass.jobs.mechanics): its model
-    file, sample, scan block, damping, watch and the engine's work directory."""
-
-    def fields(wildcards, input):
-        where = workdir.format(**dict(wildcards.items()))
-        return {
-            "model_file": input.model,
-            "sample": wildcards.sample,
-            "sample_file": input.structure,
-            "block": mechanics_block(scan),
-            "damping": md_damping(),
-            "watch": config["meltquench"]["watch"],
-            "workdir": f"results/mechanics/{wildcards.model}/{wildcards.sample}/{where}/lammps",
-        }
-
-    return fields
-
-
 rule mechanics_eos_point:
     input:
         model="results/models/{model}/model.json",
@@ -58,11 +39,16 @@ rule mechanics_eos:
     output:
         points="results/mechanics/{model}/{sample}/eos.csv",
         fit="results/mechanics/{model}/{sample}/eos_fit.csv",
-        figure="results/mechanics/{model}/{sample}/eos.png",
+        figure=report(
+            "results/mechanics/{model}/{sample}/eos.png",
+            caption="../report/eos.rst",
+            category="10. Mechanics",
+            subcategory="{model}/{sample}",
+        ),
     log:
         "logs/mechanics/{model}/{sample}/eos.log",
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         block=mechanics_block("eos"),
     script:
@@ -78,7 +64,12 @@ rule mechanics_fluctuations:
         stiffness="results/mechanics/{model}/{sample}/fluctuations/stiffness.csv",
         running="results/mechanics/{model}/{sample}/fluctuations/running.csv",
         thermo="results/mechanics/{model}/{sample}/fluctuations/thermo.tsv",
-        figure="results/mechanics/{model}/{sample}/fluctuations/running.png",
+        figure=report(
+            "results/mechanics/{model}/{sample}/fluctuations/running.png",
+            caption="../report/running.rst",
+            category="10. Mechanics",
+            subcategory="{model}/{sample}",
+        ),
     log:
         "logs/mechanics/{model}/{sample}/fluctuations.log",
     benchmark:
@@ -125,11 +116,16 @@ rule mechanics_expansion:
     output:
         points="results/mechanics/{model}/{sample}/expansion.csv",
         coefficients="results/mechanics/{model}/{sample}/expansion_coefficients.csv",
-        figure="results/mechanics/{model}/{sample}/expansion.png",
+        figure=report(
+            "results/mechanics/{model}/{sample}/expansion.png",
+            caption="../report/expansion.rst",
+            category="10. Mechanics",
+            subcategory="{model}/{sample}",
+        ),
     log:
         "logs/mechanics/{model}/{sample}/expansion.log",
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         block=mechanics_block("expansion"),
     script:
@@ -143,7 +139,12 @@ rule mechanics_vdos:
     output:
         vdos="results/mechanics/{model}/{sample}/vdos.csv",
         verdict="results/mechanics/{model}/{sample}/vdos_verdict.csv",
-        figure="results/mechanics/{model}/{sample}/vdos.png",
+        figure=report(
+            "results/mechanics/{model}/{sample}/vdos.png",
+            caption="../report/vdos.rst",
+            category="10. Mechanics",
+            subcategory="{model}/{sample}",
+        ),
     log:
         "logs/mechanics/{model}/{sample}/vdos.log",
     benchmark:
@@ -177,7 +178,7 @@ rule mechanics_summary:
         "logs/mechanics/{model}/summary.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         samples={name: s["group"] for name, s in MECHANICS_SAMPLES.items()},
     script:

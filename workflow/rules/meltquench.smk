@@ -10,7 +10,12 @@ rule meltquench_run:
         thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
         trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
         final="results/meltquench/{model}/replica{replica}/final.extxyz",
-        figure="results/meltquench/{model}/replica{replica}/temperature.png",
+        figure=report(
+            "results/meltquench/{model}/replica{replica}/temperature.png",
+            caption="../report/temperature.rst",
+            category="8. Melt-quench",
+            subcategory="{model}",
+        ),
         verdict="results/meltquench/{model}/replica{replica}/verdict.tsv",
     log:
         "logs/meltquench/{model}/replica{replica}.log",
@@ -40,7 +45,7 @@ rule meltquench_verdicts:
         "logs/meltquench/verdicts.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     script:
         "../scripts/concat_tables.py"
 

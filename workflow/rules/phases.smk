@@ -39,13 +39,17 @@ rule phases_train:
         model="results/phases/classifier.joblib",
         metrics="results/phases/metrics.csv",
         confusion="results/phases/confusion.csv",
-        figure="results/phases/confusion.png",
+        figure=report(
+            "results/phases/confusion.png",
+            caption="../report/confusion.rst",
+            category="12. Phases",
+        ),
     log:
         "logs/phases/train.log",
     benchmark:
         "benchmarks/phases/train.tsv"
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         settings={k: config["phases"][k] for k in ("symmetry_functions", "network")},
     script:
@@ -59,11 +63,16 @@ rule phases_over_time:
         thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
     output:
         table="results/phases/meltquench/{model}/replica{replica}/fractions.csv",
-        figure="results/phases/meltquench/{model}/replica{replica}/fractions.png",
+        figure=report(
+            "results/phases/meltquench/{model}/replica{replica}/fractions.png",
+            caption="../report/fractions.rst",
+            category="12. Phases",
+            subcategory="{model}",
+        ),
     log:
         "logs/phases/meltquench/{model}/replica{replica}.log",
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         settings={k: config["phases"][k] for k in ("symmetry_functions", "network")},
         cutoff=config["analysis"]["zn_n_cutoff_A"],

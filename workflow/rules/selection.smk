@@ -12,7 +12,7 @@ rule pool:
         "logs/selection/pool.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         runs=AIMD_RUNS,
         equilibration_steps=config["aimd"]["equilibration_steps"],
@@ -25,14 +25,19 @@ rule select:
         "results/selection/pool.csv",
     output:
         selection="results/selection/{dataset}/selection.csv",
-        figure="results/selection/{dataset}/energy_distribution.png",
+        figure=report(
+            "results/selection/{dataset}/energy_distribution.png",
+            caption="../report/energy_distribution.rst",
+            category="3. Selection",
+            subcategory="{dataset}",
+        ),
     log:
         "logs/selection/{dataset}.log",
     wildcard_constraints:
         dataset=names_alternation(datasets_with(selector=["flat_histogram", "random"])),
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         block=lambda wildcards: config["datasets"][wildcards.dataset],
     script:
@@ -45,9 +50,19 @@ rule select_cbad:
         trajectories=aimd_trajectories(),
     output:
         selection="results/selection/{dataset}/selection.csv",
-        figure="results/selection/{dataset}/energy_distribution.png",
+        figure=report(
+            "results/selection/{dataset}/energy_distribution.png",
+            caption="../report/energy_distribution.rst",
+            category="3. Selection",
+            subcategory="{dataset}",
+        ),
         coverage="results/selection/{dataset}/cbad_coverage.csv",
-        coverage_figure="results/selection/{dataset}/cbad_coverage.png",
+        coverage_figure=report(
+            "results/selection/{dataset}/cbad_coverage.png",
+            caption="../report/cbad_coverage.rst",
+            category="3. Selection",
+            subcategory="{dataset}",
+        ),
     log:
         "logs/selection/{dataset}.log",
     benchmark:
@@ -55,7 +70,7 @@ rule select_cbad:
     wildcard_constraints:
         dataset=names_alternation(datasets_with(selector=["cbad"])),
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     threads: 2
     params:
         block=lambda wildcards: config["datasets"][wildcards.dataset],

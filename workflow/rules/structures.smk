@@ -10,7 +10,7 @@ rule structure:
         "logs/structures/{structure}.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     params:
         block=lambda wildcards: config["structures"][wildcards.structure],
         levels=used_levels(),
@@ -28,7 +28,7 @@ rule scale_volume:
         "logs/structures/{structure}_V{volume}.log",
     localrule: True
     conda:
-        "../../envs/mofglass.yaml"
+        "../envs/mofglass.yaml"
     script:
         "../scripts/scale_volume.py"
 

@@ -21,7 +21,7 @@ rule train_snap:
     wildcard_constraints:
         model=names_alternation(models_of_type("snap")),
     conda:
-        "../../envs/lammps.yaml"
+        "../envs/lammps.yaml"
     resources:
         gpu=model_gpus,
         runtime=train_runtime,
@@ -64,7 +64,12 @@ rule evaluate_model:
         model="results/models/{model}/model.json",
     output:
         metrics="results/models/{model}/metrics.csv",
-        parity="results/models/{model}/parity.png",
+        parity=report(
+            "results/models/{model}/parity.png",
+            caption="../report/parity.rst",
+            category="5. Models",
+            subcategory="{model}",
+        ),
         consistency="results/models/{model}/consistency.csv",
     log:
         "logs/models/{model}/evaluate.log",
@@ -82,7 +87,12 @@ rule learning_curve:
         model="results/models/{model}/model.json",
     output:
         table="results/models/{model}/learning_curve.csv",
-        figure="results/models/{model}/learning_curve.png",
+        figure=report(
+            "results/models/{model}/learning_curve.png",
+            caption="../report/learning_curve.rst",
+            category="5. Models",
+            subcategory="{model}",
+        ),
     log:
         "logs/models/{model}/learning_curve.log",
     conda:
@@ -101,7 +111,12 @@ rule model_cost:
         structure=lambda wildcards: md_structure_file("cost"),
     output:
         table="results/models/{model}/cost.csv",
-        figure="results/models/{model}/cost.png",
+        figure=report(
+            "results/models/{model}/cost.png",
+            caption="../report/cost.rst",
+            category="5. Models",
+            subcategory="{model}",
+        ),
     log:
         "logs/models/{model}/cost.log",
     benchmark:

@@ -5,7 +5,7 @@ environment or each other's. Each family runs through :mod:`runner` (a script th
 imports only the family's package, torch and ASE) with the family's Python:
 
 1. ``MOFGLASS_<ENV>_PYTHON`` (``MOFGLASS_NEQUIP_PYTHON``, ``MOFGLASS_MACE_PYTHON``), if set;
-2. this interpreter, when it has the family's package (a conda environment of envs/);
+2. this interpreter, when it has the family's package (a conda environment of workflow/envs/);
 3. ``.venvs/<env>/bin/python`` of the project (``./install.sh --models nequip,mace``).
 """
 
@@ -65,7 +65,7 @@ def install_hint(family: str) -> str:
     return (
         f"model family {family!r} is not installed: run ./install.sh --models {env} "
         f"(or set MOFGLASS_{env.upper()}_PYTHON to a Python that has it, or use "
-        f"--sdm conda with envs/{env}.yaml)"
+        f"--sdm conda with workflow/envs/{env}.yaml)"
     )
 
 

@@ -1,15 +1,12 @@
-"""The report: one self-contained HTML page with every figure and table of a run, and
-every scalar result next to the published value where there is one.
-
-Figures are embedded as base64 PNG, tables as HTML, so the page can be mailed or
-archived on its own.
-"""
+"""The page: sections of tables and captioned figures, rendered as one self-contained
+HTML file (figures embedded as base64 PNG, tables as HTML), so it can be mailed or
+archived on its own; every scalar next to the published value where there is one."""
 
 from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,12 +17,14 @@ import yaml
 
 @dataclass
 class Section:
-    """A titled part of the report: a text, tables and figures (PNG paths)."""
+    """A titled part of the report: a text, tables and figures (PNG paths). ``captions``
+    says what a figure shows, by its file's stem (``parity`` for ``.../parity.png``)."""
 
     title: str
     text: str = ""
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: list[str | Path] = field(default_factory=list)
+    captions: Mapping[str, str] = field(default_factory=dict)
 
 
 def references() -> pd.DataFrame:
@@ -64,15 +63,17 @@ def compare(results: pd.DataFrame, kind: str) -> pd.DataFrame:
     )
 
 
-def _figure(path: str | Path) -> str:
+def _figure(path: str | Path, captions: Mapping[str, str]) -> str:
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
         return f"<p class='missing'>missing: {html.escape(str(path))}</p>"
     data = base64.b64encode(path.read_bytes()).decode()
-    caption = html.escape(str(path))
+    where = html.escape(str(path))
+    caption = html.escape(captions.get(path.stem, ""))
+    text = f"{caption}<br><code>{where}</code>" if caption else f"<code>{where}</code>"
     return (
-        f"<figure><img src='data:image/png;base64,{data}' alt='{caption}'>"
-        f"<figcaption>{caption}</figcaption></figure>"
+        f"<figure><img src='data:image/png;base64,{data}' alt='{caption or where}'>"
+        f"<figcaption>{text}</figcaption></figure>"
     )
 
 
@@ -130,6 +131,6 @@ def render(title: str, sections: Sequence[Section], intro: str = "") -> str:
         if section.text:
             parts.append(f"<p>{section.text}</p>")
         parts += [_table(caption, table) for caption, table in section.tables]
-        parts += [_figure(path) for path in section.figures]
+        parts += [_figure(path, section.captions) for path in section.figures]
     parts.append("</body></html>")
     return "\n".join(parts)

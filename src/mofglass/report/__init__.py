@@ -1,0 +1,33 @@
+"""The report: one self-contained HTML page (:mod:`.page`) whose sections each stage
+contributes from its own module here, from the files the workflow hands it (named
+inputs of ``rules/report.smk``; no path is built here)."""
+
+from . import (
+    active_learning,
+    analysis,
+    cross_check,
+    enhanced,
+    mechanics,
+    meltquench,
+    phases,
+    selection,
+    train,
+)
+from .page import Section, compare, references, render, shown
+
+__all__ = [
+    "Section",
+    "active_learning",
+    "analysis",
+    "compare",
+    "cross_check",
+    "enhanced",
+    "mechanics",
+    "meltquench",
+    "phases",
+    "references",
+    "render",
+    "selection",
+    "shown",
+    "train",
+]

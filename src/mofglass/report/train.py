@@ -1,0 +1,77 @@
+"""Stage 5's section (with stage 7's MD check): every model's errors, cost and MD
+check, side by side and next to the published models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from ..atomicio import read_table
+from ..evaluation import model_comparison
+from ..plots import comparison_plot, empty_figure
+from .page import Section, compare
+
+
+def _unit(column: str) -> str:
+    """The unit of a metrics column: ``energy_mae_meV_per_atom`` -> ``meV/atom``."""
+    words = column.split("_")
+    if "per" in words:
+        k = words.index("per")
+        return f"{words[k - 1]}/{'_'.join(words[k + 1 :])}"
+    return words[-1]
+
+
+def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame) -> list[dict]:
+    test = metrics[metrics["split"] == "test"].iloc[0]
+    rows = [
+        {"source": f"{name} (test)", "quantity": column, "value": test[column]}
+        | {"error": float("nan"), "unit": _unit(column)}
+        for column in metrics.columns[3:-1]
+    ]
+    rows.append(
+        {"source": f"{name} ({cost['n_atoms'].iloc[-1]} atoms)", "quantity": "us_per_atom_step"}
+        | {"value": cost["us_per_atom_step"].iloc[-1], "error": float("nan")}
+        | {"unit": "µs/atom/step"}
+    )
+    return rows
+
+
+def section(
+    files: Mapping[str, Sequence[str]],
+    models: Mapping[str, Mapping],
+    comparison_figure: str,
+    captions: Mapping[str, str],
+) -> Section:
+    """``models``: name -> {type, dataset}, in the order of ``models_metrics``,
+    ``models_cost`` and ``models_md`` (the MD check's verdict); ``models_figures``.
+    Draws the accuracy-against-cost figure into ``comparison_figure``."""
+    result = Section(
+        "Models",
+        "Errors of every model on its splits (LAMMPS with the written files), "
+        "measured MD cost on this machine, and published values.",
+        captions=captions,
+    )
+    rows, compared = [], {}
+    triples = zip(files["models_metrics"], files["models_cost"], files["models_md"], strict=True)
+    for name, (metrics_file, cost_file, md_file) in zip(models, triples, strict=True):
+        metrics, cost = read_table(metrics_file), read_table(cost_file)
+        verdict = pd.read_csv(md_file, sep="\t")
+        result.tables += [
+            (f"{name}: errors", metrics),
+            (f"{name}: MD cost", cost),
+            (f"{name}: MD check", verdict),
+        ]
+        rows += _published_rows(name, metrics, cost)
+        compared[name] = dict(models[name], metrics=metrics, cost=cost)
+        compared[name]["md_check"] = verdict["verdict"].iloc[0]
+    result.figures += files.get("models_figures", [])
+    if not models:
+        empty_figure(comparison_figure, "no models in this run")
+        return result
+    table = model_comparison(compared)
+    comparison_plot(table, comparison_figure)
+    result.tables.insert(0, ("comparison (test MAE; Table 1 layout)", table))
+    result.figures.insert(0, comparison_figure)
+    result.tables.insert(0, ("next to published values", compare(pd.DataFrame(rows), "model")))
+    return result
