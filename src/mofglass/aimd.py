@@ -263,3 +263,46 @@ def thermo_table(frames: list[Atoms]) -> str:
             f"{frame_problem(f) or ''}"
         )
     return "\n".join(lines) + "\n"
+
+
+def run_at_level(
+    atoms: Atoms,
+    level_name: str,
+    level: Mapping,
+    md: MDSettings,
+    chunks: tuple[int, int],
+    workdir: str | Path,
+    provenance: Mapping,
+    cp2k: Mapping,
+    threads: int | None,
+    watch: RunawayWatch | None,
+) -> list[Atoms]:
+    """Reference MD at a config's level of theory: CP2K (:func:`run_aimd`), or a
+    calculator level's own MD (:func:`mofglass.calculators.run_md`), both in restartable
+    chunks; ``chunks``: the run's steps and steps per chunk."""
+    from . import calculators  # it uses this module's chunk plan
+
+    steps, chunk_steps = chunks
+    if calculators.is_calculator(level):
+        return calculators.run_md(
+            atoms,
+            calculators.CalculatorLevel.from_config(level_name, level),
+            md,
+            steps=steps,
+            chunk_steps=chunk_steps,
+            workdir=workdir,
+            provenance=provenance,
+            threads=threads or 1,
+            watch=watch,
+        )
+    return run_aimd(
+        atoms,
+        LevelOfTheory.from_config(level_name, level),
+        md,
+        steps=steps,
+        chunk_steps=chunk_steps,
+        launcher=Launcher.from_config(cp2k, threads),
+        workdir=workdir,
+        provenance=provenance,
+        watch=watch,
+    )

@@ -14,7 +14,7 @@ that no maintained library in the environment offers for MD cell trajectories
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -254,3 +254,129 @@ def vdos(
     for element in sorted(set(symbols)):
         table[element] = normalised(per_atom[:, symbols == element].sum(axis=1))
     return pd.DataFrame(table)
+
+
+#: Columns of a model's mechanics summary (units in ``unit``; statuses of
+#: :mod:`mofglass.statistics`).
+SUMMARY_COLUMNS = [
+    "model",
+    "group",
+    "sample",
+    "quantity",
+    "value",
+    "error",
+    "unit",
+    "n",
+    "n_effective",
+    "status",
+    "reason",
+]
+
+
+def sample_rows(
+    eos_fits: Sequence[pd.Series],
+    fluctuations: Sequence[pd.DataFrame],
+    expansions: Sequence[pd.DataFrame],
+    reference_densities: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Every scalar of every sample (columns ``SUMMARY_COLUMNS[2:]``), judged: K, ρ0, V0
+    of each P(V) fit, the fluctuation moduli, the expansion coefficients (no error: not
+    converged); a failed run's row says ``failed`` and why. ``reference_densities``
+    (g/cm³ by sample: the structure it started from) judge the fitted densities."""
+    densities = dict(reference_densities or {})
+    rows = []
+
+    def add(sample, quantity, unit, estimate=None, reason=""):
+        if estimate is None:  # the run or the fit failed: no value
+            rows.append(
+                {"sample": sample, "quantity": quantity, "unit": unit, "n": 0}
+                | {"status": "failed", "reason": reason}
+            )
+            return
+        judged = statistics.judge(estimate, quantity, densities.get(sample))
+        rows.append({"sample": sample, "quantity": quantity, "unit": unit, "n": 1} | judged.row())
+
+    for fit in eos_fits:
+        if fit["verdict"] != "ok":
+            add(fit["sample"], "K_PV", "GPa", reason=f"{fit['verdict']}: {fit['reason']}")
+            continue
+        if np.isfinite(fit.get("start_density_g_cm3", np.nan)):
+            densities.setdefault(fit["sample"], float(fit["start_density_g_cm3"]))
+        for quantity, value, unit in (
+            ("K_PV", "k0_GPa", "GPa"),
+            ("rho0", "rho0_g_cm3", "g/cm3"),
+            ("V0", "v0_A3", "A3"),
+        ):
+            error = value.replace("_", "_err_", 1)
+            points = int(fit["points_ok"])
+            add(
+                fit["sample"],
+                quantity,
+                unit,
+                statistics.Estimate(fit[value], fit[error], points, points),
+            )
+    for table in fluctuations:
+        for _, r in table.iterrows():
+            if r["verdict"] != "ok":
+                add(r["sample"], "K_hill", "GPa", reason=f"{r['verdict']}: {r['reason']}")
+                continue
+            rows.append(
+                {
+                    "sample": r["sample"],
+                    "quantity": r["quantity"],
+                    "value": r["value"],
+                    "error": r["error"],
+                    "unit": r["unit"] if isinstance(r["unit"], str) else "",
+                    "n": 1,
+                    "n_effective": r["n_effective"],
+                    "status": r["status"],
+                    "reason": r["reason"] if isinstance(r["reason"], str) else "",
+                }
+            )
+    for table in expansions:
+        for _, r in table.iterrows():
+            add(
+                r["sample"],
+                r["quantity"],
+                r["unit"],
+                statistics.Estimate(r["value"], np.nan, 1, np.nan).failing(
+                    statistics.NOT_CONVERGED,
+                    f"no error estimate ({r['points_ok']} (T, P) points ran)",
+                ),
+            )
+    table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS[2:])
+    table["reason"] = table["reason"].fillna("")
+    return table
+
+
+def group_means(per_sample: pd.DataFrame) -> pd.DataFrame:
+    """Each group of two or more samples (the glass replicas): the mean of every
+    quantity with its standard error over the samples, judged; a group with a failed or
+    flagged sample says so."""
+    groups = []
+    for (group, quantity), part in per_sample.groupby(["group", "quantity"], sort=False):
+        if part["sample"].nunique() < 2:
+            continue
+        usable = part[part["status"] != "failed"]
+        estimate = statistics.independent_mean(usable["value"])
+        if len(usable) < len(part):
+            estimate = estimate.failing(
+                statistics.NOT_CONVERGED, f"{len(part) - len(usable)} of {len(part)} failed"
+            )
+        bad = usable[usable["status"] != statistics.OK]
+        if len(bad):
+            estimate = estimate.failing(
+                bad["status"].iloc[0], f"{len(bad)} of {len(part)}: {bad['reason'].iloc[0]}"
+            )
+        judged = statistics.judge(estimate, quantity)
+        groups.append(
+            {
+                "group": group,
+                "sample": f"{group} (mean of {len(usable)})",
+                "quantity": quantity,
+                "unit": part["unit"].iloc[0],
+                **judged.row(),
+                "n": len(usable),
+            }
+        )
+    return pd.DataFrame(groups)

@@ -33,11 +33,7 @@ rule analyse:
         "../envs/mofglass.yaml"
     params:
         settings=config["analysis"],
-        independent=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["independent"],
-        reference=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["reference"],
-        last_frames=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["last_frames"],
-        temperature_K=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["temperature_K"],
-        temperature_from=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["temperature_from"],
+        source=lambda wildcards: ANALYSIS_SOURCES[wildcards.source],
     script:
         "../scripts/analyse.py"
 

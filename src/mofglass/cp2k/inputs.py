@@ -31,6 +31,19 @@ class MDSettings:
     seed: int = 1
     masses: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def from_config(cls, block: Mapping, temperature_K: float, seed: int) -> MDSettings:
+        """The settings of a config's ``aimd`` block at ``temperature_K`` with ``seed``."""
+        return cls(
+            temperature_K=temperature_K,
+            timestep_fs=block["timestep_fs"],
+            thermostat_timecon_fs=block["thermostat_timecon_fs"],
+            print_every=block["print_every"],
+            stress=block["stress"],
+            seed=seed,
+            masses=dict(block["masses"]),
+        )
+
 
 def subsys_section(atoms: Atoms, level: LevelOfTheory, masses: Mapping | None = None) -> dict:
     """``FORCE_EVAL/SUBSYS``: cell vectors (Å), Cartesian coordinates (Å) and kinds."""

@@ -15,13 +15,40 @@ The free-energy surface is rebuilt here from the deposited hills (the Colvars
 curve with an error bar (:mod:`.fes`).
 """
 
-from .bias import CV, ROTATION_CVS, Bias, Wall, imidazolate_rotation, kT_eV, rotation_cvs
+from .bias import (
+    CV,
+    ROTATION_CVS,
+    Bias,
+    Wall,
+    bias_for,
+    cv_unit,
+    imidazolate_rotation,
+    kT_eV,
+    rotation_cvs,
+)
 from .colvars import colvars_config, colvars_supports, read_colvars_hills
-from .fes import barrier, barrier_estimate, convergence, fes, fes_error, hills_dimension, project
+from .fes import (
+    EV_TO_KJ_PER_MOL,
+    FreeEnergy,
+    barrier,
+    barrier_estimate,
+    convergence,
+    fes,
+    fes_error,
+    free_energy,
+    hills_dimension,
+    project,
+)
 from .plumed import plumed_input
-from .runner import has_plumed, lammps_input, run_metadynamics
+from .runner import has_plumed, lammps_input, run_metadynamics, run_settings
 
 __all__ = [
+    "EV_TO_KJ_PER_MOL",
+    "FreeEnergy",
+    "bias_for",
+    "cv_unit",
+    "free_energy",
+    "run_settings",
     "CV",
     "ROTATION_CVS",
     "Bias",

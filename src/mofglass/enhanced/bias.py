@@ -164,3 +164,18 @@ def rotation_cvs(atoms, zn_n_cutoff_A: float = 2.5) -> list[CV]:
         CV(zn_n1, "distance", (a["zn1"], a["n1"])),
         CV(zn_n3, "distance", (a["zn3"], a["n3"])),
     ]
+
+
+def bias_for(atoms, block: Mapping) -> Bias:
+    """The bias of a config block on a structure: its CVs listed, or built from the
+    structure (``cvs: imidazolate_rotation``)."""
+    if block["cvs"] == "imidazolate_rotation":
+        cvs = rotation_cvs(atoms, block.get("zn_n_cutoff_A", 2.5))
+    else:
+        cvs = [CV.from_config(cv) for cv in block["cvs"]]
+    return Bias.from_config(block, cvs, block["temperature_K"])
+
+
+def cv_unit(cv: CV) -> str:
+    """The unit of a CV in column names: rad, A, A3, or 1 (a coordination number)."""
+    return {"dihedral": "rad", "volume": "A3", "coordination": "1"}.get(cv.type, "A")

@@ -5,12 +5,17 @@ bar). Energies eV, CVs in the description's units."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from ase.units import kJ, mol
 
-from .bias import kT_eV
+from .bias import Bias, cv_unit, kT_eV
+
+EV_TO_KJ_PER_MOL = mol / kJ
 
 
 def hills_dimension(hills: pd.DataFrame) -> int:
@@ -130,3 +135,90 @@ def barrier_estimate(curve: pd.DataFrame, fraction: float = 0.5) -> tuple[float,
     value; the spread is the honest error, not divided by a count of correlated points)."""
     tail = curve[curve["time_ps"] >= (1 - fraction) * curve["time_ps"].max()]["barrier_eV"]
     return float(tail.mean()), float(tail.std(ddof=1))
+
+
+@dataclass
+class FreeEnergy:
+    """What a run's hills give: the FES on its grid (``fes``: a column per metad CV in
+    its unit, F and its error in eV and kJ/mol), the barrier against simulated time
+    (``curve``), the barrier and its error (eV), the basin and top intervals along the
+    barrier CV (its unit), and for a two-CV FES its projection on that CV (``line``)."""
+
+    fes: pd.DataFrame
+    curve: pd.DataFrame
+    barrier_eV: float
+    barrier_err_eV: float
+    basin: list[float]
+    top: list[float]
+    line: pd.DataFrame | None = None
+
+
+def free_energy(
+    hills: pd.DataFrame, bias: Bias, barrier_block: Mapping, timestep_fs: float
+) -> FreeEnergy:
+    """The FES, barrier and convergence of a run from its hills (Colvars units: degrees
+    for angles), along ``barrier_block['cv']`` (the first metad CV if not given) between
+    its ``basin`` and ``top`` intervals (in the CV's unit: rad or Å)."""
+    cvs = [bias.cv(n) for n in bias.metad_cvs]
+    along = bias.metad_cvs.index(barrier_block.get("cv") or bias.metad_cvs[0])
+    # the hills are in Colvars units (degrees for angles): grids and intervals too
+    scales = [math.degrees(1.0) if cv.angular else 1.0 for cv in cvs]
+    points = 721 if len(cvs) == 1 else 181  # per CV: a 2-D FES is 181 x 181
+    grids = [
+        np.linspace(lo * sc, hi * sc, points)
+        for lo, hi, sc in zip(bias.grid_min, bias.grid_max, scales, strict=True)
+    ]
+    periods = [360.0 if cv.angular else None for cv in cvs]
+    basin = [v * scales[along] for v in barrier_block["basin"]]
+    top = [v * scales[along] for v in barrier_block["top"]]
+    free = fes(hills, grids, bias.bias_factor, periods=periods)
+    free_err = fes_error(hills, grids, bias.bias_factor, periods=periods)
+    curve = convergence(
+        hills,
+        grids,
+        bias.bias_factor,
+        basin,
+        top,
+        timestep_fs,
+        periods=periods,
+        along=along,
+        temperature_K=bias.temperature_K,
+    )
+    value, error = barrier_estimate(curve)
+    axes = np.meshgrid(*(g / sc for g, sc in zip(grids, scales, strict=True)), indexing="ij")
+    columns = {f"{cv.name}_{cv_unit(cv)}": a.ravel() for cv, a in zip(cvs, axes, strict=True)}
+    table = pd.DataFrame(
+        columns
+        | {
+            "F_eV": free.ravel(),
+            "F_kJ_per_mol": free.ravel() * EV_TO_KJ_PER_MOL,
+            "F_err_eV": free_err.ravel(),
+            "F_err_kJ_per_mol": free_err.ravel() * EV_TO_KJ_PER_MOL,
+        }
+    )
+    result = FreeEnergy(
+        table,
+        curve,
+        value,
+        error,
+        basin=[v / scales[along] for v in basin],
+        top=[v / scales[along] for v in top],
+    )
+    if len(cvs) > 1:
+        projected = project(free, along, bias.temperature_K)
+        projected_err = fes_error(
+            hills,
+            grids,
+            bias.bias_factor,
+            periods=periods,
+            along=along,
+            temperature_K=bias.temperature_K,
+        )
+        result.line = pd.DataFrame(
+            {
+                list(columns)[along]: grids[along] / scales[along],
+                "F_kJ_per_mol": projected * EV_TO_KJ_PER_MOL,
+                "F_err_kJ_per_mol": projected_err * EV_TO_KJ_PER_MOL,
+            }
+        )
+    return result

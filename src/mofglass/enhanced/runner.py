@@ -106,3 +106,21 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
         else None
     )
     return hills, seconds
+
+
+#: Keys of a bias's config block that the run itself reads.
+RUN_KEYS = (
+    "timestep_fs",
+    "langevin_damping_fs",
+    "seed",
+    "thermo_every",
+    "dump_every",
+    "steps",
+    "pressure_GPa",
+    "barostat_damping_fs",
+)
+
+
+def run_settings(block: Mapping) -> dict:
+    """The run settings of a bias's config block (:func:`run_metadynamics`)."""
+    return {k: block[k] for k in RUN_KEYS if k in block}

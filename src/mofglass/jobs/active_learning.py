@@ -97,38 +97,32 @@ def explore_job(
         model = load_model(Path(state["model_dir"]) / MODEL_FILE)
         seed = al.run_seed(settings, iteration, run)
         frames, result = al.explore(model, crystal, settings, seed, damping, watch_block, workdir)
-        temperature = settings["temperature_K"]
-        row.update(
-            temperature_K=temperature,
-            verdict=result.verdict,
-            reason=result.reason,
-            failed_at_ps=result.failed_at_ps,
-        )
-    for frame in frames:
-        frame.info.update(
-            source="active_learning",
-            structure=crystal.info.get("structure", ""),
-            run=f"{name}/{tag}",
-            iteration=iteration,
-            temperature_K=row["temperature_K"],
-            frame_id=f"{name}/{tag}:{int(frame.info['step'])}",
-        )
-        for key in ("level_of_theory", "scf_converged", "model", "replica", "timestep"):
-            frame.info.pop(key, None)
+        row.update(temperature_K=settings["temperature_K"], verdict=result.verdict)
+        row.update(reason=result.reason, failed_at_ps=result.failed_at_ps)
+    _tag(frames, crystal, f"{name}/{tag}", iteration, row["temperature_K"])
     seconds = time.perf_counter() - start
     row.update(frames=len(frames), wall_s=seconds, core_s=seconds)
     write_frames(frames_file, frames)
     write_table(summary_file, pd.DataFrame([row]))
-    log.info(
-        "%s %s: %d frames, %s %s (%.1f s)",
-        name,
-        tag,
-        len(frames),
-        row["verdict"],
-        row["reason"],
-        seconds,
-    )
+    outcome = f"{row['verdict']} {row['reason']} ({seconds:.1f} s)"
+    log.info("%s %s: %d frames, %s", name, tag, len(frames), outcome)
     return frames
+
+
+def _tag(frames: list[Atoms], crystal: Atoms, run: str, iteration: int, temperature_K) -> None:
+    """Provenance of explored frames (their run, iteration, T, frame id), without what a
+    label will replace."""
+    for frame in frames:
+        frame.info.update(
+            source="active_learning",
+            structure=crystal.info.get("structure", ""),
+            run=run,
+            iteration=iteration,
+            temperature_K=temperature_K,
+            frame_id=f"{run}:{int(frame.info['step'])}",
+        )
+        for key in ("level_of_theory", "scf_converged", "model", "replica", "timestep"):
+            frame.info.pop(key, None)
 
 
 def _labelled_frames(dataset_files: Mapping[str, str] | None) -> list[Atoms]:
@@ -155,27 +149,9 @@ def select_job(
     Writes the frames to label (extxyz), one row per explored frame (CSV: selected or
     not, new bins) and the coverage counts (JSON)."""
     state = read_state(state_file)
-    columns = [
-        "frame_id",
-        "iteration",
-        "run",
-        "trajectory",
-        "frame",
-        "step",
-        "time_fs",
-        "temperature_K",
-        "selected",
-        "cbad_bins_added",
-        "cbad_new_bins",
-    ]
+    columns = SELECTION_COLUMNS
     start = time.perf_counter()
-    summary = {
-        "iteration": iteration,
-        "frames_explored": 0,
-        "new_bins_explored": 0,
-        "bins_labelled_before": 0,
-        "frames_selected": 0,
-    }
+    summary = {"iteration": iteration} | dict.fromkeys(COVERAGE_COUNTS, 0)
     if _stopped(state, f"{name} iteration {iteration} selection"):
         write_frames(requests_file, [])
         write_table(selection_file, pd.DataFrame(columns=columns))
@@ -192,36 +168,10 @@ def select_job(
     summary["frames_explored"] = sum(len(f) for f in runs)
     summary["new_bins_explored"] = al.new_bins(keys.coverage, [k for r in run_keys for k in r])
     cap = settings["cap"]
-    picks = al.pick_per_run(keys.coverage, run_keys, cap)
-    # where a run failed, its last frame is where the model went wrong: label it even
-    # when CBAD's bins saw nothing new there (they stop seeing a stretched Zn-N bond
-    # once one such frame is in)
-    for frames, frame_keys, chosen in zip(runs, run_keys, picks, strict=True):
-        last = len(frames) - 1
-        if frames and frames[-1].info.get("failure") and last not in dict(chosen):
-            new = [k for k in frame_keys[last].tolist() if k not in keys.coverage.seen]
-            keys.coverage.seen.update(new)
-            chosen.append((last, new))
+    picks = _picks(keys, runs, run_keys, cap)
     rows, requests = [], []
     for path, frames, chosen in zip(explore_files, runs, picks, strict=True):
-        added = dict(chosen)
-        for position, atoms in enumerate(frames):
-            new = added.get(position, [])
-            rows.append(
-                {
-                    "frame_id": atoms.info["frame_id"],
-                    "iteration": iteration,
-                    "run": atoms.info["run"],
-                    "trajectory": path,
-                    "frame": position,
-                    "step": int(atoms.info["step"]),
-                    "time_fs": float(atoms.info.get("time_fs", 0.0)),
-                    "temperature_K": atoms.info.get("temperature_K", float("nan")),
-                    "selected": position in added,
-                    "cbad_bins_added": len(new),
-                    "cbad_new_bins": keys.coverage.describe(new),
-                }
-            )
+        rows += _selection_rows(keys, iteration, path, frames, dict(chosen))
         requests += [frames[position] for position, _ in sorted(chosen)]
     summary["frames_selected"] = len(requests)
     summary["core_s"] = time.perf_counter() - start
@@ -238,6 +188,70 @@ def select_job(
         cap,
     )
     return requests
+
+
+#: Columns of an iteration's selection table (time fs, temperature K).
+SELECTION_COLUMNS = [
+    "frame_id",
+    "iteration",
+    "run",
+    "trajectory",
+    "frame",
+    "step",
+    "time_fs",
+    "temperature_K",
+    "selected",
+    "cbad_bins_added",
+    "cbad_new_bins",
+]
+
+
+#: Counts of an iteration's coverage summary (JSON), beside ``iteration`` and ``core_s``.
+COVERAGE_COUNTS = (
+    "frames_explored",
+    "new_bins_explored",
+    "bins_labelled_before",
+    "frames_selected",
+)
+
+
+def _picks(keys: al.Keys, runs: list[list[Atoms]], run_keys: list, cap: int) -> list[list]:
+    """CBAD's picks per run, (position, new bins); where a run failed, its last frame is
+    where the model went wrong: it is labelled even when CBAD's bins saw nothing new
+    there (they stop seeing a stretched Zn-N bond once one such frame is in)."""
+    picks = al.pick_per_run(keys.coverage, run_keys, cap)
+    for frames, frame_keys, chosen in zip(runs, run_keys, picks, strict=True):
+        last = len(frames) - 1
+        if frames and frames[-1].info.get("failure") and last not in dict(chosen):
+            new = [k for k in frame_keys[last].tolist() if k not in keys.coverage.seen]
+            keys.coverage.seen.update(new)
+            chosen.append((last, new))
+    return picks
+
+
+def _selection_rows(
+    keys: al.Keys, iteration: int, path: str, frames: list[Atoms], added: Mapping[int, list]
+) -> list[dict]:
+    """One row per explored frame of a run: selected or not, and the bins it added."""
+    rows = []
+    for position, atoms in enumerate(frames):
+        new = added.get(position, [])
+        rows.append(
+            {
+                "frame_id": atoms.info["frame_id"],
+                "iteration": iteration,
+                "run": atoms.info["run"],
+                "trajectory": path,
+                "frame": position,
+                "step": int(atoms.info["step"]),
+                "time_fs": float(atoms.info.get("time_fs", 0.0)),
+                "temperature_K": atoms.info.get("temperature_K", float("nan")),
+                "selected": position in added,
+                "cbad_bins_added": len(new),
+                "cbad_new_bins": keys.coverage.describe(new),
+            }
+        )
+    return rows
 
 
 def label_job(
@@ -326,6 +340,108 @@ def _cost(paths: Sequence[str], column: str = "core_s") -> float:
     return float(sum(read_table(p)[column].sum() for p in paths if Path(p).stat().st_size))
 
 
+def _stopped_iteration(
+    name: str, iteration: int, state: Mapping, previous: Mapping, outputs: Mapping
+) -> dict:
+    """An iteration after the loop stopped: the dataset carried over, no model, a record
+    that says so."""
+    for key in (*SPLIT_FILES, "quarantine", "lineage"):
+        shutil.copyfile(previous[key], outputs[key])
+    write_text(
+        Path(outputs["model"]) / "NOT_TRAINED",
+        f"the loop stopped after iteration {state['stopped_at']}: {state['stop_reason']}\n",
+    )
+    record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
+    record.update(
+        iteration=iteration,
+        status="not run (stopped)",
+        model_iteration=state["model_iteration"],
+        stop=True,
+        stop_reason="",
+    )
+    record.update(dict.fromkeys(al.COUNT_COLUMNS, 0))
+    record.update(dict.fromkeys(al.COST_COLUMNS, 0.0))
+    history = [*state["history"], record]
+    _write_state(outputs["state"], {**state, "iteration": iteration, "history": history})
+    return record
+
+
+def _write_state(path: str, state: Mapping) -> None:
+    write_text(path, json.dumps(state, indent=2, default=float) + "\n")
+
+
+def _new_record(
+    iteration: int,
+    settings: Mapping,
+    coverage: Mapping,
+    explore_summaries: Sequence[str],
+    label_costs: Sequence[str],
+    counts: tuple[int, int],
+) -> dict:
+    """The iteration's record before training: what it explored, selected and labelled
+    (``counts``: fresh and quarantined frames) and the core-seconds of each stage."""
+    summaries = [read_table(p) for p in explore_summaries]
+    explored = pd.concat(summaries) if summaries else pd.DataFrame()
+    record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
+    record.update(
+        iteration=iteration,
+        temperature_K=settings["temperature_K"] or float("nan"),
+        md_runs=len(explored) if iteration else 0,
+        md_runs_failed=int((explored["verdict"] == "failed").sum()) if iteration else 0,
+        frames_explored=coverage.get("frames_explored", 0),
+        new_bins_explored=coverage.get("new_bins_explored", 0),
+        frames_selected=coverage.get("frames_selected", 0),
+        frames_labelled=counts[0],
+        frames_quarantined=counts[1],
+        md_core_s=_cost(explore_summaries) if iteration else 0.0,
+        select_core_s=coverage.get("core_s", 0.0),
+        label_core_s=_cost(label_costs),
+        stop=False,
+        stop_reason="",
+    )
+    return record
+
+
+def _grown(
+    name: str,
+    level: str,
+    iteration: int,
+    settings: Mapping,
+    state: Mapping | None,
+    previous: Mapping[str, str],
+    previous_splits: dict[str, list[Atoms]],
+    new: tuple[list[Atoms], list[Atoms], pd.DataFrame | None],
+    record: dict,
+) -> tuple[dict[str, list[Atoms]], pd.DataFrame, list[Atoms]]:
+    """The labelled set after iteration k: its splits, lineage and quarantine.
+    ``previous_splits``: the labelled set so far (``previous`` names its files); ``new``:
+    the fresh labels, the quarantined frames and the iteration's selection table. Model
+    k-1's error on the fresh frames goes into ``record`` before they join."""
+    fresh, quarantined, selection = new
+    if iteration == 0 and settings["start"] == "perturb":
+        splits = _split_start(fresh, settings["perturb"], settings["seed"])
+        split_of = {a.info["frame_id"]: s for s, fs in splits.items() for a in fs}
+        lineage = _new_lineage(selection, name, level, fresh, quarantined, split_of)
+        return splits, lineage, quarantined
+    lineage = read_table(previous["lineage"])
+    quarantine = read_frames(previous["quarantine"])
+    if iteration == 0:  # the start dataset: its frames are iteration 0's
+        lineage["iteration"] = 0
+        record["frames_labelled"] = sum(len(f) for f in previous_splits.values())
+        return previous_splits, lineage, quarantine
+    if fresh:  # the honest error: model k-1 on frames it never saw
+        fresh_err = _errors(Path(state["model_dir"]) / MODEL_FILE, fresh, name, "fresh")
+        record["fresh_energy_rmse_meV_per_atom"] = fresh_err["energy_rmse_meV_per_atom"]
+        record["fresh_forces_rmse_meV_per_A"] = fresh_err["forces_rmse_meV_per_A"]
+    split_of = {a.info["frame_id"]: "train" for a in fresh}
+    new_rows = _new_lineage(selection, name, level, fresh, quarantined, split_of)
+    lineage = pd.concat([lineage, new_rows], ignore_index=True)
+    for column in lineage.select_dtypes(include="object").columns:  # text, one type
+        lineage[column] = lineage[column].fillna("").astype(str)
+    splits = dict(previous_splits, train=previous_splits["train"] + fresh)
+    return splits, lineage, quarantine + quarantined
+
+
 def train_job(
     name: str,
     model_block: Mapping,
@@ -358,117 +474,83 @@ def train_job(
     model_dir = Path(outputs["model"])
     model_dir.mkdir(parents=True, exist_ok=True)
     if _stopped(state, f"{name} iteration {iteration} training"):
-        for key in (*SPLIT_FILES, "quarantine", "lineage"):
-            shutil.copyfile(previous[key], outputs[key])
-        write_text(
-            model_dir / "NOT_TRAINED",
-            f"the loop stopped after iteration {state['stopped_at']}: {state['stop_reason']}\n",
-        )
-        record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
-        record.update(
-            iteration=iteration,
-            status="not run (stopped)",
-            model_iteration=state["model_iteration"],
-            stop=True,
-            stop_reason="",
-        )
-        record.update(dict.fromkeys(al.COUNT_COLUMNS, 0))
-        record.update(dict.fromkeys(al.COST_COLUMNS, 0.0))
-        write_text(
-            outputs["state"],
-            json.dumps(
-                {**state, "iteration": iteration, "history": [*state["history"], record]},
-                indent=2,
-                default=float,
-            )
-            + "\n",
-        )
-        return record
-
+        return _stopped_iteration(name, iteration, state, previous, outputs)
     start = time.perf_counter()
     fresh = [a for p in fresh_files for a in read_frames(p)]
     quarantined = [a for p in quarantine_files for a in read_frames(p)]
     previous_splits = {s: read_frames(previous[s]) for s in SPLIT_FILES if s in previous}
     labelled_so_far = [a for frames in previous_splits.values() for a in frames]
-    fresh, outliers = quarantine_outliers(
-        fresh, QualityGate(**(quality_gate or {})), labelled_so_far
-    )
+    gate = QualityGate(**(quality_gate or {}))
+    fresh, outliers = quarantine_outliers(fresh, gate, labelled_so_far)
     quarantined += outliers
     coverage = json.loads(Path(coverage_file).read_text()) if coverage_file else {}
-    summaries = [read_table(p) for p in explore_summaries]
-    explored = pd.concat(summaries) if summaries else pd.DataFrame()
-    record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
-    record.update(
-        iteration=iteration,
-        temperature_K=settings["temperature_K"] or float("nan"),
-        md_runs=len(explored) if iteration else 0,
-        md_runs_failed=int((explored["verdict"] == "failed").sum()) if iteration else 0,
-        frames_explored=coverage.get("frames_explored", 0),
-        new_bins_explored=coverage.get("new_bins_explored", 0),
-        frames_selected=coverage.get("frames_selected", 0),
-        frames_labelled=len(fresh),
-        frames_quarantined=len(quarantined),
-        md_core_s=_cost(explore_summaries) if iteration else 0.0,
-        select_core_s=coverage.get("core_s", 0.0),
-        label_core_s=_cost(label_costs),
-        stop=False,
-        stop_reason="",
-    )
+    counts = (len(fresh), len(quarantined))
+    record = _new_record(iteration, settings, coverage, explore_summaries, label_costs, counts)
     for frame in fresh:
         frame.info["dataset"] = name
-    if iteration == 0 and settings["start"] == "perturb":
-        splits = _split_start(fresh, settings["perturb"], settings["seed"])
-        split_of = {a.info["frame_id"]: s for s, fs in splits.items() for a in fs}
-        lineage = _new_lineage(
-            read_table(selection_file), name, level, fresh, quarantined, split_of
-        )
-        quarantine = quarantined
-    else:
-        splits = previous_splits
-        lineage = read_table(previous["lineage"])
-        quarantine = read_frames(previous["quarantine"])
-        if iteration == 0:  # the start dataset: its frames are iteration 0's
-            lineage["iteration"] = 0
-            record["frames_labelled"] = sum(len(f) for f in splits.values())
-        else:
-            if fresh:  # the honest error: model k-1 on frames it never saw
-                fresh_err = _errors(Path(state["model_dir"]) / MODEL_FILE, fresh, name, "fresh")
-                record["fresh_energy_rmse_meV_per_atom"] = fresh_err["energy_rmse_meV_per_atom"]
-                record["fresh_forces_rmse_meV_per_A"] = fresh_err["forces_rmse_meV_per_A"]
-            split_of = {a.info["frame_id"]: "train" for a in fresh}
-            new_rows = _new_lineage(
-                read_table(selection_file), name, level, fresh, quarantined, split_of
-            )
-            lineage = pd.concat([lineage, new_rows], ignore_index=True)
-            for column in lineage.select_dtypes(include="object").columns:  # text, one type
-                lineage[column] = lineage[column].fillna("").astype(str)
-            splits["train"] = splits["train"] + fresh
-            quarantine = quarantine + quarantined
+    new = (fresh, quarantined, read_table(selection_file) if selection_file else None)
+    splits, lineage, quarantine = _grown(
+        name, level, iteration, settings, state, previous, previous_splits, new, record
+    )
+    _write_set(outputs, splits, quarantine, lineage)
+    record["train_frames"] = len(splits["train"])
+    record["bins_covered"] = _bins_covered(settings, structure_file, splits)
+    current = _train_or_keep(name, model_block, level, iteration, outputs, state, bool(fresh))
+    record["status"] = "trained" if current[1] == iteration else "no fresh frames"
+    test = _errors(Path(current[0]) / MODEL_FILE, splits["test"], name, "test")
+    for quantity in ("energy_rmse_meV_per_atom", "forces_rmse_meV_per_A"):
+        record[f"test_{quantity}"] = test[quantity]
+    record["train_core_s"] = time.perf_counter() - start
+    return _close(name, iteration, settings, state, current, record, outputs["state"])
+
+
+def _write_set(
+    outputs: Mapping[str, str],
+    splits: Mapping[str, list[Atoms]],
+    quarantine: list[Atoms],
+    lineage: pd.DataFrame,
+) -> None:
     for split, frames in splits.items():
         for frame in frames:
             frame.info["split"] = split
         write_frames(outputs[split], frames)
     write_frames(outputs["quarantine"], quarantine)
     write_table(outputs["lineage"], lineage)
-    record["train_frames"] = len(splits["train"])
-    record["bins_covered"] = _bins_covered(settings, structure_file, splits)
 
+
+def _train_or_keep(
+    name: str,
+    model_block: Mapping,
+    level: str,
+    iteration: int,
+    outputs: Mapping[str, str],
+    state: Mapping | None,
+    fresh: bool,
+) -> tuple[str, int]:
+    """Train model k (at iteration 0, or on fresh frames), or keep model k-1; returns
+    the current model's directory and iteration."""
+    model_dir = Path(outputs["model"])
     if iteration == 0 or fresh:
         _train(name, model_block, level, iteration, outputs, str(model_dir / MODEL_FILE))
-        current, current_iteration = str(model_dir), iteration
-        record["status"] = "trained"
-    else:
-        write_text(
-            model_dir / "NOT_TRAINED",
-            f"no fresh frames: the model of iteration {state['model_iteration']} stays current\n",
-        )
-        current, current_iteration = state["model_dir"], state["model_iteration"]
-        record["status"] = "no fresh frames"
-    test = _errors(Path(current) / MODEL_FILE, splits["test"], name, "test")
-    record["test_energy_rmse_meV_per_atom"] = test["energy_rmse_meV_per_atom"]
-    record["test_forces_rmse_meV_per_A"] = test["forces_rmse_meV_per_A"]
-    record["model_iteration"] = current_iteration
-    record["train_core_s"] = time.perf_counter() - start
+        return str(model_dir), iteration
+    write_text(
+        model_dir / "NOT_TRAINED",
+        f"no fresh frames: the model of iteration {state['model_iteration']} stays current\n",
+    )
+    return state["model_dir"], state["model_iteration"]
+
+
+def _close(
+    name: str,
+    iteration: int,
+    settings: Mapping,
+    state: Mapping | None,
+    current: tuple[str, int],
+    record: dict,
+    state_file: str,
+) -> dict:
+    """Apply the stop rule to the history and write the new state; returns the record."""
+    record["model_iteration"] = current[1]
     history = [*(state["history"] if state else []), record]
     stop, reason = al.stop_decision(history, settings)
     record.update(stop=stop, stop_reason=reason)
@@ -478,19 +560,19 @@ def train_job(
         "active": not stop,
         "stopped_at": iteration if stop else None,
         "stop_reason": reason,
-        "model_dir": current,
-        "model_iteration": current_iteration,
+        "model_dir": current[0],
+        "model_iteration": current[1],
         "history": history,
     }
-    write_text(outputs["state"], json.dumps(new_state, indent=2, default=float) + "\n")
+    _write_state(state_file, new_state)
     log.info(
         "%s iteration %d: %d labelled (%d quarantined), %d training frames, fresh force "
         "RMSE %.0f meV/Å, test %.0f meV/Å; %s",
         name,
         iteration,
-        len(fresh),
-        len(quarantined),
-        len(splits["train"]),
+        record["frames_labelled"],
+        record["frames_quarantined"],
+        record["train_frames"],
         record["fresh_forces_rmse_meV_per_A"],
         record["test_forces_rmse_meV_per_A"],
         f"stop: {reason}" if stop else "go on",

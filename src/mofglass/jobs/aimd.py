@@ -12,13 +12,9 @@ from collections.abc import Mapping
 
 from ase import Atoms
 
-from .. import calculators
-from ..aimd import RunawayWatch, run_aimd, thermo_table
+from ..aimd import RunawayWatch, run_at_level, thermo_table
 from ..atomicio import read_frames, write_frames, write_text
-from ..calculators import CalculatorLevel, is_calculator
 from ..cp2k.inputs import MDSettings
-from ..cp2k.levels import LevelOfTheory
-from ..cp2k.run import Launcher
 from ..plan import AIMDRun
 
 log = logging.getLogger(__name__)
@@ -41,15 +37,7 @@ def aimd_job(
     """One AIMD run: chunked CP2K MD, then the trajectory (extxyz) and thermo table (TSV)."""
     (atoms,) = read_frames(structure_file)
     run = AIMDRun(structure, temperature_K, volume_scale)
-    md = MDSettings(
-        temperature_K=temperature_K,
-        timestep_fs=aimd["timestep_fs"],
-        thermostat_timecon_fs=aimd["thermostat_timecon_fs"],
-        print_every=aimd["print_every"],
-        stress=aimd["stress"],
-        seed=run.seed(aimd["seed"]),
-        masses=dict(aimd["masses"]),
-    )
+    md = MDSettings.from_config(aimd, temperature_K, run.seed(aimd["seed"]))
     watch = RunawayWatch.from_config(temperature_K, aimd["watch"])
     provenance = {
         "source": "aimd",
@@ -59,30 +47,10 @@ def aimd_job(
         "volume_scale": volume_scale,
     }
     start = time.perf_counter()
-    if is_calculator(level):
-        frames = calculators.run_md(
-            atoms,
-            CalculatorLevel.from_config(level_name, level),
-            md,
-            steps=aimd["steps"],
-            chunk_steps=aimd["chunk_steps"],
-            workdir=workdir,
-            provenance=provenance,
-            threads=threads or 1,
-            watch=watch,
-        )
-    else:
-        frames = run_aimd(
-            atoms,
-            LevelOfTheory.from_config(level_name, level),
-            md,
-            steps=aimd["steps"],
-            chunk_steps=aimd["chunk_steps"],
-            launcher=Launcher.from_config(cp2k, threads),
-            workdir=workdir,
-            provenance=provenance,
-            watch=watch,
-        )
+    chunks = (aimd["steps"], aimd["chunk_steps"])
+    frames = run_at_level(
+        atoms, level_name, level, md, chunks, workdir, provenance, cp2k, threads, watch
+    )
     write_text(thermo_file, thermo_table(frames))
     write_frames(trajectory_file, frames)
     n_bad = sum(not f.info["scf_converged"] for f in frames)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
 import ase.io
 import pandas as pd
+from ase import Atoms
 
 from .. import analysis, plots
 from ..atomicio import read_frames, write_table, write_text
@@ -19,64 +20,62 @@ from ..atomicio import read_frames, write_table, write_text
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Source:
+    """What one analysis looks at (``analysis_sources`` in common.smk): its ``files``;
+    whether its frames are ``independent`` samples (replicas, a set of structures) or
+    one trajectory; the ``last_frames`` of each file to keep (a trajectory's
+    equilibrated end); the ``reference`` structure whose density judges theirs (a
+    glass's crystal); and the temperature (K) of its PMFs with where it comes from."""
+
+    files: Sequence[str]
+    independent: bool
+    last_frames: int | None
+    reference: str | None
+    temperature_K: float
+    temperature_from: str
+
+    def frames(self, name: str) -> list[Atoms]:
+        """The frames to analyse (a file with none is a failed run: logged)."""
+        frames = []
+        for path in self.files:
+            read = read_frames(path) if str(path).endswith(".extxyz") else ase.io.read(path, ":")
+            if not read:
+                log.warning("%s: nothing to analyse in %s (a failed run)", name, path)
+            frames.extend(read[-self.last_frames :] if self.last_frames else read)
+        return frames
+
+
 def analysis_job(
-    files: Sequence[str],
-    name: str,
-    settings: Mapping,
-    outdir: str,
-    temperature_K: float,
-    temperature_from: str,
-    independent: bool = False,
-    last_frames: int | None = None,
-    reference_file: str | None = None,
+    name: str, source: Source, settings: Mapping, outputs: Mapping[str, str]
 ) -> pd.DataFrame:
-    """Structural analysis of structures or trajectory frames: tables (CSV) and figures.
-
-    ``reference_file``: the structure the frames started from (a glass's crystal),
-    whose density judges theirs.
-
-    The PMFs are taken at ``temperature_K`` (K), the frames' own temperature;
-    ``temperature_from`` says where it comes from (shown in the figure).
-
-    ``last_frames`` keeps the last frames of each file (a trajectory's equilibrated
-    end); ``independent`` says the frames are separate samples (replicas, a set of
-    structures) rather than one trajectory.
-    """
-    frames = []
-    for path in files:
-        read = read_frames(path) if str(path).endswith(".extxyz") else ase.io.read(path, ":")
-        if not read:
-            log.warning("%s: nothing to analyse in %s (a failed run)", name, path)
-        frames.extend(read[-last_frames:] if last_frames else read)
-    out = Path(outdir)
+    """Structural analysis of a source's frames: the tables (CSV: ``rdf``, ``pmf``,
+    ``angles``, ``summary``) and figures (``rdf_figure``, ``angle_figure``) of
+    ``outputs``. The PMFs are taken at the source's temperature, named in the figure."""
+    frames = source.frames(name)
+    tables = ("rdf", "pmf", "angles", "summary")
     if not frames:
         log.warning("%s: no frames at all; the tables are empty", name)
-        for table in ("rdf", "pmf", "angles", "summary"):
-            write_text(out / f"{table}.csv", "")
-        for figure in ("rdf.png", "angles.png"):
-            plots.empty_figure(out / figure, f"{name}: no frames (every run failed)")
+        for table in tables:
+            write_text(outputs[table], "")
+        for figure in ("rdf_figure", "angle_figure"):
+            plots.empty_figure(outputs[figure], f"{name}: no frames (every run failed)")
         return pd.DataFrame()
     start = time.perf_counter()
     reference = None
-    if reference_file:
-        reference = analysis.density(read_frames(reference_file)[0])
+    if source.reference:
+        reference = analysis.density(read_frames(source.reference)[0])
+    temperature = source.temperature_K
     result = analysis.analyse(
-        frames, dict(settings), temperature_K, independent, reference_density=reference
+        frames, dict(settings), temperature, source.independent, reference_density=reference
     )
-    for table in ("rdf", "pmf", "angles", "summary"):
-        write_table(out / f"{table}.csv", result[table])
-    plots.rdf_plot(
-        result["rdf"],
-        result["pmf"],
-        out / "rdf.png",
-        f"{name} ({len(frames)} frames); PMF at {temperature_K:g} K ({temperature_from})",
-    )
-    plots.angle_plot(result["angles"], out / "angles.png", f"{name} ({len(frames)} frames)")
-    log.info(
-        "%s: %d frames analysed in %.1f s\n%s",
-        name,
-        len(frames),
-        time.perf_counter() - start,
-        result["summary"].to_string(index=False),
-    )
+    for table in tables:
+        write_table(outputs[table], result[table])
+    where = f"PMF at {temperature:g} K ({source.temperature_from})"
+    title = f"{name} ({len(frames)} frames)"
+    plots.rdf_plot(result["rdf"], result["pmf"], outputs["rdf_figure"], f"{title}; {where}")
+    plots.angle_plot(result["angles"], outputs["angle_figure"], title)
+    seconds = time.perf_counter() - start
+    log.info("%s: %d frames analysed in %.1f s", name, len(frames), seconds)
+    log.info("%s", result["summary"].to_string(index=False))
     return result["summary"]

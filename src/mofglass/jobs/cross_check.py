@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+from ase import Atoms
 
 from ..atomicio import read_frames, write_frames, write_table
 from ..cross_check import glass_judgement, level_errors
@@ -87,6 +88,33 @@ def _one(frame, run: str):
     return frame
 
 
+def _judged(
+    requests: Sequence[Atoms],
+    replicas: Sequence[int],
+    labelled: tuple[list[Atoms], list[Atoms]],
+    students: Sequence[Atoms],
+) -> list[dict]:
+    """A row per glass: judged against the crystal (``requests[0]``) at the teacher's
+    level, or why not (its label, or the crystal's, was quarantined). ``labelled``: the
+    accepted and quarantined labels; ``students``: the model's predictions of the
+    glasses."""
+    accepted, quarantined = labelled
+    by_id = {a.info["frame_id"]: a for a in accepted}
+    crystal = by_id.get(requests[0].info["frame_id"])
+    rows = []
+    for request, replica, student in zip(requests[1:], replicas, students, strict=True):
+        teacher = by_id.get(request.info["frame_id"])
+        if crystal is None or teacher is None:
+            ids = (request.info["frame_id"], requests[0].info["frame_id"])
+            bad = next(q for q in quarantined if q.info["frame_id"] in ids)
+            reason = f"{bad.info['run']}: {bad.info['quarantine_reason']}"
+            rows.append({"replica": replica, "status": "unphysical", "reason": reason})
+            continue
+        judgement = glass_judgement(teacher, student, crystal)
+        rows.append({"replica": replica, "status": "checked", "reason": "", **judgement})
+    return rows
+
+
 def glass_check_job(
     final_files: Sequence[str],
     crystal_file: str,
@@ -130,37 +158,11 @@ def glass_check_job(
         requests = [_one(crystal_frames[-1], f"crystal/{model}")]
         requests += [_one(g, f"glass/{model}/replica{k}") for k, g in glasses.items()]
         gate = QualityGate(**labels["quality_gate"])
-        accepted, quarantined = label_at_level(
+        labelled = label_at_level(
             requests, level_name, level, workdir, gate, labels["stress"], cp2k, threads
         )
-        by_id = {a.info["frame_id"]: a for a in accepted}
-        crystal = by_id.get(requests[0].info["frame_id"])
-        students = dict(zip(glasses, load_model(model_file).predict(requests[1:]), strict=True))
-        for request, replica in zip(requests[1:], glasses, strict=True):
-            teacher = by_id.get(request.info["frame_id"])
-            if crystal is None or teacher is None:
-                bad = next(
-                    q
-                    for q in quarantined
-                    if q.info["frame_id"]
-                    in (request.info["frame_id"], requests[0].info["frame_id"])
-                )
-                rows.append(
-                    {
-                        "replica": replica,
-                        "status": "unphysical",
-                        "reason": f"{bad.info['run']}: {bad.info['quarantine_reason']}",
-                    }
-                )
-                continue
-            rows.append(
-                {
-                    "replica": replica,
-                    "status": "checked",
-                    "reason": "",
-                    **glass_judgement(teacher, students[replica], crystal),
-                }
-            )
+        students = load_model(model_file).predict(requests[1:])
+        rows += _judged(requests, list(glasses), labelled, students)
     table = pd.DataFrame(
         [{"model": model, "level": level_name, **r} for r in rows], columns=GLASS_COLUMNS
     )

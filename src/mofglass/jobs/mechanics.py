@@ -364,21 +364,6 @@ def vdos_job(run: SampleRun, outputs: Mapping[str, str]) -> pd.DataFrame:
     return table
 
 
-SUMMARY_COLUMNS = [
-    "model",
-    "group",
-    "sample",
-    "quantity",
-    "value",
-    "error",
-    "unit",
-    "n",
-    "n_effective",
-    "status",
-    "reason",
-]
-
-
 def summary_job(
     model: str,
     samples: Mapping[str, str],
@@ -388,104 +373,19 @@ def summary_job(
     output: str,
     reference_densities: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Every scalar of every sample of one model, and each group of samples (the glass
-    replicas) averaged with the standard error over its samples. Every row has a status
-    (:mod:`mofglass.statistics`: ok, not converged, unphysical; ``failed`` when its run
-    failed) and the reason; ``reference_densities`` (g/cm³ by sample: the structure it
-    started from) judge the fitted densities."""
-    densities = dict(reference_densities or {})
-    rows = []
-
-    def add(sample, quantity, unit, estimate=None, reason=""):
-        if estimate is None:  # the run or the fit failed: no value
-            rows.append(
-                {"sample": sample, "quantity": quantity, "unit": unit, "n": 0}
-                | {"status": "failed", "reason": reason}
-            )
-            return
-        judged = statistics.judge(estimate, quantity, densities.get(sample))
-        rows.append({"sample": sample, "quantity": quantity, "unit": unit, "n": 1} | judged.row())
-
-    for path in eos_files:
-        fit = read_table(path).iloc[0]
-        if fit["verdict"] != "ok":
-            add(fit["sample"], "K_PV", "GPa", reason=f"{fit['verdict']}: {fit['reason']}")
-            continue
-        if np.isfinite(fit.get("start_density_g_cm3", np.nan)):
-            densities.setdefault(fit["sample"], float(fit["start_density_g_cm3"]))
-        for quantity, value, unit in (
-            ("K_PV", "k0_GPa", "GPa"),
-            ("rho0", "rho0_g_cm3", "g/cm3"),
-            ("V0", "v0_A3", "A3"),
-        ):
-            error = value.replace("_", "_err_", 1)
-            points = int(fit["points_ok"])
-            add(
-                fit["sample"],
-                quantity,
-                unit,
-                statistics.Estimate(fit[value], fit[error], points, points),
-            )
-    for path in fluctuation_files:
-        for _, r in read_table(path).iterrows():
-            if r["verdict"] != "ok":
-                add(r["sample"], "K_hill", "GPa", reason=f"{r['verdict']}: {r['reason']}")
-                continue
-            rows.append(
-                {
-                    "sample": r["sample"],
-                    "quantity": r["quantity"],
-                    "value": r["value"],
-                    "error": r["error"],
-                    "unit": r["unit"] if isinstance(r["unit"], str) else "",
-                    "n": 1,
-                    "n_effective": r["n_effective"],
-                    "status": r["status"],
-                    "reason": r["reason"] if isinstance(r["reason"], str) else "",
-                }
-            )
-    for path in expansion_files:
-        for _, r in read_table(path).iterrows():
-            add(
-                r["sample"],
-                r["quantity"],
-                r["unit"],
-                statistics.Estimate(r["value"], np.nan, 1, np.nan).failing(
-                    statistics.NOT_CONVERGED,
-                    f"no error estimate ({r['points_ok']} (T, P) points ran)",
-                ),
-            )
-    per_sample = pd.DataFrame(rows, columns=SUMMARY_COLUMNS[2:])
-    per_sample["reason"] = per_sample["reason"].fillna("")
+    """Every scalar of every sample of one model, and each group of samples (``samples``:
+    sample -> group) averaged over its samples, each with its status and reason
+    (:func:`mofglass.mechanics.sample_rows`, :func:`mofglass.mechanics.group_means`)."""
+    per_sample = mechanics.sample_rows(
+        [read_table(p).iloc[0] for p in eos_files],
+        [read_table(p) for p in fluctuation_files],
+        [read_table(p) for p in expansion_files],
+        reference_densities,
+    )
     per_sample.insert(0, "group", per_sample["sample"].map(samples))
-    groups = []
-    for (group, quantity), part in per_sample.groupby(["group", "quantity"], sort=False):
-        if part["sample"].nunique() < 2:
-            continue
-        usable = part[part["status"] != "failed"]
-        estimate = statistics.independent_mean(usable["value"])
-        if len(usable) < len(part):
-            estimate = estimate.failing(
-                statistics.NOT_CONVERGED, f"{len(part) - len(usable)} of {len(part)} failed"
-            )
-        bad = usable[usable["status"] != statistics.OK]
-        if len(bad):
-            estimate = estimate.failing(
-                bad["status"].iloc[0], f"{len(bad)} of {len(part)}: {bad['reason'].iloc[0]}"
-            )
-        judged = statistics.judge(estimate, quantity)
-        groups.append(
-            {
-                "group": group,
-                "sample": f"{group} (mean of {len(usable)})",
-                "quantity": quantity,
-                "unit": part["unit"].iloc[0],
-                **judged.row(),
-                "n": len(usable),
-            }
-        )
-    table = pd.concat([per_sample, pd.DataFrame(groups)], ignore_index=True)
+    groups = mechanics.group_means(per_sample)
+    table = pd.concat([per_sample, groups], ignore_index=True)
     table.insert(0, "model", model)
-    table = table.reindex(columns=SUMMARY_COLUMNS)
+    table = table.reindex(columns=mechanics.SUMMARY_COLUMNS)
     write_table(output, table)
     return table
