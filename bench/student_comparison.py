@@ -32,8 +32,9 @@ from mofglass.atomicio import read_frames, write_frames
 from mofglass.config import validate_config
 from mofglass.evaluation import metrics, pairs
 from mofglass.jobs.meltquench import meltquench_job
-from mofglass.jobs.train import train_snap_job
+from mofglass.jobs.train import train_job
 from mofglass.models import load_model
+from mofglass.train import Training
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -117,7 +118,8 @@ def run_variant(name, changes, base_block, frames, config, out: Path) -> dict:
             block["snap"][key] = value
     start = time.perf_counter()
     level = train[0].info["level_of_theory"]
-    train_snap_job(name, block, files, str(lineage), str(work / "model" / "model.json"), level)
+    model_file = str(work / "model" / "model.json")
+    train_job(Training(name, block, files, str(lineage), model_file, level))
     fit_s = time.perf_counter() - start
     model = load_model(work / "model" / "model.json")
     row = metrics(name, "held-out", pairs(held, model.predict(held)))

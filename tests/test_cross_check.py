@@ -12,6 +12,7 @@ from mofglass.atomicio import read_frames, read_table, write_frames
 from mofglass.cross_check import glass_judgement, level_errors
 from mofglass.frames import attach_results
 from mofglass.jobs.cross_check import level_check_job
+from mofglass.labels import Labelling
 
 LABELS = {"stress": True, "quality_gate": {"max_force_eV_per_A": 20.0, "max_stress_GPa": 50.0}}
 
@@ -76,18 +77,8 @@ def test_level_check_job_labels_the_test_split_at_the_second_level(tiny, tmp_pat
     write_frames(tmp_path / "test.extxyz", frames)
     level = {"calculator": "ase.calculators.lj:LennardJones", "kwargs": b}
     out = {name: str(tmp_path / f"{name}.x") for name in ("labelled", "quarantine", "errors")}
-    level_check_job(
-        str(tmp_path / "test.extxyz"),
-        out["labelled"],
-        out["quarantine"],
-        out["errors"],
-        "d",
-        "lj_b",
-        level,
-        LABELS,
-        {},
-        str(tmp_path / "work"),
-    )
+    labelling = Labelling("lj_b", level, LABELS, {}, str(tmp_path / "work"))
+    level_check_job(labelling, str(tmp_path / "test.extxyz"), "d", out)
     row = read_table(out["errors"]).iloc[0]
     assert (row["reference_level"], row["other_level"], row["n_frames"]) == ("lj_a", "lj_b", 3)
     df = []

@@ -10,10 +10,10 @@ import pytest
 
 from mofglass import snap
 from mofglass.atomicio import write_frames
-from mofglass.jobs.train import evaluate_job, learning_curve_job, train_snap_job
+from mofglass.jobs.train import evaluate_job, learning_curve_job, train_job
 from mofglass.lammps import LAMMPSError, evaluate
 from mofglass.models import load_model
-from mofglass.train import ConsistencyError
+from mofglass.train import ConsistencyError, Training
 
 pytestmark = pytest.mark.lammps
 
@@ -221,14 +221,8 @@ def test_written_files_reproduce_the_fit_in_lammps(teacher, tmp_path):
     _, _, frames = teacher
     files = write_splits(tmp_path, frames)
     model_dir = tmp_path / "model"
-    train_snap_job(
-        "m",
-        snap_block(),
-        files,
-        str(tmp_path / "lineage.csv"),
-        str(model_dir / "model.json"),
-        "teacher",
-    )
+    lineage = str(tmp_path / "lineage.csv")
+    train_job(Training("m", snap_block(), files, lineage, str(model_dir / "model.json"), "teacher"))
     model = load_model(model_dir / "model.json")
     assert model.species == SPECIES and "zbl" in model.pair_styles
     pair = (model_dir / "pair.lammps").read_text()

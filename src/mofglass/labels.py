@@ -405,21 +405,31 @@ def frame_dir(atoms: Atoms) -> Path:
     return Path(str(atoms.info["run"])) / f"step{int(atoms.info['step']):08d}"
 
 
-def label_request_batch(
-    requests_file: str | Path,
-    batch_index: int,
-    labels: Mapping,
-    level_name: str,
-    level: Mapping,
-    workdir: str | Path,
-    cp2k: Mapping,
-    threads: int | None = None,
-) -> tuple[list[Atoms], list[Atoms]]:
-    """Batch ``batch_index`` of the frames requested in ``requests_file`` labelled at a
-    level behind the quality gate; (accepted, quarantined). ``labels`` is the config's
-    labels block: batch k holds requests k * batch_size to (k + 1) * batch_size, and a
-    batch past the end of the requests is empty."""
-    size = labels["batch_size"]
-    frames = read_frames(requests_file)[batch_index * size : (batch_index + 1) * size]
-    gate = QualityGate(**labels["quality_gate"])
-    return label_at_level(frames, level_name, level, workdir, gate, labels["stress"], cp2k, threads)
+@dataclass(frozen=True)
+class Labelling:
+    """How a stage labels frames: at a level of theory (its name and config block),
+    with the config's ``labels`` block (batch size, quality gate, stress) and ``cp2k``
+    block, in ``workdir``, on ``threads`` cores."""
+
+    level_name: str
+    level: Mapping
+    labels: Mapping
+    cp2k: Mapping
+    workdir: str
+    threads: int | None = None
+
+    def batch(self, requests_file: str | Path, batch_index: int) -> tuple[list[Atoms], list[Atoms]]:
+        """Batch ``batch_index`` of the frames requested in ``requests_file`` behind the
+        quality gate; (accepted, quarantined). Batch k holds requests k * batch_size to
+        (k + 1) * batch_size; a batch past the end of the requests is empty."""
+        size = self.labels["batch_size"]
+        return self.frames(
+            read_frames(requests_file)[batch_index * size : (batch_index + 1) * size]
+        )
+
+    def frames(self, frames: Sequence[Atoms]) -> tuple[list[Atoms], list[Atoms]]:
+        """``frames`` labelled behind the quality gate; (accepted, quarantined)."""
+        gate = QualityGate(**self.labels["quality_gate"])
+        stress = self.labels["stress"]
+        where = (self.workdir, gate, stress, self.cp2k, self.threads)
+        return label_at_level(frames, self.level_name, self.level, *where)

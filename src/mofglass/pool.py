@@ -28,15 +28,14 @@ from .plan import AIMDRun
 
 log = logging.getLogger(__name__)
 
+#: Where a frame comes from: its run, the trajectory file and its place there, the MD
+#: step, time (fs) and thermostat temperature (K).
+FRAME_COLUMNS = ["run", "trajectory", "frame", "step", "time_fs", "temperature_K"]
+
 POOL_COLUMNS = [
     "frame_id",
     "structure",
-    "run",
-    "trajectory",
-    "frame",
-    "step",
-    "time_fs",
-    "temperature_K",
+    *FRAME_COLUMNS,
     "volume_scale",
     "n_atoms",
     "energy_eV",

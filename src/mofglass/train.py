@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -84,17 +84,29 @@ def write_model_lineage(lineage_file: str, out_file: str | Path, name: str) -> N
     write_table(out_file, lineage)
 
 
-def train_snap(
-    name: str,
-    block: Mapping,
-    split_files: Mapping[str, str],
-    lineage_file: str,
-    model_file: str,
-    level: str,
-) -> snap.Fit:
-    """Fit a SNAP on the dataset's training split, tuned on its validation split; writes
-    ``model_file`` (``model.json``) with the SNAP files beside it."""
-    splits = read_splits(split_files, level)
+@dataclass(frozen=True)
+class Training:
+    """A model to train: its name and config block, its dataset's split files (train,
+    validation, test) and lineage, the level of their labels, and the ``model.json`` to
+    write (the model's other files go beside it)."""
+
+    name: str
+    block: Mapping
+    split_files: Mapping[str, str]
+    lineage_file: str
+    model_file: str
+    level: str
+
+
+def train_model(job: Training) -> snap.Fit | dict:
+    """Train a model of any type: :func:`train_snap` or :func:`train_family`."""
+    return train_snap(job) if job.block["type"] == "snap" else train_family(job)
+
+
+def train_snap(job: Training) -> snap.Fit:
+    """Fit a SNAP on the dataset's training split, tuned on its validation split."""
+    name, block = job.name, job.block
+    splits = read_splits(job.split_files, job.level)
     if not splits["train"]:
         raise ValueError(f"model {name}: the dataset has no training frames")
     species = tuple(block.get("species") or species_of([a for f in splits.values() for a in f]))
@@ -119,7 +131,7 @@ def train_snap(
         tune=block["snap"]["tune"],
     )
     seconds = time.perf_counter() - start
-    out = Path(model_file).parent
+    out = Path(job.model_file).parent
     write_text(out / snap.PARAM_FILE, fit.settings.param_text())
     write_text(out / snap.COEFF_FILE, fit.settings.coeff_text(fit.coefficients))
     if fit.settings.pair_splines is not None:
@@ -131,13 +143,13 @@ def train_snap(
         species=species,
         pair_styles=tuple(fit.settings.pair_styles()),
         pair_commands=tuple(fit.settings.pair_commands("{model_dir}")),
-        info={"dataset": block["dataset"], "level_of_theory": level},
+        info={"dataset": block["dataset"], "level_of_theory": job.level},
     )
     record = {
         "model": name,
         "type": "snap",
         "dataset": block["dataset"],
-        "level_of_theory": level,
+        "level_of_theory": job.level,
         "species": list(species),
         "twojmax": fit.settings.twojmax,
         "quadratic": fit.settings.quadratic,
@@ -164,7 +176,7 @@ def train_snap(
         snap.predict(r, fit.coefficients, a) for r, a in zip(test_rows, splits["test"], strict=True)
     ]
     write_frames(out / FIT_PREDICTIONS, predictions)
-    write_model_lineage(lineage_file, out / "lineage.csv", name)
+    write_model_lineage(job.lineage_file, out / "lineage.csv", name)
     write_model(out, model)
     log.info(
         "model %s: SNAP 2J=%d, %d coefficients, %d train frames, fitted in %.1f s",
@@ -177,24 +189,18 @@ def train_snap(
     return fit
 
 
-def train_family(
-    name: str,
-    block: Mapping,
-    split_files: Mapping[str, str],
-    lineage_file: str,
-    model_file: str,
-    level: str,
-) -> dict:
+def train_family(job: Training) -> dict:
     """Train a NequIP, Allegro or MACE model with its package's own trainer (on the
     training split, validated on the validation split), deploy it, and record the
     trainer's own predictions on the test split for the consistency check."""
     from . import families
 
-    splits = read_splits(split_files, level)
+    name, block, split_files = job.name, job.block, job.split_files
+    splits = read_splits(split_files, job.level)
     if not splits["train"] or not splits["validation"]:
         raise ValueError(f"model {name}: its trainer needs training and validation frames")
     species = tuple(block.get("species") or species_of([a for f in splits.values() for a in f]))
-    out = Path(model_file).parent.resolve()
+    out = Path(job.model_file).parent.resolve()
     out.mkdir(parents=True, exist_ok=True)
     in_lammps = families.engine_for(block) == "lammps"
     args = {
@@ -217,7 +223,7 @@ def train_family(
         species=species,
         pair_styles=(families.PAIR_STYLES[block["type"]],) if in_lammps else (),
         pair_commands=commands,
-        info={"dataset": block["dataset"], "level_of_theory": level, "device": device},
+        info={"dataset": block["dataset"], "level_of_theory": job.level, "device": device},
     )
     write_model(out, model)
     write_frames(out / FIT_PREDICTIONS, families.predict(out, splits["test"], device, own=True))
@@ -225,7 +231,7 @@ def train_family(
         "model": name,
         "type": block["type"],
         "dataset": block["dataset"],
-        "level_of_theory": level,
+        "level_of_theory": job.level,
         "species": list(species),
         "network": dict(block["network"]),
         "deployed": record["deployed"],
@@ -236,7 +242,7 @@ def train_family(
         "fit_seconds": seconds,
     }
     write_text(out / "fit.json", json.dumps(fit, indent=2, default=float) + "\n")
-    write_model_lineage(lineage_file, out / "lineage.csv", name)
+    write_model_lineage(job.lineage_file, out / "lineage.csv", name)
     log.info("model %s: %s trained and deployed in %.1f s", name, block["type"], seconds)
     return fit
 

@@ -68,11 +68,10 @@ rule al_label:
         runtime=al_label_runtime,
         mem_mb_per_cpu=al_label_memory,
     params:
-        labels=config["labels"],
-        level_name=lambda wildcards: model_level(wildcards.model),
-        level=lambda wildcards: config["levels_of_theory"][model_level(wildcards.model)],
-        cp2k=config["cp2k"],
-        workdir="results/active_learning/cp2k",  # + run/step of each frame
+        # one work directory for the loop: each frame's run and step name its own
+        labelling=lambda wildcards: labelling(
+            model_level(wildcards.model), "results/active_learning/cp2k"
+        ),
     script:
         "../scripts/al_label.py"
 

@@ -215,6 +215,17 @@ def selection_files(datasets=None):
     )
 
 
+def labelling(level, workdir):
+    """The fields of a stage's Labelling (mofglass.labels) at ``level``, in ``workdir``."""
+    return {
+        "level_name": level,
+        "level": config["levels_of_theory"][level],
+        "labels": config["labels"],
+        "cp2k": config["cp2k"],
+        "workdir": workdir,
+    }
+
+
 def label_batch_files(level, kind=""):
     """Batch outputs of a level: labelled (kind "") or quarantined (kind "quarantine.")."""
     return expand(

@@ -21,11 +21,10 @@ rule cross_check_level:
         **cp2k_layout(),
         runtime=cross_check_runtime,
     params:
-        level_name=config["cross_check"]["level_of_theory"],
-        level=lambda wildcards: config["levels_of_theory"][config["cross_check"]["level_of_theory"]],
-        labels=config["labels"],
-        cp2k=config["cp2k"],
-        workdir=f"results/cross_check/work/{config['cross_check']['level_of_theory']}",
+        labelling=lambda wildcards: labelling(
+            config["cross_check"]["level_of_theory"],
+            f"results/cross_check/work/{config['cross_check']['level_of_theory']}",
+        ),
     script:
         "../scripts/cross_check_level.py"
 
@@ -53,11 +52,10 @@ rule glass_check:
         **cp2k_layout(),
         runtime=glass_check_runtime,
     params:
-        level_name=lambda wildcards: model_level(wildcards.model),
-        level=lambda wildcards: config["levels_of_theory"][model_level(wildcards.model)],
-        labels=config["labels"],
-        cp2k=config["cp2k"],
-        workdir=lambda wildcards: f"results/cross_check/work/{model_level(wildcards.model)}",
+        labelling=lambda wildcards: labelling(
+            model_level(wildcards.model),
+            f"results/cross_check/work/{model_level(wildcards.model)}",
+        ),
     script:
         "../scripts/glass_check.py"
 

@@ -36,10 +36,9 @@ rule label_batch:
         runtime=label_runtime,
         mem_mb_per_cpu=label_memory,
     params:
-        labels=config["labels"],
-        level=lambda wildcards: config["levels_of_theory"][wildcards.level],
-        cp2k=config["cp2k"],
-        workdir=lambda wildcards: f"results/labels/{wildcards.level}/cp2k",
+        labelling=lambda wildcards: labelling(
+            wildcards.level, f"results/labels/{wildcards.level}/cp2k"
+        ),
     script:
         "../scripts/label_batch.py"
 

@@ -29,7 +29,7 @@ rule train_snap:
         block=model_settings,
         level=lambda wildcards: model_level(wildcards.model),
     script:
-        "../scripts/train_snap.py"
+        "../scripts/train_model.py"
 
 
 rule train_family:
@@ -55,7 +55,7 @@ rule train_family:
         block=model_settings,
         level=lambda wildcards: model_level(wildcards.model),
     script:
-        "../scripts/train_family.py"
+        "../scripts/train_model.py"
 
 
 rule evaluate_model:

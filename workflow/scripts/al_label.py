@@ -1,19 +1,13 @@
-"""Active learning: one batch of CP2K single points behind the quality gate."""
+"""Active learning: one batch of an iteration's requests labelled behind the gate."""
 
 from mofglass.jobs.active_learning import label_job
+from mofglass.labels import Labelling
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 label_job(
-    cost_file=snakemake.output.cost,
-    threads=snakemake.threads,
+    Labelling(**snakemake.params.labelling, threads=snakemake.threads),
     requests_file=snakemake.input[0],
-    labelled_file=snakemake.output.labelled,
-    quarantine_file=snakemake.output.quarantine,
     batch_index=int(snakemake.wildcards.batch),
-    workdir=snakemake.params.workdir,
-    labels=snakemake.params.labels,
-    level_name=snakemake.params.level_name,
-    level=snakemake.params.level,
-    cp2k=snakemake.params.cp2k,
+    outputs=dict(snakemake.output.items()),
 )

@@ -1,6 +1,7 @@
 """Judge a model's glasses at the level its labels came from."""
 
 from mofglass.jobs.cross_check import glass_check_job
+from mofglass.labels import Labelling
 from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])
@@ -10,11 +11,6 @@ glass_check_job(
     crystal_verdict_file=snakemake.input.crystal_verdict,
     model_file=snakemake.input.model,
     model=snakemake.wildcards.model,
+    labelling=Labelling(**snakemake.params.labelling, threads=snakemake.threads),
     output=snakemake.output[0],
-    level_name=snakemake.params.level_name,
-    level=snakemake.params.level,
-    labels=snakemake.params.labels,
-    cp2k=snakemake.params.cp2k,
-    workdir=snakemake.params.workdir,
-    threads=snakemake.threads,
 )

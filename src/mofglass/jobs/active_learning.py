@@ -34,8 +34,10 @@ from .. import plots
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..cbad import Resolution
 from ..evaluation import metrics, pairs
-from ..labels import QualityGate, label_request_batch, quarantine_outliers
+from ..labels import Labelling, QualityGate, quarantine_outliers
 from ..models import MODEL_FILE, load_model
+from ..pool import FRAME_COLUMNS
+from ..train import Training, train_model
 
 log = logging.getLogger(__name__)
 
@@ -194,12 +196,7 @@ def select_job(
 SELECTION_COLUMNS = [
     "frame_id",
     "iteration",
-    "run",
-    "trajectory",
-    "frame",
-    "step",
-    "time_fs",
-    "temperature_K",
+    *FRAME_COLUMNS,
     "selected",
     "cbad_bins_added",
     "cbad_new_bins",
@@ -255,30 +252,18 @@ def _selection_rows(
 
 
 def label_job(
-    cost_file: str,
-    threads: int,
-    requests_file: str,
-    labelled_file: str,
-    quarantine_file: str,
-    batch_index: int,
-    workdir: str,
-    labels: Mapping,
-    level_name: str,
-    level: Mapping,
-    cp2k: Mapping,
+    labelling: Labelling, requests_file: str, batch_index: int, outputs: Mapping[str, str]
 ) -> None:
     """A labelling batch of the iteration's requests behind the quality gate
-    (:func:`mofglass.labels.label_request_batch`) and its cost (CSV: wall seconds
-    and core-seconds)."""
+    (:meth:`mofglass.labels.Labelling.batch`) into ``labelled`` and ``quarantine``, and
+    its ``cost`` (CSV: wall seconds and core-seconds)."""
     start = time.perf_counter()
-    accepted, quarantined = label_request_batch(
-        requests_file, batch_index, labels, level_name, level, workdir, cp2k, threads
-    )
-    write_frames(quarantine_file, quarantined)
-    write_frames(labelled_file, accepted)
+    accepted, quarantined = labelling.batch(requests_file, batch_index)
+    write_frames(outputs["quarantine"], quarantined)
+    write_frames(outputs["labelled"], accepted)
     seconds = time.perf_counter() - start
-    cores = threads or 1
-    write_table(cost_file, pd.DataFrame([{"wall_s": seconds, "core_s": seconds * cores}]))
+    cores = labelling.threads or 1
+    write_table(outputs["cost"], pd.DataFrame([{"wall_s": seconds, "core_s": seconds * cores}]))
 
 
 def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> dict:
@@ -289,12 +274,9 @@ def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> 
 
 
 def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_file: str):
-    from .. import train as training
-
     block = {**block, "dataset": f"active_learning/{name}/iter{iteration:03d}"}
     split_files = {s: files[s] for s in SPLIT_FILES}
-    train = training.train_snap if block["type"] == "snap" else training.train_family
-    train(name, block, split_files, files["lineage"], model_file, level)
+    train_model(Training(name, block, split_files, files["lineage"], model_file, level))
 
 
 def _split_start(frames: list[Atoms], perturb: Mapping, seed: int) -> dict[str, list[Atoms]]:

@@ -13,7 +13,7 @@ from ase import Atoms
 from ..atomicio import read_frames, write_frames, write_table
 from ..cross_check import glass_judgement, level_errors
 from ..frames import plain
-from ..labels import QualityGate, label_at_level
+from ..labels import Labelling
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -47,27 +47,15 @@ GLASS_COLUMNS = [
 
 
 def level_check_job(
-    test_file: str,
-    labelled_file: str,
-    quarantine_file: str,
-    errors_file: str,
-    dataset: str,
-    level_name: str,
-    level: Mapping,
-    labels: Mapping,
-    cp2k: Mapping,
-    workdir: str,
-    threads: int | None = None,
+    labelling: Labelling, test_file: str, dataset: str, outputs: Mapping[str, str]
 ) -> dict:
-    """Label a dataset's test split at a second level; its errors against the first."""
+    """Label a dataset's test split at a second level (``labelled``, ``quarantine``);
+    its ``errors`` against the first."""
     reference = read_frames(test_file)
-    requests = [plain(a, keep_results=False) for a in reference]
-    gate = QualityGate(**labels["quality_gate"])
-    accepted, quarantined = label_at_level(
-        requests, level_name, level, workdir, gate, labels["stress"], cp2k, threads
-    )
-    write_frames(quarantine_file, quarantined)
-    write_frames(labelled_file, accepted)
+    accepted, quarantined = labelling.frames([plain(a, keep_results=False) for a in reference])
+    write_frames(outputs["quarantine"], quarantined)
+    write_frames(outputs["labelled"], accepted)
+    level_name = labelling.level_name
     by_id = {a.info["frame_id"]: a for a in accepted}
     matched = [a for a in reference if a.info["frame_id"] in by_id]
     row = {
@@ -77,7 +65,7 @@ def level_check_job(
         "n_quarantined": len(quarantined),
         **level_errors(matched, [by_id[a.info["frame_id"]] for a in matched]),
     }
-    write_table(errors_file, pd.DataFrame([row], columns=LEVEL_COLUMNS))
+    write_table(outputs["errors"], pd.DataFrame([row], columns=LEVEL_COLUMNS))
     log.info("%s: %s against %s: %s", dataset, level_name, row["reference_level"], row)
     return row
 
@@ -121,13 +109,8 @@ def glass_check_job(
     crystal_verdict_file: str,
     model_file: str,
     model: str,
+    labelling: Labelling,
     output: str,
-    level_name: str,
-    level: Mapping,
-    labels: Mapping,
-    cp2k: Mapping,
-    workdir: str,
-    threads: int | None = None,
 ) -> pd.DataFrame:
     """Judge every glass of a model at the level its labels came from: the final frame
     of each melt-quench replica next to the last frame of the model's 300 K crystal
@@ -157,14 +140,12 @@ def glass_check_job(
     if glasses:
         requests = [_one(crystal_frames[-1], f"crystal/{model}")]
         requests += [_one(g, f"glass/{model}/replica{k}") for k, g in glasses.items()]
-        gate = QualityGate(**labels["quality_gate"])
-        labelled = label_at_level(
-            requests, level_name, level, workdir, gate, labels["stress"], cp2k, threads
-        )
+        labelled = labelling.frames(requests)
         students = load_model(model_file).predict(requests[1:])
         rows += _judged(requests, list(glasses), labelled, students)
     table = pd.DataFrame(
-        [{"model": model, "level": level_name, **r} for r in rows], columns=GLASS_COLUMNS
+        [{"model": model, "level": labelling.level_name, **r} for r in rows],
+        columns=GLASS_COLUMNS,
     )
     table = table.sort_values("replica", kind="stable")
     write_table(output, table)

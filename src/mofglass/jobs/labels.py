@@ -15,7 +15,7 @@ from ase import Atoms
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..datasets import assemble, label_requests, load_frames
 from ..datasets import summary as dataset_summary
-from ..labels import QualityGate, frame_order, label_request_batch, summary_table
+from ..labels import Labelling, QualityGate, frame_order, summary_table
 
 log = logging.getLogger(__name__)
 
@@ -31,32 +31,17 @@ def label_requests_job(selection_files: Sequence[str], requests_file: str) -> li
 
 
 def label_batch_job(
-    requests_file: str,
-    labelled_file: str,
-    quarantine_file: str,
-    batch_index: int,
-    workdir: str,
-    labels: Mapping,
-    level_name: str,
-    level: Mapping,
-    cp2k: Mapping,
-    threads: int | None = None,
+    labelling: Labelling, requests_file: str, batch_index: int, outputs: Mapping[str, str]
 ) -> tuple[list[Atoms], list[Atoms]]:
     """One labelling batch of requested frames, split by the quality gate
-    (:func:`mofglass.labels.label_request_batch`)."""
+    (:meth:`mofglass.labels.Labelling.batch`) into ``labelled`` and ``quarantine``."""
     start = time.perf_counter()
-    accepted, quarantined = label_request_batch(
-        requests_file, batch_index, labels, level_name, level, workdir, cp2k, threads
-    )
-    write_frames(quarantine_file, quarantined)
-    write_frames(labelled_file, accepted)
-    log.info(
-        "batch %d: %d accepted, %d quarantined, %.1f s",
-        batch_index,
-        len(accepted),
-        len(quarantined),
-        time.perf_counter() - start,
-    )
+    accepted, quarantined = labelling.batch(requests_file, batch_index)
+    write_frames(outputs["quarantine"], quarantined)
+    write_frames(outputs["labelled"], accepted)
+    seconds = time.perf_counter() - start
+    counts = f"{len(accepted)} accepted, {len(quarantined)} quarantined"
+    log.info("batch %d: %s, %.1f s", batch_index, counts, seconds)
     return accepted, quarantined
 
 

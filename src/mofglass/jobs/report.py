@@ -10,19 +10,8 @@ import html
 import logging
 from collections.abc import Mapping, Sequence
 
+from .. import report
 from ..atomicio import write_text
-from ..report import (
-    active_learning,
-    analysis,
-    cross_check,
-    enhanced,
-    mechanics,
-    meltquench,
-    phases,
-    render,
-    selection,
-    train,
-)
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +29,20 @@ def report_job(
     mechanics models and sample kinds, enhanced runs, and the figure captions."""
     captions = settings.get("captions", {})
     sections = [
-        selection.section(files, captions),
-        train.section(files, settings["models"], comparison_figure, captions),
-        active_learning.section(files, captions),
-        meltquench.section(files, captions),
-        analysis.section(files, settings["sources"], captions),
-        cross_check.section(files),
-        mechanics.section(
+        report.selection.section(files, captions),
+        report.train.section(files, settings["models"], comparison_figure, captions),
+        report.active_learning.section(files, captions),
+        report.meltquench.section(files, captions),
+        report.analysis.section(files, settings["sources"], captions),
+        report.cross_check.section(files),
+        report.mechanics.section(
             files, settings["mechanics_models"], settings["mechanics_kinds"], captions
         ),
-        enhanced.section(files, settings["enhanced_runs"], captions),
-        phases.section(files, captions),
+        report.enhanced.section(files, settings["enhanced_runs"], captions),
+        report.phases.section(files, captions),
     ]
     sections = [s for s in sections if s is not None]
     intro = f"Config: {html.escape(settings['config_name'])}. {UNITS}"
-    text = render("mofglass report", sections, intro)
+    text = report.render("mofglass report", sections, intro)
     write_text(output, text)
     log.info("report: %s (%d sections, %.1f MB)", output, len(sections), len(text) / 1e6)

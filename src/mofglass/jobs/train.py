@@ -37,9 +37,8 @@ from ..train import (
 log = logging.getLogger(__name__)
 
 
-#: The fits themselves: the active-learning loop trains with the same functions.
-train_snap_job = training.train_snap
-train_family_job = training.train_family
+#: The fit itself: the active-learning loop trains with the same function.
+train_job = training.train_model
 
 
 def evaluate_job(

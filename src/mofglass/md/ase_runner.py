@@ -5,7 +5,6 @@ models LAMMPS cannot run here."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import ase.io
@@ -17,18 +16,12 @@ from .. import families
 from ..lammps import LAMMPSError
 from ..models import Model
 from .protocol import Protocol
-from .result import MDResult
+from .result import MDResult, Watch
 
 log = logging.getLogger(__name__)
 
 
-def run_ase(
-    atoms: Atoms,
-    model: Model,
-    protocol: Protocol,
-    workdir: Path,
-    watch: Callable[[Atoms], list[str]] | None,
-) -> MDResult:
+def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch: Watch):
     """The protocol with ASE's dynamics and the model's own calculator (NequIP, Allegro,
     MACE; mofglass.families): Nose-Hoover chains with the protocol's damping and ramps,
     or NVE. Same outputs and verdicts as the LAMMPS engine; the stability watch reads

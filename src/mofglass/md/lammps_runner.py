@@ -8,7 +8,7 @@ import contextlib
 import io
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import ase.io
@@ -21,7 +21,7 @@ from ..models import Model
 from .lammps_input import BAR_TO_GPA, THERMO_COLUMNS, lammps_blocks, watch_limit
 from .protocol import Protocol, Stage
 from .restart import PROGRESS, RESTART, digest, load_progress, restart_header, save_progress
-from .result import MDResult
+from .result import MDResult, Watch
 
 log = logging.getLogger(__name__)
 
@@ -29,21 +29,12 @@ log = logging.getLogger(__name__)
 UNSTABLE = ("Lost atoms", "Out of range atoms", "Non-numeric", "Neighbor list overflow")
 
 
-def run_lammps(
-    atoms: Atoms,
-    model: Model,
-    protocol: Protocol,
-    workdir: str | Path,
-    watch: Callable[[Atoms], list[str]] | None = None,
-) -> MDResult:
-    """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
-
-    Checks first that LAMMPS has the model's pair styles and that the model knows every
-    element of the structure (:class:`LAMMPSError` otherwise). A run that goes wrong
-    (temperature runaway, lost atoms, any LAMMPS error) stops there and comes back with
-    ``verdict='failed'``, the reason and the time; later stages are not run. ``watch``
-    is called on every new trajectory frame after each run segment (see
-    ``Protocol.segment_steps``) and returns its problems; the first one fails the run.
+def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch: Watch):
+    """The LAMMPS runner of :func:`mofglass.md.run_md` (same arguments; returns an
+    :class:`MDResult`). Each stage runs line by line, in segments (see
+    ``Protocol.segment_steps``); ``watch`` is called on every new trajectory frame after
+    each segment, and a restart point is written (:mod:`.restart`), so a killed run
+    resumes from its last segment with the same input and model.
     """
     workdir = Path(workdir).resolve()  # LAMMPS runs inside it: every path must be absolute
     tilts = any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages)
@@ -122,81 +113,15 @@ def run_lammps(
 
 def _run_stage(
     lmp,
-    protocol,
-    stage,
-    block,
-    watch,
-    tracker,
-    names,
-    checkpoint=None,
-    skip_through=-1,
-    saved=None,
-) -> tuple[str, str, int]:
-    """Execute one stage block line by line, checking after every ``run``; returns the
-    verdict, the reason and the step of the first problem (-1 if none).
-
-    ``checkpoint(line)`` is called after every completed run. On a resume, the runs up
-    to line ``skip_through`` are not repeated: the stage's fixes and dumps are set up
-    again, velocities are not redrawn, and the segment bounds come from ``saved``.
-    """
-    pending: list[str] = []
-    for index, line in enumerate(block.splitlines()):
-        is_run = line.startswith("run ") or line.startswith("minimize ")
-        if index <= skip_through:
-            if line.startswith("velocity ") or is_run:
-                continue
-            if line.startswith("variable mofglass_s"):
-                name = line.split()[1]
-                line = f"variable {name} equal {saved[name]}"
-        if not is_run:
-            pending.append(line)
-            continue
-        start = lmp.extract_global("ntimestep")
-        names.append(stage.name)
-        try:
-            _commands(lmp, pending, stage)
-            pending = []
-            lmp.command(line)
-        except LAMMPSError as exc:  # a set-up command of the stage
-            return "failed", str(exc), lmp.extract_global("ntimestep")
-        except Exception as exc:  # LAMMPS raises plain Exception with its message
-            message = _first_line(exc)
-            if not any(sign in message for sign in UNSTABLE):  # not the usual blow-up
-                message = f"LAMMPS error: {message}"
-            return "failed", f"stage {stage.name}: {message}", lmp.extract_global("ntimestep")
-        if line.startswith("run "):
-            wanted = int(line.split()[1])
-            ran = lmp.extract_global("ntimestep") - start
-            if ran < wanted:
-                limit = watch_limit(protocol, stage)
-                reason = f"stage {stage.name}: temperature above {limit:g} K (runaway)"
-                return "failed", reason, start + ran
-        if watch is not None:
-            for frame in tracker.new_frames():
-                problems = watch(frame)
-                if problems:
-                    step = int(frame.info.get("timestep", start))
-                    return "failed", f"stage {stage.name}: {problems[0]}", step
-        if checkpoint is not None:
-            checkpoint(index)
-    try:
-        _commands(lmp, pending, stage)
-    except LAMMPSError as exc:
-        return "failed", f"{exc}", lmp.extract_global("ntimestep")
-    return "ok", "", -1
-
-
-def _run_stage(
-    lmp,
-    protocol,
-    stage,
-    block,
-    watch,
-    tracker,
-    names,
-    checkpoint=None,
-    skip_through=-1,
-    saved=None,
+    protocol: Protocol,
+    stage: Stage,
+    block: str,
+    watch: Watch,
+    tracker: DumpTracker,
+    names: list[str],
+    checkpoint: Callable[[int], None] | None = None,
+    skip_through: int = -1,
+    saved: Mapping | None = None,
 ) -> tuple[str, str, int]:
     """Execute one stage block line by line, checking after every ``run``; returns the
     verdict, the reason and the step of the first problem (-1 if none).

@@ -30,24 +30,20 @@ def meltquench(block: Mapping, seed: int, damping: Mapping | None = None) -> Pro
     }
     if block["ensemble"] == "npt":
         common.update(pressure_GPa=0.0, cell=block["cell"])
+
+    def hold(name: str, temperature: float, duration_ps: float) -> Stage:
+        return Stage(name, temperature_K=temperature, duration_ps=duration_ps, **common)
+
+    def ramp(name: str, start: float, end: float, rate: float) -> Stage:
+        span = (t1 - t0) / rate  # ps at ``rate`` K/ps between the two temperatures
+        return Stage(name, temperature_K=start, temperature_end_K=end, duration_ps=span, **common)
+
     stages = (
-        Stage("equilibrate", temperature_K=t0, duration_ps=block["equilibration_ps"], **common),
-        Stage(
-            "heat",
-            temperature_K=t0,
-            temperature_end_K=t1,
-            duration_ps=(t1 - t0) / block["heating_rate_K_per_ps"],
-            **common,
-        ),
-        Stage("plateau", temperature_K=t1, duration_ps=block["plateau_ps"], **common),
-        Stage(
-            "quench",
-            temperature_K=t1,
-            temperature_end_K=t0,
-            duration_ps=(t1 - t0) / block["cooling_rate_K_per_ps"],
-            **common,
-        ),
-        Stage("final", temperature_K=t0, duration_ps=block["final_ps"], **common),
+        hold("equilibrate", t0, block["equilibration_ps"]),
+        ramp("heat", t0, t1, block["heating_rate_K_per_ps"]),
+        hold("plateau", t1, block["plateau_ps"]),
+        ramp("quench", t1, t0, block["cooling_rate_K_per_ps"]),
+        hold("final", t0, block["final_ps"]),
     )
     return Protocol(
         stages=stages,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 from ase import Atoms
+
+#: What a run is watched with: a frame's problems (none: the frame is sane).
+Watch = Callable[[Atoms], list[str]] | None
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from ase import Atoms
@@ -15,7 +15,7 @@ from ..models import Model
 from .ase_runner import run_ase
 from .lammps_runner import run_lammps
 from .protocol import Protocol
-from .result import MDResult
+from .result import MDResult, Watch
 from .watch import StabilityWatch
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def run_md(
     model: Model,
     protocol: Protocol,
     workdir: str | Path,
-    watch: Callable[[Atoms], list[str]] | None = None,
+    watch: Watch = None,
 ) -> MDResult:
     """Run ``protocol`` on ``atoms`` with ``model`` in ``workdir``.
 

@@ -13,7 +13,7 @@ from .base import save_figure
 
 def eos_plot(points: pd.DataFrame, fit: dict, path: str | Path, title: str = "") -> None:
     """P (GPa) against V (Å³) with error bars and the Birch-Murnaghan fit."""
-    from .mechanics import birch_murnaghan_pressure
+    from ..mechanics import birch_murnaghan_pressure
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.errorbar(
