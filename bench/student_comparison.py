@@ -151,7 +151,7 @@ def run_variant(name, changes, base_block, frames, config, out: Path) -> dict:
         structure = work / "structure.extxyz"
         write_frames(structure, [read_frames(out / "zif4.extxyz")[0]])
         meltquench_job(
-            str(work / "model"),
+            str(work / "model" / "model.json"),
             str(structure),
             block_mq,
             damping,

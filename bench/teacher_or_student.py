@@ -92,7 +92,9 @@ def scan(model_dir: str, pairs: list[str]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = {k: f"{tmp}/{k}" for k in ("thermo", "figure", "verdict")}
             out.update(trajectory=f"{tmp}/t.extxyz", final=f"{tmp}/final.extxyz")
-            verdict = meltquench_job(model_dir, str(structure), block, damping, 0, tmp, out)
+            verdict = meltquench_job(
+                f"{model_dir}/model.json", str(structure), block, damping, 0, tmp, out
+            )
             final = read_frames(out["final"])
         if not final:
             print(pair, verdict)
