@@ -8,7 +8,6 @@ import pytest
 from ase import Atoms
 
 from mofglass import analysis
-from mofglass.md import StabilityWatch
 from mofglass.structures import load_structure
 
 
@@ -107,24 +106,3 @@ def test_ab_initio_glasses_as_published(shared):
     assert angles.std() == pytest.approx(9.0, abs=0.6)
     rings = analysis.zn_im_rings(frames[1])
     assert set(rings) - {4, 6, 8}  # a glass has odd and larger rings
-
-
-def test_the_watch_flags_a_broken_linker_and_overlapping_atoms(zif4):
-    watch = StabilityWatch(zif4)
-    assert watch.problems(zif4) == []
-    broken = zif4.copy()
-    c, n = next((a, b) for a, b in watch.bonds if broken[a].symbol == "C")
-    broken.positions[c] += (
-        1.5
-        * (broken.positions[c] - broken.positions[n])
-        / np.linalg.norm(broken.positions[c] - broken.positions[n])
-    )
-    problems = watch.problems(broken)
-    assert any(p.startswith("broken linker") for p in problems)
-    overlap = zif4.copy()
-    overlap.positions[1] = overlap.positions[0] + [0.3, 0.0, 0.0]
-    assert any(p.startswith("close contact") for p in watch.problems(overlap))
-    lonely = zif4.copy()
-    zn = [a.index for a in lonely if a.symbol == "Zn"][0]
-    lonely.positions[zn] += [0.0, 3.0, 0.0]  # left with one N neighbour
-    assert any("Zn coordination outside 2-6" in p for p in watch.problems(lonely))

@@ -8,8 +8,9 @@ import pytest
 from ase.build import bulk
 
 from mofglass.lammps import LAMMPSError
-from mofglass.md import Protocol, Stage, lammps_input, run_md
+from mofglass.md import Protocol, StabilityWatch, Stage, lammps_input, run_md
 from mofglass.models import Model
+from mofglass.structures import load_structure
 
 pytestmark = pytest.mark.lammps
 
@@ -349,3 +350,25 @@ def test_a_run_of_another_model_does_not_resume(argon, tmp_path, caplog):
     np.testing.assert_allclose(
         resumed.thermo["temperature_K"], fresh.thermo["temperature_K"], rtol=1e-6
     )
+
+
+def test_the_watch_flags_a_broken_linker_and_overlapping_atoms():
+    zif4 = load_structure("builtin:ZIF-4")
+    watch = StabilityWatch(zif4)
+    assert watch.problems(zif4) == []
+    broken = zif4.copy()
+    c, n = next((a, b) for a, b in watch.bonds if broken[a].symbol == "C")
+    broken.positions[c] += (
+        1.5
+        * (broken.positions[c] - broken.positions[n])
+        / np.linalg.norm(broken.positions[c] - broken.positions[n])
+    )
+    problems = watch.problems(broken)
+    assert any(p.startswith("broken linker") for p in problems)
+    overlap = zif4.copy()
+    overlap.positions[1] = overlap.positions[0] + [0.3, 0.0, 0.0]
+    assert any(p.startswith("close contact") for p in watch.problems(overlap))
+    lonely = zif4.copy()
+    zn = [a.index for a in lonely if a.symbol == "Zn"][0]
+    lonely.positions[zn] += [0.0, 3.0, 0.0]  # left with one N neighbour
+    assert any("Zn coordination outside 2-6" in p for p in watch.problems(lonely))

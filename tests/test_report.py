@@ -56,3 +56,99 @@ def test_a_number_that_is_not_a_result_shows_its_status_instead():
         table.assign(source="m", quantity=["K_hill", "nu_hill", "G_hill"]), "mechanics-glass"
     )
     assert "status" in compared
+
+
+def test_every_stage_writes_its_section_from_the_files_it_is_handed(tmp_path):
+    """The report job builds no path: each stage's section comes from the named files
+    of its stage, in the order of the pipeline, each figure with its kind's caption."""
+    import re
+
+    from mofglass.evaluation import METRIC_COLUMNS
+    from mofglass.jobs.report import report_job
+    from mofglass.mechanics import SUMMARY_COLUMNS
+
+    def table(name, rows, sep=","):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(path, sep=sep, index=False)
+        return str(path)
+
+    def figure(name):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        empty_figure(path, name)
+        return str(path)
+
+    metrics = [
+        dict.fromkeys(METRIC_COLUMNS, 1.0) | {"model": "m", "split": s, "n_frames": 4}
+        for s in ("train", "validation", "test")
+    ]
+    metrics[2]["energy_mae_meV_per_atom"] = 0.75
+    summary_row = {"quantity": "zn_n_coordination", "value": 3.9, "error": 0.02, "unit": ""}
+    summary_row |= {"n_samples": 2, "n_effective": 2, "status": "ok", "reason": ""}
+    mechanics_row = dict.fromkeys(SUMMARY_COLUMNS, "")
+    mechanics_row |= {"model": "m", "group": "glass", "sample": "g0", "quantity": "K_hill"}
+    mechanics_row |= {"value": 3.1, "error": 0.2, "unit": "GPa", "n": 1, "status": "ok"}
+    files = {
+        "selection_tables": [table("sel/d/selection.csv", [{"split": "train", "selector": "r"}])],
+        "selection_figures": [figure("sel/d/energy_distribution.png")],
+        "models_metrics": [table("models/m/metrics.csv", metrics)],
+        "models_cost": [table("models/m/cost.csv", [{"n_atoms": 17, "us_per_atom_step": 9.0}])],
+        "models_md": [table("md/m/verdict.tsv", [{"verdict": "ok"}], sep="\t")],
+        "models_figures": [figure("models/m/parity.png")],
+        "al_records": [table("al/m/records.csv", [{"iteration": 0}])],
+        "al_figures": [figure("al/m/records.png")],
+        "meltquench_verdicts": [table("mq/verdicts.tsv", [{"verdict": "failed"}], sep="\t")],
+        "meltquench_figures": [figure("mq/m/replica0/temperature.png")],
+        "analysis_summaries": [table("analysis/meltquench/m/summary.csv", [summary_row])],
+        "analysis_figures": [figure("analysis/meltquench/m/rdf.png")],
+        "cross_check_levels": [table("cc/d/errors.csv", [{"dataset": "d"}])],
+        "cross_check_glasses": [],
+        "mechanics_summaries": [table("mech/m/summary.csv", [mechanics_row])],
+        "mechanics_figures": [figure("mech/m/g0/eos.png")],
+        "enhanced_barriers": [
+            table("enh/m/b/barrier.csv", [{"barrier_eV": 0.3} | {"barrier_err_eV": 0.01}])
+        ],
+        "enhanced_figures": [figure("enh/m/b/fes.png")],
+        "phases_metrics": [table("phases/metrics.csv", [{"accuracy": 0.9}])],
+        "phases_figures": [figure("phases/confusion.png")],
+    }
+    captions = {
+        stem: f"what {stem} shows"
+        for stem in ("energy_distribution", "parity", "records", "temperature", "rdf")
+        + ("eos", "fes", "confusion", "model_comparison")
+    }
+    settings = {
+        "config_name": "c.yaml",
+        "models": {"m": {"type": "snap", "dataset": "d"}},
+        "sources": ["meltquench/m"],
+        "mechanics_models": ["m"],
+        "mechanics_kinds": {"glass": "glass"},
+        "enhanced_runs": ["m/b"],
+        "captions": captions,
+    }
+    output, comparison = tmp_path / "index.html", tmp_path / "model_comparison.png"
+    report_job(files, settings, str(output), str(comparison))
+    page = output.read_text()
+    titles = re.findall(r"<h2 id='s\d+'>([^<]+)</h2>", page)
+    assert titles == [
+        "Selection",
+        "Models",
+        "Active learning",
+        "Melt-quench",
+        "Structure",
+        "Cross-checks",
+        "Mechanics",
+        "Enhanced sampling",
+        "Phase classification",
+    ]
+    given = [f for key, paths in files.items() if key.endswith("_figures") for f in paths]
+    assert page.count("data:image/png;base64,") == len(given) + 1  # and the comparison
+    for stem, caption in captions.items():
+        assert f"<figcaption>{caption}<br>" in page, stem
+    # each number next to its published value, under a unit that is one
+    assert ">0.75<" in page and ">0.6<" in page  # test energy MAE against Castel's 0.60
+    assert "per/atom" not in page and ">meV/atom<" in page
+    assert ">3.93<" in page  # the MLP glass's Zn-N coordination (Castel et al.)
+    assert ">0.46<" in page  # the published rotation barrier
+    assert comparison.stat().st_size > 0
