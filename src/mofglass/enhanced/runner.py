@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..lammps import LAMMPSError, has_package, new_lammps, write_data
+from ..md.protocol import BAROSTAT_DAMPING_FS, fs_to_ps
 from .bias import Bias
 from .colvars import colvars_config, colvars_supports, read_colvars_hills
 from .plumed import plumed_input
@@ -29,11 +30,11 @@ def lammps_input(
     temperature = bias.temperature_K
     if bias.on_volume:
         bar = settings["pressure_GPa"] * 1e4
-        damp = settings.get("barostat_damping_fs", 1000.0) / 1000.0
+        damp = fs_to_ps(settings.get("barostat_damping_fs", BAROSTAT_DAMPING_FS))
         integrator = f"fix mofglass_nve all nph iso {bar!r} {bar!r} {damp!r}"
     else:
         integrator = "fix mofglass_nve all nve"
-    damping_ps = settings["langevin_damping_fs"] / 1000.0
+    damping_ps = fs_to_ps(settings["langevin_damping_fs"])
     many = n_atoms > 2  # a lone particle keeps its momentum and its random force
     lines = [
         "# written by mofglass.enhanced",
@@ -43,7 +44,7 @@ def lammps_input(
         f"read_data {data_file}",
         *model.commands(),
         "neighbor 2.0 bin",
-        f"timestep {settings['timestep_fs'] / 1000.0!r}",
+        f"timestep {fs_to_ps(settings['timestep_fs'])!r}",
         f"velocity all create {temperature!r} {settings['seed']} mom yes rot yes dist gaussian"
         if many
         else "# a lone particle: the Langevin thermostat gives it its temperature",

@@ -9,7 +9,7 @@ lx_A, ly_A, lz_A, xy_A, xz_A, yz_A (LAMMPS's lower-triangular cell).
 from __future__ import annotations
 
 from ..models import Model
-from .protocol import Protocol, Stage
+from .protocol import Protocol, Stage, fs_to_ps
 
 THERMO_KEYWORDS = "step time temp press vol density pe ke etotal lx ly lz xy xz yz"
 THERMO_COLUMNS = {
@@ -52,8 +52,8 @@ def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]
         "variable mofglass_temp equal temp",
     ]
     blocks = ["\n".join(header)]
-    tdamp = protocol.thermostat_damping_fs / 1000.0
-    pdamp = protocol.barostat_damping_fs / 1000.0
+    tdamp = fs_to_ps(protocol.thermostat_damping_fs)
+    pdamp = fs_to_ps(protocol.barostat_damping_fs)
     velocities = False
     for k, stage in enumerate(protocol.stages):
         lines = [
@@ -66,7 +66,7 @@ def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]
         if stage.ensemble == "minimize":
             lines.append(f"minimize 0.0 1.0e-4 {stage.max_iterations} {10 * stage.max_iterations}")
         else:
-            lines.append(f"timestep {stage.timestep_fs / 1000.0!r}")
+            lines.append(f"timestep {fs_to_ps(stage.timestep_fs)!r}")
             if not velocities:
                 t0 = protocol.initial_temperature_K
                 if t0 is None:

@@ -26,6 +26,11 @@ THERMOSTAT_DAMPING_FS = 100.0
 BAROSTAT_DAMPING_FS = 1000.0
 
 
+def fs_to_ps(time_fs: float) -> float:
+    """A time in ps (LAMMPS metal units) from fs."""
+    return time_fs / 1000.0
+
+
 def steps(duration_ps: float, timestep_fs: float) -> int:
     """Time steps in ``duration_ps`` at ``timestep_fs`` (rounded to the nearest)."""
     return int(round(duration_ps * 1000.0 / timestep_fs))
