@@ -343,8 +343,9 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
 
 def assert_snakemake_report(project: Path, archive: Path) -> None:
     """Open a ``snakemake --report`` archive: its page lists every PNG under results/
-    that the run made (each a figure some rule marks), each with the caption of its
-    kind from workflow/report/<stem>.rst, and holds each figure's bytes."""
+    that the run made (each a figure some rule marks) and the tables rules mark, each
+    with its caption from workflow/report/ (a figure's: <stem>.rst), and holds each
+    file's bytes."""
     import json
     import zipfile
 
@@ -355,13 +356,19 @@ def assert_snakemake_report(project: Path, archive: Path) -> None:
     found = re.search(r"var results = (\{.*?\});\n", page)
     assert found, "no results in the report page"
     results = json.loads(found.group(1))
-    made = sorted(
+    figures = sorted(
         str(p.relative_to(project))
         for p in (project / "results").rglob("*.png")
         if "/active_learning/" not in str(p) or p.name == "records.png"
     )
-    assert made and sorted(results) == made
+    assert figures and sorted(p for p in results if p.endswith(".png")) == figures
+    tables = sorted(p for p in results if not p.endswith(".png"))
+    assert "results/models/snap/metrics.csv" in tables and len(tables) >= 3
     for path, entry in results.items():
         name = Path(path).name
-        assert captions[Path(path).stem] in entry["caption"], path
-        assert stored[name][:8] == b"\x89PNG\r\n\x1a\n"
+        if path.endswith(".png"):
+            assert captions[Path(path).stem] in entry["caption"], path
+            assert stored[name][:8] == b"\x89PNG\r\n\x1a\n"
+        else:
+            assert any(text in entry["caption"] for text in captions.values()), path
+            assert stored[name] == (project / path).read_bytes()

@@ -123,7 +123,12 @@ rule al_final:
         validation="results/active_learning/{model}/dataset/validation.extxyz",
         test="results/active_learning/{model}/dataset/test.extxyz",
         dataset_lineage="results/active_learning/{model}/dataset/lineage.csv",
-        records="results/active_learning/{model}/records.csv",
+        records=report(
+            "results/active_learning/{model}/records.csv",
+            caption="../report/records_table.rst",
+            category="6. Active learning",
+            subcategory="{model}",
+        ),
         figure=report(
             "results/active_learning/{model}/records.png",
             caption="../report/records.rst",

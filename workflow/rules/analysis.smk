@@ -7,7 +7,12 @@ rule analyse:
         files=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["files"],
         reference=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["reference"] or [],
     output:
-        summary="results/analysis/{source}/summary.csv",
+        summary=report(
+            "results/analysis/{source}/summary.csv",
+            caption="../report/analysis_summary.rst",
+            category="9. Structure",
+            subcategory="{source}",
+        ),
         rdf="results/analysis/{source}/rdf.csv",
         pmf="results/analysis/{source}/pmf.csv",
         angles="results/analysis/{source}/angles.csv",

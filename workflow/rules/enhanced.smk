@@ -15,7 +15,12 @@ rule enhanced_run:
     output:
         fes="results/enhanced/{model}/{bias}/fes.csv",
         convergence="results/enhanced/{model}/{bias}/convergence.csv",
-        barrier="results/enhanced/{model}/{bias}/barrier.csv",
+        barrier=report(
+            "results/enhanced/{model}/{bias}/barrier.csv",
+            caption="../report/barrier_table.rst",
+            category="11. Enhanced sampling",
+            subcategory="{model}/{bias}",
+        ),
         fes_figure=report(
             "results/enhanced/{model}/{bias}/fes.png",
             caption="../report/fes.rst",

@@ -15,7 +15,12 @@ rule md_check:
             category="7. MD check",
             subcategory="{model}",
         ),
-        verdict="results/md/{model}/check/verdict.tsv",
+        verdict=report(
+            "results/md/{model}/check/verdict.tsv",
+            caption="../report/md_verdict.rst",
+            category="7. MD check",
+            subcategory="{model}",
+        ),
     log:
         "logs/md/{model}/check.log",
     benchmark:

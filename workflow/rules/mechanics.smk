@@ -173,7 +173,12 @@ rule mechanics_summary:
         ),
         vdos=expand("results/mechanics/{{model}}/{sample}/vdos.csv", sample=MECHANICS_SAMPLES),
     output:
-        "results/mechanics/{model}/summary.csv",
+        report(
+            "results/mechanics/{model}/summary.csv",
+            caption="../report/mechanics_summary.rst",
+            category="10. Mechanics",
+            subcategory="{model}",
+        ),
     log:
         "logs/mechanics/{model}/summary.log",
     localrule: True

@@ -40,7 +40,11 @@ rule meltquench_verdicts:
     input:
         meltquench_files("verdict.tsv"),
     output:
-        "results/meltquench/verdicts.tsv",
+        report(
+            "results/meltquench/verdicts.tsv",
+            caption="../report/meltquench_verdicts.rst",
+            category="8. Melt-quench",
+        ),
     log:
         "logs/meltquench/verdicts.log",
     localrule: True

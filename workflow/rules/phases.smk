@@ -37,7 +37,11 @@ rule phases_train:
         unpack(phases_class_files),
     output:
         model="results/phases/classifier.joblib",
-        metrics="results/phases/metrics.csv",
+        metrics=report(
+            "results/phases/metrics.csv",
+            caption="../report/phases_metrics.rst",
+            category="12. Phases",
+        ),
         confusion="results/phases/confusion.csv",
         figure=report(
             "results/phases/confusion.png",

@@ -63,7 +63,12 @@ rule evaluate_model:
         unpack(model_dataset_files),
         model="results/models/{model}/model.json",
     output:
-        metrics="results/models/{model}/metrics.csv",
+        metrics=report(
+            "results/models/{model}/metrics.csv",
+            caption="../report/metrics_table.rst",
+            category="5. Models",
+            subcategory="{model}",
+        ),
         parity=report(
             "results/models/{model}/parity.png",
             caption="../report/parity.rst",
