@@ -8,7 +8,7 @@ and what was expected.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 
 import yaml
@@ -238,8 +238,25 @@ def dataset_errors(config: dict) -> Iterator[str]:
 PAIR_PACKAGES = {
     "nequip": "the pair_nequip_allegro plugin",
     "allegro": "the pair_nequip_allegro plugin",
+    "published": "the pair_nequip plugin of NequIP 0.5",
     "mace": "the ML-MACE package",
 }
+
+
+def published_errors(name: str, block: Mapping) -> Iterator[str]:
+    """A published model needs its file, and only a published model has one; one that
+    was trained elsewhere cannot be trained again here."""
+    key = f"models.{name}"
+    if block["type"] != "published":
+        if "file" in block:
+            yield f"{key}.file: only a published model is given as a file"
+        return
+    if "file" not in block:
+        yield f"{key}: a published model needs its file (models.{name}.file)"
+    elif not Path(block["file"]).is_file():
+        yield f"{key}.file: no file {block['file']!r}"
+    if block.get("active_learning"):
+        yield f"{key}.active_learning: a published model is not trained here"
 
 
 def model_errors(config: dict) -> Iterator[str]:
@@ -264,6 +281,7 @@ def model_errors(config: dict) -> Iterator[str]:
         zbl = block.get("snap", {}).get("zbl")
         if zbl and zbl["inner_A"] >= zbl["outer_A"]:
             yield f"models.{name}.snap.zbl: inner_A must be below outer_A"
+        yield from published_errors(name, block)
     # the ASE engine (family models without a LAMMPS pair style) runs nvt, nve and
     # constant-pressure npt, but no minimisation and no pressure ramp
     ase_cannot = [

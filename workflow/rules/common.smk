@@ -137,7 +137,13 @@ def model_type_env(model):
     """The conda environment of a model's jobs: LAMMPS for SNAP, the family's own
     for NequIP and Allegro (one environment) and MACE."""
     kind = config["models"][model]["type"]
-    env = {"snap": "lammps", "nequip": "nequip", "allegro": "nequip", "mace": "mace"}[kind]
+    env = {
+        "snap": "lammps",
+        "nequip": "nequip",
+        "allegro": "nequip",
+        "mace": "mace",
+        "published": "nequip",
+    }[kind]
     return f"../envs/{env}.yaml"
 
 
@@ -320,12 +326,18 @@ def md_damping():
     }
 
 
+def trained_models():
+    """Models trained here (a published one is not: it has no learning curve)."""
+    return [n for n, b in config["models"].items() if b["type"] != "published"]
+
+
 def model_files():
-    return expand(
+    files = expand(
         "results/models/{model}/{name}",
         model=config["models"],
-        name=["model.json", "metrics.csv", "learning_curve.csv", "cost.csv"],
+        name=["model.json", "metrics.csv", "cost.csv"],
     )
+    return files + expand("results/models/{model}/learning_curve.csv", model=trained_models())
 
 
 def analysis_sources():
@@ -735,11 +747,12 @@ def train_report():
     models = config["models"]
     figures = []
     for model in models:
-        figures += expand(
-            "results/models/{model}/{name}.png",
-            model=model,
-            name=["parity", "learning_curve", "cost"],
+        names = (
+            ["parity", "learning_curve", "cost"]
+            if model in trained_models()
+            else ["parity", "cost"]
         )
+        figures += expand("results/models/{model}/{name}.png", model=model, name=names)
         figures.append(f"results/md/{model}/check/temperature.png")
     return {
         "models_metrics": expand("results/models/{model}/metrics.csv", model=models),

@@ -58,6 +58,27 @@ rule train_family:
         "../scripts/train_model.py"
 
 
+rule publish_model:
+    input:
+        lambda wildcards: config["models"][wildcards.model]["file"],
+    output:
+        model="results/models/{model}/model.json",
+        family="results/models/{model}/family.json",
+        deployed="results/models/{model}/deployed.pth",
+    log:
+        "logs/models/{model}/publish.log",
+    wildcard_constraints:
+        model=names_alternation(models_of_type("published")),
+    localrule: True
+    conda:
+        model_env
+    params:
+        block=lambda wildcards: config["models"][wildcards.model],
+        level=lambda wildcards: model_level(wildcards.model),
+    script:
+        "../scripts/publish_model.py"
+
+
 rule evaluate_model:
     input:
         unpack(model_dataset_files),

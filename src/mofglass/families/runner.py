@@ -8,6 +8,7 @@ not mofglass: it imports nothing from mofglass. mofglass calls it as a subproces
     python runner.py train   ARGS.json   # the family's own trainer, then deployment
     python runner.py predict ARGS.json   # energy, forces, stress of frames
     python runner.py md      ARGS.json   # ASE molecular dynamics of protocol stages
+    python runner.py inspect ARGS.json   # what a published (deployed) archive holds
 
 Units: eV, Å, fs, K (ASE's). Labels are read from the frames' ASE results.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import ase.io
 import numpy as np
+from ase.calculators.calculator import Calculator, all_changes
 
 NEQUIP_FAMILIES = ("nequip", "allegro")
 
@@ -255,9 +257,80 @@ def _run(command: list[str], log: Path) -> None:
 # --- calculators ------------------------------------------------------------------------
 
 
+#: What a TorchScript archive of NequIP/Allegro 0.5.x (``nequip-deploy``) carries beside
+#: the model: its species in type order, cutoff (Å) and the versions it was built with.
+DEPLOYED_METADATA = ("type_names", "r_max", "n_species", "nequip_version", "torch_version")
+
+
+def load_deployed(path: str, device: str = "cpu"):
+    """A 0.5.x deployed archive and its metadata (strings)."""
+    import torch
+
+    extra = dict.fromkeys(DEPLOYED_METADATA, "")
+    model = torch.jit.load(path, map_location=device, _extra_files=extra)
+    return model, {k: v.decode() if isinstance(v, bytes) else v for k, v in extra.items()}
+
+
+class DeployedNequIP(Calculator):
+    """ASE calculator of a NequIP/Allegro 0.5.x archive, as ``pair_style nequip`` feeds
+    it: a full neighbour list within r_max (matscipy), each edge i -> j with its integer
+    cell shift S (r_j - r_i + S cell), positions and cell in the model's float32.
+    Written here because NequIP 0.19's calculator reads only its own compiled format.
+    Energies eV, forces eV/Å, stress eV/Å³ (ASE's sign and Voigt order)."""
+
+    implemented_properties = ["energy", "free_energy", "forces", "stress"]
+
+    def __init__(self, path: str, device: str = "cpu"):
+        super().__init__()
+        self.model, self.metadata = load_deployed(path, device)
+        self.device = device
+        self.types = {s: k for k, s in enumerate(self.metadata["type_names"].split())}
+        self.r_max = float(self.metadata["r_max"])
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        import torch
+        from matscipy.neighbours import neighbour_list
+
+        super().calculate(atoms, properties, system_changes)
+        atoms = self.atoms
+        unknown = sorted(set(atoms.get_chemical_symbols()) - set(self.types))
+        if unknown:
+            raise ValueError(f"the archive knows {sorted(self.types)}, not {unknown}")
+        i, j, shift = neighbour_list("ijS", atoms, self.r_max)
+        f32 = {"dtype": torch.float32, "device": self.device}
+        types = [self.types[s] for s in atoms.get_chemical_symbols()]
+        data = {
+            "pos": torch.tensor(atoms.positions, **f32),
+            "edge_index": torch.tensor(np.vstack([i, j]), dtype=torch.long, device=self.device),
+            "edge_cell_shift": torch.tensor(shift, **f32),
+            "cell": torch.tensor(np.asarray(atoms.cell), **f32),
+            "pbc": torch.tensor(atoms.pbc, dtype=torch.bool, device=self.device),
+            "atom_types": torch.tensor(types, dtype=torch.long, device=self.device),
+        }
+        out = self.model(data)
+        energy = float(out["total_energy"].detach().cpu().reshape(-1)[0])
+        self.results = {
+            "energy": energy,
+            "free_energy": energy,
+            "forces": out["forces"].detach().cpu().double().numpy(),
+        }
+        if "stress" in out and atoms.cell.rank == 3:
+            sigma = out["stress"].detach().cpu().double().numpy().reshape(3, 3)
+            self.results["stress"] = sigma[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+
+
+def inspect(args: dict) -> dict:
+    """The metadata of a deployed archive, and that it loads here."""
+    _, metadata = load_deployed(args["file"], args.get("device", "cpu"))
+    return metadata
+
+
 def calculator(family: str, model_dir: Path, record: dict, device: str, own: bool = False):
     """The deployed model's ASE calculator; ``own``: the trainer's model instead (NequIP
-    and Allegro: the checkpoint, eager; MACE: the saved model, float64)."""
+    and Allegro: the checkpoint, eager; MACE: the saved model, float64). A published
+    archive is its own deployment."""
+    if family == "published":
+        return DeployedNequIP(str(model_dir / record["deployed"]), device)
     if family in NEQUIP_FAMILIES:
         from nequip.integrations.ase import NequIPCalculator
 
@@ -453,6 +526,8 @@ def main() -> None:
         result = predict(args)
     elif command == "md":
         result = md(args)
+    elif command == "inspect":
+        result = inspect(args)
     else:
         raise SystemExit(f"unknown command {command!r}")
     print(json.dumps(result))

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import snap
+from .. import families, snap
 from .. import train as training
 from ..atomicio import read_frames, write_frames, write_table
 from ..evaluation import METRIC_COLUMNS, metrics, pairs
@@ -39,6 +39,14 @@ log = logging.getLogger(__name__)
 
 #: The fit itself: the active-learning loop trains with the same function.
 train_job = training.train_model
+
+
+def publish_job(name: str, block: Mapping, model_file: str, level: str | None) -> None:
+    """A published model (config ``type: published``): its archive beside
+    ``model_file``, checked to load, with the metadata it carries
+    (:func:`mofglass.families.publish`)."""
+    model = families.publish(name, block, Path(model_file).parent, level)
+    log.info("%s: %s from %s, species %s", name, model.type, block["file"], model.species)
 
 
 def evaluate_job(
@@ -64,9 +72,9 @@ def evaluate_job(
     table = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     write_table(metrics_file, table)
     parity_plot(values, f"{model.name} ({model.type}) against its labels", parity_file)
-    consistency = consistency_table(
-        predictions["test"], read_frames(Path(model_file).parent / FIT_PREDICTIONS)
-    )
+    fit = Path(model_file).parent / FIT_PREDICTIONS  # a published model has no fit here
+    test, fitted = (predictions["test"], read_frames(fit)) if fit.exists() else ([], [])
+    consistency = consistency_table(test, fitted)
     write_table(consistency_file, consistency)
     if tolerance is None:
         # a family model: compiled (float32 for NequIP, Allegro) against the trainer's own
