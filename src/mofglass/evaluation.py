@@ -116,7 +116,9 @@ def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
                 "energy_mae_meV_per_atom": test["energy_mae_meV_per_atom"],
                 "forces_mae_meV_per_A": test["forces_mae_meV_per_A"],
                 "stress_mae_MPa": test["stress_mae_MPa"],
-                "us_per_atom_step": m["cost"]["us_per_atom_step"].iloc[-1],
+                "us_per_atom_step": (
+                    m["cost"]["us_per_atom_step"].iloc[-1] if m["cost"] is not None else np.nan
+                ),
                 "md_check": m["md_check"],
             }
         )

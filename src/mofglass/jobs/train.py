@@ -41,6 +41,17 @@ log = logging.getLogger(__name__)
 train_job = training.train_model
 
 
+def foundation_job(
+    name: str, block: Mapping, level: Mapping, test_file: str, model_file: str
+) -> None:
+    """A universal potential as a model, zero-shot (config ``type: foundation``): the
+    calculator level it is, for the elements of its dataset's test split
+    (:func:`mofglass.families.foundation`)."""
+    species = sorted({s for atoms in read_frames(test_file) for s in atoms.get_chemical_symbols()})
+    model = families.foundation(name, block, level, species, Path(model_file).parent)
+    log.info("%s: level %s as a model, species %s", name, level["name"], model.species)
+
+
 def publish_job(name: str, block: Mapping, model_file: str, level: str | None) -> None:
     """A published model (config ``type: published``): its archive beside
     ``model_file``, checked to load, with the metadata it carries

@@ -4,6 +4,7 @@ check, side by side and next to the published models."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,13 +23,15 @@ def _unit(column: str) -> str:
     return words[-1]
 
 
-def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame) -> list[dict]:
+def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame | None) -> list[dict]:
     test = metrics[metrics["split"] == "test"].iloc[0]
     rows = [
         {"source": f"{name} (test)", "quantity": column, "value": test[column]}
         | {"error": float("nan"), "unit": _unit(column)}
         for column in metrics.columns[3:-1]
     ]
+    if cost is None:
+        return rows
     rows.append(
         {"source": f"{name} ({cost['n_atoms'].iloc[-1]} atoms)", "quantity": "us_per_atom_step"}
         | {"value": cost["us_per_atom_step"].iloc[-1], "error": float("nan")}
@@ -43,9 +46,11 @@ def section(
     comparison_figure: str,
     captions: Mapping[str, str],
 ) -> Section:
-    """``models``: name -> {type, dataset}, in the order of ``models_metrics``,
-    ``models_cost`` and ``models_md`` (the MD check's verdict); ``models_figures``.
-    Draws the accuracy-against-cost figure into ``comparison_figure``."""
+    """``models``: name -> {type, dataset}, in the order of ``models_metrics``;
+    ``models_cost`` and ``models_md`` (the MD check's verdict) of the models that ran
+    them (``results/models/<model>/cost.csv``, ``results/md/<model>/check/...``);
+    ``models_figures``. Draws the accuracy-against-cost figure into
+    ``comparison_figure``."""
     result = Section(
         "Models",
         "Errors of every model on its splits (LAMMPS with the written files), "
@@ -53,18 +58,19 @@ def section(
         captions=captions,
     )
     rows, compared = [], {}
-    triples = zip(files["models_metrics"], files["models_cost"], files["models_md"], strict=True)
-    for name, (metrics_file, cost_file, md_file) in zip(models, triples, strict=True):
-        metrics, cost = read_table(metrics_file), read_table(cost_file)
-        verdict = pd.read_csv(md_file, sep="\t")
-        result.tables += [
-            (f"{name}: errors", metrics),
-            (f"{name}: MD cost", cost),
-            (f"{name}: MD check", verdict),
-        ]
+    costs = {Path(p).parent.name: read_table(p) for p in files.get("models_cost", [])}
+    checks = {Path(p).parents[1].name: p for p in files.get("models_md", [])}
+    for name, metrics_file in zip(models, files["models_metrics"], strict=True):
+        metrics, cost = read_table(metrics_file), costs.get(name)
+        verdict = pd.read_csv(checks[name], sep="\t") if name in checks else None
+        result.tables.append((f"{name}: errors", metrics))
+        if cost is not None:
+            result.tables.append((f"{name}: MD cost", cost))
+        if verdict is not None:
+            result.tables.append((f"{name}: MD check", verdict))
         rows += _published_rows(name, metrics, cost)
         compared[name] = dict(models[name], metrics=metrics, cost=cost)
-        compared[name]["md_check"] = verdict["verdict"].iloc[0]
+        compared[name]["md_check"] = "not run" if verdict is None else verdict["verdict"].iloc[0]
     result.figures += files.get("models_figures", [])
     if not models:
         empty_figure(comparison_figure, "no models in this run")
