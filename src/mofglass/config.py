@@ -319,6 +319,8 @@ def model_errors(config: dict) -> Iterator[str]:
             yield f"models.{name}.snap.zbl: inner_A must be below outer_A"
         yield from published_errors(name, block)
         yield from foundation_errors(config, name, block)
+        if block.get("committee") and block["type"] != "snap":
+            yield f"models.{name}.committee: SNAP models only so far"
     # the ASE engine (family models without a LAMMPS pair style) runs nvt, nve and
     # constant-pressure npt, but no minimisation and no pressure ramp
     ase_cannot = [

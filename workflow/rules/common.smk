@@ -766,6 +766,7 @@ def train_report():
             figures.append(f"results/md/{model}/check/temperature.png")
     return {
         "models_metrics": expand("results/models/{model}/metrics.csv", model=config["models"]),
+        "models_committee": expand("results/models/{model}/committee.csv", model=config["models"]),
         "models_cost": expand("results/models/{model}/cost.csv", model=models_running("cost")),
         "models_md": expand("results/md/{model}/check/verdict.tsv", model=models_running("md")),
         "models_figures": figures,

@@ -120,6 +120,7 @@ rule evaluate_model:
             subcategory="{model}",
         ),
         consistency="results/models/{model}/consistency.csv",
+        committee="results/models/{model}/committee.csv",
     log:
         "logs/models/{model}/evaluate.log",
     conda:

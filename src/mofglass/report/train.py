@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomicio import read_table
-from ..evaluation import model_comparison
+from ..evaluation import model_comparison, ranks_errors
 from ..plots import comparison_plot, empty_figure
 from .page import Section, compare
 
@@ -38,6 +38,27 @@ def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame | None)
         | {"unit": "µs/atom/step"}
     )
     return rows
+
+
+def _committees(paths: Sequence[str]) -> pd.DataFrame:
+    """Per model with a committee: how its force deviation σ_F (largest per atom, eV/Å)
+    orders the true error on the held-out frames (Spearman's ρ)."""
+    rows = []
+    for path in paths:
+        table = read_table(path) if Path(path).stat().st_size else pd.DataFrame()
+        if not len(table):
+            continue
+        held_out = table[table["split"] != "train"]
+        rows.append(
+            {
+                "model": Path(path).parent.name,
+                "held_out_frames": len(held_out),
+                "spearman_rho": ranks_errors(held_out),
+                "sigma_F_max_mean_eV_per_A": held_out["sigma_F_max_eV_per_A"].mean(),
+                "error_F_max_mean_eV_per_A": held_out["error_F_max_eV_per_A"].mean(),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def section(
@@ -72,6 +93,9 @@ def section(
         compared[name] = dict(models[name], metrics=metrics, cost=cost)
         compared[name]["md_check"] = "not run" if verdict is None else verdict["verdict"].iloc[0]
     result.figures += files.get("models_figures", [])
+    committees = _committees(files.get("models_committee", []))
+    if len(committees):
+        result.tables.append(("committees: σ_F against the true force error", committees))
     if not models:
         empty_figure(comparison_figure, "no models in this run")
         return result
