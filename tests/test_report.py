@@ -94,7 +94,7 @@ def test_every_stage_writes_its_section_from_the_files_it_is_handed(tmp_path):
         "selection_figures": [figure("sel/d/energy_distribution.png")],
         "models_metrics": [table("models/m/metrics.csv", metrics)],
         "models_cost": [table("models/m/cost.csv", [{"n_atoms": 17, "us_per_atom_step": 9.0}])],
-        "models_md": [table("md/m/verdict.tsv", [{"verdict": "ok"}], sep="\t")],
+        "models_md": [table("md/m/check/verdict.tsv", [{"verdict": "ok"}], sep="\t")],
         "models_figures": [figure("models/m/parity.png")],
         "al_records": [table("al/m/records.csv", [{"iteration": 0}])],
         "al_figures": [figure("al/m/records.png")],

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mofglass import snap
-from mofglass.atomicio import write_frames
+from mofglass.atomicio import read_frames, write_frames
 from mofglass.jobs.train import evaluate_job, learning_curve_job, train_job
 from mofglass.lammps import LAMMPSError, evaluate
 from mofglass.models import load_model
@@ -337,3 +337,62 @@ def test_the_reference_energies_of_one_composition_stay_finite_and_small():
             counts @ truth[::per_species], abs=0.05
         )
         assert np.sqrt(np.mean((x[:n_frames] @ beta - y[:n_frames]) ** 2)) < 0.01
+
+
+def test_a_committee_disagrees_where_the_model_errs(tiny_module, tmp_path):
+    """Four bootstrap members of a SNAP fitted to a Morse teacher it cannot represent:
+    σ_F is the members' spread, recomputed here from their own LAMMPS predictions, and
+    it is larger on frames shaken harder than any training frame, where the model errs
+    more."""
+    from scipy.stats import spearmanr
+
+    from mofglass.train import committee_members
+
+    morse = ("pair_style morse 4.5", "pair_coeff * * 0.08 1.6 1.8")
+    frames = []
+    for k, shake in enumerate([0.04] * 7 + [0.04, 0.04, 0.04, 0.15, 0.15, 0.15]):
+        atoms = tiny_module.copy()
+        atoms.rattle(shake, seed=100 + k)
+        labelled = evaluate(atoms, SPECIES, morse)
+        labelled.info.update(level_of_theory="morse", frame_id=f"m:{k}", run="m", step=k)
+        frames.append(labelled)
+    files = {}
+    for name, part in (("train", frames[:5]), ("validation", frames[5:7]), ("test", frames[7:])):
+        files[name] = str(tmp_path / f"{name}.extxyz")
+        write_frames(files[name], part)
+    pd.DataFrame(
+        {"frame_id": [a.info["frame_id"] for a in frames], "label_status": "labelled"}
+        | {"split": ["train"] * 5 + ["validation"] * 2 + ["test"] * 6}
+    ).to_csv(tmp_path / "lineage.csv", index=False)
+    block = snap_block() | {"committee": {"members": 4, "seed": 0}}
+    block["snap"] = block["snap"] | {"alpha": 1e-4, "zbl": None}
+    model_file = tmp_path / "model/model.json"
+    lineage = str(tmp_path / "lineage.csv")
+    train_job(Training("m", block, files, lineage, str(model_file), "morse"))
+    members = committee_members(model_file)
+    assert [p.parent.name for p in members] == [f"member{k}" for k in range(4)]
+    out = {k: str(tmp_path / f"{k}.csv") for k in ("metrics", "consistency", "committee")}
+    evaluate_job(
+        str(model_file),
+        files,
+        out["metrics"],
+        str(tmp_path / "parity.png"),
+        out["consistency"],
+        committee_file=out["committee"],
+    )
+    table = pd.read_csv(out["committee"]).query("split == 'test'").reset_index(drop=True)
+    test = read_frames(files["test"])  # the labels as the job reads them (8 decimals)
+    forces = np.array(
+        [[a.get_forces() for a in load_model(m).predict(test)] for m in members]
+    )  # (members, frames, atoms, 3)
+    spread = np.sqrt(((forces - forces.mean(axis=0)) ** 2).sum(axis=3).mean(axis=0))
+    # the table's digits: 1e-8 eV/Å
+    np.testing.assert_allclose(table["sigma_F_max_eV_per_A"], spread.max(axis=1), atol=1e-8)
+    model = [a.get_forces() for a in load_model(model_file).predict(test)]
+    errors = [
+        np.linalg.norm(f - a.get_forces(), axis=1).max() for f, a in zip(model, test, strict=True)
+    ]
+    np.testing.assert_allclose(table["error_F_max_eV_per_A"], errors, atol=1e-8)
+    shaken = table["sigma_F_max_eV_per_A"].iloc[3:].mean()
+    assert shaken > 2 * table["sigma_F_max_eV_per_A"].iloc[:3].mean()
+    assert spearmanr(table["sigma_F_max_eV_per_A"], errors)[0] > 0.5

@@ -22,7 +22,9 @@ from mofglass.config import validate_config
 from mofglass.jobs.aimd import aimd_job
 from mofglass.jobs.selection import select_job
 
-from .conftest import write_config
+from .conftest import REPO, write_config
+
+SHARED_ARCHIVE = REPO.parent / "shared/data/models/castel2024/nequip_l2r6stress0.pth"
 
 pytestmark = pytest.mark.workflow
 
@@ -51,20 +53,52 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
 
 
 @pytest.mark.parametrize(
-    ("config", "aimd_jobs", "datasets", "label_batches", "families", "loop", "mechanics", "cross"),
+    (
+        "config",
+        "aimd_jobs",
+        "datasets",
+        "label_batches",
+        "families",
+        "published",
+        "zero_shot",
+        "loop",
+        "mechanics",
+        "cross",
+    ),
     [
         # loop: active-learning jobs (explore, select, label, train) or None
         # mechanics: (model, sample) pairs, volumes and (T, P) points per pair;
         # then (model, bias) metadynamics runs; phase-classifier MD runs and trajectories
         # cross: cross-checks of levels (datasets) and of glasses (models)
-        ("config.yaml", 2, 3, 0, 0, (22, 9, 11, 10), (3, 5, 4, 1, 3, 2), (1, 2)),
-        ("tiny.yaml", 4, 2, 2, 0, None, (0, 0, 0, 0, 0, 0), (0, 0)),
-        ("paper.yaml", 9, 2, 0, 2, (601, 13, 63, 13), (4 * 6, 9, 9, 4, 7, 5), (1, 4)),
+        # zero_shot: foundation models that are evaluated only (the default's CHGNet)
+        ("config.yaml", 2, 3, 0, 0, 0, 1, (22, 9, 11, 10), (3, 5, 4, 1, 3, 2), (1, 2)),
+        ("tiny.yaml", 4, 2, 2, 0, 0, 0, None, (0, 0, 0, 0, 0, 0), (0, 0)),
+        # paper: Castel et al.'s published NequIP beside the four trained models
+        ("paper.yaml", 9, 2, 0, 2, 1, 0, (601, 13, 63, 13), (5 * 6, 9, 9, 5, 7, 5), (1, 5)),
     ],
 )
 def test_dry_run_builds_the_dag(
-    project, config, aimd_jobs, datasets, label_batches, families, loop, mechanics, cross
+    project,
+    monkeypatch,
+    config,
+    aimd_jobs,
+    datasets,
+    label_batches,
+    families,
+    published,
+    zero_shot,
+    loop,
+    mechanics,
+    cross,
 ):
+    # paper.yaml names the published model by a variable each site sets; a dry run
+    # only needs a file there (the archive of ../shared where it is present)
+    archive = project / "castel.pth"
+    if SHARED_ARCHIVE.is_file():
+        archive = SHARED_ARCHIVE
+    else:
+        archive.write_bytes(b"")
+    monkeypatch.setenv("MOFGLASS_CASTEL2024_NEQUIP", str(archive))
     result = snakemake(project, "-n", "--configfile", f"config/{config}")
     assert result.returncode == 0, result.stderr
     counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
@@ -78,9 +112,14 @@ def test_dry_run_builds_the_dag(
     assert tuple(counts.get(rule, 0) for rule in al_rules) == (loop or (0, 0, 0, 0))
     assert counts.get("al_final", 0) == (1 if loop else 0)
     assert (counts.get("cross_check_level", 0), counts.get("glass_check", 0)) == cross
-    models = 1 + families + (1 if loop else 0)
-    for rule in ("evaluate_model", "learning_curve", "model_cost", "md_check"):
-        assert counts[rule] == models
+    models = 1 + families + (1 if loop else 0) + published + zero_shot
+    assert counts.get("publish_model", 0) == published
+    assert counts.get("foundation_model", 0) == zero_shot
+    assert counts["evaluate_model"] == models  # every model
+    for rule in ("model_cost", "md_check"):
+        assert counts[rule] == models - zero_shot
+    # a model trained elsewhere has no learning curve
+    assert counts["learning_curve"] == models - published - zero_shot
     pairs, volumes, points, biases, phase_md, phase_trajectories = mechanics
     assert counts.get("enhanced_run", 0) == biases
     assert counts.get("phases_md", 0) == phase_md

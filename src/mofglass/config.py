@@ -8,6 +8,8 @@ and what was expected.
 from __future__ import annotations
 
 import copy
+import os
+import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 
@@ -243,6 +245,37 @@ PAIR_PACKAGES = {
 }
 
 
+def expand_model_files(config: dict) -> None:
+    """A published model's file with its environment variables and ``~`` expanded (a
+    shared config names the file by a variable each site sets)."""
+    for block in config.get("models", {}).values():
+        if "file" in block:
+            block["file"] = os.path.expanduser(os.path.expandvars(block["file"]))
+
+
+def foundation_errors(config: Mapping, name: str, block: Mapping) -> Iterator[str]:
+    """A foundation model is a calculator level of the config, run by ASE's dynamics."""
+    key = f"models.{name}"
+    if block["type"] != "foundation":
+        if "level" in block:
+            yield f"{key}.level: only a foundation model is a level of theory"
+        return
+    level = block.get("level")
+    levels = config.get("levels_of_theory", {})
+    if level is None:
+        yield f"{key}: a foundation model names its level (models.{name}.level)"
+    elif "calculator" not in levels.get(level, {}):
+        calculators = ", ".join(n for n, b in levels.items() if "calculator" in b) or "none"
+        yield (
+            f"{key}.level: {level!r} is not a calculator level of levels_of_theory "
+            f"(calculator levels: {calculators})"
+        )
+    if block.get("engine") == "lammps":
+        yield f"{key}.engine: a foundation model runs in ASE (engine ase or auto)"
+    if block.get("active_learning"):
+        yield f"{key}.active_learning: a foundation model is used zero-shot, not trained"
+
+
 def published_errors(name: str, block: Mapping) -> Iterator[str]:
     """A published model needs its file, and only a published model has one; one that
     was trained elsewhere cannot be trained again here."""
@@ -253,6 +286,9 @@ def published_errors(name: str, block: Mapping) -> Iterator[str]:
         return
     if "file" not in block:
         yield f"{key}: a published model needs its file (models.{name}.file)"
+    elif "$" in block["file"]:
+        variables = ", ".join(re.findall(r"\$\{?(\w+)", block["file"]))
+        yield f"{key}.file: {block['file']!r} names a variable that is not set: {variables}"
     elif not Path(block["file"]).is_file():
         yield f"{key}.file: no file {block['file']!r}"
     if block.get("active_learning"):
@@ -282,6 +318,9 @@ def model_errors(config: dict) -> Iterator[str]:
         if zbl and zbl["inner_A"] >= zbl["outer_A"]:
             yield f"models.{name}.snap.zbl: inner_A must be below outer_A"
         yield from published_errors(name, block)
+        yield from foundation_errors(config, name, block)
+        if block.get("committee") and block["type"] != "snap":
+            yield f"models.{name}.committee: SNAP models only so far"
     # the ASE engine (family models without a LAMMPS pair style) runs nvt, nve and
     # constant-pressure npt, but no minimisation and no pressure ramp
     ase_cannot = [
@@ -304,7 +343,8 @@ def model_errors(config: dict) -> Iterator[str]:
         engine, family = block.get("engine", "auto"), block["type"] != "snap"
         if not family and engine == "ase":
             yield f"models.{name}.engine: SNAP runs in LAMMPS (engine lammps or auto)"
-        if family and engine == "lammps" and not families.lammps_has_pair(block["type"]):
+        pair = block["type"] in PAIR_PACKAGES  # a foundation model has none
+        if pair and engine == "lammps" and not families.lammps_has_pair(block["type"]):
             yield (
                 f"models.{name}.engine: the installed LAMMPS has no pair style "
                 f"{families.PAIR_STYLES[block['type']]!r} ({PAIR_PACKAGES[block['type']]}; "
@@ -441,6 +481,7 @@ def validate_config(config: dict, schema: str | Path | dict) -> dict:
     schema["properties"]["cp2k"]["properties"]["command"]["default"] = DEFAULT_COMMAND
     problems = list(schema_errors(config, schema))
     if not problems:
+        expand_model_files(config)
         problems = list(semantic_errors(config))
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))

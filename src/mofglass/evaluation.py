@@ -116,9 +116,66 @@ def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
                 "energy_mae_meV_per_atom": test["energy_mae_meV_per_atom"],
                 "forces_mae_meV_per_A": test["forces_mae_meV_per_A"],
                 "stress_mae_MPa": test["stress_mae_MPa"],
-                "us_per_atom_step": m["cost"]["us_per_atom_step"].iloc[-1],
+                "us_per_atom_step": (
+                    m["cost"]["us_per_atom_step"].iloc[-1] if m["cost"] is not None else np.nan
+                ),
                 "md_check": m["md_check"],
             }
         )
     published = PUBLISHED_MODELS.assign(dataset="flat histogram", n_train=2357, md_check="")
     return pd.concat([pd.DataFrame(rows), published], ignore_index=True)[COMPARISON_COLUMNS]
+
+
+#: Columns of a committee's table (forces eV/Å): per evaluated frame, the committee's
+#: force deviation and the model's true force error.
+COMMITTEE_COLUMNS = [
+    "split",
+    "frame_id",
+    "sigma_F_max_eV_per_A",
+    "sigma_F_mean_eV_per_A",
+    "error_F_max_eV_per_A",
+    "error_F_rms_eV_per_A",
+]
+
+
+def force_deviation(members: Sequence[Atoms]) -> tuple[float, float]:
+    """The committee's disagreement on one frame (DP-GEN's model deviation): per atom,
+    σ_i = sqrt(<|F_i - <F_i>|²>) over the members; its largest and mean value (eV/Å)."""
+    forces = np.array([m.get_forces() for m in members])  # (members, atoms, 3)
+    sigma = np.sqrt(np.mean(np.sum((forces - forces.mean(axis=0)) ** 2, axis=2), axis=0))
+    return float(sigma.max()), float(sigma.mean())
+
+
+def committee_rows(
+    split: str,
+    reference: Sequence[Atoms],
+    predicted: Sequence[Atoms],
+    members: Sequence[Sequence[Atoms]],
+) -> list[dict]:
+    """One row per frame: σ_F of the committee (``members[k][frame]``) next to the
+    model's true force error against the reference (largest per-atom and RMS, eV/Å)."""
+    rows = []
+    for k, (ref, got) in enumerate(zip(reference, predicted, strict=True)):
+        sigma_max, sigma_mean = force_deviation([m[k] for m in members])
+        error = np.linalg.norm(got.get_forces() - ref.get_forces(), axis=1)
+        rows.append(
+            {
+                "split": split,
+                "frame_id": ref.info.get("frame_id", ""),
+                "sigma_F_max_eV_per_A": sigma_max,
+                "sigma_F_mean_eV_per_A": sigma_mean,
+                "error_F_max_eV_per_A": float(error.max()),
+                "error_F_rms_eV_per_A": float(np.sqrt(np.mean(error**2))),
+            }
+        )
+    return rows
+
+
+def ranks_errors(table: pd.DataFrame) -> float:
+    """Spearman's ρ between a committee's σ_F and the true force error (largest per
+    atom) over the table's frames: how well the disagreement orders the errors."""
+    from scipy.stats import spearmanr
+
+    if len(table) < 3:
+        return float("nan")
+    return float(spearmanr(table["sigma_F_max_eV_per_A"], table["error_F_max_eV_per_A"])[0])

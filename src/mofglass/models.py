@@ -56,10 +56,15 @@ class Model:
         """Raise ``LAMMPSError`` if LAMMPS lacks a pair style or ``atoms`` has an element
         the model does not know; ``FamilyError`` if a family model's package is missing."""
         if self.is_family:
-            from .families import FamilyError, install_hint, python_for
+            from .families import FamilyError, install_hint, interpreter
 
-            if python_for(self.type) is None:
-                raise FamilyError(install_hint(self.type))
+            if interpreter(self.type, self.info.get("level")) is None:
+                level = self.info.get("level")
+                raise FamilyError(
+                    f"model {self.name}: its level {level['name']!r} cannot run here"
+                    if level
+                    else install_hint(self.type)
+                )
         if self.pair_styles:
             check_pair_styles(self.pair_styles)
         if atoms is not None:

@@ -33,6 +33,7 @@ MD_US_PER_ATOM_STEP = {
     "allegro": 100.0,
     "mace": 500.0,
     "published": 300.0,  # Castel et al.'s NequIP: 282 on a V100 (9000 on 2 CPU cores)
+    "foundation": 5000.0,  # the shipped ones on CPU: CHGNet 2600, SevenNet-0 4800 (ZIF-4)
 }
 SAFETY = 2.0
 MIN_RUNTIME_MIN = 10
@@ -40,7 +41,8 @@ STARTUP_MIN = 2.0  # Python, Snakemake and the program starting, input schemas l
 
 
 # GPUs a model family needs by default: SNAP runs on CPUs
-FAMILY_GPUS = {"snap": 0, "nequip": 1, "allegro": 1, "mace": 1, "published": 1}
+#: a foundation model runs where its level's kwargs put it (the shipped ones: CPU)
+FAMILY_GPUS = {"snap": 0, "nequip": 1, "allegro": 1, "mace": 1, "published": 1, "foundation": 0}
 
 
 def model_gpus(block: Mapping) -> int:

@@ -537,6 +537,22 @@ class Fit:
     trace: list[dict] = field(default_factory=list)
 
 
+def bootstrap_members(
+    train_frames: Sequence[Atoms], fit: Fit, weights: RowWeights, members: int, seed: int
+) -> list[np.ndarray]:
+    """Coefficients of a committee: the fit's tuned settings and regularisation solved
+    again on ``members`` bootstrap resamples of the training frames (drawn with
+    replacement, as many as there are), descriptors computed once."""
+    rows = [frame_rows(a, fit.settings) for a in train_frames]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(members):
+        pick = rng.integers(0, len(train_frames), len(train_frames))
+        x, y, w = system([rows[i] for i in pick], [train_frames[i] for i in pick], weights)
+        out.append(solve(x, y, w, fit.alpha, len(fit.settings.species), fit.settings.n_extra))
+    return out
+
+
 def weighted_rmse(x, y, w, coefficients) -> float:
     return float(np.sqrt(np.mean((w * (x @ coefficients - y)) ** 2)))
 

@@ -103,6 +103,33 @@ def train_model(job: Training) -> snap.Fit | dict:
     return train_snap(job) if job.block["type"] == "snap" else train_family(job)
 
 
+#: Where a model's committee members live, each a model of its own (model.json).
+COMMITTEE = "committee"
+
+
+def _snap_model(out: Path, name: str, settings, coefficients, species, info: dict) -> Model:
+    """Write a SNAP's files into ``out``; its :class:`Model` (model.json not yet)."""
+    write_text(out / snap.PARAM_FILE, settings.param_text())
+    write_text(out / snap.COEFF_FILE, settings.coeff_text(coefficients))
+    if settings.pair_splines is not None:
+        table = settings.pair_splines.table_text(coefficients[-settings.n_extra :])
+        write_text(out / snap.TABLE_FILE, table)
+    return Model(
+        name=name,
+        type="snap",
+        species=species,
+        pair_styles=tuple(settings.pair_styles()),
+        pair_commands=tuple(settings.pair_commands("{model_dir}")),
+        info=dict(info),
+    )
+
+
+def committee_members(model_file: str | Path) -> list[Path]:
+    """The model files of a model's committee members (none without a committee)."""
+    folder = Path(model_file).parent / COMMITTEE
+    return sorted(folder.glob("member*/model.json"), key=lambda p: int(p.parent.name[6:]))
+
+
 def train_snap(job: Training) -> snap.Fit:
     """Fit a SNAP on the dataset's training split, tuned on its validation split."""
     name, block = job.name, job.block
@@ -132,19 +159,18 @@ def train_snap(job: Training) -> snap.Fit:
     )
     seconds = time.perf_counter() - start
     out = Path(job.model_file).parent
-    write_text(out / snap.PARAM_FILE, fit.settings.param_text())
-    write_text(out / snap.COEFF_FILE, fit.settings.coeff_text(fit.coefficients))
-    if fit.settings.pair_splines is not None:
-        table = fit.settings.pair_splines.table_text(fit.coefficients[-fit.settings.n_extra :])
-        write_text(out / snap.TABLE_FILE, table)
-    model = Model(
-        name=name,
-        type="snap",
-        species=species,
-        pair_styles=tuple(fit.settings.pair_styles()),
-        pair_commands=tuple(fit.settings.pair_commands("{model_dir}")),
-        info={"dataset": block["dataset"], "level_of_theory": job.level},
-    )
+    info = {"dataset": block["dataset"], "level_of_theory": job.level}
+    model = _snap_model(out, name, fit.settings, fit.coefficients, species, info)
+    committee = block.get("committee")
+    if committee:
+        members = snap.bootstrap_members(
+            splits["train"], fit, weights, committee["members"], committee["seed"]
+        )
+        for k, coefficients in enumerate(members):
+            where = out / COMMITTEE / f"member{k}"
+            write_model(
+                where, _snap_model(where, f"{name}/{k}", fit.settings, coefficients, species, info)
+            )
     record = {
         "model": name,
         "type": "snap",
@@ -167,6 +193,7 @@ def train_snap(job: Training) -> snap.Fit:
         "n_coefficients": int(fit.coefficients.size),
         "frames": {k: len(v) for k, v in splits.items()},
         "fit_seconds": seconds,
+        "committee": dict(committee) if committee else None,
         "tuning": fit.trace,
     }
     write_text(out / "fit.json", json.dumps(record, indent=2, default=float) + "\n")

@@ -135,8 +135,11 @@ def model_gpus(wildcards):
 
 def model_type_env(model):
     """The conda environment of a model's jobs: LAMMPS for SNAP, the family's own
-    for NequIP and Allegro (one environment) and MACE."""
+    for NequIP and Allegro (one environment) and MACE, its level's for a foundation
+    model."""
     kind = config["models"][model]["type"]
+    if kind == "foundation":
+        return level_env(config["models"][model]["level"])
     env = {
         "snap": "lammps",
         "nequip": "nequip",
@@ -307,13 +310,21 @@ def md_structure_file(part):
     return structure_file(config["md"][part]["structure"])
 
 
+def models_running(stage):
+    """Models whose ``stages`` include ``stage`` (md, cost, meltquench, mechanics,
+    enhanced); every model is evaluated."""
+    return [n for n, b in config["models"].items() if stage in b["stages"]]
+
+
+def meltquench_models():
+    return models_running("meltquench") if config["meltquench"]["enabled"] else []
+
+
 def meltquench_files(name):
     """A file of every melt-quench run, (model, replica)."""
-    if not config["meltquench"]["enabled"] or not config["models"]:
-        return []
     return expand(
         "results/meltquench/{model}/replica{replica}/{name}",
-        model=config["models"],
+        model=meltquench_models(),
         replica=range(config["meltquench"]["replicas"]),
         name=name,
     )
@@ -327,16 +338,15 @@ def md_damping():
 
 
 def trained_models():
-    """Models trained here (a published one is not: it has no learning curve)."""
-    return [n for n, b in config["models"].items() if b["type"] != "published"]
+    """Models trained here (published and foundation models are not: no learning curve)."""
+    return [n for n, b in config["models"].items() if b["type"] not in ("published", "foundation")]
 
 
 def model_files():
     files = expand(
-        "results/models/{model}/{name}",
-        model=config["models"],
-        name=["model.json", "metrics.csv", "cost.csv"],
+        "results/models/{model}/{name}", model=config["models"], name=["model.json", "metrics.csv"]
     )
+    files += expand("results/models/{model}/cost.csv", model=models_running("cost"))
     return files + expand("results/models/{model}/learning_curve.csv", model=trained_models())
 
 
@@ -367,20 +377,19 @@ def analysis_sources():
                 "temperature_K": run.temperature_K,
                 "temperature_from": "the run's thermostat",
             }
-    if config["meltquench"]["enabled"]:
-        for model in config["models"]:
-            sources[f"meltquench/{model}"] = {
-                "files": expand(
-                    "results/meltquench/{model}/replica{replica}/final.extxyz",
-                    model=model,
-                    replica=range(config["meltquench"]["replicas"]),
-                ),
-                "independent": config["meltquench"]["replicas"] > 1,
-                "last_frames": None,
-                "reference": structure_file(config["meltquench"]["structure"]),
-                "temperature_K": config["meltquench"]["start_temperature_K"],
-                "temperature_from": "the melt-quench's final stage",
-            }
+    for model in meltquench_models():
+        sources[f"meltquench/{model}"] = {
+            "files": expand(
+                "results/meltquench/{model}/replica{replica}/final.extxyz",
+                model=model,
+                replica=range(config["meltquench"]["replicas"]),
+            ),
+            "independent": config["meltquench"]["replicas"] > 1,
+            "last_frames": None,
+            "reference": structure_file(config["meltquench"]["structure"]),
+            "temperature_K": config["meltquench"]["start_temperature_K"],
+            "temperature_from": "the melt-quench's final stage",
+        }
     for name, patterns in config["analysis"]["structures"].items():
         files = sorted({f for p in patterns for f in (glob.glob(p) or [p])})
         sources[f"set/{name}"] = {
@@ -415,8 +424,8 @@ def cross_check_files():
     if not block["enabled"]:
         return []
     files = expand("results/cross_check/{dataset}/errors.csv", dataset=cross_check_datasets())
-    if block["glasses"] and config["meltquench"]["enabled"]:
-        files += expand("results/cross_check/glasses/{model}.csv", model=config["models"])
+    if block["glasses"]:
+        files += expand("results/cross_check/glasses/{model}.csv", model=meltquench_models())
     return files
 
 
@@ -589,7 +598,7 @@ MECHANICS_SAMPLES = mechanics_samples()
 
 def mechanics_models():
     wanted = config["mechanics"].get("models")
-    return [m for m in config["models"] if wanted is None or m in wanted]
+    return [m for m in models_running("mechanics") if wanted is None or m in wanted]
 
 
 def mechanics_block(part):
@@ -643,7 +652,9 @@ def enhanced_models():
     block = config["enhanced_sampling"]
     if not block["enabled"]:
         return []
-    return [m for m in config["models"] if block["models"] is None or m in block["models"]]
+    return [
+        m for m in models_running("enhanced") if block["models"] is None or m in block["models"]
+    ]
 
 
 def enhanced_files(name):
@@ -744,20 +755,20 @@ def selection_report():
 
 
 def train_report():
-    models = config["models"]
     figures = []
-    for model in models:
-        names = (
-            ["parity", "learning_curve", "cost"]
-            if model in trained_models()
-            else ["parity", "cost"]
-        )
-        figures += expand("results/models/{model}/{name}.png", model=model, name=names)
-        figures.append(f"results/md/{model}/check/temperature.png")
+    for model in config["models"]:
+        figures.append(f"results/models/{model}/parity.png")
+        if model in trained_models():
+            figures.append(f"results/models/{model}/learning_curve.png")
+        if model in models_running("cost"):
+            figures.append(f"results/models/{model}/cost.png")
+        if model in models_running("md"):
+            figures.append(f"results/md/{model}/check/temperature.png")
     return {
-        "models_metrics": expand("results/models/{model}/metrics.csv", model=models),
-        "models_cost": expand("results/models/{model}/cost.csv", model=models),
-        "models_md": expand("results/md/{model}/check/verdict.tsv", model=models),
+        "models_metrics": expand("results/models/{model}/metrics.csv", model=config["models"]),
+        "models_committee": expand("results/models/{model}/committee.csv", model=config["models"]),
+        "models_cost": expand("results/models/{model}/cost.csv", model=models_running("cost")),
+        "models_md": expand("results/md/{model}/check/verdict.tsv", model=models_running("md")),
         "models_figures": figures,
         # every model file, so the report follows a retrained model
         "models_files": model_files() + dataset_files(),

@@ -40,4 +40,4 @@ rule md_check:
 
 rule md:
     input:
-        expand("results/md/{model}/check/thermo.tsv", model=config["models"]),
+        expand("results/md/{model}/check/thermo.tsv", model=models_running("md")),

@@ -79,6 +79,29 @@ rule publish_model:
         "../scripts/publish_model.py"
 
 
+rule foundation_model:
+    input:
+        test=lambda wildcards: model_dataset_files(wildcards)["test"],
+    output:
+        model="results/models/{model}/model.json",
+        family="results/models/{model}/family.json",
+    log:
+        "logs/models/{model}/foundation.log",
+    wildcard_constraints:
+        model=names_alternation(models_of_type("foundation")),
+    localrule: True
+    conda:
+        model_env
+    params:
+        block=lambda wildcards: config["models"][wildcards.model],
+        level=lambda wildcards: {
+            "name": config["models"][wildcards.model]["level"],
+            "block": config["levels_of_theory"][config["models"][wildcards.model]["level"]],
+        },
+    script:
+        "../scripts/foundation_model.py"
+
+
 rule evaluate_model:
     input:
         unpack(model_dataset_files),
@@ -97,6 +120,7 @@ rule evaluate_model:
             subcategory="{model}",
         ),
         consistency="results/models/{model}/consistency.csv",
+        committee="results/models/{model}/committee.csv",
     log:
         "logs/models/{model}/evaluate.log",
     conda:

@@ -10,4 +10,5 @@ evaluate_job(
     metrics_file=snakemake.output.metrics,
     parity_file=snakemake.output.parity,
     consistency_file=snakemake.output.consistency,
+    committee_file=snakemake.output.committee,
 )

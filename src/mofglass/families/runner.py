@@ -319,6 +319,18 @@ class DeployedNequIP(Calculator):
             self.results["stress"] = sigma[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
 
 
+def _level_runner():
+    """calculators/runner.py, standalone like this file: how a calculator level (and so
+    a foundation model) builds its ASE calculator, in one place."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "calculators" / "runner.py"
+    spec = importlib.util.spec_from_file_location("mofglass_level_runner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def inspect(args: dict) -> dict:
     """The metadata of a deployed archive, and that it loads here."""
     _, metadata = load_deployed(args["file"], args.get("device", "cpu"))
@@ -331,6 +343,8 @@ def calculator(family: str, model_dir: Path, record: dict, device: str, own: boo
     archive is its own deployment."""
     if family == "published":
         return DeployedNequIP(str(model_dir / record["deployed"]), device)
+    if family == "foundation":  # built as its level builds it (calculators/runner.py)
+        return _level_runner().make_calculator(record["spec"])
     if family in NEQUIP_FAMILIES:
         from nequip.integrations.ase import NequIPCalculator
 
@@ -367,11 +381,13 @@ def predict(args: dict) -> dict:
 
 
 def _device(requested: str) -> str:
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return requested
+    if requested != "auto":
+        return requested
+    try:
+        import torch
+    except ImportError:  # a foundation model's calculator without torch: its own choice
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # --- molecular dynamics ----------------------------------------------------------------

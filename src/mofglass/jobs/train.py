@@ -20,7 +20,14 @@ import pandas as pd
 from .. import families, snap
 from .. import train as training
 from ..atomicio import read_frames, write_frames, write_table
-from ..evaluation import METRIC_COLUMNS, metrics, pairs
+from ..evaluation import (
+    COMMITTEE_COLUMNS,
+    METRIC_COLUMNS,
+    committee_rows,
+    metrics,
+    pairs,
+    ranks_errors,
+)
 from ..md import recipes, run_watched
 from ..models import load_model
 from ..plots import cost_plot, learning_curve_plot, parity_plot
@@ -41,6 +48,17 @@ log = logging.getLogger(__name__)
 train_job = training.train_model
 
 
+def foundation_job(
+    name: str, block: Mapping, level: Mapping, test_file: str, model_file: str
+) -> None:
+    """A universal potential as a model, zero-shot (config ``type: foundation``): the
+    calculator level it is, for the elements of its dataset's test split
+    (:func:`mofglass.families.foundation`)."""
+    species = sorted({s for atoms in read_frames(test_file) for s in atoms.get_chemical_symbols()})
+    model = families.foundation(name, block, level, species, Path(model_file).parent)
+    log.info("%s: level %s as a model, species %s", name, level["name"], model.species)
+
+
 def publish_job(name: str, block: Mapping, model_file: str, level: str | None) -> None:
     """A published model (config ``type: published``): its archive beside
     ``model_file``, checked to load, with the metadata it carries
@@ -56,9 +74,12 @@ def evaluate_job(
     parity_file: str,
     consistency_file: str,
     tolerance: Mapping[str, float] | None = None,
+    committee_file: str | None = None,
 ) -> pd.DataFrame:
     """Errors of the deployed model (LAMMPS with the written files) on every split, and
-    the check that LAMMPS reproduces the fit's own test predictions."""
+    the check that LAMMPS reproduces the fit's own test predictions. With a committee,
+    its force deviation σ_F next to the true force error on every frame
+    (``committee_file``; :func:`mofglass.evaluation.ranks_errors` gives Spearman's ρ)."""
     model = load_model(model_file)
     model.check()
     splits = read_splits(split_files)
@@ -70,6 +91,13 @@ def evaluate_job(
         values[split] = pairs(frames, predictions[split])
         rows.append(metrics(model.name, split, values[split]))
     table = pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    if committee_file is not None:
+        committee = _committee(model_file, splits, predictions, committee_file)
+        if len(committee):
+            held_out = committee[committee["split"] != "train"]
+            log.info(
+                "committee: σ_F ranks the held-out force errors, ρ = %.2f", ranks_errors(held_out)
+            )
     write_table(metrics_file, table)
     parity_plot(values, f"{model.name} ({model.type}) against its labels", parity_file)
     fit = Path(model_file).parent / FIT_PREDICTIONS  # a published model has no fit here
@@ -95,6 +123,19 @@ def evaluate_job(
                 f"{worst[f'max_abs_diff_{column}']:.3g} in {column} (tolerance {bound})"
             )
     log.info("model %s:\n%s", model.name, table.to_string(index=False))
+    return table
+
+
+def _committee(model_file: str, splits: Mapping, predictions: Mapping, out: str) -> pd.DataFrame:
+    """σ_F of the committee members on every split (an empty table without members)."""
+    members = [load_model(m) for m in training.committee_members(model_file)]
+    rows = []
+    if members:
+        for split in SPLITS:
+            predicted = [m.predict(splits[split]) for m in members]
+            rows += committee_rows(split, splits[split], predictions[split], predicted)
+    table = pd.DataFrame(rows, columns=COMMITTEE_COLUMNS)
+    write_table(out, table)
     return table
 
 

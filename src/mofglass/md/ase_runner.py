@@ -62,7 +62,8 @@ def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch
         "initial_temperature_K": protocol.initial_temperature_K,
         "device": model.info.get("device", "auto"),
     }
-    answer = families.run(model.type, "md", args, workdir / "engine.log")
+    level = model.info.get("level")  # a foundation model runs in its level's Python
+    answer = families.run(model.type, "md", args, workdir / "engine.log", level=level)
     thermo = pd.read_csv(workdir / "thermo.tsv", sep="\t")
     grams = atoms.get_masses().sum() * ase.units._amu * 1e3
     thermo["density_g_cm3"] = grams / (thermo["volume_A3"] * 1e-24)

@@ -88,7 +88,7 @@ def cost_plot(table: pd.DataFrame, path) -> None:
 def comparison_plot(table: pd.DataFrame, path) -> None:
     """Force MAE against MD cost per model (published models as open symbols)."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for _, row in table.iterrows():
+    for _, row in table.dropna(subset=["us_per_atom_step", "forces_mae_meV_per_A"]).iterrows():
         published = "Castel" in row["model"]
         ax.scatter(
             row["us_per_atom_step"],

@@ -4,11 +4,12 @@ check, side by side and next to the published models."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from ..atomicio import read_table
-from ..evaluation import model_comparison
+from ..evaluation import model_comparison, ranks_errors
 from ..plots import comparison_plot, empty_figure
 from .page import Section, compare
 
@@ -22,13 +23,15 @@ def _unit(column: str) -> str:
     return words[-1]
 
 
-def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame) -> list[dict]:
+def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame | None) -> list[dict]:
     test = metrics[metrics["split"] == "test"].iloc[0]
     rows = [
         {"source": f"{name} (test)", "quantity": column, "value": test[column]}
         | {"error": float("nan"), "unit": _unit(column)}
         for column in metrics.columns[3:-1]
     ]
+    if cost is None:
+        return rows
     rows.append(
         {"source": f"{name} ({cost['n_atoms'].iloc[-1]} atoms)", "quantity": "us_per_atom_step"}
         | {"value": cost["us_per_atom_step"].iloc[-1], "error": float("nan")}
@@ -37,15 +40,38 @@ def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame) -> lis
     return rows
 
 
+def _committees(paths: Sequence[str]) -> pd.DataFrame:
+    """Per model with a committee: how its force deviation σ_F (largest per atom, eV/Å)
+    orders the true error on the held-out frames (Spearman's ρ)."""
+    rows = []
+    for path in paths:
+        table = read_table(path) if Path(path).stat().st_size else pd.DataFrame()
+        if not len(table):
+            continue
+        held_out = table[table["split"] != "train"]
+        rows.append(
+            {
+                "model": Path(path).parent.name,
+                "held_out_frames": len(held_out),
+                "spearman_rho": ranks_errors(held_out),
+                "sigma_F_max_mean_eV_per_A": held_out["sigma_F_max_eV_per_A"].mean(),
+                "error_F_max_mean_eV_per_A": held_out["error_F_max_eV_per_A"].mean(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def section(
     files: Mapping[str, Sequence[str]],
     models: Mapping[str, Mapping],
     comparison_figure: str,
     captions: Mapping[str, str],
 ) -> Section:
-    """``models``: name -> {type, dataset}, in the order of ``models_metrics``,
-    ``models_cost`` and ``models_md`` (the MD check's verdict); ``models_figures``.
-    Draws the accuracy-against-cost figure into ``comparison_figure``."""
+    """``models``: name -> {type, dataset}, in the order of ``models_metrics``;
+    ``models_cost`` and ``models_md`` (the MD check's verdict) of the models that ran
+    them (``results/models/<model>/cost.csv``, ``results/md/<model>/check/...``);
+    ``models_figures``. Draws the accuracy-against-cost figure into
+    ``comparison_figure``."""
     result = Section(
         "Models",
         "Errors of every model on its splits (LAMMPS with the written files), "
@@ -53,19 +79,23 @@ def section(
         captions=captions,
     )
     rows, compared = [], {}
-    triples = zip(files["models_metrics"], files["models_cost"], files["models_md"], strict=True)
-    for name, (metrics_file, cost_file, md_file) in zip(models, triples, strict=True):
-        metrics, cost = read_table(metrics_file), read_table(cost_file)
-        verdict = pd.read_csv(md_file, sep="\t")
-        result.tables += [
-            (f"{name}: errors", metrics),
-            (f"{name}: MD cost", cost),
-            (f"{name}: MD check", verdict),
-        ]
+    costs = {Path(p).parent.name: read_table(p) for p in files.get("models_cost", [])}
+    checks = {Path(p).parents[1].name: p for p in files.get("models_md", [])}
+    for name, metrics_file in zip(models, files["models_metrics"], strict=True):
+        metrics, cost = read_table(metrics_file), costs.get(name)
+        verdict = pd.read_csv(checks[name], sep="\t") if name in checks else None
+        result.tables.append((f"{name}: errors", metrics))
+        if cost is not None:
+            result.tables.append((f"{name}: MD cost", cost))
+        if verdict is not None:
+            result.tables.append((f"{name}: MD check", verdict))
         rows += _published_rows(name, metrics, cost)
         compared[name] = dict(models[name], metrics=metrics, cost=cost)
-        compared[name]["md_check"] = verdict["verdict"].iloc[0]
+        compared[name]["md_check"] = "not run" if verdict is None else verdict["verdict"].iloc[0]
     result.figures += files.get("models_figures", [])
+    committees = _committees(files.get("models_committee", []))
+    if len(committees):
+        result.tables.append(("committees: σ_F against the true force error", committees))
     if not models:
         empty_figure(comparison_figure, "no models in this run")
         return result
