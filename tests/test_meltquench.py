@@ -3,6 +3,7 @@ glass and its verdict."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from ase.build import bulk
@@ -89,3 +90,28 @@ def test_meltquench_job_writes_the_final_glass_and_a_verdict(argon, tmp_path):
     assert list(thermo["stage"].unique()) == ["equilibrate", "heat", "plateau", "quench", "final"]
     plateau = thermo[thermo["stage"] == "plateau"]["temperature_K"]
     assert abs(plateau.mean() - 50) < 6
+
+
+def test_sigma_along_a_run_is_the_members_spread_and_marks_the_trust_bound():
+    """Two members that differ on one atom by ±d along x: that atom's σ is d (the RMS
+    distance to their mean), every other atom's 0, so σ_F max = d and mean = d / N."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from mofglass.meltquench import committee_along
+
+    frames, members = [], [[], []]
+    for k, d in enumerate((0.01, 0.2, 0.6)):
+        atoms = bulk("Ar", "fcc", a=5.26, cubic=True)
+        atoms.info.update(step=100 * k, time_ps=0.05 * k)
+        frames.append(atoms)
+        for sign, member in zip((1, -1), members, strict=True):
+            forces = np.zeros((len(atoms), 3))
+            forces[1, 0] = sign * d
+            predicted = atoms.copy()
+            predicted.calc = SinglePointCalculator(predicted, energy=0.0, forces=forces)
+            member.append(predicted)
+    table = committee_along(frames, members, high_eV_per_A=0.35)
+    assert table["sigma_F_max_eV_per_A"].tolist() == pytest.approx([0.01, 0.2, 0.6])
+    assert table["sigma_F_mean_eV_per_A"].tolist() == pytest.approx([0.0025, 0.05, 0.15])
+    assert table["beyond_trust"].tolist() == [False, False, True]
+    assert table["time_ps"].tolist() == pytest.approx([0.0, 0.05, 0.1])

@@ -8,9 +8,10 @@ final stage). Temperatures K, rates K/ps, times ps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
 from ase import Atoms
 
 from .md import MDResult, recipes, run_watched
@@ -44,3 +45,37 @@ def replica(
     final = final_frames(result)
     row["final_frames"] = len(final)
     return result, row, final if result.verdict == "ok" else []
+
+
+def committee_along(
+    frames: Sequence[Atoms], members: Sequence[Sequence[Atoms]], high_eV_per_A: float
+) -> pd.DataFrame:
+    """The committee's force deviation σ_F (eV/Å; :func:`mofglass.evaluation.
+    force_deviation`) on every frame of a run (``members[k][frame]``: member k's
+    prediction), with the frame's time (ps) and step, and whether it is beyond the
+    trust bound ``high_eV_per_A`` (the run has left the model's domain there)."""
+    from .evaluation import force_deviation
+
+    rows = []
+    for k, frame in enumerate(frames):
+        sigma_max, sigma_mean = force_deviation([m[k] for m in members])
+        rows.append(
+            {
+                "step": int(frame.info.get("step", k)),
+                "time_ps": float(frame.info.get("time_ps", float("nan"))),
+                "sigma_F_max_eV_per_A": sigma_max,
+                "sigma_F_mean_eV_per_A": sigma_mean,
+                "beyond_trust": sigma_max > high_eV_per_A,
+            }
+        )
+    return pd.DataFrame(rows, columns=COMMITTEE_COLUMNS)
+
+
+#: Columns of σ_F along a run (time ps, σ eV/Å).
+COMMITTEE_COLUMNS = [
+    "step",
+    "time_ps",
+    "sigma_F_max_eV_per_A",
+    "sigma_F_mean_eV_per_A",
+    "beyond_trust",
+]

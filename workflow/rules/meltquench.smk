@@ -36,6 +36,34 @@ rule meltquench_run:
         "../scripts/meltquench.py"
 
 
+rule meltquench_committee:
+    input:
+        model="results/models/{model}/model.json",
+        trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
+        thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
+    output:
+        table="results/meltquench/{model}/replica{replica}/committee.csv",
+        figure=report(
+            "results/meltquench/{model}/replica{replica}/committee.png",
+            caption="../report/committee.rst",
+            category="8. Melt-quench",
+            subcategory="{model}",
+        ),
+    log:
+        "logs/meltquench/{model}/replica{replica}_committee.log",
+    wildcard_constraints:
+        model=names_alternation(committee_models()),
+        replica=r"[0-9]+",
+    conda:
+        model_env
+    params:
+        high=lambda wildcards: config["models"][wildcards.model]["committee"]["trust"][
+            "high_eV_per_A"
+        ],
+    script:
+        "../scripts/meltquench_committee.py"
+
+
 rule meltquench_verdicts:
     input:
         meltquench_files("verdict.tsv"),
@@ -57,3 +85,4 @@ rule meltquench_verdicts:
 rule meltquench:
     input:
         ["results/meltquench/verdicts.tsv"] if meltquench_files("verdict.tsv") else [],
+        meltquench_committee_files("committee.csv"),

@@ -13,6 +13,7 @@ from .. import meltquench, plots
 from ..atomicio import read_frames, write_frames, write_text
 from ..models import load_model
 from ..structures import supercell
+from ..train import committee_members
 
 
 def meltquench_job(
@@ -41,3 +42,22 @@ def meltquench_job(
     plots.thermo_plot(result.thermo, outputs["figure"], title)
     write_text(outputs["verdict"], pd.DataFrame([row]).to_csv(sep="\t", index=False))
     return result.verdict
+
+
+def committee_job(
+    model_file: str, trajectory_file: str, thermo_file: str, high: float, outputs: Mapping
+) -> pd.DataFrame:
+    """σ_F of the model's committee along one melt-quench replica (``table``, CSV) and
+    its figure (``figure``), with the trust bound ``high`` (eV/Å)."""
+    members = [load_model(m) for m in committee_members(model_file)]
+    frames = read_frames(trajectory_file)
+    predictions = [m.predict(frames) for m in members]
+    table = meltquench.committee_along(frames, predictions, high)
+    write_text(outputs["table"], table.to_csv(index=False))
+    thermo = pd.read_csv(thermo_file, sep="\t")
+    beyond = table.loc[table["beyond_trust"], "time_ps"]
+    title = f"{load_model(model_file).name}: " + (
+        f"σ_F beyond {high:g} eV/Å from {beyond.iloc[0]:.2f} ps" if len(beyond) else "within trust"
+    )
+    plots.committee_plot(table, thermo, high, outputs["figure"], title)
+    return table

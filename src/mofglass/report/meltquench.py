@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -21,5 +22,22 @@ def section(files: Mapping[str, Sequence[str]], captions: Mapping[str, str]) -> 
     )
     (verdicts,) = files["meltquench_verdicts"]
     result.tables.append(("verdicts", pd.read_csv(verdicts, sep="\t")))
+    rows = []
+    for path in files.get("meltquench_committees", []):
+        sigma = pd.read_csv(path) if Path(path).stat().st_size > 1 else pd.DataFrame()
+        if not len(sigma):
+            continue
+        beyond = sigma.loc[sigma["beyond_trust"].astype(bool), "time_ps"]
+        rows.append(
+            {
+                "run": "/".join(Path(path).parts[-3:-1]),
+                "frames": len(sigma),
+                "sigma_F_max_eV_per_A": sigma["sigma_F_max_eV_per_A"].max(),
+                "beyond_trust_from_ps": beyond.iloc[0] if len(beyond) else float("nan"),
+            }
+        )
+    if rows:
+        caption = "committees: σ_F along each run (beyond_trust_from_ps: – when never)"
+        result.tables.append((caption, pd.DataFrame(rows)))
     result.figures += files.get("meltquench_figures", [])
     return result
