@@ -321,3 +321,30 @@ def test_the_frame_where_a_run_failed_is_labelled_whatever_cbad_says(tiny, tmp_p
     select_job("m", settings, 1, str(tmp_path / "start.extxyz"), None, None, files, *out.values())
     picked = [a.info["frame_id"] for a in read_frames(out["requests.extxyz"])]
     assert picked == ["a:0", "a:2"]  # run b's frames bring no new bin after run a's
+
+
+def test_selection_by_committee_keeps_the_trust_window_least_certain_first():
+    sigmas = [
+        np.array([0.01, 0.2, 0.5, 0.12, 0.3]),  # one known, three in the window, one broken
+        np.array([0.02, 0.04]),  # all known: nothing to learn here
+        np.array([0.9, 0.1]),
+    ]
+    picks, discarded = al.pick_by_committee(sigmas, low=0.05, high=0.35, cap=2)
+    assert [[position for position, _ in run] for run in picks] == [[4, 1], [], [1]]
+    assert discarded == 2  # 0.5 and 0.9: beyond the window, broken
+    assert all(bins == [] for run in picks for _, bins in run)
+
+
+def test_selection_by_committee_needs_a_committee():
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["models"]["snap_al"]["active_learning"]["selector"] = "committee"
+    with pytest.raises(ConfigError, match="selector: committee needs a committee"):
+        validate_config(config, REPO / "workflow/schemas/config.schema.yaml")
+    config["models"]["snap_al"]["committee"] = {"members": 3}
+    validate_config(config, REPO / "workflow/schemas/config.schema.yaml")
+    loop = config["models"]["snap_al"]["active_learning"]
+    settings = al.job_settings(
+        {**loop, "trust": config["models"]["snap_al"]["committee"]["trust"]}, 3, "select"
+    )
+    assert settings["selector"] == "committee"
+    assert settings["trust"] == {"low_eV_per_A": 0.05, "high_eV_per_A": 0.35}

@@ -237,6 +237,24 @@ def new_bins(coverage: Coverage, keys: Sequence[np.ndarray]) -> int:
     return len(set(np.concatenate(list(keys)).tolist()) - coverage.seen)
 
 
+def pick_by_committee(
+    sigmas: Sequence[np.ndarray], low: float, high: float, cap: int
+) -> tuple[list[list[tuple[int, list]]], int]:
+    """DP-GEN's trust window, per run: of the frames whose committee force deviation σ_F
+    (eV/Å) lies in (low, high], at most ``cap``, the least certain first; frames above
+    ``high`` are taken as broken and discarded, those at or below ``low`` as known.
+    Returns the picks in :func:`pick_per_run`'s shape (position, no bins) and the
+    number of frames discarded."""
+    picks, discarded = [], 0
+    for sigma in sigmas:
+        sigma = np.asarray(sigma, dtype=float)
+        discarded += int(np.sum(sigma > high))
+        window = np.flatnonzero((sigma > low) & (sigma <= high))
+        order = window[np.argsort(-sigma[window], kind="stable")][:cap]
+        picks.append([(int(k), []) for k in order])
+    return picks, discarded
+
+
 def job_settings(
     loop: Mapping, iteration: int, part: str, meltquench: Mapping | None = None
 ) -> dict:
@@ -270,6 +288,9 @@ def job_settings(
         settings.update({key: loop[key] for key in keys})
     elif part == "select":
         settings["cbad"] = dict(loop["cbad"])
+        settings["selector"] = loop["selector"]
+        if loop["selector"] == "committee":
+            settings["trust"] = dict(loop["trust"])
         settings["cap"] = (
             loop["perturb"]["max_frames"] if iteration == 0 else (loop["max_frames_per_run"])
         )

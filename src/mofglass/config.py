@@ -321,6 +321,12 @@ def model_errors(config: dict) -> Iterator[str]:
         yield from foundation_errors(config, name, block)
         if block.get("committee") and block["type"] != "snap":
             yield f"models.{name}.committee: SNAP models only so far"
+        loop = block.get("active_learning") or {}
+        if loop.get("selector") == "committee" and not block.get("committee"):
+            yield (
+                f"models.{name}.active_learning.selector: committee needs a committee "
+                f"(models.{name}.committee)"
+            )
     # the ASE engine (family models without a LAMMPS pair style) runs nvt, nve and
     # constant-pressure npt, but no minimisation and no pressure ramp
     ase_cannot = [

@@ -457,7 +457,11 @@ def glass_check_runtime(wildcards, input, attempt):
 
 
 def al_loop(model):
-    return config["models"][model]["active_learning"]
+    """A model's active-learning block, with its committee's trust window (eV/Å), which
+    selection by committee uses."""
+    block = config["models"][model]
+    trust = (block.get("committee") or {}).get("trust")
+    return {**block["active_learning"], "trust": trust}
 
 
 def al_dir(model, iteration):

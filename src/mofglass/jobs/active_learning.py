@@ -33,11 +33,11 @@ from .. import active_learning as al
 from .. import plots
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..cbad import Resolution
-from ..evaluation import metrics, pairs
+from ..evaluation import force_deviation, metrics, pairs
 from ..labels import Labelling, QualityGate, quarantine_outliers
 from ..models import MODEL_FILE, load_model
 from ..pool import FRAME_COLUMNS
-from ..train import Training, train_model
+from ..train import Training, committee_members, train_model
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,10 @@ def select_job(
     summary["frames_explored"] = sum(len(f) for f in runs)
     summary["new_bins_explored"] = al.new_bins(keys.coverage, [k for r in run_keys for k in r])
     cap = settings["cap"]
-    picks = _picks(keys, runs, run_keys, cap)
+    picks, sigmas = _select(settings, iteration, state, keys, runs, run_keys, summary)
     rows, requests = [], []
-    for path, frames, chosen in zip(explore_files, runs, picks, strict=True):
-        rows += _selection_rows(keys, iteration, path, frames, dict(chosen))
+    for path, frames, chosen, sigma in zip(explore_files, runs, picks, sigmas, strict=True):
+        rows += _selection_rows(keys, iteration, path, frames, dict(chosen), sigma)
         requests += [frames[position] for position, _ in sorted(chosen)]
     summary["frames_selected"] = len(requests)
     summary["core_s"] = time.perf_counter() - start
@@ -200,6 +200,7 @@ SELECTION_COLUMNS = [
     "selected",
     "cbad_bins_added",
     "cbad_new_bins",
+    "sigma_F_max_eV_per_A",
 ]
 
 
@@ -212,11 +213,48 @@ COVERAGE_COUNTS = (
 )
 
 
-def _picks(keys: al.Keys, runs: list[list[Atoms]], run_keys: list, cap: int) -> list[list]:
-    """CBAD's picks per run, (position, new bins); where a run failed, its last frame is
-    where the model went wrong: it is labelled even when CBAD's bins saw nothing new
-    there (they stop seeing a stretched Zn-N bond once one such frame is in)."""
-    picks = al.pick_per_run(keys.coverage, run_keys, cap)
+def _select(
+    settings: Mapping,
+    iteration: int,
+    state: Mapping | None,
+    keys: al.Keys,
+    runs: list[list[Atoms]],
+    run_keys: list,
+    summary: dict,
+) -> tuple[list, list[np.ndarray]]:
+    """The picks per run, by CBAD or (``selector: committee``, from iteration 1) by
+    model k-1's committee in its trust window, and each frame's σ_F (NaN with CBAD)."""
+    cap = settings["cap"]
+    if settings.get("selector") == "committee" and iteration:
+        sigmas = _committee_sigmas(Path(state["model_dir"]) / MODEL_FILE, runs)
+        trust = settings["trust"]
+        low, high = trust["low_eV_per_A"], trust["high_eV_per_A"]
+        picks, summary["frames_beyond_trust"] = al.pick_by_committee(sigmas, low, high, cap)
+    else:
+        sigmas = [np.full(len(frames), np.nan) for frames in runs]
+        picks = al.pick_per_run(keys.coverage, run_keys, cap)
+    return _with_failures(keys, runs, run_keys, picks), sigmas
+
+
+def _committee_sigmas(model_file: Path, runs: list[list[Atoms]]) -> list[np.ndarray]:
+    """σ_F (largest over atoms, eV/Å) of the model's committee on every explored frame."""
+    members = [load_model(m) for m in committee_members(model_file)]
+    if not members:
+        raise ValueError(f"{model_file.parent}: selection by committee, but no committee")
+    out = []
+    for frames in runs:
+        predicted = [m.predict(frames) for m in members]
+        out.append(
+            np.array([force_deviation([p[k] for p in predicted])[0] for k in range(len(frames))])
+        )
+    return out
+
+
+def _with_failures(keys: al.Keys, runs: list[list[Atoms]], run_keys: list, picks: list) -> list:
+    """The picks per run, (position, new bins), and where a run failed its last frame:
+    that is where the model went wrong, labelled even when the selector saw nothing new
+    there (CBAD's bins stop seeing a stretched Zn-N bond once one such frame is in; a
+    committee may call it broken)."""
     for frames, frame_keys, chosen in zip(runs, run_keys, picks, strict=True):
         last = len(frames) - 1
         if frames and frames[-1].info.get("failure") and last not in dict(chosen):
@@ -227,9 +265,15 @@ def _picks(keys: al.Keys, runs: list[list[Atoms]], run_keys: list, cap: int) -> 
 
 
 def _selection_rows(
-    keys: al.Keys, iteration: int, path: str, frames: list[Atoms], added: Mapping[int, list]
+    keys: al.Keys,
+    iteration: int,
+    path: str,
+    frames: list[Atoms],
+    added: Mapping[int, list],
+    sigma: np.ndarray,
 ) -> list[dict]:
-    """One row per explored frame of a run: selected or not, and the bins it added."""
+    """One row per explored frame of a run: selected or not, the bins it added, and the
+    committee's σ_F (NaN when CBAD selects)."""
     rows = []
     for position, atoms in enumerate(frames):
         new = added.get(position, [])
@@ -246,6 +290,7 @@ def _selection_rows(
                 "selected": position in added,
                 "cbad_bins_added": len(new),
                 "cbad_new_bins": keys.coverage.describe(new),
+                "sigma_F_max_eV_per_A": float(sigma[position]),
             }
         )
     return rows
