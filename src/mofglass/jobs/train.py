@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from ase import Atoms
 
 from .. import families, snap
 from .. import train as training
@@ -84,11 +85,9 @@ def evaluate_job(
     model.check()
     splits = read_splits(split_files)
     rows, values = [], {}
-    predictions = {}
+    predictions = _by_split(model, splits)  # one call: a model in its own Python starts once
     for split in SPLITS:
-        frames = splits[split]
-        predictions[split] = model.predict(frames)
-        values[split] = pairs(frames, predictions[split])
+        values[split] = pairs(splits[split], predictions[split])
         rows.append(metrics(model.name, split, values[split]))
     table = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     if committee_file is not None:
@@ -126,13 +125,21 @@ def evaluate_job(
     return table
 
 
+def _by_split(model, splits: Mapping[str, list[Atoms]]) -> dict[str, list[Atoms]]:
+    """The model's predictions of every split's frames, from one call."""
+    frames = [a for split in SPLITS for a in splits[split]]
+    predicted = iter(model.predict(frames))
+    return {split: [next(predicted) for _ in splits[split]] for split in SPLITS}
+
+
 def _committee(model_file: str, splits: Mapping, predictions: Mapping, out: str) -> pd.DataFrame:
     """σ_F of the committee members on every split (an empty table without members)."""
     members = [load_model(m) for m in training.committee_members(model_file)]
     rows = []
     if members:
+        by_member = [_by_split(m, splits) for m in members]
         for split in SPLITS:
-            predicted = [m.predict(splits[split]) for m in members]
+            predicted = [p[split] for p in by_member]
             rows += committee_rows(split, splits[split], predictions[split], predicted)
     table = pd.DataFrame(rows, columns=COMMITTEE_COLUMNS)
     write_table(out, table)
