@@ -112,7 +112,10 @@ def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
                 "model": name,
                 "type": m["type"],
                 "dataset": m["dataset"],
-                "n_train": int(train["n_frames"]),
+                # a model trained elsewhere did not learn from this dataset's split
+                "n_train": (
+                    np.nan if m["type"] in ("published", "foundation") else int(train["n_frames"])
+                ),
                 "energy_mae_meV_per_atom": test["energy_mae_meV_per_atom"],
                 "forces_mae_meV_per_A": test["forces_mae_meV_per_A"],
                 "stress_mae_MPa": test["stress_mae_MPa"],
