@@ -8,9 +8,11 @@ from pathlib import Path
 import ase.io
 import pytest
 import yaml
+from ase.build import bulk
 
 from mofglass.cp2k.levels import LevelOfTheory
 from mofglass.cp2k.run import DEFAULT_COMMAND, Launcher, cp2k_version
+from mofglass.models import Model
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -95,3 +97,19 @@ def write_config(project: Path, name: str, base: str, **changes) -> str:
         node[leaf] = value
     (project / name).write_text(yaml.safe_dump(config))
     return name
+
+
+#: Argon in LAMMPS's Lennard-Jones (eV, Å): the MD engine's test system.
+ARGON = Model(
+    name="lj",
+    type="lj",
+    species=("Ar",),
+    pair_styles=("lj/cut",),
+    pair_commands=("pair_style lj/cut 8.5", "pair_coeff * * 0.0104 3.4"),
+)
+
+
+@pytest.fixture
+def argon():
+    """A 256-atom fcc argon crystal near its 0 K lattice constant."""
+    return bulk("Ar", "fcc", a=5.26, cubic=True) * (4, 4, 4)

@@ -5,27 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from ase.build import bulk
 
 from mofglass.lammps import LAMMPSError
 from mofglass.md import Protocol, StabilityWatch, Stage, lammps_input, run_md
 from mofglass.models import Model
 from mofglass.structures import load_structure
 
+from .conftest import ARGON
+
 pytestmark = pytest.mark.lammps
-
-ARGON = Model(
-    name="lj",
-    type="lj",
-    species=("Ar",),
-    pair_styles=("lj/cut",),
-    pair_commands=("pair_style lj/cut 8.5", "pair_coeff * * 0.0104 3.4"),
-)
-
-
-@pytest.fixture
-def argon():
-    return bulk("Ar", "fcc", a=5.26, cubic=True) * (4, 4, 4)  # 256 atoms
 
 
 def test_a_ramp_ends_at_its_target_temperature(argon, tmp_path):

@@ -9,22 +9,10 @@ import pytest
 from ase.build import bulk
 
 from mofglass.md import recipes
-from mofglass.models import Model
+
+from .conftest import ARGON
 
 pytestmark = pytest.mark.lammps
-
-ARGON = Model(
-    name="lj",
-    type="lj",
-    species=("Ar",),
-    pair_styles=("lj/cut",),
-    pair_commands=("pair_style lj/cut 8.5", "pair_coeff * * 0.0104 3.4"),
-)
-
-
-@pytest.fixture
-def argon():
-    return bulk("Ar", "fcc", a=5.26, cubic=True) * (4, 4, 4)  # 256 atoms
 
 
 def meltquench_block(**changes):
