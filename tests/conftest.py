@@ -113,3 +113,25 @@ ARGON = Model(
 def argon():
     """A 256-atom fcc argon crystal near its 0 K lattice constant."""
     return bulk("Ar", "fcc", a=5.26, cubic=True) * (4, 4, 4)
+
+
+#: Castel et al.'s published NequIP, where ../shared holds it.
+CASTEL_ARCHIVE = REPO.parent / "shared/data/models/castel2024/nequip_l2r6stress0.pth"
+
+
+@pytest.fixture(scope="session")
+def castel_archive(tmp_path_factory) -> Path:
+    """The archive of ../shared, or an empty stand-in where ../shared is absent (enough
+    for what reads only the config and the DAG)."""
+    if CASTEL_ARCHIVE.is_file():
+        return CASTEL_ARCHIVE
+    stand_in = tmp_path_factory.mktemp("castel") / "nequip_l2r6stress0.pth"
+    stand_in.write_bytes(b"")
+    return stand_in
+
+
+@pytest.fixture(autouse=True)
+def castel_variable(monkeypatch, castel_archive):
+    """config/paper.yaml names the published NequIP by MOFGLASS_CASTEL2024_NEQUIP, a
+    variable each site sets: every test sees it set (snakemake subprocesses too)."""
+    monkeypatch.setenv("MOFGLASS_CASTEL2024_NEQUIP", str(castel_archive))

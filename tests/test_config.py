@@ -21,14 +21,8 @@ def load(name: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def in_repo(monkeypatch, tmp_path):
+def in_repo(monkeypatch):
     monkeypatch.chdir(REPO)  # configs name files relative to the repository
-    # paper.yaml names Castel et al.'s NequIP by a variable each site sets
-    archive = REPO.parent / "shared/data/models/castel2024/nequip_l2r6stress0.pth"
-    if not archive.is_file():
-        archive = tmp_path / "castel.pth"
-        archive.write_bytes(b"")
-    monkeypatch.setenv("MOFGLASS_CASTEL2024_NEQUIP", str(archive))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)

@@ -19,9 +19,9 @@ from mofglass.md import Protocol, Stage, run_md
 from mofglass.models import load_model
 from mofglass.structures import load_structure
 
-from .conftest import REPO
+from .conftest import CASTEL_ARCHIVE
 
-ARCHIVE = REPO.parent / "shared/data/models/castel2024/nequip_l2r6stress0.pth"
+ARCHIVE = CASTEL_ARCHIVE
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,7 @@ from mofglass.config import validate_config
 from mofglass.jobs.aimd import aimd_job
 from mofglass.jobs.selection import select_job
 
-from .conftest import REPO, write_config
-
-SHARED_ARCHIVE = REPO.parent / "shared/data/models/castel2024/nequip_l2r6stress0.pth"
+from .conftest import write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -79,7 +77,6 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
 )
 def test_dry_run_builds_the_dag(
     project,
-    monkeypatch,
     config,
     aimd_jobs,
     datasets,
@@ -91,14 +88,6 @@ def test_dry_run_builds_the_dag(
     mechanics,
     cross,
 ):
-    # paper.yaml names the published model by a variable each site sets; a dry run
-    # only needs a file there (the archive of ../shared where it is present)
-    archive = project / "castel.pth"
-    if SHARED_ARCHIVE.is_file():
-        archive = SHARED_ARCHIVE
-    else:
-        archive.write_bytes(b"")
-    monkeypatch.setenv("MOFGLASS_CASTEL2024_NEQUIP", str(archive))
     result = snakemake(project, "-n", "--configfile", f"config/{config}")
     assert result.returncode == 0, result.stderr
     counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
