@@ -29,10 +29,6 @@ class MDResult:
         """Time (ps) of the last thermo row; 0 when the run failed at set-up."""
         return float(self.thermo["time_ps"].iloc[-1]) if len(self.thermo) else 0.0
 
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "failed"
-
     def row(self, **labels) -> dict:
         """The run's verdict row (``labels`` first): verdict, reason, failed_at_ps,
         simulated_ps; a job adds what it measured."""
