@@ -328,3 +328,23 @@ def test_a_foundation_model_is_a_calculator_level_of_the_config():
         "mechanics",
         "enhanced",
     ]
+
+
+def test_only_fine_tunable_levels_without_dispersion_are_fine_tuned():
+    def mutate(config):
+        config["levels_of_theory"]["sevennet"] = {"calculator": "sevennet-0"}
+        config["levels_of_theory"]["chgnet_d3"] = {
+            "calculator": "chgnet",
+            "dispersion": {"method": "PBE"},
+        }
+        models = config["models"]
+        models["a"] = {"type": "finetune", "dataset": "fh", "level": "sevennet"}
+        models["b"] = {"type": "finetune", "dataset": "fh", "level": "chgnet_d3"}
+        models["c"] = {"type": "finetune", "dataset": "fh"}
+        models["d"] = {"type": "snap", "dataset": "fh", "level": "sevennet"}
+
+    message = broken(mutate)
+    assert "models.a.level: 'sevennet': fine-tuning 'sevennet-0' is not supported" in message
+    assert "models.b.level: 'chgnet_d3': a fine-tuned model learns its labels whole" in message
+    assert "models.c: a finetune model names its foundation level" in message
+    assert "models.d.level: only a foundation model" in message

@@ -254,25 +254,32 @@ def expand_model_files(config: dict) -> None:
 
 
 def foundation_errors(config: Mapping, name: str, block: Mapping) -> Iterator[str]:
-    """A foundation model is a calculator level of the config, run by ASE's dynamics."""
-    key = f"models.{name}"
-    if block["type"] != "foundation":
+    """A foundation model, zero-shot or fine-tuned, is a calculator level of the
+    config, run by ASE's dynamics; a fine-tuned one's level must be fine-tunable."""
+    from . import families
+
+    key, kind = f"models.{name}", block["type"]
+    if kind not in families.LEVEL_FAMILIES:
         if "level" in block:
-            yield f"{key}.level: only a foundation model is a level of theory"
+            yield f"{key}.level: only a foundation model (zero-shot or fine-tuned) has a level"
         return
     level = block.get("level")
     levels = config.get("levels_of_theory", {})
     if level is None:
-        yield f"{key}: a foundation model names its level (models.{name}.level)"
+        yield f"{key}: a {kind} model names its foundation level (models.{name}.level)"
     elif "calculator" not in levels.get(level, {}):
         calculators = ", ".join(n for n, b in levels.items() if "calculator" in b) or "none"
         yield (
             f"{key}.level: {level!r} is not a calculator level of levels_of_theory "
             f"(calculator levels: {calculators})"
         )
+    elif kind == "finetune":
+        problem = families.finetune_problem(levels[level])
+        if problem:
+            yield f"{key}.level: {level!r}: {problem}"
     if block.get("engine") == "lammps":
-        yield f"{key}.engine: a foundation model runs in ASE (engine ase or auto)"
-    if block.get("active_learning"):
+        yield f"{key}.engine: a {kind} model runs in ASE (engine ase or auto)"
+    if kind == "foundation" and block.get("active_learning"):
         yield f"{key}.active_learning: a foundation model is used zero-shot, not trained"
 
 

@@ -34,6 +34,7 @@ MD_US_PER_ATOM_STEP = {
     "mace": 500.0,
     "published": 300.0,  # Castel et al.'s NequIP: 282 on a V100 (9000 on 2 CPU cores)
     "foundation": 5000.0,  # the shipped ones on CPU: CHGNet 2600, SevenNet-0 4800 (ZIF-4)
+    "finetune": 5000.0,  # as its foundation
 }
 SAFETY = 2.0
 MIN_RUNTIME_MIN = 10
@@ -42,7 +43,16 @@ STARTUP_MIN = 2.0  # Python, Snakemake and the program starting, input schemas l
 
 # GPUs a model family needs by default: SNAP runs on CPUs
 #: a foundation model runs where its level's kwargs put it (the shipped ones: CPU)
-FAMILY_GPUS = {"snap": 0, "nequip": 1, "allegro": 1, "mace": 1, "published": 1, "foundation": 0}
+#: a fine-tuning trains on one, as the families do
+FAMILY_GPUS = {
+    "snap": 0,
+    "nequip": 1,
+    "allegro": 1,
+    "mace": 1,
+    "published": 1,
+    "foundation": 0,
+    "finetune": 1,
+}
 
 
 def model_gpus(block: Mapping) -> int:

@@ -217,9 +217,10 @@ def train_snap(job: Training) -> snap.Fit:
 
 
 def train_family(job: Training) -> dict:
-    """Train a NequIP, Allegro or MACE model with its package's own trainer (on the
-    training split, validated on the validation split), deploy it, and record the
-    trainer's own predictions on the test split for the consistency check."""
+    """Train a NequIP, Allegro or MACE model, or fine-tune a foundation model, with its
+    package's own trainer (on the training split, validated on the validation split),
+    deploy it, and record the trainer's own predictions on the test split for the
+    consistency check."""
     from . import families
 
     name, block, split_files = job.name, job.block, job.split_files
@@ -237,9 +238,11 @@ def train_family(job: Training) -> dict:
         "out": str(out),
         "settings": dict(block["network"]),
         "lammps": in_lammps,
+        **families.foundation_args(block),
     }
     start = time.perf_counter()
-    record = families.run(block["type"], "train", args, out / "trainer.log")
+    level = block.get("foundation_level")
+    record = families.run(block["type"], "train", args, out / "trainer.log", level=level)
     seconds = time.perf_counter() - start
     device = block["network"]["device"]
     # MD in LAMMPS through the family's pair style, or in ASE (no pair lines)
@@ -250,7 +253,12 @@ def train_family(job: Training) -> dict:
         species=species,
         pair_styles=(families.PAIR_STYLES[block["type"]],) if in_lammps else (),
         pair_commands=commands,
-        info={"dataset": block["dataset"], "level_of_theory": job.level, "device": device},
+        info={
+            "dataset": block["dataset"],
+            "level_of_theory": job.level,
+            "device": device,
+            **({"level": level} if level else {}),  # a fine-tuned model runs in its Python
+        },
     )
     write_model(out, model)
     write_frames(out / FIT_PREDICTIONS, families.predict(out, splits["test"], device, own=True))
@@ -265,6 +273,8 @@ def train_family(job: Training) -> dict:
         "lammps_deployed": record.get("lammps_deployed"),
         "engine": "lammps" if in_lammps else "ase",
         "checkpoint": record["checkpoint"],
+        "foundation_level": level,
+        "history": record.get("history"),
         "frames": {k: len(v) for k, v in splits.items()},
         "fit_seconds": seconds,
     }

@@ -125,7 +125,14 @@ def model_settings(wildcards):
     and without the other family's hyper-parameters."""
     block = config["models"][wildcards.model]
     unused = {"gpus", "active_learning", "network" if block["type"] == "snap" else "snap"}
-    return {k: v for k, v in block.items() if k not in unused}
+    settings = {k: v for k, v in block.items() if k not in unused}
+    if block["type"] == "finetune":  # the level it starts from, as the fine-tuner needs it
+        level = block["level"]
+        settings["foundation_level"] = {
+            "name": level,
+            "block": config["levels_of_theory"][level],
+        }
+    return settings
 
 
 def model_gpus(wildcards):
@@ -136,9 +143,9 @@ def model_gpus(wildcards):
 def model_type_env(model):
     """The conda environment of a model's jobs: LAMMPS for SNAP, the family's own
     for NequIP and Allegro (one environment) and MACE, its level's for a foundation
-    model."""
+    model, zero-shot or fine-tuned."""
     kind = config["models"][model]["type"]
-    if kind == "foundation":
+    if kind in ("foundation", "finetune"):
         return level_env(config["models"][model]["level"])
     env = {
         "snap": "lammps",

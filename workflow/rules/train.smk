@@ -45,7 +45,7 @@ rule train_family:
     benchmark:
         "benchmarks/models/{model}/train.tsv"
     wildcard_constraints:
-        model=names_alternation(models_of_type("nequip", "allegro", "mace")),
+        model=names_alternation(models_of_type("nequip", "allegro", "mace", "finetune")),
     conda:
         model_env
     resources:

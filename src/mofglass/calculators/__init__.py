@@ -193,14 +193,15 @@ def problems(level: CalculatorLevel) -> list[str]:
 
 def levels_in_use(config: Mapping) -> list[str]:
     """Names of the levels the config's stages use: sampling, datasets, active-learning
-    loops, cross-level checks, and foundation models (a level used as a model)."""
+    loops, cross-level checks, and foundation models (a level used as a model, or
+    fine-tuned)."""
     names = {config["aimd"]["level_of_theory"]}
     names |= {block["level_of_theory"] for block in config.get("datasets", {}).values()}
     for block in config.get("models", {}).values():
         loop = block.get("active_learning") or {}
         if loop.get("level_of_theory"):
             names.add(loop["level_of_theory"])
-        if block["type"] == "foundation" and block.get("level"):
+        if block["type"] in ("foundation", "finetune") and block.get("level"):
             names.add(block["level"])
     check = config.get("cross_check") or {}
     if check.get("level_of_theory"):

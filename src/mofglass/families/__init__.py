@@ -51,7 +51,16 @@ FAMILIES = {
     # a universal potential zero-shot: it runs where its level of theory runs
     # (mofglass.calculators), so its Python is that level's (see interpreter)
     "foundation": Family("foundation", "", ""),
+    # a universal potential fine-tuned on a dataset: in its level's Python too
+    "finetune": Family("finetune", "", ""),
 }
+
+#: Foundation models that can be fine-tuned, by the module of their level's calculator:
+#: CHGNet with its own trainer, a MACE model file with mace_run_train --foundation_model.
+FINETUNABLE = ("chgnet", "mace")
+
+#: Families that run in their level's Python (see :func:`interpreter`).
+LEVEL_FAMILIES = ("foundation", "finetune")
 
 
 class FamilyError(RuntimeError):
@@ -72,8 +81,9 @@ def python_for(family: str) -> str | None:
 
 def interpreter(family: str, level: Mapping | None = None) -> str | None:
     """The Python that runs a model: its family's (:func:`python_for`), or for a
-    foundation model its level's (``level``: {name, block} of a calculator level)."""
-    if family != "foundation":
+    foundation model, zero-shot or fine-tuned, its level's (``level``: {name, block}
+    of a calculator level)."""
+    if family not in LEVEL_FAMILIES:
         return python_for(family)
     from .. import calculators
 
@@ -94,7 +104,7 @@ def missing(config: Mapping) -> list[str]:
     """One message per model of the config whose family is not installed."""
     out = []
     for name, block in config.get("models", {}).items():
-        if block["type"] == "foundation":  # its level's (mofglass.calculators.missing)
+        if block["type"] in LEVEL_FAMILIES:  # its level's (mofglass.calculators.missing)
             continue
         if block["type"] in FAMILIES and python_for(block["type"]) is None:
             out.append(f"models.{name}: {install_hint(block['type'])}")
@@ -138,7 +148,7 @@ def engine_for(block: Mapping) -> str:
     """
     if block["type"] not in FAMILIES:
         return "lammps"
-    if block["type"] == "foundation":  # no pair style: ASE's dynamics
+    if block["type"] in LEVEL_FAMILIES:  # no pair style: ASE's dynamics
         return "ase"
     engine = block.get("engine", "auto")
     if engine == "auto":
@@ -156,6 +166,33 @@ def pair_commands(family: str, species: Sequence[str]) -> tuple[str, ...]:
         f"pair_style {style}",
         f"pair_coeff * * {{model_dir}}/{LAMMPS_FILES[family]} {' '.join(species)}",
     )
+
+
+def foundation_args(block: Mapping) -> dict:
+    """What a fine-tuner needs beside its settings (``type: finetune``): the spec of
+    the foundation level's calculator (its weights), and the submodules kept fixed."""
+    if block["type"] != "finetune":
+        return {}
+    from .. import calculators
+
+    level = block["foundation_level"]
+    calc = calculators.CalculatorLevel.from_config(level["name"], level["block"])
+    return {"spec": calc.spec(), "level": dict(level)}
+
+
+def finetune_problem(level_block: Mapping) -> str | None:
+    """Why a calculator level cannot be fine-tuned here, or None."""
+    from .. import calculators
+
+    calc = calculators.CalculatorLevel.from_config("level", level_block)
+    if calc.module not in FINETUNABLE:
+        return (
+            f"fine-tuning {level_block['calculator']!r} is not supported "
+            f"(fine-tunable: {', '.join(FINETUNABLE)})"
+        )
+    if calc.dispersion:
+        return "a fine-tuned model learns its labels whole: its level has no dispersion"
+    return None
 
 
 def run(

@@ -185,6 +185,42 @@ def train_nequip(args: dict) -> dict:
     return record
 
 
+def _fine_tunes(args: dict) -> bool:
+    """Whether a training starts from a foundation model (not its scratch twin)."""
+    return bool(args.get("spec")) and not args.get("scratch")
+
+
+def _mace_architecture(s: dict) -> list[str]:
+    """mace_run_train options of a MACE trained from scratch (E0s: the training
+    frames' average energy per atom)."""
+    return [
+        f"--r_max={s['r_max_A']}",
+        f"--num_interactions={s['num_layers']}",
+        f"--max_L={s['l_max']}",
+        f"--num_channels={s['num_features']}",
+        f"--correlation={s['correlation']}",
+        "--E0s=average",
+    ]
+
+
+def _mace_foundation(spec: dict) -> list[str]:
+    """mace_run_train options that fine-tune the MACE model file of a level (its
+    calculator's ``model_paths`` or ``model``): its architecture, cutoff and weights,
+    and E0s estimated from its own errors on the training frames."""
+    import torch
+    from mace.tools.scripts_utils import extract_config_mace_model
+
+    kwargs = spec.get("kwargs", {})
+    path = kwargs.get("model_paths") or kwargs.get("model")
+    if isinstance(path, list):
+        (path,) = path
+    if not path or not Path(path).is_file():
+        raise SystemExit(f"fine-tuning MACE needs its model file (model_paths): {path!r}")
+    foundation = torch.load(path, map_location="cpu", weights_only=False)
+    lmax = extract_config_mace_model(foundation)["hidden_irreps"].lmax
+    return [f"--foundation_model={path}", f"--max_L={lmax}", "--E0s=estimated"]
+
+
 def train_mace(args: dict) -> dict:
     s, out = args["settings"], Path(args["out"])
     work = out / "training"
@@ -211,11 +247,7 @@ def train_mace(args: dict) -> dict:
         "--forces_key=REF_forces",
         "--stress_key=REF_stress",
         "--model=MACE",
-        f"--r_max={s['r_max_A']}",
-        f"--num_interactions={s['num_layers']}",
-        f"--max_L={s['l_max']}",
-        f"--num_channels={s['num_features']}",
-        f"--correlation={s['correlation']}",
+        *(_mace_foundation(args["spec"]) if _fine_tunes(args) else _mace_architecture(s)),
         f"--max_num_epochs={s['epochs']}",
         f"--batch_size={s['batch_size']}",
         f"--valid_batch_size={s['batch_size']}",
@@ -224,7 +256,6 @@ def train_mace(args: dict) -> dict:
         f"--forces_weight={s['forces_weight']}",
         f"--stress_weight={s['stress_weight']}",
         "--loss=" + ("stress" if s["stress_weight"] > 0 else "weighted"),
-        "--E0s=average",
         f"--seed={s['seed']}",
         f"--device={s['device']}",
         "--default_dtype=float64",
@@ -243,6 +274,92 @@ def train_mace(args: dict) -> dict:
         shutil.copy(work / "mace.model-lammps.pt", lammps)
         record["lammps_deployed"] = lammps.name
     return record
+
+
+#: The fine-tuners of foundation models, by the module of their level's calculator.
+FINETUNERS = {"chgnet": "train_chgnet", "mace": "train_mace"}
+
+
+def foundation_of(spec: dict) -> str:
+    """Which fine-tuner a calculator level's spec (``module:Class``) takes."""
+    return spec["class"].partition(":")[0].split(".")[0]
+
+
+def _chgnet_loader(path: str, s: dict, shuffle: bool):
+    """A CHGNet DataLoader of labelled frames: energies per atom (eV), forces (eV/Å),
+    stresses in CHGNet's input convention (VASP's kBar, compression positive)."""
+    import torch
+    from ase.units import GPa
+    from chgnet.data.dataset import StructureData, collate_graphs
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from torch.utils.data import DataLoader
+
+    frames = ase.io.read(path, ":")
+    stress = all("stress" in a.calc.results for a in frames)
+    data = StructureData(
+        structures=[AseAtomsAdaptor.get_structure(a) for a in frames],
+        energies=[a.get_potential_energy() / len(a) for a in frames],
+        forces=[a.get_forces() for a in frames],
+        # StructureData multiplies by -0.1 (kBar -> GPa, VASP's sign -> ASE's)
+        stresses=[-10.0 * a.get_stress(voigt=False) / GPa for a in frames] if stress else None,
+        shuffle=False,
+    )
+    generator = torch.Generator().manual_seed(s["seed"])
+    loader = DataLoader(
+        data,
+        batch_size=s["batch_size"],
+        shuffle=shuffle,
+        collate_fn=collate_graphs,
+        generator=generator,
+    )
+    return loader, stress
+
+
+def train_chgnet(args: dict) -> dict:
+    """CHGNet fine-tuned with its own trainer (chgnet.trainer.Trainer) from its shipped
+    weights, the frozen submodules (``settings.freeze``) kept; with ``scratch``, the
+    same architecture from random weights. Its per-element reference energies train
+    too (the labels' level may be shifted from MPtrj's). The checkpoint of the best
+    validation force MAE is the model."""
+    import torch
+    from chgnet.model import CHGNet
+    from chgnet.trainer import Trainer
+
+    s, out = args["settings"], Path(args["out"])
+    work = out / "training"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    torch.manual_seed(s["seed"])
+    model = CHGNet.load(use_device="cpu", verbose=False)
+    if args.get("scratch"):
+        model = CHGNet(**model.model_args)
+    for name in s.get("freeze", []):
+        for parameter in getattr(model, name).parameters():
+            parameter.requires_grad = False
+    train, stress = _chgnet_loader(args["train"], s, shuffle=True)
+    validation, _ = _chgnet_loader(args["validation"], s, shuffle=False)
+    trainer = Trainer(
+        model=model,
+        targets="efs" if stress and s["stress_weight"] > 0 else "ef",
+        energy_loss_ratio=s["energy_weight"],
+        force_loss_ratio=s["forces_weight"],
+        stress_loss_ratio=s["stress_weight"],
+        optimizer="Adam",
+        scheduler="CosLR",
+        criterion="MSE",
+        epochs=s["epochs"],
+        learning_rate=s["learning_rate"],
+        use_device=s["device"],
+        torch_seed=s["seed"],
+        data_seed=s["seed"],
+        print_freq=1000,
+    )
+    trainer.train(train, validation, save_dir=str(work), train_composition_model=True)
+    (best,) = work.glob("bestF_*.pth.tar")
+    deployed = out / "chgnet.pth.tar"
+    shutil.copy(best, deployed)
+    history = {k: v for k, v in trainer.training_history.items() if v["train"]}
+    return {"deployed": deployed.name, "checkpoint": deployed.name, "history": history}
 
 
 def _run(command: list[str], log: Path) -> None:
@@ -345,6 +462,12 @@ def calculator(family: str, model_dir: Path, record: dict, device: str, own: boo
         return DeployedNequIP(str(model_dir / record["deployed"]), device)
     if family == "foundation":  # built as its level builds it (calculators/runner.py)
         return _level_runner().make_calculator(record["spec"])
+    if family == "finetune" and record["foundation"] == "chgnet":
+        from chgnet.model import CHGNet
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        model = CHGNet.from_file(str(model_dir / record["deployed"]))
+        return CHGNetCalculator(model=model, use_device=device)
     if family in NEQUIP_FAMILIES:
         from nequip.integrations.ase import NequIPCalculator
 
@@ -536,7 +659,12 @@ def main() -> None:
         args["device"] = _device(args["device"])
     if command == "train":
         train = train_nequip if args["family"] in NEQUIP_FAMILIES else train_mace
-        result = {"family": args["family"], **train(args)}
+        extra = {}
+        if args["family"] == "finetune":
+            # the level it started from: mofglass runs it with that level's Python
+            extra = {"foundation": foundation_of(args["spec"]), "level": args["level"]}
+            train = globals()[FINETUNERS[extra["foundation"]]]
+        result = {"family": args["family"], **extra, **train(args)}
         Path(args["out"], "family.json").write_text(json.dumps(result, indent=2) + "\n")
     elif command == "predict":
         result = predict(args)

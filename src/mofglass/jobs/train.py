@@ -176,7 +176,7 @@ def learning_curve_job(
             frames = splits[split]
             predicted = [snap.predict(r, beta, a) for r, a in zip(rows, frames, strict=True)]
             row = metrics(record["model"], split, pairs(frames, predicted))
-            out.append({"n_train": n, **row})
+            out.append({"n_train": n, "start": "scratch", **row})
     table = pd.DataFrame(out)
     write_table(table_file, table)
     learning_curve_plot(table, figure_file)
@@ -186,36 +186,72 @@ def learning_curve_job(
 def _family_learning_curve(model_file, record, splits, block, table_file, figure_file):
     """Retrain a NequIP, Allegro or MACE model with its settings on nested subsets of
     the training frames (not deployed) and score the trainer's model on the validation
-    and test splits."""
-    from .. import families
-
+    and test splits. A fine-tuned model's curve starts at its foundation zero-shot
+    (0 frames) and, with ``scratch``, has the same architecture trained from random
+    weights on the same subsets beside it: how many labels fine-tuning saves."""
     train = splits["train"]
     order = np.random.default_rng(block["seed"]).permutation(len(train))
     sizes = sorted({max(1, int(round(f * len(train)))) for f in block["fractions"]})
-    device = record["network"]["device"]
-    out = []
-    for n in sizes:
-        work = Path(model_file).parent / "learning_curve" / f"n{n}"
-        work.mkdir(parents=True, exist_ok=True)
-        write_frames(work / "train.extxyz", [train[i] for i in order[:n]])
-        write_frames(work / "validation.extxyz", splits["validation"])
-        args = {
-            "family": record["type"],
-            "train": str((work / "train.extxyz").resolve()),
-            "validation": str((work / "validation.extxyz").resolve()),
-            "out": str(work.resolve()),
-            "settings": dict(record["network"]),
-            "deploy": False,
-        }
-        families.run(record["type"], "train", args, work / "trainer.log")
-        for split in ("validation", "test"):
-            frames = splits[split]
-            predicted = families.predict(work, frames, device, own=True)
-            out.append({"n_train": n, **metrics(record["model"], split, pairs(frames, predicted))})
+    finetune = record["type"] == "finetune"
+    starts = ["fine-tuned", "scratch"] if block.get("scratch") else ["fine-tuned"]
+    out = _zero_shot_rows(model_file, record, splits) if finetune else []
+    for start in starts if finetune else ["scratch"]:
+        for n in sizes:
+            name = f"{start}-n{n}" if finetune else f"n{n}"
+            folder = Path(model_file).parent / "learning_curve" / name
+            subset = [train[i] for i in order[:n]]
+            work = _retrain(record, subset, splits["validation"], folder, start)
+            device = record["network"]["device"]
+            scored = _scored(record["model"], splits, work, device, own=True)
+            out += [{"n_train": n, "start": start, **row} for row in scored]
     table = pd.DataFrame(out)
     write_table(table_file, table)
     learning_curve_plot(table, figure_file)
     return table
+
+
+def _retrain(record: Mapping, frames: list[Atoms], validation, work: Path, start) -> Path:
+    """The model's type retrained with its settings on ``frames`` in ``work``
+    (``start``: scratch for a fine-tuned model's random-weight twin)."""
+    work.mkdir(parents=True, exist_ok=True)
+    write_frames(work / "train.extxyz", frames)
+    write_frames(work / "validation.extxyz", validation)
+    level = record.get("foundation_level")
+    args = {
+        "family": record["type"],
+        "train": str((work / "train.extxyz").resolve()),
+        "validation": str((work / "validation.extxyz").resolve()),
+        "out": str(work.resolve()),
+        "settings": dict(record["network"]),
+        "deploy": False,
+        "scratch": start == "scratch" and record["type"] == "finetune",
+        **families.foundation_args({"type": record["type"], "foundation_level": level}),
+    }
+    families.run(record["type"], "train", args, work / "trainer.log", level=level)
+    return work
+
+
+def _zero_shot_rows(model_file, record, splits) -> list[dict]:
+    """Errors of a fine-tuned model's foundation, as it is (0 training frames)."""
+    level = record["foundation_level"]
+    work = Path(model_file).parent / "learning_curve" / "zero-shot"
+    families.foundation(record["model"], {"type": "foundation"}, level, record["species"], work)
+    return [
+        {"n_train": 0, "start": "zero-shot", **row}
+        for row in _scored(record["model"], splits, work)
+    ]
+
+
+def _scored(name: str, splits, model_dir: Path, device="cpu", own=False) -> list[dict]:
+    """Metrics rows of a family model on the validation and test splits (one call: a
+    model in its own Python starts once)."""
+    frames = splits["validation"] + splits["test"]
+    predicted = families.predict(model_dir, frames, device, own=own)
+    cut = len(splits["validation"])
+    return [
+        metrics(name, "validation", pairs(frames[:cut], predicted[:cut])),
+        metrics(name, "test", pairs(frames[cut:], predicted[cut:])),
+    ]
 
 
 def cost_job(

@@ -50,21 +50,29 @@ def parity_plot(values: Mapping[str, Mapping[str, np.ndarray]], title: str, path
 
 
 def learning_curve_plot(table: pd.DataFrame, path) -> None:
-    """Test and validation errors against the number of training frames."""
+    """Test and validation errors against the number of training frames: one colour
+    per start (scratch, fine-tuned), the foundation zero-shot as a dashed line."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     columns = [
         ("energy_rmse_meV_per_atom", "energy RMSE (meV/atom)"),
         ("forces_rmse_meV_per_A", "force RMSE (meV/Å)"),
         ("stress_rmse_MPa", "stress RMSE (MPa)"),
     ]
+    table = table.assign(start=table["start"] if "start" in table else "scratch")
+    styles = {"test": "o-", "validation": "s--"}
+    colours = {"scratch": "C0", "fine-tuned": "C1", "zero-shot": "C2"}
     for ax, (column, label) in zip(axes, columns, strict=True):
-        for split, part in table.groupby("split"):
-            ax.plot(part["n_train"], part[column], "o-", label=split)
+        for (start, split), part in table.groupby(["start", "split"]):
+            name = f"{start}, {split}"
+            if start == "zero-shot":
+                ax.axhline(part[column].iloc[0], color=colours[start], ls=":", label=name)
+                continue
+            ax.plot(part["n_train"], part[column], styles[split], color=colours[start], label=name)
         ax.set_xlabel("training frames")
         ax.set_ylabel(label)
         ax.set_xscale("log")
         ax.set_yscale("log")
-    axes[0].legend(frameon=False)
+    axes[0].legend(frameon=False, fontsize="small")
     fig.tight_layout()
     save_figure(fig, path)
 

@@ -1,0 +1,283 @@
+"""Fine-tuned foundation models (``type: finetune``): CHGNet with its own trainer and a
+MACE model file with ``mace_run_train --foundation_model``, each a model like any
+other; and the learning curve that sets fine-tuning beside the same architecture
+trained from scratch on the same frames.
+
+The CHGNet tests learn a level that CHGNet misses by a known amount: CHGNet's own
+answers with every energy raised by 50 meV/atom. Zero-shot, its energy error there is
+exactly 50 meV/atom; fine-tuning must remove most of it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import ase.io
+import numpy as np
+import pandas as pd
+import pytest
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from mofglass import families
+from mofglass.atomicio import read_frames, write_frames, write_table
+from mofglass.jobs.train import learning_curve_job
+from mofglass.lammps import evaluate
+from mofglass.models import load_model
+from mofglass.train import Training, train_model
+
+from .conftest import TINY_STRUCTURE, write_config
+from .test_workflow import assert_verdict_matches_thermo
+
+CHGNET = {"name": "chgnet", "block": {"calculator": "chgnet"}}
+SHIFT_EV_PER_ATOM = 0.05
+LABELS = "chgnet+50meV"  # their level of theory
+#: CHGNet's recipe: the embeddings and message passing kept, the readout trained
+FROZEN = [
+    "atom_embedding",
+    "bond_embedding",
+    "angle_embedding",
+    "bond_basis_expansion",
+    "angle_basis_expansion",
+    "atom_conv_layers",
+    "bond_conv_layers",
+    "angle_layers",
+]
+SETTINGS = {
+    "seed": 1,
+    "epochs": 10,
+    "batch_size": 2,
+    "learning_rate": 0.005,
+    "energy_weight": 1.0,
+    "forces_weight": 1.0,
+    "stress_weight": 0.1,
+    "device": "cpu",
+    "freeze": FROZEN,
+}
+
+
+def needs(level: dict) -> None:
+    if families.interpreter("finetune", level) is None:
+        pytest.skip(f"level {level['name']!r} is not installed: ./install.sh --models chgnet")
+
+
+def rattled(n: int) -> list:
+    base = ase.io.read(TINY_STRUCTURE)
+    frames = []
+    for k in range(n):
+        atoms = base.copy()
+        atoms.rattle(0.05, seed=k)
+        atoms.info["frame_id"] = f"t:{k}"
+        frames.append(atoms)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def shifted(tmp_path_factory):
+    """Eight rattled Zn(Im)2 fragments labelled by CHGNet + 50 meV/atom, split 4/2/2."""
+    needs(CHGNET)
+    work = tmp_path_factory.mktemp("shifted")
+    species = sorted(set(ase.io.read(TINY_STRUCTURE).get_chemical_symbols()))
+    families.foundation("zs", {"type": "foundation"}, CHGNET, species, work / "zero_shot")
+    labels = []
+    for atoms in families.predict(work / "zero_shot", rattled(8), "cpu"):
+        energy = atoms.get_potential_energy() + SHIFT_EV_PER_ATOM * len(atoms)
+        results = {"forces": atoms.get_forces(), "stress": atoms.get_stress()}
+        atoms.calc = SinglePointCalculator(atoms, energy=energy, **results)
+        atoms.info["level_of_theory"] = LABELS
+        labels.append(atoms)
+    files = {}
+    for split, part in (("train", labels[:4]), ("validation", labels[4:6]), ("test", labels[6:])):
+        files[split] = str(work / f"{split}.extxyz")
+        write_frames(files[split], part)
+    lineage = pd.DataFrame(
+        {
+            "frame_id": [a.info["frame_id"] for a in labels],
+            "split": ["train"] * 4 + ["validation"] * 2 + ["test"] * 2,
+            "label_status": "labelled",
+        }
+    )
+    write_table(work / "lineage.csv", lineage)
+    return {"files": files, "lineage": str(work / "lineage.csv"), "frames": labels, "work": work}
+
+
+def energy_mae(predicted, frames) -> float:
+    """meV/atom."""
+    errors = [
+        abs(p.get_potential_energy() - f.get_potential_energy()) / len(f)
+        for p, f in zip(predicted, frames, strict=True)
+    ]
+    return 1e3 * float(np.mean(errors))
+
+
+def test_fine_tuned_chgnet_learns_what_its_foundation_misses(shifted, tmp_path):
+    block = {"type": "finetune", "dataset": "d", "network": SETTINGS, "foundation_level": CHGNET}
+    job = Training(
+        "ft", block, shifted["files"], shifted["lineage"], str(tmp_path / "model.json"), LABELS
+    )
+    fit = train_model(job)
+    assert fit["type"] == "finetune" and fit["foundation_level"] == CHGNET
+    assert len(fit["history"]["e"]["train"]) == SETTINGS["epochs"]
+    model = load_model(tmp_path / "model.json")
+    assert model.type == "finetune" and model.info["level"] == CHGNET and not model.pair_styles
+    frames = shifted["frames"][4:]  # validation and test: not trained on
+    predicted = model.predict(frames)
+    # zero-shot, the error is the shift itself (50 meV/atom); fine-tuned, under half of it
+    assert energy_mae(predicted, frames) < 0.5 * SHIFT_EV_PER_ATOM * 1e3
+    forces = np.concatenate(
+        [(p.get_forces() - f.get_forces()).ravel() for p, f in zip(predicted, frames, strict=True)]
+    )
+    assert np.sqrt(np.mean(forces**2)) < 0.1  # eV/Å: the foundation's forces kept
+    # the frozen submodules are the shipped weights, bit for bit; the readout moved
+    script = (
+        "import sys, torch; from chgnet.model import CHGNet\n"
+        "a, b = CHGNet.load(verbose=False), CHGNet.from_file(sys.argv[1])\n"
+        "same = lambda m: all(torch.equal(x, y) for x, y in zip(getattr(a, m).parameters(),"
+        " getattr(b, m).parameters()))\n"
+        f"print(all(same(m) for m in {FROZEN!r}), same('mlp'))\n"
+    )
+    python = families.interpreter("finetune", CHGNET)
+    done = subprocess.run(
+        [python, "-c", script, str(tmp_path / "chgnet.pth.tar")], capture_output=True, text=True
+    )
+    assert done.stdout.split()[-2:] == ["True", "False"], done.stderr[-2000:]
+
+
+def test_the_learning_curve_sets_fine_tuning_beside_scratch_and_zero_shot(shifted, tmp_path):
+    block = {"type": "finetune", "dataset": "d", "network": SETTINGS, "foundation_level": CHGNET}
+    model_file = tmp_path / "model.json"
+    train_model(
+        Training("ft", block, shifted["files"], shifted["lineage"], str(model_file), LABELS)
+    )
+    curve = {"fractions": [0.5, 1.0], "seed": 0, "scratch": True}
+    table = learning_curve_job(
+        str(model_file), shifted["files"], curve, tmp_path / "lc.csv", tmp_path / "lc.png"
+    )
+    test = table[table["split"] == "test"].set_index(["start", "n_train"])
+    assert sorted(test.index) == sorted(
+        [("zero-shot", 0), ("fine-tuned", 2), ("fine-tuned", 4), ("scratch", 2), ("scratch", 4)]
+    )
+    # zero-shot: the shift, to the digits extended XYZ keeps
+    zero = test.loc[("zero-shot", 0)]
+    assert zero["energy_mae_meV_per_atom"] == pytest.approx(1e3 * SHIFT_EV_PER_ATOM, abs=1e-3)
+    assert zero["forces_mae_meV_per_A"] < 1e-3
+    fine, scratch = test.loc[("fine-tuned", 4)], test.loc[("scratch", 4)]
+    assert fine["energy_mae_meV_per_atom"] < zero["energy_mae_meV_per_atom"]
+    # random weights after ten epochs on four frames are far from CHGNet's forces
+    assert scratch["forces_rmse_meV_per_A"] > 5 * fine["forces_rmse_meV_per_A"]
+    assert (tmp_path / "lc.png").stat().st_size > 10_000
+
+
+MORSE = ("pair_style morse 4.5", "pair_coeff * * 0.08 1.6 1.8")
+MACE_SETTINGS = {
+    "seed": 1,
+    "r_max_A": 4.0,
+    "num_layers": 1,
+    "l_max": 0,
+    "num_features": 8,
+    "correlation": 2,
+    "epochs": 2,
+    "batch_size": 2,
+    "learning_rate": 0.01,
+    "energy_weight": 1.0,
+    "forces_weight": 10.0,
+    "stress_weight": 0.0,
+    "device": "cpu",
+    "extra": {},
+}
+
+
+def test_a_mace_model_file_is_fine_tuned_with_its_own_architecture(tmp_path):
+    if families.python_for("mace") is None:
+        pytest.skip(families.install_hint("mace"))
+    frames = [evaluate(a, ("C", "H", "N", "Zn"), MORSE) for a in rattled(6)]
+    write_frames(tmp_path / "train.extxyz", frames[:4])
+    write_frames(tmp_path / "validation.extxyz", frames[4:])
+    common = {
+        "train": str(tmp_path / "train.extxyz"),
+        "validation": str(tmp_path / "validation.extxyz"),
+    }
+    base = tmp_path / "foundation"
+    base.mkdir()
+    families.run(
+        "mace", "train", {"family": "mace", **common, "out": str(base), "settings": MACE_SETTINGS}
+    )
+    level = {
+        "name": "my_mace",
+        "block": {
+            "calculator": "mace.calculators:MACECalculator",
+            "kwargs": {"model_paths": str(base / "training/mace.model"), "device": "cpu"},
+            "env": "mace",
+        },
+    }
+    out = tmp_path / "finetuned"
+    out.mkdir()
+    # settings that differ from the foundation's: fine-tuning must take the foundation's
+    settings = {**MACE_SETTINGS, "num_features": 16, "r_max_A": 3.0, "l_max": 1, "epochs": 2}
+    args = {"family": "finetune", **common, "out": str(out), "settings": settings}
+    args |= families.foundation_args({"type": "finetune", "foundation_level": level})
+    record = families.run("finetune", "train", args, level=level)
+    assert record["foundation"] == "mace" and record["level"] == level
+    log = (out / "training/train.log").read_text()
+    assert "Using foundation model" in log
+    script = (
+        "import sys, torch\n"
+        "from mace.tools.scripts_utils import extract_config_mace_model as c\n"
+        "a, b = (c(torch.load(p, weights_only=False)) for p in sys.argv[1:])\n"
+        "print(a['hidden_irreps'] == b['hidden_irreps'], a['r_max'] == b['r_max'], a['r_max'])\n"
+    )
+    done = subprocess.run(
+        [
+            families.python_for("mace"),
+            "-c",
+            script,
+            str(base / "training/mace.model"),
+            str(out / record["checkpoint"]),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.split()[-3:] == ["True", "True", "4.0"], done.stderr[-2000:]
+    predicted = families.predict(out, frames, "cpu")
+    assert all(np.isfinite(p.get_forces()).all() for p in predicted)
+
+
+@pytest.mark.workflow
+@pytest.mark.cp2k
+def test_tiny_pipeline_fine_tunes_chgnet_and_runs_it(project):
+    needs(CHGNET)
+    model = {
+        "type": "finetune",
+        "level": "chgnet",
+        "dataset": "fh",
+        "network": {**SETTINGS, "epochs": 2},
+        "learning_curve": {"fractions": [1.0]},
+        "stages": ["md"],
+    }
+    config = write_config(
+        project, "ft.yaml", "tiny.yaml", models__ft=model, levels_of_theory__chgnet=CHGNET["block"]
+    )
+    targets = ["results/models/ft/metrics.csv", "results/models/ft/learning_curve.csv"]
+    targets += ["results/md/ft/check/verdict.tsv"]
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", *targets, "--cores", "2", "--configfile", config],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    out = project / "results/models/ft"
+    fit = json.loads((out / "fit.json").read_text())
+    level = fit["foundation_level"]  # the level as configured, schema defaults filled in
+    assert level["name"] == "chgnet" and level["block"]["calculator"] == "chgnet"
+    test = pd.read_csv(out / "metrics.csv").query("split == 'test'").iloc[0]
+    frames = read_frames(project / "results/datasets/fh/test.extxyz")
+    predicted = families.predict(out, frames, "cpu")
+    assert test["energy_mae_meV_per_atom"] == pytest.approx(energy_mae(predicted, frames), rel=1e-4)
+    curve = pd.read_csv(out / "learning_curve.csv")
+    assert set(curve["start"]) == {"zero-shot", "fine-tuned"}
+    verdict = pd.read_csv(project / "results/md/ft/check/verdict.tsv", sep="\t").iloc[0]
+    thermo = pd.read_csv(project / "results/md/ft/check/thermo.tsv", sep="\t")
+    assert verdict["n_atoms"] == 17
+    assert_verdict_matches_thermo(verdict, thermo, protocol_ps=0.1)
