@@ -318,7 +318,7 @@ def _chgnet_loader(path: str, s: dict, shuffle: bool):
 def train_chgnet(args: dict) -> dict:
     """CHGNet fine-tuned with its own trainer (chgnet.trainer.Trainer) from its shipped
     weights, the frozen submodules (``settings.freeze``) kept; with ``scratch``, the
-    same architecture from random weights. Its per-element reference energies train
+    same architecture from random weights, all of them trained. Its per-element reference energies train
     too (the labels' level may be shifted from MPtrj's). The checkpoint of the best
     validation force MAE is the model."""
     import torch
@@ -331,9 +331,9 @@ def train_chgnet(args: dict) -> dict:
     work.mkdir(parents=True)
     torch.manual_seed(s["seed"])
     model = CHGNet.load(use_device="cpu", verbose=False)
-    if args.get("scratch"):
+    if args.get("scratch"):  # every weight random, and every weight trained
         model = CHGNet(**model.model_args)
-    for name in s.get("freeze", []):
+    for name in [] if args.get("scratch") else s.get("freeze", []):
         for parameter in getattr(model, name).parameters():
             parameter.requires_grad = False
     train, stress = _chgnet_loader(args["train"], s, shuffle=True)
