@@ -21,10 +21,10 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from mofglass import families
 from mofglass.atomicio import read_frames, write_frames, write_table
-from mofglass.jobs.train import learning_curve_job
+from mofglass.jobs.train import evaluate_job, learning_curve_job
 from mofglass.lammps import evaluate
 from mofglass.models import load_model
-from mofglass.train import Training, train_model
+from mofglass.train import Training, committee_members, train_model
 
 from .conftest import TINY_STRUCTURE, write_config
 from .test_workflow import assert_verdict_matches_thermo
@@ -281,3 +281,36 @@ def test_tiny_pipeline_fine_tunes_chgnet_and_runs_it(project):
     thermo = pd.read_csv(project / "results/md/ft/check/thermo.tsv", sep="\t")
     assert verdict["n_atoms"] == 17
     assert_verdict_matches_thermo(verdict, thermo, protocol_ps=0.1)
+
+
+def test_a_fine_tuned_committee_gives_its_force_deviation_on_every_frame(shifted, tmp_path):
+    network = {**SETTINGS, "epochs": 2}
+    block = {"type": "finetune", "dataset": "d", "network": network, "foundation_level": CHGNET}
+    block["committee"] = {"members": 2, "seed": 0}
+    model_file = tmp_path / "model.json"
+    fit = train_model(
+        Training("ft", block, shifted["files"], shifted["lineage"], str(model_file), LABELS)
+    )
+    assert fit["committee"]["member_seeds"] == [2, 3]  # network seed 1, then 1 + 1 + k
+    members = committee_members(model_file)
+    assert [m.parent.name for m in members] == ["member0", "member1"]
+    evaluate_job(
+        str(model_file),
+        shifted["files"],
+        tmp_path / "metrics.csv",
+        tmp_path / "parity.png",
+        tmp_path / "consistency.csv",
+        committee_file=tmp_path / "committee.csv",
+    )
+    table = pd.read_csv(tmp_path / "committee.csv")
+    frames = shifted["frames"]
+    assert list(table["frame_id"]) == [a.info["frame_id"] for a in frames]
+    # σ_F by hand: per atom, the RMS over members of |F_k - mean F|; the largest atom
+    forces = np.array(
+        [[p.get_forces() for p in families.predict(m.parent, frames, "cpu")] for m in members]
+    )
+    deviation = np.sqrt(np.mean(np.sum((forces - forces.mean(axis=0)) ** 2, axis=3), axis=0))
+    np.testing.assert_allclose(
+        table["sigma_F_max_eV_per_A"], deviation.max(axis=1), rtol=1e-5, atol=1e-7
+    )
+    assert (table["sigma_F_max_eV_per_A"] > 0).all()  # two seeds, two models

@@ -326,8 +326,8 @@ def model_errors(config: dict) -> Iterator[str]:
             yield f"models.{name}.snap.zbl: inner_A must be below outer_A"
         yield from published_errors(name, block)
         yield from foundation_errors(config, name, block)
-        if block.get("committee") and block["type"] != "snap":
-            yield f"models.{name}.committee: SNAP models only so far"
+        if block.get("committee") and block["type"] in ("published", "foundation"):
+            yield f"models.{name}.committee: a committee is trained here; {name} is not"
         loop = block.get("active_learning") or {}
         if loop.get("selector") == "committee" and not block.get("committee"):
             yield (

@@ -261,6 +261,7 @@ def train_family(job: Training) -> dict:
         },
     )
     write_model(out, model)
+    members = _family_committee(job, args, model, level)
     write_frames(out / FIT_PREDICTIONS, families.predict(out, splits["test"], device, own=True))
     fit = {
         "model": name,
@@ -275,6 +276,7 @@ def train_family(job: Training) -> dict:
         "checkpoint": record["checkpoint"],
         "foundation_level": level,
         "history": record.get("history"),
+        "committee": {**block["committee"], "member_seeds": members} if members else None,
         "frames": {k: len(v) for k, v in splits.items()},
         "fit_seconds": seconds,
     }
@@ -282,6 +284,26 @@ def train_family(job: Training) -> dict:
     write_model_lineage(job.lineage_file, out / "lineage.csv", name)
     log.info("model %s: %s trained and deployed in %.1f s", name, block["type"], seconds)
     return fit
+
+
+def _family_committee(job: Training, args: Mapping, model: Model, level) -> list[int]:
+    """A family model's committee (``committee.members``): the same training from
+    seeds network.seed + 1 + k, each member a model of its own, run by ASE (a committee
+    predicts, it does not run MD). Its seeds."""
+    from . import families
+
+    committee = job.block.get("committee")
+    if not committee:
+        return []
+    seeds = [args["settings"]["seed"] + 1 + k for k in range(committee["members"])]
+    for k, seed in enumerate(seeds):
+        where = (Path(job.model_file).parent / COMMITTEE / f"member{k}").resolve()
+        where.mkdir(parents=True, exist_ok=True)
+        settings = {**args["settings"], "seed": seed}
+        member = {**args, "out": str(where), "settings": settings, "lammps": False}
+        families.run(job.block["type"], "train", member, where / "trainer.log", level=level)
+        write_model(where, replace(model, name=f"{job.name}/{k}", pair_styles=(), pair_commands=()))
+    return seeds
 
 
 def consistency_table(lammps: Sequence[Atoms], fitted: Sequence[Atoms]) -> pd.DataFrame:

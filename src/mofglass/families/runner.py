@@ -318,9 +318,9 @@ def _chgnet_loader(path: str, s: dict, shuffle: bool):
 def train_chgnet(args: dict) -> dict:
     """CHGNet fine-tuned with its own trainer (chgnet.trainer.Trainer) from its shipped
     weights, the frozen submodules (``settings.freeze``) kept; with ``scratch``, the
-    same architecture from random weights, all of them trained. Its per-element reference energies train
-    too (the labels' level may be shifted from MPtrj's). The checkpoint of the best
-    validation force MAE is the model."""
+    same architecture from random weights, all of them trained. Its per-element
+    reference energies train too (the labels' level may be shifted from MPtrj's). The
+    checkpoint of the best validation force MAE is the model."""
     import torch
     from chgnet.model import CHGNet
     from chgnet.trainer import Trainer
