@@ -223,3 +223,52 @@ def test_a_killed_loop_reruns_no_finished_job(loop_run):
     rerun = loop_run["rerun"]
     assert "iteration=000" not in rerun and "iteration=001, run=" not in rerun
     assert "wildcards: model=snap_al, iteration=001, batch=0000" in rerun
+
+
+def test_a_loop_that_selects_by_committee_labels_its_least_certain_frames(tmp_path):
+    """Selection by σ_F (DP-GEN's model deviation) instead of CBAD, end to end: the
+    σ_F of every explored frame is the previous model's committee's, recomputed here;
+    each run labels its least certain frame inside the trust window."""
+    project = copy_project(tmp_path)
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    loop = {**LOOP, "max_iterations": 1, "selector": "committee", "temperatures_K": [600]}
+    # a window that holds any disagreement under 10 eV/Å: the choice is the largest
+    trust = {"low_eV_per_A": 1e-6, "high_eV_per_A": 10.0}
+    config["models"] = {
+        "snap_al": {
+            "type": "snap",
+            "snap": {"twojmax": 2, "rcutfac": 4.0, "tune": {"alpha": True, "max_evaluations": 2}},
+            "committee": {"members": 3, "seed": 1, "trust": trust},
+            "active_learning": loop,
+        }
+    }
+    (project / "al.yaml").write_text(yaml.safe_dump(config))
+    done = subprocess.run(
+        snakemake_cmd("--configfile", "al.yaml"),
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    root = project / "results/active_learning/snap_al"
+    selection = pd.read_csv(root / "iter001/selection.csv")
+    assert selection["sigma_F_max_eV_per_A"].notna().all()
+    members = [
+        load_model(p) for p in sorted((root / "iter000/model/committee").glob("member*/model.json"))
+    ]
+    assert len(members) == 3
+    for (run, path), part in selection.groupby(["run", "trajectory"]):
+        frames = read_frames(project / path) if (project / path).exists() else read_frames(path)
+        frames = [frames[k] for k in part["frame"]]
+        forces = np.array([[a.get_forces() for a in m.predict(frames)] for m in members])
+        spread = np.sqrt(np.mean(np.sum((forces - forces.mean(axis=0)) ** 2, axis=3), axis=0))
+        np.testing.assert_allclose(part["sigma_F_max_eV_per_A"], spread.max(axis=1), rtol=1e-6)
+        chosen = part[part["selected"]]
+        inside = part[part["sigma_F_max_eV_per_A"].between(1e-6, 10.0)]
+        assert len(chosen) >= 1, f"run {run}: nothing labelled"
+        assert chosen["sigma_F_max_eV_per_A"].max() == inside["sigma_F_max_eV_per_A"].max()
+    labelled = read_frames(root / "iter001/labels/0000.extxyz")
+    assert {a.info["frame_id"] for a in labelled} <= set(
+        selection.loc[selection["selected"], "frame_id"]
+    )
