@@ -396,3 +396,30 @@ def test_a_committee_disagrees_where_the_model_errs(tiny_module, tmp_path):
     shaken = table["sigma_F_max_eV_per_A"].iloc[3:].mean()
     assert shaken > 2 * table["sigma_F_max_eV_per_A"].iloc[:3].mean()
     assert spearmanr(table["sigma_F_max_eV_per_A"], errors)[0] > 0.5
+
+
+def test_an_energy_offset_is_reported_and_removed_from_its_own_mae(tiny_module):
+    """A model of another level is off by a constant per atom: the metrics give that
+    offset and the MAE once it is removed (here: the noise about the offset)."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from mofglass.evaluation import metrics, pairs
+
+    rng = np.random.default_rng(5)
+    n = len(tiny_module)
+    noise = rng.normal(0, 0.002, 8)  # eV/atom
+    reference, predicted = [], []
+    for k in range(8):
+        forces = rng.normal(0, 0.1, (n, 3))
+        ref, pred = tiny_module.copy(), tiny_module.copy()
+        ref.calc = SinglePointCalculator(ref, energy=-5.0 * n, forces=forces)
+        pred.calc = SinglePointCalculator(pred, energy=(-5.0 + 0.214 + noise[k]) * n, forces=forces)
+        reference.append(ref)
+        predicted.append(pred)
+    row = metrics("m", "test", pairs(reference, predicted))
+    offset = 0.214 + noise.mean()
+    assert row["energy_offset_meV_per_atom"] == pytest.approx(1e3 * offset, rel=1e-9)
+    assert row["energy_mae_meV_per_atom"] == pytest.approx(1e3 * np.mean(np.abs(0.214 + noise)))
+    assert row["energy_mae_after_offset_meV_per_atom"] == pytest.approx(
+        1e3 * np.mean(np.abs(noise - noise.mean())), rel=1e-6
+    )

@@ -1,7 +1,9 @@
 """Model errors, the same for every model type (figures: :mod:`mofglass.plots.train`).
 
 Errors are per-frame energy per atom (meV/atom), force components (meV/Å) and stress
-components (MPa, Voigt), as mean absolute error and root-mean-square error. Stress
+components (MPa, Voigt), as mean absolute error and root-mean-square error; the
+energy also as its mean offset and its MAE once that offset is removed (what a model
+of another level, whose zero of energy differs, can be judged by). Stress
 errors are reported only over frames whose reference has a stress.
 """
 
@@ -20,6 +22,8 @@ METRIC_COLUMNS = [
     "n_frames",
     "energy_mae_meV_per_atom",
     "energy_rmse_meV_per_atom",
+    "energy_offset_meV_per_atom",
+    "energy_mae_after_offset_meV_per_atom",
     "forces_mae_meV_per_A",
     "forces_rmse_meV_per_A",
     "stress_mae_MPa",
@@ -62,6 +66,10 @@ def _mae_rmse(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 def metrics(model: str, split: str, values: Mapping[str, np.ndarray]) -> dict:
     """One row of the error table (units in the column names)."""
     e_mae, e_rmse = _mae_rmse(values["e_pred"], values["e_ref"])
+    # a model of another level (zero-shot, published) differs by a constant per atom
+    # (the levels' zeros): its energy error once that mean offset is removed
+    offset = float(np.mean(values["e_pred"] - values["e_ref"])) if len(values["e_ref"]) else np.nan
+    e_shifted, _ = _mae_rmse(values["e_pred"] - offset, values["e_ref"])
     f_mae, f_rmse = _mae_rmse(values["f_pred"], values["f_ref"])
     s_mae, s_rmse = _mae_rmse(values["s_pred"], values["s_ref"])
     return {
@@ -70,6 +78,8 @@ def metrics(model: str, split: str, values: Mapping[str, np.ndarray]) -> dict:
         "n_frames": len(values["e_ref"]),
         "energy_mae_meV_per_atom": e_mae * 1e3,
         "energy_rmse_meV_per_atom": e_rmse * 1e3,
+        "energy_offset_meV_per_atom": offset * 1e3,
+        "energy_mae_after_offset_meV_per_atom": e_shifted * 1e3,
         "forces_mae_meV_per_A": f_mae * 1e3,
         "forces_rmse_meV_per_A": f_rmse * 1e3,
         "stress_mae_MPa": s_mae * 1e3,
@@ -92,6 +102,7 @@ COMPARISON_COLUMNS = [
     "dataset",
     "n_train",
     "energy_mae_meV_per_atom",
+    "energy_mae_after_offset_meV_per_atom",
     "forces_mae_meV_per_A",
     "stress_mae_MPa",
     "us_per_atom_step",
@@ -117,6 +128,9 @@ def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
                     np.nan if m["type"] in ("published", "foundation") else int(train["n_frames"])
                 ),
                 "energy_mae_meV_per_atom": test["energy_mae_meV_per_atom"],
+                "energy_mae_after_offset_meV_per_atom": test[
+                    "energy_mae_after_offset_meV_per_atom"
+                ],
                 "forces_mae_meV_per_A": test["forces_mae_meV_per_A"],
                 "stress_mae_MPa": test["stress_mae_MPa"],
                 "us_per_atom_step": (
