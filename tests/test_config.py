@@ -312,11 +312,13 @@ def test_a_foundation_model_is_a_calculator_level_of_the_config():
         return lambda c: c["models"].update(extra=dict(block))
 
     foundation = {"type": "foundation", "dataset": "fh"}
-    assert "names its level" in broken(add(foundation))
+    assert "names its foundation level" in broken(add(foundation))
     assert "'xtb' is not a calculator level" in broken(add(foundation | {"level": "xtb"}))
     assert "runs in ASE" in broken(add(foundation | {"level": "lj", "engine": "lammps"}))
     snap = copy.deepcopy(load("tiny.yaml")["models"]["snap"])
-    assert "only a foundation model is a level" in broken(add(snap | {"level": "xtb"}))
+    assert "only a foundation model (zero-shot or fine-tuned) has a level" in broken(
+        add(snap | {"level": "xtb"})
+    )
     config = copy.deepcopy(load("tiny.yaml"))
     config["levels_of_theory"]["lj"] = {"calculator": "ase.calculators.lj:LennardJones"}
     config["models"]["extra"] = foundation | {"level": "lj", "stages": []}
@@ -347,4 +349,4 @@ def test_only_fine_tunable_levels_without_dispersion_are_fine_tuned():
     assert "models.a.level: 'sevennet': fine-tuning 'sevennet-0' is not supported" in message
     assert "models.b.level: 'chgnet_d3': a fine-tuned model learns its labels whole" in message
     assert "models.c: a finetune model names its foundation level" in message
-    assert "models.d.level: only a foundation model" in message
+    assert "models.d.level: only a foundation model (zero-shot or fine-tuned)" in message
