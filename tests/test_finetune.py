@@ -27,6 +27,8 @@ from mofglass.models import load_model
 from mofglass.train import Training, committee_members, train_model
 
 from .conftest import TINY_STRUCTURE, write_config
+from .test_families import SETTINGS as FAMILY_SETTINGS
+from .test_families import SPECIES, TEACHER
 from .test_workflow import assert_verdict_matches_thermo
 
 CHGNET = {"name": "chgnet", "block": {"calculator": "chgnet"}}
@@ -168,29 +170,14 @@ def test_the_learning_curve_sets_fine_tuning_beside_scratch_and_zero_shot(shifte
     assert (tmp_path / "lc.png").stat().st_size > 10_000
 
 
-MORSE = ("pair_style morse 4.5", "pair_coeff * * 0.08 1.6 1.8")
-MACE_SETTINGS = {
-    "seed": 1,
-    "r_max_A": 4.0,
-    "num_layers": 1,
-    "l_max": 0,
-    "num_features": 8,
-    "correlation": 2,
-    "epochs": 2,
-    "batch_size": 2,
-    "learning_rate": 0.01,
-    "energy_weight": 1.0,
-    "forces_weight": 10.0,
-    "stress_weight": 0.0,
-    "device": "cpu",
-    "extra": {},
-}
+#: the family tests' tiny MACE (l_max 0 here: fine-tuning must find it in the file)
+MACE_SETTINGS = {**FAMILY_SETTINGS, "l_max": 0}
 
 
 def test_a_mace_model_file_is_fine_tuned_with_its_own_architecture(tmp_path):
     if families.python_for("mace") is None:
         pytest.skip(families.install_hint("mace"))
-    frames = [evaluate(a, ("C", "H", "N", "Zn"), MORSE) for a in rattled(6)]
+    frames = [evaluate(a, SPECIES, TEACHER) for a in rattled(6)]
     write_frames(tmp_path / "train.extxyz", frames[:4])
     write_frames(tmp_path / "validation.extxyz", frames[4:])
     common = {
