@@ -65,13 +65,20 @@ def learning_curve_plot(table: pd.DataFrame, path) -> None:
         for (start, split), part in table.groupby(["start", "split"]):
             name = f"{start}, {split}"
             if start == "zero-shot":
-                ax.axhline(part[column].iloc[0], color=colours[start], ls=":", label=name)
+                ls = ":" if split == "test" else "-."
+                ax.axhline(part[column].iloc[0], color=colours[start], ls=ls, label=name)
                 continue
             ax.plot(part["n_train"], part[column], styles[split], color=colours[start], label=name)
         ax.set_xlabel("training frames")
         ax.set_ylabel(label)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        sizes = sorted(set(table.loc[table["n_train"] > 0, "n_train"]))
+        ax.set_xticks(sizes, [str(int(n)) for n in sizes])
+        ax.xaxis.set_minor_locator(plt.NullLocator())
+        plain = plt.FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
     axes[0].legend(frameon=False, fontsize="small")
     fig.tight_layout()
     save_figure(fig, path)
