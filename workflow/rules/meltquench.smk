@@ -56,6 +56,8 @@ rule meltquench_committee:
         replica=r"[0-9]+",
     conda:
         model_env
+    resources:
+        gpu=model_gpus,
     params:
         high=lambda wildcards: config["models"][wildcards.model]["committee"]["trust"][
             "high_eV_per_A"
