@@ -6,7 +6,7 @@ wheel, beside Castel et al.'s PBE-D3 NequIP (the PBE-D3 stand-in: ../shared). A 
 whose curve rises much less than the NequIP's lets a Zn lose an N at little cost: the
 under-coordinated liquid and glass of issue 18.
 
-    .venv/bin/python bench/zn_n_binding.py ARCHIVE [--stretch 0 0.2 ... 1.4]
+    .venv/bin/python bench/zn_n_binding.py ARCHIVE [--stretch 0 0.2 ... 1.4] [--xtb]
 
 ARCHIVE: ``nequip_l2r6stress0.pth``. Energies eV relative to the unstretched crystal
 of the same level; the force on the moved Zn along the stretch, eV/Å (negative: back).
@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument(
         "--stretch", type=float, nargs="+", default=[0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4]
     )
+    parser.add_argument("--xtb", action="store_true", help="also GFN1-xTB in CP2K (18 s a frame)")
     args = parser.parse_args()
     frames, zn, away = stretched(args.stretch)
     table = pd.DataFrame({"stretch_A": args.stretch, "zn_n_A": [a.info["zn_n_A"] for a in frames]})
@@ -79,6 +80,16 @@ def main() -> None:
             level = calculators.CalculatorLevel.from_config(name.split()[0], block)
             dirs = [Path(tmp, name.replace(" ", "_"), f"{k}") for k in range(len(frames))]
             results[name] = calculators.compute_labels(level, frames, dirs, stress=False, threads=2)
+        if args.xtb:  # CP2K's GFN1-xTB, the default's quantum-chemical cross-check
+            from mofglass.cp2k.levels import LevelOfTheory
+            from mofglass.cp2k.run import Launcher
+            from mofglass.labels import compute_label
+
+            xtb = LevelOfTheory.from_config("xtb", {"method": "gfn1-xtb"})
+            results["GFN1-xTB"] = [
+                compute_label(a, xtb, Launcher(), Path(tmp, "xtb", str(k)), stress=False)
+                for k, a in enumerate(frames)
+            ]
     for name, predicted in results.items():
         energy = np.array([a.get_potential_energy() for a in predicted])
         table[f"{name}: E (eV)"] = energy - energy[0]
