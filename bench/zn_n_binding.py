@@ -39,11 +39,11 @@ LEVELS = {
 }
 
 
-def stretched(stretch: list[float]):
-    """The crystal with Zn 0 moved by each stretch (Å) away from its nearest N."""
+def stretched(stretch: list[float], source: str = "builtin:ZIF-4"):
+    """The structure with its first Zn moved by each stretch (Å) away from its nearest N."""
     from ase.neighborlist import neighbor_list
 
-    crystal = load_structure("builtin:ZIF-4")
+    crystal = load_structure(source)
     symbols = np.array(crystal.get_chemical_symbols())
     zn = int(np.flatnonzero(symbols == "Zn")[0])
     i, j, d, vectors = neighbor_list("ijdD", crystal, 2.5)
@@ -68,8 +68,10 @@ def main() -> None:
         "--stretch", type=float, nargs="+", default=[0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4]
     )
     parser.add_argument("--xtb", action="store_true", help="also GFN1-xTB in CP2K (18 s a frame)")
+    parser.add_argument("--pbe", action="store_true", help="also PBE-D3 in CP2K (small systems)")
+    parser.add_argument("--structure", default="builtin:ZIF-4", help="a structure source")
     args = parser.parse_args()
-    frames, zn, away = stretched(args.stretch)
+    frames, zn, away = stretched(args.stretch, args.structure)
     table = pd.DataFrame({"stretch_A": args.stretch, "zn_n_A": [a.info["zn_n_A"] for a in frames]})
     with tempfile.TemporaryDirectory() as tmp:
         families.publish(
@@ -88,6 +90,17 @@ def main() -> None:
             xtb = LevelOfTheory.from_config("xtb", {"method": "gfn1-xtb"})
             results["GFN1-xTB"] = [
                 compute_label(a, xtb, Launcher(), Path(tmp, "xtb", str(k)), stress=False)
+                for k, a in enumerate(frames)
+            ]
+        if args.pbe:  # the paper's PBE-D3, as config/paper.yaml sets it
+            from mofglass.cp2k.levels import LevelOfTheory
+            from mofglass.cp2k.run import Launcher
+            from mofglass.labels import compute_label
+
+            pbe = LevelOfTheory.from_config("pbe-d3", {"method": "pbe-d3"})
+            launcher = Launcher(ranks=2)
+            results["PBE-D3 (CP2K)"] = [
+                compute_label(a, pbe, launcher, Path(tmp, "pbe", str(k)), stress=False)
                 for k, a in enumerate(frames)
             ]
     for name, predicted in results.items():
