@@ -19,17 +19,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-#: CHGNet's own fine-tuning recipe: embeddings and message passing kept, readout trained
-FROZEN = [
-    "atom_embedding",
-    "bond_embedding",
-    "angle_embedding",
-    "bond_basis_expansion",
-    "angle_basis_expansion",
-    "atom_conv_layers",
-    "bond_conv_layers",
-    "angle_layers",
-]
+from mofglass import families
+
+#: CHGNet's own recipe: embeddings and message passing kept, readout trained
+FROZEN = list(families.CHGNET_FROZEN)
 
 
 def config(workdir: Path, epochs: int) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import ase.io
 import numpy as np
@@ -29,22 +28,13 @@ from mofglass.train import Training, committee_members, train_model
 from .conftest import TINY_STRUCTURE, write_config
 from .test_families import SETTINGS as FAMILY_SETTINGS
 from .test_families import SPECIES, TEACHER
-from .test_workflow import assert_verdict_matches_thermo
+from .test_workflow import assert_verdict_matches_thermo, snakemake
 
 CHGNET = {"name": "chgnet", "block": {"calculator": "chgnet"}}
 SHIFT_EV_PER_ATOM = 0.05
 LABELS = "chgnet+50meV"  # their level of theory
-#: CHGNet's recipe: the embeddings and message passing kept, the readout trained
-FROZEN = [
-    "atom_embedding",
-    "bond_embedding",
-    "angle_embedding",
-    "bond_basis_expansion",
-    "angle_basis_expansion",
-    "atom_conv_layers",
-    "bond_conv_layers",
-    "angle_layers",
-]
+#: CHGNet's own recipe: embeddings and message passing kept, readout trained
+FROZEN = list(families.CHGNET_FROZEN)
 SETTINGS = {
     "seed": 1,
     "epochs": 10,
@@ -246,13 +236,7 @@ def test_tiny_pipeline_fine_tunes_chgnet_and_runs_it(project):
     )
     targets = ["results/models/ft/metrics.csv", "results/models/ft/learning_curve.csv"]
     targets += ["results/md/ft/check/verdict.tsv"]
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", *targets, "--cores", "2", "--configfile", config],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = snakemake(project, *targets, "--cores", "2", "--configfile", config)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     out = project / "results/models/ft"
     fit = json.loads((out / "fit.json").read_text())

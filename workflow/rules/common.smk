@@ -145,7 +145,7 @@ def model_type_env(model):
     for NequIP and Allegro (one environment) and MACE, its level's for a foundation
     model, zero-shot or fine-tuned."""
     kind = config["models"][model]["type"]
-    if kind in ("foundation", "finetune"):
+    if kind in families.LEVEL_FAMILIES:
         return level_env(config["models"][model]["level"])
     env = {
         "snap": "lammps",

@@ -168,16 +168,31 @@ def pair_commands(family: str, species: Sequence[str]) -> tuple[str, ...]:
     )
 
 
+#: CHGNet's own fine-tuning recipe: embeddings and message passing kept, readout trained
+#: (``network.freeze`` of a fine-tuned CHGNet).
+CHGNET_FROZEN = (
+    "atom_embedding",
+    "bond_embedding",
+    "angle_embedding",
+    "bond_basis_expansion",
+    "angle_basis_expansion",
+    "atom_conv_layers",
+    "bond_conv_layers",
+    "angle_layers",
+)
+
+
 def foundation_args(block: Mapping) -> dict:
-    """What a fine-tuner needs beside its settings (``type: finetune``): the spec of
-    the foundation level's calculator (its weights), and the submodules kept fixed."""
+    """What a fine-tuner needs beside its settings (``type: finetune``): which
+    foundation it is (its calculator's module), the spec of the level's calculator (its
+    weights) and the level itself."""
     if block["type"] != "finetune":
         return {}
     from .. import calculators
 
     level = block["foundation_level"]
     calc = calculators.CalculatorLevel.from_config(level["name"], level["block"])
-    return {"spec": calc.spec(), "level": dict(level)}
+    return {"foundation": calc.module, "spec": calc.spec(), "level": dict(level)}
 
 
 def finetune_problem(level_block: Mapping) -> str | None:

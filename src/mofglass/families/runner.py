@@ -276,15 +276,6 @@ def train_mace(args: dict) -> dict:
     return record
 
 
-#: The fine-tuners of foundation models, by the module of their level's calculator.
-FINETUNERS = {"chgnet": "train_chgnet", "mace": "train_mace"}
-
-
-def foundation_of(spec: dict) -> str:
-    """Which fine-tuner a calculator level's spec (``module:Class``) takes."""
-    return spec["class"].partition(":")[0].split(".")[0]
-
-
 def _chgnet_loader(path: str, s: dict, shuffle: bool):
     """A CHGNet DataLoader of labelled frames: energies per atom (eV), forces (eV/Å),
     stresses in CHGNet's input convention (VASP's kBar, compression positive)."""
@@ -360,6 +351,11 @@ def train_chgnet(args: dict) -> dict:
     shutil.copy(best, deployed)
     history = {k: v for k, v in trainer.training_history.items() if v["train"]}
     return {"deployed": deployed.name, "checkpoint": deployed.name, "history": history}
+
+
+#: The fine-tuners of foundation models, by the module of their level's calculator
+#: (mofglass.families.FINETUNABLE).
+FINETUNERS = {"chgnet": train_chgnet, "mace": train_mace}
 
 
 def _run(command: list[str], log: Path) -> None:
@@ -662,8 +658,8 @@ def main() -> None:
         extra = {}
         if args["family"] == "finetune":
             # the level it started from: mofglass runs it with that level's Python
-            extra = {"foundation": foundation_of(args["spec"]), "level": args["level"]}
-            train = globals()[FINETUNERS[extra["foundation"]]]
+            extra = {"foundation": args["foundation"], "level": args["level"]}
+            train = FINETUNERS[args["foundation"]]
         result = {"family": args["family"], **extra, **train(args)}
         Path(args["out"], "family.json").write_text(json.dumps(result, indent=2) + "\n")
     elif command == "predict":

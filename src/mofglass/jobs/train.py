@@ -195,13 +195,13 @@ def _family_learning_curve(model_file, record, splits, block, table_file, figure
     finetune = record["type"] == "finetune"
     starts = ["fine-tuned", "scratch"] if block.get("scratch") else ["fine-tuned"]
     out = _zero_shot_rows(model_file, record, splits) if finetune else []
+    device = record["network"]["device"]
     for start in starts if finetune else ["scratch"]:
         for n in sizes:
             name = f"{start}-n{n}" if finetune else f"n{n}"
             folder = Path(model_file).parent / "learning_curve" / name
             subset = [train[i] for i in order[:n]]
             work = _retrain(record, subset, splits["validation"], folder, start)
-            device = record["network"]["device"]
             scored = _scored(record["model"], splits, work, device, own=True)
             out += [{"n_train": n, "start": start, **row} for row in scored]
     table = pd.DataFrame(out)

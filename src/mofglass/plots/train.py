@@ -51,14 +51,13 @@ def parity_plot(values: Mapping[str, Mapping[str, np.ndarray]], title: str, path
 
 def learning_curve_plot(table: pd.DataFrame, path) -> None:
     """Test and validation errors against the number of training frames: one colour
-    per start (scratch, fine-tuned), the foundation zero-shot as a dashed line."""
+    per start (scratch, fine-tuned), the foundation zero-shot as horizontal lines."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     columns = [
         ("energy_rmse_meV_per_atom", "energy RMSE (meV/atom)"),
         ("forces_rmse_meV_per_A", "force RMSE (meV/Å)"),
         ("stress_rmse_MPa", "stress RMSE (MPa)"),
     ]
-    table = table.assign(start=table["start"] if "start" in table else "scratch")
     styles = {"test": "o-", "validation": "s--"}
     colours = {"scratch": "C0", "fine-tuned": "C1", "zero-shot": "C2"}
     for ax, (column, label) in zip(axes, columns, strict=True):
