@@ -285,3 +285,33 @@ def test_a_fine_tuned_committee_gives_its_force_deviation_on_every_frame(shifted
         table["sigma_F_max_eV_per_A"], deviation.max(axis=1), rtol=1e-5, atol=1e-7
     )
     assert (table["sigma_F_max_eV_per_A"] > 0).all()  # two seeds, two models
+
+
+def test_labels_reach_chgnet_in_its_own_conventions(shifted, tmp_path):
+    """What the trainer compares CHGNet's outputs with: energy per atom (eV), forces
+    (eV/Å) and the stress CHGNet's calculator would turn into the ASE stress (its
+    output times ase.units.GPa), so the sign and unit of the conversion are checked."""
+    from ase.units import GPa
+
+    frames = shifted["frames"][:2]
+    script = (
+        "import sys, json\n"
+        f"sys.path.insert(0, {str(families.RUNNER.parent)!r})\n"
+        "from runner import _chgnet_loader\n"
+        "loader, stress = _chgnet_loader(sys.argv[1], {'seed': 0, 'batch_size': 2}, False)\n"
+        "graphs, targets = next(iter(loader))\n"
+        "print(json.dumps({k: [t.tolist() for t in v] if isinstance(v, list) else v.tolist()"
+        " for k, v in targets.items()}))\n"
+    )
+    done = subprocess.run(
+        [families.interpreter("finetune", CHGNET), "-c", script, shifted["files"]["train"]],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    targets = json.loads(done.stdout.strip().splitlines()[-1])
+    for k, atoms in enumerate(frames):
+        assert targets["e"][k] == pytest.approx(atoms.get_potential_energy() / len(atoms), 1e-6)
+        np.testing.assert_allclose(targets["f"][k], atoms.get_forces(), atol=1e-5)
+        expected = atoms.get_stress(voigt=False) / GPa  # CHGNet's output, in GPa
+        np.testing.assert_allclose(targets["s"][k], expected, atol=1e-5)
