@@ -13,7 +13,8 @@
 #      differ from the model families' and each other's.
 #
 # With --tests, also the Debian packages of the Slurm test (slurmctld, slurmd,
-# slurmdbd, munge, MariaDB; the test starts and stops its own daemons) and the model
+# slurmdbd, munge, MariaDB; the test starts and stops its own daemons), Chromium and
+# its driver (the report is checked in a real headless browser) and the model
 # families' environments. --models nequip,mace,chgnet installs more environments
 # (.venvs/<name>, from requirements-<name>.lock): the model families nequip and mace,
 # the calculator levels sevenn and chgnet.
@@ -39,8 +40,10 @@ families=(sevenn chgnet)
 while [ $# -gt 0 ]; do
     case "$1" in
         --tests)
-            # the test suite's one-node Slurm (tests/localslurm.py) and the model families
+            # the test suite's one-node Slurm (tests/localslurm.py), its headless browser
+            # (tests/browser.py) and the model families
             apt_packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server)
+            apt_packages+=(chromium chromium-driver)
             families+=(nequip mace chgnet) ;;
         --models)
             IFS=, read -r -a more <<< "${2:?--models needs a list, e.g. nequip,mace}"

@@ -63,7 +63,7 @@ def serial() -> Launcher:
     return Launcher(ranks=1, omp_threads=1, timeout_s=300)
 
 
-PROJECT_FILES = ["Snakefile", "workflow", "config", "profiles", "src", "tests/data"]
+PROJECT_FILES = ["workflow", "config", "profiles", "src", "tests/data"]
 
 
 def copy_project(dst: Path) -> Path:

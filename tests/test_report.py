@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
 
+import pandas as pd
+import pytest
+
+from mofglass.cp2k.run import DEFAULT_COMMAND
 from mofglass.plots import empty_figure
 from mofglass.report import Section, compare, references, render
+
+from .browser import assert_report_reads_well, is_unit
 
 
 def test_report_is_self_contained_and_compares_with_the_papers(tmp_path):
@@ -33,7 +42,7 @@ def test_report_is_self_contained_and_compares_with_the_papers(tmp_path):
     assert compared["published"].tolist() == [3.93]  # only quantities with a published value
     page = render("t", [Section("s", "text", [("c", compared)], [figure, tmp_path / "no.png"])])
     assert page.count("data:image/png;base64,") == 1
-    assert "missing:" in page and "MLP glass (Castel et al. 2024)" in page
+    assert "missing figure:" in page and "MLP glass (Castel et al. 2024)" in page
     assert set(references()["applies_to"]) >= {"structure", "meltquench", "set", "model"}
 
 
@@ -89,6 +98,11 @@ def test_every_stage_writes_its_section_from_the_files_it_is_handed(tmp_path):
     mechanics_row = dict.fromkeys(SUMMARY_COLUMNS, "")
     mechanics_row |= {"model": "m", "group": "glass", "sample": "g0", "quantity": "K_hill"}
     mechanics_row |= {"value": 3.1, "error": 0.2, "unit": "GPa", "n": 1, "status": "ok"}
+    failed_replica = {"model": "m", "replica": 0, "verdict": "failed"}
+    failed_replica |= {"reason": "Zn 7 has 1 N neighbour", "failed_at_ps": 1.2}
+    benchmark = tmp_path / "benchmarks/train/m.tsv"
+    benchmark.parent.mkdir(parents=True)
+    benchmark.write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t300.0\n")
     files = {
         "selection_tables": [table("sel/d/selection.csv", [{"split": "train", "selector": "r"}])],
         "selection_figures": [figure("sel/d/energy_distribution.png")],
@@ -98,7 +112,7 @@ def test_every_stage_writes_its_section_from_the_files_it_is_handed(tmp_path):
         "models_figures": [figure("models/m/parity.png")],
         "al_records": [table("al/m/records.csv", [{"iteration": 0}])],
         "al_figures": [figure("al/m/records.png")],
-        "meltquench_verdicts": [table("mq/verdicts.tsv", [{"verdict": "failed"}], sep="\t")],
+        "meltquench_verdicts": [table("mq/verdicts.tsv", [failed_replica], sep="\t")],
         "meltquench_figures": [figure("mq/m/replica0/temperature.png")],
         "analysis_summaries": [table("analysis/meltquench/m/summary.csv", [summary_row])],
         "analysis_figures": [figure("analysis/meltquench/m/rdf.png")],
@@ -126,12 +140,18 @@ def test_every_stage_writes_its_section_from_the_files_it_is_handed(tmp_path):
         "mechanics_kinds": {"glass": "glass"},
         "enhanced_runs": ["m/b"],
         "captions": captions,
+        "config": {"models": {"m": {"type": "snap"}}},
+        "root": str(Path(__file__).parents[1]),
+        "environments": {"main": sys.executable},
+        "cp2k_command": DEFAULT_COMMAND,
+        "benchmarks": str(tmp_path / "benchmarks"),
     }
     output, comparison = tmp_path / "index.html", tmp_path / "model_comparison.png"
     report_job(files, settings, str(output), str(comparison))
     page = output.read_text()
-    titles = re.findall(r"<h2 id='s\d+'>([^<]+)</h2>", page)
+    titles = re.findall(r"<section id='[a-z-]+'><h2>([^<]+)</h2>", page)
     assert titles == [
+        "Summary",
         "Selection",
         "Models",
         "Active learning",
@@ -141,14 +161,59 @@ def test_every_stage_writes_its_section_from_the_files_it_is_handed(tmp_path):
         "Mechanics",
         "Enhanced sampling",
         "Phase classification",
+        "Provenance",
     ]
     given = [f for key, paths in files.items() if key.endswith("_figures") for f in paths]
     assert page.count("data:image/png;base64,") == len(given) + 1  # and the comparison
-    for stem, caption in captions.items():
-        assert f"<figcaption>{caption}<br>" in page, stem
+    for stem, caption in captions.items():  # its kind's caption, then which run it is
+        assert re.search(f"<figcaption>{caption} — [^<]*</figcaption>", page), stem
     # each number next to its published value, under a unit that is one
     assert ">0.75<" in page and ">0.6<" in page  # test energy MAE against Castel's 0.60
     assert "per/atom" not in page and ">meV/atom<" in page
     assert ">3.93<" in page  # the MLP glass's Zn-N coordination (Castel et al.)
     assert ">0.46<" in page  # the published rotation barrier
     assert comparison.stat().st_size > 0
+    # the answer first: no glass, the failed replica with its reason, linked to its
+    # section; the glass's numbers are not shown as a glass's
+    summary = page[page.index("<section id='summary'>") : page.index("<section id='selection'>")]
+    assert "No glass was made" in summary and "all 1 melt-quench replicas failed" in summary
+    assert "Zn 7 has 1 N neighbour" in summary and "href='#melt-quench'" in summary
+    assert ">no glass<" in summary and ">3.9<" not in summary
+    # provenance: this checkout's commit, this Python's packages, the stage's runtime
+    commit = subprocess.run(
+        ["git", "-C", str(Path(__file__).parents[1]), "rev-parse", "HEAD"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    provenance = page[page.index("<section id='provenance'>") :]
+    assert commit and commit in provenance
+    assert f">{version('pandas')}<" in provenance and ">12.5<" in provenance
+    assert_report_reads_well(output)
+
+
+def test_the_browser_check_fails_on_what_a_reader_would_trip_over(tmp_path):
+    """The headless-browser check can fail: a unit that is not one, a link to nothing, a
+    summary that is not first; and it passes the same page without them."""
+    figure = tmp_path / "results/models/m/parity.png"
+    figure.parent.mkdir(parents=True)
+    empty_figure(figure, "parity")
+    captions = {"parity": "Parity plots: the model against its labels."}
+
+    def page(unit: str, link: str, first: str) -> Path:
+        table = pd.DataFrame([{"quantity": "energy_mae", "value": 1.0, "unit": unit}])
+        sections = [Section(first, tables=[("t", table)], figures=[figure], captions=captions)]
+        sections.append(Section("Summary" if first != "Summary" else "Models"))
+        sections[0].html = f"<a href='#{link}'>see</a>"
+        path = tmp_path / f"{unit.replace('/', '_')}-{link}-{first}.html"
+        path.write_text(render("t", sections))
+        return path
+
+    assert_report_reads_well(page("meV/atom", "models", "Summary"))
+    for unit, link, first in [
+        ("per/atom", "models", "Summary"),
+        ("nan", "models", "Summary"),
+        ("meV/atom", "nowhere", "Summary"),
+        ("meV/atom", "summary", "Models"),
+    ]:
+        with pytest.raises(AssertionError):
+            assert_report_reads_well(page(unit, link, first))
+    assert is_unit("µs/atom/step") and is_unit("g/cm³") and not is_unit("per/A")

@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
     [
         ["ruff", "check", "src", "workflow", "tests"],
         ["ruff", "format", "--check", "src", "workflow", "tests"],
-        ["snakefmt", "--check", "Snakefile", "workflow"],
+        ["snakefmt", "--check", "workflow"],
     ],
     ids=["ruff-check", "ruff-format", "snakefmt"],
 )

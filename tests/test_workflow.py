@@ -22,6 +22,7 @@ from mofglass.config import validate_config
 from mofglass.jobs.aimd import aimd_job
 from mofglass.jobs.selection import select_job
 
+from .browser import assert_report_reads_well
 from .conftest import write_config
 
 pytestmark = pytest.mark.workflow
@@ -48,6 +49,19 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
         text=True,
         timeout=timeout,
     )
+
+
+def mofglass_status(cwd: Path, *snakemake_args: str) -> subprocess.CompletedProcess:
+    """``mofglass status`` in ``cwd``, the arguments after ``--`` passed to Snakemake."""
+    command = [str(Path(sys.executable).parent / "mofglass"), "status", "--", *snakemake_args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def status_counts(text: str) -> dict[str, dict[str, int]]:
+    """stage -> {done, running, failed, to do} from ``mofglass status``'s table."""
+    rows = re.findall(r"^(\w+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", text, re.MULTILINE)
+    states = ("done", "running", "failed", "to do")
+    return {stage: dict(zip(states, map(int, n), strict=True)) for stage, *n in rows}
 
 
 @pytest.mark.parametrize(
@@ -166,9 +180,66 @@ def test_structure_stage_refuses_an_element_without_basis(project):
     assert "no CP2K basis set for element(s) Cu" in log
     assert "levels_of_theory.pbe.basis" in log
     assert not (project / "results/structures/Cu.extxyz").exists()
+    # mofglass status names the failed job, its stage and the reason from its log
+    shown = mofglass_status(project, "structures", "--configfile", config)
+    assert shown.returncode == 1, shown.stderr[-3000:]
+    assert "no run in progress" in shown.stdout
+    failed = shown.stdout.split("failed:\n", 1)[1]
+    assert "structures/structure logs/structures/Cu.log:" in failed
+    assert "no CP2K basis set for element(s) Cu" in failed
 
 
 @pytest.mark.cp2k
+@pytest.mark.cp2k
+def test_status_tells_how_far_a_running_job_is_and_what_a_kill_left(project):
+    """``mofglass status`` during a run: the AIMD job running with its progress line
+    (simulated ps of the total, steps/s, ETA) from its log, the later stages to do;
+    after the run is killed, the job it was in is failed: interrupted."""
+    config = write_config(
+        project,
+        "long.yaml",
+        "tiny.yaml",
+        aimd__temperatures_K=[300],
+        aimd__volume_scales=[1.0],
+        aimd__steps=400,
+        aimd__chunk_steps=40,
+        aimd__print_every=10,
+    )
+    args = ("aimd", "--cores", "1", "--configfile", config)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log = project / "logs/aimd/ZnIm2/T300_V1.000.log"
+    try:
+        deadline = time.monotonic() + 300
+        while "progress aimd" not in (log.read_text() if log.exists() else ""):
+            assert proc.poll() is None and time.monotonic() < deadline, "no progress line"
+            time.sleep(0.2)
+        shown = mofglass_status(project, *args[:1], *args[3:])
+        assert proc.poll() is None, "the AIMD ended before the status was read: make it longer"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert "run in progress" in shown.stdout and "no run" not in shown.stdout
+    counts = status_counts(shown.stdout)
+    assert counts["aimd"]["running"] == 1 and counts["structures"]["done"] >= 1
+    running = shown.stdout.split("running:\n", 1)[1]
+    assert re.search(
+        r"aimd/aimd_run logs/aimd/ZnIm2/T300_V1\.000\.log: aimd T300_V1\.000: "
+        r"[\d.]+ of 0\.2 ps \(\d+%\), [\d.]+ steps/s, ETA \d+ (s|min)",
+        running,
+    ), running
+    assert snakemake(project, "--unlock", *args).returncode == 0
+    after = mofglass_status(project, *args[:1], *args[3:])
+    assert "no run in progress" in after.stdout and after.returncode == 1
+    assert "aimd/aimd_run logs/aimd/ZnIm2/T300_V1.000.log: interrupted" in after.stdout
+
+
 def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     config = write_config(
         project,
@@ -341,6 +412,8 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     for title in ("Selection", "Models", "Structure"):
         assert f">{title}</h2>" in page
     assert "Melt-quench" not in page and page.count("data:image/png;base64,") >= 8
+    # as a reader's browser shows it: the summary first, images, links, units, captions
+    assert_report_reads_well(project / "results/report/index.html")
     summary = pd.read_csv(project / "results/analysis/structure/ZnIm2/summary.csv")
     assert "zn_n_coordination" in set(summary["quantity"])
     # each source's PMF at its own temperature: the AIMD run's thermostat, the static
@@ -365,6 +438,16 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
 
     # Snakemake's own report of the same run: every figure a rule marks, with the
     # caption its .rst file gives, the figure itself in the archive
+    # mofglass status on the finished run: every job done, nothing else
+    shown = mofglass_status(project, "--configfile", config)
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    counts = status_counts(shown.stdout)
+    assert {"structures", "aimd", "labels", "train", "analysis", "report"} <= set(counts)
+    assert all(c["done"] > 0 and c["done"] == sum(c.values()) for c in counts.values())
+    total = sum(c["done"] for c in counts.values())
+    assert f"{total} of {total} jobs done" in shown.stdout
+    assert "running:" not in shown.stdout and "failed:" not in shown.stdout
+
     made = snakemake(project, "--configfile", config, "--report", "report.zip")
     assert made.returncode == 0, made.stderr[-3000:]
     assert_snakemake_report(project, project / "report.zip")

@@ -37,6 +37,7 @@ from .cp2k.outputs import (
 )
 from .cp2k.run import Launcher, finished, run_cp2k
 from .frames import attach_results, frame_problem
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,7 @@ def run_aimd(
     frames: list[Atoms] = []
     plan = chunk_plan(steps, chunk_steps)
     recomputed = False
+    pace = None  # progress in simulated ps, from the first chunk that runs
     for k, (first, nsteps) in enumerate(plan):
         chunkdir = workdir / f"chunk{k:04d}"
         restart = wfn = None
@@ -224,7 +226,12 @@ def run_aimd(
             shutil.rmtree(chunkdir)
         recomputed = True  # every later chunk continues from this one: redo them too
         log.info("chunk %d/%d: steps %d-%d", k + 1, len(plan), first, first + nsteps)
+        fs = md.timestep_fs / 1000
+        pace = pace or Progress(
+            f"aimd {workdir.name}", steps * fs, "ps", log, 0, first * fs, "steps/s", 1 / fs
+        )
         run_cp2k(text, chunkdir, launcher)
+        pace.update((first + nsteps) * fs)
         chunk_frames = collect_chunk(chunkdir, atoms, md, first, nsteps, provenance)
         write_frames(chunkdir / DONE, chunk_frames)
         frames.extend(chunk_frames)

@@ -39,6 +39,7 @@ from .cp2k.outputs import (
 )
 from .cp2k.run import CP2KError, Launcher, finished, run_cp2k
 from .frames import attach_results, frame_problem, plain
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +279,8 @@ def label_batch(
     workdir = Path(workdir)
     accepted, quarantined = [], []
     previous = None  # (symbols, wavefunction file) of the last converged frame
-    for atoms in frames:
+    pace = Progress(f"labels {level.name} {workdir.name}", len(frames), "frames", log)
+    for k, atoms in enumerate(frames):
         framedir = workdir / frame_dir(atoms)
         outcome = framedir / OUTCOME
         symbols = atoms.get_chemical_symbols()
@@ -287,6 +289,7 @@ def label_batch(
             for guess in (False, True)
         ):
             (raw,) = read_frames(outcome)
+            pace.skip()  # reused: done, but not part of the pace
         else:
             if framedir.exists():
                 log.warning("%s: discarding partial output or output of another input", framedir)
@@ -294,6 +297,7 @@ def label_batch(
             guess = previous[1] if previous and previous[0] == symbols else None
             raw = compute_label(atoms, level, launcher, framedir, stress, guess)
             write_frames(outcome, [raw])
+            pace.update(k + 1)
         if raw.info.get("scf_converged", False) and (framedir / WFN).exists():
             previous = (symbols, framedir / WFN)
         _sort(judge(raw, gate, stress), accepted, quarantined)

@@ -37,6 +37,13 @@ rule report:
                 for b in config["enhanced_sampling"]["biases"]
             ],
             "captions": report_captions(),
+            # provenance: what made the results
+            "config": config,
+            "root": str(Path(workflow.basedir).parent),
+            "environments": families.environments(config),
+            "cp2k_command": config["cp2k"]["command"],
+            # the folder, globbed by the job: its files are written during the run
+            "benchmarks": "benchmarks",
         },
     script:
         "../scripts/report.py"

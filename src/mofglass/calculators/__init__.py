@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -41,6 +42,7 @@ from ase import Atoms
 
 from ..aimd import AIMDError, check_continuity, chunk_plan, cut_at_runaway, expected_steps
 from ..atomicio import read_frames, write_frames, write_text
+from ..progress import Progress, parse_marker
 
 log = logging.getLogger(__name__)
 
@@ -219,27 +221,48 @@ def missing(config: Mapping) -> list[str]:
     return out
 
 
-def run(level: CalculatorLevel, command: str, args: Mapping, threads: int = 1) -> dict:
-    """Run ``runner.py command`` in the level's Python; its JSON answer."""
+def run(
+    level: CalculatorLevel,
+    command: str,
+    args: Mapping,
+    threads: int = 1,
+    progress: Progress | None = None,
+) -> dict:
+    """Run ``runner.py command`` in the level's Python; its JSON answer. The runner's
+    progress lines go to ``progress`` as they come (:mod:`mofglass.progress`)."""
     python = python_for(level)
     if python is None:
         raise CalculatorError(install_hint(level))
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({**args, "level": level.spec(), "threads": threads}, handle)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    tail: deque[str] = deque(maxlen=200)
     try:
-        done = subprocess.run(
-            [python, str(RUNNER), command, handle.name], capture_output=True, text=True, env=env
-        )
+        with tempfile.TemporaryFile("w+") as out:
+            proc = subprocess.Popen(
+                [python, str(RUNNER), command, handle.name],
+                stdout=out,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for line in proc.stderr:
+                found = parse_marker(line)
+                if found is None:
+                    tail.append(line.rstrip("\n"))
+                elif progress is not None:
+                    progress.update(found["done"])
+            proc.wait()
+            out.seek(0)
+            stdout = out.read()
     finally:
         os.unlink(handle.name)
-    for line in done.stderr.splitlines()[-20:]:
+    for line in list(tail)[-20:]:
         log.debug("%s: %s", level.name, line)
-    if done.returncode:
-        raise CalculatorError(
-            f"level {level.name!r}: {command} failed: {(done.stderr or done.stdout)[-3000:]}"
-        )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    if proc.returncode:
+        said = "\n".join(tail) or stdout
+        raise CalculatorError(f"level {level.name!r}: {command} failed: {said[-3000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def frame_fingerprint(level: CalculatorLevel, atoms: Atoms, stress: bool) -> str:
@@ -281,7 +304,8 @@ def compute_labels(
                 "outcomes": [str(d / outcome) for _, d in todo],
                 "stress": stress,
             }
-            answer = run(level, "label", args, threads)
+            progress = Progress(f"labels {level.name}", len(todo), "frames", log)
+            answer = run(level, "label", args, threads, progress)
         log.info(
             "%s: %d labels in %.1f s (%.2f s each)",
             level.name,
@@ -368,7 +392,18 @@ def run_md(
         args = {**settings, "structure": str(structure), "start": start, "chunks": todo}
         if watch is not None:
             args["max_temperature_K"] = watch.max_temperature_factor * watch.temperature_K
-        run(level, "md", args, threads)
+        fs = md.timestep_fs
+        total_ps = (todo[-1]["first"] + todo[-1]["nsteps"]) * fs / 1000
+        progress = Progress(
+            f"md {level.name} {workdir.name}",
+            total_ps,
+            "ps",
+            log,
+            done=todo[0]["first"] * fs / 1000,
+            rate_unit="steps/s",
+            rate_per_unit=1000 / fs,
+        )
+        run(level, "md", args, threads, progress)
     frames = []
     for k, (first, nsteps) in enumerate(plan):
         chunk = read_frames(workdir / f"chunk{k:04d}" / "frames.extxyz")

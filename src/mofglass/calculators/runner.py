@@ -97,6 +97,16 @@ def _results(atoms, calc, stress: bool) -> dict:
     return out
 
 
+def _progress(done: float, total: float, last: list[float], every_s: float = 2.0) -> None:
+    """Tell mofglass how far this run is (a MOFGLASS_PROGRESS line on stderr, read by
+    mofglass.calculators.run), at most every ``every_s`` seconds and at the end."""
+    now = time.perf_counter()
+    if done >= total or now - last[0] >= every_s:
+        last[0] = now
+        done_total = json.dumps({"done": done, "total": total})
+        print(f"MOFGLASS_PROGRESS {done_total}", file=sys.stderr, flush=True)
+
+
 def label(args: dict) -> dict:
     """One outcome file per frame: the frame with energy, forces (and stress). An
     exception of the calculator propagates (the job fails, a rerun retries); a
@@ -104,14 +114,15 @@ def label(args: dict) -> dict:
     _threads(args["threads"])
     calc = make_calculator(args["level"])
     frames = ase.io.read(args["frames"], index=":")
-    seconds = []
-    for atoms, out in zip(frames, args["outcomes"], strict=True):
+    seconds, last = [], [-math.inf]
+    for k, (atoms, out) in enumerate(zip(frames, args["outcomes"], strict=True)):
         start = time.perf_counter()
         results = _results(atoms, calc, args["stress"])
         seconds.append(time.perf_counter() - start)
         atoms.calc = SinglePointCalculator(atoms, **results)
         atoms.info["label_seconds"] = round(seconds[-1], 4)
         _write(Path(out), [atoms])
+        _progress(k + 1, len(frames), last)
     return {"frames": len(frames), "seconds": seconds, "versions": _versions(args["level"])}
 
 
@@ -164,7 +175,9 @@ def md(args: dict) -> dict:
         rng=rng,
     )
     dyn.transferred_energy = transferred
-    done = []
+    done, last = [], [-math.inf]
+    fs_per_step = args["timestep_fs"]
+    end = args["chunks"][-1]["first"] + args["chunks"][-1]["nsteps"] if args["chunks"] else 0
     for chunk in args["chunks"]:
         chunkdir = Path(chunk["dir"])
         chunkdir.mkdir(parents=True, exist_ok=True)
@@ -194,6 +207,7 @@ def md(args: dict) -> dict:
             dyn.run(1)
             if k % every == 0:
                 record(first + k)
+            _progress((first + k) * fs_per_step / 1000, end * fs_per_step / 1000, last)
             if not math.isfinite(atoms.get_potential_energy()):
                 break  # mofglass reports the non-finite frame as an exploded run
         state = {

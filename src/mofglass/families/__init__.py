@@ -341,3 +341,26 @@ def foundation(
     )
     write_model(out, model)
     return model
+
+
+def environments(config: Mapping) -> dict[str, str]:
+    """The Pythons a config's jobs run in, by environment name: ``main`` (this one),
+    each calculator level's in use and each model family's; those not installed are
+    left out (the config check names them)."""
+    from .. import calculators
+
+    out = {"main": sys.executable}
+    for name in calculators.levels_in_use(config):
+        block = config["levels_of_theory"][name]
+        if calculators.is_calculator(block):
+            level = calculators.CalculatorLevel.from_config(name, block)
+            python = calculators.python_for(level)
+            if python:
+                out[level.env or name] = python
+    for block in config.get("models", {}).values():
+        family = block["type"]
+        if family in FAMILIES and family not in LEVEL_FAMILIES:
+            python = python_for(family)
+            if python:
+                out[FAMILIES[family].env] = python
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from .. import report
 from ..atomicio import write_text
@@ -16,8 +17,8 @@ from ..atomicio import write_text
 log = logging.getLogger(__name__)
 
 UNITS = (
-    "Units: energies meV/atom, forces meV/Å, stress MPa, density g/cm³, pore volume "
-    "cm³/kg, angles degrees, PMFs kJ/mol."
+    "Units: energies meV/atom, forces meV/Å, stress MPa, moduli GPa, density g/cm³, pore "
+    "volume cm³/kg, angles °, temperatures K, PMFs kJ/mol."
 )
 
 
@@ -26,9 +27,11 @@ def report_job(
 ) -> None:
     """Write the report: ``files`` are the rule's named inputs (each stage's, see
     :mod:`mofglass.report`); ``settings`` the config's name, models, analysis sources,
-    mechanics models and sample kinds, enhanced runs, and the figure captions."""
+    mechanics models and sample kinds, enhanced runs, figure captions, and for the
+    provenance the resolved config, the checkout, the environments used, the CP2K
+    command and the benchmark folder. The summary opens the page, provenance ends it."""
     captions = settings.get("captions", {})
-    sections = [
+    stages = [
         report.selection.section(files, captions),
         report.train.section(files, settings["models"], comparison_figure, captions),
         report.active_learning.section(files, captions),
@@ -41,7 +44,19 @@ def report_job(
         report.enhanced.section(files, settings["enhanced_runs"], captions),
         report.phases.section(files, captions),
     ]
-    sections = [s for s in sections if s is not None]
+    stages = [s for s in stages if s is not None]
+    models = report.train.comparison(files, settings["models"])
+    sections = [report.summary.section(files, settings, models, stages), *stages]
+    if "config" in settings:
+        sections.append(
+            report.provenance.section(
+                settings["config"],
+                settings["root"],
+                settings["environments"],
+                settings["cp2k_command"],
+                sorted(Path(settings["benchmarks"]).rglob("*.tsv")),
+            )
+        )
     intro = f"Config: {html.escape(settings['config_name'])}. {UNITS}"
     text = report.render("mofglass report", sections, intro)
     write_text(output, text)

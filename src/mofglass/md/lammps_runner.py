@@ -18,6 +18,7 @@ from ase import Atoms
 
 from ..lammps import LAMMPSError, new_lammps, write_data
 from ..models import Model
+from ..progress import Progress
 from .lammps_input import BAR_TO_GPA, THERMO_COLUMNS, lammps_blocks, watch_limit
 from .protocol import Protocol, Stage
 from .restart import PROGRESS, RESTART, digest, load_progress, restart_header, save_progress
@@ -69,6 +70,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
             except Exception as exc:  # LAMMPS raises plain Exception with its message
                 verdict, reason = "failed", f"set-up: LAMMPS error: {_first_line(exc)}"
                 failed_step = 0
+            pace = _progress(lmp, protocol, f"md {model.name} {workdir.name}")
             progress = {
                 "hash": digest(identity),
                 "names": names,
@@ -91,6 +93,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
                     ),
                     skip_through=skip,
                     saved=resume if skip >= 0 else None,
+                    pace=pace,
                 )
                 if verdict == "failed":
                     break
@@ -122,11 +125,13 @@ def _run_stage(
     checkpoint: Callable[[int], None] | None = None,
     skip_through: int = -1,
     saved: Mapping | None = None,
+    pace: Progress | None = None,
 ) -> tuple[str, str, int]:
     """Execute one stage block line by line, checking after every ``run``; returns the
     verdict, the reason and the step of the first problem (-1 if none).
 
-    ``checkpoint(line)`` is called after every completed run. On a resume, the runs up
+    ``checkpoint(line)`` is called after every completed run, and ``pace`` is told the
+    simulated time. On a resume, the runs up
     to line ``skip_through`` are not repeated: the stage's fixes and dumps are set up
     again, velocities are not redrawn, and the segment bounds come from ``saved``.
     """
@@ -155,6 +160,8 @@ def _run_stage(
             if not any(sign in message for sign in UNSTABLE):  # not the usual blow-up
                 message = f"LAMMPS error: {message}"
             return "failed", f"stage {stage.name}: {message}", lmp.extract_global("ntimestep")
+        if pace is not None:
+            pace.update(_simulated_ps(lmp))
         if line.startswith("run "):
             wanted = int(line.split()[1])
             ran = lmp.extract_global("ntimestep") - start
@@ -175,6 +182,22 @@ def _run_stage(
     except LAMMPSError as exc:
         return "failed", f"{exc}", lmp.extract_global("ntimestep")
     return "ok", "", -1
+
+
+def _simulated_ps(lmp) -> float:
+    """LAMMPS's simulation time (ps in metal units), across changes of the timestep."""
+    atime, astep = lmp.extract_global("atime"), lmp.extract_global("atimestep")
+    return atime + (lmp.extract_global("ntimestep") - astep) * lmp.extract_global("dt")
+
+
+def _progress(lmp, protocol: Protocol, what: str) -> Progress:
+    """Progress in simulated ps of the protocol's dynamic stages (steps/s at the first
+    one's timestep), from where LAMMPS is now (a resumed run's time)."""
+    dynamic = [s for s in protocol.stages if s.ensemble != "minimize"]
+    total = sum(s.n_steps * s.timestep_fs for s in dynamic) / 1000
+    fs = dynamic[0].timestep_fs if dynamic else 1.0
+    done = _simulated_ps(lmp) if dynamic else 0.0
+    return Progress(what, total, "ps", log, done=done, rate_unit="steps/s", rate_per_unit=1000 / fs)
 
 
 def _commands(lmp, lines: list[str], stage: Stage) -> None:

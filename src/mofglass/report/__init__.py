@@ -10,10 +10,12 @@ from . import (
     mechanics,
     meltquench,
     phases,
+    provenance,
     selection,
+    summary,
     train,
 )
-from .page import Section, compare, references, render, shown
+from .page import Section, compare, failures, references, render, shown
 
 __all__ = [
     "Section",
@@ -22,12 +24,15 @@ __all__ = [
     "compare",
     "cross_check",
     "enhanced",
+    "failures",
     "mechanics",
     "meltquench",
     "phases",
+    "provenance",
     "references",
     "render",
     "selection",
     "shown",
+    "summary",
     "train",
 ]

@@ -1,11 +1,16 @@
 """The page: sections of tables and captioned figures, rendered as one self-contained
 HTML file (figures embedded as base64 PNG, tables as HTML), so it can be mailed or
-archived on its own; every scalar next to the published value where there is one."""
+archived on its own; every scalar next to the published value where there is one.
+
+The page answers first: a summary section opens it (:mod:`.summary`), and every row
+that failed in any section's tables (a verdict or a status that is not ``ok``) is
+listed there with its reason and a link to its section (:func:`failures`)."""
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -14,17 +19,27 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+#: Columns that name what a row is about, in the order a failure names them.
+IDENTIFIERS = ("model", "run", "source", "group", "sample", "replica", "quantity")
+
 
 @dataclass
 class Section:
-    """A titled part of the report: a text, tables and figures (PNG paths). ``captions``
-    says what a figure shows, by its file's stem (``parity`` for ``.../parity.png``)."""
+    """A titled part of the report: a text, tables, figures (PNG paths) and raw HTML
+    (``html``, already escaped: collapsible blocks). ``captions`` says what a figure
+    shows, by its file's stem (``parity`` for ``.../parity.png``)."""
 
     title: str
     text: str = ""
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: list[str | Path] = field(default_factory=list)
     captions: Mapping[str, str] = field(default_factory=dict)
+    html: str = ""
+
+    @property
+    def anchor(self) -> str:
+        """The section's id on the page (its title, lower case, dashes)."""
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
 
 
 def references() -> pd.DataFrame:
@@ -63,17 +78,61 @@ def compare(results: pd.DataFrame, kind: str) -> pd.DataFrame:
     )
 
 
+def failures(section: Section) -> list[dict]:
+    """Every row of ``section``'s tables that is not a result: a ``verdict`` other than
+    ok, or a ``status`` other than ok; and every figure that is missing. Each as
+    {section, anchor, what, reason}, once per (what, reason)."""
+    found: dict[tuple[str, str], dict] = {}
+
+    def add(what: str, reason: str) -> None:
+        found.setdefault(
+            (what, reason),
+            {"section": section.title, "anchor": section.anchor, "what": what, "reason": reason},
+        )
+
+    for caption, table in section.tables:
+        for column in ("verdict", "status"):
+            if column not in table:
+                continue
+            state = table[column].fillna("ok").astype(str).replace("", "ok")
+            for _, row in table[state != "ok"].iterrows():
+                names = [str(row[c]) for c in IDENTIFIERS if c in row and pd.notna(row[c])]
+                what = " / ".join(names) or caption
+                reason = row.get("reason")
+                reason = str(reason) if pd.notna(reason) and str(reason) else str(row[column])
+                add(what, reason)
+    for path in section.figures:
+        if not Path(path).exists() or Path(path).stat().st_size == 0:
+            add(str(path), "figure missing: its job made no file")
+    return list(found.values())
+
+
+def caption_of(path: str | Path, captions: Mapping[str, str]) -> str:
+    """A figure's one-line caption: the first sentence of what its kind shows (the
+    caption file of its stem), and which run it belongs to (the folders under
+    ``results/<stage>/``)."""
+    path = Path(path)
+    text = captions.get(path.stem, "")
+    first = re.split(r"(?<=[.:;])\s", text, maxsplit=1)[0].rstrip(".:;") if text else ""
+    parts = list(path.parent.parts)
+    if "results" in parts:
+        parts = parts[parts.index("results") + 1 :]
+    run = "/".join(parts)
+    if not first:
+        first = path.stem.replace("_", " ").capitalize()
+    return f"{first} — {run}" if run else first
+
+
 def _figure(path: str | Path, captions: Mapping[str, str]) -> str:
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
-        return f"<p class='missing'>missing: {html.escape(str(path))}</p>"
+        return f"<p class='missing'>missing figure: {html.escape(str(path))}</p>"
     data = base64.b64encode(path.read_bytes()).decode()
-    where = html.escape(str(path))
-    caption = html.escape(captions.get(path.stem, ""))
-    text = f"{caption}<br><code>{where}</code>" if caption else f"<code>{where}</code>"
+    caption = html.escape(caption_of(path, captions))
+    where = html.escape(str(path), quote=True)
     return (
-        f"<figure><img src='data:image/png;base64,{data}' alt='{caption or where}'>"
-        f"<figcaption>{text}</figcaption></figure>"
+        f"<figure title='{where}'><img src='data:image/png;base64,{data}' alt='{caption}'>"
+        f"<figcaption>{caption}</figcaption></figure>"
     )
 
 
@@ -92,11 +151,49 @@ def shown(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _table(caption: str, table: pd.DataFrame) -> str:
-    body = shown(table).to_html(
-        index=False, float_format=lambda x: f"{x:.4g}", na_rep="–", border=0
+#: How the files' ASCII unit tokens read on the page.
+UNIT_GLYPHS = {"A": "Å", "A3": "Å³", "us": "µs", "cm3": "cm³", "deg": "°", "degrees": "°"}
+
+
+#: Units a column's name may end with, without a "per".
+PLAIN_UNITS = frozenset({"meV", "eV", "MPa", "GPa", "K", "ps", "fs", "s", "A", "A3", "THz"})
+
+
+def unit_label(unit: object) -> object:
+    """The page's label of a unit written in a file: ``g/cm3`` -> ``g/cm³``,
+    ``meV_per_A`` -> ``meV/Å``; a missing unit (dimensionless) stays as it is."""
+    if not isinstance(unit, str) or not unit:
+        return unit
+    tokens = re.split(r"(/|_per_)", unit)
+    return "".join("/" if t in ("/", "_per_") else UNIT_GLYPHS.get(t, t) for t in tokens)
+
+
+def column_unit(column: str) -> str:
+    """The unit a column's name ends with: ``energy_mae_meV_per_atom`` -> ``meV/atom``,
+    ``stress_mae_MPa`` -> ``MPa``, ``us_per_atom_step`` -> ``µs/atom/step``,
+    ``n_frames`` -> ``""`` (none named)."""
+    words = column.split("_")
+    if "per" not in words:
+        return words[-1] if words[-1] in PLAIN_UNITS else ""
+    k = words.index("per")
+    below = [UNIT_GLYPHS.get(w, w) for w in words[k + 1 :]]
+    return "/".join([UNIT_GLYPHS.get(words[k - 1], words[k - 1]), *below])
+
+
+def table_html(table: pd.DataFrame, escape: bool = True) -> str:
+    """A table as HTML: numbers to 4 significant digits, missing values as –, units in
+    their typographic form (:func:`unit_label`)."""
+    table = table.copy()
+    for column in table.columns:
+        if str(column) == "unit" or str(column).endswith("_unit"):
+            table[column] = table[column].map(unit_label)
+    return shown(table).to_html(
+        index=False, float_format=lambda x: f"{x:.4g}", na_rep="–", border=0, escape=escape
     )
-    return f"<h3>{html.escape(caption)}</h3>{body}"
+
+
+def _table(caption: str, table: pd.DataFrame) -> str:
+    return f"<h3>{html.escape(caption)}</h3>{table_html(table)}"
 
 
 STYLE = """
@@ -105,32 +202,37 @@ h1 { border-bottom: 2px solid #444; } h2 { border-bottom: 1px solid #aaa; margin
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }
 th, td { padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: right; }
 th { background: #f0f0f0; }
-figure { display: inline-block; margin: 0.5em; vertical-align: top; }
-figure img { max-width: 560px; } figcaption { font-size: 0.75em; color: #666; }
-.missing { color: #a00; }
+figure { display: inline-block; margin: 0.5em; vertical-align: top; max-width: 560px; }
+figure img { max-width: 560px; } figcaption { font-size: 0.8em; color: #444; }
+.missing, .failed { color: #a00; } .ok { color: #070; }
+.answer { font-size: 1.15em; padding: 0.6em 1em; border-left: 4px solid #444;
+  background: #f6f6f6; }
+details pre { font-size: 0.8em; background: #f6f6f6; padding: 0.5em; overflow-x: auto; }
 """
 
 
 def render(title: str, sections: Sequence[Section], intro: str = "") -> str:
-    """The whole page."""
+    """The whole page: the title, ``intro``, a table of contents, then the sections
+    in order (the first is the summary when the report has one)."""
     parts = [
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title><style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>"
     ]
     if intro:
         parts.append(f"<p>{intro}</p>")
     parts.append(
-        "<ul>"
-        + "".join(
-            f"<li><a href='#s{k}'>{html.escape(s.title)}</a></li>" for k, s in enumerate(sections)
-        )
-        + "</ul>"
+        "<nav><ul>"
+        + "".join(f"<li><a href='#{s.anchor}'>{html.escape(s.title)}</a></li>" for s in sections)
+        + "</ul></nav>"
     )
-    for k, section in enumerate(sections):
-        parts.append(f"<h2 id='s{k}'>{html.escape(section.title)}</h2>")
+    for section in sections:
+        parts.append(f"<section id='{section.anchor}'><h2>{html.escape(section.title)}</h2>")
         if section.text:
             parts.append(f"<p>{section.text}</p>")
+        parts.append(section.html)
         parts += [_table(caption, table) for caption, table in section.tables]
         parts += [_figure(path, section.captions) for path in section.figures]
+        parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)

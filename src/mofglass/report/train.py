@@ -11,23 +11,14 @@ import pandas as pd
 from ..atomicio import read_table
 from ..evaluation import model_comparison, ranks_errors
 from ..plots import comparison_plot, empty_figure
-from .page import Section, compare
-
-
-def _unit(column: str) -> str:
-    """The unit of a metrics column: ``energy_mae_meV_per_atom`` -> ``meV/atom``."""
-    words = column.split("_")
-    if "per" in words:
-        k = words.index("per")
-        return f"{words[k - 1]}/{'_'.join(words[k + 1 :])}"
-    return words[-1]
+from .page import Section, column_unit, compare
 
 
 def _published_rows(name: str, metrics: pd.DataFrame, cost: pd.DataFrame | None) -> list[dict]:
     test = metrics[metrics["split"] == "test"].iloc[0]
     rows = [
         {"source": f"{name} (test)", "quantity": column, "value": test[column]}
-        | {"error": float("nan"), "unit": _unit(column)}
+        | {"error": float("nan"), "unit": column_unit(column)}
         for column in metrics.columns[3:-1]
     ]
     if cost is None:
@@ -61,6 +52,34 @@ def _committees(paths: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _models(files: Mapping[str, Sequence[str]], models: Mapping[str, Mapping]) -> list:
+    """Per model: its name, its tables (errors, MD cost, MD check) and what
+    :func:`~mofglass.evaluation.model_comparison` takes of it."""
+    out = []
+    costs = {Path(p).parent.name: read_table(p) for p in files.get("models_cost", [])}
+    checks = {Path(p).parents[1].name: p for p in files.get("models_md", [])}
+    for name, metrics_file in zip(models, files.get("models_metrics", []), strict=True):
+        metrics, cost = read_table(metrics_file), costs.get(name)
+        verdict = pd.read_csv(checks[name], sep="\t") if name in checks else None
+        tables = [(f"{name}: errors", metrics)]
+        if cost is not None:
+            tables.append((f"{name}: MD cost", cost))
+        if verdict is not None:
+            tables.append((f"{name}: MD check", verdict))
+        compared = dict(models[name], metrics=metrics, cost=cost)
+        compared["md_check"] = "not run" if verdict is None else verdict["verdict"].iloc[0]
+        out.append((name, tables, compared))
+    return out
+
+
+def comparison(files: Mapping[str, Sequence[str]], models: Mapping[str, Mapping]) -> pd.DataFrame:
+    """Every model's test errors, MD cost and MD check, with the published models
+    (Castel et al.'s Table 1 layout); empty when the run has no models."""
+    if not models:
+        return pd.DataFrame()
+    return model_comparison({name: c for name, _, c in _models(files, models)})
+
+
 def section(
     files: Mapping[str, Sequence[str]],
     models: Mapping[str, Mapping],
@@ -79,19 +98,10 @@ def section(
         captions=captions,
     )
     rows, compared = [], {}
-    costs = {Path(p).parent.name: read_table(p) for p in files.get("models_cost", [])}
-    checks = {Path(p).parents[1].name: p for p in files.get("models_md", [])}
-    for name, metrics_file in zip(models, files["models_metrics"], strict=True):
-        metrics, cost = read_table(metrics_file), costs.get(name)
-        verdict = pd.read_csv(checks[name], sep="\t") if name in checks else None
-        result.tables.append((f"{name}: errors", metrics))
-        if cost is not None:
-            result.tables.append((f"{name}: MD cost", cost))
-        if verdict is not None:
-            result.tables.append((f"{name}: MD check", verdict))
-        rows += _published_rows(name, metrics, cost)
-        compared[name] = dict(models[name], metrics=metrics, cost=cost)
-        compared[name]["md_check"] = "not run" if verdict is None else verdict["verdict"].iloc[0]
+    for name, tables, model in _models(files, models):
+        result.tables += tables
+        rows += _published_rows(name, model["metrics"], model["cost"])
+        compared[name] = model
     result.figures += files.get("models_figures", [])
     committees = _committees(files.get("models_committee", []))
     if len(committees):

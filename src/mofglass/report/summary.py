@@ -1,0 +1,176 @@
+"""The report's first section, the answer: whether glasses came out and what they are
+like next to the papers, how accurate and costly each model is, and every failure of
+the run with its reason and a link to the section that shows it."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomicio import read_table
+from .page import Section, failures, references, table_html
+
+#: What a glass is judged by: (label, quantity, where it is computed, the kind of
+#: published value it is compared with). Units are those of the files.
+GLASS_QUANTITIES = (
+    ("Zn–N coordination", "zn_n_coordination", "analysis", "meltquench"),
+    ("N–Zn–N angle", "n_zn_n_angle_mean", "analysis", "meltquench"),
+    ("density", "density", "analysis", "meltquench"),
+    ("pore volume", "pore_volume", "analysis", "meltquench"),
+    ("bulk modulus (P–V)", "K_PV", "mechanics", "mechanics-glass"),
+    ("bulk modulus (fluctuations, Hill)", "K_hill", "mechanics", "mechanics-glass"),
+)
+
+
+def _verdicts(files: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    paths = files.get("meltquench_verdicts") or []
+    if not paths or Path(paths[0]).stat().st_size == 0:
+        return pd.DataFrame(columns=["model", "replica", "verdict", "reason"])
+    return pd.read_csv(paths[0], sep="\t")
+
+
+def _analysis_rows(files, sources) -> dict[str, pd.DataFrame]:
+    """Each melt-quench model's structure summary (analysis of its replicas)."""
+    out = {}
+    for source, path in zip(sources, files.get("analysis_summaries", []), strict=True):
+        if source.startswith("meltquench/") and Path(path).stat().st_size > 0:
+            out[source.split("/", 1)[1]] = read_table(path)
+    return out
+
+
+def _mechanics_rows(files, models, kinds) -> dict[str, pd.DataFrame]:
+    """Each model's mechanics of its glass samples: the mean over replicas where there
+    are several (rows with n > 1), else the one sample."""
+    glass_groups = [g for g, kind in kinds.items() if kind == "glass"]
+    out = {}
+    for model, path in zip(models, files.get("mechanics_summaries", []), strict=True):
+        table = read_table(path)
+        table = table[table["group"].isin(glass_groups)]
+        if (table["n"] > 1).any():
+            table = table[table["n"] > 1]
+        out[model] = table
+    return out
+
+
+def _published(quantity: str, kind: str) -> tuple[float, float, str]:
+    refs = references()
+    refs = refs[(refs["applies_to"] == kind) & (refs["quantity"] == quantity)]
+    if not len(refs):
+        return float("nan"), float("nan"), ""
+    first = refs.iloc[0]
+    return first["value"], first["error"], first["source"]
+
+
+def glasses(
+    files: Mapping[str, Sequence[str]],
+    sources: Sequence[str],
+    mechanics_models: Sequence[str],
+    kinds: Mapping[str, str],
+) -> pd.DataFrame:
+    """One row per (melt-quench model, quantity): replicas ok of all, the value with its
+    error, unit and status (``no glass`` when every replica failed), and the published
+    value beside it."""
+    verdicts = _verdicts(files)
+    analysed = _analysis_rows(files, sources)
+    mechanics = _mechanics_rows(files, mechanics_models, kinds)
+    rows = []
+    for model, runs in verdicts.groupby("model", sort=False):
+        ok = int((runs["verdict"] == "ok").sum())
+        for label, quantity, where, kind in GLASS_QUANTITIES:
+            table = (analysed if where == "analysis" else mechanics).get(model)
+            found = table[table["quantity"] == quantity] if table is not None else table
+            row = {"model": model, "glasses": f"{ok} of {len(runs)}", "quantity": label}
+            if found is None or not len(found):
+                row |= {"status": "not computed", "reason": f"no {where} of this model's glass"}
+            else:
+                first = found.iloc[0]
+                row |= {
+                    "value": pd.to_numeric(first["value"], errors="coerce"),
+                    "error": pd.to_numeric(first["error"], errors="coerce"),
+                    "unit": first["unit"] if isinstance(first["unit"], str) else "",
+                    "status": first.get("status", "ok") or "ok",
+                    "reason": first.get("reason", ""),
+                }
+            if ok == 0:
+                row |= {"status": "no glass", "reason": f"all {len(runs)} replicas failed"}
+            published, error, where_published = _published(quantity, kind)
+            row |= {"published": published, "published_error": error}
+            row |= {"published_in": where_published}
+            rows.append(row)
+    columns = ["model", "glasses", "quantity", "value", "error", "unit", "status", "reason"]
+    columns += ["published", "published_error", "published_in"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _headline(verdicts: pd.DataFrame, models: pd.DataFrame, n_failures: int) -> str:
+    if not len(verdicts):
+        glass = "This configuration makes no glass (it has no melt-quench)."
+    else:
+        ok = int((verdicts["verdict"] == "ok").sum())
+        per_model = ", ".join(
+            f"{m}: {int((r['verdict'] == 'ok').sum())} of {len(r)}"
+            for m, r in verdicts.groupby("model", sort=False)
+        )
+        glass = (
+            f"<b>{ok} of {len(verdicts)}</b> melt-quench replicas made a glass ({per_model})."
+            if ok
+            else f"<b>No glass was made</b>: all {len(verdicts)} melt-quench replicas failed "
+            f"({per_model}); their reasons are listed under Failures."
+        )
+    parts = [glass]
+    ours = models[models["dataset"] != "flat histogram"] if len(models) else models
+    ours = ours.dropna(subset=["forces_mae_meV_per_A"]) if len(ours) else ours
+    if len(ours):
+        best = ours.loc[ours["forces_mae_meV_per_A"].idxmin()]
+        parts.append(
+            f"Lowest test force error: <b>{html.escape(str(best['model']))}</b>, "
+            f"{best['forces_mae_meV_per_A']:.0f} meV/Å on its test split "
+            f"(Castel et al.'s NequIP: 15 meV/Å)."
+        )
+    parts.append(
+        f"<b>{n_failures}</b> failure{'s' if n_failures != 1 else ''} in this run"
+        + (", each with its reason below." if n_failures else ".")
+    )
+    return " ".join(parts)
+
+
+def _failures_html(found: Sequence[Mapping]) -> str:
+    if not found:
+        return "<p class='ok'>Nothing failed.</p>"
+    rows = "".join(
+        f"<tr><td><a href='#{f['anchor']}'>{html.escape(f['section'])}</a></td>"
+        f"<td>{html.escape(f['what'])}</td><td class='failed'>{html.escape(f['reason'])}</td></tr>"
+        for f in found
+    )
+    return (
+        "<h3>Failures</h3><table><thead><tr><th>section</th><th>what</th><th>reason</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def section(
+    files: Mapping[str, Sequence[str]],
+    settings: Mapping,
+    models: pd.DataFrame,
+    others: Sequence[Section],
+) -> Section:
+    """The summary, from the same files as the other sections (``settings``: sources,
+    mechanics models and kinds), the models' comparison table (:func:`.train.comparison`)
+    and the other sections (``others``), whose failed rows it lists."""
+    found = [f for s in others for f in failures(s)]
+    verdicts = _verdicts(files)
+    result = Section("Summary")
+    result.html = f"<p class='answer'>{_headline(verdicts, models, len(found))}</p>"
+    if len(verdicts):
+        table = glasses(
+            files, settings["sources"], settings["mechanics_models"], settings["mechanics_kinds"]
+        )
+        result.html += "<h3>Glasses, next to the published values</h3>" + table_html(table)
+    if len(models):
+        result.html += "<h3>Models (test split; Castel et al.'s Table 1 below)</h3>"
+        result.html += table_html(models)
+    result.html += _failures_html(found)
+    return result
