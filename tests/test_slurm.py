@@ -139,6 +139,22 @@ def test_tiny_pipeline_runs_through_the_slurm_profile(cluster, project):
     )
     assert started - local <= ran, (started - local - ran, table)
     assert (project / "results/labels/xtb/labelled.extxyz").stat().st_size > 0
+    # Slurm's record of every job stays, successful ones included (the profile's logs)
+    kept = list((project / "logs/slurm").rglob("*.log"))
+    assert len(kept) >= len(rows), (len(kept), len(rows))
+    # and mofglass status reads the Slurm run as it reads a local one: all done
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "mofglass"), "status", "--", "--configfile", config],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert "no run in progress" in shown.stdout
+    assert "running:" not in shown.stdout and "failed:" not in shown.stdout
+    done_jobs = re.search(r"(\d+) of (\d+) jobs done", shown.stdout)
+    assert done_jobs and done_jobs.group(1) == done_jobs.group(2), shown.stdout
 
 
 def gpu_count(row: dict) -> int:

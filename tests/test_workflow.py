@@ -51,6 +51,17 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
     )
 
 
+def start_snakemake(cwd: Path, *args: str) -> subprocess.Popen:
+    """Snakemake in the background, in its own process group (to kill the whole tree)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def mofglass_status(cwd: Path, *snakemake_args: str) -> subprocess.CompletedProcess:
     """``mofglass status`` in ``cwd``, the arguments after ``--`` passed to Snakemake."""
     command = [str(Path(sys.executable).parent / "mofglass"), "status", "--", *snakemake_args]
@@ -206,13 +217,7 @@ def test_status_tells_how_far_a_running_job_is_and_what_a_kill_left(project):
         aimd__print_every=10,
     )
     args = ("aimd", "--cores", "1", "--configfile", config)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = start_snakemake(project, *args)
     log = project / "logs/aimd/ZnIm2/T300_V1.000.log"
     try:
         deadline = time.monotonic() + 300
@@ -230,7 +235,7 @@ def test_status_tells_how_far_a_running_job_is_and_what_a_kill_left(project):
     assert counts["aimd"]["running"] == 1 and counts["structures"]["done"] >= 1
     running = shown.stdout.split("running:\n", 1)[1]
     assert re.search(
-        r"aimd/aimd_run logs/aimd/ZnIm2/T300_V1\.000\.log: aimd T300_V1\.000: "
+        r"aimd/aimd_run logs/aimd/ZnIm2/T300_V1\.000\.log: aimd ZnIm2/T300_V1\.000: "
         r"[\d.]+ of 0\.2 ps \(\d+%\), [\d.]+ steps/s, ETA \d+ (s|min)",
         running,
     ), running
@@ -254,13 +259,7 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
         analysis__aimd=True,
     )
     args = ("labels", "--cores", "2", "--configfile", config)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = start_snakemake(project, *args)
     aimd = project / "results" / "aimd" / "ZnIm2"
     killed = None
     deadline = time.monotonic() + 300

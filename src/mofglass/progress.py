@@ -12,7 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
+import tempfile
 import time
+from collections import deque
+from collections.abc import Mapping, Sequence
 
 #: The marker a subprocess prints, followed by JSON {done, total}.
 MARKER = "MOFGLASS_PROGRESS"
@@ -100,3 +104,25 @@ def parse_marker(line: str) -> dict | None:
         return json.loads(line[len(MARKER) :])
     except json.JSONDecodeError:
         return None
+
+
+def run_reporting(
+    command: Sequence[str], progress: Progress | None = None, env: Mapping | None = None
+) -> tuple[int, str, str]:
+    """Run ``command``; pass its :func:`marker` lines (stderr) to ``progress`` as they
+    come. Returns the exit code, its stdout, and its stderr without the markers (the
+    last 200 lines)."""
+    tail: deque[str] = deque(maxlen=200)
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(
+            list(command), stdout=out, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for line in proc.stderr:
+            found = parse_marker(line)
+            if found is None:
+                tail.append(line.rstrip("\n"))
+            elif progress is not None:
+                progress.update(found["done"])
+        proc.wait()
+        out.seek(0)
+        return proc.returncode, out.read(), "\n".join(tail)

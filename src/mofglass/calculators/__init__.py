@@ -32,7 +32,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,7 +41,7 @@ from ase import Atoms
 
 from ..aimd import AIMDError, check_continuity, chunk_plan, cut_at_runaway, expected_steps
 from ..atomicio import read_frames, write_frames, write_text
-from ..progress import Progress, parse_marker
+from ..progress import Progress, run_reporting
 
 log = logging.getLogger(__name__)
 
@@ -236,32 +235,16 @@ def run(
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({**args, "level": level.spec(), "threads": threads}, handle)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    tail: deque[str] = deque(maxlen=200)
     try:
-        with tempfile.TemporaryFile("w+") as out:
-            proc = subprocess.Popen(
-                [python, str(RUNNER), command, handle.name],
-                stdout=out,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            for line in proc.stderr:
-                found = parse_marker(line)
-                if found is None:
-                    tail.append(line.rstrip("\n"))
-                elif progress is not None:
-                    progress.update(found["done"])
-            proc.wait()
-            out.seek(0)
-            stdout = out.read()
+        runner = [python, str(RUNNER), command, handle.name]
+        code, stdout, stderr = run_reporting(runner, progress, env)
     finally:
         os.unlink(handle.name)
-    for line in list(tail)[-20:]:
+    for line in stderr.splitlines()[-20:]:
         log.debug("%s: %s", level.name, line)
-    if proc.returncode:
-        said = "\n".join(tail) or stdout
-        raise CalculatorError(f"level {level.name!r}: {command} failed: {said[-3000:]}")
+    if code:
+        said = (stderr or stdout)[-3000:]
+        raise CalculatorError(f"level {level.name!r}: {command} failed: {said}")
     return json.loads(stdout.strip().splitlines()[-1])
 
 
@@ -395,7 +378,7 @@ def run_md(
         fs = md.timestep_fs
         total_ps = (todo[-1]["first"] + todo[-1]["nsteps"]) * fs / 1000
         progress = Progress(
-            f"md {level.name} {workdir.name}",
+            f"aimd {(provenance or {}).get('run', workdir.name)} ({level.name})",
             total_ps,
             "ps",
             log,

@@ -4,15 +4,19 @@ Langevin thermostat and the bias through ``fix colvars`` or ``fix plumed``."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..lammps import LAMMPSError, has_package, new_lammps, write_data
+from ..lammps import LAMMPSError, has_package, new_lammps, report_progress, write_data
 from ..md.protocol import BAROSTAT_DAMPING_FS, fs_to_ps
+from ..progress import Progress
 from .bias import Bias
 from .colvars import colvars_config, colvars_supports, read_colvars_hills
 from .plumed import plumed_input
+
+log = logging.getLogger(__name__)
 
 
 def has_plumed() -> bool:
@@ -95,7 +99,19 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
     try:
         with contextlib.chdir(workdir):
             lmp.command("log log.lammps")
-            lmp.commands_string(text)
+            *setup, run = text.strip().splitlines()
+            lmp.commands_list(setup)
+            ps = settings["timestep_fs"] / 1000
+            pace = Progress(
+                f"metadynamics {workdir.parent.name}/{workdir.name}",
+                settings["steps"] * ps,
+                "ps",
+                log,
+                rate_unit="steps/s",
+                rate_per_unit=1 / ps,
+            )
+            report_progress(lmp, pace, settings["thermo_every"], scale=ps)
+            lmp.command(run)
     except Exception as exc:  # LAMMPS raises plain Exception with its message
         raise LAMMPSError(f"metadynamics in {workdir}: {str(exc).strip()}") from exc
     finally:

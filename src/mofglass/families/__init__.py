@@ -15,7 +15,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from ..models import Model
 
 from ..atomicio import read_frames, write_frames
+from ..progress import Progress, run_reporting
 
 RUNNER = Path(__file__).with_name("runner.py")
 PROJECT = Path(__file__).resolve().parents[3]
@@ -216,9 +216,10 @@ def run(
     args: Mapping,
     log_file: str | Path | None = None,
     level: Mapping | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Run ``runner.py command`` with the family's Python (a foundation model's:
-    its ``level``'s); its JSON answer."""
+    its ``level``'s); its JSON answer. The runner's progress lines go to ``progress``."""
     python = interpreter(family, level)
     if python is None:
         hint = f"level {level['name']!r} cannot run here" if level else install_hint(family)
@@ -226,17 +227,15 @@ def run(
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(dict(args), handle)
     try:
-        done = subprocess.run(
-            [python, str(RUNNER), command, handle.name], capture_output=True, text=True
-        )
+        code, stdout, stderr = run_reporting([python, str(RUNNER), command, handle.name], progress)
     finally:
         os.unlink(handle.name)
     if log_file is not None:
         with open(log_file, "a") as log:
-            log.write(done.stdout + done.stderr)
-    if done.returncode:
-        raise FamilyError(f"{family} {command} failed: {(done.stderr or done.stdout)[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+            log.write(stdout + stderr)
+    if code:
+        raise FamilyError(f"{family} {command} failed: {(stderr or stdout)[-3000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def predict(

@@ -599,6 +599,8 @@ def md(args: dict) -> dict:
         return temperature
 
     step_time = [0.0]
+    total_fs = sum(st["steps"] * st["timestep_fs"] for st in args["stages"])
+    last_marker = [-np.inf]
     for st in args["stages"]:
         dt = st["timestep_fs"] * fs
         if st["ensemble"] == "nve":
@@ -622,6 +624,11 @@ def md(args: dict) -> dict:
             step += chunk
             step_time[0] += chunk * st["timestep_fs"]
             temperature = thermo(st["name"])
+            if time.perf_counter() - last_marker[0] > 2.0 or step_time[0] >= total_fs:
+                # how far the run is, for mofglass's progress line (mofglass.progress)
+                last_marker[0] = time.perf_counter()
+                done_total = json.dumps({"done": step_time[0] / 1000, "total": total_fs / 1000})
+                print(f"MOFGLASS_PROGRESS {done_total}", file=sys.stderr, flush=True)
             if done % st["dump_every"] == 0 or done == n:
                 frame = atoms.copy()
                 frame.calc = None

@@ -15,6 +15,7 @@ from ase import Atoms
 from .. import families
 from ..lammps import LAMMPSError
 from ..models import Model
+from ..progress import Progress
 from .protocol import Protocol
 from .result import MDResult, Watch
 
@@ -63,7 +64,11 @@ def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch
         "device": model.info.get("device", "auto"),
     }
     level = model.info.get("level")  # a foundation model runs in its level's Python
-    answer = families.run(model.type, "md", args, workdir / "engine.log", level=level)
+    total_ps = sum(s.n_steps * s.timestep_fs for s in protocol.stages) / 1000
+    fs = protocol.stages[0].timestep_fs
+    pace = Progress(f"md {model.name} {workdir.name}", total_ps, "ps", log, rate_unit="steps/s",
+                    rate_per_unit=1000 / fs)  # fmt: skip
+    answer = families.run(model.type, "md", args, workdir / "engine.log", level, pace)
     thermo = pd.read_csv(workdir / "thermo.tsv", sep="\t")
     grams = atoms.get_masses().sum() * ase.units._amu * 1e3
     thermo["density_g_cm3"] = grams / (thermo["volume_A3"] * 1e-24)

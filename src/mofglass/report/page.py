@@ -80,15 +80,15 @@ def compare(results: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 def failures(section: Section) -> list[dict]:
     """Every row of ``section``'s tables that is not a result: a ``verdict`` other than
-    ok, or a ``status`` other than ok; and every figure that is missing. Each as
-    {section, anchor, what, reason}, once per (what, reason)."""
+    ok (a failed run), or a ``status`` other than ok (``failed``, ``not converged``,
+    ``unphysical``: a number without a result); and every missing figure. Each as
+    {section, anchor, what, reason, kind} (kind: ``failed``, or the status), once per
+    (what, reason)."""
     found: dict[tuple[str, str], dict] = {}
 
-    def add(what: str, reason: str) -> None:
-        found.setdefault(
-            (what, reason),
-            {"section": section.title, "anchor": section.anchor, "what": what, "reason": reason},
-        )
+    def add(what: str, reason: str, kind: str) -> None:
+        entry = {"section": section.title, "anchor": section.anchor}
+        found.setdefault((what, reason), entry | {"what": what, "reason": reason, "kind": kind})
 
     for caption, table in section.tables:
         for column in ("verdict", "status"):
@@ -100,10 +100,11 @@ def failures(section: Section) -> list[dict]:
                 what = " / ".join(names) or caption
                 reason = row.get("reason")
                 reason = str(reason) if pd.notna(reason) and str(reason) else str(row[column])
-                add(what, reason)
+                kind = "failed" if column == "verdict" else str(row[column])
+                add(what, reason, kind)
     for path in section.figures:
         if not Path(path).exists() or Path(path).stat().st_size == 0:
-            add(str(path), "figure missing: its job made no file")
+            add(str(path), "figure missing: its job made no file", "failed")
     return list(found.values())
 
 
@@ -113,7 +114,7 @@ def caption_of(path: str | Path, captions: Mapping[str, str]) -> str:
     ``results/<stage>/``)."""
     path = Path(path)
     text = captions.get(path.stem, "")
-    first = re.split(r"(?<=[.:;])\s", text, maxsplit=1)[0].rstrip(".:;") if text else ""
+    first = re.split(r"(?<=\.)\s", text, maxsplit=1)[0].rstrip(".") if text else ""
     parts = list(path.parent.parts)
     if "results" in parts:
         parts = parts[parts.index("results") + 1 :]
@@ -182,14 +183,15 @@ def column_unit(column: str) -> str:
 
 def table_html(table: pd.DataFrame, escape: bool = True) -> str:
     """A table as HTML: numbers to 4 significant digits, missing values as –, units in
-    their typographic form (:func:`unit_label`)."""
+    their typographic form (:func:`unit_label`); wide tables scroll sideways."""
     table = table.copy()
     for column in table.columns:
         if str(column) == "unit" or str(column).endswith("_unit"):
             table[column] = table[column].map(unit_label)
-    return shown(table).to_html(
+    body = shown(table).to_html(
         index=False, float_format=lambda x: f"{x:.4g}", na_rep="–", border=0, escape=escape
     )
+    return f"<div class='wide'>{body}</div>"
 
 
 def _table(caption: str, table: pd.DataFrame) -> str:
@@ -207,6 +209,7 @@ figure img { max-width: 560px; } figcaption { font-size: 0.8em; color: #444; }
 .missing, .failed { color: #a00; } .ok { color: #070; }
 .answer { font-size: 1.15em; padding: 0.6em 1em; border-left: 4px solid #444;
   background: #f6f6f6; }
+.wide { overflow-x: auto; }
 details pre { font-size: 0.8em; background: #f6f6f6; padding: 0.5em; overflow-x: auto; }
 """
 

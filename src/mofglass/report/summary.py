@@ -131,24 +131,47 @@ def _headline(verdicts: pd.DataFrame, models: pd.DataFrame, n_failures: int) -> 
             f"(Castel et al.'s NequIP: 15 meV/Å)."
         )
     parts.append(
-        f"<b>{n_failures}</b> failure{'s' if n_failures != 1 else ''} in this run"
+        f"<b>{n_failures}</b> failed run{'s' if n_failures != 1 else ''}"
         + (", each with its reason below." if n_failures else ".")
     )
     return " ".join(parts)
 
 
-def _failures_html(found: Sequence[Mapping]) -> str:
-    if not found:
-        return "<p class='ok'>Nothing failed.</p>"
+def _rows_html(found: Sequence[Mapping]) -> str:
     rows = "".join(
         f"<tr><td><a href='#{f['anchor']}'>{html.escape(f['section'])}</a></td>"
         f"<td>{html.escape(f['what'])}</td><td class='failed'>{html.escape(f['reason'])}</td></tr>"
         for f in found
     )
-    return (
-        "<h3>Failures</h3><table><thead><tr><th>section</th><th>what</th><th>reason</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>"
-    )
+    head = "<tr><th>section</th><th>what</th><th>reason</th></tr>"
+    return f"<div class='wide'><table><thead>{head}</thead><tbody>{rows}</tbody></table></div>"
+
+
+def _failures_html(found: Sequence[Mapping]) -> str:
+    """Failed runs and missing results in a table; numbers that are not converged or
+    not physical (shown with their status where they are) in a collapsible list."""
+    failed = [f for f in found if f["kind"] == "failed"]
+    other = [f for f in found if f["kind"] != "failed"]
+    out = "<h3>Failures</h3>"
+    out += _rows_html(failed) if failed else "<p class='ok'>No run failed.</p>"
+    if other:
+        kinds = ", ".join(sorted({f["kind"] for f in other}))
+        out += (
+            f"<details><summary>{len(other)} numbers without a result ({html.escape(kinds)}), "
+            "each shown with its status and reason</summary>" + _rows_html(other) + "</details>"
+        )
+    return out
+
+
+#: Column headers of the summary's models table: what each column is, with its unit.
+MODEL_HEADERS = {
+    "energy_mae_meV_per_atom": "E MAE (meV/atom)",
+    "energy_mae_after_offset_meV_per_atom": "E MAE after offset (meV/atom)",
+    "forces_mae_meV_per_A": "F MAE (meV/Å)",
+    "stress_mae_MPa": "stress MAE (MPa)",
+    "us_per_atom_step": "MD cost (µs/atom/step)",
+    "md_check": "MD check",
+}
 
 
 def section(
@@ -161,9 +184,10 @@ def section(
     mechanics models and kinds), the models' comparison table (:func:`.train.comparison`)
     and the other sections (``others``), whose failed rows it lists."""
     found = [f for s in others for f in failures(s)]
+    n_failed = sum(f["kind"] == "failed" for f in found)
     verdicts = _verdicts(files)
     result = Section("Summary")
-    result.html = f"<p class='answer'>{_headline(verdicts, models, len(found))}</p>"
+    result.html = f"<p class='answer'>{_headline(verdicts, models, n_failed)}</p>"
     if len(verdicts):
         table = glasses(
             files, settings["sources"], settings["mechanics_models"], settings["mechanics_kinds"]
@@ -171,6 +195,6 @@ def section(
         result.html += "<h3>Glasses, next to the published values</h3>" + table_html(table)
     if len(models):
         result.html += "<h3>Models (test split; Castel et al.'s Table 1 below)</h3>"
-        result.html += table_html(models)
+        result.html += table_html(models.rename(columns=MODEL_HEADERS))
     result.html += _failures_html(found)
     return result
