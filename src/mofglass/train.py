@@ -25,6 +25,7 @@ from . import snap
 from .atomicio import read_frames, read_table, write_frames, write_table, write_text
 from .datasets import check_one_level
 from .models import Model, write_model
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,8 @@ def train_family(job: Training) -> dict:
     }
     start = time.perf_counter()
     level = block.get("foundation_level")
-    record = families.run(block["type"], "train", args, out / "trainer.log", level=level)
+    pace = Progress(f"train {name}", block["network"]["epochs"], "epochs", log)
+    record = families.run(block["type"], "train", args, out / "trainer.log", level, pace)
     seconds = time.perf_counter() - start
     device = block["network"]["device"]
     # MD in LAMMPS through the family's pair style, or in ASE (no pair lines)

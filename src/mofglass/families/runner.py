@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -163,7 +164,7 @@ def train_nequip(args: dict) -> dict:
     # Hydra reads YAML; JSON is YAML
     (work / "config" / "train.yaml").write_text(json.dumps(config, indent=1))
     command = [_bin("nequip-train"), "-cp", str(work / "config"), "-cn", "train"]
-    _run([*command, f"hydra.run.dir={work}"], work / "train.log")
+    _run([*command, f"hydra.run.dir={work}"], work / "train.log", s["epochs"])
     checkpoint = work / "best.ckpt"
     deployed = out / "model.nequip.pt2"
     if not args.get("deploy", True):
@@ -263,7 +264,7 @@ def train_mace(args: dict) -> dict:
         "--save_cpu",
     ]
     command += [f"--{k}={v}" for k, v in s.get("extra", {}).get("mace", {}).items()]
-    _run(command, work / "train.log")
+    _run(command, work / "train.log", s["epochs"])
     model = work / "mace.model"
     deployed = out / "mace.compiled.model"  # TorchScript: ASE and LAMMPS's ML-MACE
     shutil.copy(work / "mace_compiled.model", deployed)
@@ -358,13 +359,26 @@ def train_chgnet(args: dict) -> dict:
 FINETUNERS = {"chgnet": train_chgnet, "mace": train_mace}
 
 
-def _run(command: list[str], log: Path) -> None:
+#: An epoch number in a trainer's log: NequIP's "Epoch 3:", MACE's "Epoch 3", CHGNet's
+#: "Epoch: [3]".
+EPOCH = re.compile(r"Epoch\W{0,3}(\d+)")
+
+
+def _run(command: list[str], log: Path, epochs: int | None = None) -> None:
+    """Run a trainer with its output in ``log``; every 2 s, the last epoch its log names
+    goes to mofglass as a progress line (of ``epochs``)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log, "w") as handle:
-        done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
-    if done.returncode:
+        proc = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+        while proc.poll() is None:
+            time.sleep(2.0)
+            found = EPOCH.findall(log.read_text(errors="replace")[-20000:]) if epochs else []
+            if found:
+                done_total = json.dumps({"done": min(int(found[-1]), epochs), "total": epochs})
+                print(f"MOFGLASS_PROGRESS {done_total}", file=sys.stderr, flush=True)
+    if proc.returncode:
         tail = log.read_text(errors="replace")[-3000:]
-        raise SystemExit(f"{Path(command[0]).name} failed ({done.returncode}); {log}:\n{tail}")
+        raise SystemExit(f"{Path(command[0]).name} failed ({proc.returncode}); {log}:\n{tail}")
 
 
 # --- calculators ------------------------------------------------------------------------
