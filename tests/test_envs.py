@@ -59,4 +59,9 @@ def test_no_environment_installs_mofglass_itself():
     # checkout: mofglass comes from PYTHONPATH, set by the workflow to its checkout
     assert not list((REPO / "workflow/envs").glob("*.post-deploy.sh"))
     common = (REPO / "workflow/rules/common.smk").read_text()
-    assert "export_to_jobs(MOFGLASS_SRC)" in common
+    assert "export_to_jobs(source_of())" in common
+    # the checkout's src folder goes to the jobs; an installed package's folder would
+    # carry every other package of its environment, and does not
+    from mofglass.checkout import source_of
+
+    assert source_of() == REPO / "src"

@@ -19,6 +19,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+#: Statuses of a number that is not a result (mofglass.statistics, mechanics, summary);
+#: other statuses (an active-learning iteration's "trained") describe, not judge.
+NOT_RESULTS = ("failed", "skipped", "not converged", "unphysical", "no glass", "not computed")
 #: Columns that name what a row is about, in the order a failure names them.
 IDENTIFIERS = ("model", "run", "source", "group", "sample", "replica", "quantity")
 
@@ -83,29 +86,37 @@ def failures(section: Section) -> list[dict]:
     ok (a failed run), or a ``status`` other than ok (``failed``, ``not converged``,
     ``unphysical``: a number without a result); and every missing figure. Each as
     {section, anchor, what, reason, kind} (kind: ``failed``, or the status), once per
-    (what, reason)."""
-    found: dict[tuple[str, str], dict] = {}
+    row (a row shown in two tables, with the same reason, is listed once)."""
+    found: list[dict] = []
 
     def add(what: str, reason: str, kind: str) -> None:
+        # the same row of two tables (per sample, and next to the published values)
+        names = set(re.split(r"\s*/\s*", what))
+        for seen in found:
+            other = set(re.split(r"\s*/\s*", seen["what"]))
+            if seen["reason"] == reason and (names <= other or other <= names):
+                return
         entry = {"section": section.title, "anchor": section.anchor}
-        found.setdefault((what, reason), entry | {"what": what, "reason": reason, "kind": kind})
+        found.append(entry | {"what": what, "reason": reason, "kind": kind})
 
     for caption, table in section.tables:
         for column in ("verdict", "status"):
             if column not in table:
                 continue
             state = table[column].fillna("ok").astype(str).replace("", "ok")
-            for _, row in table[state != "ok"].iterrows():
+            bad = state != "ok" if column == "verdict" else state.isin(NOT_RESULTS)
+            for _, row in table[bad].iterrows():
                 names = [str(row[c]) for c in IDENTIFIERS if c in row and pd.notna(row[c])]
                 what = " / ".join(names) or caption
                 reason = row.get("reason")
                 reason = str(reason) if pd.notna(reason) and str(reason) else str(row[column])
                 kind = "failed" if column == "verdict" else str(row[column])
+                kind = "failed" if kind == "skipped" else kind
                 add(what, reason, kind)
     for path in section.figures:
         if not Path(path).exists() or Path(path).stat().st_size == 0:
             add(str(path), "figure missing: its job made no file", "failed")
-    return list(found.values())
+    return found
 
 
 def caption_of(path: str | Path, captions: Mapping[str, str]) -> str:
@@ -148,7 +159,7 @@ def shown(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("value", "error"):
         if column in table:
             table[column] = table[column].astype(object)
-            table.loc[hidden, column] = None
+            table.loc[hidden, column] = float("nan")
     return table
 
 

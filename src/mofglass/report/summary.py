@@ -71,14 +71,19 @@ def glasses(
     kinds: Mapping[str, str],
 ) -> pd.DataFrame:
     """One row per (melt-quench model, quantity): replicas ok of all, the value with its
-    error, unit and status (``no glass`` when every replica failed), and the published
-    value beside it."""
+    error, unit and status, and the published value beside it; one row ``no glass`` for
+    a model whose every replica failed."""
     verdicts = _verdicts(files)
     analysed = _analysis_rows(files, sources)
     mechanics = _mechanics_rows(files, mechanics_models, kinds)
     rows = []
     for model, runs in verdicts.groupby("model", sort=False):
         ok = int((runs["verdict"] == "ok").sum())
+        if ok == 0:  # nothing to compare: one row that says so
+            reason = f"all {len(runs)} replicas failed (Melt-quench: each one's reason)"
+            rows.append({"model": model, "glasses": f"0 of {len(runs)}", "quantity": "all"}
+                        | {"status": "no glass", "reason": reason})  # fmt: skip
+            continue
         for label, quantity, where, kind in GLASS_QUANTITIES:
             table = (analysed if where == "analysis" else mechanics).get(model)
             found = table[table["quantity"] == quantity] if table is not None else table
@@ -94,8 +99,6 @@ def glasses(
                     "status": first.get("status", "ok") or "ok",
                     "reason": first.get("reason", ""),
                 }
-            if ok == 0:
-                row |= {"status": "no glass", "reason": f"all {len(runs)} replicas failed"}
             published, error, where_published = _published(quantity, kind)
             row |= {"published": published, "published_error": error}
             row |= {"published_in": where_published}
