@@ -165,15 +165,15 @@ def section(
             | {"detail": " ".join(lmp.get("packages", []))},
         ]
     )
-    result = Section(
-        "Provenance",
-        "What made these results, read when this report was written.",
-        tables=[("software", tools)],
-    )
+    result = Section("Provenance", "What made these results, read when this report was written.")
+    result.tables.append(("software", tools))
     result.tables.append(("machine", pd.DataFrame([machine()])))
     times = runtimes(benchmarks)
     if len(times):
         result.tables.append(("runtime per stage (benchmarks/; wall s, MB)", times))
+    # the tables first, then the long listings folded
+    result.html = "".join(f"<h3>{html.escape(c)}</h3>{table_html(t)}" for c, t in result.tables)
+    result.tables = []
     for name, python in environments.items():
         env = packages(python)
         listing = pd.DataFrame(env["packages"], columns=["package", "version"])

@@ -134,7 +134,7 @@ def _headline(verdicts: pd.DataFrame, models: pd.DataFrame, n_failures: int) -> 
             f"(Castel et al.'s NequIP: 15 meV/Å)."
         )
     parts.append(
-        f"<b>{n_failures}</b> failed run{'s' if n_failures != 1 else ''}"
+        f"<b>{n_failures}</b> failure{'s' if n_failures != 1 else ''} (runs or results)"
         + (", each with its reason below." if n_failures else ".")
     )
     return " ".join(parts)
