@@ -279,7 +279,8 @@ def label_batch(
     workdir = Path(workdir)
     accepted, quarantined = [], []
     previous = None  # (symbols, wavefunction file) of the last converged frame
-    pace = Progress(f"labels {level.name} {workdir.name}", len(frames), "frames", log)
+    where = "" if workdir.name == level.name else f" {workdir.name}"
+    pace = Progress(f"labels {level.name}{where}", len(frames), "frames", log)
     for k, atoms in enumerate(frames):
         framedir = workdir / frame_dir(atoms)
         outcome = framedir / OUTCOME
