@@ -212,7 +212,7 @@ def test_status_tells_how_far_a_running_job_is_and_what_a_kill_left(project):
         "tiny.yaml",
         aimd__temperatures_K=[300],
         aimd__volume_scales=[1.0],
-        aimd__steps=400,
+        aimd__steps=240,
         aimd__chunk_steps=40,
         aimd__print_every=10,
     )
@@ -236,7 +236,7 @@ def test_status_tells_how_far_a_running_job_is_and_what_a_kill_left(project):
     running = shown.stdout.split("running:\n", 1)[1]
     assert re.search(
         r"aimd/aimd_run logs/aimd/ZnIm2/T300_V1\.000\.log: aimd ZnIm2/T300_V1\.000: "
-        r"[\d.]+ of 0\.2 ps \(\d+%\), [\d.]+ steps/s, ETA \d+ (s|min)",
+        r"[\d.]+ of 0\.12 ps \(\d+%\), [\d.]+ steps/s, ETA \d+ (s|min)",
         running,
     ), running
     assert snakemake(project, "--unlock", *args).returncode == 0
