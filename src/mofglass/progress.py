@@ -91,13 +91,8 @@ class Progress:
             self.log.info(self.line())
 
 
-def marker(done: float, total: float) -> str:
-    """The line a subprocess prints on stderr for its caller's :class:`Progress`."""
-    return f"{MARKER} {json.dumps({'done': done, 'total': total})}"
-
-
 def parse_marker(line: str) -> dict | None:
-    """{done, total} of a :func:`marker` line, or None for any other line."""
+    """{done, total} of a ``MOFGLASS_PROGRESS`` line, or None for any other line."""
     if not line.startswith(MARKER):
         return None
     try:
@@ -109,7 +104,7 @@ def parse_marker(line: str) -> dict | None:
 def run_reporting(
     command: Sequence[str], progress: Progress | None = None, env: Mapping | None = None
 ) -> tuple[int, str, str]:
-    """Run ``command``; pass its :func:`marker` lines (stderr) to ``progress`` as they
+    """Run ``command``; pass its ``MOFGLASS_PROGRESS`` lines (stderr) to ``progress`` as they
     come. Returns the exit code, its stdout, and its stderr without the markers (the
     last 200 lines)."""
     tail: deque[str] = deque(maxlen=200)
