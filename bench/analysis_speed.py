@@ -59,7 +59,7 @@ def ours(path: Path) -> dict:
     frames = ase.io.read(path, index=":")
     start = time.perf_counter()
     analysis.partial_rdfs(frames, [("Zn", "N"), ("Zn", "Zn"), ("N", "N")], 8.0, 160)
-    angles = np.concatenate([analysis.n_zn_n_angles(f) for f in frames])
+    angles = np.concatenate([analysis.bond_angles(f) for f in frames])
     summary = analysis.coordination_summary(frames)
     return {
         "seconds": time.perf_counter() - start,

@@ -163,7 +163,7 @@ def run_variant(name, changes, base_block, frames, config, out: Path) -> dict:
         final = read_frames(outputs["final"]) if Path(outputs["final"]).stat().st_size else []
         cn = np.mean([analysis.coordination(a).mean() for a in final]) if final else np.nan
         angle = (
-            np.mean(np.concatenate([analysis.n_zn_n_angles(a) for a in final])) if final else np.nan
+            np.mean(np.concatenate([analysis.bond_angles(a) for a in final])) if final else np.nan
         )
         result[f"replica{replica}"] = (
             f"{verdict['verdict']} at {verdict['simulated_ps']:.2f} ps"

@@ -104,8 +104,8 @@ def scan(model_dir: str, pairs: list[str]) -> None:
         moved, _ = find_mic(last.positions - crystal.positions, last.cell)
         zn = float(np.sqrt((np.linalg.norm(moved[symbols == "Zn"], axis=1) ** 2).mean()))
         cn = np.mean([zn_n_coordination(f)[0] for f in final])
-        angle = np.mean([analysis.n_zn_n_angles(f, 2.5).mean() for f in final])
-        rings = analysis.zn_im_rings(last, 8, 2.5)
+        angle = np.mean([analysis.bond_angles(f, 2.5).mean() for f in final])
+        rings = analysis.rings(last, 8, 2.5)
         print(
             json.dumps(
                 {

@@ -65,20 +65,20 @@ def test_angles_of_a_perfect_tetrahedron():
         cell=[10, 10, 10],
         pbc=True,
     )
-    angles = analysis.n_zn_n_angles(atoms)
+    angles = analysis.bond_angles(atoms)
     assert len(angles) == 6
     np.testing.assert_allclose(angles, np.degrees(np.arccos(-1 / 3)), atol=1e-10)
 
 
 def test_zif4_crystal_rings_are_4_6_and_8_membered(zif4):
-    rings = analysis.zn_im_rings(zif4)
+    rings = analysis.rings(zif4)
     assert set(rings) == {4, 6, 8}
-    bridges = analysis.zn_im_zn_angles(zif4)
+    bridges = analysis.bridging_angles(zif4)
     # one per imidazolate; at the N-N midpoint the crystal spans 147-154 deg
     assert len(bridges) == 32 and 145 < bridges.min() and bridges.max() < 156
     assert len(analysis.linkers(zif4)) == 32
     # the same counts per cell from an explicit 2x2x2 supercell
-    bigger = analysis.zn_im_rings(zif4.repeat((2, 2, 2)), min_width=0.0)
+    bigger = analysis.rings(zif4.repeat((2, 2, 2)), min_width=0.0)
     assert {n: c / 8 for n, c in bigger.items()} == rings
 
 
@@ -101,8 +101,32 @@ def test_ab_initio_glasses_as_published(shared):
     frames = [ase.io.read(f) for f in files]
     summary = analysis.coordination_summary(frames)
     assert summary["zn_n_coordination"] == pytest.approx(3.93, abs=0.005)
-    angles = np.concatenate([analysis.n_zn_n_angles(a) for a in frames])
+    angles = np.concatenate([analysis.bond_angles(a) for a in frames])
     assert angles.mean() == pytest.approx(109.5, abs=0.3)
     assert angles.std() == pytest.approx(9.0, abs=0.6)
-    rings = analysis.zn_im_rings(frames[1])
+    rings = analysis.rings(frames[1])
     assert set(rings) - {4, 6, 8}  # a glass has odd and larger rings
+
+
+def test_mof5_is_analysed_as_zn_o_without_rings():
+    """MOF-5 through the same analysis: every Zn on four O of a near-perfect
+    tetrahedron (the Zn4O node), Zn-O RDFs, and no metal-linker-metal angle or ring (a
+    terephthalate binds two Zn of one node through one carboxylate)."""
+    from mofglass.structures import load_structure
+
+    mof5 = load_structure("builtin:MOF-5")
+    settings = {
+        "rdf": {"r_max_A": 6.0, "bins": 60, "pairs": None},
+        "rings": {"max_zn": 8, "frames": 1},
+        "pores": {"frames": 0, "probe_radius_A": 1.2, "samples": 100},
+    }
+    result = analysis.analyse([mof5], settings, 300.0, independent=True)
+    summary = result["summary"].set_index("quantity")
+    assert summary.loc["zn_o_coordination", "value"] == 4.0
+    # O-Zn-O: three carboxylate O and the μ4-O around each Zn, about tetrahedral
+    assert abs(summary.loc["o_zn_o_angle_mean", "value"] - 109.47) < 3.0
+    assert not any(q.startswith(("rings_", "zn_bdc_zn")) for q in summary.index)
+    assert list(result["rdf"].columns) == ["r_A", "g_Zn_O", "g_Zn_Zn", "g_O_O"]
+    density = mof5.get_masses().sum() / mof5.get_volume() * 1.66053906660
+    assert summary.loc["density", "value"] == pytest.approx(density)
+    assert abs(density - 0.593) < 0.002  # the experimental cell (../shared README)

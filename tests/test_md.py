@@ -360,3 +360,49 @@ def test_the_watch_flags_a_broken_linker_and_overlapping_atoms():
     zn = [a.index for a in lonely if a.symbol == "Zn"][0]
     lonely.positions[zn] += [0.0, 3.0, 0.0]  # left with one N neighbour
     assert any("Zn coordination outside 2-6" in p for p in watch.problems(lonely))
+
+
+def test_watch_reads_mof5_chemistry_zn_o_and_carboxylate_bonds():
+    """MOF-5 is watched as a Zn-O framework: pulling one carboxylate O off its Zn drops
+    that Zn to three O (inside 2-6, fine) and stretching a C-O bond past 2 Å breaks a
+    linker; both are seen without any Zn-N assumption."""
+    from ase.neighborlist import neighbor_list
+
+    mof5 = load_structure("builtin:MOF-5")
+    watch = StabilityWatch(mof5)
+    assert watch.chemistry.donor == "O" and watch.coordination == (2, 6)
+    assert watch.problems(mof5) == []
+    symbols = np.array(mof5.get_chemical_symbols())
+    pairs = {tuple(sorted(symbols[b])) for b in watch.bonds}
+    assert pairs == {("C", "C"), ("C", "O")}
+    # ASE's own neighbour list: heavy-atom C-C and C-O bonds of the linkers
+    i, j = neighbor_list("ij", mof5, {("C", "C"): 1.82, ("C", "O"): 1.71})
+    assert len(watch.bonds) == int(np.sum(i < j))
+    broken = mof5.copy()
+    c, o = next(
+        sorted((a, b), key=lambda k: symbols[k])  # C before O
+        for a, b in watch.bonds
+        if {symbols[a], symbols[b]} == {"C", "O"}
+    )
+    broken.positions[o] += 1.5 * (broken.positions[o] - broken.positions[c])
+    assert any(p.startswith("broken linker: ") for p in watch.problems(broken))
+    pulled = mof5.copy()  # the same O moved 0.8 Å further from its Zn (2.4 Å cutoff)
+    zn = next(k for k in np.flatnonzero(symbols == "Zn") if mof5.get_distance(k, o, mic=True) < 2.2)
+    away = mof5.get_distance(zn, o, mic=True, vector=True)
+    pulled.positions[o] += 0.8 * away / np.linalg.norm(away)
+    assert not any(p.startswith("Zn coordination") for p in watch.problems(pulled))  # 3 in 2-6
+    strict = StabilityWatch(mof5, coordination=(4, 4))
+    assert any(
+        p.startswith("Zn coordination outside 4-4: 1 Zn, e.g. 3") for p in strict.problems(pulled)
+    )
+
+
+def test_watch_of_a_non_framework_checks_close_contacts_only():
+    from ase.build import bulk
+
+    argon = bulk("Ar", "fcc", a=5.26, cubic=True) * 2
+    watch = StabilityWatch(argon)
+    assert watch.chemistry is None and len(watch.bonds) == 0
+    squeezed = argon.copy()
+    squeezed.positions[1] = squeezed.positions[0] + [0.3, 0.0, 0.0]
+    assert watch.problems(squeezed)[0].startswith("close contact")

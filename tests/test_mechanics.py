@@ -224,7 +224,7 @@ def mechanics_block_error(values) -> float:
 WATCH = {
     "close_contact_A": 2.0,
     "linker_bond_max_A": 2.0,
-    "zn_coordination": [2, 6],
+    "coordination": [2, 6],
     "max_temperature_factor": 3.0,
 }
 DAMPING = {"thermostat_damping_fs": 100.0, "barostat_damping_fs": 1000.0}

@@ -35,7 +35,7 @@ def meltquench_block(**changes):
         "watch": {
             "close_contact_A": 0.7,
             "linker_bond_max_A": 2.0,
-            "zn_coordination": [2, 6],
+            "coordination": [2, 6],
             "max_temperature_factor": 1.5,
         },
     }

@@ -116,7 +116,9 @@ def test_train_and_over_time_jobs(tmp_path):
     import pandas as pd
 
     from mofglass.atomicio import write_frames
+    from mofglass.chemistry import derive
     from mofglass.jobs.phases import over_time_job, train_job
+    from mofglass.structures import load_structure
 
     settings = {"symmetry_functions": LJ_SETTINGS, "network": LJ_SETTINGS}
     write_frames(tmp_path / "crystal.extxyz", md_frames(20.0, 3, tmp_path, "crystal"))
@@ -131,7 +133,9 @@ def test_train_and_over_time_jobs(tmp_path):
     assert not train_job(files, settings, out)["trained"]  # one class with frames
     assert "two are needed" in pd.read_csv(out["metrics"])["note"].iloc[0]
     files["liquid"] = [str(tmp_path / "liquid.extxyz")]
-    fit = train_job(files, settings, out)
+    chemistry_file = tmp_path / "ZIF-4.chemistry.json"  # Zn, N, 2.5 Å
+    derive(load_structure("builtin:ZIF-4")).write(chemistry_file)
+    fit = train_job(files, settings, out, str(chemistry_file))
     metrics = pd.read_csv(out["metrics"]).set_index("class")
     assert fit["trained"] and metrics.loc["all", "accuracy"] > 0.95
     assert metrics.loc["glass", "note"] == "no frames: left out"
@@ -154,7 +158,7 @@ def test_train_and_over_time_jobs(tmp_path):
         str(tmp_path / "trajectory.extxyz"),
         str(tmp_path / "thermo.tsv"),
         settings,
-        2.5,
+        str(chemistry_file),
         out,
     )
     assert len(table) == len(frames)

@@ -99,6 +99,44 @@ def test_builtin_zni_matches_widmer_2019_cif_and_is_i41cd(shared):
     assert len(neighbor_list("d", ours, 0.9)) == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "cif", "formula", "number", "primitive_atoms"),
+    [
+        ("ZIF-8", "ZIF-8_Gaillac2018_cp2k-input_conventional.cif", "C96H120N48Zn12", 217, 138),
+        ("MOF-5", "MOF-5_IRMOF-1_expt_RASPA3.cif", "C192H96O104Zn32", 225, 106),
+    ],
+)
+def test_builtin_zif8_and_mof5_match_their_cifs(
+    shared, name, cif, formula, number, primitive_atoms
+):
+    ref = ase.io.read(shared / "data/structures/crystals" / cif)
+    ours = load_structure(f"builtin:{name}", cell="conventional")
+    assert ours.get_chemical_formula() == ref.get_chemical_formula() == formula
+    np.testing.assert_allclose(ours.cell.cellpar(), ref.cell.cellpar(), atol=2e-3)
+    worst = matched_within(ours, ref, tol=0.05)
+    assert worst is not None and worst < 0.05
+    dataset = spglib.get_symmetry_dataset(
+        (ours.cell[:], ours.get_scaled_positions(), ours.numbers), symprec=0.01
+    )
+    assert dataset.number == number
+    # runs use the primitive cell: a quarter (F) or half (I) of the atoms, same crystal
+    primitive = load_structure(f"builtin:{name}")
+    assert len(primitive) == primitive_atoms
+    assert primitive.symbols.formula.reduce()[0] == ours.symbols.formula.reduce()[0]
+    assert primitive.get_volume() * len(ours) / len(primitive) == pytest.approx(ours.get_volume())
+    # every primitive atom sits on a conventional site of its own element
+    _, d = get_distances(primitive.positions, ours.positions, cell=ours.cell, pbc=True)
+    d = np.where(primitive.numbers[:, None] == ours.numbers[None, :], d, np.inf)
+    assert d.min(axis=1).max() < 1e-4
+
+
+def test_primitive_cell_leaves_a_primitive_crystal_alone():
+    zif4 = load_structure("builtin:ZIF-4")
+    assert len(load_structure("builtin:ZIF-4", cell="primitive")) == len(zif4)  # Pbca is P
+    with pytest.raises(StructureError, match="unknown cell 'rhombic'"):
+        load_structure("builtin:ZIF-4", cell="rhombic")
+
+
 def test_builtin_names_and_unknown_name():
     assert "ZIF-4" in builtin_names()
     with pytest.raises(StructureError, match="no built-in crystal named 'ZIF-99'"):

@@ -1,5 +1,8 @@
-"""Structure of ZIF crystals, liquids and glasses: RDF and PMF, angles, coordination,
-Zn-Im rings, pore volume, density (Castel et al.'s analysis, aMOF conventions).
+"""Structure of framework crystals, liquids and glasses: RDF and PMF, angles,
+coordination, metal-linker rings, pore volume, density (Castel et al.'s analysis, aMOF
+conventions). The metal, the atom that binds it (the donor) and their bond cutoff come
+from the structure's chemistry (:mod:`mofglass.chemistry`); the defaults are a ZIF's
+Zn, N and 2.5 Å.
 
 Neighbour searches use matscipy's C neighbour list; rings use matscipy's shortest-path
 ring statistics (Franzblau) on the Zn-Im graph; pore volumes use Zeo++ through pyzeo.
@@ -26,6 +29,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import statistics
+from .chemistry import Chemistry, is_metal
 
 ZN_N_CUTOFF = 2.5  # Å, from the Zn-N PMF (papers.md, section A)
 
@@ -79,36 +83,68 @@ def pmf(r: np.ndarray, g: np.ndarray, temperature_K: float) -> np.ndarray:
     return f / (kJ / mol)
 
 
-def zn_n_neighbours(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[np.ndarray, ...]:
-    """Zn-N pairs within ``cutoff``: (Zn index, N index, distance, vector Zn->N)."""
+def bonds(
+    atoms: Atoms, cutoff: float = ZN_N_CUTOFF, metal: str = "Zn", donor: str = "N"
+) -> tuple[np.ndarray, ...]:
+    """Metal-donor pairs within ``cutoff`` (Å): (metal index, donor index, distance Å,
+    vector metal->donor Å)."""
     symbols = np.array(atoms.get_chemical_symbols())
-    i, j, d, vec = neighbour_list("ijdD", atoms, cutoff)
-    keep = (symbols[i] == "Zn") & (symbols[j] == "N")
+    i, j, d, vec = neighbour_list("ijdD", atoms, {(metal, donor): cutoff, (donor, metal): cutoff})
+    keep = (symbols[i] == metal) & (symbols[j] == donor)
     return i[keep], j[keep], d[keep], vec[keep]
 
 
-def coordination(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
-    """Number of N within ``cutoff`` of each Zn, in the order of the Zn atoms."""
-    zn = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
-    i, *_ = zn_n_neighbours(atoms, cutoff)
+def coordination(
+    atoms: Atoms, cutoff: float = ZN_N_CUTOFF, metal: str = "Zn", donor: str = "N"
+) -> np.ndarray:
+    """Number of donors within ``cutoff`` (Å) of each metal atom, in their order."""
+    own = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == metal)
+    i, *_ = bonds(atoms, cutoff, metal, donor)
     counts = np.bincount(i, minlength=len(atoms))
-    return counts[zn]
+    return counts[own]
 
 
-def coordination_summary(frames: Iterable[Atoms], cutoff: float = ZN_N_CUTOFF) -> dict:
-    """Mean Zn-N coordination and the fractions of 3-, 4- and 5-coordinated Zn."""
-    cn = np.concatenate([coordination(a, cutoff) for a in frames])
+def quantity_names(chemistry: Chemistry | None = None) -> dict[str, str]:
+    """The summary's names for the coordination, the bond angle at the metal and the
+    metal-linker-metal angle: ``zn_n_coordination``, ``n_zn_n_angle``, ``zn_im_zn_angle``
+    in a ZIF; ``zn_o_coordination``, ``o_zn_o_angle``, ``zn_bdc_zn_angle`` in MOF-5."""
+    m, d, linker = (
+        ("Zn", "N", "im")
+        if chemistry is None
+        else (
+            chemistry.metal,
+            chemistry.donor,
+            chemistry.linker_name,
+        )
+    )
+    m, d = m.lower(), d.lower()
     return {
-        "zn_n_coordination": float(cn.mean()),
+        "coordination": f"{m}_{d}_coordination",
+        "angle": f"{d}_{m}_{d}_angle",
+        "bridge": f"{m}_{linker}_{m}_angle",
+    }
+
+
+def coordination_summary(
+    frames: Iterable[Atoms], cutoff: float = ZN_N_CUTOFF, metal: str = "Zn", donor: str = "N"
+) -> dict:
+    """Mean metal-donor coordination (``zn_n_coordination`` for Zn and N) and the
+    fractions of 3-, 4- and 5-coordinated metal atoms."""
+    cn = np.concatenate([coordination(a, cutoff, metal, donor) for a in frames])
+    return {
+        f"{metal.lower()}_{donor.lower()}_coordination": float(cn.mean()),
         "fraction_cn3": float(np.mean(cn == 3)),
         "fraction_cn4": float(np.mean(cn == 4)),
         "fraction_cn5": float(np.mean(cn == 5)),
     }
 
 
-def n_zn_n_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
-    """Every N-Zn-N angle (degrees) with both Zn-N bonds within ``cutoff``."""
-    i, _, d, vec = zn_n_neighbours(atoms, cutoff)
+def bond_angles(
+    atoms: Atoms, cutoff: float = ZN_N_CUTOFF, metal: str = "Zn", donor: str = "N"
+) -> np.ndarray:
+    """Every donor-metal-donor angle (degrees; N-Zn-N in a ZIF) with both bonds within
+    ``cutoff`` (Å)."""
+    i, _, d, vec = bonds(atoms, cutoff, metal, donor)
     unit = vec / d[:, None]
     # pairs of bonds of the same Zn: the list is sorted by Zn, so take all pairs within
     # each run of equal i
@@ -129,15 +165,12 @@ def n_zn_n_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-ORGANIC = ("C", "H", "N", "O")
-
-
 def linkers(atoms: Atoms, bond_scale: float = 1.2) -> list[np.ndarray]:
-    """Atom indices of each organic linker: connected components of the covalent graph
-    of the non-metal atoms (bonded when closer than ``bond_scale`` times the sum of
-    their covalent radii)."""
+    """Atom indices of each linker: connected components of the covalent graph of the
+    non-metal atoms (bonded when closer than ``bond_scale`` times the sum of their
+    covalent radii)."""
     symbols = np.array(atoms.get_chemical_symbols())
-    organic = np.isin(symbols, ORGANIC)
+    organic = np.array([not is_metal(s) for s in symbols])
     present = sorted(set(symbols[organic]))
     radius = {s: covalent_radii[atomic_numbers[s]] for s in present}
     cutoffs = {(a, b): bond_scale * (radius[a] + radius[b]) for a in present for b in present}
@@ -148,19 +181,22 @@ def linkers(atoms: Atoms, bond_scale: float = 1.2) -> list[np.ndarray]:
     return [np.flatnonzero((labels == k) & organic) for k in np.unique(labels[organic])]
 
 
-def zn_im_graph(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[Atoms, list[np.ndarray]]:
-    """The Zn-Im net: Zn atoms plus one node per imidazolate at its N-N midpoint.
+def metal_linker_graph(
+    atoms: Atoms, cutoff: float = ZN_N_CUTOFF, metal: str = "Zn", donor: str = "N"
+) -> tuple[Atoms, list[np.ndarray]]:
+    """The metal-linker net of a bridging framework (the Zn-Im net of a ZIF): the metal
+    atoms plus one node per linker at the midpoint of its donors.
 
-    Returns the reduced structure (Zn, and imidazolate nodes as He) and the linkers.
-    Fragments without N (an H split off a hot linker) bind no Zn and are left out.
+    Returns the reduced structure (metals, and linker nodes as He) and the linkers.
+    Fragments without a donor (an H split off a hot linker) bind no metal and are left out.
     """
     symbols_all = np.array(atoms.get_chemical_symbols())
-    groups = [g for g in linkers(atoms) if np.any(symbols_all[g] == "N")]
-    zn = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
+    groups = [g for g in linkers(atoms) if np.any(symbols_all[g] == donor)]
+    zn = np.flatnonzero(symbols_all == metal)
     nodes = [atoms.positions[k] for k in zn]
-    symbols = ["Zn"] * len(zn)
+    symbols = [metal] * len(zn)
     for group in groups:
-        n_atoms = group[symbols_all[group] == "N"]
+        n_atoms = group[symbols_all[group] == donor]
         ref = atoms.positions[n_atoms[0]]
         shifts = mic(atoms.positions[n_atoms] - ref, atoms)
         nodes.append(ref + shifts.mean(axis=0))
@@ -169,14 +205,17 @@ def zn_im_graph(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> tuple[Atoms, list[
     return reduced, groups
 
 
-def zn_im_zn_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
-    """Zn-Im-Zn angles (degrees) at each imidazolate node (the midpoint of its two N)
-    bridging two Zn; each N binds one Zn, so this is the linker's bridging angle."""
-    reduced, groups = zn_im_graph(atoms, cutoff)
-    zn_index = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
+def bridging_angles(
+    atoms: Atoms, cutoff: float = ZN_N_CUTOFF, metal: str = "Zn", donor: str = "N"
+) -> np.ndarray:
+    """Metal-linker-metal angles (degrees; Zn-Im-Zn in a ZIF) at each linker node (the
+    midpoint of its donors) bridging two metal atoms; each donor binds one metal, so
+    this is the linker's bridging angle."""
+    reduced, groups = metal_linker_graph(atoms, cutoff, metal, donor)
+    zn_index = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == metal)
     position = {int(k): m for m, k in enumerate(zn_index)}
     owner = {int(k): len(zn_index) + g for g, group in enumerate(groups) for k in group}
-    i, j, *_ = zn_n_neighbours(atoms, cutoff)
+    i, j, *_ = bonds(atoms, cutoff, metal, donor)
     bound: dict[int, list[int]] = {}
     for a, b in zip(i, j, strict=True):
         bound.setdefault(owner[int(b)], []).append(position[int(a)])
@@ -190,13 +229,19 @@ def zn_im_zn_angles(atoms: Atoms, cutoff: float = ZN_N_CUTOFF) -> np.ndarray:
     return np.array(angles)
 
 
-def zn_im_rings(
-    atoms: Atoms, max_zn: int = 16, cutoff: float = ZN_N_CUTOFF, min_width: float = 25.0
+def rings(
+    atoms: Atoms,
+    max_zn: int = 16,
+    cutoff: float = ZN_N_CUTOFF,
+    min_width: float = 25.0,
+    metal: str = "Zn",
+    donor: str = "N",
 ) -> dict[int, float]:
-    """Shortest-path rings of the Zn-Im net per cell, counted by number of Zn.
+    """Shortest-path rings of the metal-linker net per cell (the Zn-Im net of a ZIF),
+    counted by number of metal atoms.
 
-    Each imidazolate is a node between the two Zn its N atoms bind (Zn-N within
-    ``cutoff``). A ring of n Zn has 2n members; the search stops at ``2 * max_zn``.
+    Each linker is a node between the two metal atoms its donors bind (within
+    ``cutoff`` Å). A ring of n metals has 2n members; the search stops at ``2 * max_zn``.
     A cell narrower than ``min_width`` (Å) is repeated first, so that no ring closes
     through its own periodic image (the 272-atom ZIF-4 cell would show only its 4-rings),
     and the counts are divided by the number of repeats.
@@ -208,16 +253,16 @@ def zn_im_rings(
         int(np.ceil(min_width / w)) if p else 1 for w, p in zip(widths, atoms.pbc, strict=True)
     ]
     if max(repeat) > 1:
-        counts = zn_im_rings(atoms.repeat(repeat), max_zn, cutoff, min_width=0.0)
+        counts = rings(atoms.repeat(repeat), max_zn, cutoff, 0.0, metal, donor)
         return {n: c / int(np.prod(repeat)) for n, c in counts.items()}
-    reduced, groups = zn_im_graph(atoms, cutoff)
-    zn_index = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Zn")
+    reduced, groups = metal_linker_graph(atoms, cutoff, metal, donor)
+    zn_index = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == metal)
     position = {int(k): m for m, k in enumerate(zn_index)}
     owner = {}
     for g, group in enumerate(groups):
         for k in group:
             owner[int(k)] = len(zn_index) + g
-    i, j, *_ = zn_n_neighbours(atoms, cutoff)
+    i, j, *_ = bonds(atoms, cutoff, metal, donor)
     edges = {(position[int(a)], owner[int(b)]) for a, b in zip(i, j, strict=True)}
     return _shortest_path_rings(reduced, edges, 2 * max_zn)
 
@@ -314,6 +359,7 @@ def analyse(
     temperature_K: float,
     independent: bool = False,
     reference_density: float | None = None,
+    chemistry: Chemistry | None = None,
 ) -> dict:
     """Every structural quantity of a set of frames.
 
@@ -324,14 +370,21 @@ def analyse(
     ``pmf``, ``angles`` (pandas DataFrames) and ``summary`` (one row per quantity:
     value, error, unit, samples, status; a density more than 50 % from
     ``reference_density`` (g/cm³, the structure the frames started from; the first
-    frame's by default) is unphysical).
+    frame's by default) is unphysical). ``chemistry`` names the metal, its donor and
+    their cutoff, and whether metal-linker-metal angles and rings apply (a bridging
+    framework); by default it is read from the first frame. The RDF pairs are
+    ``settings['rdf']['pairs']``, or the chemistry's when that is null.
     """
     import pandas as pd
 
-    cutoff = settings["zn_n_cutoff_A"]
+    from .chemistry import derive
+
+    chemistry = chemistry or derive(frames[0])
+    cutoff, metal, donor = chemistry.cutoff_A, chemistry.metal, chemistry.donor
+    names = quantity_names(chemistry)
     rdf_block = settings["rdf"]
     rdf_columns, pmf_columns = {}, {}
-    pairs = [tuple(p) for p in rdf_block["pairs"]]
+    pairs = [tuple(p) for p in rdf_block.get("pairs") or chemistry.rdf_pairs]
     r, rdfs = partial_rdfs(frames, pairs, rdf_block["r_max_A"], rdf_block["bins"])
     for a, b in pairs:
         g = rdfs[(a, b)]
@@ -340,7 +393,7 @@ def analyse(
         pmf_columns["r_A"] = r
         pmf_columns[f"F_{a}_{b}_kJ_per_mol"] = pmf(r, g, temperature_K)
     edges = np.linspace(60.0, 180.0, 121)
-    angles = [n_zn_n_angles(a, cutoff) for a in frames]
+    angles = [bond_angles(a, cutoff, metal, donor) for a in frames]
     all_angles = np.concatenate(angles)
     hist, _ = np.histogram(all_angles, bins=edges, density=True)
     centres = 0.5 * (edges[1:] + edges[:-1])
@@ -357,41 +410,38 @@ def analyse(
         return statistics.judge(found, name, reference_density=reference).row()
 
     ring_every = max(1, len(frames) // settings["rings"]["frames"])  # graph analyses
-    numbers = [coordination(a, cutoff) for a in frames]
+    numbers = [coordination(a, cutoff, metal, donor) for a in frames]
+    angle, bridge = names["angle"], names["bridge"]
     per_frame = {
-        "zn_n_coordination": [cn.mean() for cn in numbers],
+        names["coordination"]: [cn.mean() for cn in numbers],
         "fraction_cn3": [np.mean(cn == 3) for cn in numbers],
         "fraction_cn4": [np.mean(cn == 4) for cn in numbers],
         "fraction_cn5": [np.mean(cn == 5) for cn in numbers],
-        "n_zn_n_angle_mean": [x.mean() for x in angles],
-        "n_zn_n_angle_std": [x.std() for x in angles],
-        "zn_im_zn_angle_mean": [zn_im_zn_angles(a, cutoff).mean() for a in frames[::ring_every]],
-        "zn_im_zn_angle_std": [zn_im_zn_angles(a, cutoff).std() for a in frames[::ring_every]],
-        "density": [density(a) for a in frames],
+        f"{angle}_mean": [x.mean() for x in angles],
+        f"{angle}_std": [x.std() for x in angles],
     }
-    units = {
-        "zn_n_coordination": "",
-        "fraction_cn3": "",
-        "fraction_cn4": "",
-        "fraction_cn5": "",
-        "n_zn_n_angle_mean": "deg",
-        "n_zn_n_angle_std": "deg",
-        "zn_im_zn_angle_mean": "deg",
-        "zn_im_zn_angle_std": "deg",
-        "density": "g/cm3",
-        "pore_volume": "cm3/kg",
-    }
+    units = {name: "" for name in per_frame} | {f"{angle}_mean": "deg", f"{angle}_std": "deg"}
+    if chemistry.bridging:  # metal-linker-metal angles are defined
+        bridges = [bridging_angles(a, cutoff, metal, donor) for a in frames[::ring_every]]
+        per_frame[f"{bridge}_mean"] = [x.mean() for x in bridges]
+        per_frame[f"{bridge}_std"] = [x.std() for x in bridges]
+        units |= {f"{bridge}_mean": "deg", f"{bridge}_std": "deg"}
+    per_frame["density"] = [density(a) for a in frames]
+    units |= {"density": "g/cm3", "pore_volume": "cm3/kg"}
     every = max(1, len(frames) // max(1, settings["pores"]["frames"]))
     if settings["pores"]["frames"] > 0:
         per_frame["pore_volume"] = [
             pore_volume(a, settings["pores"]["probe_radius_A"], settings["pores"]["samples"])
             for a in frames[::every]
         ]
-    rings = [zn_im_rings(a, settings["rings"]["max_zn"], cutoff) for a in frames[::ring_every]]
-    sizes = sorted({n for r in rings for n in r})
-    for n in sizes:
-        per_frame[f"rings_{n}_zn_per_cell"] = [r.get(n, 0.0) for r in rings]
-        units[f"rings_{n}_zn_per_cell"] = ""
+    ring_counts = []
+    if chemistry.bridging:
+        max_zn = settings["rings"]["max_zn"]
+        ring_counts = [rings(a, max_zn, cutoff, 25.0, metal, donor) for a in frames[::ring_every]]
+    for n in sorted({n for r in ring_counts for n in r}):
+        key = f"rings_{n}_{metal.lower()}_per_cell"
+        per_frame[key] = [r.get(n, 0.0) for r in ring_counts]
+        units[key] = ""
     summary = pd.DataFrame(
         [
             {"quantity": name, "unit": units[name], **estimate(name, values)}

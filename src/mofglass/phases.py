@@ -1,5 +1,6 @@
-"""Local phase classifier after Méndez & Semino: each Zn described by Behler-Parrinello
-symmetry functions over Zn-Zn pairs only (radial G2 and angular G4, from dscribe), and
+"""Local phase classifier after Méndez & Semino: each metal atom (Zn in a ZIF) described by
+Behler-Parrinello symmetry functions over metal-metal pairs only (radial G2 and angular
+G4, from dscribe), and
 a small neural network (scikit-learn, one hidden layer: 12-6-4 for 12 functions and 4
 phases) that gives the probability of each phase (e.g. ZIF-4, ZIF-zni, amorphous,
 liquid).
@@ -17,13 +18,13 @@ import pandas as pd
 from ase import Atoms
 
 
-def descriptor(settings: Mapping):
-    """dscribe's ACSF over Zn only: ``radial`` [[η, R_s], ...] (G2) and ``angular``
-    [[η, ζ, λ], ...] (G4), cut at ``r_cut_A``."""
+def descriptor(settings: Mapping, metal: str = "Zn"):
+    """dscribe's ACSF over the metal only: ``radial`` [[η, R_s], ...] (G2) and
+    ``angular`` [[η, ζ, λ], ...] (G4), cut at ``r_cut_A``."""
     from dscribe.descriptors import ACSF
 
     return ACSF(
-        species=["Zn"],
+        species=[metal],
         r_cut=settings["r_cut_A"],
         g2_params=[list(p) for p in settings["radial"]],
         g4_params=[list(p) for p in settings["angular"]],
@@ -31,16 +32,18 @@ def descriptor(settings: Mapping):
     )
 
 
-def symmetry_functions(frames: Sequence[Atoms], settings: Mapping) -> np.ndarray:
-    """Per Zn of every frame (rows in frame order, then atom order): the G2 and G4
-    symmetry functions over the other Zn (dscribe's G1, the plain cutoff sum, is left
-    out: Méndez & Semino use 4 radial and 8 angular functions)."""
-    acsf = descriptor(settings)
+def symmetry_functions(frames: Sequence[Atoms], settings: Mapping, metal: str = "Zn") -> np.ndarray:
+    """Per metal atom of every frame (rows in frame order, then atom order): the G2 and
+    G4 symmetry functions over the other metal atoms (dscribe's G1, the plain cutoff
+    sum, is left out: Méndez & Semino use 4 radial and 8 angular functions)."""
+    acsf = descriptor(settings, metal)
     rows = []
     for atoms in frames:
-        zinc = atoms[atoms.numbers == 30]
+        zinc = atoms[np.array(atoms.get_chemical_symbols()) == metal]
         if len(zinc) == 0:
-            raise ValueError("a frame without Zn: the classifier describes Zn environments")
+            raise ValueError(
+                f"a frame without {metal}: the classifier describes {metal} environments"
+            )
         rows.append(acsf.create(zinc)[:, 1:])
     return np.vstack(rows)
 
@@ -86,12 +89,13 @@ def train(features: np.ndarray, labels: Sequence[str], settings: Mapping) -> dic
     }
 
 
-def fractions(model, frames: Sequence[Atoms], settings: Mapping) -> pd.DataFrame:
-    """Per frame: the fraction of Zn classed in each phase (the most probable one) and
-    the mean probability of each phase; columns ``fraction_<phase>``, ``p_<phase>``."""
+def fractions(model, frames: Sequence[Atoms], settings: Mapping, metal: str = "Zn") -> pd.DataFrame:
+    """Per frame: the fraction of metal atoms classed in each phase (the most probable
+    one) and the mean probability of each phase; columns ``fraction_<phase>``,
+    ``p_<phase>``."""
     classes = list(model.classes_)
-    counts = [int((atoms.numbers == 30).sum()) for atoms in frames]
-    probabilities = model.predict_proba(symmetry_functions(frames, settings))
+    counts = [atoms.get_chemical_symbols().count(metal) for atoms in frames]
+    probabilities = model.predict_proba(symmetry_functions(frames, settings, metal))
     rows = []
     for part in np.split(probabilities, np.cumsum(counts)[:-1]):
         winners = np.asarray(classes)[np.argmax(part, axis=1)]

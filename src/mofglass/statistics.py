@@ -154,7 +154,8 @@ def statistical_inefficiency(series: np.ndarray) -> float:
     return worst
 
 
-#: Physical bounds (low, high), exclusive, by quantity-name prefix.
+#: Physical bounds (low, high), exclusive, by quantity-name prefix (or suffix, for a
+#: name that starts with ``_``: ``zn_n_coordination``, ``zn_o_coordination``).
 BOUNDS: Mapping[str, tuple[float, float]] = {
     "nu_": (-1.0, 0.5),
     "K_": (0.0, math.inf),
@@ -163,7 +164,7 @@ BOUNDS: Mapping[str, tuple[float, float]] = {
     "density": (0.0, math.inf),
     "rho0": (0.0, math.inf),
     "V0": (0.0, math.inf),
-    "zn_n_coordination": (0.0, math.inf),
+    "_coordination": (0.0, math.inf),
 }
 
 
@@ -180,7 +181,8 @@ def judge(
     if not math.isfinite(value):
         return estimate.failing(NOT_CONVERGED, "no value")
     for prefix, (low, high) in BOUNDS.items():
-        if quantity.startswith(prefix) and not low < value < high:
+        named = quantity.endswith(prefix) if prefix.startswith("_") else quantity.startswith(prefix)
+        if named and not low < value < high:
             return estimate.failing(
                 UNPHYSICAL, f"{quantity} = {value:.4g} outside ({low:g}, {high:g})"
             )

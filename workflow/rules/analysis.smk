@@ -1,11 +1,13 @@
 # Stage 9, property analysis: the structure of every crystal, AIMD run and extra
-# structure set (RDF and PMF, N-Zn-N angles, coordination, rings, pores, density).
+# structure set (RDF and PMF, N-Zn-N angles, coordination, rings, pores, density), with
+# the metal, donor and cutoff of the structure's chemistry.
 
 
 rule analyse:
     input:
         files=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["files"],
         reference=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["reference"] or [],
+        chemistry=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["chemistry"] or [],
     output:
         summary=report(
             "results/analysis/{source}/summary.csv",

@@ -315,6 +315,11 @@ def structure_file(name=None):
     return f"results/structures/{name or next(iter(config['structures']))}.extxyz"
 
 
+def chemistry_file(name=None):
+    """The chemistry read from a structure as built (rules/structures.smk)."""
+    return structure_file(name).removesuffix(".extxyz") + ".chemistry.json"
+
+
 def md_structure_file(part):
     """The structure an md block (check, cost) runs on."""
     return structure_file(config["md"][part]["structure"])
@@ -385,6 +390,7 @@ def analysis_sources():
             "independent": True,
             "last_frames": None,
             "reference": None,
+            "chemistry": chemistry_file(name),
             **static,
         }
     if config["analysis"]["aimd"]:
@@ -394,6 +400,7 @@ def analysis_sources():
                 "independent": False,
                 "last_frames": config["analysis"]["last_frames"],
                 "reference": None,
+                "chemistry": chemistry_file(run.structure),
                 "temperature_K": run.temperature_K,
                 "temperature_from": "the run's thermostat",
             }
@@ -407,6 +414,7 @@ def analysis_sources():
             "independent": config["meltquench"]["replicas"] > 1,
             "last_frames": None,
             "reference": structure_file(config["meltquench"]["structure"]),
+            "chemistry": chemistry_file(config["meltquench"]["structure"]),
             "temperature_K": config["meltquench"]["start_temperature_K"],
             "temperature_from": "the melt-quench's final stage",
         }
@@ -417,6 +425,7 @@ def analysis_sources():
             "independent": True,
             "last_frames": None,
             "reference": None,
+            "chemistry": None,
             **static,
         }
     return sources
@@ -501,7 +510,10 @@ def al_previous(wildcards):
 
 
 def al_explore_inputs(wildcards):
-    inputs = {"structure": al_structure(wildcards.model)}
+    inputs = {
+        "structure": al_structure(wildcards.model),
+        "chemistry": chemistry_file(al_loop(wildcards.model)["structure"]),
+    }
     if int(wildcards.iteration) > 0:
         inputs["state"] = al_previous(wildcards)["state"]
     return inputs
@@ -601,7 +613,8 @@ def mechanics_samples():
         samples[name] = {
             "group": name,
             "kind": "crystal",
-            "file": f"results/structures/{name}.extxyz",
+            "file": structure_file(name),
+            "chemistry": chemistry_file(name),
         }
     if block["glasses"] and config["meltquench"]["enabled"]:
         for replica in range(config["meltquench"]["replicas"]):
@@ -609,11 +622,12 @@ def mechanics_samples():
                 "group": "glass",
                 "kind": "glass",
                 "file": f"results/meltquench/{{model}}/replica{replica}/final.extxyz",
+                "chemistry": chemistry_file(config["meltquench"]["structure"]),
             }
     for name, patterns in block["structures"].items():
         files = sorted({f for p in patterns for f in (glob.glob(p) or [p])})
         for k, path in enumerate(files):
-            samples[f"{name}-{k}"] = {"group": name, "kind": "set", "file": path}
+            samples[f"{name}-{k}"] = {"group": name, "kind": "set", "file": path, "chemistry": []}
     return samples
 
 
@@ -633,6 +647,11 @@ def mechanics_block(part):
 
 def mechanics_sample_file(wildcards):
     return MECHANICS_SAMPLES[wildcards.sample]["file"].format(model=wildcards.model)
+
+
+def mechanics_chemistry_file(wildcards):
+    """The chemistry of a sample's structure (none for a user's structure set)."""
+    return MECHANICS_SAMPLES[wildcards.sample]["chemistry"]
 
 
 def mechanics_volumes():
@@ -700,8 +719,10 @@ def enhanced_runtime(wildcards, input, attempt):
 
 
 def phases_class_files(wildcards):
+    """The frames of each class, and the chemistry whose metal the classifier describes
+    (the melt-quench structure's)."""
     block = config["phases"]
-    files = {}
+    files = {"chemistry": chemistry_file(config["meltquench"]["structure"])}
     for name, source in block["classes"].items():
         if source.get("meltquench_final"):
             files[name] = expand(
@@ -760,6 +781,7 @@ def sample_run(scan, workdir):
             "damping": md_damping(),
             "watch": config["meltquench"]["watch"],
             "workdir": f"results/mechanics/{wildcards.model}/{wildcards.sample}/{where}/lammps",
+            "chemistry_file": mechanics_chemistry_file(wildcards) or None,
         }
 
     return fields

@@ -12,6 +12,9 @@ rule enhanced_run:
         structure=lambda wildcards: structure_file(
             config["enhanced_sampling"]["biases"][wildcards.bias]["structure"]
         ),
+        chemistry=lambda wildcards: chemistry_file(
+            config["enhanced_sampling"]["biases"][wildcards.bias]["structure"]
+        ),
     output:
         fes="results/enhanced/{model}/{bias}/fes.csv",
         convergence="results/enhanced/{model}/{bias}/convergence.csv",

@@ -12,6 +12,7 @@ rule mechanics_eos_point:
     input:
         model="results/models/{model}/model.json",
         structure=mechanics_sample_file,
+        chemistry=mechanics_chemistry_file,
     output:
         point="results/mechanics/{model}/{sample}/eos/V{volume}/point.csv",
         thermo="results/mechanics/{model}/{sample}/eos/V{volume}/thermo.tsv",
@@ -59,6 +60,7 @@ rule mechanics_fluctuations:
     input:
         model="results/models/{model}/model.json",
         structure=mechanics_sample_file,
+        chemistry=mechanics_chemistry_file,
     output:
         moduli="results/mechanics/{model}/{sample}/fluctuations/moduli.csv",
         stiffness="results/mechanics/{model}/{sample}/fluctuations/stiffness.csv",
@@ -89,6 +91,7 @@ rule mechanics_expansion_point:
     input:
         model="results/models/{model}/model.json",
         structure=mechanics_sample_file,
+        chemistry=mechanics_chemistry_file,
     output:
         point="results/mechanics/{model}/{sample}/expansion/{point}/point.csv",
         thermo="results/mechanics/{model}/{sample}/expansion/{point}/thermo.tsv",
@@ -136,6 +139,7 @@ rule mechanics_vdos:
     input:
         model="results/models/{model}/model.json",
         structure=mechanics_sample_file,
+        chemistry=mechanics_chemistry_file,
     output:
         vdos="results/mechanics/{model}/{sample}/vdos.csv",
         verdict="results/mechanics/{model}/{sample}/vdos_verdict.csv",

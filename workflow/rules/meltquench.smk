@@ -6,6 +6,7 @@ rule meltquench_run:
     input:
         model="results/models/{model}/model.json",
         structure=lambda wildcards: structure_file(config["meltquench"]["structure"]),
+        chemistry=lambda wildcards: chemistry_file(config["meltquench"]["structure"]),
     output:
         thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
         trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",

@@ -12,6 +12,9 @@ rule phases_md:
         structure=lambda wildcards: structure_file(
             config["phases"]["classes"][wildcards.phase]["structure"]
         ),
+        chemistry=lambda wildcards: chemistry_file(
+            config["phases"]["classes"][wildcards.phase]["structure"]
+        ),
     output:
         frames="results/phases/md/{phase}/T{temperature}/frames.extxyz",
         verdict="results/phases/md/{phase}/T{temperature}/verdict.csv",
@@ -65,6 +68,7 @@ rule phases_over_time:
         model="results/phases/classifier.joblib",
         trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
         thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
+        chemistry=chemistry_file(config["meltquench"]["structure"]),
     output:
         table="results/phases/meltquench/{model}/replica{replica}/fractions.csv",
         figure=report(
@@ -79,7 +83,6 @@ rule phases_over_time:
         "../envs/mofglass.yaml"
     params:
         settings={k: config["phases"][k] for k in ("symmetry_functions", "network")},
-        cutoff=config["analysis"]["zn_n_cutoff_A"],
     script:
         "../scripts/phases_over_time.py"
 

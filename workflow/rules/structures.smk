@@ -1,11 +1,13 @@
-# Stage 1, structures: the cell as used (supercell applied) and its scaled volumes.
+# Stage 1, structures: the cell as used (supercell applied), its chemistry (metal,
+# donors, linkers, atom types: what later stages watch and analyse) and its scaled volumes.
 
 
 rule structure:
     input:
         structure_source,
     output:
-        "results/structures/{structure}.extxyz",
+        structure="results/structures/{structure}.extxyz",
+        chemistry="results/structures/{structure}.chemistry.json",
     log:
         "logs/structures/{structure}.log",
     localrule: True

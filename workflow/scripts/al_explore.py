@@ -11,6 +11,7 @@ explore_job(
     iteration=int(snakemake.wildcards.iteration),
     run=int(snakemake.wildcards.run),
     structure_file=snakemake.input.structure,
+    chemistry_file=snakemake.input.chemistry,
     state_file=dict(snakemake.input.items()).get("state"),
     damping=snakemake.params.damping,
     watch_block=snakemake.params.watch,

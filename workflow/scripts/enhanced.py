@@ -7,6 +7,7 @@ setup_logging(snakemake.log[0])
 enhanced_job(
     model_file=snakemake.input.model,
     structure_file=snakemake.input.structure,
+    chemistry_file=snakemake.input.chemistry,
     name=snakemake.wildcards.bias,
     block=snakemake.params.block,
     backend=snakemake.params.backend,

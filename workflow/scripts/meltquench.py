@@ -7,6 +7,7 @@ setup_logging(snakemake.log[0])
 meltquench_job(
     model_file=snakemake.input.model,
     structure_file=snakemake.input.structure,
+    chemistry_file=snakemake.input.chemistry,
     block=snakemake.params.block,
     damping=snakemake.params.damping,
     replica=int(snakemake.wildcards.replica),

@@ -7,6 +7,7 @@ setup_logging(snakemake.log[0])
 class_md_job(
     model_file=snakemake.input.model,
     structure_file=snakemake.input.structure,
+    chemistry_file=snakemake.input.chemistry,
     temperature_K=float(snakemake.wildcards.temperature),
     block=snakemake.params.block,
     damping=snakemake.params.damping,

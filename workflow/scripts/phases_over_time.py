@@ -9,6 +9,6 @@ over_time_job(
     snakemake.input.trajectory,
     snakemake.input.thermo,
     snakemake.params.settings,
-    snakemake.params.cutoff,
+    snakemake.input.chemistry,
     dict(snakemake.output.items()),
 )

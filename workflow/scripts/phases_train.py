@@ -5,7 +5,8 @@ from mofglass.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 train_job(
-    {name: list(files) for name, files in snakemake.input.items()},
+    {name: list(files) for name, files in snakemake.input.items() if name != "chemistry"},
     snakemake.params.settings,
     dict(snakemake.output.items()),
+    chemistry_file=snakemake.input.chemistry,
 )

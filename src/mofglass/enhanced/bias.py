@@ -166,11 +166,12 @@ def rotation_cvs(atoms, zn_n_cutoff_A: float = 2.5) -> list[CV]:
     ]
 
 
-def bias_for(atoms, block: Mapping) -> Bias:
+def bias_for(atoms, block: Mapping, chemistry=None) -> Bias:
     """The bias of a config block on a structure: its CVs listed, or built from the
-    structure (``cvs: imidazolate_rotation``)."""
+    structure (``cvs: imidazolate_rotation``, with the Zn-N cutoff of the structure's
+    ``chemistry``, :class:`mofglass.chemistry.Chemistry`; 2.5 Å without one)."""
     if block["cvs"] == "imidazolate_rotation":
-        cvs = rotation_cvs(atoms, block.get("zn_n_cutoff_A", 2.5))
+        cvs = rotation_cvs(atoms, chemistry.cutoff_A if chemistry else 2.5)
     else:
         cvs = [CV.from_config(cv) for cv in block["cvs"]]
     return Bias.from_config(block, cvs, block["temperature_K"])

@@ -30,11 +30,12 @@ import pandas as pd
 from ase import Atoms
 
 from .. import active_learning as al
-from .. import plots
+from .. import chemistry, plots
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..cbad import Resolution
 from ..evaluation import force_deviation, metrics, pairs
 from ..labels import Labelling, QualityGate, quarantine_outliers
+from ..md import with_chemistry
 from ..models import MODEL_FILE, load_model
 from ..pool import FRAME_COLUMNS
 from ..train import Training, committee_members, train_model
@@ -60,6 +61,15 @@ def _stopped(state: Mapping | None, what: str) -> bool:
     return False
 
 
+def _watched(settings: Mapping, watch: Mapping, found) -> tuple[Mapping, Mapping]:
+    """The settings and watch block with the structure's chemistry in every watch."""
+    if "meltquench" in settings:
+        block = settings["meltquench"]
+        block = {**block, "watch": with_chemistry(block["watch"], found)}
+        settings = {**settings, "meltquench": block}
+    return settings, with_chemistry(watch, found)
+
+
 def explore_job(
     name: str,
     settings: Mapping,
@@ -72,10 +82,12 @@ def explore_job(
     workdir: str,
     frames_file: str,
     summary_file: str,
+    chemistry_file: str | None = None,
 ) -> list[Atoms]:
     """One exploration job: MD with the current model at T_k from a displaced start
-    (iteration k >= 1), or the random perturbations of iteration 0. Writes the frames
-    (extxyz, without the model's energies) and a one-row summary (CSV)."""
+    (iteration k >= 1), or the random perturbations of iteration 0, under the watch of
+    the structure's chemistry (``chemistry_file``). Writes the frames (extxyz, without
+    the model's energies) and a one-row summary (CSV)."""
     state = read_state(state_file)
     row = {"iteration": iteration, "run": run, "temperature_K": float("nan"), "frames": 0}
     row.update(verdict="skipped", reason="", failed_at_ps=float("nan"), wall_s=0.0, core_s=0.0)
@@ -97,6 +109,7 @@ def explore_job(
         row.update(verdict="ok", reason="random perturbations of the structure")
     else:
         model = load_model(Path(state["model_dir"]) / MODEL_FILE)
+        settings, watch_block = _watched(settings, watch_block, chemistry.read(chemistry_file))
         seed = al.run_seed(settings, iteration, run)
         frames, result = al.explore(model, crystal, settings, seed, damping, watch_block, workdir)
         row.update(temperature_K=settings["temperature_K"], verdict=result.verdict)

@@ -14,7 +14,7 @@ import ase.io
 import pandas as pd
 from ase import Atoms
 
-from .. import analysis, plots
+from .. import analysis, chemistry, plots
 from ..atomicio import read_frames, write_table, write_text
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,8 @@ class Source:
     whether its frames are ``independent`` samples (replicas, a set of structures) or
     one trajectory; the ``last_frames`` of each file to keep (a trajectory's
     equilibrated end); the ``reference`` structure whose density judges theirs (a
-    glass's crystal); and the temperature (K) of its PMFs with where it comes from."""
+    glass's crystal); the temperature (K) of its PMFs with where it comes from; and the
+    ``chemistry`` file of its structure (none: read from the first frame)."""
 
     files: Sequence[str]
     independent: bool
@@ -34,6 +35,7 @@ class Source:
     reference: str | None
     temperature_K: float
     temperature_from: str
+    chemistry: str | None = None
 
     def frames(self, name: str) -> list[Atoms]:
         """The frames to analyse (a file with none is a failed run: logged)."""
@@ -67,7 +69,12 @@ def analysis_job(
         reference = analysis.density(read_frames(source.reference)[0])
     temperature = source.temperature_K
     result = analysis.analyse(
-        frames, dict(settings), temperature, source.independent, reference_density=reference
+        frames,
+        dict(settings),
+        temperature,
+        source.independent,
+        reference_density=reference,
+        chemistry=chemistry.read(source.chemistry),
     )
     for table in tables:
         write_table(outputs[table], result[table])

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import pandas as pd
 from ase.units import kJ, mol
 
-from .. import enhanced, plots
+from .. import chemistry, enhanced, plots
 from ..atomicio import read_frames, write_table
 from ..lammps import LAMMPSError
 from ..models import load_model
@@ -43,10 +43,12 @@ def enhanced_job(
     backend: str,
     workdir: str,
     outputs: Mapping[str, str],
+    chemistry_file: str | None = None,
 ) -> dict:
-    """Run the bias ``name`` (config block) with a model; returns the barrier row."""
+    """Run the bias ``name`` (config block) with a model, its CVs built on the
+    structure's chemistry; returns the barrier row."""
     (atoms,) = read_frames(structure_file)[-1:]
-    bias = enhanced.bias_for(atoms, block)
+    bias = enhanced.bias_for(atoms, block, chemistry.read(chemistry_file))
     along = block["barrier"].get("cv") or bias.metad_cvs[0]
     row = {
         "bias": name,

@@ -20,9 +20,9 @@ import pandas as pd
 from ase import Atoms
 from ase.geometry import cell_to_cellpar
 
-from .. import mechanics, plots, statistics
+from .. import chemistry, mechanics, plots, statistics
 from ..atomicio import read_frames, read_table, write_table, write_text
-from ..md import MDResult, recipes, run_watched
+from ..md import MDResult, recipes, run_watched, with_chemistry
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ def load_sample(path: str | Path) -> Atoms | None:
 class SampleRun:
     """What every MD job of the stage is given: the model file, the sample (its name and
     file), the scan's config block, the MD damping times (fs), the stability-watch
-    block, and the work directory of the engine."""
+    block, the work directory of the engine, and the chemistry of the sample's
+    structure (a user's structure set has none: read from the sample)."""
 
     model_file: str
     sample: str
@@ -52,6 +53,7 @@ class SampleRun:
     damping: Mapping
     watch: Mapping
     workdir: str
+    chemistry_file: str | None = None
 
     @property
     def missing(self) -> str:
@@ -76,7 +78,8 @@ class SampleRun:
             **protocol,
         )
         model = load_model(self.model_file)
-        result, _ = run_watched(model, atoms, recipe, self.workdir, self.watch)
+        watch = with_chemistry(self.watch, chemistry.read(self.chemistry_file))
+        result, _ = run_watched(model, atoms, recipe, self.workdir, watch)
         return result
 
 

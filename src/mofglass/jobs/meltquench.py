@@ -9,8 +9,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .. import meltquench, plots
+from .. import chemistry, meltquench, plots
 from ..atomicio import read_frames, write_frames, write_text
+from ..md import with_chemistry
 from ..models import load_model
 from ..structures import supercell
 from ..train import committee_members
@@ -24,8 +25,10 @@ def meltquench_job(
     replica: int,
     workdir: str,
     outputs: Mapping[str, str],
+    chemistry_file: str | None = None,
 ) -> str:
-    """One melt-quench replica with the stability watch; returns the verdict.
+    """One melt-quench replica with the stability watch (of the structure's chemistry,
+    ``chemistry_file``); returns the verdict.
 
     Writes the thermo table (TSV), the trajectory and the final stage's frames (extxyz),
     the T(t) figure with the stages coloured, and the verdict (TSV). A replica that
@@ -34,6 +37,7 @@ def meltquench_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, block["supercell"])
+    block = {**block, "watch": with_chemistry(block["watch"], chemistry.read(chemistry_file))}
     result, row, glass = meltquench.replica(model, atoms, block, damping, replica, workdir)
     write_text(outputs["thermo"], result.thermo.to_csv(sep="\t", index=False))
     write_frames(outputs["trajectory"], result.frames)

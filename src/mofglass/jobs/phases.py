@@ -1,7 +1,8 @@
 """Stage 12, phases: MD frames of each class with the model, the classifier's training
 (80:20), and phase fractions along trajectories.
 
-Units: K, ps, Å; fractions and probabilities are per Zn.
+Units: K, ps, Å; fractions and probabilities are per metal atom (Zn in a ZIF). The
+metal, its donor and their cutoff come from the structure's chemistry.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from .. import analysis, phases, plots
+from .. import analysis, chemistry, phases, plots
 from ..atomicio import read_frames, write_frames, write_table, write_with
-from ..md import recipes, run_watched
+from ..md import recipes, run_watched, with_chemistry
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,13 @@ def class_md_job(
     watch: Mapping,
     workdir: str,
     outputs: Mapping[str, str],
+    chemistry_file: str | None = None,
 ) -> int:
-    """NVT of a structure at ``temperature_K`` under the stability watch; the second
-    half's frames (none if the run failed) and the verdict. Returns the frame count."""
+    """NVT of a structure at ``temperature_K`` under the stability watch of its
+    chemistry; the second half's frames (none if the run failed) and the verdict.
+    Returns the frame count."""
     (atoms,) = read_frames(structure_file)[-1:]
+    watch = with_chemistry(watch, chemistry.read(chemistry_file))
     protocol = recipes.hold(block, temperature_K, damping, watch["max_temperature_factor"])
     result, _ = run_watched(load_model(model_file), atoms, protocol, workdir, watch)
     frames = result.frames[len(result.frames) // 2 :] if result.verdict == "ok" else []
@@ -49,11 +53,19 @@ def class_md_job(
     return len(frames)
 
 
-def train_job(classes: Mapping[str, Sequence[str]], settings: Mapping, outputs: Mapping) -> dict:
+def train_job(
+    classes: Mapping[str, Sequence[str]],
+    settings: Mapping,
+    outputs: Mapping,
+    chemistry_file: str | None = None,
+) -> dict:
     """Train the classifier on the frames of each class (files of extended-XYZ frames;
-    a class without frames is left out and listed). Writes the model (joblib), the
-    metrics (accuracy overall and per class, Zn counts), the confusion matrix (CSV
-    and PNG). With fewer than two classes nothing is trained and the metrics say why."""
+    a class without frames is left out and listed) over the metal of the chemistry
+    (Zn without one). Writes the model (joblib), the metrics (accuracy overall and per
+    class, metal counts in the ``zn`` column), the confusion matrix (CSV and PNG). With
+    fewer than two classes nothing is trained and the metrics say why."""
+    found = chemistry.read(chemistry_file)
+    metal = found.metal if found else "Zn"
     frames = {c: [f for path in files for f in read_frames(path)] for c, files in classes.items()}
     present = {c: f for c, f in frames.items() if f}
     missing = sorted(set(frames) - set(present))
@@ -62,7 +74,7 @@ def train_job(classes: Mapping[str, Sequence[str]], settings: Mapping, outputs: 
         {
             "class": c,
             "frames": len(frames[c]),
-            "zn": sum(int((a.numbers == 30).sum()) for a in frames[c]),
+            "zn": sum(a.get_chemical_symbols().count(metal) for a in frames[c]),
         }
         for c in frames
     ]
@@ -76,7 +88,7 @@ def train_job(classes: Mapping[str, Sequence[str]], settings: Mapping, outputs: 
         return {"trained": False, "reason": reason}
     features, labels = [], []
     for c, class_frames in present.items():
-        x = phases.symmetry_functions(class_frames, sf)
+        x = phases.symmetry_functions(class_frames, sf, metal)
         features.append(x)
         labels += [c] * len(x)
     fit = phases.train(np.vstack(features), labels, settings["network"])
@@ -89,14 +101,14 @@ def train_job(classes: Mapping[str, Sequence[str]], settings: Mapping, outputs: 
             "frames": sum(len(f) for f in present.values()),
             "zn": len(labels),
             "accuracy": fit["accuracy"],
-            "note": f"{fit['n_train']} Zn trained, {fit['n_test']} held out",
+            "note": f"{fit['n_train']} {metal} trained, {fit['n_test']} held out",
         }
     )
     write_table(outputs["metrics"], pd.DataFrame(rows))
     write_table(outputs["confusion"], fit["confusion"].reset_index(names="true"))
     plots.confusion_plot(fit["confusion"], fit["accuracy"], outputs["figure"])
     write_with(outputs["model"], lambda p: joblib.dump(fit["model"], p))
-    log.info("classifier: accuracy %.3f on %d held-out Zn", fit["accuracy"], fit["n_test"])
+    log.info("classifier: accuracy %.3f on %d held-out %s", fit["accuracy"], fit["n_test"], metal)
     return {"trained": True, **fit}
 
 
@@ -105,12 +117,13 @@ def over_time_job(
     trajectory: str,
     thermo: str,
     settings: Mapping,
-    zn_n_cutoff_A: float,
+    chemistry_file: str | None,
     outputs: Mapping[str, str],
 ) -> pd.DataFrame:
     """Phase fractions of every frame of a trajectory against time, with the thermostat
-    temperature and the fraction of 3-coordinated Zn (columns time_ps, temperature_K,
-    fraction_<phase>, p_<phase>, fraction_cn3)."""
+    temperature and the fraction of 3-coordinated metal atoms (columns time_ps,
+    temperature_K, fraction_<phase>, p_<phase>, fraction_cn3); the metal, donor and
+    cutoff from the structure's chemistry (read from the first frame without one)."""
     model = joblib.load(model_file)
     frames = read_frames(trajectory)
     if model is None or not frames:
@@ -118,7 +131,8 @@ def over_time_job(
         write_table(outputs["table"], pd.DataFrame())
         plots.empty_figure(outputs["figure"], f"{trajectory}: {why}")
         return pd.DataFrame()
-    table = phases.fractions(model, frames, settings["symmetry_functions"])
+    found = chemistry.read(chemistry_file) or chemistry.derive(frames[0])
+    table = phases.fractions(model, frames, settings["symmetry_functions"], found.metal)
     table.insert(0, "time_ps", [f.info["time_ps"] for f in frames])
     steps = [f.info["step"] for f in frames]
     thermo_table = pd.read_csv(thermo, sep="\t")
@@ -126,7 +140,8 @@ def over_time_job(
         1, "temperature_K", np.interp(steps, thermo_table["step"], thermo_table["temperature_K"])
     )
     table["fraction_cn3"] = [
-        float(np.mean(analysis.coordination(f, zn_n_cutoff_A) == 3)) for f in frames
+        float(np.mean(analysis.coordination(f, found.cutoff_A, found.metal, found.donor) == 3))
+        for f in frames
     ]
     write_table(outputs["table"], table)
     plots.phase_fraction_plot(table, outputs["figure"], trajectory)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ase import Atoms
 
+from .. import chemistry
 from ..atomicio import write_frames
 from ..calculators import is_calculator
 from ..cp2k.inputs import check_overrides
@@ -27,13 +28,17 @@ def structure_job(
     block: Mapping,
     levels: Mapping[str, Mapping],
     data_dir: str | None,
+    chemistry_file: str | None = None,
 ) -> Atoms:
     """Build a structure and check that every level of theory in use can describe it.
 
-    Loads the source, applies the supercell, checks each level's elements (basis sets,
-    pseudopotentials, parameters) and its CP2K overrides, then writes the cell as used.
+    Loads the source in the cell asked for, applies the supercell, reads its chemistry
+    (with the block's overrides; written to ``chemistry_file``), checks each level's
+    elements (basis sets, pseudopotentials, parameters) and its CP2K overrides, then
+    writes the cell as used.
     """
-    atoms = supercell(load_structure(block["source"]), block["supercell"])
+    atoms = supercell(load_structure(block["source"], block["cell"]), block["supercell"])
+    found = chemistry.derive(atoms, block["chemistry"])
     for level_name, level_block in levels.items():
         if is_calculator(level_block):
             continue  # checked before any job (mofglass.calculators.missing)
@@ -41,12 +46,29 @@ def structure_job(
         level.check_elements(atoms.get_chemical_symbols(), data_dir)
         check_overrides(level)
     write_structure(output_file, atoms, name, block["source"])
+    if chemistry_file:
+        found.write(chemistry_file)
     log.info(
         "%s: %s, %d atoms, cell %s Å",
         name,
         atoms.get_chemical_formula(),
         len(atoms),
         atoms.cell.cellpar().round(4).tolist(),
+    )
+    log.info(
+        "%s: %s-%s bonds within %.2f Å, %s-coordinated %s; linkers %s; node ligands %s; "
+        "%d atom types; linker bonds %s%s",
+        name,
+        found.metal,
+        found.donor,
+        found.cutoff_A,
+        found.coordination,
+        found.metal,
+        found.linkers,
+        found.node_ligands or "none",
+        len(found.atom_types),
+        ["-".join(p) for p in found.linker_bonds],
+        f"; from the config: {', '.join(found.overridden)}" if found.overridden else "",
     )
     return atoms
 

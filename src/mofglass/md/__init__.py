@@ -9,12 +9,13 @@ from .lammps_runner import read_dump, read_thermo
 from .protocol import Protocol, Stage, damping_times, steps
 from .result import MDResult
 from .run import run_md, run_watched
-from .watch import StabilityWatch
+from .watch import StabilityWatch, with_chemistry
 
 __all__ = [
     "MDResult",
     "Protocol",
     "StabilityWatch",
+    "with_chemistry",
     "Stage",
     "damping_times",
     "lammps_input",

@@ -1,5 +1,7 @@
-"""The stability watch: is a frame still a sane ZIF? Called on every frame an MD
-engine writes (between run segments), so a run that breaks stops there."""
+"""The stability watch: is a frame still a sane framework? Called on every frame an MD
+engine writes (between run segments), so a run that breaks stops there. What to watch
+(the metal, its donors and their cutoff, the coordination range, the linker bonds)
+comes from the structure's chemistry (:mod:`mofglass.chemistry`)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,18 @@ from ase import Atoms
 from ase.data import atomic_numbers, covalent_radii
 from matscipy.neighbours import neighbour_list
 
-from ..analysis import ZN_N_CUTOFF, coordination, mic
+from ..analysis import coordination, mic
+from ..chemistry import COVALENT_BOND_SCALE, Chemistry, ChemistryError, derive
 
 
 class StabilityWatch:
-    """Checks that a frame is still a sane ZIF: no close contacts, no broken linker
-    C-N or C-C bond, every Zn with 2-6 N neighbours. Linker bonds are taken from a
-    reference structure (the run's start), so a bond stays watched after it breaks.
+    """Checks that a frame is still a sane framework: no close contacts, no broken
+    linker bond (the chemistry's ``linker_bonds``: C-N and C-C in a ZIF), every metal
+    with a donor count in its range (2-6 N on each Zn in a ZIF). Linker bonds are taken
+    from a reference structure (the run's start), so a bond stays watched after it
+    breaks. ``chemistry`` is read from the reference when not given; a reference that
+    is no framework (no metal, no linker: a Lennard-Jones liquid) is watched for close
+    contacts only.
     """
 
     def __init__(
@@ -24,30 +31,45 @@ class StabilityWatch:
         reference: Atoms,
         close_contact_A: float = 0.7,
         linker_bond_max_A: float = 2.0,
-        zn_coordination: tuple[int, int] = (2, 6),
-        zn_n_cutoff: float = ZN_N_CUTOFF,
+        coordination: tuple[int, int] | None = None,
+        chemistry: Chemistry | None = None,
     ):
+        if chemistry is None:
+            try:
+                chemistry = derive(reference)
+            except ChemistryError:
+                chemistry = None
+        self.chemistry = chemistry
         self.close_contact_A = close_contact_A
         self.linker_bond_max_A = linker_bond_max_A
-        self.zn_coordination = zn_coordination
-        self.zn_n_cutoff = zn_n_cutoff
+        self.coordination = coordination or (chemistry.coordination_range if chemistry else None)
         symbols = np.array(reference.get_chemical_symbols())
-        heavy = np.isin(symbols, ("C", "N"))
-        radius = {s: covalent_radii[atomic_numbers[s]] for s in ("C", "N")}
-        cutoffs = {(a, b): 1.2 * (radius[a] + radius[b]) for a in radius for b in radius}
-        i, j = neighbour_list("ij", reference, cutoffs)
-        keep = heavy[i] & heavy[j] & (i < j) & ~((symbols[i] == "N") & (symbols[j] == "N"))
-        self.bonds = np.column_stack([i[keep], j[keep]])
+        pairs = chemistry.linker_bonds if chemistry else ()
+        elements = sorted({e for p in pairs for e in p})
+        radius = {s: covalent_radii[atomic_numbers[s]] for s in elements}
+        cutoffs = {}
+        for a, b in pairs:
+            cutoffs[(a, b)] = cutoffs[(b, a)] = COVALENT_BOND_SCALE * (radius[a] + radius[b])
+        i, j = neighbour_list("ij", reference, cutoffs) if cutoffs else ([], [])
+        i, j = np.asarray(i, int), np.asarray(j, int)
+        self.bonds = np.column_stack([i[i < j], j[i < j]])
         self.symbols = symbols
 
     @classmethod
-    def from_config(cls, reference: Atoms, block: Mapping) -> StabilityWatch:
-        """The watch of a ``meltquench.watch`` config block."""
+    def from_config(
+        cls, reference: Atoms, block: Mapping, chemistry: Chemistry | None = None
+    ) -> StabilityWatch:
+        """The watch of a ``meltquench.watch`` config block (its ``coordination``
+        null: the chemistry's range; the chemistry a job put in it with
+        :func:`with_chemistry`, else read from ``reference``)."""
+        if chemistry is None and block.get("chemistry"):
+            chemistry = Chemistry.from_dict(block["chemistry"])
         return cls(
             reference,
             close_contact_A=block["close_contact_A"],
             linker_bond_max_A=block["linker_bond_max_A"],
-            zn_coordination=tuple(block["zn_coordination"]),
+            coordination=block.get("coordination"),
+            chemistry=chemistry,
         )
 
     def problems(self, atoms: Atoms) -> list[str]:
@@ -69,13 +91,16 @@ class StabilityWatch:
                     f"broken linker: {self.symbols[a]}{a}-{self.symbols[b]}{b} "
                     f"{lengths[worst]:.2f} Å > {self.linker_bond_max_A} Å"
                 )
-        if "Zn" in self.symbols:
-            cn = coordination(atoms, self.zn_n_cutoff)
-            low, high = self.zn_coordination
+        chem = self.chemistry
+        if chem is not None and chem.metal in self.symbols:
+            metal = chem.metal
+            cn = coordination(atoms, chem.cutoff_A, metal, chem.donor)
+            low, high = self.coordination
             bad = np.flatnonzero((cn < low) | (cn > high))
             if len(bad):
                 out.append(
-                    f"Zn coordination outside {low}-{high}: {len(bad)} Zn, e.g. {int(cn[bad[0]])}"
+                    f"{metal} coordination outside {low}-{high}: {len(bad)} {metal}, "
+                    f"e.g. {int(cn[bad[0]])}"
                 )
         return out
 
@@ -83,3 +108,12 @@ class StabilityWatch:
 def _bond_lengths(atoms: Atoms, bonds: np.ndarray) -> np.ndarray:
     vectors = mic(atoms.positions[bonds[:, 1]] - atoms.positions[bonds[:, 0]], atoms)
     return np.linalg.norm(vectors, axis=1)
+
+
+def with_chemistry(block: Mapping | None, chemistry: Chemistry | None) -> Mapping | None:
+    """A watch config block that carries ``chemistry`` (the structure's, with the
+    config's overrides) to :meth:`StabilityWatch.from_config`; unchanged when either
+    is None (the watch then reads the chemistry from the run's start)."""
+    if block is None or chemistry is None:
+        return block
+    return {**block, "chemistry": chemistry.to_dict()}

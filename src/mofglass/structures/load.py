@@ -9,8 +9,9 @@ import ase.io
 import numpy as np
 from ase import Atoms
 
-from .builtin import builtin_crystal
+from .builtin import builtin_crystal, builtin_data
 from .checks import StructureError, check_structure
+from .transform import primitive_cell
 
 BUILTIN_PREFIX = "builtin:"
 _FORMATS = {".cif": "cif", ".extxyz": "extxyz", ".xyz": "extxyz"}
@@ -74,11 +75,26 @@ def read_structure_file(path: str | Path) -> Atoms:
     return _clean(atoms)
 
 
-def load_structure(source: str) -> Atoms:
-    """Load and check a structure given as ``builtin:<name>`` or a file path."""
+CELLS = ("preferred", "primitive", "conventional")
+
+
+def load_structure(source: str, cell: str = "preferred") -> Atoms:
+    """Load and check a structure given as ``builtin:<name>`` or a file path.
+
+    ``cell``: ``conventional`` as given; ``primitive`` reduced with spglib;
+    ``preferred`` the built-in crystal's own choice (primitive for the centred ZIF-8
+    and MOF-5) and a file as given.
+    """
+    if cell not in CELLS:
+        raise StructureError(f"unknown cell {cell!r}; use one of {', '.join(CELLS)}")
     if source.startswith(BUILTIN_PREFIX):
-        atoms = _clean(builtin_crystal(source[len(BUILTIN_PREFIX) :]))
+        name = source[len(BUILTIN_PREFIX) :]
+        atoms = _clean(builtin_crystal(name))
+        if cell == "preferred":
+            cell = builtin_data(name).get("preferred_cell", "conventional")
     else:
         atoms = read_structure_file(source)
+    if cell == "primitive":
+        atoms = _clean(primitive_cell(atoms))
     check_structure(atoms, source=source)
     return atoms
