@@ -378,3 +378,63 @@ def test_enhanced_job_writes_fes_barrier_and_a_failed_verdict(tmp_path):
     assert "Lost atoms" in row["reason"]
     assert pd.read_csv(outputs["barrier"])["verdict"].iloc[0] == "failed"
     assert Path(outputs["fes_figure"]).exists()  # a figure that says why
+
+
+def test_mof5_phenylene_cvs_follow_a_rigid_ring_rotation():
+    """Sharma & Sanvito's two dihedral CVs on MOF-5: 0 with the ring in the carboxylate
+    planes, and ±θ at both ends once the ring (6 C, 4 H) is turned by θ about its
+    ipso-ipso axis, done here by hand with Rodrigues' formula."""
+    from mofglass.enhanced import phenylene_cvs, phenylene_rotation
+    from mofglass.structures import load_structure
+
+    mof5 = load_structure("builtin:MOF-5")
+    found = phenylene_rotation(mof5)
+    cvs = {cv.name: cv for cv in phenylene_cvs(mof5)}
+    assert set(cvs) == {"phi1", "phi2", "zn_o1", "zn_o2", "zn_o3", "zn_o4"}
+    for name in ("zn_o1", "zn_o2", "zn_o3", "zn_o4"):
+        assert 1.85 < mof5.get_distance(*cvs[name].atoms, mic=True) < 2.0
+    # the ring: C within 1.6 Å of the ipso C, grown twice, plus their H, minus carboxyl C
+    unwrapped = mof5.copy()
+    centre = mof5.positions[found["i1"]]
+    unwrapped.positions = centre + mof5.get_distances(
+        found["i1"], range(len(mof5)), mic=True, vector=True
+    )
+    symbols = np.array(mof5.get_chemical_symbols())
+    ring = {found["i1"]}
+    for _ in range(3):
+        near = [
+            k
+            for k in range(len(mof5))
+            if symbols[k] == "C"
+            and k not in (found["c1"], found["c2"])
+            and min(
+                np.linalg.norm(unwrapped.positions[k] - unwrapped.positions[list(ring)], axis=1)
+            )
+            < 1.6
+        ]
+        ring |= set(near)
+    assert len(ring) == 6
+    hydrogens = [
+        k
+        for k in np.flatnonzero(symbols == "H")
+        if min(np.linalg.norm(unwrapped.positions[k] - unwrapped.positions[list(ring)], axis=1))
+        < 1.2
+    ]
+    assert len(hydrogens) == 4
+    axis = unwrapped.positions[found["i2"]] - unwrapped.positions[found["i1"]]
+    axis /= np.linalg.norm(axis)
+    theta = np.radians(60.0)
+    turned = unwrapped.copy()
+    for k in list(ring) + hydrogens:
+        v = unwrapped.positions[k] - centre
+        v = (
+            v * np.cos(theta)
+            + np.cross(axis, v) * np.sin(theta)
+            + axis * (axis @ v) * (1 - np.cos(theta))
+        )
+        turned.positions[k] = centre + v
+    for name in ("phi1", "phi2"):
+        before = mof5.get_dihedral(*cvs[name].atoms, mic=True)
+        after = turned.get_dihedral(*cvs[name].atoms, mic=True)
+        assert min(before, 360 - before) < 1e-6
+        assert min(abs(after - 60.0), abs(after - 300.0)) < 0.5

@@ -121,7 +121,27 @@ def test_voigt_reuss_hill_of_an_isotropic_solid():
 def test_expansion_coefficient_of_a_known_curve():
     t = np.linspace(100, 500, 5)
     a = 10.0 * (1 + 2e-5 * (t - 300) + 1e-8 * (t - 300) ** 2)
-    assert mechanics.expansion_coefficient(t, a, 300.0) == pytest.approx(2e-5, rel=1e-6)
+    value, _ = mechanics.expansion_estimate(t, a, None, 300.0)
+    assert value == pytest.approx(2e-5, rel=1e-6)
+
+
+def test_expansion_error_is_the_spread_of_repeated_scans():
+    """MOF-5-like negative expansion, three temperatures, each lattice parameter with a
+    known standard error: over 4000 independent noisy scans the coefficient's spread is
+    the error the fit reports, and its mean the true slope over a(300 K)."""
+    rng = np.random.default_rng(7)
+    t = np.array([100.0, 300.0, 500.0])
+    a0, alpha, sigma = 25.9, -13e-6, np.array([0.004, 0.003, 0.005])
+    truth = a0 * (1 + alpha * (t - 300))
+    found = [
+        mechanics.expansion_estimate(t, truth + rng.normal(0, sigma), sigma, 300.0)
+        for _ in range(4000)
+    ]
+    values, errors = np.array(found).T
+    assert np.mean(values) == pytest.approx(alpha, rel=0.02)
+    assert np.std(values) == pytest.approx(np.median(errors), rel=0.05)
+    # the scan resolves the sign: the error bar does not cross zero
+    assert np.median(errors) < abs(alpha) / 2
 
 
 def test_vdos_of_harmonic_oscillators_peaks_at_their_frequencies():

@@ -401,7 +401,7 @@ def phases_errors(config: dict) -> Iterator[str]:
 
 def enhanced_sampling_errors(config: dict) -> Iterator[str]:
     """Biases that refer to what the config lacks, or a backend this machine lacks."""
-    from .enhanced import ROTATION_CVS, has_plumed
+    from .enhanced import BUILTIN_CVS, has_plumed
 
     block = config.get("enhanced_sampling", {})
     if not block.get("enabled", False):
@@ -418,11 +418,8 @@ def enhanced_sampling_errors(config: dict) -> Iterator[str]:
         for part in ("sigma", "grid_min", "grid_max", "grid_spacing"):
             if len(metad[part]) != len(metad["cvs"]):
                 yield f"{key}.metad.{part}: one value per metad CV ({len(metad['cvs'])})"
-        names = (
-            set(ROTATION_CVS)
-            if bias.get("cvs", "imidazolate_rotation") == "imidazolate_rotation"
-            else {cv["name"] for cv in bias["cvs"]}
-        )
+        given = bias.get("cvs", "imidazolate_rotation")
+        names = set(BUILTIN_CVS[given]) if isinstance(given, str) else {cv["name"] for cv in given}
         for cv in [*metad["cvs"], *(w["cv"] for w in bias.get("walls", []))]:
             if cv not in names:
                 yield f"{key}: no CV {cv!r} (defined: {', '.join(sorted(names))})"

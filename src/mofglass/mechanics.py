@@ -218,15 +218,46 @@ def running_moduli(cells: np.ndarray, temperature_K: float, points: int = 20) ->
     return pd.DataFrame(rows)
 
 
-def expansion_coefficient(
-    temperatures_K: Sequence[float], values: Sequence[float], at_K: float = 300.0, degree: int = 2
-) -> float:
-    """(1/x) dx/dT at ``at_K`` (1/K) from a polynomial fit of x(T): a lattice parameter
-    gives the linear coefficient, the volume the volumetric one."""
+def expansion_estimate(
+    temperatures_K: Sequence[float],
+    values: Sequence[float],
+    errors: Sequence[float] | None = None,
+    at_K: float = 300.0,
+    degree: int = 2,
+) -> tuple[float, float]:
+    """(1/x) dx/dT at ``at_K`` (1/K) and its standard error, from a least-squares
+    polynomial fit of x(T) weighted by the points' standard errors ``errors``.
+
+    The degree is lowered until the fit keeps one degree of freedom (three points: a
+    line). The error propagates the fit's covariance (numpy's, unscaled when the points
+    carry errors, scaled by the residuals when they do not) through
+    alpha = p'(T)/p(T); it is NaN when nothing bounds it (no errors and no spare point).
+    """
     t = np.asarray(temperatures_K, dtype=float)
-    degree = min(degree, len(t) - 1)
-    poly = np.polynomial.Polynomial.fit(t, np.asarray(values, dtype=float), degree)
-    return float(poly.deriv()(at_K) / poly(at_K))
+    x = np.asarray(values, dtype=float)
+    degree = max(1, min(degree, len(t) - 2))
+    if len(t) < 2:
+        return float("nan"), float("nan")
+    sigma = None if errors is None else np.asarray(errors, dtype=float)
+    weighted = sigma is not None and np.all(np.isfinite(sigma)) and np.all(sigma > 0)
+    powers = np.arange(degree, -1, -1)  # numpy's order: highest power first
+    try:
+        if weighted:
+            coefficients, cov = np.polyfit(t, x, degree, w=1.0 / sigma, cov="unscaled")
+        elif len(t) > degree + 2:
+            coefficients, cov = np.polyfit(t, x, degree, cov=True)
+        else:
+            coefficients, cov = np.polyfit(t, x, degree), np.full((degree + 1,) * 2, np.nan)
+    except (ValueError, np.linalg.LinAlgError):
+        return float("nan"), float("nan")
+    p = float(np.sum(coefficients * at_K**powers))
+    dp_dc = at_K ** powers.astype(float)
+    dslope_dc = np.where(powers > 0, powers * at_K ** np.maximum(powers - 1, 0), 0.0)
+    slope = float(np.sum(coefficients * dslope_dc))
+    alpha = slope / p
+    jacobian = (dslope_dc * p - slope * dp_dc) / p**2
+    error = float(np.sqrt(jacobian @ cov @ jacobian))
+    return alpha, error
 
 
 def vdos(

@@ -16,7 +16,9 @@ curve with an error bar (:mod:`.fes`).
 """
 
 from .bias import (
+    BUILTIN_CVS,
     CV,
+    PHENYLENE_CVS,
     ROTATION_CVS,
     Bias,
     Wall,
@@ -24,6 +26,8 @@ from .bias import (
     cv_unit,
     imidazolate_rotation,
     kT_eV,
+    phenylene_cvs,
+    phenylene_rotation,
     rotation_cvs,
 )
 from .colvars import colvars_config, colvars_supports, read_colvars_hills
@@ -49,7 +53,9 @@ __all__ = [
     "cv_unit",
     "free_energy",
     "run_settings",
+    "BUILTIN_CVS",
     "CV",
+    "PHENYLENE_CVS",
     "ROTATION_CVS",
     "Bias",
     "Wall",
@@ -64,6 +70,8 @@ __all__ = [
     "hills_dimension",
     "imidazolate_rotation",
     "kT_eV",
+    "phenylene_cvs",
+    "phenylene_rotation",
     "lammps_input",
     "plumed_input",
     "project",

@@ -130,6 +130,10 @@ def kT_eV(temperature_K: float) -> float:
 
 
 ROTATION_CVS = ("phi", "zn_n1", "zn_n3")  # the names rotation_cvs gives its CVs
+#: The names phenylene_cvs gives its CVs: two dihedrals, four Zn-O bonds.
+PHENYLENE_CVS = ("phi1", "phi2", "zn_o1", "zn_o2", "zn_o3", "zn_o4")
+#: CV names of each built-in CV set (``cvs:`` in a bias's config block).
+BUILTIN_CVS = {"imidazolate_rotation": ROTATION_CVS, "phenylene_rotation": PHENYLENE_CVS}
 
 
 def imidazolate_rotation(atoms, zn_n_cutoff_A: float = 2.5) -> dict:
@@ -155,6 +159,66 @@ def imidazolate_rotation(atoms, zn_n_cutoff_A: float = 2.5) -> dict:
     raise ValueError("no imidazolate bridging two Zn (C2 between two N, each on one Zn)")
 
 
+def phenylene_rotation(atoms, zn_o_cutoff_A: float = 2.4) -> dict:
+    """Atoms of the rotation of one terephthalate's phenylene ring (MOF-5), 0-based:
+    at each end k (1, 2) the carboxylate C ``ck``, its O ``ok`` and the ring's ipso C
+    ``ik`` and ortho C ``rk`` on the same side as ``ok`` (so that the dihedral
+    ok-ck-ik-rk is near 0 with the ring in the carboxylate plane), and the Zn each of
+    the four carboxylate O binds (``zn_o``: [(O, Zn)] x 4)."""
+    from ase.neighborlist import neighbor_list
+
+    symbols = np.array(atoms.get_chemical_symbols())
+    cutoffs = {("C", "C"): 1.8, ("C", "O"): 1.6, ("Zn", "O"): zn_o_cutoff_A}
+    i, j = neighbor_list("ij", atoms, cutoffs)
+    bonded: dict[int, list[int]] = {}
+    for a, b in zip(i, j, strict=True):
+        bonded.setdefault(int(a), []).append(int(b))
+
+    def of(atom, element):
+        return [b for b in bonded.get(atom, []) if symbols[b] == element]
+
+    def end(carboxyl):
+        (ipso,) = of(carboxyl, "C")
+        oxygens = of(carboxyl, "O")
+        ortho = [c for c in of(ipso, "C") if c != carboxyl]
+        o = oxygens[0]
+        r = min(ortho, key=lambda c: atoms.get_distance(o, c, mic=True))
+        return {"c": carboxyl, "o": o, "i": ipso, "r": r, "oxygens": oxygens}
+
+    for c1 in np.flatnonzero(symbols == "C"):
+        c1 = int(c1)
+        if len(of(c1, "O")) != 2 or len(of(c1, "C")) != 1:
+            continue  # not a carboxylate C
+        first = end(c1)
+        # the para carboxylate: four C-C bonds from the ipso C, across the ring
+        ring = {first["i"]}
+        for _ in range(4):
+            ring |= {c for a in ring for c in of(a, "C")}
+        others = [c for c in ring if c != c1 and len(of(c, "O")) == 2]
+        if len(others) != 1:
+            continue
+        second = end(others[0])
+        pairs = [(o, of(o, "Zn")) for o in first["oxygens"] + second["oxygens"]]
+        if not all(len(zn) == 1 for _, zn in pairs):
+            continue
+        found = {f"{k}1": first[k] for k in "coir"} | {f"{k}2": second[k] for k in "coir"}
+        return found | {"zn_o": [(o, zn[0]) for o, zn in pairs]}
+    raise ValueError("no terephthalate whose four carboxylate O each bind one Zn")
+
+
+def phenylene_cvs(atoms, zn_o_cutoff_A: float = 2.4) -> list[CV]:
+    """Sharma & Sanvito's MOF-5 CVs: the dihedrals ``phi1``, ``phi2`` between the ring
+    and each carboxylate plane of one terephthalate, and its four Zn-O distances
+    ``zn_o1``..``zn_o4`` (for the walls that keep it on its Zn)."""
+    a = phenylene_rotation(atoms, zn_o_cutoff_A)
+    phi1, phi2, *bonds = PHENYLENE_CVS
+    cvs = [
+        CV(phi1, "dihedral", (a["o1"], a["c1"], a["i1"], a["r1"])),
+        CV(phi2, "dihedral", (a["o2"], a["c2"], a["i2"], a["r2"])),
+    ]
+    return cvs + [CV(n, "distance", (zn, o)) for n, (o, zn) in zip(bonds, a["zn_o"], strict=True)]
+
+
 def rotation_cvs(atoms, zn_n_cutoff_A: float = 2.5) -> list[CV]:
     """The rotation dihedral ``phi`` and the two Zn-N distances ``zn_n1``, ``zn_n3``."""
     a = imidazolate_rotation(atoms, zn_n_cutoff_A)
@@ -168,10 +232,13 @@ def rotation_cvs(atoms, zn_n_cutoff_A: float = 2.5) -> list[CV]:
 
 def bias_for(atoms, block: Mapping, chemistry=None) -> Bias:
     """The bias of a config block on a structure: its CVs listed, or built from the
-    structure (``cvs: imidazolate_rotation``, with the Zn-N cutoff of the structure's
-    ``chemistry``, :class:`mofglass.chemistry.Chemistry`; 2.5 Å without one)."""
+    structure (``cvs: imidazolate_rotation`` or ``phenylene_rotation``, with the
+    metal-donor cutoff of the structure's ``chemistry``,
+    :class:`mofglass.chemistry.Chemistry`; 2.5 Å Zn-N, 2.4 Å Zn-O without one)."""
     if block["cvs"] == "imidazolate_rotation":
         cvs = rotation_cvs(atoms, chemistry.cutoff_A if chemistry else 2.5)
+    elif block["cvs"] == "phenylene_rotation":
+        cvs = phenylene_cvs(atoms, chemistry.cutoff_A if chemistry else 2.4)
     else:
         cvs = [CV.from_config(cv) for cv in block["cvs"]]
     return Bias.from_config(block, cvs, block["temperature_K"])

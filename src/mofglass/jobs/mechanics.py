@@ -304,20 +304,32 @@ def expansion_job(
             ("c_A", "alpha_c"),
             ("volume_A3", "alpha_V"),
         ):
-            coefficient = mechanics.expansion_coefficient(
-                t_scan["temperature_K"], t_scan[name], at_k
+            errors = t_scan.get(f"{name}_err")
+            value, error = mechanics.expansion_estimate(
+                t_scan["temperature_K"], t_scan[name], errors, at_k
             )
-            rows.append({"quantity": quantity, "value": coefficient, "unit": "1/K"})
+            rows.append({"quantity": quantity, "value": value, "error": error, "unit": "1/K"})
+        # the mean linear coefficient, alpha_V / 3: a cubic crystal's in any cell
+        volumetric = rows[-1]
+        rows.append(
+            {
+                "quantity": "alpha_L",
+                "value": volumetric["value"] / 3,
+                "error": volumetric["error"] / 3,
+                "unit": "1/K",
+            }
+        )
     if len(p_scan) >= 2:
         slope = np.polyfit(p_scan["volume_A3"], p_scan["pressure_GPa"], 1)[0]
         rows.append(
             {
                 "quantity": "K_pressure_scan",
                 "value": -slope * p_scan["volume_A3"].iloc[0],
+                "error": np.nan,
                 "unit": "GPa",
             }
         )
-    table = pd.DataFrame(rows, columns=["quantity", "value", "unit"])
+    table = pd.DataFrame(rows, columns=["quantity", "value", "error", "unit"])
     table.insert(0, "sample", sample)
     table["points_ok"] = f"{len(ok)} of {len(points)}"
     write_table(outputs["points"], points)
