@@ -32,19 +32,19 @@ def structure_job(
 ) -> Atoms:
     """Build a structure and check that every level of theory in use can describe it.
 
-    Loads the source in the cell asked for, applies the supercell, reads its chemistry
-    (with the block's overrides; written to ``chemistry_file``), checks each level's
-    elements (basis sets, pseudopotentials, parameters) and its CP2K overrides, then
+    Loads the source in the cell asked for, applies the supercell, checks each level's
+    elements (basis sets, pseudopotentials, parameters) and its CP2K overrides, reads
+    its chemistry (with the block's overrides; written to ``chemistry_file``), then
     writes the cell as used.
     """
     atoms = supercell(load_structure(block["source"], block["cell"]), block["supercell"])
-    found = chemistry.derive(atoms, block["chemistry"])
     for level_name, level_block in levels.items():
         if is_calculator(level_block):
             continue  # checked before any job (mofglass.calculators.missing)
         level = LevelOfTheory.from_config(level_name, level_block)
         level.check_elements(atoms.get_chemical_symbols(), data_dir)
         check_overrides(level)
+    found = chemistry.derive(atoms, block["chemistry"])
     write_structure(output_file, atoms, name, block["source"])
     if chemistry_file:
         found.write(chemistry_file)
