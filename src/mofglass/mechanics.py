@@ -311,9 +311,10 @@ def sample_rows(
     reference_densities: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Every scalar of every sample (columns ``SUMMARY_COLUMNS[2:]``), judged: K, ρ0, V0
-    of each P(V) fit, the fluctuation moduli, the expansion coefficients (no error: not
-    converged); a failed run's row says ``failed`` and why. ``reference_densities``
-    (g/cm³ by sample: the structure it started from) judge the fitted densities."""
+    of each P(V) fit, the fluctuation moduli, the expansion coefficients (with the fit's
+    error where the points had one; without, not converged); a failed run's row says
+    ``failed`` and why. ``reference_densities`` (g/cm³ by sample: the structure it
+    started from) judge the fitted densities."""
     densities = dict(reference_densities or {})
     rows = []
 
@@ -366,6 +367,16 @@ def sample_rows(
             )
     for table in expansions:
         for _, r in table.iterrows():
+            error = float(r.get("error", np.nan))
+            points = int(str(r["points_ok"]).split()[0])
+            if np.isfinite(error):
+                add(
+                    r["sample"],
+                    r["quantity"],
+                    r["unit"],
+                    statistics.Estimate(r["value"], error, points, points),
+                )
+                continue
             add(
                 r["sample"],
                 r["quantity"],

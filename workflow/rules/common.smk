@@ -315,6 +315,24 @@ def structure_file(name=None):
     return f"results/structures/{name or next(iter(config['structures']))}.extxyz"
 
 
+def framework_of(name=None):
+    """The framework a structure is, for its published values: a built-in crystal's
+    name (builtin:MOF-5 -> MOF-5), else the structure's own name."""
+    name = name or next(iter(config["structures"]))
+    source = config["structures"][name]["source"]
+    return source.removeprefix(BUILTIN_PREFIX) if source.startswith(BUILTIN_PREFIX) else name
+
+
+def report_frameworks():
+    """Framework of each mechanics sample group and enhanced run (``<model>/<bias>``)."""
+    found = {name: framework_of(name) for name in config["structures"]}
+    found["glass"] = framework_of(config["meltquench"]["structure"])
+    for model in enhanced_models():
+        for bias, block in config["enhanced_sampling"]["biases"].items():
+            found[f"{model}/{bias}"] = framework_of(block["structure"])
+    return found
+
+
 def chemistry_file(name=None):
     """The chemistry read from a structure as built (rules/structures.smk)."""
     return structure_file(name).removesuffix(".extxyz") + ".chemistry.json"

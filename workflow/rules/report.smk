@@ -36,6 +36,7 @@ rule report:
                 for m in enhanced_models()
                 for b in config["enhanced_sampling"]["biases"]
             ],
+            "frameworks": report_frameworks(),
             "captions": report_captions(),
             # provenance: what made the results
             "config": config,

@@ -27,7 +27,8 @@ def report_job(
 ) -> None:
     """Write the report: ``files`` are the rule's named inputs (each stage's, see
     :mod:`mofglass.report`); ``settings`` the config's name, models, analysis sources,
-    mechanics models and sample kinds, enhanced runs, figure captions, and for the
+    mechanics models and sample kinds, enhanced runs, figure captions, the framework of
+    each sample group and enhanced run (whose published values apply), and for the
     provenance the resolved config, the checkout, the environments used, the CP2K
     command and the benchmark folder. The summary opens the page, provenance ends it."""
     captions = settings.get("captions", {})
@@ -39,9 +40,15 @@ def report_job(
         report.analysis.section(files, settings["sources"], captions),
         report.cross_check.section(files),
         report.mechanics.section(
-            files, settings["mechanics_models"], settings["mechanics_kinds"], captions
+            files,
+            settings["mechanics_models"],
+            settings["mechanics_kinds"],
+            captions,
+            settings.get("frameworks", {}),
         ),
-        report.enhanced.section(files, settings["enhanced_runs"], captions),
+        report.enhanced.section(
+            files, settings["enhanced_runs"], captions, settings.get("frameworks", {})
+        ),
         report.phases.section(files, captions),
     ]
     stages = [s for s in stages if s is not None]

@@ -12,9 +12,13 @@ from .page import Section, compare
 
 
 def section(
-    files: Mapping[str, Sequence[str]], runs: Sequence[str], captions: Mapping[str, str]
+    files: Mapping[str, Sequence[str]],
+    runs: Sequence[str],
+    captions: Mapping[str, str],
+    frameworks: Mapping[str, str] | None = None,
 ) -> Section | None:
     """``runs`` (``<model>/<bias>``) in the order of ``enhanced_barriers``;
+    ``frameworks``: run -> the framework of its structure (ZIF-4 where not named);
     ``enhanced_figures``."""
     if not files.get("enhanced_barriers"):
         return None
@@ -38,7 +42,13 @@ def section(
         values = table.assign(
             quantity="barrier_eV", value=table["barrier_eV"], error=table["barrier_err_eV"]
         ).assign(unit="eV")
-        compared = compare(values, "enhanced")
+        parts = [
+            compare(
+                values[values["source"] == run], "enhanced", (frameworks or {}).get(run, "ZIF-4")
+            )
+            for run in runs
+        ]
+        compared = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         if len(compared):
             result.tables.append(("next to published values", compared))
     result.figures += files.get("enhanced_figures", [])

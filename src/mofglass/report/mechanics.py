@@ -14,9 +14,11 @@ def section(
     models: Sequence[str],
     kinds: Mapping[str, str],
     captions: Mapping[str, str],
+    frameworks: Mapping[str, str] | None = None,
 ) -> Section | None:
     """``models`` in the order of ``mechanics_summaries``; ``kinds``: sample group ->
-    crystal, glass or set; ``mechanics_figures``."""
+    crystal, glass or set; ``frameworks``: sample group -> the framework whose
+    published values apply (ZIF-4 where not named); ``mechanics_figures``."""
     if not files.get("mechanics_summaries"):
         return None
     result = Section(
@@ -36,7 +38,8 @@ def section(
             part = table[table["group"] == group]
             if (part["n"] > 1).any():  # a group of samples: its mean over them
                 part = part[part["n"] > 1]
-            compared = compare(part, f"mechanics-{kind}")
+            framework = (frameworks or {}).get(group, "ZIF-4")
+            compared = compare(part, f"mechanics-{kind}", framework)
             if len(compared):
                 result.tables.append((f"{model}, {group}: next to published values", compared))
     result.figures += files.get("mechanics_figures", [])

@@ -46,18 +46,23 @@ class Section:
 
 
 def references() -> pd.DataFrame:
-    """Published values (``mofglass/data/references.yaml``)."""
+    """Published values (``mofglass/data/references.yaml``); ``framework`` ZIF-4 where
+    an entry names none."""
     text = resources.files("mofglass").joinpath("data/references.yaml").read_text()
     table = pd.DataFrame(yaml.safe_load(text))
     table["error"] = pd.to_numeric(table["error"])  # null -> NaN
+    table["framework"] = table["framework"].fillna("ZIF-4")
     return table
 
 
-def compare(results: pd.DataFrame, kind: str) -> pd.DataFrame:
+def compare(results: pd.DataFrame, kind: str, framework: str | None = "ZIF-4") -> pd.DataFrame:
     """Results (columns source, quantity, value, error, unit) joined with the published
-    values for the same kind of source and quantity."""
+    values for the same kind of source and quantity, of ``framework`` (None: any; model
+    errors are compared across frameworks, for scale)."""
     refs = references()
     refs = refs[refs["applies_to"] == kind]
+    if framework is not None:
+        refs = refs[refs["framework"] == framework]
     merged = results.merge(refs, on="quantity", how="inner", suffixes=("", "_reference"))
     status = [c for c in ("status", "reason") if c in merged]
     return merged[

@@ -113,5 +113,7 @@ def section(
     comparison_plot(table, comparison_figure)
     result.tables.insert(0, ("comparison (test MAE; Table 1 layout)", table))
     result.figures.insert(0, comparison_figure)
-    result.tables.insert(0, ("next to published values", compare(pd.DataFrame(rows), "model")))
+    result.tables.insert(
+        0, ("next to published values", compare(pd.DataFrame(rows), "model", framework=None))
+    )
     return result
