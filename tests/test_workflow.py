@@ -151,6 +151,29 @@ def test_dry_run_builds_the_dag(
         assert counts.get(rule, 0) == pairs
 
 
+@pytest.mark.parametrize("config", ["zif8.yaml", "mof5.yaml", "zif8_paper.yaml", "mof5_paper.yaml"])
+def test_sharma_and_sanvito_configs_plan_their_protocol(project, config):
+    """Each ZIF-8 / MOF-5 config's DAG, counted from the config itself: one reference MD
+    run per temperature, a CBAD set, T_k-driven active learning (runs per iteration,
+    one select and one retraining each, plus iteration 0's model), the NPT scan per
+    temperature, and the rotation metadynamics for MOF-5 only."""
+    block = yaml.safe_load((project / "config" / config).read_text())
+    result = snakemake(project, "-n", "--configfile", f"config/{config}")
+    assert result.returncode == 0, result.stderr
+    counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
+    loop = block["models"]["snap"]["active_learning"]
+    iterations = loop["max_iterations"]
+    assert counts["aimd_run"] == len(block["aimd"]["temperatures_K"])
+    assert counts["select_cbad"] == 1
+    assert counts["al_explore"] == iterations * loop["runs"]
+    assert counts["al_select"] == iterations and counts["al_train"] == iterations + 1
+    assert len(loop["temperatures_K"]) >= iterations  # one temperature per iteration
+    points = block["mechanics"]["expansion"]["temperatures_K"]
+    assert counts["mechanics_expansion_point"] == len(points)
+    assert counts.get("enhanced_run", 0) == (1 if config.startswith("mof5") else 0)
+    assert counts.get("meltquench_run", 0) == 0 and counts.get("phases_md", 0) == 0
+
+
 def test_lint_has_nothing_to_report(project):
     result = snakemake(project, "--lint")
     assert result.returncode == 0
