@@ -110,7 +110,7 @@ def test_builtin_zif8_and_mof5_match_their_cifs(
     shared, name, cif, formula, number, primitive_atoms
 ):
     ref = ase.io.read(shared / "data/structures/crystals" / cif)
-    ours = load_structure(f"builtin:{name}", cell="conventional")
+    ours = load_structure(f"builtin:{name}", cell="conventional", hydrogens="as_given")
     assert ours.get_chemical_formula() == ref.get_chemical_formula() == formula
     np.testing.assert_allclose(ours.cell.cellpar(), ref.cell.cellpar(), atol=2e-3)
     worst = matched_within(ours, ref, tol=0.05)
@@ -120,7 +120,7 @@ def test_builtin_zif8_and_mof5_match_their_cifs(
     )
     assert dataset.number == number
     # runs use the primitive cell: a quarter (F) or half (I) of the atoms, same crystal
-    primitive = load_structure(f"builtin:{name}")
+    primitive = load_structure(f"builtin:{name}", hydrogens="as_given")
     assert len(primitive) == primitive_atoms
     assert primitive.symbols.formula.reduce()[0] == ours.symbols.formula.reduce()[0]
     assert primitive.get_volume() * len(ours) / len(primitive) == pytest.approx(ours.get_volume())
@@ -223,3 +223,23 @@ def test_builtin_expansion_puts_no_atom_on_another():
     """Nothing closer than 0.9 Å (the shortest bond, C-H, is 0.93 Å in this model)."""
     d = neighbor_list("d", builtin_crystal("ZIF-4"), 0.9)
     assert len(d) == 0
+
+
+def test_mof5_xray_hydrogens_are_normalised_to_the_neutron_length():
+    """MOF-5's X-ray C-H (0.93 Å) becomes 1.083 Å (Allen & Bruno 2010) along the same
+    bond; every other atom stays where it was; ZIF-4's H are left as given."""
+    given = load_structure("builtin:MOF-5", hydrogens="as_given")
+    used = load_structure("builtin:MOF-5")
+    h = np.flatnonzero(given.numbers == 1)
+    heavy = np.flatnonzero(given.numbers != 1)
+    np.testing.assert_allclose(used.positions[heavy], given.positions[heavy], atol=1e-12)
+    for k in h:
+        _, d = get_distances(given.positions[k], given.positions[heavy], given.cell, True)
+        carbon = heavy[np.argmin(d)]
+        before = given.get_distance(carbon, k, mic=True, vector=True)
+        after = used.get_distance(carbon, k, mic=True, vector=True)
+        assert np.linalg.norm(before) == pytest.approx(0.927, abs=0.002)
+        assert np.linalg.norm(after) == pytest.approx(1.083, abs=1e-9)
+        np.testing.assert_allclose(after / 1.083, before / np.linalg.norm(before), atol=1e-9)
+    zif4 = load_structure("builtin:ZIF-4")
+    assert np.array_equal(zif4.positions, builtin_crystal("ZIF-4").positions)

@@ -37,7 +37,8 @@ def structure_job(
     its chemistry (with the block's overrides; written to ``chemistry_file``), then
     writes the cell as used.
     """
-    atoms = supercell(load_structure(block["source"], block["cell"]), block["supercell"])
+    loaded = load_structure(block["source"], block["cell"], block["hydrogens"])
+    atoms = supercell(loaded, block["supercell"])
     for level_name, level_block in levels.items():
         if is_calculator(level_block):
             continue  # checked before any job (mofglass.calculators.missing)
@@ -45,6 +46,7 @@ def structure_job(
         level.check_elements(atoms.get_chemical_symbols(), data_dir)
         check_overrides(level)
     found = chemistry.derive(atoms, block["chemistry"])
+    _warn_of_xray_hydrogens(name, atoms)
     write_structure(output_file, atoms, name, block["source"])
     if chemistry_file:
         found.write(chemistry_file)
@@ -80,3 +82,21 @@ def write_structure(path: str | Path, atoms: Atoms, name: str, source: str | Non
     if source is not None:
         atoms.info["structure_source"] = source
     write_frames(path, [atoms])
+
+
+def _warn_of_xray_hydrogens(name: str, atoms: Atoms) -> None:
+    """Log a warning when a C-H bond is shorter than 1.0 Å: X-ray H positions, which
+    start MD with every C-H compressed (``hydrogens: normalised`` fixes them)."""
+    from ase.neighborlist import neighbor_list
+
+    i, j, d = neighbor_list("ijd", atoms, {("C", "H"): 1.2})
+    symbols = atoms.get_chemical_symbols()
+    ch = [r for a, b, r in zip(i, j, d, strict=True) if {symbols[a], symbols[b]} == {"C", "H"}]
+    if ch and min(ch) < 1.0:
+        log.warning(
+            "%s: C-H bonds down to %.3f Å, X-ray H positions (neutron: 1.083 Å); set "
+            "structures.%s.hydrogens: normalised unless they are meant",
+            name,
+            min(ch),
+            name,
+        )

@@ -8,7 +8,7 @@ or extended-XYZ file. Every structure passes :func:`check_structure` before use.
 from .builtin import builtin_crystal, builtin_names
 from .checks import StructureError, check_structure
 from .load import load_structure, read_structure_file
-from .transform import primitive_cell, scale_volume, supercell
+from .transform import NEUTRON_XH_A, normalise_hydrogens, primitive_cell, scale_volume, supercell
 
 __all__ = [
     "StructureError",
@@ -19,5 +19,7 @@ __all__ = [
     "read_structure_file",
     "scale_volume",
     "supercell",
+    "normalise_hydrogens",
+    "NEUTRON_XH_A",
     "primitive_cell",
 ]

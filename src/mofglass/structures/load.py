@@ -11,7 +11,7 @@ from ase import Atoms
 
 from .builtin import builtin_crystal, builtin_data
 from .checks import StructureError, check_structure
-from .transform import primitive_cell
+from .transform import normalise_hydrogens, primitive_cell
 
 BUILTIN_PREFIX = "builtin:"
 _FORMATS = {".cif": "cif", ".extxyz": "extxyz", ".xyz": "extxyz"}
@@ -78,22 +78,34 @@ def read_structure_file(path: str | Path) -> Atoms:
 CELLS = ("preferred", "primitive", "conventional")
 
 
-def load_structure(source: str, cell: str = "preferred") -> Atoms:
+HYDROGENS = ("preferred", "as_given", "normalised")
+
+
+def load_structure(source: str, cell: str = "preferred", hydrogens: str = "preferred") -> Atoms:
     """Load and check a structure given as ``builtin:<name>`` or a file path.
 
     ``cell``: ``conventional`` as given; ``primitive`` reduced with spglib;
     ``preferred`` the built-in crystal's own choice (primitive for the centred ZIF-8
-    and MOF-5) and a file as given.
+    and MOF-5) and a file as given. ``hydrogens``: ``normalised`` moves each H to the
+    neutron X-H length (:func:`normalise_hydrogens`, for X-ray H positions);
+    ``as_given``; ``preferred`` the built-in crystal's choice (normalised for the X-ray
+    MOF-5) and a file as given.
     """
     if cell not in CELLS:
         raise StructureError(f"unknown cell {cell!r}; use one of {', '.join(CELLS)}")
+    if hydrogens not in HYDROGENS:
+        raise StructureError(f"unknown hydrogens {hydrogens!r}; use one of {', '.join(HYDROGENS)}")
     if source.startswith(BUILTIN_PREFIX):
         name = source[len(BUILTIN_PREFIX) :]
         atoms = _clean(builtin_crystal(name))
         if cell == "preferred":
             cell = builtin_data(name).get("preferred_cell", "conventional")
+        if hydrogens == "preferred":
+            hydrogens = builtin_data(name).get("preferred_hydrogens", "as_given")
     else:
         atoms = read_structure_file(source)
+    if hydrogens == "normalised":
+        atoms = normalise_hydrogens(atoms)
     if cell == "primitive":
         atoms = _clean(primitive_cell(atoms))
     check_structure(atoms, source=source)
