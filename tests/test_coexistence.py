@@ -141,3 +141,73 @@ def test_coexistence_recovers_the_lj_melting_point(slabs):
     reference = kelvin(T_MELT_REDUCED)
     assert abs(found["value_K"] - reference) <= found["error_K"], (found, reference)
     assert found["error_K"] <= kelvin(0.06)  # a bracket that says something
+
+
+def test_coexistence_jobs_build_run_and_bracket(slabs, tmp_path):
+    """The stage's three jobs on argon, with real LAMMPS: the two-slab cell made by
+    melting a copy of the crystal, one short NPT run classified frame by frame, and the
+    bracket of a ladder (one real run, one that failed for want of a cell)."""
+    import joblib
+    import pandas as pd
+
+    from mofglass.atomicio import read_frames, write_frames
+    from mofglass.jobs.coexistence import bracket_job, build_job, run_job
+    from mofglass.models import write_model
+
+    write_model(tmp_path / "model", LJ)
+    model_file = str(tmp_path / "model" / "model.json")
+    crystal = bulk("Ar", "fcc", a=5.46, cubic=True) * (3, 3, 2)
+    write_frames(tmp_path / "crystal.extxyz", [crystal])
+    t_melt = kelvin(T_MELT_REDUCED)
+    block = {
+        "supercell": [1, 1, 1], "axis": 2, "gap_A": 1.5, "disordered": "liquid",
+        "melt_temperature_K": 2.5 * t_melt, "melt_ps": 3.0, "timestep_fs": 5.0,
+        "thermo_every": 20, "dump_every": 200, "max_temperature_factor": 3.0, "seed": 5,
+        "pressure_GPa": 0.0, "duration_ps": 6.0, "segment_ps": 2.0,
+        "minimize_iterations": 100, "crystal_class": "crystal",
+        "symmetry_functions": CLASSIFIER["symmetry_functions"], "species": "Ar",
+    }  # fmt: skip
+    watch = {"close_contact_A": 2.0, "linker_bond_max_A": 2.0, "coordination": None}
+    damping = {"thermostat_damping_fs": 500.0, "barostat_damping_fs": 5000.0}
+    out = {k: str(tmp_path / f"{k}.out") for k in ("cell", "verdict")}
+    row = build_job(model_file, str(tmp_path / "crystal.extxyz"), None, block, damping,
+                    watch, str(tmp_path / "slab"), out)  # fmt: skip
+    assert row["verdict"] == "ok", row
+    (cell,) = read_frames(out["cell"])
+    assert len(cell) == 2 * len(crystal)
+    assert cell.cell.lengths()[2] > 2 * crystal.cell.lengths()[2]
+    frames = {"crystal": slabs["solid"], "liquid": slabs["liquid"]}
+    x = [
+        phases.symmetry_functions(f, CLASSIFIER["symmetry_functions"], "Ar")
+        for f in frames.values()
+    ]
+    labels = [c for c, xc in zip(frames, x, strict=True) for _ in range(len(xc))]
+    fit = phases.train(np.vstack(x), labels, CLASSIFIER["network"])
+    joblib.dump(fit["model"], tmp_path / "classifier.joblib")
+    runs = {}
+    for t, cell_file in ((t_melt, out["cell"]), (1.1 * t_melt, str(tmp_path / "none.extxyz"))):
+        write_frames(tmp_path / "none.extxyz", [])
+        outputs = {k: str(tmp_path / f"T{t:.0f}" / f"{k}.csv") for k in ("fractions", "growth")}
+        workdir = str(tmp_path / f"T{t:.0f}" / "lammps")
+        classifier = str(tmp_path / "classifier.joblib")
+        found = run_job(
+            model_file, cell_file, classifier, None, block, t, damping, workdir, outputs
+        )
+        runs[t] = (outputs, found)
+    ran, missing = (runs[t][1] for t in sorted(runs))
+    assert ran.outcome in ("grows", "shrinks", "undecided")
+    table = pd.read_csv(runs[t_melt][0]["fractions"])
+    assert len(table) >= 3 and table["crystalline"].between(0, 1).all()
+    # half the atoms start in the crystal slab, two cells thick: less its interface layers
+    assert 0.2 < table["crystalline"].iloc[0] < 0.7
+    assert missing.outcome == "failed" and "no two-slab cell" in missing.reason
+    final = {k: str(tmp_path / f"bracket.{k}") for k in ("table", "growths", "figure")}
+    found = bracket_job(
+        "argon",
+        [runs[t][0]["growth"] for t in sorted(runs)],
+        [runs[t][0]["fractions"] for t in sorted(runs)],
+        final,
+    )
+    assert found["status"] == "not bracketed"  # one decided run cannot bracket
+    assert pd.read_csv(final["table"])["system"].iloc[0] == "argon"
+    assert (tmp_path / "bracket.figure").stat().st_size > 0

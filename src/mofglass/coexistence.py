@@ -52,9 +52,14 @@ def slab_cell(crystal: Atoms, disordered: Atoms, axis: int = 2, gap_A: float = 1
     first.wrap()
     second = strained.copy()
     second.positions += cell[axis] + gap_A * unit
-    out = first + second
-    out.set_cell(stacked)
-    out.pbc = True
+    # a plain cell: arrays an MD engine left on either slab (LAMMPS types, velocities)
+    # would be half-filled with zeros once the two are joined
+    out = Atoms(
+        numbers=np.r_[first.numbers, second.numbers],
+        positions=np.vstack([first.positions, second.positions]),
+        cell=stacked,
+        pbc=True,
+    )
     out.wrap()
     out.arrays["slab"] = np.r_[np.zeros(len(first), int), np.ones(len(second), int)]
     return out

@@ -352,6 +352,7 @@ def model_errors(config: dict) -> Iterator[str]:
                 yield f"mechanics.models: no model {model!r}"
     yield from enhanced_sampling_errors(config)
     yield from phases_errors(config)
+    yield from coexistence_errors(config)
     for name, block in config.get("models", {}).items():
         engine, family = block.get("engine", "auto"), block["type"] != "snap"
         if not family and engine == "ase":
@@ -397,6 +398,26 @@ def phases_errors(config: dict) -> Iterator[str]:
             yield f"phases.classes.{name}: give structure and temperatures_K, or meltquench_final"
         elif source["structure"] not in config.get("structures", {}):
             yield f"phases.classes.{name}.structure: no structure {source['structure']!r}"
+
+
+def coexistence_errors(config: dict) -> Iterator[str]:
+    """Coexistence systems whose classifier, model, structure or crystal class the
+    config does not define."""
+    block = config.get("coexistence", {})
+    if not block.get("enabled", False):
+        return
+    phases = config.get("phases", {})
+    if not phases.get("enabled", False):
+        yield "coexistence: needs the phase classifier (phases.enabled: true)"
+    model = block.get("model") or phases.get("model")
+    if model not in config.get("models", {}):
+        yield f"coexistence.model: no model {model!r}"
+    for name, system in block.get("systems", {}).items():
+        key = f"coexistence.systems.{name}"
+        if system["structure"] not in config.get("structures", {}):
+            yield f"{key}.structure: no structure {system['structure']!r}"
+        if system["crystal_class"] not in phases.get("classes", {}):
+            yield f"{key}.crystal_class: no class {system['crystal_class']!r} in phases.classes"
 
 
 def enhanced_sampling_errors(config: dict) -> Iterator[str]:

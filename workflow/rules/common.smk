@@ -330,6 +330,8 @@ def report_frameworks():
     for model in enhanced_models():
         for bias, block in config["enhanced_sampling"]["biases"].items():
             found[f"{model}/{bias}"] = framework_of(block["structure"])
+    for system, block in config["coexistence"]["systems"].items():
+        found[system] = framework_of(block["structure"])
     return found
 
 
@@ -782,6 +784,52 @@ def phases_env(wildcards):
     return model_type_env(config["phases"]["model"])
 
 
+# Coexistence (rules/coexistence.smk)
+
+
+def coexistence_model():
+    block = config["coexistence"]
+    return block["model"] or config["phases"]["model"]
+
+
+def coexistence_model_file(wildcards):
+    return f"results/models/{coexistence_model()}/model.json"
+
+
+def coexistence_env(wildcards):
+    return model_type_env(coexistence_model())
+
+
+def coexistence_system(wildcards):
+    return config["coexistence"]["systems"][wildcards.system]
+
+
+def coexistence_settings(wildcards):
+    """The system's block, with the classifier's symmetry functions."""
+    return {
+        **coexistence_system(wildcards),
+        "symmetry_functions": config["phases"]["symmetry_functions"],
+    }
+
+
+def coexistence_ladder(wildcards, name):
+    temperatures = coexistence_system(wildcards)["temperatures_K"]
+    return [f"results/coexistence/{wildcards.system}/T{t:g}/{name}" for t in temperatures]
+
+
+def coexistence_files():
+    block = config["coexistence"]
+    if not block["enabled"]:
+        return []
+    return expand("results/coexistence/{system}/transition.csv", system=block["systems"])
+
+
+def coexistence_report():
+    files = coexistence_files()
+    figures = [f.replace("transition.csv", "fractions.png") for f in files]
+    return {"coexistence_tables": files, "coexistence_figures": figures} if files else {}
+
+
 # Mechanics MD jobs (rules/mechanics.smk)
 
 
@@ -923,6 +971,7 @@ def report_inputs(wildcards):
             mechanics_report,
             enhanced_report,
             phases_report,
+            coexistence_report,
         )
         for key, files in stage().items()
     }
@@ -936,6 +985,7 @@ CAPTIONED = (
     "angles",
     "barrier_table",
     "cbad_coverage",
+    "coexistence",
     "committee",
     "confusion",
     "convergence",
@@ -959,6 +1009,7 @@ CAPTIONED = (
     "running",
     "temperature",
     "vdos",
+    "transition",
 )
 
 

@@ -50,6 +50,7 @@ def report_job(
             files, settings["enhanced_runs"], captions, settings.get("frameworks", {})
         ),
         report.phases.section(files, captions),
+        report.coexistence.section(files, captions, settings.get("frameworks", {})),
     ]
     stages = [s for s in stages if s is not None]
     models = report.train.comparison(files, settings["models"])

@@ -165,3 +165,55 @@ def cost(block: Mapping, damping: Mapping) -> Protocol:
         dump_every=block["steps"],
     )
     return Protocol((stage,), **damping_times(damping), seed=1)
+
+
+def disordered_slab(block: Mapping, seed: int, damping: Mapping | None = None) -> Protocol:
+    """The coexistence's disordered slab from its crystal (Méndez & Semino made theirs
+    by heating): NVT at ``melt_temperature_K`` for ``melt_ps``; for an ``amorphous``
+    slab, then a quench at ``cooling_rate_K_per_ps`` to ``quench_temperature_K``."""
+    common = {
+        "ensemble": "nvt",
+        "timestep_fs": block["timestep_fs"],
+        "thermo_every": block["thermo_every"],
+        "dump_every": block["dump_every"],
+    }
+    melt = block["melt_temperature_K"]
+    stages = [Stage("melt", temperature_K=melt, duration_ps=block["melt_ps"], **common)]
+    if block["disordered"] == "amorphous":
+        end = block["quench_temperature_K"]
+        span = (melt - end) / block["cooling_rate_K_per_ps"]
+        stages.append(
+            Stage("quench", temperature_K=melt, temperature_end_K=end, duration_ps=span, **common)
+        )
+    return Protocol(
+        stages=tuple(stages),
+        **damping_times(damping),
+        seed=seed,
+        max_temperature_factor=block["max_temperature_factor"],
+    )
+
+
+def coexistence(
+    block: Mapping, temperature_K: float, seed: int, damping: Mapping | None = None
+) -> Protocol:
+    """A coexistence run: a short minimisation (the two slabs' seams), then NPT at
+    ``temperature_K`` and ``pressure_GPa`` with each cell length on its own barostat
+    (``aniso``), for ``duration_ps``, a frame every ``dump_every`` steps."""
+    stage = Stage(
+        f"coexist{temperature_K:g}K",
+        "npt",
+        temperature_K=temperature_K,
+        pressure_GPa=block["pressure_GPa"],
+        cell="aniso",
+        duration_ps=block["duration_ps"],
+        timestep_fs=block["timestep_fs"],
+        thermo_every=block["thermo_every"],
+        dump_every=block["dump_every"],
+    )
+    return Protocol(
+        (Stage("seams", "minimize", max_iterations=block["minimize_iterations"]), stage),
+        **damping_times(damping),
+        seed=seed,
+        max_temperature_factor=block["max_temperature_factor"],
+        segment_steps=max(1, steps(block["segment_ps"], block["timestep_fs"])),
+    )

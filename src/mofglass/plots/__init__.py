@@ -7,7 +7,7 @@ from .enhanced import convergence_plot, fes_2d_plot, fes_plot
 from .md import thermo_plot
 from .mechanics import eos_plot, expansion_plot, running_moduli_plot, vdos_plot
 from .meltquench import committee_plot
-from .phases import confusion_plot, phase_fraction_plot
+from .phases import coexistence_plot, confusion_plot, phase_fraction_plot
 from .selection import SPLIT_COLOURS, cbad_coverage, energy_distribution
 from .train import comparison_plot, cost_plot, learning_curve_plot, parity_plot
 
@@ -16,6 +16,7 @@ __all__ = [
     "active_learning_plot",
     "angle_plot",
     "cbad_coverage",
+    "coexistence_plot",
     "committee_plot",
     "comparison_plot",
     "confusion_plot",

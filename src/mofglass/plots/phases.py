@@ -55,3 +55,28 @@ def phase_fraction_plot(table: pd.DataFrame, path: str | Path, title: str = "") 
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def coexistence_plot(curves, growths, found: dict, path: str | Path, title: str = "") -> None:
+    """Crystalline fraction against time (ps) at every temperature of the ladder, each
+    labelled with its growth rate and outcome; the bracketed transition in the title."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colours = plt.cm.coolwarm(np.linspace(0, 1, max(1, len(growths))))
+    for colour, growth in zip(colours, sorted(growths, key=lambda g: g.temperature_K), strict=True):
+        table = curves.get(growth.temperature_K)
+        label = f"{growth.temperature_K:g} K: {growth.outcome}"
+        if table is None or not len(table):
+            ax.plot([], [], color=colour, label=f"{label} ({growth.reason})")
+            continue
+        ax.plot(table["time_ps"], table["crystalline"], marker=".", color=colour, label=label)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("time (ps)")
+    ax.set_ylabel("crystalline fraction")
+    if found.get("status") == "ok":
+        verdict = f"T = {found['value_K']:.0f} ± {found['error_K']:.0f} K"
+    else:
+        verdict = f"{found.get('status')}: {found.get('reason')}"
+    ax.set_title(f"{title}: {verdict}" if title else verdict, fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path)

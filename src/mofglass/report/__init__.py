@@ -5,6 +5,7 @@ inputs of ``rules/report.smk``; no path is built here)."""
 from . import (
     active_learning,
     analysis,
+    coexistence,
     cross_check,
     enhanced,
     mechanics,
@@ -18,6 +19,7 @@ from . import (
 from .page import Section, compare, failures, references, render, shown
 
 __all__ = [
+    "coexistence",
     "Section",
     "active_learning",
     "analysis",

@@ -1,0 +1,16 @@
+"""The two-slab cell of one coexistence system: the crystal and its melt (or glass)."""
+
+from mofglass.jobs.coexistence import build_job
+from mofglass.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+build_job(
+    model_file=snakemake.input.model,
+    structure_file=snakemake.input.structure,
+    chemistry_file=snakemake.input.chemistry,
+    block=snakemake.params.block,
+    damping=snakemake.params.damping,
+    watch=snakemake.params.watch,
+    workdir=snakemake.params.workdir,
+    outputs=dict(snakemake.output.items()),
+)
