@@ -3,6 +3,7 @@ killed mid-run and resumed."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -509,3 +510,49 @@ def assert_snakemake_report(project: Path, archive: Path) -> None:
         else:
             assert any(text in entry["caption"] for text in captions.values()), path
             assert (project / path).read_bytes() in stored[name]
+
+
+def test_a_framework_never_seen_runs_to_its_md_check(project, shared):
+    """ZIF-67, Co(mIm)2, which no line of the code names: ZIF-8's published CIF with Co
+    for Zn, given as a user's file. It runs structures -> reference MD (SevenNet-0) ->
+    labels -> SNAP -> MD check with no code change, and its chemistry is read as a
+    cobalt 2-methylimidazolate: Co on four N within 1.3 x (r_Co + r_N) = 2.6 Å."""
+    import ase.io
+
+    zif8 = ase.io.read(
+        shared / "data/structures/crystals/ZIF-8_PBE-D3-opt_Durholt2019_primitive.cif"
+    )
+    zif67 = zif8.copy()
+    zif67.symbols[zif67.symbols == "Zn"] = "Co"
+    ase.io.write(project / "zif67.cif", zif67)
+    level = {"calculator": "sevennet-0"}
+    config = write_config(
+        project,
+        "zif67.yaml",
+        "tiny.yaml",
+        structures={"ZIF-67": {"source": "zif67.cif"}},
+        levels_of_theory={"sevennet": level},
+        aimd__level_of_theory="sevennet",
+        aimd__temperatures_K=[300],
+        aimd__volume_scales=[1.0],
+        datasets={
+            "d": {
+                "selector": "random",
+                "train": 4,
+                "test": 2,
+                "validation": None,
+                "level_of_theory": "sevennet",
+                "labels_from": "aimd",
+            }  # fmt: skip
+        },
+        models={"snap": {"type": "snap", "dataset": "d", "snap": {"twojmax": 2}}},
+    )
+    result = snakemake(project, "md", "--cores", "2", "--configfile", config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads((project / "results/structures/ZIF-67.chemistry.json").read_text())
+    assert found["metals"] == ["Co"] and found["donors"] == ["N"]
+    assert found["bond_cutoffs_A"] == {"Co-N": 2.6} and found["coordination"] == {"Co": 4}
+    assert found["linkers"] == {"C4H5N2": 12}  # two 2-methylimidazolates per Co
+    verdict = pd.read_csv(project / "results/md/snap/check/verdict.tsv", sep="\t")
+    assert verdict["verdict"].iloc[0] in ("ok", "failed")  # a result, either way
+    assert verdict["verdict"].iloc[0] == "ok" or verdict["reason"].iloc[0]
