@@ -1,4 +1,4 @@
-# Stage 13, cross-checks: the test split of each dataset labelled again at a second
+# Stage 14, cross-checks: the test split of each dataset labelled again at a second
 # level (the reference level against quantum chemistry), and every glass judged at the
 # level its model learnt from, next to the model's 300 K crystal.
 

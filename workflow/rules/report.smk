@@ -1,4 +1,4 @@
-# Stage 14, the report: one self-contained HTML page with every figure and table of the
+# Stage 15, the report: one self-contained HTML page with every figure and table of the
 # run, each scalar next to its published value. Each stage names its files (common.smk,
 # <stage>_report) and writes its section (mofglass.report.<stage>).
 

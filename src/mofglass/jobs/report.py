@@ -1,4 +1,4 @@
-"""Stage 14, the report: every stage's section, from the files the workflow names
+"""Stage 15, the report: every stage's section, from the files the workflow names
 (``rules/report.smk``), on one self-contained page.
 
 Jobs read files, call science, write files; they never import each other.
