@@ -350,3 +350,24 @@ def test_only_fine_tunable_levels_without_dispersion_are_fine_tuned():
     assert "models.b.level: 'chgnet_d3': a fine-tuned model learns its labels whole" in message
     assert "models.c: a finetune model names its foundation level" in message
     assert "models.d.level: only a foundation model (zero-shot or fine-tuned)" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["phases"].update(enabled=False), "coexistence: needs the phase classifier"),
+        (
+            lambda c: c["coexistence"]["systems"]["ZIF-4_amorphisation"].update(crystal_class="x"),
+            "crystal_class: no class 'x' in phases.classes",
+        ),
+        (
+            lambda c: c["coexistence"]["systems"]["ZIF-zni_melting"].update(structure="MOF-5"),
+            "ZIF-zni_melting.structure: no structure 'MOF-5'",
+        ),
+    ],
+)
+def test_coexistence_refuses_what_the_config_does_not_define(in_repo, change, message):
+    config = load("paper.yaml")
+    change(config)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
