@@ -438,3 +438,23 @@ def test_mof5_phenylene_cvs_follow_a_rigid_ring_rotation():
         after = turned.get_dihedral(*cvs[name].atoms, mic=True)
         assert min(before, 360 - before) < 1e-6
         assert min(abs(after - 60.0), abs(after - 300.0)) < 0.5
+
+
+def test_a_barrier_still_climbing_is_not_converged():
+    """A barrier that climbs 0.1 eV over the last half of the run (0.2 eV, spread
+    0.03) is not converged; one that fluctuates about 0.46 eV with no trend is."""
+    import pandas as pd
+
+    from mofglass.enhanced import barrier_drift, barrier_estimate, convergence_status
+
+    t = np.linspace(1.5, 30.0, 20)
+    climbing = pd.DataFrame({"time_ps": t, "barrier_eV": 0.01 * t})
+    value, error = barrier_estimate(climbing)
+    drift = barrier_drift(climbing)
+    assert drift == pytest.approx(0.01 * (t[t >= 15].max() - t[t >= 15].min()))
+    status, reason = convergence_status(value, error, drift)
+    assert status == "not converged" and reason.startswith("barrier still rising: +0.1")
+    rng = np.random.default_rng(3)
+    flat = pd.DataFrame({"time_ps": t, "barrier_eV": 0.46 + rng.normal(0, 0.01, len(t))})
+    value, error = barrier_estimate(flat)
+    assert convergence_status(value, error, barrier_drift(flat)) == ("ok", "")

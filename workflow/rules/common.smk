@@ -1008,8 +1008,8 @@ CAPTIONED = (
     "records_table",
     "running",
     "temperature",
-    "vdos",
     "transition",
+    "vdos",
 )
 
 

@@ -137,6 +137,28 @@ def barrier_estimate(curve: pd.DataFrame, fraction: float = 0.5) -> tuple[float,
     return float(tail.mean()), float(tail.std(ddof=1))
 
 
+def barrier_drift(curve: pd.DataFrame, fraction: float = 0.5) -> float:
+    """How far (eV) the barrier moved over the last ``fraction`` of the run, from a
+    least-squares line through it: a converged run's is within its spread, a run still
+    filling its basin keeps climbing (well-tempered metadynamics converges as the
+    hills shrink, so a steady climb means the run was too short)."""
+    tail = curve[curve["time_ps"] >= (1 - fraction) * curve["time_ps"].max()]
+    if len(tail) < 3:
+        return float("nan")
+    slope = np.polyfit(tail["time_ps"], tail["barrier_eV"], 1)[0]
+    return float(slope * (tail["time_ps"].max() - tail["time_ps"].min()))
+
+
+def convergence_status(value: float, error: float, drift: float) -> tuple[str, str]:
+    """``ok``, or ``not converged`` with the reason, when the barrier moved over the
+    last half of the run by more than its spread there and more than 10 % of its value
+    (eV in, words out)."""
+    if np.isfinite(drift) and abs(drift) > max(error, 0.1 * abs(value)):
+        word = "rising" if drift > 0 else "falling"
+        return "not converged", f"barrier still {word}: {drift:+.3f} eV over the last half"
+    return "ok", ""
+
+
 @dataclass
 class FreeEnergy:
     """What a run's hills give: the FES on its grid (``fes``: a column per metad CV in

@@ -74,6 +74,7 @@ def enhanced_job(
         return _without_fes(name, row, outputs)
     free = enhanced.free_energy(hills, bias, block["barrier"], block["timestep_fs"])
     value, error = free.barrier_eV, free.barrier_err_eV
+    status, why = enhanced.convergence_status(value, error, enhanced.barrier_drift(free.curve))
     row.update(
         barrier_eV=value,
         barrier_err_eV=error,
@@ -83,7 +84,8 @@ def enhanced_job(
         hills=len(hills),
         wall_s=seconds,
         verdict="ok",
-        reason="",
+        reason=why,
+        status=status,
     )
     write_table(outputs["fes"], free.fes)
     write_table(outputs["convergence"], free.curve)
