@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -281,9 +281,3 @@ def derive(atoms: Atoms, overrides: Mapping | None = None) -> Chemistry:
         bridging=bool(bridging),
         overridden=tuple(sorted(overrides)),
     )
-
-
-def with_cutoff(chemistry: Chemistry, cutoff_A: float) -> Chemistry:
-    """The same chemistry with the first metal-donor cutoff set to ``cutoff_A`` (Å)."""
-    cutoffs = dict(chemistry.bond_cutoffs_A) | {f"{chemistry.metal}-{chemistry.donor}": cutoff_A}
-    return replace(chemistry, bond_cutoffs_A=cutoffs)
