@@ -8,6 +8,7 @@ from ase.build import molecule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mofglass import chemistry
 from mofglass.atomicio import write_frames
 from mofglass.cbad import Coverage, Resolution, Topology, pool_keys, select_frames
 from mofglass.structures import load_structure
@@ -78,9 +79,9 @@ def test_types_come_from_connectivity(ethanol_frames):
     topology = Topology.from_atoms(atoms)
     assert len(topology.bonds) == 8  # C-C, C-O, O-H, 5 C-H
     assert "bond C(CHHH)-C(CHHO)" in topology.types
-    assert "bond H(O)-O(CH)" in topology.types
+    assert "bond H[O(CH)]-O(CH)" in topology.types  # H typed by its partner
     assert "angle C(CHHH)-C(CHHO)-O(CH)" in topology.types
-    assert "dihedral C(CHHH)-C(CHHO)-O(CH)-H(O)" in topology.types
+    assert "dihedral C(CHHH)-C(CHHO)-O(CH)-H[O(CH)]" in topology.types
     assert topology.counts() == {
         "cell_length": 3,
         "cell_angle": 3,
@@ -102,6 +103,50 @@ def test_zif4_descriptors():
     n_zn_n = topology.angle_type == topology.types.index("angle N(CCZn)-Zn(NNNN)-N(CCZn)")
     assert values["angle"][n_zn_n].mean() == pytest.approx(109.4, abs=1.0)
     assert values["dihedral"].min() >= 0 and values["dihedral"].max() <= 180
+
+
+def test_mof5_descriptors_use_sharma_and_sanvitos_seven_atom_types():
+    """Typed as papers.md B: Zn, the μ4-O, the carboxylate O and C, the ring's ipso and
+    CH carbons, and H."""
+    atoms = load_structure("builtin:MOF-5")
+    found = chemistry.derive(atoms)
+    topology = Topology.from_atoms(atoms, metal_cutoffs=found.bond_cutoffs_A)
+    names = {
+        label
+        for name in topology.types
+        if name.startswith("bond ")
+        for label in name.removeprefix("bond ").split("-")
+    }
+    assert names == {
+        "Zn(OOOO)",
+        "O(ZnZnZnZn)",
+        "O(CZn)",
+        "C(COO)",
+        "C(CCC)",
+        "C(CCH)",
+        "H[C(CCH)]",
+    }
+    n_zn = atoms.get_chemical_symbols().count("Zn")
+    n_bdc = 3 * n_zn // 4
+    # Zn-O: 4 per Zn; per BDC 2 C-O2, 6 ring C-C, 2 C-C(O2) and 4 C-H
+    assert len(topology.bonds) == 4 * n_zn + n_bdc * (4 + 6 + 2 + 4)
+
+
+def test_metal_bonds_are_the_chemistrys():
+    """Only the chemistry's metal-donor pairs bond: a Zn pushed within 2.3 Å of a C
+    (bonded at the 1.3 x radii default, 2.6 Å) stays unbonded to it under Zn-N only."""
+    atoms = load_structure("builtin:ZIF-4")
+    symbols = np.array(atoms.get_chemical_symbols())
+    zn, carbon = np.flatnonzero(symbols == "Zn")[0], np.flatnonzero(symbols == "C")[0]
+    vector = atoms.get_distance(zn, carbon, mic=True, vector=True)
+    atoms.positions[carbon] -= vector * (1 - 2.3 / np.linalg.norm(vector))
+    pair = sorted((int(zn), int(carbon)))
+    default = Topology.from_atoms(atoms)
+    assert pair in default.bonds.tolist()
+    gated = Topology.from_atoms(atoms, metal_cutoffs={"Zn-N": 2.5})
+    assert pair not in gated.bonds.tolist()
+    partners = [j for b in gated.bonds.tolist() if zn in b for j in b if j != zn]
+    assert sorted(symbols[partners]) == ["N"] * 4
 
 
 def test_keys_do_not_depend_on_wrapping_or_translation():

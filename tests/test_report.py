@@ -180,6 +180,8 @@ def test_every_stage_writes_its_section_from_the_files_it_is_handed(tmp_path):
     assert "No glass was made" in summary and "all 1 melt-quench replicas failed" in summary
     assert "Zn 7 has 1 N neighbour" in summary and "href='#melt-quench'" in summary
     assert ">no glass<" in summary and ">3.9<" not in summary
+    # the barrier is answered in the summary too, beside MOF-5's published value
+    assert ">0.3<" in summary and ">0.46<" in summary and ">Enhanced sampling<" in summary
     # provenance: this checkout's commit, this Python's packages, the stage's runtime
     commit = subprocess.run(
         ["git", "-C", str(Path(__file__).parents[1]), "rev-parse", "HEAD"],

@@ -175,6 +175,25 @@ def test_sharma_and_sanvito_configs_plan_their_protocol(project, config):
     assert counts.get("meltquench_run", 0) == 0 and counts.get("phases_md", 0) == 0
 
 
+@pytest.mark.parametrize("config", ["coexistence.yaml", "paper.yaml"])
+def test_coexistence_configs_plan_a_ladder_per_system(project, config):
+    """The laptop coexistence config (the default's blocks plus one system) and the
+    paper's: one slab build per system, one NPT run per temperature of its ladder, one
+    bracket per system; the laptop one adds nothing else to the default's DAG."""
+    block = yaml.safe_load((project / "config" / config).read_text())["coexistence"]
+    result = snakemake(project, "-n", "--configfile", f"config/{config}")
+    assert result.returncode == 0, result.stderr
+    counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", result.stdout, re.M)}
+    systems = block["systems"].values()
+    assert counts["coexistence_build"] == len(systems)
+    assert counts["coexistence_run"] == sum(len(s["temperatures_K"]) for s in systems)
+    assert counts["coexistence_bracket"] == len(systems)
+    if config == "coexistence.yaml":
+        default = snakemake(project, "-n")
+        total = int(re.search(r"^total\s+(\d+)$", default.stdout, re.M).group(1))
+        assert counts["total"] == total + 2 * len(systems) + counts["coexistence_run"]
+
+
 def test_lint_has_nothing_to_report(project):
     result = snakemake(project, "--lint")
     assert result.returncode == 0

@@ -177,16 +177,23 @@ class Keys:
     composition gets the topology of its first frame.
     """
 
-    def __init__(self, reference: Atoms, resolution: Resolution, bond_scale: float = 1.2):
+    def __init__(
+        self,
+        reference: Atoms,
+        resolution: Resolution,
+        bond_scale: float = 1.2,
+        metal_cutoffs: Mapping[str, float] | None = None,
+    ):
         self.coverage = Coverage(resolution)
         self.bond_scale = bond_scale
+        self.metal_cutoffs = metal_cutoffs
         self._topologies: dict[tuple, tuple[Topology, np.ndarray]] = {}
         self._topology(reference)
 
     def _topology(self, atoms: Atoms) -> tuple[Topology, np.ndarray]:
         signature = tuple(atoms.numbers)
         if signature not in self._topologies:
-            topology = Topology.from_atoms(atoms, self.bond_scale)
+            topology = Topology.from_atoms(atoms, self.bond_scale, self.metal_cutoffs)
             self._topologies[signature] = (topology, self.coverage.register(topology))
         return self._topologies[signature]
 

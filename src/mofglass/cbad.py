@@ -1,9 +1,12 @@
 """CBAD coverage selection (Sharma & Sanvito): cell, bond, angle and dihedral bins.
 
 A configuration is described by its six cell parameters and every bond length, bond
-angle and dihedral, each grouped by type. Types come from the structure's connectivity:
-an atom's type is its element plus its bonded neighbours' elements (``C(HNN)``), and a
-bond, angle or dihedral type is the sequence of the atom types along it. Each value
+angle and dihedral, each grouped by type. Types come from the structure's bond graph as
+:mod:`mofglass.chemistry` reads it (covalent bonds, and metal-donor bonds within the
+chemistry's cutoffs): an atom's type is its element plus its bonded neighbours'
+elements (``C(HNN)``; an H takes its partner's type, ``H[C(HNN)]``), as Sharma &
+Sanvito type C, O and H by coordination; a bond, angle or dihedral type is the sequence
+of the atom types along it. Each value
 becomes a bin index ``floor(value / resolution)`` with one resolution per kind. A frame
 is accepted when at least one of its (type, bin) pairs has not been seen; its pairs are
 then marked as seen.
@@ -27,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 from ase.geometry import find_mic, get_angles, get_dihedrals
-from ase.neighborlist import natural_cutoffs, neighbor_list
 
 from .atomicio import iter_frames
+from .chemistry import atom_types, bond_graph
 
 log = logging.getLogger(__name__)
 
@@ -94,21 +97,23 @@ class Topology:
     dihedral_type: np.ndarray
 
     @classmethod
-    def from_atoms(cls, atoms: Atoms, bond_scale: float = 1.2) -> Topology:
-        """Connectivity from covalent radii: i and j bond when closer than
-        ``bond_scale`` times the sum of their radii (ASE's ``natural_cutoffs``)."""
-        cutoffs = natural_cutoffs(atoms, mult=bond_scale)
-        first, second = neighbor_list("ij", atoms, cutoffs)
+    def from_atoms(
+        cls,
+        atoms: Atoms,
+        bond_scale: float = 1.2,
+        metal_cutoffs: Mapping[str, float] | None = None,
+    ) -> Topology:
+        """Connectivity of the chemistry's bond graph: non-metals bond when closer than
+        ``bond_scale`` times the sum of their covalent radii, a metal and a donor within
+        ``metal_cutoffs`` ("Zn-N": Å, from the structure's chemistry; by default 1.3 x
+        the radii for every metal-non-metal pair)."""
+        first, second = bond_graph(atoms, metal_cutoffs, covalent_scale=bond_scale)
         pairs = sorted({(int(i), int(j)) for i, j in zip(first, second, strict=True) if i < j})
-        symbols = atoms.get_chemical_symbols()
         neighbours: list[list[int]] = [[] for _ in atoms]
         for i, j in pairs:
             neighbours[i].append(j)
             neighbours[j].append(i)
-        atom_type = [
-            f"{symbols[i]}({''.join(sorted(symbols[n] for n in neighbours[i]))})"
-            for i in range(len(atoms))
-        ]
+        atom_type = atom_types(atoms, first, second)
         names: dict[str, int] = {name: k for k, (name, _) in enumerate(CELL_TYPES)}
         kinds = [kind for _, kind in CELL_TYPES]
 
@@ -318,11 +323,12 @@ def trajectory_keys(
     frames: Sequence[int],
     resolution: Resolution,
     bond_scale: float = 1.2,
+    metal_cutoffs: Mapping[str, float] | None = None,
     reference_frame: int = 0,
 ) -> FrameKeys:
     """Keys of the given frames of a trajectory; topology from ``reference_frame``."""
     (reference,) = iter_frames(path, [reference_frame])
-    topology = Topology.from_atoms(reference, bond_scale)
+    topology = Topology.from_atoms(reference, bond_scale, metal_cutoffs)
     wanted = sorted(set(int(f) for f in frames))
     keys = [topology.keys(atoms, resolution) for atoms in iter_frames(path, wanted)]
     return FrameKeys(str(path), topology.types, topology.kinds, wanted, keys)
@@ -338,8 +344,10 @@ def pool_keys(
     bond_scale: float = 1.2,
     processes: int = 1,
     chunk_frames: int = 2000,
+    metal_cutoffs: Mapping[str, float] | None = None,
 ) -> list[FrameKeys]:
-    """Keys of many frames, ``(trajectory, frame positions)`` pairs, in parallel.
+    """Keys of many frames, ``(trajectory, frame positions)`` pairs, in parallel;
+    bonds as :meth:`Topology.from_atoms` reads them.
 
     Long trajectories are cut into chunks of ``chunk_frames`` so that the work spreads
     over ``processes``; results come back in request order.
@@ -348,7 +356,8 @@ def pool_keys(
     for path, frames in requests:
         frames = sorted(int(f) for f in frames)
         for start in range(0, len(frames), chunk_frames):
-            tasks.append((path, frames[start : start + chunk_frames], resolution, bond_scale))
+            chunk = frames[start : start + chunk_frames]
+            tasks.append((path, chunk, resolution, bond_scale, metal_cutoffs))
     if processes <= 1 or len(tasks) <= 1:
         return [_trajectory_keys_task(task) for task in tasks]
     with ProcessPoolExecutor(max_workers=processes) as executor:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -143,6 +143,17 @@ def read(path: str | Path | None) -> Chemistry | None:
     return Chemistry.read(path) if path else None
 
 
+def metal_cutoffs(paths: Iterable[str | Path]) -> dict[str, float] | None:
+    """The metal-donor bond cutoffs (Å) of several structures' chemistry files, merged;
+    None when no file is given (then :func:`bond_graph` uses its defaults)."""
+    merged: dict[str, float] = {}
+    for path in paths:
+        for pair, cutoff in Chemistry.read(path).bond_cutoffs_A.items():
+            if merged.setdefault(pair, cutoff) != cutoff:
+                raise ChemistryError(f"{pair}: bond cutoffs {merged[pair]} and {cutoff} Å differ")
+    return merged or None
+
+
 def is_metal(symbol: str) -> bool:
     return symbol not in NON_METALS
 
@@ -153,18 +164,20 @@ def metal_cutoff(metal: str, donor: str) -> float:
     return round(METAL_BOND_SCALE * r, 1)
 
 
-def bond_graph(atoms: Atoms, metal_cutoffs: Mapping[str, float] | None = None):
-    """Bonded pairs (i, j), both directions: covalent non-metal bonds and metal-X bonds
-    within ``metal_cutoffs`` ("Zn-N": Å; by default :func:`metal_cutoff` for every
-    metal-non-metal pair present)."""
+def bond_graph(
+    atoms: Atoms,
+    metal_cutoffs: Mapping[str, float] | None = None,
+    covalent_scale: float = COVALENT_BOND_SCALE,
+):
+    """Bonded pairs (i, j), both directions: non-metal bonds within ``covalent_scale``
+    times the sum of covalent radii, and metal-X bonds within ``metal_cutoffs``
+    ("Zn-N": Å; by default :func:`metal_cutoff` for every metal-non-metal pair present)."""
     symbols = np.array(atoms.get_chemical_symbols())
     present = sorted(set(symbols))
     metals = [s for s in present if is_metal(s)]
     others = [s for s in present if not is_metal(s)]
     radius = {s: covalent_radii[atomic_numbers[s]] for s in present}
-    cutoffs = {
-        (a, b): COVALENT_BOND_SCALE * (radius[a] + radius[b]) for a in others for b in others
-    }
+    cutoffs = {(a, b): covalent_scale * (radius[a] + radius[b]) for a in others for b in others}
     given = metal_cutoffs or {}
     for m in metals:
         for x in others:

@@ -340,6 +340,11 @@ def chemistry_file(name=None):
     return structure_file(name).removesuffix(".extxyz") + ".chemistry.json"
 
 
+def aimd_chemistry_files():
+    """The chemistry of every structure the reference MD runs."""
+    return [chemistry_file(name) for name in sorted({run.structure for run in AIMD_RUNS})]
+
+
 def md_structure_file(part):
     """The structure an md block (check, cost) runs on."""
     return structure_file(config["md"][part]["structure"])
@@ -550,6 +555,7 @@ def al_select_inputs(wildcards):
     return {
         **al_previous(wildcards),
         "structure": al_structure(wildcards.model),
+        "chemistry": chemistry_file(al_loop(wildcards.model)["structure"]),
         "explored": al_explored(wildcards),
     }
 
@@ -563,7 +569,10 @@ def al_start_files(model):
 def al_train_inputs(wildcards):
     model, k = wildcards.model, int(wildcards.iteration)
     here = al_dir(model, k)
-    inputs = {"structure": al_structure(model)}
+    inputs = {
+        "structure": al_structure(model),
+        "chemistry": chemistry_file(al_loop(model)["structure"]),
+    }
     if k == 0 and al_loop(model)["start"] == "dataset":
         return {**inputs, **{f"previous_{n}": f for n, f in al_start_files(model).items()}}
     if k > 0:

@@ -48,6 +48,7 @@ rule select_cbad:
     input:
         pool="results/selection/pool.csv",
         trajectories=aimd_trajectories(),
+        chemistry=aimd_chemistry_files(),
     output:
         selection="results/selection/{dataset}/selection.csv",
         figure=report(

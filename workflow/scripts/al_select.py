@@ -11,6 +11,7 @@ select_job(
     settings=snakemake.params.settings,
     iteration=int(snakemake.wildcards.iteration),
     structure_file=snakemake.input.structure,
+    chemistry_file=snakemake.input.chemistry,
     state_file=given.get("state"),
     dataset_files=previous or None,
     explore_files=list(snakemake.input.explored),

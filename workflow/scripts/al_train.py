@@ -13,6 +13,7 @@ train_job(
     level=snakemake.params.level,
     iteration=int(snakemake.wildcards.iteration),
     structure_file=snakemake.input.structure,
+    chemistry_file=snakemake.input.chemistry,
     state_file=given.get("state"),
     previous={n: given[f"previous_{n}"] for n in names if f"previous_{n}" in given},
     outputs={n: snakemake.output[n] for n in (*names, "state", "model")},

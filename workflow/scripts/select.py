@@ -13,4 +13,5 @@ select_job(
     coverage_file=snakemake.output.get("coverage"),
     coverage_figure=snakemake.output.get("coverage_figure"),
     threads=snakemake.threads,
+    chemistry_files=snakemake.input.get("chemistry", []),
 )

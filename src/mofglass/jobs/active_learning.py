@@ -157,6 +157,7 @@ def select_job(
     requests_file: str,
     selection_file: str,
     coverage_file: str,
+    chemistry_file: str | None = None,
 ) -> list[Atoms]:
     """CBAD against everything labelled so far: at most ``max_frames_per_run`` frames
     per run (``perturb.max_frames`` at iteration 0), the most novel first.
@@ -172,9 +173,7 @@ def select_job(
         write_table(selection_file, pd.DataFrame(columns=columns))
         write_text(coverage_file, json.dumps({**summary, "core_s": 0.0}, indent=2) + "\n")
         return []
-    (crystal,) = read_frames(structure_file)
-    resolution, bond_scale = Resolution.from_config(settings["cbad"])
-    keys = al.Keys(crystal, resolution, bond_scale)
+    keys = _keys(settings, structure_file, chemistry_file)
     for atoms in _labelled_frames(dataset_files):
         keys.coverage.seed(keys(atoms))
     summary["bins_labelled_before"] = len(keys.coverage.seen)
@@ -367,9 +366,17 @@ def _new_lineage(selection: pd.DataFrame, name: str, level: str, labelled, quara
     return lineage
 
 
-def _bins_covered(block: Mapping, structure_file: str, splits: Mapping[str, list[Atoms]]) -> int:
+def _keys(block: Mapping, structure_file: str, chemistry_file: str | None) -> al.Keys:
+    """CBAD keys on the crystal's bond graph, metal bonds as its chemistry reads them."""
     (crystal,) = read_frames(structure_file)
-    keys = al.Keys(crystal, *Resolution.from_config(block["cbad"]))
+    cutoffs = chemistry.metal_cutoffs([chemistry_file] if chemistry_file else [])
+    return al.Keys(crystal, *Resolution.from_config(block["cbad"]), cutoffs)
+
+
+def _bins_covered(
+    block: Mapping, structure_file: str, chemistry_file: str | None, splits: Mapping
+) -> int:
+    keys = _keys(block, structure_file, chemistry_file)
     for frames in splits.values():
         for atoms in frames:
             keys.coverage.seed(keys(atoms))
@@ -498,6 +505,7 @@ def train_job(
     coverage_file: str | None = None,
     explore_summaries: Sequence[str] = (),
     label_costs: Sequence[str] = (),
+    chemistry_file: str | None = None,
     quality_gate: Mapping | None = None,
 ) -> dict:
     """Close iteration k: grow the dataset with the fresh labels, score model k-1 on
@@ -534,7 +542,7 @@ def train_job(
     )
     _write_set(outputs, splits, quarantine, lineage)
     record["train_frames"] = len(splits["train"])
-    record["bins_covered"] = _bins_covered(settings, structure_file, splits)
+    record["bins_covered"] = _bins_covered(settings, structure_file, chemistry_file, splits)
     current = _train_or_keep(name, model_block, level, iteration, outputs, state, bool(fresh))
     record["status"] = "trained" if current[1] == iteration else "no fresh frames"
     test = _errors(Path(current[0]) / MODEL_FILE, splits["test"], name, "test")

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import plots
+from .. import chemistry, plots
 from ..atomicio import read_table, write_table
 from ..cbad import Coverage, Resolution, pool_keys, select_frames
 from ..plan import AIMDRun
@@ -45,9 +45,10 @@ def select_job(
     coverage_file: str | None = None,
     coverage_figure: str | None = None,
     threads: int = 1,
+    chemistry_files: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Select a dataset's frames: lineage table (CSV), energy figure, and for CBAD the
-    coverage table (CSV) and figure."""
+    coverage table (CSV) and figure, with bonds as the structures' chemistry reads them."""
     pool = read_table(pool_file)
     candidates = restrict(pool, block["stride"], block["temperatures_K"])
     if candidates.empty:
@@ -55,7 +56,8 @@ def select_job(
     train_positions = added = None
     start = time.perf_counter()
     if block["selector"] == "cbad":
-        coverage, train_positions, added = cbad_job_selection(candidates, block, threads)
+        cutoffs = chemistry.metal_cutoffs(chemistry_files)
+        coverage, train_positions, added = cbad_job_selection(candidates, block, threads, cutoffs)
         coverage_table = pd.DataFrame(coverage.table())
         write_table(coverage_file, coverage_table)
         plots.cbad_coverage(coverage_table, coverage_figure)
@@ -75,9 +77,13 @@ def select_job(
 
 
 def cbad_job_selection(
-    candidates: pd.DataFrame, block: Mapping, threads: int = 1
+    candidates: pd.DataFrame,
+    block: Mapping,
+    threads: int = 1,
+    metal_cutoffs: Mapping[str, float] | None = None,
 ) -> tuple[Coverage, list[int], list[str]]:
-    """Apply CBAD to the candidates in pool order (or shuffled with the dataset's seed).
+    """Apply CBAD to the candidates in pool order (or shuffled with the dataset's seed),
+    metal-donor bonds within ``metal_cutoffs`` (Å).
 
     Returns the coverage, the accepted candidate positions (ascending) and, per
     candidate, the bins it added.
@@ -88,7 +94,9 @@ def cbad_job_selection(
         (path, group["frame"].tolist())
         for path, group in candidates.groupby("trajectory", sort=False)
     ]
-    keyed = pool_keys(requests, resolution, bond_scale, processes=threads)
+    keyed = pool_keys(
+        requests, resolution, bond_scale, processes=threads, metal_cutoffs=metal_cutoffs
+    )
     coverage = Coverage(resolution)
     per_frame: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
     for result in keyed:

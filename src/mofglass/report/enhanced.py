@@ -51,5 +51,6 @@ def section(
         compared = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         if len(compared):
             result.tables.append(("next to published values", compared))
+            result.published.append(compared)
     result.figures += files.get("enhanced_figures", [])
     return result

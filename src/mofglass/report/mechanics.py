@@ -42,5 +42,7 @@ def section(
             compared = compare(part, f"mechanics-{kind}", framework)
             if len(compared):
                 result.tables.append((f"{model}, {group}: next to published values", compared))
+                if kind != "glass":
+                    result.published.append(compared)
     result.figures += files.get("mechanics_figures", [])
     return result

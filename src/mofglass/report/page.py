@@ -30,7 +30,9 @@ IDENTIFIERS = ("model", "run", "source", "group", "sample", "replica", "quantity
 class Section:
     """A titled part of the report: a text, tables, figures (PNG paths) and raw HTML
     (``html``, already escaped: collapsible blocks). ``captions`` says what a figure
-    shows, by its file's stem (``parity`` for ``.../parity.png``)."""
+    shows, by its file's stem (``parity`` for ``.../parity.png``). ``published`` holds
+    the section's answers next to the published values (:func:`compare` tables) that
+    the summary repeats; a glass's are in the summary's own glass table."""
 
     title: str
     text: str = ""
@@ -38,6 +40,7 @@ class Section:
     figures: list[str | Path] = field(default_factory=list)
     captions: Mapping[str, str] = field(default_factory=dict)
     html: str = ""
+    published: list[pd.DataFrame] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:

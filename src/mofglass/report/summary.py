@@ -111,7 +111,10 @@ def glasses(
 
 def _headline(verdicts: pd.DataFrame, models: pd.DataFrame, n_failures: int) -> str:
     if not len(verdicts):
-        glass = "This configuration makes no glass (it has no melt-quench)."
+        glass = (
+            "This configuration makes no glass (it has no melt-quench); what it computes "
+            "is in the tables below, next to the published values."
+        )
     else:
         ok = int((verdicts["verdict"] == "ok").sum())
         per_model = ", ".join(
@@ -139,6 +142,22 @@ def _headline(verdicts: pd.DataFrame, models: pd.DataFrame, n_failures: int) -> 
         + (", each with its reason below." if n_failures else ".")
     )
     return " ".join(parts)
+
+
+def answers(others: Sequence[Section]) -> pd.DataFrame:
+    """Every section's answers next to the published values (crystals' mechanics,
+    barriers, transition temperatures; the glasses have their own table), one table
+    with the section each comes from."""
+    parts = [
+        table.assign(section=other.title)
+        for other in others
+        for table in other.published
+        if len(table)
+    ]
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, ignore_index=True)
+    return table[["section", *[c for c in table.columns if c != "section"]]]
 
 
 def _rows_html(found: Sequence[Mapping]) -> str:
@@ -197,6 +216,10 @@ def section(
             files, settings["sources"], settings["mechanics_models"], settings["mechanics_kinds"]
         )
         result.html += "<h3>Glasses, next to the published values</h3>" + table_html(table)
+    answered = answers(others)
+    if len(answered):
+        result.html += "<h3>Crystals, barriers and transitions, next to the published values</h3>"
+        result.html += table_html(answered)
     if len(models):
         result.html += "<h3>Models (test split; Castel et al.'s Table 1 below)</h3>"
         result.html += table_html(models.rename(columns=MODEL_HEADERS))
