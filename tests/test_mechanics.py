@@ -144,6 +144,37 @@ def test_expansion_error_is_the_spread_of_repeated_scans():
     assert np.median(errors) < abs(alpha) / 2
 
 
+@pytest.mark.parametrize(
+    ("name", "cell", "expected"),
+    [
+        ("ZIF-8", "primitive", 2.0),  # body-centred: two lattice points per cube
+        ("MOF-5", "primitive", 4.0),  # face-centred: four
+        ("ZIF-8", "conventional", 1.0),
+        ("ZIF-4", "preferred", None),  # orthorhombic Pbca: no cubic lattice parameter
+    ],
+)
+def test_conventional_volume_ratio_of_the_built_in_crystals(name, cell, expected):
+    from mofglass.structures import load_structure
+
+    atoms = load_structure(f"builtin:{name}", cell=cell)
+    ratio = mechanics.conventional_volume_ratio(atoms)
+    if expected is None:
+        assert ratio is None
+        return
+    assert ratio == pytest.approx(expected, rel=1e-6)
+    big = mechanics.conventional_volume_ratio(atoms.repeat(2))
+    assert big == pytest.approx(expected / 8, rel=1e-6)
+
+
+def test_cubic_lattice_parameter_and_its_error():
+    volume = 16.99**3 / 2  # ZIF-8's primitive cell holds half the cube
+    a, error = mechanics.cubic_lattice_parameter(volume, 3.0, 2.0)
+    assert a == pytest.approx(16.99, rel=1e-12)
+    # first order: da/a = dV/(3V); checked against a finite difference
+    a_up, _ = mechanics.cubic_lattice_parameter(volume + 3.0, 0.0, 2.0)
+    assert error == pytest.approx(a_up - a, rel=1e-3)
+
+
 def test_vdos_of_harmonic_oscillators_peaks_at_their_frequencies():
     dt, n = 1.0, 8192  # fs
     t = np.arange(n) * dt
@@ -404,7 +435,9 @@ def test_argon_expansion_and_vdos_jobs(argon_jobs, zero_kelvin):
         jobs.expansion_point_job(run(block, base / f"exp{t}_{p}/md"), t, p, out)
         points.append(out["point"])
     out = {k: str(base / "expansion" / k) for k in ("points", "coefficients", "figure")}
-    table = jobs.expansion_job(points, "argon", block, out).set_index("quantity")["value"]
+    crystal = str(base / "crystal.extxyz")
+    table = jobs.expansion_job(points, "argon", block, out, structure_file=crystal)
+    table = table.set_index("quantity")["value"]
     print(table.to_dict())
     # cubic: a, b, c expand alike, and the volume three times as fast
     for axis in ("alpha_b", "alpha_c"):
@@ -412,6 +445,13 @@ def test_argon_expansion_and_vdos_jobs(argon_jobs, zero_kelvin):
     assert table["alpha_V"] == pytest.approx(3 * table["alpha_a"], rel=0.1)
     assert table["alpha_V"] > 0
     assert table["K_pressure_scan"] == pytest.approx(argon_jobs["fit"]["k0_GPa"], rel=0.15)
+    # the cubic lattice parameter of the 2 x 2 x 2 fcc supercell at 10 K: its volume's
+    # eighth, cube-rooted; near the 10 K volume the crystal was built at
+    scanned = pd.read_csv(out["points"])
+    at_10 = scanned[np.isclose(scanned["target_temperature_K"], 10.0)]
+    a_10 = (at_10["volume_A3"].iloc[0] / 8) ** (1 / 3)
+    assert table["a_cubic_A"] == pytest.approx(a_10, rel=1e-9)
+    assert table["a_cubic_A"] == pytest.approx((V10K / 8) ** (1 / 3), rel=0.01)
 
     vdos_block = {**COMMON, "equilibration_ps": 20.0, "production_ps": 100.0, "sample_every": 4}
     out = {k: str(base / "vdos" / k) for k in ("vdos", "verdict", "figure")}

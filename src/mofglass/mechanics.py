@@ -218,6 +218,27 @@ def running_moduli(cells: np.ndarray, temperature_K: float, points: int = 20) ->
     return pd.DataFrame(rows)
 
 
+def conventional_volume_ratio(atoms, symprec: float = 0.1) -> float | None:
+    """V(conventional cell) / V(cell) of a cubic crystal (spglib's standard cell: 2 for
+    a body-centred primitive cell, 4 for a face-centred one, 1/8 for a 2x2x2 supercell
+    of the conventional one); None for a structure that is not cubic (space groups
+    195-230) at ``symprec`` (Å)."""
+    import spglib
+
+    cell = (atoms.cell[:], atoms.get_scaled_positions(), atoms.numbers)
+    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
+    if dataset is None or dataset.number < 195:
+        return None
+    return float(abs(np.linalg.det(dataset.std_lattice)) / atoms.get_volume())
+
+
+def cubic_lattice_parameter(volume_A3: float, error_A3: float, ratio: float) -> tuple[float, float]:
+    """The cubic lattice parameter a = (ratio V)^(1/3) (Å) of a cell of volume V (Å³)
+    and its standard error, a/3 times the relative error of V."""
+    a = float((ratio * volume_A3) ** (1 / 3))
+    return a, a * error_A3 / (3 * volume_A3)
+
+
 def expansion_estimate(
     temperatures_K: Sequence[float],
     values: Sequence[float],

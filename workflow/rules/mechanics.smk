@@ -112,10 +112,11 @@ rule mechanics_expansion_point:
 
 rule mechanics_expansion:
     input:
-        expand(
+        points=expand(
             "results/mechanics/{{model}}/{{sample}}/expansion/{point}/point.csv",
             point=mechanics_expansion_points(),
         ),
+        structure=mechanics_sample_file,
     output:
         points="results/mechanics/{model}/{sample}/expansion.csv",
         coefficients="results/mechanics/{model}/{sample}/expansion_coefficients.csv",

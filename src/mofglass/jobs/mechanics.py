@@ -284,12 +284,30 @@ def expansion_point_job(
     return _write_point(outputs, row, result.thermo)
 
 
+def _cubic_row(t_scan: pd.DataFrame, at_k: float, structure_file: str | None) -> list[dict]:
+    """The cubic lattice parameter at ``at_k`` from that point's mean volume, for a
+    sample whose structure is cubic (any cell of it: primitive, conventional, supercell)."""
+    atoms = load_sample(structure_file) if structure_file else None
+    ratio = mechanics.conventional_volume_ratio(atoms) if atoms is not None else None
+    at = t_scan[np.isclose(t_scan["target_temperature_K"], at_k)]
+    if ratio is None or not len(at):
+        return []
+    volume, error = at["volume_A3"].iloc[0], at.get("volume_A3_err", pd.Series([np.nan])).iloc[0]
+    a, a_error = mechanics.cubic_lattice_parameter(volume, error, ratio)
+    return [{"quantity": "a_cubic_A", "value": a, "error": a_error, "unit": "A"}]
+
+
 def expansion_job(
-    point_files: Sequence[str], sample: str, block: Mapping, outputs: Mapping
+    point_files: Sequence[str],
+    sample: str,
+    block: Mapping,
+    outputs: Mapping,
+    structure_file: str | None = None,
 ) -> pd.DataFrame:
     """Cell against T (at the first pressure) and against P (at ``block['at_K']``):
-    linear (a, b, c) and volumetric expansion coefficients at ``at_K`` (1/K) and the
-    isothermal bulk modulus -V dP/dV from the pressure scan (GPa)."""
+    linear (a, b, c) and volumetric expansion coefficients at ``at_K`` (1/K), the cubic
+    lattice parameter at ``at_K`` (Å) when the sample (``structure_file``) is cubic, and
+    the isothermal bulk modulus -V dP/dV from the pressure scan (GPa)."""
     columns = ("target_temperature_K", "temperature_K", "pressure_GPa", "volume_A3")
     points = _gather(point_files, columns)
     ok = points[points["verdict"] == "ok"]
@@ -319,6 +337,7 @@ def expansion_job(
                 "unit": "1/K",
             }
         )
+    rows += _cubic_row(t_scan, at_k, structure_file)
     if len(p_scan) >= 2:
         slope = np.polyfit(p_scan["volume_A3"], p_scan["pressure_GPa"], 1)[0]
         rows.append(
