@@ -9,6 +9,8 @@ by hand per linker.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import ase.io
 import numpy as np
 import pytest
@@ -145,3 +147,45 @@ def test_no_metal_or_no_linker_is_an_error():
         chemistry.derive(molecule("C6H6", vacuum=5.0, pbc=True))
     with pytest.raises(chemistry.ChemistryError, match="no atom is bonded to a metal"):
         chemistry.derive(bulk("Cu", cubic=True) * 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "per_metal"),
+    [
+        # Zn(mIm)2 per Zn: 4 N; C2 (bears the methyl) 2, C4/C5 4, methyl C 2; ring H 4,
+        # methyl H 6
+        (
+            "ZIF-8",
+            {"Zn": 1, "N(CC)": 4, "C(CNN)": 2, "C(CHN)": 4, "C(CHHH)": 2}
+            | {"H[C(CHN)]": 4, "H[C(CHHH)]": 6},
+        ),
+        # Zn4O(BDC)3 per Zn: 1/4 μ4-O and 3/4 BDC, each with 4 carboxylate O, 2
+        # carboxylate C, 2 ipso C, 4 CH carbons and their 4 H
+        (
+            "MOF-5",
+            {"Zn": 1, "O()": 0.25, "O(C)": 3, "C(COO)": 1.5, "C(CCC)": 1.5}
+            | {"C(CCH)": 3, "H[C(CCH)]": 3},
+        ),
+    ],
+)
+def test_model_types_are_sharma_and_sanvitos_seven_and_survive_hot_bonds(name, per_metal):
+    atoms = load_structure(f"builtin:{name}")
+    n_zn = atoms.get_chemical_symbols().count("Zn")
+    found = Counter(chemistry.model_types(atoms))
+    assert found == {t: round(n * n_zn) for t, n in per_metal.items()}
+    # a C-H stretched to 1.45 Å and a Zn-donor to 2.9 Å (past every bond cutoff): the
+    # types stay, as they must within a hot run
+    symbols = np.array(atoms.get_chemical_symbols())
+    h = int(np.flatnonzero(symbols == "H")[0])
+    heavy = np.flatnonzero((symbols != "H") & (symbols != "Zn"))
+    partner = int(heavy[np.argmin(atoms.get_distances(h, heavy, mic=True))])
+    hot = atoms.copy()
+    bond = hot.get_distance(partner, h, mic=True, vector=True)
+    hot.positions[h] += bond * (1.45 / np.linalg.norm(bond) - 1)
+    zn = int(np.flatnonzero(symbols == "Zn")[0])
+    donors = np.flatnonzero(symbols == ("N" if name == "ZIF-8" else "O"))
+    donor = int(donors[np.argmin(hot.get_distances(zn, donors, mic=True))])
+    bond = hot.get_distance(zn, donor, mic=True, vector=True)
+    hot.positions[zn] -= bond * (2.9 / np.linalg.norm(bond) - 1)
+    assert hot.get_distance(partner, h, mic=True) == pytest.approx(1.45)
+    assert chemistry.model_types(hot) == chemistry.model_types(atoms)

@@ -52,6 +52,7 @@ from scipy.sparse.csgraph import connected_components
 NON_METALS = frozenset("H He B C N O F Ne Si P S Cl Ar As Se Br Kr Te I Xe At Rn".split())
 COVALENT_BOND_SCALE = 1.2
 METAL_BOND_SCALE = 1.3
+H_REACH_A = 2.0  # an H is typed by the nearest heavy non-metal within this (Å)
 #: Short names of common linkers (Hill formula of the anion), used in quantity names.
 LINKER_NAMES = {
     "C3H3N2": "im",
@@ -204,6 +205,51 @@ def atom_types(atoms: Atoms, i: np.ndarray, j: np.ndarray) -> list[str]:
         if s == "H" and len(neighbours[a]) == 1:
             types[a] = f"H[{types[neighbours[a][0]]}]"
     return types
+
+
+def model_types(atoms: Atoms, covalent_scale: float = COVALENT_BOND_SCALE) -> list[str]:
+    """Each atom's type for a model with one set of coefficients per atom type (Sharma
+    & Sanvito's SNAP: 7 types for ZIF-8 and MOF-5), read so that it survives hot MD:
+    a metal is its element; a heavy non-metal its element with its heavy non-metal
+    neighbours and its H (``C(CHN)``, ``O()`` for MOF-5's μ4-O, ``C(COO)``); an H takes
+    the type of its nearest heavy non-metal, ``H[C(CHN)]``. H are assigned by distance,
+    not by a cutoff, and metal bonds are left out, so a stretched C-H or Zn-N does not
+    change anyone's type."""
+    symbols = np.array(atoms.get_chemical_symbols())
+    metal = np.array([is_metal(s) for s in symbols])
+    hydrogen = symbols == "H"
+    heavy = np.flatnonzero(~metal & ~hydrogen)
+    present = sorted(set(symbols[heavy]))
+    radius = {s: covalent_radii[atomic_numbers[s]] for s in present}
+    cutoffs = {(a, b): covalent_scale * (radius[a] + radius[b]) for a in present for b in present}
+    neighbours: list[list[str]] = [[] for _ in symbols]
+    if len(heavy):
+        skeleton = atoms[heavy]
+        i, j = neighbour_list("ij", skeleton, cutoffs)
+        for a, b in zip(heavy[i], heavy[j], strict=True):
+            neighbours[a].append(symbols[b])
+    owner = {}  # H: its nearest heavy non-metal within H_REACH_A
+    if hydrogen.any() and len(heavy):
+        reach = {("H", x): H_REACH_A for x in present}
+        i, j, d = neighbour_list("ijd", atoms, reach)
+        far_first = np.argsort(-d, kind="stable")
+        for a, b in zip(i[far_first], j[far_first], strict=True):
+            if hydrogen[a] and not hydrogen[b] and not metal[b]:
+                owner[int(a)] = int(b)  # the nearest is written last
+        for b in owner.values():
+            neighbours[b].append("H")
+    types = [
+        str(s) if metal[a] else f"{s}({''.join(sorted(neighbours[a]))})"
+        for a, s in enumerate(symbols)
+    ]
+    for h in np.flatnonzero(hydrogen):
+        types[h] = f"H[{types[owner[h]]}]" if h in owner else "H[]"
+    return types
+
+
+def element_of(label: str) -> str:
+    """The element of a model type (``C(CHN)`` -> C, ``H[C(CHN)]`` -> H, ``Zn`` -> Zn)."""
+    return label.split("[", 1)[0].split("(", 1)[0]
 
 
 def derive(atoms: Atoms, overrides: Mapping | None = None) -> Chemistry:

@@ -96,14 +96,49 @@ def check_elements(structure_elements: Iterable[str], model_elements: Sequence[s
         )
 
 
+def by_atom_type(species: Sequence[str]) -> bool:
+    """Whether a model's ``species`` are atom types (``C(CHN)``, see
+    :func:`mofglass.chemistry.model_types`) rather than elements."""
+    return any(s not in atomic_numbers for s in species)
+
+
+def type_elements(species: Sequence[str]) -> list[str]:
+    """The element of each LAMMPS type of a model (its ``species`` in order)."""
+    from .chemistry import element_of
+
+    return [element_of(s) for s in species]
+
+
+def atom_types(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
+    """Each atom's LAMMPS type (1-based position in ``species``): by element, or for a
+    model by atom type, by :func:`mofglass.chemistry.model_types` of this geometry.
+    Raises :class:`LAMMPSError` for an element or atom type the model does not know."""
+    if not by_atom_type(species):
+        check_elements(atoms.get_chemical_symbols(), species)
+        index = {s: k for k, s in enumerate(species, start=1)}
+        return np.array([index[s] for s in atoms.get_chemical_symbols()], dtype=int)
+    from .chemistry import model_types
+
+    check_elements(atoms.get_chemical_symbols(), type_elements(species))
+    labels = model_types(atoms)
+    unknown = sorted(set(labels) - set(species))
+    if unknown:
+        raise LAMMPSError(
+            f"atom type(s) {', '.join(unknown)} are not among the model's "
+            f"{', '.join(species)}: this structure's bonding is not what it was trained on"
+        )
+    index = {s: k for k, s in enumerate(species, start=1)}
+    return np.array([index[s] for s in labels], dtype=int)
+
+
 def load_atoms(lmp, atoms: Atoms, species: Sequence[str], masses: bool = True) -> Prism:
     """Create the box and atoms of ``atoms`` in ``lmp`` (units metal, atom_style atomic).
 
     LAMMPS needs a lower-triangular cell; ASE's Prism rotates the structure into it.
-    Atom types are 1-based positions in ``species``. Returns the Prism, which maps
-    vectors and tensors back to the ASE frame.
+    Atom types are 1-based positions in ``species`` (:func:`atom_types`). Returns the
+    Prism, which maps vectors and tensors back to the ASE frame.
     """
-    check_elements(atoms.get_chemical_symbols(), species)
+    types = atom_types(atoms, species).tolist()
     prism = Prism(atoms.cell, pbc=atoms.pbc)
     xhi, yhi, zhi, xy, xz, yz = (float(v) for v in prism.get_lammps_prism())
     boundary = " ".join("p" if p else "f" for p in atoms.pbc)
@@ -113,13 +148,12 @@ def load_atoms(lmp, atoms: Atoms, species: Sequence[str], masses: bool = True) -
         f"region box prism 0 {xhi!r} 0 {yhi!r} 0 {zhi!r} {xy!r} {xz!r} {yz!r} units box\n"
         f"create_box {len(species)} box"
     )
-    types = [species.index(s) + 1 for s in atoms.get_chemical_symbols()]
     positions = prism.vector_to_lammps(atoms.positions, wrap=True)
     lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)), types, positions.ravel().tolist())
     if lmp.get_natoms() != len(atoms):
         raise LAMMPSError(f"LAMMPS created {lmp.get_natoms()} of {len(atoms)} atoms")
     if masses:
-        for k, symbol in enumerate(species, start=1):
+        for k, symbol in enumerate(type_elements(species), start=1):
             lmp.command(f"mass {k} {float(atomic_masses[atomic_numbers[symbol]])!r}")
     return prism
 
@@ -179,13 +213,15 @@ def evaluate(atoms: Atoms, species: Sequence[str], pair_commands: Sequence[str])
 
 def write_data(path: str | Path, atoms: Atoms, species: Sequence[str], skew: bool) -> None:
     """A LAMMPS data file (metal units, atom_style atomic, masses; types in ``species``
-    order); ``skew`` writes a triclinic box even for an orthogonal cell (a flexible
-    cell may tilt)."""
+    order, :func:`atom_types`); ``skew`` writes a triclinic box even for an orthogonal
+    cell (a flexible cell may tilt). A run keeps the types it starts with."""
+    atoms = atoms.copy()
+    atoms.arrays["type"] = atom_types(atoms, species)
     ase.io.write(
         path,
         atoms,
         format="lammps-data",
-        specorder=list(species),
+        specorder=type_elements(species),
         masses=True,
         units="metal",
         atom_style="atomic",

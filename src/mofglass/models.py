@@ -22,7 +22,7 @@ from pathlib import Path
 from ase import Atoms
 
 from .atomicio import write_text
-from .lammps import check_elements, check_pair_styles, evaluate
+from .lammps import LAMMPSError, atom_types, check_pair_styles, evaluate
 
 MODEL_FILE = "model.json"
 PAIR_FILE = "pair.lammps"
@@ -68,7 +68,16 @@ class Model:
         if self.pair_styles:
             check_pair_styles(self.pair_styles)
         if atoms is not None:
-            check_elements(atoms.get_chemical_symbols(), self.species)
+            atom_types(atoms, self.species)  # elements, or atom types, it knows
+
+    def knows(self, atoms: Atoms) -> bool:
+        """Whether every element (or, for a model by atom type, every atom type) of
+        ``atoms`` is one of the model's."""
+        try:
+            atom_types(atoms, self.species)
+        except LAMMPSError:
+            return False
+        return True
 
     def fingerprint(self) -> str:
         """SHA-256 of ``model.json`` and of every file the pair lines name: a rerun of

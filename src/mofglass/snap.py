@@ -35,6 +35,7 @@ from .frames import attach_results
 from .lammps import (
     BAR,
     LAMMPSError,
+    atom_types,
     lammps_module,
     load_atoms,
     new_lammps,
@@ -42,6 +43,7 @@ from .lammps import (
     stress_to_lammps_frame,
     to_ase_frame,
     to_lammps_frame,
+    type_elements,
 )
 
 log = logging.getLogger(__name__)
@@ -308,11 +310,14 @@ class SNAPSettings:
         ] + lines
 
     def _zbl_coeffs(self) -> list[str]:
+        """ZBL on each element pair named: every pair of LAMMPS types of those elements."""
+        elements = type_elements(self.species)
         lines = []
         for a, b in self.zbl.pairs:
-            i, j = sorted((self.species.index(a) + 1, self.species.index(b) + 1))
-            za, zb = atomic_numbers[self.species[i - 1]], atomic_numbers[self.species[j - 1]]
-            lines.append(f"pair_coeff {i} {j} zbl {za} {zb}")
+            for i, j in _pairs(range(1, len(elements) + 1)):
+                if sorted((elements[i - 1], elements[j - 1])) == sorted((a, b)):
+                    za, zb = atomic_numbers[elements[i - 1]], atomic_numbers[elements[j - 1]]
+                    lines.append(f"pair_coeff {i} {j} zbl {za} {zb}")
         return lines
 
     def pair_commands(self, directory: str = ".") -> list[str]:
@@ -405,7 +410,8 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
     n = len(atoms)
     n_species = len(settings.species)
     ncoeff = (array.shape[1] - 1) // n_species
-    counts = np.array([atoms.get_chemical_symbols().count(s) for s in settings.species], float)
+    types = atom_types(atoms, settings.species)
+    counts = np.bincount(types, minlength=n_species + 1)[1:].astype(float)
 
     def with_constants(block: np.ndarray, constant: np.ndarray) -> np.ndarray:
         parts = []

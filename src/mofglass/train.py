@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ase import Atoms
+from ase.data import atomic_numbers
 from ase.units import GPa
 
-from . import snap
+from . import chemistry, snap
 from .atomicio import read_frames, read_table, write_frames, write_table, write_text
 from .datasets import check_one_level
 from .models import Model, write_model
@@ -40,14 +41,21 @@ class ConsistencyError(RuntimeError):
     """LAMMPS with the written model files disagrees with the fit's own predictions."""
 
 
-def species_of(frames: Sequence[Atoms]) -> tuple[str, ...]:
-    """The elements present, in alphabetical order (LAMMPS types 1, 2, ...)."""
+def species_of(frames: Sequence[Atoms], by: str = "element") -> tuple[str, ...]:
+    """The elements present, or with ``by="atom_type"`` the atom types
+    (:func:`mofglass.chemistry.model_types`), in alphabetical order (LAMMPS types 1, 2, ...)."""
+    if by == "atom_type":
+        return tuple(sorted({t for a in frames for t in chemistry.model_types(a)}))
     return tuple(sorted({s for a in frames for s in a.get_chemical_symbols()}))
 
 
 def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
-    """SNAP settings from a model's ``snap`` config block."""
+    """SNAP settings from a model's ``snap`` config block; radii and weights are given
+    per element and apply to each atom type of that element."""
     zbl = block.get("zbl")
+    typed = any(s not in atomic_numbers for s in species)
+    if typed and (block.get("walls") or block.get("pair_splines")):
+        raise ValueError("snap: walls and pair_splines are per element pair; use species: element")
     return snap.SNAPSettings(
         species=tuple(species),
         twojmax=block["twojmax"],
@@ -55,8 +63,8 @@ def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
         rcutfac=block["rcutfac"],
         rfac0=block["rfac0"],
         rmin0=block["rmin0"],
-        radii={s: block["radii"].get(s, 0.5) for s in species},
-        weights={s: block["weights"].get(s, 1.0) for s in species},
+        radii={s: block["radii"].get(chemistry.element_of(s), 0.5) for s in species},
+        weights={s: block["weights"].get(chemistry.element_of(s), 1.0) for s in species},
         zbl=None
         if not zbl
         else snap.ZBL(tuple(tuple(p) for p in zbl["pairs"]), zbl["inner_A"], zbl["outer_A"]),
@@ -137,7 +145,9 @@ def train_snap(job: Training) -> snap.Fit:
     splits = read_splits(job.split_files, job.level)
     if not splits["train"]:
         raise ValueError(f"model {name}: the dataset has no training frames")
-    species = tuple(block.get("species") or species_of([a for f in splits.values() for a in f]))
+    every = [a for f in splits.values() for a in f]
+    by = block["snap"].get("species", "element")
+    species = tuple(block.get("species") or species_of(every, by))
     settings = snap_settings(block["snap"], species)
     walls = block["snap"].get("walls")
     if walls:

@@ -324,10 +324,16 @@ def label_job(
 
 
 def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> dict:
-    """Error row of a model on frames (NaN where there are none)."""
-    if not frames:
+    """Error row of a model on the frames it can evaluate (NaN where there are none):
+    a model by atom type cannot read a frame whose bonding made a type it never saw."""
+    model = load_model(model_file)
+    known = [f for f in frames if model.knows(f)]
+    if len(known) < len(frames):
+        log.warning("%s: %d %s frame(s) with atom types new to %s left out of its errors",
+                    name, len(frames) - len(known), split, model.name)  # fmt: skip
+    if not known:
         return metrics(name, split, pairs([], []))
-    return metrics(name, split, pairs(frames, load_model(model_file).predict(frames)))
+    return metrics(name, split, pairs(known, model.predict(known)))
 
 
 def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_file: str):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from ..lammps import LAMMPSError, new_lammps, write_data
+from ..lammps import LAMMPSError, new_lammps, type_elements, write_data
 from ..models import Model
 from ..progress import Progress
 from .lammps_input import BAR_TO_GPA, THERMO_COLUMNS, lammps_blocks, watch_limit
@@ -50,7 +50,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     (workdir / "in.lammps").write_text(text)
     verdict, reason, failed_step = "ok", "", -1
     names: list[str] = list(resume["names"]) if resume else []  # stage of each thermo block
-    tracker = DumpTracker(workdir / "dump.lammpstrj", model.species)
+    tracker = DumpTracker(workdir / "dump.lammpstrj", type_elements(model.species))
     lmp = new_lammps()
     try:
         with contextlib.chdir(workdir):
@@ -102,7 +102,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     thermo = read_thermo(workdir / "log.lammps", names)
     if verdict == "ok" and thermo["stage"].nunique() != len(protocol.stages):
         raise LAMMPSError(f"{workdir}: thermo of {thermo['stage'].nunique()} of the stages")
-    frames = read_dump(workdir / "dump.lammpstrj", model.species, thermo)
+    frames = read_dump(workdir / "dump.lammpstrj", type_elements(model.species), thermo)
     text = (workdir / "log.lammps").read_text()
     loops = [float(t) for t in re.findall(r"Loop time of (\S+)", text)]
     failed_at = float("nan")
