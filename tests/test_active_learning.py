@@ -348,3 +348,26 @@ def test_selection_by_committee_needs_a_committee():
     )
     assert settings["selector"] == "committee"
     assert settings["trust"] == {"low_eV_per_A": 0.05, "high_eV_per_A": 0.35}
+
+
+@pytest.mark.lammps
+def test_a_cold_start_holds_potential_energy_in_proportion_to_its_temperature(argon):
+    """Displaced starts are scaled as thermal amplitudes below 300 K: in the harmonic
+    regime of an LJ crystal the potential energy a start holds goes as σ², so a 100 K
+    start holds a third of a 300 K one's, and 600 K the same as 300 K (never larger
+    than asked)."""
+    from .conftest import ARGON
+
+    base = ARGON.predict([argon])[0].get_potential_energy()
+
+    def held(temperature_k: float) -> float:
+        sigma = al.start_displacement(0.01, temperature_k)
+        excess = [
+            ARGON.predict([al.displaced(argon, sigma, [seed])])[0].get_potential_energy() - base
+            for seed in range(8)
+        ]
+        return float(np.mean(excess))
+
+    cold, room, hot = held(100.0), held(300.0), held(600.0)
+    assert cold / room == pytest.approx(1 / 3, rel=0.05)
+    assert hot == pytest.approx(room, rel=1e-12)

@@ -112,6 +112,14 @@ def perturbations(
     return out
 
 
+def start_displacement(sigma_A: float, temperature_K: float) -> float:
+    """The displacement (Å per component) of an exploration start at ``temperature_K``:
+    ``sigma_A`` at 300 K and above, scaled down as thermal amplitudes, sqrt(T / 300 K),
+    below. The potential energy a start holds goes as its square: 0.05 Å heats 300 K to
+    about 500 K at once, which at 100 K is past the watch's 3 x T runaway limit."""
+    return sigma_A * min(1.0, math.sqrt(temperature_K / 300.0))
+
+
 def displaced(atoms: Atoms, sigma_A: float, seed: Sequence[int]) -> Atoms:
     """A copy with Gaussian displacements of ``sigma_A`` (Å) per component."""
     frame = atoms.copy()
@@ -136,13 +144,15 @@ def explore(
     its watch and segments, from the crystal itself (a displaced start holds potential
     energy that heats 300 K to ~500 K at once, which the watch calls a runaway; in the
     structure's own cell, as a label of the supercell costs 8x more); otherwise NVT or
-    NPT at ``settings['temperature_K']`` from a start displaced by ``displacement_A``.
+    NPT at ``settings['temperature_K']`` from a start displaced by ``displacement_A``
+    (:func:`start_displacement`).
     """
     if "meltquench" in settings:
         atoms, block = crystal.copy(), settings["meltquench"]
         protocol, watch = recipes.meltquench(block, seed, damping), block["watch"]
     else:
-        atoms = displaced(crystal, settings["displacement_A"], [seed])
+        sigma = start_displacement(settings["displacement_A"], settings["temperature_K"])
+        atoms = displaced(crystal, sigma, [seed])
         protocol = recipes.exploration(settings, settings["temperature_K"], seed, damping)
     result, _ = run_watched(model, atoms, protocol, workdir, watch)
     kept = before_failure(result.frames, result.failed_at_ps)
