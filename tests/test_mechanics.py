@@ -175,6 +175,26 @@ def test_cubic_lattice_parameter_and_its_error():
     assert error == pytest.approx(a_up - a, rel=1e-3)
 
 
+def test_expansion_rows_read_back_from_their_file_are_judged(tmp_path):
+    """The expansion table as the summary job reads it: a pressure-scan modulus written
+    without an error comes back as empty text, and is judged not converged, not fed to
+    float() (the default run's summary failed on exactly that)."""
+    from mofglass.atomicio import read_table, write_table
+
+    rows = [
+        {"quantity": "alpha_V", "value": -3e-4, "error": 2.5e-5, "unit": "1/K"},
+        {"quantity": "K_pressure_scan", "value": 5.49, "error": np.nan, "unit": "GPa"},
+    ]
+    table = pd.DataFrame(rows).assign(sample="ZIF-4", points_ok="4 of 4")
+    write_table(tmp_path / "expansion.csv", table)
+    found = mechanics.sample_rows([], [], [read_table(tmp_path / "expansion.csv")])
+    found = found.set_index("quantity")
+    assert found.loc["alpha_V", "status"] == "ok"
+    assert found.loc["alpha_V", "error"] == pytest.approx(2.5e-5)
+    assert found.loc["K_pressure_scan", "status"] == "not converged"
+    assert found.loc["K_pressure_scan", "value"] == pytest.approx(5.49)
+
+
 def test_vdos_of_harmonic_oscillators_peaks_at_their_frequencies():
     dt, n = 1.0, 8192  # fs
     t = np.arange(n) * dt

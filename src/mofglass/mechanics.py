@@ -388,7 +388,8 @@ def sample_rows(
             )
     for table in expansions:
         for _, r in table.iterrows():
-            error = float(r.get("error", np.nan))
+            # a table read back keeps a missing error as empty text
+            error = float(pd.to_numeric(r.get("error", np.nan), errors="coerce"))
             points = int(str(r["points_ok"]).split()[0])
             if np.isfinite(error):
                 add(
