@@ -484,3 +484,21 @@ def test_a_per_atom_type_snap_is_what_an_element_snap_cannot_be(tiny_module, tmp
     del stripped[[a.index for a in stripped if a.symbol == "H"][:1]]  # one C loses its H
     with pytest.raises(LAMMPSError, match="not among the model's"):
         model.predict([stripped])
+
+
+def test_walls_and_zbl_of_an_element_pair_cover_every_pair_of_its_atom_types():
+    species = ("C(CHN)", "C(HNN)", "H[C(CHN)]")
+    walls = snap.Walls((("C", "C", 1.2), ("C", "H", 0.9)), 50.0)
+    lines = walls.commands(species)[1:]
+    assert [line.split()[1:3] for line in lines] == [
+        ["1", "1"], ["1", "2"], ["2", "2"], ["1", "3"], ["2", "3"]
+    ]  # fmt: skip
+    s = settings(
+        species=species,
+        radii=dict.fromkeys(species, 0.5),
+        weights=dict.fromkeys(species, 1.0),
+        zbl=snap.ZBL((("H", "H"), ("C", "H")), 1.8, 2.3),
+    )
+    assert s._zbl_coeffs() == [
+        "pair_coeff 3 3 zbl 1 1", "pair_coeff 1 3 zbl 6 1", "pair_coeff 2 3 zbl 6 1"
+    ]  # fmt: skip

@@ -82,9 +82,10 @@ class Walls:
         margin_A: float,
         k_eV_per_A2: float,
     ) -> Walls:
-        """A wall for every element pair, ``margin_A`` below its shortest distance in
-        ``frames``; a pair never closer than ``radius`` gets its wall at ``radius``."""
-        shortest = {pair: radius for pair in _pairs(species)}
+        """A wall for every element pair of ``species`` (elements, or atom types by
+        their element), ``margin_A`` below its shortest distance in ``frames``; a pair
+        never closer than ``radius`` gets its wall at ``radius``."""
+        shortest = {pair: radius for pair in _pairs(sorted(set(type_elements(species))))}
         for atoms in frames:
             i, j, d = neighbor_list("ijd", atoms, radius)
             symbols = np.array(atoms.get_chemical_symbols())
@@ -100,8 +101,8 @@ class Walls:
     def commands(self, species: Sequence[str]) -> list[str]:
         lines = ["pair_coeff * * harmonic/cut 0.0 1.0"]  # no wall where none is listed
         for a, b, r0 in self.pairs:
-            i, j = sorted((species.index(a) + 1, species.index(b) + 1))
-            lines.append(f"pair_coeff {i} {j} harmonic/cut {self.k_eV_per_A2!r} {r0!r}")
+            for i, j in type_pairs(species, a, b):
+                lines.append(f"pair_coeff {i} {j} harmonic/cut {self.k_eV_per_A2!r} {r0!r}")
         return lines
 
     def record(self) -> dict:
@@ -247,6 +248,17 @@ def _pairs(species: Sequence[str]) -> list[tuple[str, str]]:
     return [(a, b) for n, a in enumerate(species) for b in species[n:]]
 
 
+def type_pairs(species: Sequence[str], a: str, b: str) -> list[tuple[int, int]]:
+    """The LAMMPS type pairs (i <= j, 1-based) of elements ``a`` and ``b``: one for a
+    model by element, every pair of their atom types for a model by atom type."""
+    elements = type_elements(species)
+    return [
+        (i, j)
+        for i, j in _pairs(range(1, len(elements) + 1))
+        if sorted((elements[i - 1], elements[j - 1])) == sorted((a, b))
+    ]
+
+
 @dataclass(frozen=True)
 class SNAPSettings:
     """Bispectrum settings: cutoff of a pair i-j is ``rcutfac * (R_i + R_j)`` (Å)."""
@@ -311,13 +323,10 @@ class SNAPSettings:
 
     def _zbl_coeffs(self) -> list[str]:
         """ZBL on each element pair named: every pair of LAMMPS types of those elements."""
-        elements = type_elements(self.species)
         lines = []
         for a, b in self.zbl.pairs:
-            for i, j in _pairs(range(1, len(elements) + 1)):
-                if sorted((elements[i - 1], elements[j - 1])) == sorted((a, b)):
-                    za, zb = atomic_numbers[elements[i - 1]], atomic_numbers[elements[j - 1]]
-                    lines.append(f"pair_coeff {i} {j} zbl {za} {zb}")
+            for i, j in type_pairs(self.species, a, b):
+                lines.append(f"pair_coeff {i} {j} zbl {atomic_numbers[a]} {atomic_numbers[b]}")
         return lines
 
     def pair_commands(self, directory: str = ".") -> list[str]:

@@ -54,8 +54,8 @@ def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
     per element and apply to each atom type of that element."""
     zbl = block.get("zbl")
     typed = any(s not in atomic_numbers for s in species)
-    if typed and (block.get("walls") or block.get("pair_splines")):
-        raise ValueError("snap: walls and pair_splines are per element pair; use species: element")
+    if typed and block.get("pair_splines"):
+        raise ValueError("snap: pair_splines are per element pair; use species: element")
     return snap.SNAPSettings(
         species=tuple(species),
         twojmax=block["twojmax"],
