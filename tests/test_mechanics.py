@@ -195,6 +195,33 @@ def test_expansion_rows_read_back_from_their_file_are_judged(tmp_path):
     assert found.loc["K_pressure_scan", "value"] == pytest.approx(5.49)
 
 
+def test_a_failed_scan_run_reaches_the_summary_with_its_reason(tmp_path):
+    """Four NPT points of a temperature scan, the hottest failed: the coefficients come
+    from the three that ran, and the failed run is a failed row with its temperature and
+    reason, not a silent '3 of 4'."""
+    from mofglass.atomicio import read_table, write_table
+    from mofglass.jobs import mechanics as jobs
+
+    files = []
+    for t, verdict in ((100, "ok"), (200, "ok"), (300, "ok"), (500, "failed")):
+        a = 14.8 * (1 + 2e-5 * (t - 300))
+        row = {"sample": "ZIF-8", "target_temperature_K": t, "pressure_GPa": 0.0}
+        row |= {"temperature_K": float(t), "volume_A3": a**3, "volume_A3_err": 0.5}
+        row |= {f"{x}_A": a for x in "abc"} | {f"{x}_A_err": 0.001 for x in "abc"}
+        row |= {"verdict": verdict, "reason": "broken linker: C41-C77" if t == 500 else ""}
+        files.append(str(tmp_path / f"T{t}.csv"))
+        write_table(files[-1], pd.DataFrame([row]))
+    out = {k: str(tmp_path / k) for k in ("points", "coefficients", "figure")}
+    block = {"at_K": 300.0, "pressures_GPa": [0.0]}
+    jobs.expansion_job(files, "ZIF-8", block, out)
+    found = mechanics.sample_rows([], [], [read_table(out["coefficients"])])
+    found = found.set_index("quantity")
+    assert found.loc["alpha_a", "status"] == "ok"
+    assert found.loc["alpha_a", "value"] == pytest.approx(2e-5, rel=0.02)
+    assert found.loc["npt_runs", "status"] == "failed"
+    assert found.loc["npt_runs", "reason"] == "500 K, 0 GPa: broken linker: C41-C77"
+
+
 def test_vdos_of_harmonic_oscillators_peaks_at_their_frequencies():
     dt, n = 1.0, 8192  # fs
     t = np.arange(n) * dt

@@ -350,6 +350,8 @@ def sample_rows(
         rows.append({"sample": sample, "quantity": quantity, "unit": unit, "n": 1} | judged.row())
 
     for fit in eos_fits:
+        if isinstance(fit.get("failed_points"), str) and fit["failed_points"]:
+            add(fit["sample"], "eos_runs", "", reason=fit["failed_points"])
         if fit["verdict"] != "ok":
             add(fit["sample"], "K_PV", "GPa", reason=f"{fit['verdict']}: {fit['reason']}")
             continue
@@ -388,22 +390,27 @@ def sample_rows(
             )
     for table in expansions:
         for _, r in table.iterrows():
-            # a table read back keeps a missing error as empty text
-            error = float(pd.to_numeric(r.get("error", np.nan), errors="coerce"))
+            if isinstance(r.get("failed"), str) and r["failed"]:
+                add(r["sample"], r["quantity"], r["unit"], reason=r["failed"])
+                continue
+            # a table read back keeps a missing number as empty text
+            value, error = (
+                float(pd.to_numeric(r.get(k, np.nan), errors="coerce")) for k in ("value", "error")
+            )
             points = int(str(r["points_ok"]).split()[0])
             if np.isfinite(error):
                 add(
                     r["sample"],
                     r["quantity"],
                     r["unit"],
-                    statistics.Estimate(r["value"], error, points, points),
+                    statistics.Estimate(value, error, points, points),
                 )
                 continue
             add(
                 r["sample"],
                 r["quantity"],
                 r["unit"],
-                statistics.Estimate(r["value"], np.nan, 1, np.nan).failing(
+                statistics.Estimate(value, np.nan, 1, np.nan).failing(
                     statistics.NOT_CONVERGED,
                     f"no error estimate ({r['points_ok']} (T, P) points ran)",
                 ),

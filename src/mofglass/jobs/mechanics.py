@@ -136,6 +136,13 @@ def _gather(point_files: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
     return points
 
 
+def _failed_points(points: pd.DataFrame, label) -> str:
+    """Each run of a scan that failed (not one skipped for want of a sample),
+    ``label(row): reason``, joined by ``; ``."""
+    failed = points[points["verdict"] == "failed"]
+    return "; ".join(f"{label(row)}: {row['reason']}" for _, row in failed.iterrows())
+
+
 def _fit_eos(ok: pd.DataFrame, order: int) -> dict:
     """The Birch-Murnaghan fit of the points that ran, or why there is none: a P(V)
     that does not fall with V (noise or a mechanically unstable model) has no K0."""
@@ -169,6 +176,7 @@ def eos_job(point_files: Sequence[str], sample: str, block: Mapping, outputs: Ma
     points = _gather(point_files, ("volume_A3", "pressure_GPa", "pressure_err_GPa"))
     ok = points[points["verdict"] == "ok"].sort_values("volume_A3")
     fit = {"sample": sample, "points": len(points), "points_ok": len(ok)}
+    fit["failed_points"] = _failed_points(points, lambda r: f"V x {r['scale']:g}")
     if len(points) and "scale" in points and points["density_g_cm3"].notna().any():
         # the sample's own density (the unscaled volume), which judges the fitted one
         nearest = (points["scale"] - 1.0).abs().idxmin()
@@ -348,9 +356,15 @@ def expansion_job(
                 "unit": "GPa",
             }
         )
+    failed = _failed_points(
+        points, lambda r: f"{r['target_temperature_K']:g} K, {r['pressure_GPa']:g} GPa"
+    )
+    if failed:  # a run that failed is a result: it reaches the summary with its reason
+        rows.append({"quantity": "npt_runs", "value": np.nan, "error": np.nan, "unit": ""})
     table = pd.DataFrame(rows, columns=["quantity", "value", "error", "unit"])
     table.insert(0, "sample", sample)
     table["points_ok"] = f"{len(ok)} of {len(points)}"
+    table["failed"] = np.where(table["quantity"] == "npt_runs", failed, "")
     write_table(outputs["points"], points)
     write_table(outputs["coefficients"], table)
     plots.expansion_plot(t_scan, p_scan, outputs["figure"], f"{sample}: NPT cell scans")
