@@ -188,7 +188,10 @@ def test_coexistence_configs_plan_a_ladder_per_system(project, config):
     assert counts["coexistence_build"] == len(systems)
     assert counts["coexistence_run"] == sum(len(s["temperatures_K"]) for s in systems)
     assert counts["coexistence_bracket"] == len(systems)
-    if config == "coexistence.yaml":
+    if config == "coexistence.yaml":  # a complete copy of the default: it must not drift
+        whole = yaml.safe_load((project / "config" / config).read_text())
+        whole.pop("coexistence")
+        assert whole == yaml.safe_load((project / "config" / "config.yaml").read_text())
         default = snakemake(project, "-n")
         total = int(re.search(r"^total\s+(\d+)$", default.stdout, re.M).group(1))
         assert counts["total"] == total + 2 * len(systems) + counts["coexistence_run"]

@@ -220,12 +220,9 @@ def model_types(atoms: Atoms, covalent_scale: float = COVALENT_BOND_SCALE) -> li
     hydrogen = symbols == "H"
     heavy = np.flatnonzero(~metal & ~hydrogen)
     present = sorted(set(symbols[heavy]))
-    radius = {s: covalent_radii[atomic_numbers[s]] for s in present}
-    cutoffs = {(a, b): covalent_scale * (radius[a] + radius[b]) for a in present for b in present}
     neighbours: list[list[str]] = [[] for _ in symbols]
-    if len(heavy):
-        skeleton = atoms[heavy]
-        i, j = neighbour_list("ij", skeleton, cutoffs)
+    if len(heavy):  # the covalent graph of the heavy non-metals alone
+        i, j = bond_graph(atoms[heavy], covalent_scale=covalent_scale)
         for a, b in zip(heavy[i], heavy[j], strict=True):
             neighbours[a].append(symbols[b])
     owner = {}  # H: its nearest heavy non-metal within H_REACH_A

@@ -113,32 +113,33 @@ def atom_types(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
     """Each atom's LAMMPS type (1-based position in ``species``): by element, or for a
     model by atom type, by :func:`mofglass.chemistry.model_types` of this geometry.
     Raises :class:`LAMMPSError` for an element or atom type the model does not know."""
-    if not by_atom_type(species):
-        check_elements(atoms.get_chemical_symbols(), species)
-        index = {s: k for k, s in enumerate(species, start=1)}
-        return np.array([index[s] for s in atoms.get_chemical_symbols()], dtype=int)
-    from .chemistry import model_types
-
     check_elements(atoms.get_chemical_symbols(), type_elements(species))
-    labels = model_types(atoms)
-    unknown = sorted(set(labels) - set(species))
-    if unknown:
-        raise LAMMPSError(
-            f"atom type(s) {', '.join(unknown)} are not among the model's "
-            f"{', '.join(species)}: this structure's bonding is not what it was trained on"
-        )
+    labels = atoms.get_chemical_symbols()
+    if by_atom_type(species):
+        from .chemistry import model_types
+
+        labels = model_types(atoms)
+        unknown = sorted(set(labels) - set(species))
+        if unknown:
+            raise LAMMPSError(
+                f"atom type(s) {', '.join(unknown)} are not among the model's "
+                f"{', '.join(species)}: this structure's bonding is not what it was trained on"
+            )
     index = {s: k for k, s in enumerate(species, start=1)}
     return np.array([index[s] for s in labels], dtype=int)
 
 
-def load_atoms(lmp, atoms: Atoms, species: Sequence[str], masses: bool = True) -> Prism:
+def load_atoms(
+    lmp, atoms: Atoms, species: Sequence[str], masses: bool = True, types: np.ndarray | None = None
+) -> Prism:
     """Create the box and atoms of ``atoms`` in ``lmp`` (units metal, atom_style atomic).
 
     LAMMPS needs a lower-triangular cell; ASE's Prism rotates the structure into it.
-    Atom types are 1-based positions in ``species`` (:func:`atom_types`). Returns the
-    Prism, which maps vectors and tensors back to the ASE frame.
+    Atom types are 1-based positions in ``species`` (``types`` if the caller has them,
+    else :func:`atom_types`). Returns the Prism, which maps vectors and tensors back to
+    the ASE frame.
     """
-    types = atom_types(atoms, species).tolist()
+    types = (atom_types(atoms, species) if types is None else np.asarray(types)).tolist()
     prism = Prism(atoms.cell, pbc=atoms.pbc)
     xhi, yhi, zhi, xy, xz, yz = (float(v) for v in prism.get_lammps_prism())
     boundary = " ".join("p" if p else "f" for p in atoms.pbc)

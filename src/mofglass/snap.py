@@ -396,7 +396,8 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
     lm = lammps_module()
     lmp = new_lammps()
     try:
-        prism = load_atoms(lmp, atoms, settings.species)
+        types = atom_types(atoms, settings.species)  # once: typing a frame reads its graph
+        prism = load_atoms(lmp, atoms, settings.species, types=types)
         lmp.commands_list(settings.reference_commands())
         lmp.command(settings.compute_command())
         # compute snap's reference column gets the virial of some pair styles wrong
@@ -419,7 +420,6 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
     n = len(atoms)
     n_species = len(settings.species)
     ncoeff = (array.shape[1] - 1) // n_species
-    types = atom_types(atoms, settings.species)
     counts = np.bincount(types, minlength=n_species + 1)[1:].astype(float)
 
     def with_constants(block: np.ndarray, constant: np.ndarray) -> np.ndarray:

@@ -300,7 +300,8 @@ def _cubic_row(t_scan: pd.DataFrame, at_k: float, structure_file: str | None) ->
     at = t_scan[np.isclose(t_scan["target_temperature_K"], at_k)]
     if ratio is None or not len(at):
         return []
-    volume, error = at["volume_A3"].iloc[0], at.get("volume_A3_err", pd.Series([np.nan])).iloc[0]
+    volume = at["volume_A3"].iloc[0]
+    error = at["volume_A3_err"].iloc[0] if "volume_A3_err" in at else np.nan
     a, a_error = mechanics.cubic_lattice_parameter(volume, error, ratio)
     return [{"quantity": "a_cubic_A", "value": a, "error": a_error, "unit": "A"}]
 
