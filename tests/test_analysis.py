@@ -130,3 +130,81 @@ def test_mof5_is_analysed_as_zn_o_without_rings():
     density = mof5.get_masses().sum() / mof5.get_volume() * 1.66053906660
     assert summary.loc["density", "value"] == pytest.approx(density)
     assert abs(density - 0.593) < 0.002  # the experimental cell (../shared README)
+
+
+def _previous_observables(atoms: Atoms, pairs, r_max: float, n_bins: int) -> dict:
+    """The previous implementation's RDFs, Zn-N coordination and N-Zn-N angles (matscipy's
+    neighbour list with a cutoff per element pair; angles pair by pair), kept here as the
+    reference that the one-pass vesin core must reproduce."""
+    from itertools import combinations
+
+    from matscipy.neighbours import neighbour_list
+
+    symbols = np.array(atoms.get_chemical_symbols())
+    cutoffs = {pair: r_max for pair in pairs} | {pair[::-1]: r_max for pair in pairs}
+    i, j, d = neighbour_list("ijd", atoms, cutoffs)
+    edges = np.linspace(0.0, r_max, n_bins + 1)
+    shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    rdf = {}
+    for a, b in pairs:
+        n_a, n_b = np.sum(symbols == a), np.sum(symbols == b)
+        counts, _ = np.histogram(d[(symbols[i] == a) & (symbols[j] == b)], bins=edges)
+        rdf[(a, b)] = counts / shells * atoms.get_volume() / (n_a * (n_b - 1 if a == b else n_b))
+    i, j, vec = neighbour_list("ijD", atoms, {("Zn", "N"): 2.5, ("N", "Zn"): 2.5})
+    zn_bonds = (symbols[i] == "Zn") & (symbols[j] == "N")
+    i, vec = i[zn_bonds], vec[zn_bonds]
+    zn = np.flatnonzero(symbols == "Zn")
+    angles = []
+    for k in zn:
+        for u, v in combinations(vec[i == k], 2):
+            cos = u @ v / np.linalg.norm(u) / np.linalg.norm(v)
+            angles.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+    return {"rdf": rdf, "coordination": np.array([np.sum(i == k) for k in zn]), "angles": angles}
+
+
+def _zif4_frames(shared) -> dict[str, list[Atoms]]:
+    crystal = load_structure("builtin:ZIF-4")
+    hot = crystal.repeat((2, 1, 1))
+    hot.rattle(0.15, seed=3)  # thermal noise on a cell wider than 2 r_max in one direction
+    frames = {"crystal": [crystal], "hot 2x1x1": [hot]}
+    files = sorted((shared / "data/structures/glasses/abinitio_Gaillac2020").glob("*.cif"))
+    frames["ab initio glasses"] = [ase.io.read(f) for f in files[:3]]
+    return frames
+
+
+def test_one_pass_core_reproduces_the_previous_implementation(shared):
+    """RDFs, coordination and angles of the one-pass vesin core equal the previous
+    matscipy implementation's on the ZIF-4 crystal (a cell narrower than 2 r_max: several
+    images of a pair), a rattled supercell and three ab initio glasses."""
+    pairs = [("Zn", "N"), ("Zn", "Zn"), ("N", "N")]
+    for name, frames in _zif4_frames(shared).items():
+        for atoms in frames:
+            found = analysis.frame_observables(atoms, pairs, 8.0, 160)
+            expected = _previous_observables(atoms, pairs, 8.0, 160)
+            for pair in pairs:
+                np.testing.assert_allclose(
+                    found["rdf"][pair], expected["rdf"][pair], rtol=1e-12, err_msg=name
+                )
+            np.testing.assert_array_equal(found["coordination"], expected["coordination"])
+            np.testing.assert_allclose(
+                np.sort(found["angles"]), np.sort(expected["angles"]), atol=1e-9, err_msg=name
+            )
+        r, g = analysis.partial_rdfs(frames, pairs, 8.0, 160)
+        mean = np.mean(
+            [_previous_observables(a, pairs, 8.0, 160)["rdf"][pairs[0]] for a in frames], 0
+        )
+        np.testing.assert_allclose(g[pairs[0]], mean, rtol=1e-12)
+        assert r[0] == pytest.approx(0.025) and r[-1] == pytest.approx(7.975)
+
+
+def test_pairs_of_a_fragment_without_periodic_boundaries():
+    """A molecule without a cell: pairs are plain distances (no images)."""
+    from ase.build import molecule
+
+    methane = molecule("CH4")
+    i, j, d, vec = analysis.neighbour_pairs(methane, 1.5)
+    assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == sorted(
+        [(0, k) for k in range(1, 5)] + [(k, 0) for k in range(1, 5)]
+    )
+    np.testing.assert_allclose(d, methane.get_distance(0, 1) * np.ones(8), rtol=1e-12)
+    np.testing.assert_allclose(vec, methane.positions[j] - methane.positions[i], atol=1e-12)

@@ -4,7 +4,9 @@ conventions). The metal, the atom that binds it (the donor) and their bond cutof
 from the structure's chemistry (:mod:`mofglass.chemistry`); the defaults are a ZIF's
 Zn, N and 2.5 Å.
 
-Neighbour searches use matscipy's C neighbour list; rings use matscipy's shortest-path
+Pair searches use vesin's compiled cell list (float64, any cell: cutoffs longer than
+half the cell, mixed periodicity), one search per frame for the RDFs, the coordination
+and the angles together (:func:`frame_observables`); rings use matscipy's shortest-path
 ring statistics (Franzblau) on the Zn-Im graph; pore volumes use Zeo++ through pyzeo.
 The partial-RDF normalisation and the reduction of each imidazolate to one node are
 written here: no maintained library does either for a per-pair, per-frame average.
@@ -27,11 +29,56 @@ from ase.units import kB, kJ, mol
 from matscipy.neighbours import neighbour_list
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from vesin import NeighborList
 
 from . import statistics
 from .chemistry import Chemistry, is_metal
 
 ZN_N_CUTOFF = 2.5  # Å, from the Zn-N PMF (papers.md, section A)
+
+
+def neighbour_pairs(
+    atoms: Atoms, cutoff: float, elements: Iterable[str] | None = None, full: bool = True
+) -> tuple[np.ndarray, ...]:
+    """Every ordered pair of atoms closer than ``cutoff`` (Å), each periodic image once,
+    among the atoms of ``elements`` (all atoms: None): (i, j, distance Å, vector i->j Å),
+    with i and j indices into ``atoms``. ``full=False`` gives each pair once, in one of
+    its two orders."""
+    if elements is None:
+        index = np.arange(len(atoms))
+    else:
+        wanted = [atomic_numbers[s] for s in elements]
+        index = np.flatnonzero(np.isin(atoms.numbers, wanted))
+    i, j, d, vec = NeighborList(cutoff=cutoff, full_list=full).compute(
+        atoms.positions[index], atoms.cell[:], atoms.pbc.tolist(), "ijdD"
+    )
+    return index[i.astype(np.intp)], index[j.astype(np.intp)], d, vec
+
+
+def frame_observables(
+    atoms: Atoms,
+    pairs: Sequence[tuple[str, str]],
+    r_max: float = 8.0,
+    n_bins: int = 160,
+    cutoff: float = ZN_N_CUTOFF,
+    metal: str = "Zn",
+    donor: str = "N",
+) -> dict:
+    """What one pair search of a frame gives: g_ab(r) of each element pair (``rdf``:
+    {pair: g}, normalised as in :func:`partial_rdfs`), the number of donors within
+    ``cutoff`` (Å) of each metal atom (``coordination``, in the metals' order) and every
+    donor-metal-donor angle in degrees (``angles``)."""
+    elements = {s for pair in pairs for s in pair} | {metal, donor}
+    i, j, d, vec = neighbour_pairs(atoms, max(r_max, cutoff), elements, full=False)
+    rdf = _frame_rdfs(atoms, i, j, d, pairs, r_max, n_bins)
+    z, m, n = atoms.numbers, atomic_numbers[metal], atomic_numbers[donor]
+    near = d < cutoff
+    forward = near & (z[i] == m) & (z[j] == n)  # each bond once, metal first or second
+    backward = near & (z[i] == n) & (z[j] == m)
+    at = np.r_[i[forward], j[backward]]
+    unit = np.r_[vec[forward], -vec[backward]] / np.r_[d[forward], d[backward]][:, None]
+    coordination = np.bincount(at, minlength=len(atoms))[z == m]
+    return {"rdf": rdf, "coordination": coordination, "angles": _angles_at(at, unit)}
 
 
 def partial_rdfs(
@@ -41,30 +88,19 @@ def partial_rdfs(
     n_bins: int = 160,
 ) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray]]:
     """g_ab(r) of several element pairs averaged over frames, normalised so that an
-    ideal gas gives 1; one neighbour list per frame serves every pair.
+    ideal gas gives 1; one pair search per frame serves every pair.
 
     g_ab(r) = V / (N_a N_b) * n_ab(r) / (4 pi r^2 dr), where n_ab counts, for each a
     atom, the b atoms in the shell (a == b: pairs i != j). Returns (bin centres Å,
     {pair: g}).
     """
-    edges = np.linspace(0.0, r_max, n_bins + 1)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
     totals = {tuple(pair): np.zeros(n_bins) for pair in pairs}
+    elements = {s for pair in totals for s in pair}
     for atoms in frames:
-        symbols = np.array(atoms.get_chemical_symbols())
-        # only the pairs asked for: matscipy takes a cutoff per element pair
-        cutoffs = {pair: r_max for pair in totals} | {pair[::-1]: r_max for pair in totals}
-        i, j, d = neighbour_list("ijd", atoms, cutoffs)
-        si, sj = symbols[i], symbols[j]
-        for a, b in totals:
-            n_a, n_b = np.sum(symbols == a), np.sum(symbols == b)
-            if n_a == 0 or n_b == 0:
-                raise ValueError(f"no {a} or no {b} atoms in the frame")
-            counts, _ = np.histogram(d[(si == a) & (sj == b)], bins=edges)
-            norm = n_a * (n_b - 1) if a == b else n_a * n_b
-            totals[(a, b)] += counts / shells * atoms.get_volume() / norm
-    return centres, {pair: g / len(frames) for pair, g in totals.items()}
+        i, j, d, _ = neighbour_pairs(atoms, r_max, elements, full=False)
+        for pair, g in _frame_rdfs(atoms, i, j, d, list(totals), r_max, n_bins).items():
+            totals[pair] += g
+    return rdf_bins(r_max, n_bins), {pair: g / len(frames) for pair, g in totals.items()}
 
 
 def partial_rdf(
@@ -73,6 +109,35 @@ def partial_rdf(
     """g_ab(r) of one element pair (see :func:`partial_rdfs`); returns (r Å, g)."""
     r, g = partial_rdfs(frames, [(a, b)], r_max, n_bins)
     return r, g[(a, b)]
+
+
+def rdf_bins(r_max: float, n_bins: int) -> np.ndarray:
+    """Centres (Å) of the RDF's ``n_bins`` equal shells from 0 to ``r_max`` Å."""
+    edges = np.linspace(0.0, r_max, n_bins + 1)
+    return 0.5 * (edges[1:] + edges[:-1])
+
+
+def _frame_rdfs(atoms, i, j, d, pairs, r_max, n_bins) -> dict:
+    """g_ab(r) of one frame for each pair, from its pairs (i, j, d) within ``r_max``,
+    each pair of atoms once (a half list)."""
+    shells = 4.0 / 3.0 * np.pi * np.diff(np.linspace(0.0, r_max, n_bins + 1) ** 3)
+    z = atoms.numbers
+    zi, zj = z[i], z[j]
+    found = {}
+    for a, b in pairs:
+        za, zb = atomic_numbers[a], atomic_numbers[b]
+        n_a, n_b = np.count_nonzero(z == za), np.count_nonzero(z == zb)
+        if n_a == 0 or n_b == 0:
+            raise ValueError(f"no {a} or no {b} atoms in the frame")
+        if za == zb:  # each a-a pair is in the shell of both of its atoms
+            chosen, twice, norm = (zi == za) & (zj == za), 2.0, n_a * (n_b - 1)
+        else:
+            chosen = ((zi == za) & (zj == zb)) | ((zi == zb) & (zj == za))
+            twice, norm = 1.0, n_a * n_b
+        # numpy's equal-bin path places each distance exactly as the bin edges would
+        counts, _ = np.histogram(d[chosen], bins=n_bins, range=(0.0, r_max))
+        found[(a, b)] = twice * counts / shells * atoms.get_volume() / norm
+    return found
 
 
 def pmf(r: np.ndarray, g: np.ndarray, temperature_K: float) -> np.ndarray:
@@ -89,7 +154,7 @@ def bonds(
     """Metal-donor pairs within ``cutoff`` (Å): (metal index, donor index, distance Å,
     vector metal->donor Å)."""
     symbols = np.array(atoms.get_chemical_symbols())
-    i, j, d, vec = neighbour_list("ijdD", atoms, {(metal, donor): cutoff, (donor, metal): cutoff})
+    i, j, d, vec = neighbour_pairs(atoms, cutoff, {metal, donor})
     keep = (symbols[i] == metal) & (symbols[j] == donor)
     return i[keep], j[keep], d[keep], vec[keep]
 
@@ -145,12 +210,17 @@ def bond_angles(
     """Every donor-metal-donor angle (degrees; N-Zn-N in a ZIF) with both bonds within
     ``cutoff`` (Å)."""
     i, _, d, vec = bonds(atoms, cutoff, metal, donor)
-    unit = vec / d[:, None]
-    # pairs of bonds of the same Zn: the list is sorted by Zn, so take all pairs within
-    # each run of equal i
+    return _angles_at(i, vec / d[:, None])
+
+
+def _angles_at(i: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Angles (degrees) between every two bonds of the same atom, given each bond's atom
+    ``i`` and unit vector."""
+    # pairs of bonds of the same atom: sort by atom, then take all pairs within each run
+    # of equal i, vectorised over runs of the same length
     order = np.argsort(i, kind="stable")
     i, unit = i[order], unit[order]
-    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
+    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]]) if len(i) else np.zeros(0, int)
     sizes = np.diff(np.r_[starts, len(i)])
     first, second = [], []
     for size in np.unique(sizes):
@@ -385,7 +455,17 @@ def analyse(
     rdf_block = settings["rdf"]
     rdf_columns, pmf_columns = {}, {}
     pairs = [tuple(p) for p in rdf_block.get("pairs") or chemistry.rdf_pairs]
-    r, rdfs = partial_rdfs(frames, pairs, rdf_block["r_max_A"], rdf_block["bins"])
+    r_max, n_bins = rdf_block["r_max_A"], rdf_block["bins"]
+    # one pair search per frame gives its RDFs, coordination numbers and bond angles
+    rdfs = {pair: np.zeros(n_bins) for pair in pairs}
+    numbers, angles = [], []
+    for atoms in frames:
+        found = frame_observables(atoms, pairs, r_max, n_bins, cutoff, metal, donor)
+        for pair, g in found["rdf"].items():
+            rdfs[pair] += g / len(frames)
+        numbers.append(found["coordination"])
+        angles.append(found["angles"])
+    r = rdf_bins(r_max, n_bins)
     for a, b in pairs:
         g = rdfs[(a, b)]
         rdf_columns["r_A"] = r
@@ -393,7 +473,6 @@ def analyse(
         pmf_columns["r_A"] = r
         pmf_columns[f"F_{a}_{b}_kJ_per_mol"] = pmf(r, g, temperature_K)
     edges = np.linspace(60.0, 180.0, 121)
-    angles = [bond_angles(a, cutoff, metal, donor) for a in frames]
     all_angles = np.concatenate(angles)
     hist, _ = np.histogram(all_angles, bins=edges, density=True)
     centres = 0.5 * (edges[1:] + edges[:-1])
@@ -410,7 +489,6 @@ def analyse(
         return statistics.judge(found, name, reference_density=reference).row()
 
     ring_every = max(1, len(frames) // settings["rings"]["frames"])  # graph analyses
-    numbers = [coordination(a, cutoff, metal, donor) for a in frames]
     angle, bridge = names["angle"], names["bridge"]
     per_frame = {
         names["coordination"]: [cn.mean() for cn in numbers],

