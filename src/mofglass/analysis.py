@@ -33,6 +33,7 @@ from vesin import NeighborList
 
 from . import statistics
 from .chemistry import Chemistry, is_metal
+from .timing import science
 
 ZN_N_CUTOFF = 2.5  # Å, from the Zn-N PMF (papers.md, section A)
 
@@ -384,7 +385,7 @@ def _pore_volume(atoms: Atoms, probe_radius: float, samples: int) -> float:
     import ase.io
     from pyzeo import AtomNetwork, volume
 
-    with tempfile.TemporaryDirectory() as tmp, _quiet_stdout():
+    with tempfile.TemporaryDirectory() as tmp, _quiet_stdout(), science("zeo++"):
         ase.io.write(Path(tmp) / "frame.cif", atoms)
         net = AtomNetwork.read_from_CIF(str(Path(tmp) / "frame.cif"))
         text = volume(net, probe_radius, probe_radius, samples)

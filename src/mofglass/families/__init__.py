@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 from ..atomicio import read_frames, write_frames
 from ..progress import Progress, run_reporting
+from ..timing import science
 
 RUNNER = Path(__file__).with_name("runner.py")
 PROJECT = Path(__file__).resolve().parents[3]
@@ -227,7 +228,10 @@ def run(
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(dict(args), handle)
     try:
-        code, stdout, stderr = run_reporting([python, str(RUNNER), command, handle.name], progress)
+        with science("model"):
+            code, stdout, stderr = run_reporting(
+                [python, str(RUNNER), command, handle.name], progress
+            )
     finally:
         os.unlink(handle.name)
     if log_file is not None:
