@@ -144,6 +144,7 @@ def record(rows: list[dict]) -> None:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=here
     ).stdout.strip()
     table = pd.DataFrame(rows).assign(date=datetime.date.today().isoformat(), commit=commit)
+    table["value"] = [float(f"{v:.4g}") for v in table["value"]]
     path = here / "history.csv"
     columns = ["date", "commit", "bench", "quantity", "value", "unit"]
     table[columns].to_csv(path, mode="a", header=not path.exists(), index=False)
