@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ase import Atoms
-from cp2k_input_tools.generator import CP2KInputGenerator
-from cp2k_input_tools.parser import CP2KInputParserSimplified
 
 from .levels import LevelOfTheory, LevelOfTheoryError, deep_merge
 
@@ -169,8 +167,10 @@ def _canonical(tree: Mapping) -> dict:
 
 
 @cache
-def _generator() -> CP2KInputGenerator:
+def _generator():
     # Loading CP2K's input schema (28 MB of XML) takes seconds: do it once per process.
+    from cp2k_input_tools.generator import CP2KInputGenerator  # 0.4 s: only where used
+
     return CP2KInputGenerator()
 
 
@@ -227,7 +227,9 @@ def _schema_child(node, tag: str, name: str):
 
 
 @cache
-def _parser() -> CP2KInputParserSimplified:
+def _parser():
+    from cp2k_input_tools.parser import CP2KInputParserSimplified
+
     return CP2KInputParserSimplified(key_trafo=str.lower)  # parse() starts afresh each call
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from .. import families, snap
+from .. import families, plots, snap
 from .. import train as training
 from ..atomicio import read_frames, write_frames, write_table
 from ..evaluation import (
@@ -31,7 +31,6 @@ from ..evaluation import (
 )
 from ..md import recipes, run_watched
 from ..models import load_model
-from ..plots import cost_plot, learning_curve_plot, parity_plot
 from ..structures import supercell
 from ..train import (
     FIT_PREDICTIONS,
@@ -98,7 +97,7 @@ def evaluate_job(
                 "committee: σ_F ranks the held-out force errors, ρ = %.2f", ranks_errors(held_out)
             )
     write_table(metrics_file, table)
-    parity_plot(values, f"{model.name} ({model.type}) against its labels", parity_file)
+    plots.parity_plot(values, f"{model.name} ({model.type}) against its labels", parity_file)
     fit = Path(model_file).parent / FIT_PREDICTIONS  # a published model has no fit here
     test, fitted = (predictions["test"], read_frames(fit)) if fit.exists() else ([], [])
     consistency = consistency_table(test, fitted)
@@ -179,7 +178,7 @@ def learning_curve_job(
             out.append({"n_train": n, "start": "scratch", **row})
     table = pd.DataFrame(out)
     write_table(table_file, table)
-    learning_curve_plot(table, figure_file)
+    plots.learning_curve_plot(table, figure_file)
     return table
 
 
@@ -206,7 +205,7 @@ def _family_learning_curve(model_file, record, splits, block, table_file, figure
             out += [{"n_train": n, "start": start, **row} for row in scored]
     table = pd.DataFrame(out)
     write_table(table_file, table)
-    learning_curve_plot(table, figure_file)
+    plots.learning_curve_plot(table, figure_file)
     return table
 
 
@@ -292,5 +291,5 @@ def cost_job(
         )
     table = pd.DataFrame(rows)
     write_table(table_file, table)
-    cost_plot(table, figure_file)
+    plots.cost_plot(table, figure_file)
     return table

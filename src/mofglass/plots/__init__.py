@@ -1,39 +1,49 @@
-"""Figures (PNG), one module per stage they draw; matplotlib without a display."""
+"""Figures (PNG), one module per stage they draw; matplotlib without a display.
 
-from .active_learning import active_learning_plot
-from .analysis import angle_plot, rdf_plot
-from .base import empty_figure, save_figure
-from .enhanced import convergence_plot, fes_2d_plot, fes_plot
-from .md import thermo_plot
-from .mechanics import eos_plot, expansion_plot, running_moduli_plot, vdos_plot
-from .meltquench import committee_plot
-from .phases import coexistence_plot, confusion_plot, phase_fraction_plot
-from .selection import SPLIT_COLOURS, cbad_coverage, energy_distribution
-from .train import comparison_plot, cost_plot, learning_curve_plot, parity_plot
+The figure functions are imported on first use (PEP 562): a job that draws nothing does
+not pay matplotlib's half a second of imports.
+"""
 
-__all__ = [
-    "SPLIT_COLOURS",
-    "active_learning_plot",
-    "angle_plot",
-    "cbad_coverage",
-    "coexistence_plot",
-    "committee_plot",
-    "comparison_plot",
-    "confusion_plot",
-    "cost_plot",
-    "convergence_plot",
-    "empty_figure",
-    "energy_distribution",
-    "eos_plot",
-    "expansion_plot",
-    "fes_2d_plot",
-    "fes_plot",
-    "learning_curve_plot",
-    "parity_plot",
-    "phase_fraction_plot",
-    "rdf_plot",
-    "running_moduli_plot",
-    "save_figure",
-    "thermo_plot",
-    "vdos_plot",
-]
+from importlib import import_module
+
+#: Each public name and the module that defines it.
+_WHERE = {
+    "SPLIT_COLOURS": "selection",
+    "active_learning_plot": "active_learning",
+    "angle_plot": "analysis",
+    "cbad_coverage": "selection",
+    "coexistence_plot": "phases",
+    "committee_plot": "meltquench",
+    "comparison_plot": "train",
+    "confusion_plot": "phases",
+    "convergence_plot": "enhanced",
+    "cost_plot": "train",
+    "empty_figure": "base",
+    "energy_distribution": "selection",
+    "eos_plot": "mechanics",
+    "expansion_plot": "mechanics",
+    "fes_2d_plot": "enhanced",
+    "fes_plot": "enhanced",
+    "learning_curve_plot": "train",
+    "parity_plot": "train",
+    "phase_fraction_plot": "phases",
+    "rdf_plot": "analysis",
+    "running_moduli_plot": "mechanics",
+    "save_figure": "base",
+    "thermo_plot": "md",
+    "vdos_plot": "mechanics",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import plots
 from ..atomicio import read_table
 from ..evaluation import model_comparison, ranks_errors
-from ..plots import comparison_plot, empty_figure
 from .page import Section, column_unit, compare
 
 
@@ -107,10 +107,10 @@ def section(
     if len(committees):
         result.tables.append(("committees: σ_F against the true force error", committees))
     if not models:
-        empty_figure(comparison_figure, "no models in this run")
+        plots.empty_figure(comparison_figure, "no models in this run")
         return result
     table = model_comparison(compared)
-    comparison_plot(table, comparison_figure)
+    plots.comparison_plot(table, comparison_figure)
     result.tables.insert(0, ("comparison (test MAE; Table 1 layout)", table))
     result.figures.insert(0, comparison_figure)
     result.tables.insert(
