@@ -406,3 +406,37 @@ def test_watch_of_a_non_framework_checks_close_contacts_only():
     squeezed = argon.copy()
     squeezed.positions[1] = squeezed.positions[0] + [0.3, 0.0, 0.0]
     assert watch.problems(squeezed)[0].startswith("close contact")
+
+
+def test_a_run_on_two_mpi_ranks_follows_the_serial_one(argon, tmp_path):
+    """The same protocol in this process and on two MPI ranks (mpiexec, a worker per
+    rank, one communicator): LAMMPS reports two processes, and thermo, frames and the
+    watch's verdict follow the serial run to round-off."""
+    from mofglass.md import use_ranks
+
+    stage = Stage(
+        "hold", "nvt", temperature_K=50, steps=400, timestep_fs=5, thermo_every=20, dump_every=100
+    )
+    protocol = Protocol((stage,), thermostat_damping_fs=500, seed=3, segment_steps=200)
+    close = StabilityWatch(argon, close_contact_A=3.55).problems  # trips in the hold
+    serial = run_md(argon, ARGON, protocol, tmp_path / "serial")
+    serial_watched = run_md(argon, ARGON, protocol, tmp_path / "serial_watched", watch=close)
+    use_ranks(2)
+    try:
+        parallel = run_md(argon, ARGON, protocol, tmp_path / "mpi")
+        watched = run_md(argon, ARGON, protocol, tmp_path / "mpi_watched", watch=close)
+    finally:
+        use_ranks(1)
+    assert "on 2 procs" in (tmp_path / "mpi/log.lammps").read_text()
+    assert "on 1 procs" in (tmp_path / "serial/log.lammps").read_text()
+    assert parallel.verdict == serial.verdict == "ok"
+    assert list(parallel.thermo["step"]) == list(serial.thermo["step"])
+    for column in ("temperature_K", "potential_energy_eV", "pressure_GPa"):
+        np.testing.assert_allclose(parallel.thermo[column], serial.thermo[column], rtol=1e-7)
+    assert [f.info["step"] for f in parallel.frames] == [f.info["step"] for f in serial.frames]
+    np.testing.assert_allclose(
+        parallel.frames[-1].positions, serial.frames[-1].positions, atol=1e-6
+    )
+    assert serial_watched.verdict == "failed" and "close contact" in serial_watched.reason
+    assert (watched.verdict, watched.reason) == (serial_watched.verdict, serial_watched.reason)
+    assert watched.failed_at_ps == pytest.approx(serial_watched.failed_at_ps)

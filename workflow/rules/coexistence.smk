@@ -21,6 +21,7 @@ rule coexistence_build:
         "benchmarks/coexistence/{system}/build.tsv"
     conda:
         coexistence_env
+    threads: md_ranks()
     params:
         block=coexistence_system,
         damping=md_damping(),
@@ -45,6 +46,7 @@ rule coexistence_run:
         "benchmarks/coexistence/{system}/T{temperature}.tsv"
     conda:
         coexistence_env
+    threads: md_ranks()
     params:
         block=coexistence_settings,
         damping=md_damping(),

@@ -67,6 +67,11 @@ def used_levels():
     return {name: config["levels_of_theory"][name] for name in names}
 
 
+def md_ranks():
+    """Cores (MPI ranks) of an MD job's LAMMPS run (``md.ranks``)."""
+    return config["md"]["ranks"]
+
+
 def cp2k_threads():
     """Cores a CP2K job asks for: MPI ranks times OpenMP threads per rank."""
     return config["cp2k"]["ranks"] * config["cp2k"]["omp_threads"]

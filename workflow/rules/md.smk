@@ -27,6 +27,7 @@ rule md_check:
         "benchmarks/md/{model}/check.tsv"
     conda:
         model_env
+    threads: md_ranks()
     resources:
         gpu=model_gpus,
         runtime=md_check_runtime,

@@ -22,6 +22,7 @@ rule mechanics_eos_point:
         "benchmarks/mechanics/{model}/{sample}/eos_V{volume}.tsv"
     conda:
         model_env
+    threads: md_ranks()
     resources:
         gpu=model_gpus,
         runtime=mechanics_runtime("eos"),
@@ -78,6 +79,7 @@ rule mechanics_fluctuations:
         "benchmarks/mechanics/{model}/{sample}/fluctuations.tsv"
     conda:
         model_env
+    threads: md_ranks()
     resources:
         gpu=model_gpus,
         runtime=mechanics_runtime("fluctuations"),
@@ -101,6 +103,7 @@ rule mechanics_expansion_point:
         "benchmarks/mechanics/{model}/{sample}/expansion_{point}.tsv"
     conda:
         model_env
+    threads: md_ranks()
     resources:
         gpu=model_gpus,
         runtime=mechanics_runtime("expansion"),
@@ -156,6 +159,7 @@ rule mechanics_vdos:
         "benchmarks/mechanics/{model}/{sample}/vdos.tsv"
     conda:
         model_env
+    threads: md_ranks()
     resources:
         gpu=model_gpus,
         runtime=mechanics_runtime("vdos"),

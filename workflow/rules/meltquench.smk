@@ -26,6 +26,7 @@ rule meltquench_run:
         replica=r"[0-9]+",
     conda:
         model_env
+    threads: md_ranks()
     resources:
         gpu=model_gpus,
         runtime=meltquench_runtime,

@@ -24,6 +24,7 @@ rule phases_md:
         "benchmarks/phases/md/{phase}_T{temperature}.tsv"
     conda:
         phases_env
+    threads: md_ranks()
     resources:
         runtime=phases_md_runtime,
     params:

@@ -3,8 +3,10 @@ perturbations)."""
 
 from mofglass.jobs.active_learning import explore_job
 from mofglass.logs import setup_logging
+from mofglass.md import use_ranks
 
 setup_logging(snakemake.log[0])
+use_ranks(snakemake.threads)  # md.ranks: LAMMPS on this job's cores
 explore_job(
     name=snakemake.wildcards.model,
     settings=snakemake.params.settings,

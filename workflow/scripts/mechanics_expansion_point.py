@@ -2,8 +2,10 @@
 
 from mofglass.jobs.mechanics import SampleRun, expansion_point_job
 from mofglass.logs import setup_logging
+from mofglass.md import use_ranks
 
 setup_logging(snakemake.log[0])
+use_ranks(snakemake.threads)  # md.ranks: LAMMPS on this job's cores
 temperature, pressure = snakemake.wildcards.point[1:].split("_P")
 expansion_point_job(
     SampleRun(**snakemake.params.run),

@@ -8,7 +8,7 @@ from .lammps_input import lammps_input
 from .lammps_runner import read_dump, read_thermo
 from .protocol import Protocol, Stage, damping_times, steps
 from .result import MDResult
-from .run import run_md, run_watched
+from .run import run_md, run_watched, use_ranks
 from .watch import StabilityWatch, with_chemistry
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "run_md",
     "run_watched",
     "steps",
+    "use_ranks",
 ]

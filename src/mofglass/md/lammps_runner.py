@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from ..lammps import LAMMPSError, new_lammps, type_elements, write_data
+from ..lammps import LAMMPSError, barrier, is_root, new_lammps, type_elements, write_data
 from ..models import Model
 from ..progress import Progress
 from .lammps_input import BAR_TO_GPA, THERMO_COLUMNS, lammps_blocks, watch_limit
@@ -39,15 +39,18 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     """
     workdir = Path(workdir).resolve()  # LAMMPS runs inside it: every path must be absolute
     tilts = any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages)
-    write_data(workdir / "structure.data", atoms, model.species, tilts)
     blocks = lammps_blocks(protocol, model, "structure.data")
     text = "\n".join(blocks) + "\n"
     identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
     resume = load_progress(workdir, identity)
-    if resume is None:
-        for stale in ("dump.lammpstrj", "log.lammps", PROGRESS, *workdir.glob(f"{RESTART}*")):
-            (workdir / stale).unlink(missing_ok=True)
-    (workdir / "in.lammps").write_text(text)
+    barrier()  # every rank has read the progress record before rank 0 changes files
+    if is_root():
+        write_data(workdir / "structure.data", atoms, model.species, tilts)
+        if resume is None:
+            for stale in ("dump.lammpstrj", "log.lammps", PROGRESS, *workdir.glob(f"{RESTART}*")):
+                (workdir / stale).unlink(missing_ok=True)
+        (workdir / "in.lammps").write_text(text)
+    barrier()
     verdict, reason, failed_step = "ok", "", -1
     names: list[str] = list(resume["names"]) if resume else []  # stage of each thermo block
     tracker = DumpTracker(workdir / "dump.lammpstrj", type_elements(model.species))
@@ -56,9 +59,11 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
         with contextlib.chdir(workdir):
             if resume:
                 log.info("resuming after stage %d, run %d", resume["stage"], resume["line"])
-                for name in ("log.lammps", "dump.lammpstrj"):
-                    with open(name, "r+b") as handle:  # drop what came after the restart
-                        handle.truncate(resume[name])
+                if is_root():
+                    for name in ("log.lammps", "dump.lammpstrj"):
+                        with open(name, "r+b") as handle:  # drop what came after the restart
+                            handle.truncate(resume[name])
+                barrier()
                 tracker.offset = resume["dump.lammpstrj"]
                 lmp.command("log log.lammps append")
                 header = restart_header(blocks[0], resume["restart"])
@@ -99,6 +104,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
                     break
     finally:
         lmp.close()
+        barrier()  # rank 0 has closed the log and the dump
     thermo = read_thermo(workdir / "log.lammps", names)
     if verdict == "ok" and thermo["stage"].nunique() != len(protocol.stages):
         raise LAMMPSError(f"{workdir}: thermo of {thermo['stage'].nunique()} of the stages")
@@ -169,6 +175,7 @@ def _run_stage(
                 limit = watch_limit(protocol, stage)
                 reason = f"stage {stage.name}: temperature above {limit:g} K (runaway)"
                 return "failed", reason, start + ran
+        barrier()  # rank 0 has written the segment's frames
         if watch is not None:
             for frame in tracker.new_frames():
                 problems = watch(frame)

@@ -9,6 +9,8 @@ import logging
 import os
 from pathlib import Path
 
+from ..lammps import barrier, is_root
+
 log = logging.getLogger(__name__)
 
 RESTART = "mofglass.restart"
@@ -31,13 +33,15 @@ def save_progress(lmp, progress: dict, stage: int, line: int, bounds: bool) -> N
     if bounds:  # the stage runs in segments: keep its start and stop steps
         for name in ("mofglass_s0", "mofglass_s1"):
             record[name] = int(lmp.extract_variable(name))
-    for name in ("log.lammps", "dump.lammpstrj"):
-        record[name] = Path(name).stat().st_size if Path(name).exists() else 0
-    Path(f"{PROGRESS}.tmp").write_text(json.dumps(record))
-    os.replace(f"{PROGRESS}.tmp", PROGRESS)
-    for old in Path(".").glob(f"{RESTART}.*"):
-        if old.name != restart:
-            old.unlink()
+    if is_root():  # on several MPI ranks, rank 0 writes the files
+        for name in ("log.lammps", "dump.lammpstrj"):
+            record[name] = Path(name).stat().st_size if Path(name).exists() else 0
+        Path(f"{PROGRESS}.tmp").write_text(json.dumps(record))
+        os.replace(f"{PROGRESS}.tmp", PROGRESS)
+        for old in Path(".").glob(f"{RESTART}.*"):
+            if old.name != restart:
+                old.unlink()
+    barrier()
 
 
 def load_progress(workdir: Path, text: str) -> dict | None:

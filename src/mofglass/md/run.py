@@ -5,6 +5,7 @@ every frame, and the run comes back with its verdict."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from ase import Atoms
 from ..models import Model
 from .ase_runner import run_ase
 from .lammps_runner import run_lammps
+from .mpi import run_on_ranks
 from .protocol import Protocol
 from .result import MDResult, Watch
 from .watch import StabilityWatch
@@ -41,7 +43,22 @@ def run_md(
     workdir.mkdir(parents=True, exist_ok=True)
     if model.is_family and not model.pair_commands:  # no LAMMPS deployment: ASE
         return run_ase(atoms, model, protocol, workdir, watch)
+    if _ranks > 1:
+        return run_on_ranks(atoms, model, protocol, workdir, watch, _ranks)
     return run_lammps(atoms, model, protocol, workdir, watch)
+
+
+#: MPI ranks of a LAMMPS run (:func:`use_ranks`).
+_ranks = int(os.environ.get("MOFGLASS_MD_RANKS", "1"))
+
+
+def use_ranks(ranks: int) -> None:
+    """Run LAMMPS on ``ranks`` MPI ranks from now on (a job's cores: ``snakemake.threads``
+    of an MD rule, ``md.ranks`` in the config); 1 runs it in this process."""
+    global _ranks
+    if int(ranks) < 1:
+        raise ValueError(f"MD needs at least one MPI rank, got {ranks}")
+    _ranks = int(ranks)
 
 
 def run_watched(
