@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mofglass.md import Protocol, Stage, run_watched
+from mofglass.md import Protocol, Stage, run_watched, use_ranks
 from mofglass.models import load_model
 from mofglass.structures import load_structure
 
@@ -69,7 +69,7 @@ def main() -> None:
     for ranks in args.ranks:
         engine_dir, lammps_dir = workdir / f"engine{ranks}", workdir / f"lmp{ranks}"
         shutil.rmtree(engine_dir, ignore_errors=True)
-        os.environ["MOFGLASS_MD_RANKS"] = str(ranks)
+        use_ranks(ranks)
         watch = {"close_contact_A": 0.7, "linker_bond_max_A": 2.0}  # the default melt-quench's
         result, row = run_watched(model, atoms, protocol(args.ps), engine_dir, watch=watch)
         if result.verdict != "ok":
