@@ -14,13 +14,16 @@ from .conftest import REPO
 
 
 def test_atoms_and_frames_are_counted_from_the_file(tmp_path):
+    """Extended XYZ and ASE's binary trajectory (what MD runs write), full and empty
+    (the file of a failed run)."""
     frames = [bulk("Cu", cubic=True).repeat((2, 1, 1)) for _ in range(3)]
-    write_frames(tmp_path / "f.extxyz", frames)
-    assert res.atoms_in(tmp_path / "f.extxyz") == 8
-    assert res.frames_in(tmp_path / "f.extxyz") == 3
-    (tmp_path / "empty.extxyz").write_text("")
-    assert res.atoms_in(tmp_path / "empty.extxyz") == 0
-    assert res.frames_in(tmp_path / "empty.extxyz") == 0
+    for suffix in ("extxyz", "traj"):
+        write_frames(tmp_path / f"f.{suffix}", frames)
+        assert res.atoms_in(tmp_path / f"f.{suffix}") == 8
+        assert res.frames_in(tmp_path / f"f.{suffix}") == 3
+        write_frames(tmp_path / f"empty.{suffix}", [])
+        assert res.atoms_in(tmp_path / f"empty.{suffix}") == 0
+        assert res.frames_in(tmp_path / f"empty.{suffix}") == 0
 
 
 def test_cp2k_requests_grow_with_work_method_and_attempt():
