@@ -34,6 +34,7 @@ import time
 from mofglass.logs import setup_logging
 from mofglass.lammps import new_lammps
 setup_logging({log!r})
+setup_logging({log!r})  # set up twice: still one summary line
 time.sleep(0.3)  # outside any science code
 lmp = new_lammps()
 lmp.commands_string('''units lj
@@ -64,6 +65,7 @@ def test_a_job_log_ends_with_its_time_in_lammps_and_outside(tmp_path):
     assert out.returncode == 0, out.stderr
     run_s = float(out.stdout.split()[-1])
     last = log.read_text().strip().splitlines()[-1]
+    assert log.read_text().count("time in science codes") == 1
     overhead = _bench("overhead")
     (match,) = [m for m in [overhead.LINE.search(last)] if m]
     codes = dict(overhead._codes(match["codes"]))

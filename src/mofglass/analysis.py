@@ -221,7 +221,7 @@ def _angles_at(i: np.ndarray, unit: np.ndarray) -> np.ndarray:
     # of equal i, vectorised over runs of the same length
     order = np.argsort(i, kind="stable")
     i, unit = i[order], unit[order]
-    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]]) if len(i) else np.zeros(0, int)
+    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
     sizes = np.diff(np.r_[starts, len(i)])
     first, second = [], []
     for size in np.unique(sizes):

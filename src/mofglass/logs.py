@@ -12,6 +12,10 @@ from . import timing
 log = logging.getLogger("mofglass")
 
 
+def _log_timing() -> None:
+    log.info("%s", timing.summary())
+
+
 def setup_logging(path: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
     """Send mofglass log records to ``path`` (appending) and to stderr.
 
@@ -36,8 +40,10 @@ def setup_logging(path: str | os.PathLike | None = None, level: int = logging.IN
         log.critical("job failed: %s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
 
     sys.excepthook = log_uncaught
-    # the job's last line: where its time went (bench/overhead.py sums these)
-    atexit.register(lambda: log.info("%s", timing.summary()))
+    # the job's last line: where its time went (bench/overhead.py sums these); once,
+    # however often logging is set up in the process
+    atexit.unregister(_log_timing)
+    atexit.register(_log_timing)
     from . import __file__ as package_file
     from . import __version__
 

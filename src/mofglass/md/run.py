@@ -5,7 +5,6 @@ every frame, and the run comes back with its verdict."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,7 +48,7 @@ def run_md(
 
 
 #: MPI ranks of a LAMMPS run (:func:`use_ranks`).
-_ranks = int(os.environ.get("MOFGLASS_MD_RANKS", "1"))
+_ranks = 1
 
 
 def use_ranks(ranks: int) -> None:
