@@ -1,4 +1,4 @@
-"""Stage 2, AIMD: CP2K (GFN1-xTB) and calculator-level MD in restartable chunks, its
+"""Stage 3, AIMD: CP2K (GFN1-xTB) and calculator-level MD in restartable chunks, its
 watch and its seeds."""
 
 from __future__ import annotations

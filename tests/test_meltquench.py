@@ -1,4 +1,4 @@
-"""Stage 8, melt-quench: the protocol's stages follow the rates; a replica writes its
+"""Stage 9, melt-quench: the protocol's stages follow the rates; a replica writes its
 glass and its verdict."""
 
 from __future__ import annotations

@@ -288,13 +288,13 @@ def run_at_level(
     """Reference MD at a config's level of theory: CP2K (:func:`run_aimd`), or a
     calculator level's own MD (:func:`mofglass.calculators.run_md`), both in restartable
     chunks; ``chunks``: the run's steps and steps per chunk."""
-    from . import calculators  # it uses this module's chunk plan
+    from . import calculators, levels  # calculators uses this module's chunk plan
 
     steps, chunk_steps = chunks
-    if calculators.is_calculator(level):
+    if levels.is_calculator(level):
         return calculators.run_md(
             atoms,
-            calculators.CalculatorLevel.from_config(level_name, level),
+            levels.build(level_name, level),
             md,
             steps=steps,
             chunk_steps=chunk_steps,
@@ -305,7 +305,7 @@ def run_at_level(
         )
     return run_aimd(
         atoms,
-        LevelOfTheory.from_config(level_name, level),
+        levels.build(level_name, level),
         md,
         steps=steps,
         chunk_steps=chunk_steps,

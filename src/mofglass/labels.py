@@ -27,8 +27,9 @@ import numpy as np
 from ase import Atoms
 from ase.units import GPa
 
+from . import levels
 from .atomicio import read_frames, write_frames
-from .calculators import CalculatorLevel, compute_labels, is_calculator
+from .calculators import CalculatorLevel, compute_labels
 from .cp2k.inputs import energy_force_input, render
 from .cp2k.levels import LevelOfTheory
 from .cp2k.outputs import (
@@ -354,11 +355,11 @@ def label_at_level(
     threads: int | None = None,
 ) -> tuple[list[Atoms], list[Atoms]]:
     """Label frames at a level given by its config block: CP2K single points, or an
-    ASE calculator (``calculator`` in the block); (accepted, quarantined)."""
-    if is_calculator(level):
+    ASE calculator (:mod:`mofglass.levels`); (accepted, quarantined)."""
+    if levels.is_calculator(level):
         return label_batch_ase(
             frames,
-            CalculatorLevel.from_config(level_name, level),
+            levels.build(level_name, level),
             workdir,
             gate,
             stress,
@@ -366,7 +367,7 @@ def label_at_level(
         )
     return label_batch(
         frames,
-        LevelOfTheory.from_config(level_name, level),
+        levels.build(level_name, level),
         Launcher.from_config(cp2k, threads),
         workdir,
         gate,

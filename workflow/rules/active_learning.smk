@@ -1,4 +1,4 @@
-# Stage 6, active learning (models with an active_learning block): model 0 on the start
+# Stage 7, active learning (models with an active_learning block): model 0 on the start
 # set, then per iteration MD with the current model at T_k, CBAD selection against
 # everything labelled, CP2K labels, retraining, and the stop rule. Iterations 0 to
 # max_iterations are unrolled; after the stop, an iteration's jobs write empty outputs.
@@ -53,6 +53,7 @@ rule al_select:
 rule al_label:
     input:
         "results/active_learning/{model}/iter{iteration}/requests.extxyz",
+        repair=lambda wildcards: level_files(model_level(wildcards.model)),
     output:
         labelled="results/active_learning/{model}/iter{iteration}/labels/{batch}.extxyz",
         quarantine="results/active_learning/{model}/iter{iteration}/labels/{batch}.quarantine.extxyz",
@@ -127,13 +128,13 @@ rule al_final:
         records=report(
             "results/active_learning/{model}/records.csv",
             caption="../report/records_table.rst",
-            category="6. Active learning",
+            category="7. Active learning",
             subcategory="{model}",
         ),
         figure=report(
             "results/active_learning/{model}/records.png",
             caption="../report/records.rst",
-            category="6. Active learning",
+            category="7. Active learning",
             subcategory="{model}",
         ),
     log:

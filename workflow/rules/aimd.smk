@@ -1,10 +1,11 @@
-# Stage 2, AIMD sampling: CP2K NVT-CSVR MD, one job per (structure, temperature, volume),
+# Stage 3, AIMD sampling: CP2K NVT-CSVR MD, one job per (structure, temperature, volume),
 # run in restartable chunks under results/aimd/<run>/cp2k/.
 
 
 rule aimd_run:
     input:
         "results/structures/{structure}/V{volume}.extxyz",
+        repair=level_files(config["aimd"]["level_of_theory"]),
     output:
         trajectory="results/aimd/{structure}/T{temperature}_V{volume}/trajectory.extxyz",
         thermo="results/aimd/{structure}/T{temperature}_V{volume}/thermo.tsv",
@@ -22,7 +23,7 @@ rule aimd_run:
     params:
         aimd=config["aimd"],
         level_name=config["aimd"]["level_of_theory"],
-        level=config["levels_of_theory"][config["aimd"]["level_of_theory"]],
+        level=level_block(config["aimd"]["level_of_theory"]),
         cp2k=config["cp2k"],
         workdir=lambda wildcards, output: str(Path(output.trajectory).parent / "cp2k"),
     script:

@@ -1,4 +1,4 @@
-# Stage 9, property analysis: the structure of every crystal, AIMD run and extra
+# Stage 10, property analysis: the structure of every crystal, AIMD run and extra
 # structure set (RDF and PMF, N-Zn-N angles, coordination, rings, pores, density), with
 # the metal, donor and cutoff of the structure's chemistry.
 
@@ -12,7 +12,7 @@ rule analyse:
         summary=report(
             "results/analysis/{source}/summary.csv",
             caption="../report/analysis_summary.rst",
-            category="9. Structure",
+            category="10. Structure",
             subcategory="{source}",
         ),
         rdf="results/analysis/{source}/rdf.csv",
@@ -21,13 +21,13 @@ rule analyse:
         rdf_figure=report(
             "results/analysis/{source}/rdf.png",
             caption="../report/rdf.rst",
-            category="9. Structure",
+            category="10. Structure",
             subcategory="{source}",
         ),
         angle_figure=report(
             "results/analysis/{source}/angles.png",
             caption="../report/angles.rst",
-            category="9. Structure",
+            category="10. Structure",
             subcategory="{source}",
         ),
     log:

@@ -1,4 +1,4 @@
-# Stage 13, coexistence: a crystal slab against a disordered slab made by the model,
+# Stage 14, coexistence: a crystal slab against a disordered slab made by the model,
 # NPT at a ladder of temperatures, the crystalline fraction from the phase classifier,
 # and the transition temperature bracketed between them (Méndez & Semino).
 
@@ -63,13 +63,13 @@ rule coexistence_bracket:
         table=report(
             "results/coexistence/{system}/transition.csv",
             caption="../report/transition.rst",
-            category="13. Coexistence",
+            category="14. Coexistence",
         ),
         growths="results/coexistence/{system}/growths.csv",
         figure=report(
             "results/coexistence/{system}/fractions.png",
             caption="../report/coexistence.rst",
-            category="13. Coexistence",
+            category="14. Coexistence",
         ),
     log:
         "logs/coexistence/{system}/bracket.log",

@@ -19,7 +19,7 @@ from mofglass.checkout import export_to_jobs, source_of
 export_to_jobs(source_of())
 
 from mofglass import active_learning as alearn
-from mofglass import calculators, families, plan
+from mofglass import families, levels, plan
 from mofglass import resources as res
 from mofglass.config import validate_config
 from mofglass.structures.load import BUILTIN_PREFIX
@@ -29,7 +29,7 @@ validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 # a model family or calculator level the config asks for must be installed, unless
 # conda will deploy it
 if "conda" not in str(workflow.deployment_settings.deployment_method).lower():
-    missing_software = families.missing(config) + calculators.missing(config)
+    missing_software = families.missing(config) + levels.missing(config)
     if missing_software:
         raise WorkflowError("\n".join(missing_software))
 
@@ -49,6 +49,7 @@ wildcard_constraints:
     batch=r"[0-9]{4}",
     dataset=names_alternation(config["datasets"]),
     level=names_alternation(relabelled),
+    repaired=names_alternation(levels.repaired(config)),
     model=names_alternation(config["models"]),
     iteration=r"[0-9]{3}",
     run=r"[0-9]{3}",
@@ -63,8 +64,18 @@ def structure_source(wildcards):
 def used_levels():
     """Config blocks of the levels of theory the sampling, labelling, active-learning and
     cross-check stages use."""
-    names = calculators.levels_in_use(config)
+    names = levels.in_use(config)
     return {name: config["levels_of_theory"][name] for name in names}
+
+
+def level_block(level):
+    """The block a job runs a level of theory with (mofglass.levels.resolve)."""
+    return levels.resolve(level, config["levels_of_theory"])
+
+
+def level_files(level):
+    """Files a job at a level reads: a repaired level's fitted term."""
+    return levels.files(level, config["levels_of_theory"])
 
 
 def md_ranks():
@@ -95,14 +106,13 @@ def level_env(level):
     """The conda environment of a level's jobs: CP2K's, or a calculator level's own
     (``workflow/envs/<env>.yaml``: sevenn, chgnet; a user calculator in mofglass's CP2K one)."""
     block = config["levels_of_theory"].get(level, {})  # None: no such stage in this config
-    shipped = calculators.SHIPPED.get(block.get("calculator"))
-    env = block.get("env") or (shipped.env if shipped else None)
+    env = levels.env(block, config["levels_of_theory"]) if block else None
     return f"../envs/{env or 'cp2k'}.yaml"
 
 
 def cp2k_method(level):
     """A level's cost class: its CP2K method, or ``calculator`` for an ASE calculator."""
-    return config["levels_of_theory"][level].get("method", "calculator")
+    return level_block(level).get("method", "calculator")
 
 
 def aimd_runtime(wildcards, input, attempt):
@@ -138,7 +148,7 @@ def model_settings(wildcards):
         level = block["level"]
         settings["foundation_level"] = {
             "name": level,
-            "block": config["levels_of_theory"][level],
+            "block": level_block(level),
         }
     return settings
 
@@ -243,7 +253,7 @@ def labelling(level, workdir):
     """The fields of a stage's Labelling (mofglass.labels) at ``level``, in ``workdir``."""
     return {
         "level_name": level,
-        "level": config["levels_of_theory"][level],
+        "level": level_block(level),
         "labels": config["labels"],
         "cp2k": config["cp2k"],
         "workdir": workdir,
@@ -338,6 +348,23 @@ def report_frameworks():
     for system, block in config["coexistence"]["systems"].items():
         found[system] = framework_of(block["structure"])
     return found
+
+
+def repair_files():
+    """The fitted term of every repaired level the config uses, with its tables."""
+    names = levels.repaired(config)
+    files = ["term.json", "points.csv", "pull.csv", "fragment_pull.csv", "repair.png"]
+    return expand("results/repair/{repaired}/{file}", repaired=names, file=files)
+
+
+def repair_dft_runtime(wildcards, input, attempt):
+    """CP2K single points of the repair's fragments (none when they are shipped)."""
+    block = config["levels_of_theory"][wildcards.repaired]["repair"]
+    if block.get("shipped"):
+        return 5
+    method = cp2k_method(block["level_of_theory"])
+    frames = res.frames_in(input[0])
+    return res.cp2k_runtime_min(method, res.atoms_in(input[0]), frames, 0, cp2k_threads(), attempt)
 
 
 def chemistry_file(name=None):
@@ -971,11 +998,23 @@ def phases_report():
     return {"phases_metrics": phases_files()[:1], "phases_figures": figures}
 
 
+def repair_report():
+    names = levels.repaired(config)
+    files = lambda name: expand("results/repair/{level}/{name}", level=names, name=name)
+    return {
+        "repair_terms": files("term.json"),
+        "repair_fragment_pulls": files("fragment_pull.csv"),
+        "repair_pulls": files("pull.csv"),
+        "repair_figures": files("repair.png"),
+    }
+
+
 def report_inputs(wildcards):
     """Every stage's report files, by name."""
     return {
         key: files
         for stage in (
+            repair_report,
             selection_report,
             train_report,
             active_learning_report,
@@ -1015,6 +1054,7 @@ CAPTIONED = (
     "meltquench_verdicts",
     "metrics_table",
     "model_comparison",
+    "repair",
     "parity",
     "phases_metrics",
     "rdf",

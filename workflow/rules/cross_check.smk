@@ -1,4 +1,4 @@
-# Stage 14, cross-checks: the test split of each dataset labelled again at a second
+# Stage 15, cross-checks: the test split of each dataset labelled again at a second
 # level (the reference level against quantum chemistry), and every glass judged at the
 # level its model learnt from, next to the model's 300 K crystal.
 
@@ -6,6 +6,7 @@
 rule cross_check_level:
     input:
         "results/datasets/{dataset}/test.extxyz",
+        repair=level_files(config["cross_check"]["level_of_theory"]),
     output:
         labelled="results/cross_check/{dataset}/labelled.extxyz",
         quarantine="results/cross_check/{dataset}/quarantine.extxyz",
@@ -39,6 +40,7 @@ rule glass_check:
         crystal="results/md/{model}/check/trajectory.traj",
         crystal_verdict="results/md/{model}/check/verdict.tsv",
         model="results/models/{model}/model.json",
+        repair=lambda wildcards: level_files(model_level(wildcards.model)),
     output:
         "results/cross_check/glasses/{model}.csv",
     log:

@@ -1,4 +1,4 @@
-# Stage 11, enhanced sampling: well-tempered metadynamics with every model and bias
+# Stage 12, enhanced sampling: well-tempered metadynamics with every model and bias
 # (one description, written for Colvars and for PLUMED), its FES and barrier.
 
 
@@ -21,19 +21,19 @@ rule enhanced_run:
         barrier=report(
             "results/enhanced/{model}/{bias}/barrier.csv",
             caption="../report/barrier_table.rst",
-            category="11. Enhanced sampling",
+            category="12. Enhanced sampling",
             subcategory="{model}/{bias}",
         ),
         fes_figure=report(
             "results/enhanced/{model}/{bias}/fes.png",
             caption="../report/fes.rst",
-            category="11. Enhanced sampling",
+            category="12. Enhanced sampling",
             subcategory="{model}/{bias}",
         ),
         convergence_figure=report(
             "results/enhanced/{model}/{bias}/convergence.png",
             caption="../report/convergence.rst",
-            category="11. Enhanced sampling",
+            category="12. Enhanced sampling",
             subcategory="{model}/{bias}",
         ),
     log:

@@ -1,4 +1,4 @@
-# Stage 4, labelling: per level of theory, CP2K single points of every frame the
+# Stage 5, labelling: per level of theory, CP2K single points of every frame the
 # datasets relabelled at that level selected, in batches, each frame behind a quality
 # gate; then each dataset's labelled splits and lineage.
 
@@ -21,6 +21,7 @@ rule label_requests:
 rule label_batch:
     input:
         "results/labels/{level}/requests.extxyz",
+        repair=lambda wildcards: level_files(wildcards.level),
     output:
         labelled="results/labels/{level}/batches/{batch}.extxyz",
         quarantine="results/labels/{level}/batches/{batch}.quarantine.extxyz",

@@ -1,4 +1,4 @@
-# Stage 7, MD: the engine at work, a short run of every trained model (config md.check),
+# Stage 8, MD: the engine at work, a short run of every trained model (config md.check),
 # the same engine that melt-quench, active learning and mechanics use.
 
 
@@ -12,13 +12,13 @@ rule md_check:
         figure=report(
             "results/md/{model}/check/temperature.png",
             caption="../report/temperature.rst",
-            category="7. MD check",
+            category="8. MD check",
             subcategory="{model}",
         ),
         verdict=report(
             "results/md/{model}/check/verdict.tsv",
             caption="../report/md_verdict.rst",
-            category="7. MD check",
+            category="8. MD check",
             subcategory="{model}",
         ),
     log:

@@ -1,4 +1,4 @@
-# Stage 10, mechanics: bulk modulus from a P(V) scan (one job per volume) and from strain
+# Stage 11, mechanics: bulk modulus from a P(V) scan (one job per volume) and from strain
 # fluctuations, elastic moduli, thermal expansion (one job per (T, P)) and the VDOS, for
 # every model and sample (crystals, melt-quench glasses, the user's structures).
 
@@ -44,7 +44,7 @@ rule mechanics_eos:
         figure=report(
             "results/mechanics/{model}/{sample}/eos.png",
             caption="../report/eos.rst",
-            category="10. Mechanics",
+            category="11. Mechanics",
             subcategory="{model}/{sample}",
         ),
     log:
@@ -70,7 +70,7 @@ rule mechanics_fluctuations:
         figure=report(
             "results/mechanics/{model}/{sample}/fluctuations/running.png",
             caption="../report/running.rst",
-            category="10. Mechanics",
+            category="11. Mechanics",
             subcategory="{model}/{sample}",
         ),
     log:
@@ -126,7 +126,7 @@ rule mechanics_expansion:
         figure=report(
             "results/mechanics/{model}/{sample}/expansion.png",
             caption="../report/expansion.rst",
-            category="10. Mechanics",
+            category="11. Mechanics",
             subcategory="{model}/{sample}",
         ),
     log:
@@ -150,7 +150,7 @@ rule mechanics_vdos:
         figure=report(
             "results/mechanics/{model}/{sample}/vdos.png",
             caption="../report/vdos.rst",
-            category="10. Mechanics",
+            category="11. Mechanics",
             subcategory="{model}/{sample}",
         ),
     log:
@@ -185,7 +185,7 @@ rule mechanics_summary:
         report(
             "results/mechanics/{model}/summary.csv",
             caption="../report/mechanics_summary.rst",
-            category="10. Mechanics",
+            category="11. Mechanics",
             subcategory="{model}",
         ),
     log:

@@ -1,4 +1,4 @@
-# Stage 8, melt-quench: heat, hold, quench and equilibrate with every model, one job
+# Stage 9, melt-quench: heat, hold, quench and equilibrate with every model, one job
 # per (model, replica), under the stability watch; a table of every run's verdict.
 
 
@@ -14,7 +14,7 @@ rule meltquench_run:
         figure=report(
             "results/meltquench/{model}/replica{replica}/temperature.png",
             caption="../report/temperature.rst",
-            category="8. Melt-quench",
+            category="9. Melt-quench",
             subcategory="{model}",
         ),
         verdict="results/meltquench/{model}/replica{replica}/verdict.tsv",
@@ -48,7 +48,7 @@ rule meltquench_committee:
         figure=report(
             "results/meltquench/{model}/replica{replica}/committee.png",
             caption="../report/committee.rst",
-            category="8. Melt-quench",
+            category="9. Melt-quench",
             subcategory="{model}",
         ),
     log:
@@ -75,7 +75,7 @@ rule meltquench_verdicts:
         report(
             "results/meltquench/verdicts.tsv",
             caption="../report/meltquench_verdicts.rst",
-            category="8. Melt-quench",
+            category="9. Melt-quench",
         ),
     log:
         "logs/meltquench/verdicts.log",

@@ -1,4 +1,4 @@
-# Stage 12, phase classification: MD frames of each class with the model, a symmetry-
+# Stage 13, phase classification: MD frames of each class with the model, a symmetry-
 # function network (Méndez & Semino), and phase fractions along every melt-quench.
 
 
@@ -44,13 +44,13 @@ rule phases_train:
         metrics=report(
             "results/phases/metrics.csv",
             caption="../report/phases_metrics.rst",
-            category="12. Phases",
+            category="13. Phases",
         ),
         confusion="results/phases/confusion.csv",
         figure=report(
             "results/phases/confusion.png",
             caption="../report/confusion.rst",
-            category="12. Phases",
+            category="13. Phases",
         ),
     log:
         "logs/phases/train.log",
@@ -75,7 +75,7 @@ rule phases_over_time:
         figure=report(
             "results/phases/meltquench/{model}/replica{replica}/fractions.png",
             caption="../report/fractions.rst",
-            category="12. Phases",
+            category="13. Phases",
             subcategory="{model}",
         ),
     log:

@@ -1,4 +1,4 @@
-# Stage 15, the report: one self-contained HTML page with every figure and table of the
+# Stage 16, the report: one self-contained HTML page with every figure and table of the
 # run, each scalar next to its published value. Each stage names its files (common.smk,
 # <stage>_report) and writes its section (mofglass.report.<stage>).
 
@@ -11,7 +11,7 @@ rule report:
         comparison=report(
             "results/report/model_comparison.png",
             caption="../report/model_comparison.rst",
-            category="5. Models",
+            category="6. Models",
         ),
     log:
         "logs/report.log",

@@ -1,4 +1,4 @@
-# Stage 3, selection: the pool of AIMD frames, and per dataset its train/test/validation
+# Stage 4, selection: the pool of AIMD frames, and per dataset its train/test/validation
 # split by flat-histogram, random or CBAD selection, with a lineage table and figures.
 
 
@@ -28,7 +28,7 @@ rule select:
         figure=report(
             "results/selection/{dataset}/energy_distribution.png",
             caption="../report/energy_distribution.rst",
-            category="3. Selection",
+            category="4. Selection",
             subcategory="{dataset}",
         ),
     log:
@@ -54,14 +54,14 @@ rule select_cbad:
         figure=report(
             "results/selection/{dataset}/energy_distribution.png",
             caption="../report/energy_distribution.rst",
-            category="3. Selection",
+            category="4. Selection",
             subcategory="{dataset}",
         ),
         coverage="results/selection/{dataset}/cbad_coverage.csv",
         coverage_figure=report(
             "results/selection/{dataset}/cbad_coverage.png",
             caption="../report/cbad_coverage.rst",
-            category="3. Selection",
+            category="4. Selection",
             subcategory="{dataset}",
         ),
     log:

@@ -1,4 +1,4 @@
-# Stage 5, training: fit each model on its dataset, then the evaluation every model
+# Stage 6, training: fit each model on its dataset, then the evaluation every model
 # type shares: errors on every split with parity plots, the check that LAMMPS with the
 # written files reproduces the fit, a learning curve and the measured MD cost.
 
@@ -110,13 +110,13 @@ rule evaluate_model:
         metrics=report(
             "results/models/{model}/metrics.csv",
             caption="../report/metrics_table.rst",
-            category="5. Models",
+            category="6. Models",
             subcategory="{model}",
         ),
         parity=report(
             "results/models/{model}/parity.png",
             caption="../report/parity.rst",
-            category="5. Models",
+            category="6. Models",
             subcategory="{model}",
         ),
         consistency="results/models/{model}/consistency.csv",
@@ -140,7 +140,7 @@ rule learning_curve:
         figure=report(
             "results/models/{model}/learning_curve.png",
             caption="../report/learning_curve.rst",
-            category="5. Models",
+            category="6. Models",
             subcategory="{model}",
         ),
     log:
@@ -164,7 +164,7 @@ rule model_cost:
         figure=report(
             "results/models/{model}/cost.png",
             caption="../report/cost.rst",
-            category="5. Models",
+            category="6. Models",
             subcategory="{model}",
         ),
     log:

@@ -95,6 +95,7 @@ class CalculatorLevel:
     kwargs: dict = field(default_factory=dict)
     dispersion: dict | None = None
     env: str | None = None
+    repair: dict | None = None  # a repaired level's pair term (mofglass.repair), with coefficients
 
     @classmethod
     def from_config(cls, name: str, block: Mapping) -> CalculatorLevel:
@@ -107,12 +108,18 @@ class CalculatorLevel:
         env = block.get("env")
         if env is None and calculator in SHIPPED:
             env = SHIPPED[calculator].env
+        repair = None
+        if block.get("repair_file"):  # a repaired level (mofglass.levels.resolve)
+            from ..levels import read_term
+
+            repair = read_term(block["repair_file"])
         return cls(
             name=name,
             calculator=calculator,
             kwargs=dict(block.get("kwargs") or {}),
             dispersion=dict(block["dispersion"]) if block.get("dispersion") else None,
             env=env,
+            repair=repair,
         )
 
     @property
@@ -128,21 +135,14 @@ class CalculatorLevel:
         else:
             cls, kwargs, packages = self.calculator, {}, [self.calculator.split(".")[0]]
         kwargs.update(self.kwargs)
-        return {
-            "class": cls,
-            "kwargs": kwargs,
-            "dispersion": self.dispersion,
-            "packages": packages,
-        }
+        spec = {"class": cls, "kwargs": kwargs, "dispersion": self.dispersion, "packages": packages}
+        if self.repair:
+            spec["repair"] = self.repair
+        return spec
 
     def fingerprint(self) -> str:
         """Text that changes when anything that changes the results changes."""
         return json.dumps({"level": self.name, **self.spec()}, sort_keys=True)
-
-
-def is_calculator(block: Mapping) -> bool:
-    """Whether a ``levels_of_theory`` block is an ASE calculator (not a CP2K method)."""
-    return "calculator" in block
 
 
 def python_for(level: CalculatorLevel) -> str | None:
@@ -191,34 +191,6 @@ def problems(level: CalculatorLevel) -> list[str]:
             f"{python}: pip install dftd3"
         ]
     return []
-
-
-def levels_in_use(config: Mapping) -> list[str]:
-    """Names of the levels the config's stages use: sampling, datasets, active-learning
-    loops, cross-level checks, and foundation models (a level used as a model, or
-    fine-tuned)."""
-    names = {config["aimd"]["level_of_theory"]}
-    names |= {block["level_of_theory"] for block in config.get("datasets", {}).values()}
-    for block in config.get("models", {}).values():
-        loop = block.get("active_learning") or {}
-        if loop.get("level_of_theory"):
-            names.add(loop["level_of_theory"])
-        if block["type"] in ("foundation", "finetune") and block.get("level"):
-            names.add(block["level"])
-    check = config.get("cross_check") or {}
-    if check.get("level_of_theory"):
-        names.add(check["level_of_theory"])
-    return sorted(n for n in names if n in config["levels_of_theory"])
-
-
-def missing(config: Mapping) -> list[str]:
-    """One message per calculator level the config uses that cannot run here."""
-    out = []
-    for name in levels_in_use(config):
-        block = config["levels_of_theory"][name]
-        if is_calculator(block):
-            out += problems(CalculatorLevel.from_config(name, block))
-    return out
 
 
 def run(

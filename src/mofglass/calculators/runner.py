@@ -42,16 +42,24 @@ def _threads(n: int) -> None:
 
 def make_calculator(spec: dict):
     """The ASE calculator of a level: ``module:Class(**kwargs)``, plus DFT-D3 from the
-    ``dftd3`` package (simple-dftd3) when ``dispersion`` is given."""
+    ``dftd3`` package (simple-dftd3) when ``dispersion`` is given, plus a repaired
+    level's pair term (``pairterm.py`` beside this file) when ``repair`` is given."""
     module, _, name = spec["class"].partition(":")
-    calc = getattr(importlib.import_module(module), name)(**spec.get("kwargs", {}))
-    dispersion = spec.get("dispersion")
-    if dispersion:
-        from ase.calculators.mixing import SumCalculator
+    parts = [getattr(importlib.import_module(module), name)(**spec.get("kwargs", {}))]
+    if spec.get("dispersion"):
         from dftd3.ase import DFTD3
 
-        calc = SumCalculator([calc, DFTD3(**dispersion)])
-    return calc
+        parts.append(DFTD3(**spec["dispersion"]))
+    if spec.get("repair"):
+        sys.path.insert(0, str(Path(__file__).parent))
+        from pairterm import PairTerm
+
+        parts.append(PairTerm(spec["repair"]))
+    if len(parts) == 1:
+        return parts[0]
+    from ase.calculators.mixing import SumCalculator
+
+    return SumCalculator(parts)
 
 
 class EveryStep(Calculator):

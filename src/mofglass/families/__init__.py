@@ -105,7 +105,7 @@ def missing(config: Mapping) -> list[str]:
     """One message per model of the config whose family is not installed."""
     out = []
     for name, block in config.get("models", {}).items():
-        if block["type"] in LEVEL_FAMILIES:  # its level's (mofglass.calculators.missing)
+        if block["type"] in LEVEL_FAMILIES:  # its level's (mofglass.levels.missing)
             continue
         if block["type"] in FAMILIES and python_for(block["type"]) is None:
             out.append(f"models.{name}: {install_hint(block['type'])}")
@@ -350,12 +350,12 @@ def environments(config: Mapping) -> dict[str, str]:
     """The Pythons a config's jobs run in, by environment name: ``main`` (this one),
     each calculator level's in use and each model family's; those not installed are
     left out (the config check names them)."""
-    from .. import calculators
+    from .. import calculators, levels
 
     out = {"main": sys.executable}
-    for name in calculators.levels_in_use(config):
+    for name in levels.in_use(config):
         block = config["levels_of_theory"][name]
-        if calculators.is_calculator(block):
+        if levels.kind(block) == "calculator":
             level = calculators.CalculatorLevel.from_config(name, block)
             python = calculators.python_for(level)
             if python:

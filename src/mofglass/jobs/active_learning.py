@@ -1,4 +1,4 @@
-"""Stage 6, active learning: the jobs of the loop (science in
+"""Stage 7, active learning: the jobs of the loop (science in
 :mod:`mofglass.active_learning`).
 
 Files of a loop, under ``results/active_learning/<model>/iter<k>/``:

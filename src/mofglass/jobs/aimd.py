@@ -1,4 +1,4 @@
-"""Stage 2, reference MD: one run of a structure at a temperature and volume, with CP2K
+"""Stage 3, reference MD: one run of a structure at a temperature and volume, with CP2K
 or an ASE calculator, in restartable chunks.
 
 Jobs read files, call science, write files; they never import each other.

@@ -1,4 +1,4 @@
-"""Stage 9, analysis: the structure of every crystal, AIMD run, glass and structure set.
+"""Stage 10, analysis: the structure of every crystal, AIMD run, glass and structure set.
 
 Jobs read files, call science, write files; they never import each other.
 """

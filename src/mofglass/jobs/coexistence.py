@@ -1,4 +1,4 @@
-"""Stage 13, coexistence: a crystal slab against a disordered slab of the same framework
+"""Stage 14, coexistence: a crystal slab against a disordered slab of the same framework
 made by the model, NPT at a ladder of temperatures, the crystalline fraction of each
 run from the phase classifier, and the transition temperature bracketed between them
 (Méndez & Semino).

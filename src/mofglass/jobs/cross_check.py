@@ -1,4 +1,4 @@
-"""Stage 14, cross-check (:mod:`mofglass.cross_check`): read files, label at a level,
+"""Stage 15, cross-check (:mod:`mofglass.cross_check`): read files, label at a level,
 compare, write tables."""
 
 from __future__ import annotations

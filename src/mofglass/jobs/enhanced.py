@@ -1,4 +1,4 @@
-"""Stage 11, enhanced sampling: one well-tempered metadynamics run of a model on a
+"""Stage 12, enhanced sampling: one well-tempered metadynamics run of a model on a
 structure, its free-energy surface, barrier and convergence.
 
 Outputs (units in the column names): ``fes.csv`` (one row per grid point of the one or

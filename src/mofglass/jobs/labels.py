@@ -1,4 +1,4 @@
-"""Stage 4, labels: single points of the selected frames in batches, and the datasets.
+"""Stage 5, labels: single points of the selected frames in batches, and the datasets.
 
 Jobs read files, call science, write files; they never import each other.
 """

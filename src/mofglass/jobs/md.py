@@ -1,4 +1,4 @@
-"""Stage 7, MD: the MD engine at work: a short run of every trained model (config md.check).
+"""Stage 8, MD: the MD engine at work: a short run of every trained model (config md.check).
 
 Jobs read files, call science, write files; they never import each other.
 """

@@ -1,4 +1,4 @@
-"""Stage 10, mechanics: one MD run of a sample (a crystal, a melt-quench glass, a
+"""Stage 11, mechanics: one MD run of a sample (a crystal, a melt-quench glass, a
 user's structure) per job, and the jobs that gather them.
 
 Every run goes through the MD engine (:func:`mofglass.md.run_md`) under the stability

@@ -1,4 +1,4 @@
-"""Stage 8, melt-quench: one replica of one model under the stability watch.
+"""Stage 9, melt-quench: one replica of one model under the stability watch.
 
 Jobs read files, call science, write files; they never import each other.
 """

@@ -1,4 +1,4 @@
-"""Stage 12, phases: MD frames of each class with the model, the classifier's training
+"""Stage 13, phases: MD frames of each class with the model, the classifier's training
 (80:20), and phase fractions along trajectories.
 
 Units: K, ps, Å; fractions and probabilities are per metal atom (Zn in a ZIF). The

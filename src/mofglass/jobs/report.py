@@ -1,4 +1,4 @@
-"""Stage 15, the report: every stage's section, from the files the workflow names
+"""Stage 16, the report: every stage's section, from the files the workflow names
 (``rules/report.smk``), on one self-contained page.
 
 Jobs read files, call science, write files; they never import each other.
@@ -33,6 +33,7 @@ def report_job(
     command and the benchmark folder. The summary opens the page, provenance ends it."""
     captions = settings.get("captions", {})
     stages = [
+        report.repair.section(files, captions),
         report.selection.section(files, captions),
         report.train.section(files, settings["models"], comparison_figure, captions),
         report.active_learning.section(files, captions),

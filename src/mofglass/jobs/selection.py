@@ -1,4 +1,4 @@
-"""Stage 3, selection: the pool of usable frames and each dataset's selection.
+"""Stage 4, selection: the pool of usable frames and each dataset's selection.
 
 Jobs read files, call science, write files; they never import each other.
 """

@@ -14,9 +14,9 @@ from ase import Atoms
 
 from .. import chemistry
 from ..atomicio import write_frames
-from ..calculators import is_calculator
 from ..cp2k.inputs import check_overrides
 from ..cp2k.levels import LevelOfTheory
+from ..levels import is_calculator
 from ..structures import load_structure, supercell
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def structure_job(
     atoms = supercell(loaded, block["supercell"])
     for level_name, level_block in levels.items():
         if is_calculator(level_block):
-            continue  # checked before any job (mofglass.calculators.missing)
+            continue  # checked before any job (mofglass.levels.missing)
         level = LevelOfTheory.from_config(level_name, level_block)
         level.check_elements(atoms.get_chemical_symbols(), data_dir)
         check_overrides(level)

@@ -1,4 +1,4 @@
-"""Stage 5, training: fit each model on its dataset, then what every model type shares:
+"""Stage 6, training: fit each model on its dataset, then what every model type shares:
 errors on every split with parity plots, the check that LAMMPS with the deployed model
 gives the trainer's predictions, the learning curve and the cost.
 

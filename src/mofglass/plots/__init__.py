@@ -28,6 +28,7 @@ _WHERE = {
     "parity_plot": "train",
     "phase_fraction_plot": "phases",
     "rdf_plot": "analysis",
+    "repair_plot": "repair",
     "running_moduli_plot": "mechanics",
     "save_figure": "base",
     "thermo_plot": "md",

@@ -1,4 +1,4 @@
-"""Stage 6's section: every loop's records, iteration by iteration."""
+"""Stage 7's section: every loop's records, iteration by iteration."""
 
 from __future__ import annotations
 

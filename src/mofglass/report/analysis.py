@@ -1,4 +1,4 @@
-"""Stage 9's section: the structure of every source, next to the published values."""
+"""Stage 10's section: the structure of every source, next to the published values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 13's section: each coexistence system's bracketed transition temperature next
+"""Stage 14's section: each coexistence system's bracketed transition temperature next
 to the published one, with its crystalline-fraction curves."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage 14's section: the reference level against a second level, and every glass at
+"""Stage 15's section: the reference level against a second level, and every glass at
 its teacher's level."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage 11's section: the barrier of every (model, bias) run next to the published
+"""Stage 12's section: the barrier of every (model, bias) run next to the published
 one, with the FES and its convergence."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage 10's section: every model's mechanical and thermal scalars, next to the
+"""Stage 11's section: every model's mechanical and thermal scalars, next to the
 published values, with each sample's figures."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage 8's section: every melt-quench replica's verdict and T(t)."""
+"""Stage 9's section: every melt-quench replica's verdict and T(t)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 12's section: the classifier's accuracy and confusion matrix, and the phase
+"""Stage 13's section: the classifier's accuracy and confusion matrix, and the phase
 fractions along every melt-quench."""
 
 from __future__ import annotations

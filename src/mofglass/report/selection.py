@@ -1,4 +1,4 @@
-"""Stage 3's section: the splits of every dataset and the energy distributions."""
+"""Stage 4's section: the splits of every dataset and the energy distributions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 5's section (with stage 7's MD check): every model's errors, cost and MD
+"""Stage 6's section (with stage 7's MD check): every model's errors, cost and MD
 check, side by side and next to the published models."""
 
 from __future__ import annotations

@@ -1,0 +1,136 @@
+"""Stage 2, repair: a repaired level's DFT points, its base level on them, the fitted term.
+
+Jobs read files, call science, write files; they never import each other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+
+import pandas as pd
+
+from .. import chemistry, plots, repair
+from ..atomicio import read_frames, write_frames, write_table, write_text
+from ..labels import Labelling
+
+log = logging.getLogger(__name__)
+
+
+def _no_stress(labelling: Labelling) -> Labelling:
+    """The repair fits energies and forces: its single points skip the stress."""
+    return replace(labelling, labels={**labelling.labels, "stress": False})
+
+
+def points_job(
+    structure_file: str, chemistry_file: str, block: Mapping, name: str, out: str
+) -> None:
+    """The geometries of a repair's DFT points: a fragment cut from the structure, its
+    metal pulled and pushed along its bonds, rattled copies (:func:`mofglass.repair.geometries`)."""
+    (atoms,) = read_frames(structure_file)
+    chem = chemistry.read(chemistry_file)
+    spec = repair.Points.from_config(block["repair"].get("points"))
+    fragment, metal = repair.cut_fragment(atoms, chem, spec.linkers, spec.vacuum_A)
+    frames = repair.geometries(fragment, metal, chem, spec, f"{name}-fragment")
+    write_frames(out, frames)
+    log.info(
+        "%s: %d geometries of %s in a %s Å box",
+        name,
+        len(frames),
+        fragment.get_chemical_formula(),
+        fragment.cell.lengths().round(2).tolist(),
+    )
+
+
+def dft_job(
+    points_file: str, block: Mapping, labelling: Labelling, outputs: Mapping[str, str]
+) -> None:
+    """The DFT single points of a repair: computed by CP2K at the repair's level, or the
+    shipped points of the same geometries and level (:func:`mofglass.repair.shipped`)."""
+    points = read_frames(points_file)
+    name = block["repair"].get("shipped")
+    if name:
+        accepted = repair.shipped(name, points, labelling.level_name, labelling.level)
+        quarantined = []
+        log.info("%d DFT points shipped as %r", len(accepted), name)
+    else:
+        accepted, quarantined = _no_stress(labelling).frames(points)
+    write_frames(outputs["quarantine"], quarantined)
+    write_frames(outputs["dft"], accepted)
+    log.info("%d DFT points accepted, %d quarantined", len(accepted), len(quarantined))
+
+
+def base_job(
+    dft_file: str,
+    structure_file: str,
+    chemistry_file: str,
+    block: Mapping,
+    name: str,
+    labelling: Labelling,
+    outputs: Mapping[str, str],
+) -> None:
+    """The base level on the DFT points and on the pull test in the structure."""
+    dft = read_frames(dft_file)
+    (atoms,) = read_frames(structure_file)
+    pulled, _, _ = repair.pull(
+        atoms, chemistry.read(chemistry_file), block["repair"]["pull_A"], f"{name}-pull"
+    )
+    accepted, quarantined = _no_stress(labelling).frames([*repair.bare(dft), *pulled])
+    if quarantined:
+        reasons = "; ".join(
+            f"{a.info['frame_id']}: {a.info['quarantine_reason']}" for a in quarantined
+        )
+        raise repair.RepairError(f"the base level failed on points of the repair: {reasons}")
+    write_frames(outputs["base"], accepted[: len(dft)])
+    write_frames(outputs["pull"], accepted[len(dft) :])
+
+
+def fit_job(
+    dft_file: str,
+    base_file: str,
+    pull_file: str,
+    structure_file: str,
+    chemistry_file: str,
+    block: Mapping,
+    name: str,
+    outputs: Mapping[str, str],
+) -> repair.Fit:
+    """Fit the term, refuse it if it makes the level worse on held-out points, and write
+    the term, the per-point errors and the pull test before and after."""
+    chem = chemistry.read(chemistry_file)
+    term = repair.Term.from_config(block["repair"].get("term"), chem)
+    settings = dict(block["repair"].get("fit") or {})
+    dft, base = read_frames(dft_file), read_frames(base_file)
+    fitted = repair.learn(dft, base, term, **settings)
+    record = {
+        "level": name,
+        "base_level": block["base"],
+        "dft_level": block["repair"]["level_of_theory"],
+        "points": len(dft),
+        "shipped": block["repair"].get("shipped"),
+        **json.loads(fitted.to_json()),
+    }
+    write_table(outputs["points"], pd.DataFrame(repair.point_rows(dft, base, fitted)))
+    pulled = read_frames(pull_file)
+    (atoms,) = read_frames(structure_file)
+    _, metal, away = repair.pull(atoms, chem, block["repair"]["pull_A"], f"{name}-pull")
+    curves = {"base": pulled, "repaired": repair.apply(pulled, fitted.spec)}
+    fragment = pd.DataFrame(repair.fragment_pull(dft, base, fitted.spec))
+    write_table(outputs["fragment_pull"], fragment)
+    table = pd.DataFrame(repair.pull_table(curves, metal, away)).sort_values("stretch_A")
+    write_table(outputs["pull"], table)
+    plots.repair_plot(fragment, table, outputs["figure"], f"{name}: {block['base']} repaired")
+    write_text(outputs["term"], json.dumps(record, indent=1, sort_keys=True) + "\n")
+    e = fitted.errors
+    log.info(
+        "%s: held-out force RMSE %.3f -> %.3f eV/Å, energy RMSE %.1f -> %.1f meV/atom (ridge %g)",
+        name,
+        e["base_test"]["force_rmse_eV_per_A"],
+        e["repaired_test"]["force_rmse_eV_per_A"],
+        1e3 * e["base_test"]["energy_rmse_eV_per_atom"],
+        1e3 * e["repaired_test"]["energy_rmse_eV_per_atom"],
+        fitted.ridge,
+    )
+    return fitted

@@ -1,0 +1,110 @@
+# Stage 2, repair: a repaired level of theory (a calculator level plus a pair term on
+# its soft bond) learnt from DFT single points of fragments cut from a structure: the
+# geometries, CP2K's single points (or the shipped ones), the base level on them, the fit.
+
+
+def repair_block(wildcards):
+    return config["levels_of_theory"][wildcards.repaired]
+
+
+def repair_structure(wildcards):
+    return repair_block(wildcards)["repair"]["structure"]
+
+
+rule repair_points:
+    input:
+        structure=lambda wildcards: structure_file(repair_structure(wildcards)),
+        chemistry=lambda wildcards: chemistry_file(repair_structure(wildcards)),
+    output:
+        "results/repair/{repaired}/points.extxyz",
+    log:
+        "logs/repair/{repaired}/points.log",
+    localrule: True
+    conda:
+        "../envs/mofglass.yaml"
+    params:
+        block=repair_block,
+    script:
+        "../scripts/repair_points.py"
+
+
+rule repair_dft:
+    input:
+        "results/repair/{repaired}/points.extxyz",
+    output:
+        dft="results/repair/{repaired}/dft.extxyz",
+        quarantine="results/repair/{repaired}/dft_quarantine.extxyz",
+    log:
+        "logs/repair/{repaired}/dft.log",
+    benchmark:
+        "benchmarks/repair/{repaired}/dft.tsv"
+    conda:
+        "../envs/cp2k.yaml"
+    threads: cp2k_threads()
+    resources:
+        **cp2k_layout(),
+        runtime=repair_dft_runtime,
+    params:
+        block=repair_block,
+        labelling=lambda wildcards: labelling(
+            repair_block(wildcards)["repair"]["level_of_theory"],
+            f"results/repair/{wildcards.repaired}/cp2k",
+        ),
+    script:
+        "../scripts/repair_dft.py"
+
+
+rule repair_base:
+    input:
+        dft="results/repair/{repaired}/dft.extxyz",
+        structure=lambda wildcards: structure_file(repair_structure(wildcards)),
+        chemistry=lambda wildcards: chemistry_file(repair_structure(wildcards)),
+    output:
+        base="results/repair/{repaired}/base.extxyz",
+        pull="results/repair/{repaired}/pull_base.extxyz",
+    log:
+        "logs/repair/{repaired}/base.log",
+    benchmark:
+        "benchmarks/repair/{repaired}/base.tsv"
+    conda:
+        lambda wildcards: level_env(repair_block(wildcards)["base"])
+    params:
+        block=repair_block,
+        labelling=lambda wildcards: labelling(
+            repair_block(wildcards)["base"], f"results/repair/{wildcards.repaired}/base"
+        ),
+    script:
+        "../scripts/repair_base.py"
+
+
+rule repair_fit:
+    input:
+        dft="results/repair/{repaired}/dft.extxyz",
+        base="results/repair/{repaired}/base.extxyz",
+        pull="results/repair/{repaired}/pull_base.extxyz",
+        structure=lambda wildcards: structure_file(repair_structure(wildcards)),
+        chemistry=lambda wildcards: chemistry_file(repair_structure(wildcards)),
+    output:
+        term="results/repair/{repaired}/term.json",
+        points="results/repair/{repaired}/points.csv",
+        pull="results/repair/{repaired}/pull.csv",
+        fragment_pull="results/repair/{repaired}/fragment_pull.csv",
+        figure=report(
+            "results/repair/{repaired}/repair.png",
+            caption="../report/repair.rst",
+            category="2. Repair",
+        ),
+    log:
+        "logs/repair/{repaired}/fit.log",
+    localrule: True
+    conda:
+        "../envs/mofglass.yaml"
+    params:
+        block=repair_block,
+    script:
+        "../scripts/repair_fit.py"
+
+
+rule repair:
+    input:
+        repair_files(),
