@@ -21,7 +21,7 @@ import pytest
 from ase.calculators.lj import LennardJones
 from ase.units import GPa
 
-from mofglass import calculators
+from mofglass import calculators, levels
 from mofglass.calculators import CalculatorError, CalculatorLevel, compute_labels, run_md
 from mofglass.config import ConfigError, validate_config
 from mofglass.cp2k.inputs import MDSettings
@@ -193,7 +193,7 @@ def test_unknown_or_uninstalled_calculators_are_refused_before_any_job(tmp_path)
         "aimd": {"level_of_theory": "s"},
         "datasets": {"d": {"level_of_theory": "m"}},
     }
-    messages = calculators.missing(absent)
+    messages = levels.missing(absent)
     assert len(messages) == 2
     assert "./install.sh --models not-installed" in messages[1]
     assert "module 'no_such_package'" in messages[0]

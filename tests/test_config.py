@@ -371,3 +371,59 @@ def test_coexistence_refuses_what_the_config_does_not_define(in_repo, change, me
     change(config)
     with pytest.raises(ConfigError, match=message):
         validate_config(config, SCHEMA)
+
+
+def seeds_of(node, path=()) -> dict[str, int]:
+    """Every seed key of a config, by its dotted path (the test's own walk)."""
+    out = {}
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "seed" and path and isinstance(value, int):
+                out[".".join(map(str, path))] = value
+            out.update(seeds_of(value, (*path, key)))
+    elif isinstance(node, list):
+        for k, value in enumerate(node):
+            out.update(seeds_of(value, (*path, k)))
+    return out
+
+
+def test_the_run_seed_moves_every_seed_but_a_repaired_levels_points():
+    """seed: s moves every seed of the run, distinctly for s = 1, 2, 3 (and never onto
+    another run's replica seeds); the repair's DFT points keep theirs."""
+    config = load("config.yaml")
+    base = seeds_of(validate_config(copy.deepcopy(config), SCHEMA))
+    assert len(base) > 10
+    runs = {}
+    for s in (1, 2, 3):
+        changed = copy.deepcopy(config)
+        changed["seed"] = s
+        runs[s] = seeds_of(validate_config(changed, SCHEMA))
+        fixed = {k for k in base if ".repair.points" in k}
+        assert {k for k in base if runs[s][k] == base[k]} == fixed
+    replicas = config["meltquench"]["replicas"]
+    starts = [runs[s]["meltquench"] for s in runs] + [base["meltquench"]]
+    spans = [set(range(start, start + replicas)) for start in starts]
+    assert all(a.isdisjoint(b) for k, a in enumerate(spans) for b in spans[k + 1 :])
+    loop = [runs[s]["models.snap_al.active_learning"] % 1000 for s in runs]
+    assert len(set(loop)) == len(loop)
+
+
+def test_a_repaired_level_names_levels_and_a_structure_the_config_has():
+    config = load("tiny.yaml")
+    config["levels_of_theory"]["fixed"] = {
+        "base": "xtb",
+        "repair": {
+            "level_of_theory": "nowhere",
+            "structure": "ZIF-99",
+            "shipped": "no-such",
+            "pull_A": [0.5],
+        },
+    }
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, SCHEMA)
+    text = str(error.value)
+    assert "levels_of_theory.fixed.base: 'xtb' is not a calculator level" in text
+    assert "levels_of_theory.fixed.repair.level_of_theory: 'nowhere' is not a CP2K level" in text
+    assert "levels_of_theory.fixed.repair.structure: no structure 'ZIF-99'" in text
+    assert "levels_of_theory.fixed.repair.shipped: mofglass ships no points 'no-such'" in text
+    assert "levels_of_theory.fixed.repair.pull_A: the first stretch must be 0" in text

@@ -243,13 +243,13 @@ def test_shipped_points_are_the_geometries_the_default_makes():
     import yaml
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    block = config["levels_of_theory"]["teacher"]
+    block = config["levels_of_theory"][config["aimd"]["level_of_theory"]]
     name = block["repair"]["shipped"]
     crystal = load_structure("builtin:ZIF-4")
     chem = chemistry.derive(crystal)
     spec = repair.Points.from_config(block["repair"].get("points"))
     fragment, metal = repair.cut_fragment(crystal, chem, spec.linkers, spec.vacuum_A)
-    points = repair.geometries(fragment, metal, chem, spec, "teacher-fragment")
+    points = repair.geometries(fragment, metal, chem, spec, "ZIF-4-fragment")
     dft_name = block["repair"]["level_of_theory"]
     frames = repair.shipped(name, points, dft_name, config["levels_of_theory"][dft_name])
     assert len(frames) >= len(points) - 2

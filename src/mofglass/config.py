@@ -542,4 +542,45 @@ def validate_config(config: dict, schema: str | Path | dict) -> dict:
         problems = list(semantic_errors(config))
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+    apply_seed(config)
     return config
+
+
+#: Seeds the run's seed does not move: a repaired level's DFT points are part of its
+#: level of theory (shipped points are checked against the geometries they make).
+FIXED_SEEDS = (("levels_of_theory", "*", "repair", "points"),)
+
+
+#: A run's seed s adds SEED_STRIDE * s to every seed: a prime wider than any count of
+#: replicas or runs that a block numbers from its seed (seed, seed + 1, ...), so that
+#: two runs' seeds never meet, and not a multiple of 1000 (exploration velocities use
+#: a block's seed modulo 1000).
+SEED_STRIDE = 1009
+
+
+def apply_seed(config: dict) -> None:
+    """Add :data:`SEED_STRIDE` times the config's ``seed`` to every other ``seed`` key in
+    it, in place (once: a validated config is not validated again), except under
+    :data:`FIXED_SEEDS`."""
+    offset = SEED_STRIDE * config.get("seed", 0)
+    if not offset:
+        return
+
+    def fixed(path: tuple) -> bool:
+        return any(
+            len(path) == len(pattern)
+            and all(p in ("*", k) for p, k in zip(pattern, path, strict=True))
+            for pattern in FIXED_SEEDS
+        )
+
+    def walk(node, path: tuple) -> None:
+        if isinstance(node, dict):
+            if path and isinstance(node.get("seed"), int) and not fixed(path):
+                node["seed"] += offset
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, path)
+
+    walk(config, ())

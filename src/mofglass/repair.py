@@ -41,18 +41,21 @@ class RepairError(ValueError):
 class Points:
     """How the DFT points of a repair are made from a structure.
 
-    ``linkers``: how many of the metal's linkers the fragment keeps (two imidazolates
-    and a Zn make the neutral Zn(Im)2); ``charge``: the fragment's net charge (e);
-    ``vacuum_A``: vacuum on each side of the fragment's extent; ``stretches_A``: moves of
-    the metal along each of its bonds to a donor (positive: away from it);
-    ``rattles``: thermally displaced copies of the stretched geometries, Gaussian with
-    ``sigma_A`` per Cartesian component, drawn from ``seed``.
+    ``cut``: ``fragment`` (one metal with ``linkers`` of its linkers, whole, in a box
+    with ``vacuum_A`` on each side; two imidazolates and a Zn make the neutral Zn(Im)2)
+    or ``cell`` (the structure's own periodic cell); ``charge``: its net charge (e);
+    ``stretches_A``: moves of the first metal along its bonds to donors (positive: away
+    from the donor), along ``bonds`` of them (None: all); ``rattles``: thermally
+    displaced copies of those geometries, Gaussian with ``sigma_A`` per Cartesian
+    component, drawn from ``seed``.
     """
 
+    cut: str = "fragment"
     linkers: int = 2
     charge: int = 0
     vacuum_A: float = 4.0
     stretches_A: tuple[float, ...] = (-0.3, -0.15, 0.15, 0.3, 0.5, 0.7, 0.9, 1.1)
+    bonds: int | None = None
     rattles: int = 8
     sigma_A: float = 0.08
     seed: int = 0
@@ -156,24 +159,39 @@ def cut_fragment(
     return fragment, 0
 
 
+def cut(atoms: Atoms, chemistry: Chemistry, points: Points) -> tuple[Atoms, int]:
+    """What the points are computed on (``points.cut``): a fragment of ``atoms``, or the
+    cell itself; and the index of the metal that is moved."""
+    if points.cut == "cell":
+        symbols = np.array(atoms.get_chemical_symbols())
+        return atoms.copy(), int(np.flatnonzero(np.isin(symbols, chemistry.metals))[0])
+    if points.cut != "fragment":
+        raise RepairError(f"points.cut: {points.cut!r} is neither fragment nor cell")
+    return cut_fragment(atoms, chemistry, points.linkers, points.vacuum_A)
+
+
 def geometries(
     fragment: Atoms, metal: int, chemistry: Chemistry, points: Points, name: str
 ) -> list[Atoms]:
-    """The repair's geometries of a fragment: its metal moved along each of its bonds to
-    a donor by each stretch, then ``points.rattles`` Gaussian-displaced copies of those
-    (cycling through them), each tagged ``run`` = ``name`` and ``step`` = its index."""
+    """The repair's geometries of a fragment (or cell): its metal moved along each of its
+    bonds to a donor (the first ``points.bonds``, by donor index) by each stretch, then
+    ``points.rattles`` Gaussian-displaced copies of those (cycling through them), each
+    tagged ``run`` = ``name`` and ``step`` = its index."""
+    from ase.neighborlist import neighbor_list
+
     symbols = np.array(fragment.get_chemical_symbols())
-    donors = [
-        int(d)
-        for d in np.flatnonzero(np.isin(symbols, chemistry.donors))
-        if fragment.get_distance(metal, int(d))
-        < chemistry.bond_cutoffs_A.get(f"{symbols[metal]}-{symbols[d]}", 2.5)
+    i, j, d, vectors = neighbor_list("ijdD", fragment, max(chemistry.bond_cutoffs_A.values()))
+    mine = np.flatnonzero((i == metal) & np.isin(symbols[j], chemistry.donors))
+    mine = mine[
+        d[mine]
+        < [chemistry.bond_cutoffs_A.get(f"{symbols[metal]}-{symbols[j[k]]}", 0.0) for k in mine]
     ]
+    mine = mine[np.argsort(j[mine], kind="stable")][: points.bonds]
     frames = [fragment.copy()]
     frames[0].info.update(stretch_A=0.0, bond=-1, rattled=False)
-    for donor in donors:
-        bond = fragment.positions[metal] - fragment.positions[donor]
-        away = bond / np.linalg.norm(bond)
+    for k in mine:
+        donor = int(j[k])
+        away = -vectors[k] / d[k]  # from the donor through the metal
         for s in points.stretches_A:
             atoms = fragment.copy()
             atoms.positions[metal] += s * away
@@ -227,9 +245,9 @@ def shipped(name: str, points: Sequence[Atoms], level_name: str, level: Mapping)
             f"{path}: computed at {recorded}, not at level {level_name!r} ({wanted}): set "
             "repair.shipped to null to compute the points"
         )
-    by_id = {a.info["frame_id"]: a for a in points}
+    by_step = {int(a.info["step"]): a for a in points}
     for atoms in frames:
-        want = by_id.get(atoms.info["frame_id"])
+        want = by_step.get(int(atoms.info["step"]))
         same = (
             want is not None
             and len(want) == len(atoms)
@@ -239,10 +257,12 @@ def shipped(name: str, points: Sequence[Atoms], level_name: str, level: Mapping)
         )
         if not same:
             raise RepairError(
-                f"{path}: point {atoms.info['frame_id']} is not a geometry these settings make: "
+                f"{path}: point {atoms.info['step']} is not a geometry these settings make: "
                 "set repair.shipped to null to compute the points"
             )
-        atoms.info["level_of_theory"] = level_name
+        atoms.info.update(
+            {k: want.info[k] for k in ("run", "frame_id")}, level_of_theory=level_name
+        )
     return frames
 
 

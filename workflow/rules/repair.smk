@@ -56,12 +56,9 @@ rule repair_dft:
 
 rule repair_base:
     input:
-        dft="results/repair/{repaired}/dft.extxyz",
-        structure=lambda wildcards: structure_file(repair_structure(wildcards)),
-        chemistry=lambda wildcards: chemistry_file(repair_structure(wildcards)),
+        "results/repair/{repaired}/dft.extxyz",
     output:
-        base="results/repair/{repaired}/base.extxyz",
-        pull="results/repair/{repaired}/pull_base.extxyz",
+        "results/repair/{repaired}/base.extxyz",
     log:
         "logs/repair/{repaired}/base.log",
     benchmark:
@@ -69,7 +66,6 @@ rule repair_base:
     conda:
         lambda wildcards: level_env(repair_block(wildcards)["base"])
     params:
-        block=repair_block,
         labelling=lambda wildcards: labelling(
             repair_block(wildcards)["base"], f"results/repair/{wildcards.repaired}/base"
         ),
@@ -81,19 +77,11 @@ rule repair_fit:
     input:
         dft="results/repair/{repaired}/dft.extxyz",
         base="results/repair/{repaired}/base.extxyz",
-        pull="results/repair/{repaired}/pull_base.extxyz",
-        structure=lambda wildcards: structure_file(repair_structure(wildcards)),
         chemistry=lambda wildcards: chemistry_file(repair_structure(wildcards)),
     output:
         term="results/repair/{repaired}/term.json",
         points="results/repair/{repaired}/points.csv",
-        pull="results/repair/{repaired}/pull.csv",
         fragment_pull="results/repair/{repaired}/fragment_pull.csv",
-        figure=report(
-            "results/repair/{repaired}/repair.png",
-            caption="../report/repair.rst",
-            category="2. Repair",
-        ),
     log:
         "logs/repair/{repaired}/fit.log",
     localrule: True
@@ -103,6 +91,34 @@ rule repair_fit:
         block=repair_block,
     script:
         "../scripts/repair_fit.py"
+
+
+rule repair_pull:
+    input:
+        structure=lambda wildcards: structure_file(repair_structure(wildcards)),
+        chemistry=lambda wildcards: chemistry_file(repair_structure(wildcards)),
+        term="results/repair/{repaired}/term.json",
+        fragment_pull="results/repair/{repaired}/fragment_pull.csv",
+    output:
+        pull="results/repair/{repaired}/pull.csv",
+        figure=report(
+            "results/repair/{repaired}/repair.png",
+            caption="../report/repair.rst",
+            category="2. Repair",
+        ),
+    log:
+        "logs/repair/{repaired}/pull.log",
+    benchmark:
+        "benchmarks/repair/{repaired}/pull.tsv"
+    conda:
+        lambda wildcards: level_env(repair_block(wildcards)["base"])
+    params:
+        block=repair_block,
+        labelling=lambda wildcards: labelling(
+            repair_block(wildcards)["base"], f"results/repair/{wildcards.repaired}/base"
+        ),
+    script:
+        "../scripts/repair_pull.py"
 
 
 rule repair:

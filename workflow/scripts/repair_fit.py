@@ -7,8 +7,6 @@ setup_logging(snakemake.log[0])
 fit_job(
     dft_file=snakemake.input.dft,
     base_file=snakemake.input.base,
-    pull_file=snakemake.input.pull,
-    structure_file=snakemake.input.structure,
     chemistry_file=snakemake.input.chemistry,
     block=snakemake.params.block,
     name=snakemake.wildcards.repaired,

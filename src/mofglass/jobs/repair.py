@@ -32,11 +32,12 @@ def points_job(
     (atoms,) = read_frames(structure_file)
     chem = chemistry.read(chemistry_file)
     spec = repair.Points.from_config(block["repair"].get("points"))
-    fragment, metal = repair.cut_fragment(atoms, chem, spec.linkers, spec.vacuum_A)
-    frames = repair.geometries(fragment, metal, chem, spec, f"{name}-fragment")
+    fragment, metal = repair.cut(atoms, chem, spec)
+    structure = block["repair"]["structure"]
+    frames = repair.geometries(fragment, metal, chem, spec, f"{structure}-fragment")
     write_frames(out, frames)
     log.info(
-        "%s: %d geometries of %s in a %s Å box",
+        "%s: %d geometries of %s in a %s Å cell",
         name,
         len(frames),
         fragment.get_chemical_formula(),
@@ -62,48 +63,32 @@ def dft_job(
     log.info("%d DFT points accepted, %d quarantined", len(accepted), len(quarantined))
 
 
-def base_job(
-    dft_file: str,
-    structure_file: str,
-    chemistry_file: str,
-    block: Mapping,
-    name: str,
-    labelling: Labelling,
-    outputs: Mapping[str, str],
-) -> None:
-    """The base level on the DFT points and on the pull test in the structure."""
+def base_job(dft_file: str, labelling: Labelling, out: str) -> None:
+    """The base level on the DFT points."""
     dft = read_frames(dft_file)
-    (atoms,) = read_frames(structure_file)
-    pulled, _, _ = repair.pull(
-        atoms, chemistry.read(chemistry_file), block["repair"]["pull_A"], f"{name}-pull"
-    )
-    accepted, quarantined = _no_stress(labelling).frames([*repair.bare(dft), *pulled])
+    accepted, quarantined = _no_stress(labelling).frames(repair.bare(dft))
     if quarantined:
         reasons = "; ".join(
             f"{a.info['frame_id']}: {a.info['quarantine_reason']}" for a in quarantined
         )
         raise repair.RepairError(f"the base level failed on points of the repair: {reasons}")
-    write_frames(outputs["base"], accepted[: len(dft)])
-    write_frames(outputs["pull"], accepted[len(dft) :])
+    write_frames(out, accepted)
 
 
 def fit_job(
     dft_file: str,
     base_file: str,
-    pull_file: str,
-    structure_file: str,
     chemistry_file: str,
     block: Mapping,
     name: str,
     outputs: Mapping[str, str],
 ) -> repair.Fit:
-    """Fit the term, refuse it if it makes the level worse on held-out points, and write
-    the term, the per-point errors and the pull test before and after."""
-    chem = chemistry.read(chemistry_file)
-    term = repair.Term.from_config(block["repair"].get("term"), chem)
-    settings = dict(block["repair"].get("fit") or {})
+    """Fit the term, refuse it if it makes the level worse on held-out points (the job
+    fails with the numbers), and write the term, the per-point errors and the fragment's
+    pull test (DFT, base, repaired)."""
+    term = repair.Term.from_config(block["repair"].get("term"), chemistry.read(chemistry_file))
     dft, base = read_frames(dft_file), read_frames(base_file)
-    fitted = repair.learn(dft, base, term, **settings)
+    fitted = repair.learn(dft, base, term, **dict(block["repair"].get("fit") or {}))
     record = {
         "level": name,
         "base_level": block["base"],
@@ -113,15 +98,9 @@ def fit_job(
         **json.loads(fitted.to_json()),
     }
     write_table(outputs["points"], pd.DataFrame(repair.point_rows(dft, base, fitted)))
-    pulled = read_frames(pull_file)
-    (atoms,) = read_frames(structure_file)
-    _, metal, away = repair.pull(atoms, chem, block["repair"]["pull_A"], f"{name}-pull")
-    curves = {"base": pulled, "repaired": repair.apply(pulled, fitted.spec)}
-    fragment = pd.DataFrame(repair.fragment_pull(dft, base, fitted.spec))
-    write_table(outputs["fragment_pull"], fragment)
-    table = pd.DataFrame(repair.pull_table(curves, metal, away)).sort_values("stretch_A")
-    write_table(outputs["pull"], table)
-    plots.repair_plot(fragment, table, outputs["figure"], f"{name}: {block['base']} repaired")
+    write_table(
+        outputs["fragment_pull"], pd.DataFrame(repair.fragment_pull(dft, base, fitted.spec))
+    )
     write_text(outputs["term"], json.dumps(record, indent=1, sort_keys=True) + "\n")
     e = fitted.errors
     log.info(
@@ -134,3 +113,32 @@ def fit_job(
         fitted.ridge,
     )
     return fitted
+
+
+def pull_job(
+    structure_file: str,
+    chemistry_file: str,
+    term_file: str,
+    fragment_file: str,
+    block: Mapping,
+    name: str,
+    labelling: Labelling,
+    outputs: Mapping[str, str],
+) -> None:
+    """The pull test in the structure: the base level on the pulled frames, plus the
+    fitted term; its table and the figure of both pull tests."""
+    (atoms,) = read_frames(structure_file)
+    chem = chemistry.read(chemistry_file)
+    pulled, metal, away = repair.pull(atoms, chem, block["repair"]["pull_A"], f"{name}-pull")
+    base, quarantined = _no_stress(labelling).frames(pulled)
+    if quarantined:
+        raise repair.RepairError(
+            "the base level failed on the pull test: "
+            + "; ".join(a.info["quarantine_reason"] for a in quarantined)
+        )
+    spec = json.loads(open(term_file).read())["spec"]
+    curves = {"base": base, "repaired": repair.apply(base, spec)}
+    table = pd.DataFrame(repair.pull_table(curves, metal, away)).sort_values("stretch_A")
+    write_table(outputs["pull"], table)
+    fragment = pd.read_csv(fragment_file)
+    plots.repair_plot(fragment, table, outputs["figure"], f"{name}: {block['base']} repaired")
