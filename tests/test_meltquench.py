@@ -103,3 +103,45 @@ def test_sigma_along_a_run_is_the_members_spread_and_marks_the_trust_bound():
     assert table["sigma_F_mean_eV_per_A"].tolist() == pytest.approx([0.0025, 0.05, 0.15])
     assert table["beyond_trust"].tolist() == [False, False, True]
     assert table["time_ps"].tolist() == pytest.approx([0.0, 0.05, 0.1])
+
+
+def test_an_anneal_pauses_the_quench_at_its_temperature():
+    """With an anneal the quench runs down to its temperature at the cooling rate,
+    holds there for its duration, then goes on to the start temperature; the stage
+    lengths follow from the rates (the test's own arithmetic)."""
+    from mofglass.md import recipes
+
+    block = {
+        "ensemble": "nvt",
+        "timestep_fs": 0.5,
+        "thermo_every": 10,
+        "dump_every": 10,
+        "start_temperature_K": 300.0,
+        "max_temperature_K": 1500.0,
+        "heating_rate_K_per_ps": 1200.0,
+        "cooling_rate_K_per_ps": 600.0,
+        "equilibration_ps": 0.5,
+        "plateau_ps": 1.0,
+        "final_ps": 1.5,
+        "segment_ps": 0.25,
+        "watch": {"max_temperature_factor": 1.5},
+        "anneal": {"temperature_K": 800.0, "duration_ps": 2.0},
+    }
+    stages = {s.name: s for s in recipes.meltquench(block, 1).stages}
+    assert list(stages) == [
+        "equilibrate",
+        "heat",
+        "plateau",
+        "quench",
+        "anneal",
+        "quench2",
+        "final",
+    ]
+    assert stages["quench"].temperature_K == 1500 and stages["quench"].temperature_end_K == 800
+    assert stages["quench"].duration_ps == pytest.approx(700 / 600)
+    assert stages["anneal"].temperature_K == 800 and stages["anneal"].duration_ps == 2.0
+    assert stages["quench2"].duration_ps == pytest.approx(500 / 600)
+    assert stages["quench2"].temperature_end_K == 300
+    block["anneal"] = None
+    plain = [s.name for s in recipes.meltquench(block, 1).stages]
+    assert plain == ["equilibrate", "heat", "plateau", "quench", "final"]

@@ -318,3 +318,23 @@ def test_the_repair_stage_on_a_real_cp2k_fragment(project):
     assert labelled and all(a.info["level_of_theory"] == "fixed" for a in labelled)
     again = snakemake(project, "labels", "--cores", "2", "--configfile", config, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_cell_points_pull_one_metal_across_the_periodic_boundary():
+    """``cut: cell``: the structure itself, its first Zn moved along its first bond
+    (by the minimum image, whatever the cell), everything else where it was."""
+    crystal = load_structure("builtin:ZIF-4")
+    chem = chemistry.derive(crystal)
+    points = repair.Points(cut="cell", bonds=1, stretches_A=(0.3, 1.0), rattles=1)
+    cell, metal = repair.cut(crystal, chem, points)
+    assert len(cell) == len(crystal) and cell.get_chemical_symbols()[metal] == "Zn"
+    frames = repair.geometries(cell, metal, chem, points, "c")
+    assert len(frames) == 1 + 2 + 1
+    donor = frames[1].info["bond"]
+    r0 = crystal.get_distance(metal, donor, mic=True)
+    for atoms in frames[1:3]:
+        assert atoms.info["bond"] == donor
+        r = atoms.get_distance(metal, donor, mic=True)
+        assert r == pytest.approx(r0 + atoms.info["stretch_A"], abs=1e-9)
+        others = np.delete(np.arange(len(atoms)), metal)
+        np.testing.assert_allclose(atoms.positions[others], crystal.positions[others])

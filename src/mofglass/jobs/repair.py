@@ -34,7 +34,7 @@ def points_job(
     spec = repair.Points.from_config(block["repair"].get("points"))
     fragment, metal = repair.cut(atoms, chem, spec)
     structure = block["repair"]["structure"]
-    frames = repair.geometries(fragment, metal, chem, spec, f"{structure}-fragment")
+    frames = repair.geometries(fragment, metal, chem, spec, f"{structure}-{spec.cut}")
     write_frames(out, frames)
     log.info(
         "%s: %d geometries of %s in a %s Å cell",
