@@ -156,6 +156,12 @@ def test_label_batch_never_reuses_the_outcome_of_another_frame(tiny, xtb, serial
     accepted, (rejected,) = label_batch([moved], xtb, serial, tmp_path, strict)
     assert accepted == [] and "above the gate's 0.5 eV/Å" in rejected.info["quarantine_reason"]
     assert (tmp_path / "R/step00000000/cp2k.out").stat().st_mtime_ns == stamp
+    # a reused outcome carries the request's provenance, not the one it was computed for
+    moved.info.update(split="test", stretch_A=0.4)
+    (relabelled,), _ = label_batch([moved], xtb, serial, tmp_path, GATE)
+    assert (tmp_path / "R/step00000000/cp2k.out").stat().st_mtime_ns == stamp
+    assert relabelled.info["split"] == "test" and relabelled.info["stretch_A"] == 0.4
+    assert relabelled.info["level_of_theory"] == "xtb" and relabelled.info["scf_converged"]
 
 
 def scf_steps(path) -> int:

@@ -302,8 +302,25 @@ def label_batch(
             pace.update(k + 1)
         if raw.info.get("scf_converged", False) and (framedir / WFN).exists():
             previous = (symbols, framedir / WFN)
-        _sort(judge(raw, gate, stress), accepted, quarantined)
+        _sort(judge(_as_requested(raw, atoms, level.name), gate, stress), accepted, quarantined)
     return accepted, quarantined
+
+
+#: What a CP2K outcome says about its own run; everything else in a label's ``info`` is
+#: the request's.
+OUTCOME_KEYS = ("scf_converged", "cp2k_abort")
+
+
+def _as_requested(raw: Atoms, request: Atoms, level: str) -> Atoms:
+    """An outcome with the request's provenance: an outcome reused from disk carries the
+    ``info`` of the request it was computed for, which may differ (a frame renumbered,
+    re-split or reselected) while the geometry and input did not."""
+    info = dict(request.info)
+    info.update({k: raw.info[k] for k in OUTCOME_KEYS if k in raw.info})
+    info["sampling_level_of_theory"] = request.info.get("level_of_theory", "")
+    info["level_of_theory"] = level
+    raw.info = info
+    return raw
 
 
 def _sort(result: Atoms, accepted: list, quarantined: list) -> None:

@@ -50,14 +50,14 @@ class Points:
     component, drawn from ``seed``.
     """
 
-    cut: str = "fragment"
+    cut: str = "cell"
     linkers: int = 2
     charge: int = 0
     vacuum_A: float = 4.0
-    stretches_A: tuple[float, ...] = (-0.3, -0.15, 0.15, 0.3, 0.5, 0.7, 0.9, 1.1)
-    bonds: int | None = None
-    rattles: int = 8
-    sigma_A: float = 0.08
+    stretches_A: tuple[float, ...] = (-0.2, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2)
+    bonds: int | None = 1
+    rattles: int = 4
+    sigma_A: float = 0.05
     seed: int = 0
 
     @classmethod
@@ -75,9 +75,9 @@ class Term:
     that takes it smoothly to zero over ``switch_A`` before the cutoff."""
 
     pairs: tuple[tuple[str, str], ...]
-    gaussians: int = 13
+    gaussians: int = 9
     r_min_A: float = 1.6
-    cutoff_A: float = 3.6
+    cutoff_A: float = 3.4
     width_A: float | None = None  # default: the centres' spacing
     switch_A: float = 0.6
 
@@ -280,8 +280,8 @@ def ship(frames: Sequence[Atoms], level, path) -> None:
     write_frames(path, out)
 
 
-def fragment_pull(dft: Sequence[Atoms], base: Sequence[Atoms], spec: dict) -> list[dict]:
-    """The pull test on the fragment: the unrattled points along their first bond (and
+def dft_pull(dft: Sequence[Atoms], base: Sequence[Atoms], spec: dict) -> list[dict]:
+    """The pull test on the DFT points: the unrattled points along their first bond (and
     the unstretched one), energies above the unstretched point (eV) of DFT, base and
     repaired."""
     repaired = apply(base, spec)
@@ -404,7 +404,7 @@ def fit(
     dft: Sequence[Atoms],
     base: Sequence[Atoms],
     term: Term,
-    energy_weight: float = 10.0,
+    energy_weight: float = 1.0,
     ridge: float = 1e-3,
 ) -> np.ndarray:
     """Coefficients (eV) of ``term`` that best turn ``base`` into ``dft``, frame by frame.
@@ -480,8 +480,8 @@ def learn(
     dft: Sequence[Atoms],
     base: Sequence[Atoms],
     term: Term,
-    energy_weight: float = 10.0,
-    ridges: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+    energy_weight: float = 1.0,
+    ridges: Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
     test_every: int = 4,
 ) -> Fit:
     """Fit the term on all but every ``test_every``-th point, its ridge by cross-validation

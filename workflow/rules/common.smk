@@ -353,7 +353,7 @@ def report_frameworks():
 def repair_files():
     """The fitted term of every repaired level the config uses, with its tables."""
     names = levels.repaired(config)
-    files = ["term.json", "points.csv", "pull.csv", "fragment_pull.csv", "repair.png"]
+    files = ["term.json", "points.csv", "pull.csv", "dft_pull.csv", "repair.png"]
     return expand("results/repair/{repaired}/{file}", repaired=names, file=files)
 
 
@@ -1003,7 +1003,7 @@ def repair_report():
     files = lambda name: expand("results/repair/{level}/{name}", level=names, name=name)
     return {
         "repair_terms": files("term.json"),
-        "repair_fragment_pulls": files("fragment_pull.csv"),
+        "repair_dft_pulls": files("dft_pull.csv"),
         "repair_pulls": files("pull.csv"),
         "repair_figures": files("repair.png"),
     }

@@ -7,6 +7,18 @@ def repair_block(wildcards):
     return config["levels_of_theory"][wildcards.repaired]
 
 
+def repair_params(*keys):
+    """A params function: the repaired level's base and those keys of its repair block
+    (each job gets what changes its result, so that a change elsewhere reruns nothing)."""
+
+    def params(wildcards):
+        block = repair_block(wildcards)
+        repair = {key: block["repair"][key] for key in keys if key in block["repair"]}
+        return {"base": block["base"], "repair": repair}
+
+    return params
+
+
 def repair_structure(wildcards):
     return repair_block(wildcards)["repair"]["structure"]
 
@@ -23,7 +35,7 @@ rule repair_points:
     conda:
         "../envs/mofglass.yaml"
     params:
-        block=repair_block,
+        block=repair_params("structure", "points"),
     script:
         "../scripts/repair_points.py"
 
@@ -45,7 +57,7 @@ rule repair_dft:
         **cp2k_layout(),
         runtime=repair_dft_runtime,
     params:
-        block=repair_block,
+        block=repair_params("shipped"),
         labelling=lambda wildcards: labelling(
             repair_block(wildcards)["repair"]["level_of_theory"],
             f"results/repair/{wildcards.repaired}/cp2k",
@@ -81,14 +93,14 @@ rule repair_fit:
     output:
         term="results/repair/{repaired}/term.json",
         points="results/repair/{repaired}/points.csv",
-        fragment_pull="results/repair/{repaired}/fragment_pull.csv",
+        dft_pull="results/repair/{repaired}/dft_pull.csv",
     log:
         "logs/repair/{repaired}/fit.log",
     localrule: True
     conda:
         "../envs/mofglass.yaml"
     params:
-        block=repair_block,
+        block=repair_params("level_of_theory", "shipped", "term", "fit"),
     script:
         "../scripts/repair_fit.py"
 
@@ -98,7 +110,7 @@ rule repair_pull:
         structure=lambda wildcards: structure_file(repair_structure(wildcards)),
         chemistry=lambda wildcards: chemistry_file(repair_structure(wildcards)),
         term="results/repair/{repaired}/term.json",
-        fragment_pull="results/repair/{repaired}/fragment_pull.csv",
+        dft_pull="results/repair/{repaired}/dft_pull.csv",
     output:
         pull="results/repair/{repaired}/pull.csv",
         figure=report(
@@ -113,7 +125,7 @@ rule repair_pull:
     conda:
         lambda wildcards: level_env(repair_block(wildcards)["base"])
     params:
-        block=repair_block,
+        block=repair_params("pull_A"),
         labelling=lambda wildcards: labelling(
             repair_block(wildcards)["base"], f"results/repair/{wildcards.repaired}/base"
         ),

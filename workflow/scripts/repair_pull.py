@@ -9,7 +9,7 @@ pull_job(
     structure_file=snakemake.input.structure,
     chemistry_file=snakemake.input.chemistry,
     term_file=snakemake.input.term,
-    fragment_file=snakemake.input.fragment_pull,
+    fragment_file=snakemake.input.dft_pull,
     block=snakemake.params.block,
     name=snakemake.wildcards.repaired,
     labelling=Labelling(**snakemake.params.labelling, threads=snakemake.threads),

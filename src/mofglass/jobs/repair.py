@@ -27,21 +27,22 @@ def _no_stress(labelling: Labelling) -> Labelling:
 def points_job(
     structure_file: str, chemistry_file: str, block: Mapping, name: str, out: str
 ) -> None:
-    """The geometries of a repair's DFT points: a fragment cut from the structure, its
-    metal pulled and pushed along its bonds, rattled copies (:func:`mofglass.repair.geometries`)."""
+    """The geometries of a repair's DFT points: the structure's cell or a fragment cut
+    from it, its metal pulled and pushed along its bonds, rattled copies
+    (:func:`mofglass.repair.geometries`)."""
     (atoms,) = read_frames(structure_file)
     chem = chemistry.read(chemistry_file)
     spec = repair.Points.from_config(block["repair"].get("points"))
-    fragment, metal = repair.cut(atoms, chem, spec)
+    cut, metal = repair.cut(atoms, chem, spec)
     structure = block["repair"]["structure"]
-    frames = repair.geometries(fragment, metal, chem, spec, f"{structure}-{spec.cut}")
+    frames = repair.geometries(cut, metal, chem, spec, f"{structure}-{spec.cut}")
     write_frames(out, frames)
     log.info(
         "%s: %d geometries of %s in a %s Å cell",
         name,
         len(frames),
-        fragment.get_chemical_formula(),
-        fragment.cell.lengths().round(2).tolist(),
+        cut.get_chemical_formula(),
+        cut.cell.lengths().round(2).tolist(),
     )
 
 
@@ -84,7 +85,7 @@ def fit_job(
     outputs: Mapping[str, str],
 ) -> repair.Fit:
     """Fit the term, refuse it if it makes the level worse on held-out points (the job
-    fails with the numbers), and write the term, the per-point errors and the fragment's
+    fails with the numbers), and write the term, the per-point errors and the DFT points'
     pull test (DFT, base, repaired)."""
     term = repair.Term.from_config(block["repair"].get("term"), chemistry.read(chemistry_file))
     dft, base = read_frames(dft_file), read_frames(base_file)
@@ -98,9 +99,7 @@ def fit_job(
         **json.loads(fitted.to_json()),
     }
     write_table(outputs["points"], pd.DataFrame(repair.point_rows(dft, base, fitted)))
-    write_table(
-        outputs["fragment_pull"], pd.DataFrame(repair.fragment_pull(dft, base, fitted.spec))
-    )
+    write_table(outputs["dft_pull"], pd.DataFrame(repair.dft_pull(dft, base, fitted.spec)))
     write_text(outputs["term"], json.dumps(record, indent=1, sort_keys=True) + "\n")
     e = fitted.errors
     log.info(

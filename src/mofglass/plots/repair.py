@@ -10,19 +10,17 @@ import pandas as pd
 from .base import save_figure
 
 
-def repair_plot(
-    fragment: pd.DataFrame, pull: pd.DataFrame, path: str | Path, title: str = ""
-) -> None:
-    """Left: the fragment's pull test, energy (eV) above its unstretched point against
-    the stretch (Å), DFT (points) against the base and repaired levels. Right: the pull
-    test in the structure, base against repaired (no DFT there)."""
+def repair_plot(dft: pd.DataFrame, pull: pd.DataFrame, path: str | Path, title: str = "") -> None:
+    """Left: the pull test on the DFT points (a fragment, or the cell), energy (eV) above
+    the unstretched point against the stretch (Å), DFT (points) against the base and
+    repaired levels. Right: the pull test in the structure, base against repaired."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
-    if len(fragment):
-        left.plot(fragment["stretch_A"], fragment["dft_energy_eV"], "ko", label="DFT")
-        left.plot(fragment["stretch_A"], fragment["base_energy_eV"], "C0-", label="base")
-        left.plot(fragment["stretch_A"], fragment["repaired_energy_eV"], "C3-", label="repaired")
+    if len(dft):
+        left.plot(dft["stretch_A"], dft["dft_energy_eV"], "ko", label="DFT")
+        left.plot(dft["stretch_A"], dft["base_energy_eV"], "C0-", label="base")
+        left.plot(dft["stretch_A"], dft["repaired_energy_eV"], "C3-", label="repaired")
         left.legend(frameon=False, fontsize=8)
-    left.set_title("fragment", fontsize=9)
+    left.set_title("the DFT points", fontsize=9)
     right.plot(pull["stretch_A"], pull["base_energy_eV"], "C0-o", ms=3, label="base")
     right.plot(pull["stretch_A"], pull["repaired_energy_eV"], "C3-o", ms=3, label="repaired")
     right.legend(frameon=False, fontsize=8)

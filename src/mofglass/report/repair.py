@@ -37,9 +37,9 @@ def fit_table(terms: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pull_share(fragment: pd.DataFrame) -> pd.DataFrame:
-    """The fragment's pull test as shares of DFT's energy at each stretch (%)."""
-    out = fragment[fragment["stretch_A"] != 0].copy()
+def pull_share(dft: pd.DataFrame) -> pd.DataFrame:
+    """The pull test on the DFT points as shares of DFT's energy at each stretch (%)."""
+    out = dft[dft["stretch_A"] != 0].copy()
     for which in ("base", "repaired"):
         out[f"{which} share of DFT (%)"] = 100 * out[f"{which}_energy_eV"] / out["dft_energy_eV"]
     return out.rename(
@@ -52,14 +52,14 @@ def pull_share(fragment: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def first_screen(level: str, fragment: pd.DataFrame) -> pd.DataFrame:
+def first_screen(level: str, dft: pd.DataFrame) -> pd.DataFrame:
     """The pull test at the stretch nearest 1 Å, base and repaired as shares of DFT (%),
     for the summary's table of answers next to their references."""
-    stretched = fragment[fragment["stretch_A"] > 0]
+    stretched = dft[dft["stretch_A"] > 0]
     if not len(stretched):
         return pd.DataFrame()
     row = stretched.iloc[(stretched["stretch_A"] - 1.0).abs().argmin()]
-    quantity = f"metal–donor pull energy at {row['stretch_A']:.2f} Å, fragment"
+    quantity = f"metal–donor pull energy at {row['stretch_A']:.2f} Å"
     return pd.DataFrame(
         [
             {
@@ -78,7 +78,7 @@ def first_screen(level: str, fragment: pd.DataFrame) -> pd.DataFrame:
 
 
 def section(files: Mapping[str, Sequence[str]], captions: Mapping[str, str]) -> Section | None:
-    """``repair_terms``, ``repair_fragment_pulls``, ``repair_pulls``, ``repair_figures``:
+    """``repair_terms``, ``repair_dft_pulls``, ``repair_pulls``, ``repair_figures``:
     per repaired level."""
     terms = files.get("repair_terms", [])
     if not terms:
@@ -87,18 +87,20 @@ def section(files: Mapping[str, Sequence[str]], captions: Mapping[str, str]) -> 
         "Repaired levels",
         "Each repaired level is a calculator level (its base) plus a pair term on its soft "
         "bond, fitted by linear least squares to the difference between DFT single points "
-        "of fragments cut from the structure and the base level on the same points "
+        "of the structure (its cell, or fragments cut from it) and the base level on the "
+        "same points "
         "(every fourth point held out; a term that makes the held-out points worse is "
         "refused). The pull test moves one metal off its donor, everything else fixed: "
-        "on the fragment against DFT, in the structure base against repaired.",
+        "on the DFT points against DFT, and in the structure (where the points are not "
+        "the cell) base against repaired.",
         captions=captions,
     )
     result.tables.append(("fit", fit_table(terms)))
-    for path in files.get("repair_fragment_pulls", []):
+    for path in files.get("repair_dft_pulls", []):
         level = Path(path).parent.name
-        fragment = read_table(path)
-        result.tables.append((f"{level}: fragment pull test", pull_share(fragment)))
-        result.published.append(first_screen(level, fragment))
+        points = read_table(path)
+        result.tables.append((f"{level}: pull test on the DFT points", pull_share(points)))
+        result.published.append(first_screen(level, points))
     for path in files.get("repair_pulls", []):
         level = Path(path).parent.name
         table = read_table(path).rename(
