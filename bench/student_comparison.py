@@ -65,6 +65,14 @@ VARIANTS = {
         "radii": {"Zn": 0.7},
         "pair_splines": {"pairs": [["N", "Zn"]]},
     },
+    "typed 2J=6, cutoff 3.0": {"rcutfac": 3.0, "species": "atom_type"},
+    "typed 2J=6, cutoff 3.0 + N-Zn pair splines": {
+        "rcutfac": 3.0,
+        "species": "atom_type",
+        "pair_splines": {"pairs": [["N", "Zn"]]},
+    },
+    "typed 2J=8, cutoff 3.0": {"twojmax": 8, "rcutfac": 3.0, "species": "atom_type"},
+    "typed 2J=6, cutoff 3.5": {"rcutfac": 3.5, "species": "atom_type"},
     "linear 2J=6, ZBL on bonded pairs": {
         "zbl": {
             "pairs": [["H", "H"], ["C", "N"], ["C", "C"], ["N", "Zn"]],

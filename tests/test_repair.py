@@ -17,6 +17,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from mofglass import calculators, chemistry, levels, repair
 from mofglass.atomicio import read_frames
 from mofglass.calculators import pairterm
+from mofglass.report import repair as report_repair
 from mofglass.structures import load_structure
 
 from .conftest import REPO, write_config
@@ -298,7 +299,7 @@ def test_the_repair_stage_on_a_real_cp2k_fragment(project):
         levels_of_theory=levels_block,
         datasets__fh__level_of_theory="fixed",
     )
-    done = snakemake(project, "labels", "--cores", "2", "--configfile", config)
+    done = snakemake(project, "labels", "repair", "--cores", "2", "--configfile", config)
     assert done.returncode == 0, done.stderr[-3000:]
     out = project / "results/repair/fixed"
     dft = read_frames(out / "dft.extxyz")
@@ -316,8 +317,22 @@ def test_the_repair_stage_on_a_real_cp2k_fragment(project):
     assert set(points["split"]) == {"train", "test"}
     labelled = read_frames(project / "results/datasets/fh/train.extxyz")
     assert labelled and all(a.info["level_of_theory"] == "fixed" for a in labelled)
-    again = snakemake(project, "labels", "--cores", "2", "--configfile", config, "-n")
+    again = snakemake(project, "labels", "repair", "--cores", "2", "--configfile", config, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    section = report_repair.section(
+        {
+            "repair_terms": [str(out / "term.json")],
+            "repair_dft_pulls": [str(out / "dft_pull.csv")],
+            "repair_pulls": [str(out / "pull.csv")],
+            "repair_figures": [str(out / "repair.png")],
+        },
+        {},
+    )
+    (fit,) = [t for name, t in section.tables if name == "fit"]
+    assert fit.loc[0, "base"] == "sevennet" and fit.loc[0, "points"] == len(dft)
+    (first,) = section.published
+    assert list(first["source"]) == ["fixed (base)", "fixed (repaired)"]
+    assert set(first["unit"]) == {"%"} and (first["published"] == 100).all()
 
 
 def test_cell_points_pull_one_metal_across_the_periodic_boundary():

@@ -59,7 +59,7 @@ def first_screen(level: str, dft: pd.DataFrame) -> pd.DataFrame:
     if not len(stretched):
         return pd.DataFrame()
     row = stretched.iloc[(stretched["stretch_A"] - 1.0).abs().argmin()]
-    quantity = f"metal–donor pull energy at {row['stretch_A']:.2f} Å"
+    quantity = f"metal–donor pull energy at {row['stretch_A']:.2f} Å, share of DFT's"
     return pd.DataFrame(
         [
             {
@@ -67,7 +67,7 @@ def first_screen(level: str, dft: pd.DataFrame) -> pd.DataFrame:
                 "quantity": quantity,
                 "value": 100 * row[f"{which}_energy_eV"] / row["dft_energy_eV"],
                 "error": float("nan"),
-                "unit": "% of DFT",
+                "unit": "%",
                 "published": 100.0,
                 "published_error": float("nan"),
                 "published_in": "the repair's DFT single points",
