@@ -208,3 +208,24 @@ def test_pairs_of_a_fragment_without_periodic_boundaries():
     )
     np.testing.assert_allclose(d, methane.get_distance(0, 1) * np.ones(8), rtol=1e-12)
     np.testing.assert_allclose(vec, methane.positions[j] - methane.positions[i], atol=1e-12)
+
+
+def test_site_distance_sees_a_moved_metal_and_ignores_order_translation_and_supercell():
+    """0 for the crystal, shifted by any vector and its atoms reordered; one Zn moved by
+    d in a cell of 16 gives sqrt(d^2 / 16) (the test's own arithmetic); a 2x2x2 supercell
+    of the crystal is 0 against its one-cell crystal."""
+    from mofglass.analysis import site_distance
+    from mofglass.structures import load_structure
+
+    crystal = load_structure("builtin:ZIF-4")
+    assert site_distance(crystal, crystal) == pytest.approx(0.0, abs=1e-9)
+    moved = crystal.copy()
+    moved.translate([1.3, -0.7, 2.1])
+    moved.wrap()
+    moved = moved[np.random.default_rng(0).permutation(len(moved))]
+    assert site_distance(moved, crystal) == pytest.approx(0.0, abs=1e-9)
+    one = crystal.copy()
+    zn = [i for i, s in enumerate(one.get_chemical_symbols()) if s == "Zn"]
+    one.positions[zn[3]] += [0.0, 0.6, 0.0]  # far from any other Zn site (~6 Å apart)
+    assert site_distance(one, crystal) == pytest.approx(np.sqrt(0.36 / len(zn)), rel=1e-9)
+    assert site_distance(crystal * (2, 2, 2), crystal) == pytest.approx(0.0, abs=1e-9)

@@ -356,6 +356,34 @@ def _shortest_path_rings(reduced: Atoms, edges: set, max_members: int) -> dict[i
     return {n // 2: int(c) for n, c in enumerate(counts) if c and n % 2 == 0}
 
 
+def site_distance(atoms: Atoms, crystal: Atoms, metal: str = "Zn") -> float:
+    """How far a structure's metal atoms sit from the crystal's metal sites (Å): the RMS
+    distance of each metal to the nearest metal site of ``crystal``, for the best
+    translation of the whole structure (each crystal site taken in turn as the image of
+    its first metal), in fractional coordinates of each cell so that a cell that
+    changed shape compares too. 0 for the crystal itself; a few tenths for the crystal
+    at 300 K; 2.7 Å in the ZIF-4 cell for metals placed at random, 2.2-2.9 Å for nine of
+    the ten ab initio glasses of Gaillac et al. (measured). Order-independent, so
+    a structure made elsewhere (the ab initio glasses) is measured the same way.
+
+    Written here because it asks a different question from the libraries' RMSDs (ASE,
+    MDAnalysis): not how far atoms moved, but whether any crystal arrangement is left."""
+    repeats = np.maximum(1, np.round(atoms.cell.lengths() / crystal.cell.lengths())).astype(int)
+    crystal = crystal.repeat(tuple(repeats))  # a supercell's glass against its crystal's
+    ours = atoms.get_scaled_positions()[np.array(atoms.get_chemical_symbols()) == metal]
+    sites = crystal.get_scaled_positions()[np.array(crystal.get_chemical_symbols()) == metal]
+    if not len(ours) or len(ours) != len(sites):
+        return float("nan")
+    best = np.inf
+    for shift in sites - ours[0]:
+        delta = sites[None, :, :] - (ours[:, None, :] + shift)  # (ours, sites, 3)
+        delta -= np.round(delta)
+        cart = delta @ atoms.cell.array
+        nearest = np.linalg.norm(cart, axis=2).min(axis=1)
+        best = min(best, float(np.sqrt(np.mean(nearest**2))))
+    return best
+
+
 def density(atoms: Atoms) -> float:
     """Mass density in g/cm³."""
     return float(atoms.get_masses().sum() / atoms.get_volume() * 1.66053906660)
@@ -431,6 +459,7 @@ def analyse(
     independent: bool = False,
     reference_density: float | None = None,
     chemistry: Chemistry | None = None,
+    crystal: Atoms | None = None,
 ) -> dict:
     """Every structural quantity of a set of frames.
 
@@ -444,7 +473,9 @@ def analyse(
     frame's by default) is unphysical). ``chemistry`` names the metal, its donor and
     their cutoff, and whether metal-linker-metal angles and rings apply (a bridging
     framework); by default it is read from the first frame. The RDF pairs are
-    ``settings['rdf']['pairs']``, or the chemistry's when that is null.
+    ``settings['rdf']['pairs']``, or the chemistry's when that is null. With a
+    ``crystal`` (a glass's), the summary also says how far the frames' metals sit from
+    its metal sites (:func:`site_distance`, Å).
     """
     import pandas as pd
 
@@ -507,6 +538,10 @@ def analyse(
         units |= {f"{bridge}_mean": "deg", f"{bridge}_std": "deg"}
     per_frame["density"] = [density(a) for a in frames]
     units |= {"density": "g/cm3", "pore_volume": "cm3/kg"}
+    if crystal is not None:
+        key = f"{metal.lower()}_site_distance"
+        per_frame[key] = [site_distance(a, crystal, metal) for a in frames[::ring_every]]
+        units[key] = "A"
     every = max(1, len(frames) // max(1, settings["pores"]["frames"]))
     if settings["pores"]["frames"] > 0:
         per_frame["pore_volume"] = [

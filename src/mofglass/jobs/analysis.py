@@ -65,9 +65,10 @@ def analysis_job(
             plots.empty_figure(outputs[figure], f"{name}: no frames (every run failed)")
         return pd.DataFrame()
     start = time.perf_counter()
-    reference = None
+    reference = crystal = None
     if source.reference:
-        reference = analysis.density(read_frames(source.reference)[0])
+        crystal = read_frames(source.reference)[0]
+        reference = analysis.density(crystal)
     temperature = source.temperature_K
     result = analysis.analyse(
         frames,
@@ -76,6 +77,7 @@ def analysis_job(
         source.independent,
         reference_density=reference,
         chemistry=chemistry.read(source.chemistry),
+        crystal=crystal,
     )
     for table in tables:
         write_table(outputs[table], result[table])

@@ -18,6 +18,7 @@ from .page import Section, failures, references, table_html
 GLASS_QUANTITIES = (
     ("Zn–N coordination", "zn_n_coordination", "analysis", "meltquench"),
     ("N–Zn–N angle", "n_zn_n_angle_mean", "analysis", "meltquench"),
+    ("Zn distance from any crystal site (disorder)", "zn_site_distance", "analysis", "meltquench"),
     ("density", "density", "analysis", "meltquench"),
     ("pore volume", "pore_volume", "analysis", "meltquench"),
     ("bulk modulus (P–V)", "K_PV", "mechanics", "mechanics-glass"),
