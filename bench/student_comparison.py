@@ -87,7 +87,9 @@ def split_frames(al_dir: Path, hold_out: int):
     """(train, validation, held-out) frames: the loop's final splits, with the frames of
     its last ``hold_out`` labelling iterations moved out of training."""
     iterations = sorted(
-        d for d in al_dir.glob("iter*") if any((d / "labels").glob("*[0-9].extxyz"))
+        d
+        for d in al_dir.glob("iter*")
+        if any(read_frames(f) for f in (d / "labels").glob("*[0-9].extxyz"))
     )
     late = {
         a.info["frame_id"]
@@ -211,7 +213,12 @@ def main() -> None:
             pool.submit(run_variant, v, VARIANTS[v], base, frames, config, args.out)
             for v in args.variants
         ]
-        rows = [j.result() for j in jobs]
+        rows = []
+        for variant, job in zip(args.variants, jobs, strict=True):
+            try:
+                rows.append(job.result())
+            except Exception as exc:  # one variant that cannot be built is a row
+                rows.append({"variant": variant, "error": str(exc)})
     table = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "students.csv", index=False)
