@@ -229,3 +229,30 @@ def test_site_distance_sees_a_moved_metal_and_ignores_order_translation_and_supe
     one.positions[zn[3]] += [0.0, 0.6, 0.0]  # far from any other Zn site (~6 Å apart)
     assert site_distance(one, crystal) == pytest.approx(np.sqrt(0.36 / len(zn)), rel=1e-9)
     assert site_distance(crystal * (2, 2, 2), crystal) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_melt_quench_that_kept_its_crystal_sites_is_called_crystalline():
+    """The crystal's own frames, analysed as a glass against it, are not a glass; the
+    same frames with every Zn moved to a random place are (status ok)."""
+    from mofglass import analysis
+    from mofglass.structures import load_structure
+
+    crystal = load_structure("builtin:ZIF-4")
+    settings = {"rdf": {"r_max_A": 6.0, "bins": 60}, "rings": {"frames": 4, "max_zn": 8},
+                "pores": {"frames": 0}}  # fmt: skip
+    frames = [crystal.copy() for _ in range(4)]
+    found = analysis.analyse(frames, settings, 300.0, independent=True, crystal=crystal)
+    row = found["summary"].set_index("quantity").loc["zn_site_distance"]
+    assert row["status"] == "crystalline" and "not a glass" in row["reason"]
+    rng = np.random.default_rng(3)
+    scrambled = []
+    for atoms in frames:
+        moved = atoms.copy()
+        scaled = moved.get_scaled_positions()
+        zn = np.array(moved.get_chemical_symbols()) == "Zn"
+        scaled[zn] = rng.random((zn.sum(), 3))
+        moved.set_scaled_positions(scaled)
+        scrambled.append(moved)
+    found = analysis.analyse(scrambled, settings, 300.0, independent=True, crystal=crystal)
+    row = found["summary"].set_index("quantity").loc["zn_site_distance"]
+    assert row["status"] == "ok" and row["value"] > 2.0

@@ -220,3 +220,20 @@ def test_the_browser_check_fails_on_what_a_reader_would_trip_over(tmp_path):
         with pytest.raises(AssertionError):
             assert_report_reads_well(page(unit, link, first))
     assert is_unit("µs/atom/step") and is_unit("g/cm³") and not is_unit("per/A")
+
+
+def test_replicas_that_kept_the_crystal_are_not_counted_as_glasses():
+    """A melt-quench that ran to the end but left its metals on the crystal's sites is
+    no glass in the answer; the same replicas without that judgement are."""
+    import pandas as pd
+
+    from mofglass.report.summary import _headline
+
+    verdicts = pd.DataFrame({"model": ["m", "m"], "replica": [0, 1], "verdict": ["ok", "ok"]})
+    models = pd.DataFrame(columns=["model", "dataset", "forces_mae_meV_per_A"])
+    reason = "the Zn sit 0.87 Å from the crystal's sites: a distorted crystal, not a glass"
+    kept = _headline(verdicts, models, 0, {"m": reason})
+    assert "No glass was made" in kept and "m: 2 of 2 replicas ran to the end" in kept
+    assert "m's replicas are not glasses" in kept and "0.87 Å" in kept
+    glass = _headline(verdicts, models, 0)
+    assert "<b>2 of 2</b> melt-quench replicas made a glass" in glass

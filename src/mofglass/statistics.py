@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 OK, NOT_CONVERGED, UNPHYSICAL = "ok", "not converged", "unphysical"
+CRYSTALLINE = "crystalline"  # a melt-quench whose metals kept their crystal sites (analysis)
 #: Fewer samples than this: no block analysis is attempted.
 MIN_SAMPLES = 16
 #: Fewer effectively independent samples than this: the error itself is unreliable.

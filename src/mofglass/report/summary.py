@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomicio import read_table
+from ..statistics import CRYSTALLINE
 from .page import Section, failures, references, table_html
 
 #: What a glass is judged by: (label, quantity, where it is computed, the kind of
@@ -110,24 +111,42 @@ def glasses(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _headline(verdicts: pd.DataFrame, models: pd.DataFrame, n_failures: int) -> str:
+def _headline(
+    verdicts: pd.DataFrame,
+    models: pd.DataFrame,
+    n_failures: int,
+    crystalline: Mapping[str, str] | None = None,
+) -> str:
+    """The answer in a few sentences; ``crystalline``: models whose melt-quench left the
+    metals on their crystal sites, with the reason (they ran, but made no glass)."""
     if not len(verdicts):
         glass = (
             "This configuration makes no glass (it has no melt-quench); what it computes "
             "is in the tables below, next to the published values."
         )
     else:
-        ok = int((verdicts["verdict"] == "ok").sum())
+        crystalline = crystalline or {}
+        ran = verdicts["verdict"] == "ok"
+        ok = int((ran & ~verdicts["model"].isin(list(crystalline))).sum())
         per_model = ", ".join(
             f"{m}: {int((r['verdict'] == 'ok').sum())} of {len(r)}"
             for m, r in verdicts.groupby("model", sort=False)
         )
-        glass = (
-            f"<b>{ok} of {len(verdicts)}</b> melt-quench replicas made a glass ({per_model})."
-            if ok
-            else f"<b>No glass was made</b>: all {len(verdicts)} melt-quench replicas failed "
-            f"({per_model}); their reasons are listed under Failures."
-        )
+        if ok:
+            glass = (
+                f"<b>{ok} of {len(verdicts)}</b> melt-quench replicas made a glass ({per_model})."
+            )
+        elif ran.any():
+            glass = f"<b>No glass was made</b> ({per_model} replicas ran to the end)."
+        else:
+            glass = (
+                f"<b>No glass was made</b>: all {len(verdicts)} melt-quench replicas failed "
+                f"({per_model}); their reasons are listed under Failures."
+            )
+        for model, reason in crystalline.items():
+            glass += (
+                f" <b>{html.escape(model)}'s replicas are not glasses</b>: {html.escape(reason)}."
+            )
     parts = [glass]
     ours = models[models["dataset"] != "flat histogram"] if len(models) else models
     ours = ours.dropna(subset=["forces_mae_meV_per_A"]) if len(ours) else ours
@@ -211,11 +230,15 @@ def section(
     n_failed = sum(f["kind"] == "failed" for f in found)
     verdicts = _verdicts(files)
     result = Section("Summary")
-    result.html = f"<p class='answer'>{_headline(verdicts, models, n_failed)}</p>"
+    table = pd.DataFrame()
     if len(verdicts):
         table = glasses(
             files, settings["sources"], settings["mechanics_models"], settings["mechanics_kinds"]
         )
+    kept = table[table["status"] == CRYSTALLINE] if len(table) else table
+    crystalline = dict(zip(kept.get("model", []), kept.get("reason", []), strict=True))
+    result.html = f"<p class='answer'>{_headline(verdicts, models, n_failed, crystalline)}</p>"
+    if len(verdicts):
         result.html += "<h3>Glasses, next to the published values</h3>" + table_html(table)
     answered = answers(others)
     if len(answered):
