@@ -55,9 +55,11 @@ def resolve(name: str, levels: Mapping) -> dict:
     return {**base, "base_level": block["base"], "repair_file": term_file(name)}
 
 
-def files(name: str, levels: Mapping) -> list[str]:
-    """Files a job at level ``name`` reads: the fitted term of a repaired level."""
-    return [term_file(name)] if kind(levels[name]) == "repaired" else []
+def files(name: str | None, levels: Mapping) -> list[str]:
+    """Files a job at level ``name`` reads: the fitted term of a repaired level (none for
+    any other level, or for no level: a stage the config leaves out)."""
+    block = levels.get(name) if name else None
+    return [term_file(name)] if block and kind(block) == "repaired" else []
 
 
 def build(name: str, block: Mapping):

@@ -350,6 +350,26 @@ def report_frameworks():
     return found
 
 
+def repair_block(wildcards):
+    return config["levels_of_theory"][wildcards.repaired]
+
+
+def repair_params(*keys):
+    """A params function: the repaired level's base and those keys of its repair block
+    (each job gets what changes its result, so that a change elsewhere reruns nothing)."""
+
+    def params(wildcards):
+        block = repair_block(wildcards)
+        repair = {key: block["repair"][key] for key in keys if key in block["repair"]}
+        return {"base": block["base"], "repair": repair}
+
+    return params
+
+
+def repair_structure(wildcards):
+    return repair_block(wildcards)["repair"]["structure"]
+
+
 def repair_files():
     """The fitted term of every repaired level the config uses, with its tables."""
     names = levels.repaired(config)
@@ -1054,12 +1074,12 @@ CAPTIONED = (
     "meltquench_verdicts",
     "metrics_table",
     "model_comparison",
-    "repair",
     "parity",
     "phases_metrics",
     "rdf",
     "records",
     "records_table",
+    "repair",
     "running",
     "temperature",
     "transition",

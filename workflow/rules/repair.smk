@@ -3,26 +3,6 @@
 # geometries, CP2K's single points (or the shipped ones), the base level on them, the fit.
 
 
-def repair_block(wildcards):
-    return config["levels_of_theory"][wildcards.repaired]
-
-
-def repair_params(*keys):
-    """A params function: the repaired level's base and those keys of its repair block
-    (each job gets what changes its result, so that a change elsewhere reruns nothing)."""
-
-    def params(wildcards):
-        block = repair_block(wildcards)
-        repair = {key: block["repair"][key] for key in keys if key in block["repair"]}
-        return {"base": block["base"], "repair": repair}
-
-    return params
-
-
-def repair_structure(wildcards):
-    return repair_block(wildcards)["repair"]["structure"]
-
-
 rule repair_points:
     input:
         structure=lambda wildcards: structure_file(repair_structure(wildcards)),
