@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 COEFF_FILE = "mofglass.snapcoeff"
 TABLE_FILE = "mofglass.pairtable"
+KEEPER_FILE = "mofglass.keepers"
 PARAM_FILE = "mofglass.snapparam"
 
 
@@ -116,6 +117,141 @@ class Walls:
             return None
         pairs = tuple((a, b, float(r)) for a, b, r in record["pairs"])
         return cls(pairs, float(record["k_eV_per_A2"]))
+
+
+@dataclass(frozen=True)
+class Keepers:
+    """Barriers that keep covalent bonds whole (eV, Å): ``height sin²(π (r - lo)/(hi - lo))``
+    for ``lo < r < hi`` on species pairs ``(a, b, lo, hi)``, zero elsewhere; part of the
+    reference potential, which the fit subtracts from its targets.
+
+    A linear SNAP knows nothing of a linker bond stretched past the longest ones in its
+    data, and at a melt's temperature it lets such bonds break (a C-N bond of an
+    imidazolate takes about 5 eV to break: no teacher breaks one at 1500 K within
+    picoseconds). A keeper starts ``stretch`` past the pair's typical bond, where the
+    data hardly go, and holds the bond as a bonded force field's unbreakable linkers do
+    (nb-ZIF-FF for ZIF-4). Metal-donor pairs are left out by the config: breaking them
+    is the melt's physics. Written as numpy rows for the fit and deployed as a LAMMPS
+    ``table`` (no LAMMPS pair style has a bump confined to a window).
+    """
+
+    pairs: tuple[tuple[str, str, float, float], ...]
+    height_eV: float = 5.0
+    table_points: int = 4000
+    table_inner_A: float = 0.05
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Sequence[Atoms],
+        species: Sequence[str],
+        elements: Sequence[Sequence[str]],
+        stretch_A: float,
+        width_A: float,
+        height_eV: float,
+        bond_A: float = 1.7,
+    ) -> Keepers:
+        """A keeper for every pair of ``species`` (elements or atom types) whose elements
+        are one of ``elements`` and which is bonded in ``frames`` (distances below
+        ``bond_A``): from ``stretch_A`` past its median bond length, ``width_A`` wide."""
+        wanted = {tuple(sorted(p)) for p in elements}
+        names = np.asarray(species)
+        kinds = [
+            (a, b) for a, b in _pairs(list(species)) if tuple(sorted(type_elements([a, b]))) in wanted
+        ]
+        found: dict[tuple[str, str], list[np.ndarray]] = {k: [] for k in kinds}
+        for atoms in frames:
+            label = names[atom_types(atoms, species) - 1]
+            i, j, d = neighbor_list("ijd", atoms, bond_A)
+            for a, b in kinds:
+                found[(a, b)].append(d[(label[i] == a) & (label[j] == b)])
+        pairs = []
+        for (a, b), chunks in found.items():
+            d = np.concatenate(chunks) if chunks else np.empty(0)
+            if d.size:
+                lo = float(np.median(d)) + stretch_A
+                pairs.append((a, b, lo, lo + width_A))
+        return cls(tuple(pairs), height_eV)
+
+    def reach(self) -> float:
+        """The longest keeper's end (Å)."""
+        return max(hi for *_, hi in self.pairs)
+
+    def rows(
+        self, atoms: Atoms, species: Sequence[str], types: np.ndarray, rot: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Energy (eV/atom), forces (eV/Å, flat) and stress (GPa, ASE sign) of the
+        keepers on one frame (LAMMPS types ``types``), in LAMMPS's frame."""
+        label = np.asarray(species)[np.asarray(types) - 1]
+        i, j, d, vec = neighbor_list("ijdD", atoms, self.reach())
+        energy, forces, stress = 0.0, np.zeros((len(atoms), 3)), np.zeros((3, 3))
+        for a, b, lo, hi in self.pairs:
+            mask = (label[i] == a) & (label[j] == b)
+            if a != b:
+                mask |= (label[i] == b) & (label[j] == a)
+            if not mask.any():
+                continue
+            e, f = self.energy(d[mask], lo, hi)
+            slope = -f  # dE/dr
+            unit = vec[mask] / d[mask, None]
+            energy += 0.5 * e.sum()  # every pair appears as (i, j) and (j, i)
+            np.add.at(forces, i[mask], slope[:, None] * unit)  # F_i = E'(d) D/d
+            stress += 0.5 * np.einsum("pa,pb,p->ab", vec[mask], unit, slope)
+        stress /= atoms.get_volume()
+        voigt = stress_to_lammps_frame(rot, full_3x3_to_voigt_6_stress(stress)) / GPa
+        return energy / len(atoms), to_lammps_frame(rot, forces).ravel(), voigt
+
+    def energy(self, r: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+        """Energy (eV) and force ``-dE/dr`` (eV/Å) of one keeper at distances ``r`` (Å)."""
+        x = (np.asarray(r, dtype=float) - lo) / (hi - lo)
+        inside = (x > 0.0) & (x < 1.0)
+        energy = np.where(inside, self.height_eV * np.sin(np.pi * x) ** 2, 0.0)
+        force = np.where(inside, -self.height_eV * np.pi / (hi - lo) * np.sin(2 * np.pi * x), 0.0)
+        return energy, force
+
+    def acting(self, atoms: Atoms, species: Sequence[str], at_least_eV: float = 0.1) -> bool:
+        """Whether the keepers hold a bond of ``atoms`` (their energy above ``at_least_eV``):
+        a frame whose linker is breaking, outside what a kept student is for."""
+        types = atom_types(atoms, species)
+        return self.rows(atoms, species, types, np.eye(3))[0] * len(atoms) > at_least_eV
+
+    @staticmethod
+    def keyword(a: str, b: str) -> str:
+        return f"KEEP_{a}_{b}"
+
+    def table_text(self) -> str:
+        """A LAMMPS ``pair_style table`` file: per pair, energy (eV) and force (eV/Å)."""
+        lines = ["# mofglass SNAP keepers: r (Å), energy (eV), force -dE/dr (eV/Å)", ""]
+        for a, b, lo, hi in self.pairs:
+            r = np.linspace(self.table_inner_A, hi, self.table_points)
+            e, f = self.energy(r, lo, hi)
+            lines += [self.keyword(a, b), f"N {r.size} R {float(r[0])!r} {float(r[-1])!r}", ""]
+            lines += [f"{k + 1} {r[k]:.17e} {e[k]:.17e} {f[k]:.17e}" for k in range(r.size)]
+            lines.append("")
+        return "\n".join(lines)
+
+    def commands(self, species: Sequence[str], table_file: str, style: str) -> list[str]:
+        """``pair_coeff`` lines of the keepers as the hybrid sub-style ``style``."""
+        lines = []
+        for a, b, _, hi in self.pairs:
+            i, j = sorted((list(species).index(a) + 1, list(species).index(b) + 1))
+            lines.append(f"pair_coeff {i} {j} {style} {table_file} {self.keyword(a, b)} {hi!r}")
+        return lines
+
+    def style(self) -> str:
+        return f"table linear {self.table_points}"
+
+    def record(self) -> dict:
+        return {"height_eV": self.height_eV, "pairs": [list(p) for p in self.pairs]}
+
+    @classmethod
+    def from_record(cls, record: Mapping | None) -> Keepers | None:
+        """Keepers as fitted (``fit.json``); None for none, or for a config block, whose
+        keepers come from the data at fit time."""
+        if not record or "stretch_A" in record:
+            return None
+        pairs = tuple((a, b, float(lo), float(hi)) for a, b, lo, hi in record["pairs"])
+        return cls(pairs, float(record["height_eV"])) if pairs else None
 
 
 @dataclass(frozen=True)
@@ -274,6 +410,7 @@ class SNAPSettings:
     zbl: ZBL | None = None
     walls: Walls | None = None
     pair_splines: PairSplines | None = None
+    keepers: Keepers | None = None
 
     @property
     def n_extra(self) -> int:
@@ -333,9 +470,19 @@ class SNAPSettings:
         """The lines that load the fitted model (files in ``directory``)."""
         files = f"{directory}/{COEFF_FILE} {directory}/{PARAM_FILE} {' '.join(self.species)}"
         styles, lines = self._reference()
+        both = self.pair_splines is not None and self.keepers is not None
         if self.pair_splines is not None:
             styles.append(self.pair_splines.style())
-            lines += self.pair_splines.commands(self.species, f"{directory}/{TABLE_FILE}")
+            table = "table 1" if both else "table"
+            lines += [
+                line.replace(" table ", f" {table} ", 1)
+                for line in self.pair_splines.commands(self.species, f"{directory}/{TABLE_FILE}")
+            ]
+        if self.keepers is not None:
+            styles.append(self.keepers.style())
+            lines += self.keepers.commands(
+                self.species, f"{directory}/{KEEPER_FILE}", "table 2" if both else "table"
+            )
         if not styles:
             return ["pair_style snap", f"pair_coeff * * {files}"]
         return [
@@ -350,7 +497,7 @@ class SNAPSettings:
             styles.append("harmonic/cut")
         if self.zbl is not None:
             styles.append("zbl")
-        if self.pair_splines is not None:
+        if self.pair_splines is not None or self.keepers is not None:
             styles.append("table")
         return styles if len(styles) == 1 else [*styles, "hybrid/overlay"]
 
@@ -435,6 +582,17 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
     virial = array[1 + 3 * n :, :-1]
     stress = with_constants(-virial / volume / GPa, np.zeros((6, n_species)))
     rot = prism.rot_mat.copy()
+    ref_energy = array[0, -1] / n
+    ref_forces = array[1 : 1 + 3 * n, -1].copy()
+    # pressure (bar) xx yy zz xy xz yz -> stress rows (GPa) xx yy zz yz xz xy
+    ref_stress = -pressure[[0, 1, 2, 5, 4, 3]] * BAR / GPa
+    if settings.keepers is not None:
+        k_energy, k_forces, k_stress = settings.keepers.rows(atoms, settings.species, types, rot)
+        ref_energy, ref_forces, ref_stress = (
+            ref_energy + k_energy,
+            ref_forces + k_forces,
+            ref_stress + k_stress,
+        )
     if settings.pair_splines is not None:
         p_energy, p_forces, p_stress = settings.pair_splines.rows(atoms, rot)
         energy = np.hstack([energy, p_energy[None, :]])
@@ -444,10 +602,9 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
         energy=energy[0],
         forces=forces,
         stress=stress,
-        ref_energy=array[0, -1] / n,
-        ref_forces=array[1 : 1 + 3 * n, -1].copy(),
-        # pressure (bar) xx yy zz xy xz yz -> stress rows (GPa) xx yy zz yz xz xy
-        ref_stress=-pressure[[0, 1, 2, 5, 4, 3]] * BAR / GPa,
+        ref_energy=ref_energy,
+        ref_forces=ref_forces,
+        ref_stress=ref_stress,
         n_atoms=n,
         rot=rot,
     )

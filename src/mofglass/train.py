@@ -72,6 +72,7 @@ def snap_settings(block: Mapping, species: Sequence[str]) -> snap.SNAPSettings:
         # walls as fitted (a fit record); a config block's walls are made from the data
         walls=snap.Walls.from_record(block.get("walls")),
         pair_splines=snap.PairSplines.from_config(block.get("pair_splines")),
+        keepers=snap.Keepers.from_record(block.get("keepers")),
     )
 
 
@@ -84,13 +85,17 @@ def read_splits(split_files: Mapping[str, str], level: str | None = None) -> dic
     return splits
 
 
-def write_model_lineage(lineage_file: str, out_file: str | Path, name: str) -> None:
+def write_model_lineage(
+    lineage_file: str, out_file: str | Path, name: str, left_out: Sequence[str] = ()
+) -> None:
     """The dataset's lineage with a ``model_<name>`` column: what the model did with
-    each labelled frame (fit, tuning, evaluation)."""
+    each labelled frame (fit, tuning, evaluation, or left out: a bond held by keepers)."""
     lineage = read_table(lineage_file)
     use = {"train": "fit", "validation": "tuning", "test": "evaluation"}
     labelled = lineage["label_status"] == "labelled"
-    lineage[f"model_{name}"] = np.where(labelled, lineage["split"].map(use).fillna(""), "")
+    column = np.where(labelled, lineage["split"].map(use).fillna(""), "")
+    column = np.where(lineage["frame_id"].astype(str).isin(set(left_out)), "left out (keepers)", column)
+    lineage[f"model_{name}"] = column
     write_table(out_file, lineage)
 
 
@@ -125,6 +130,8 @@ def _snap_model(out: Path, name: str, settings, coefficients, species, info: dic
     if settings.pair_splines is not None:
         table = settings.pair_splines.table_text(coefficients[-settings.n_extra :])
         write_text(out / snap.TABLE_FILE, table)
+    if settings.keepers is not None:
+        write_text(out / snap.KEEPER_FILE, settings.keepers.table_text())
     return Model(
         name=name,
         type="snap",
@@ -139,6 +146,26 @@ def committee_members(model_file: str | Path) -> list[Path]:
     """The model files of a model's committee members (none without a committee)."""
     folder = Path(model_file).parent / COMMITTEE
     return sorted(folder.glob("member*/model.json"), key=lambda p: int(p.parent.name[6:]))
+
+
+def _outside_keepers(
+    splits: Mapping[str, list], keepers: snap.Keepers, species: Sequence[str]
+) -> tuple[dict, list[str]]:
+    """The splits without the training and validation frames on which the keepers hold a
+    bond (a linker breaking: the teacher's energy there is what the keepers replace), and
+    the frame ids left out. The test split stays whole: it is the evaluation's."""
+    kept, left_out = dict(splits), []
+    for name in ("train", "validation"):
+        frames = []
+        for atoms in splits[name]:
+            if keepers.acting(atoms, species):
+                left_out.append(str(atoms.info.get("frame_id", "")))
+            else:
+                frames.append(atoms)
+        kept[name] = frames
+    if left_out:
+        log.warning("%d frames with a bond held by the keepers left out of the fit", len(left_out))
+    return kept, left_out
 
 
 def train_snap(job: Training) -> snap.Fit:
@@ -160,6 +187,21 @@ def train_snap(job: Training) -> snap.Fit:
             ),
         )
         log.info("walls at the edge of the training data: %s", settings.walls.record())
+    keepers, left_out = block["snap"].get("keepers"), []
+    if keepers:
+        made = snap.Keepers.from_frames(
+            splits["train"],
+            species,
+            keepers["pairs"],
+            keepers["stretch_A"],
+            keepers["width_A"],
+            keepers["height_eV"],
+        )
+        settings = replace(settings, keepers=made)
+        log.info("keepers of the covalent bonds: %s", made.record())
+        splits, left_out = _outside_keepers(splits, made, species)
+        if not splits["train"]:
+            raise ValueError(f"model {name}: the keepers hold a bond in every training frame")
     weights = snap.RowWeights(**block["snap"]["row_weights"])
     start = time.perf_counter()
     fit = snap.fit(
@@ -199,6 +241,8 @@ def train_snap(job: Training) -> snap.Fit:
         "weights": dict(fit.settings.weights),
         "zbl": block["snap"].get("zbl"),
         "walls": fit.settings.walls.record() if fit.settings.walls else None,
+        "keepers": fit.settings.keepers.record() if fit.settings.keepers else None,
+        "left_out_by_keepers": left_out,
         "pair_splines": (fit.settings.pair_splines.record() if fit.settings.pair_splines else None),
         "alpha": fit.alpha,
         "row_weights": dict(block["snap"]["row_weights"]),
@@ -216,7 +260,7 @@ def train_snap(job: Training) -> snap.Fit:
         snap.predict(r, fit.coefficients, a) for r, a in zip(test_rows, splits["test"], strict=True)
     ]
     write_frames(out / FIT_PREDICTIONS, predictions)
-    write_model_lineage(job.lineage_file, out / "lineage.csv", name)
+    write_model_lineage(job.lineage_file, out / "lineage.csv", name, left_out)
     write_model(out, model)
     log.info(
         "model %s: SNAP 2J=%d, %d coefficients, %d train frames, fitted in %.1f s",
