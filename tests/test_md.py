@@ -163,6 +163,34 @@ def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_pat
     assert files["T.png"].stat().st_size > 0 and files["t.extxyz"].exists()
 
 
+def test_a_lammps_error_after_the_first_dump_is_a_verdict_too(argon, tmp_path):
+    # a flat table from 2.5 Å and neighbours squeezed to 2.6 Å: the run writes its first
+    # dump, then a pair crosses the table's inner cutoff mid-stage and LAMMPS stops with
+    # no thermo block finished; the run is a failed verdict, not a crash in the reader
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    rows = "\n".join(f"{k + 1} {2.5 + 0.01 * k:.4f} 0.0 0.0" for k in range(601))
+    (model_dir / "flat.table").write_text(f"FLAT\nN 601 R 2.5 8.5\n\n{rows}\n")
+    flat = Model(
+        "flat",
+        "table",
+        ("Ar",),
+        ("table",),
+        ("pair_style table linear 601", "pair_coeff 1 1 {model_dir}/flat.table FLAT 8.5"),
+        model_dir,
+    )
+    squeezed = argon.copy()
+    nearest = min(squeezed.get_distances(0, range(1, len(squeezed)), mic=True))
+    squeezed.set_cell(squeezed.cell * 2.6 / nearest, scale_atoms=True)
+    stage = Stage("hot", "nvt", temperature_K=300, steps=400, timestep_fs=5, thermo_every=1000,
+                  dump_every=1)  # fmt: skip
+    result = run_md(squeezed, flat, Protocol((stage,), seed=4), tmp_path / "run")
+    assert result.verdict == "failed"
+    assert "table inner cutoff" in result.reason
+    assert result.frames  # the dumps before the error are kept
+    assert (tmp_path / "run" / "dump.lammpstrj").stat().st_size > 0
+
+
 def test_protocol_stages_are_checked():
     with pytest.raises(ValueError, match="give exactly one of duration_ps and steps"):
         Stage.from_config({"name": "s", "ensemble": "nvt", "temperature_K": 300})

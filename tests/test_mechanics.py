@@ -361,7 +361,8 @@ def argon_jobs(tmp_path_factory):
     def outputs(name, *keys):
         return {k: str(base / name / k) for k in keys}
 
-    eos_block = {**COMMON, "equilibration_ps": 100.0, "production_ps": 1000.0, "order": 2}
+    eos_block = {**COMMON, "method": "nvt", "equilibration_ps": 100.0, "production_ps": 1000.0}
+    eos_block["order"] = 2
     points = []
     for scale in (0.97, 0.985, 1.0, 1.015, 1.03):
         out = outputs(f"eos{scale}", "point", "thermo")
@@ -533,3 +534,93 @@ def normal_mode_frequencies_THz(atoms, h: float = 0.005) -> np.ndarray:
     dynamical = (hessian + hessian.T) / 2 / np.sqrt(np.outer(masses, masses))
     eigen = np.sort(np.linalg.eigvalsh(dynamical))[3:]  # drop the three translations
     return np.sqrt(eigen * _e / _amu) * 1e10 / (2 * np.pi) / 1e12
+
+
+def test_pressure_slope_agrees_with_numpys_weighted_fit_and_its_covariance():
+    rng = np.random.default_rng(4)
+    v = np.linspace(950.0, 1050.0, 6)
+    sigma = rng.uniform(0.01, 0.05, v.size)
+    p = 0.3 - 0.002 * (v - 1000.0) + rng.normal(0.0, sigma)
+    slope, error = mechanics.pressure_slope(v, p, sigma)
+    coef, cov = np.polyfit(v, p, 1, w=1.0 / sigma, cov="unscaled")
+    assert slope == pytest.approx(coef[0], rel=1e-10)
+    assert error == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-8)
+    # without errors: the scatter's (scipy's ordinary least squares)
+    from scipy.stats import linregress
+
+    line = linregress(v, p)
+    assert mechanics.pressure_slope(v, p, np.zeros_like(v)) == pytest.approx(
+        (line.slope, line.stderr), rel=1e-8
+    )
+
+
+@pytest.mark.parametrize(
+    ("k0", "noise", "verdict"),
+    [(2.0, 0.005, "ok"), (0.2, 0.1, "not converged"), (-2.0, 0.005, "failed")],
+)
+def test_a_pv_scan_whose_fall_hides_in_its_noise_is_not_converged_not_failed(k0, noise, verdict):
+    """Points on a Birch-Murnaghan P(V) (K0 < 0: P rising with V) with a stated error:
+    the fit where the fall stands out of the errors, not converged where it does not."""
+    v = np.linspace(950.0, 1050.0, 5)
+    points = pd.DataFrame(
+        {
+            "volume_A3": v,
+            "pressure_GPa": mechanics.birch_murnaghan_pressure(v, 1000.0, k0),
+            "pressure_err_GPa": noise,
+            "density_g_cm3": 1.2 * 1000.0 / v,
+        }
+    )
+    from mofglass.jobs import mechanics as jobs
+
+    fit = jobs._fit_eos(points, 2)
+    assert fit["verdict"] == verdict, fit
+    if verdict == "ok":
+        assert fit["k0_GPa"] == pytest.approx(k0, rel=1e-6)
+    rows = mechanics.sample_rows([pd.Series({"sample": "s", "points_ok": 5} | fit)], [], [])
+    k = rows.set_index("quantity").loc["K_PV"]
+    assert k["status"] == verdict
+
+
+def test_relaxed_pv_scan_of_a_rattled_crystal_gives_the_static_lj_modulus(argon_jobs):
+    """Relaxed points (LAMMPS minimize in each fixed cell) of a rattled argon crystal: the
+    pressures of the perfect lattice (ASE's own LJ, independent of LAMMPS), and a 0 K
+    Birch-Murnaghan K within 5 % of -V dP/dV of that lattice at its zero-pressure volume."""
+    from ase.calculators.lj import LennardJones
+
+    from mofglass.atomicio import read_table, write_frames
+    from mofglass.jobs import mechanics as jobs
+
+    base = argon_jobs["base"]
+    crystal = bulk("Ar", "fcc", a=(V10K / 8) ** (1 / 3), cubic=True).repeat(2)
+    rattled = crystal.copy()
+    rattled.rattle(0.05, seed=2)
+    write_frames(base / "rattled.extxyz", [rattled])
+    block = {**COMMON, "method": "relaxed", "max_iterations": 2000, "thermo_every": 10,
+             "pressure_tolerance_GPa": 1e-4, "order": 2}  # fmt: skip
+
+    def lj_pressure(scale):
+        atoms = crystal.copy()
+        atoms.set_cell(atoms.cell * scale ** (1 / 3), scale_atoms=True)
+        atoms.calc = LennardJones(epsilon=0.0104, sigma=3.40, rc=8.5, smooth=False)
+        return -atoms.get_stress()[:3].mean() / GPa, atoms.get_volume()
+
+    points = []
+    for scale in (0.97, 0.985, 1.0, 1.015, 1.03):
+        out = {k: str(base / f"relaxed{scale}" / k) for k in ("point", "thermo")}
+        run = argon_jobs["run"](block, base / f"relaxed{scale}/md")
+        run = jobs.SampleRun(**{**run.__dict__, "sample_file": str(base / "rattled.extxyz")})
+        row = jobs.eos_point_job(run, scale, out)
+        expected, _ = lj_pressure(scale)
+        assert row["pressure_status"] == "ok" and row["temperature_K"] == 0.0
+        # ASE's LJ shifts nothing and LAMMPS lj/cut adds no tail: the same pair sum
+        assert row["pressure_GPa"] == pytest.approx(expected, abs=2e-4)
+        points.append(out["point"])
+    outputs = {k: str(base / "relaxed_eos" / k) for k in ("points", "fit", "figure")}
+    fit = jobs.eos_job(points, "argon", block, outputs)
+    assert fit["verdict"] == "ok" and fit["method"] == "relaxed"
+    v0 = brentq(lambda s: lj_pressure(s)[0], 0.9, 1.1)
+    h = 1e-4
+    dp = (lj_pressure(v0 * (1 + h))[0] - lj_pressure(v0 * (1 - h))[0]) / (2 * h)
+    assert fit["k0_GPa"] == pytest.approx(-dp, rel=0.05)
+    rows = mechanics.sample_rows([pd.Series(read_table(outputs["fit"]).iloc[0])], [], [])
+    assert "K_PV_0K" in set(rows["quantity"]) and "K_PV" not in set(rows["quantity"])

@@ -502,3 +502,113 @@ def test_walls_and_zbl_of_an_element_pair_cover_every_pair_of_its_atom_types():
     assert s._zbl_coeffs() == [
         "pair_coeff 3 3 zbl 1 1", "pair_coeff 1 3 zbl 6 1", "pair_coeff 2 3 zbl 6 1"
     ]  # fmt: skip
+
+
+def _bonds(atoms, a, b, below=1.7):
+    """Index pairs and lengths (Å) of the a-b pairs of ``atoms`` shorter than ``below``."""
+    d = atoms.get_all_distances(mic=True)
+    s = np.array(atoms.get_chemical_symbols())
+    i, j = np.triu_indices(len(atoms), 1)
+    mask = (((s[i] == a) & (s[j] == b)) | ((s[i] == b) & (s[j] == a))) & (d[i, j] < below)
+    return i[mask], j[mask], d[i, j][mask]
+
+
+def _stretched(atoms, keepers, into=0.3):
+    """``atoms`` with one C-H bond pulled ``into`` of the way into its keeper's window;
+    the moved H, its C and the expected keeper energy (eV)."""
+    ci, hi, _ = _bonds(atoms, "C", "H")
+    c, h = (ci[0], hi[0]) if atoms[ci[0]].symbol == "C" else (hi[0], ci[0])
+    _, _, lo, top = next(p for p in keepers.pairs if {p[0], p[1]} == {"C", "H"})
+    moved = atoms.copy()
+    unit = atoms.get_distance(c, h, mic=True, vector=True)
+    unit /= np.linalg.norm(unit)
+    moved.positions[h] = atoms.positions[c] + unit * (lo + into * (top - lo))
+    return moved, h, c, keepers.height_eV * np.sin(np.pi * into) ** 2
+
+
+def test_keepers_start_past_the_median_bond_of_each_bonded_pair(tiny_module):
+    keepers = snap.Keepers.from_frames(
+        [tiny_module], SPECIES, [["C", "N"], ["C", "H"], ["N", "Zn"]], 0.25, 0.35, 5.0
+    )
+    found = {(a, b): (lo, top) for a, b, lo, top in keepers.pairs}
+    assert set(found) == {("C", "H"), ("C", "N")}  # Zn-N (2.0 Å) is no covalent bond
+    for pair in found:
+        median = np.median(_bonds(tiny_module, *pair)[2])
+        assert found[pair] == pytest.approx((median + 0.25, median + 0.6))
+    # nothing held on the frame they were made from
+    assert not keepers.acting(tiny_module, SPECIES, at_least_eV=1e-12)
+
+
+def test_keeper_rows_reproduce_the_lammps_table_and_hold_a_stretched_bond(tiny_module, tmp_path):
+    keepers = snap.Keepers.from_frames(
+        [tiny_module], SPECIES, [["C", "N"], ["C", "H"]], 0.25, 0.35, 5.0
+    )
+    s = settings(keepers=keepers)
+    atoms, h, c, expected = _stretched(tiny_module, keepers)
+    rows = snap.frame_rows(atoms, s)
+    beta = np.random.default_rng(5).normal(0.0, 0.05, rows.energy.size)
+    (tmp_path / snap.COEFF_FILE).write_text(s.coeff_text(beta))
+    (tmp_path / snap.PARAM_FILE).write_text(s.param_text())
+    (tmp_path / snap.KEEPER_FILE).write_text(keepers.table_text())
+    lammps = evaluate(atoms, SPECIES, s.pair_commands(str(tmp_path)))
+    own = snap.predict(rows, beta, atoms)
+    assert own.get_potential_energy() == pytest.approx(lammps.get_potential_energy(), abs=1e-5)
+    np.testing.assert_allclose(own.get_forces(), lammps.get_forces(), atol=1e-4)
+    np.testing.assert_allclose(own.get_stress(), lammps.get_stress(), atol=1e-7)
+    # the keepers alone: the formula's energy, and a force that pulls the H back to its C
+    alone = snap.predict(rows, np.zeros_like(beta), atoms)
+    assert alone.get_potential_energy() == pytest.approx(expected, rel=1e-9)
+    back = atoms.positions[c] - atoms.positions[h]
+    assert np.dot(alone.get_forces()[h], back) > 0
+    energies = []
+    for sign in (1, -1):
+        moved = atoms.copy()
+        moved.positions[h] -= sign * 1e-5 * back / np.linalg.norm(back)
+        energies.append(snap.predict(snap.frame_rows(moved, s), np.zeros_like(beta), moved))
+    slope = (energies[0].get_potential_energy() - energies[1].get_potential_energy()) / 2e-5
+    assert np.dot(alone.get_forces()[h], -back / np.linalg.norm(back)) == pytest.approx(
+        -slope, rel=1e-4
+    )
+
+
+def test_frames_whose_linker_is_breaking_are_left_out_of_a_kept_fit(teacher, tmp_path):
+    """A training frame with a C-H bond inside its keeper is left out of the fit (and
+    the lineage says so); the rest still fit the teacher exactly."""
+    _, _, frames = teacher
+    block = snap_block()
+    block["snap"]["keepers"] = {
+        "pairs": [["C", "H"]],
+        "stretch_A": 0.25,
+        "width_A": 0.35,
+        "height_eV": 5.0,
+    }
+    keepers = snap.Keepers.from_frames(frames[:5], SPECIES, [["C", "H"]], 0.25, 0.35, 5.0)
+    broken, *_ = _stretched(frames[4], keepers, into=0.5)
+    broken.calc = frames[4].calc  # its labels are never used: the frame is left out
+    broken.info = dict(frames[4].info)
+    files = write_splits(tmp_path, [*frames[:4], broken, *frames[5:]])
+    model_dir = tmp_path / "model"
+    train_job(
+        Training(
+            "m",
+            block,
+            files,
+            str(tmp_path / "lineage.csv"),
+            str(model_dir / "model.json"),
+            "teacher",
+        )
+    )
+    record = json.loads((model_dir / "fit.json").read_text())
+    assert record["left_out_by_keepers"] == [frames[4].info["frame_id"]]
+    assert record["frames"]["train"] == 4
+    lineage = pd.read_csv(model_dir / "lineage.csv", keep_default_na=False)
+    assert (
+        lineage["model_m"].tolist()
+        == ["fit"] * 4 + ["left out (keepers)"] + ["tuning"] * 2 + ["evaluation"] * 3
+    )
+    table = evaluate_job(
+        str(model_dir / "model.json"),
+        files,
+        *(str(tmp_path / f) for f in ("m.csv", "p.png", "c.csv")),
+    )
+    assert table.set_index("split").loc["test", "forces_rmse_meV_per_A"] < 1e-2

@@ -72,6 +72,30 @@ def fit_birch_murnaghan(
     }
 
 
+def pressure_slope(
+    volumes_A3: Sequence[float], pressures_GPa: Sequence[float], errors_GPa: Sequence[float]
+) -> tuple[float, float]:
+    """dP/dV (GPa/Å³) of a straight line through P(V) and its standard error: weighted
+    by the points' errors where every point has one, else from the scatter (no error
+    for two points)."""
+    v = np.asarray(volumes_A3, dtype=float)
+    p = np.asarray(pressures_GPa, dtype=float)
+    sigma = np.asarray(errors_GPa, dtype=float)
+    x = np.column_stack([v - v.mean(), np.ones_like(v)])
+    if np.all(sigma > 0):
+        w = 1.0 / sigma
+        coef, *_ = np.linalg.lstsq(x * w[:, None], p * w, rcond=None)
+        return float(coef[0]), float(
+            np.sqrt(np.linalg.inv((x * w[:, None]).T @ (x * w[:, None]))[0, 0])
+        )
+    coef, *_ = np.linalg.lstsq(x, p, rcond=None)
+    dof = len(v) - 2
+    if dof < 1:
+        return float(coef[0]), float("nan")
+    variance = np.sum((p - x @ coef) ** 2) / dof
+    return float(coef[0]), float(np.sqrt(variance / np.sum((v - v.mean()) ** 2)))
+
+
 def density_g_cm3(mass_amu: float, volume_A3: float) -> float:
     return mass_amu / volume_A3 * AMU_A3_TO_G_CM3
 
@@ -339,11 +363,11 @@ def sample_rows(
     densities = dict(reference_densities or {})
     rows = []
 
-    def add(sample, quantity, unit, estimate=None, reason=""):
-        if estimate is None:  # the run or the fit failed: no value
+    def add(sample, quantity, unit, estimate=None, reason="", status="failed"):
+        if estimate is None:  # the run or the fit failed or did not converge: no value
             rows.append(
                 {"sample": sample, "quantity": quantity, "unit": unit, "n": 0}
-                | {"status": "failed", "reason": reason}
+                | {"status": status, "reason": reason}
             )
             return
         judged = statistics.judge(estimate, quantity, densities.get(sample))
@@ -352,13 +376,18 @@ def sample_rows(
     for fit in eos_fits:
         if isinstance(fit.get("failed_points"), str) and fit["failed_points"]:
             add(fit["sample"], "eos_runs", "", reason=fit["failed_points"])
+        k = "K_PV_0K" if fit.get("method") == "relaxed" else "K_PV"
         if fit["verdict"] != "ok":
-            add(fit["sample"], "K_PV", "GPa", reason=f"{fit['verdict']}: {fit['reason']}")
+            said = f"{fit['verdict']}: {fit['reason']}"
+            if fit["verdict"] == statistics.NOT_CONVERGED:
+                add(fit["sample"], k, "GPa", reason=said, status=statistics.NOT_CONVERGED)
+            else:
+                add(fit["sample"], k, "GPa", reason=said)
             continue
         if np.isfinite(fit.get("start_density_g_cm3", np.nan)):
             densities.setdefault(fit["sample"], float(fit["start_density_g_cm3"]))
         for quantity, value, unit in (
-            ("K_PV", "k0_GPa", "GPa"),
+            (k, "k0_GPa", "GPa"),
             ("rho0", "rho0_g_cm3", "g/cm3"),
             ("V0", "v0_A3", "A3"),
         ):

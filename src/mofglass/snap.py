@@ -157,7 +157,9 @@ class Keepers:
         wanted = {tuple(sorted(p)) for p in elements}
         names = np.asarray(species)
         kinds = [
-            (a, b) for a, b in _pairs(list(species)) if tuple(sorted(type_elements([a, b]))) in wanted
+            (a, b)
+            for a, b in _pairs(list(species))
+            if tuple(sorted(type_elements([a, b]))) in wanted
         ]
         found: dict[tuple[str, str], list[np.ndarray]] = {k: [] for k in kinds}
         for atoms in frames:

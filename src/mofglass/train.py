@@ -94,7 +94,9 @@ def write_model_lineage(
     use = {"train": "fit", "validation": "tuning", "test": "evaluation"}
     labelled = lineage["label_status"] == "labelled"
     column = np.where(labelled, lineage["split"].map(use).fillna(""), "")
-    column = np.where(lineage["frame_id"].astype(str).isin(set(left_out)), "left out (keepers)", column)
+    column = np.where(
+        lineage["frame_id"].astype(str).isin(set(left_out)), "left out (keepers)", column
+    )
     lineage[f"model_{name}"] = column
     write_table(out_file, lineage)
 

@@ -762,7 +762,11 @@ def mechanics_files(name):
 def mechanics_runtime(part):
     def runtime(wildcards, input, attempt):
         block = mechanics_block(part)
-        steps = (block["equilibration_ps"] + block["production_ps"]) * 1000 / block["timestep_fs"]
+        if block.get("method") == "relaxed":  # a minimisation: at most this many force calls
+            steps = block["max_iterations"]
+        else:
+            ps = block["equilibration_ps"] + block["production_ps"]
+            steps = ps * 1000 / block["timestep_fs"]
         n_atoms = res.atoms_in(input.structure) if Path(input.structure).exists() else 0
         return res.md_runtime_min(model_type(wildcards), n_atoms, int(steps), attempt)
 

@@ -22,7 +22,7 @@ from ase.geometry import cell_to_cellpar
 
 from .. import chemistry, mechanics, plots, statistics
 from ..atomicio import read_frames, read_table, write_table, write_text
-from ..md import MDResult, recipes, run_watched, with_chemistry
+from ..md import MDResult, Protocol, Stage, recipes, run_watched, with_chemistry
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,24 @@ class SampleRun:
             self.watch["max_temperature_factor"],
             **protocol,
         )
+        return self._watched(atoms, recipe)
+
+    def relax(self, atoms: Atoms) -> MDResult:
+        """Positions relaxed in the fixed cell (LAMMPS minimize, to 1e-4 eV/Å or the
+        block's ``max_iterations``) under the stability watch."""
+        stage = Stage(
+            "relax",
+            "minimize",
+            max_iterations=self.block["max_iterations"],
+            thermo_every=self.block["thermo_every"],
+            dump_every=self.block["max_iterations"],
+        )
+        return self._watched(atoms, Protocol((stage,), max_temperature_factor=None))
+
+    def _watched(self, atoms: Atoms, protocol: Protocol) -> MDResult:
         model = load_model(self.model_file)
         watch = with_chemistry(self.watch, chemistry.read(self.chemistry_file))
-        result, _ = run_watched(model, atoms, recipe, self.workdir, watch)
+        result, _ = run_watched(model, atoms, protocol, self.workdir, watch)
         return result
 
 
@@ -106,10 +121,15 @@ def eos_point_job(run: SampleRun, scale: float, outputs: Mapping[str, str]) -> d
     if atoms is None:
         return _write_point(outputs, _not_run(sample, run.missing), pd.DataFrame())
     atoms.set_cell(atoms.cell * scale ** (1.0 / 3.0), scale_atoms=True)
-    index = int(round(scale * 1000))
-    result = run.run(atoms, "nvt", block["temperature_K"], block["seed"] + index)
-    production = _production(result)
-    pressure = statistics.trajectory_mean(production["pressure_GPa"].to_numpy(float))
+    if block["method"] == "relaxed":
+        result = run.relax(atoms)
+        production = result.thermo
+        pressure = relaxed_pressure(production, block["pressure_tolerance_GPa"])
+    else:
+        index = int(round(scale * 1000))
+        result = run.run(atoms, "nvt", block["temperature_K"], block["seed"] + index)
+        production = _production(result)
+        pressure = statistics.trajectory_mean(production["pressure_GPa"].to_numpy(float))
     row = {
         "sample": sample,
         "scale": scale,
@@ -125,6 +145,25 @@ def eos_point_job(run: SampleRun, scale: float, outputs: Mapping[str, str]) -> d
     }
     log.info("%s V x %.3f: %.4f GPa (%s)", sample, scale, row["pressure_GPa"], result.verdict)
     return _write_point(outputs, row, result.thermo)
+
+
+def relaxed_pressure(thermo: pd.DataFrame, tolerance_GPa: float) -> statistics.Estimate:
+    """The pressure (GPa) at the end of a relaxation, its change over the last thermo
+    interval as its error; not converged when that change exceeds ``tolerance_GPa``."""
+    p = thermo["pressure_GPa"].to_numpy(float)
+    if len(p) < 2:
+        return statistics.Estimate(
+            float(p[-1]) if len(p) else np.nan, np.nan, len(p), np.nan,
+            statistics.NOT_CONVERGED, "fewer than two thermo rows",
+        )  # fmt: skip
+    change = abs(float(p[-1] - p[-2]))
+    estimate = statistics.Estimate(float(p[-1]), change, 1, 1.0)
+    if change > tolerance_GPa:
+        return estimate.failing(
+            statistics.NOT_CONVERGED,
+            f"P still moved by {change:.2g} GPa over the relaxation's last interval",
+        )
+    return estimate
 
 
 def _gather(point_files: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
@@ -143,13 +182,23 @@ def _failed_points(points: pd.DataFrame, label) -> str:
     return "; ".join(f"{label(row)}: {row['reason']}" for _, row in failed.iterrows())
 
 
-def _fit_eos(ok: pd.DataFrame, order: int) -> dict:
+def _fit_eos(ok: pd.DataFrame, order: int, weighted: bool = True) -> dict:
     """The Birch-Murnaghan fit of the points that ran, or why there is none: a P(V)
-    that does not fall with V (noise or a mechanically unstable model) has no K0."""
-    slope, intercept = np.polyfit(ok["volume_A3"], ok["pressure_GPa"], 1)
-    if slope >= 0:
-        return {"verdict": "failed", "reason": f"P rises with V (dP/dV = {slope:.2e} GPa/A3)"}
+    that rises with V (a mechanically unstable model) has no K0 (failed), nor one whose
+    fall is within twice its error (not converged: the pressure's noise hides it)."""
     errors = ok["pressure_err_GPa"].fillna(0.0).to_numpy()
+    if not weighted:
+        errors = np.zeros_like(errors)  # relaxed points: errors from the fit's scatter
+    slope, slope_err = mechanics.pressure_slope(ok["volume_A3"], ok["pressure_GPa"], errors)
+    said = f"dP/dV = {slope:.2e} ± {slope_err:.1e} GPa/A3"
+    if slope > 2 * slope_err:
+        return {"verdict": "failed", "reason": f"P rises with V ({said})"}
+    if slope > -2 * slope_err:
+        return {
+            "verdict": statistics.NOT_CONVERGED,
+            "reason": f"P falls with V by less than twice its error ({said}): "
+            "the pressure's noise hides the compression; longer runs or wider volumes",
+        }
     try:
         result = mechanics.fit_birch_murnaghan(ok["volume_A3"], ok["pressure_GPa"], errors, order)
     except RuntimeError as exc:  # curve_fit found no minimum
@@ -189,10 +238,12 @@ def eos_job(point_files: Sequence[str], sample: str, block: Mapping, outputs: Ma
             verdict="failed", reason=f"{len(ok)} of {len(points)} volumes ran; {needed} needed"
         )
     else:
-        fit.update(_fit_eos(ok, block["order"]))
+        fit.update(_fit_eos(ok, block["order"], weighted=block["method"] != "relaxed"))
+    fit["method"] = block["method"]
     write_table(outputs["points"], points)
     write_table(outputs["fit"], pd.DataFrame([fit]))
-    plots.eos_plot(ok, fit, outputs["figure"], f"{sample}: P(V) at {block['temperature_K']} K")
+    at = "relaxed, 0 K" if block["method"] == "relaxed" else f"at {block['temperature_K']} K"
+    plots.eos_plot(ok, fit, outputs["figure"], f"{sample}: P(V) {at}")
     return fit
 
 

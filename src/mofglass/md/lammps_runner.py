@@ -258,7 +258,8 @@ def read_thermo(log_file: str | Path, names: Sequence[str]) -> pd.DataFrame:
 
 
 def read_dump(path: str | Path, species: Sequence[str], thermo: pd.DataFrame) -> list[Atoms]:
-    """Trajectory frames (each step once) with ``step`` and ``time_ps`` in ``info``."""
+    """Trajectory frames (each step once) with ``step`` and ``time_ps`` in ``info``
+    (NaN where no thermo row was written: a run that died in its first interval)."""
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
         return []
@@ -271,7 +272,7 @@ def read_dump(path: str | Path, species: Sequence[str], thermo: pd.DataFrame) ->
             continue
         seen.add(step)
         atoms.info["step"] = step
-        atoms.info["time_ps"] = float(np.interp(step, steps, times))
+        atoms.info["time_ps"] = float(np.interp(step, steps, times)) if len(steps) else np.nan
         atoms.calc = None
         frames.append(atoms)
     return frames

@@ -23,6 +23,7 @@ GLASS_QUANTITIES = (
     ("density", "density", "analysis", "meltquench"),
     ("pore volume", "pore_volume", "analysis", "meltquench"),
     ("bulk modulus (P–V)", "K_PV", "mechanics", "mechanics-glass"),
+    ("bulk modulus (P–V of relaxed cells, 0 K)", "K_PV_0K", "mechanics", "mechanics-glass"),
     ("bulk modulus (fluctuations, Hill)", "K_hill", "mechanics", "mechanics-glass"),
 )
 
