@@ -623,4 +623,5 @@ def test_relaxed_pv_scan_of_a_rattled_crystal_gives_the_static_lj_modulus(argon_
     dp = (lj_pressure(v0 * (1 + h))[0] - lj_pressure(v0 * (1 - h))[0]) / (2 * h)
     assert fit["k0_GPa"] == pytest.approx(-dp, rel=0.05)
     rows = mechanics.sample_rows([pd.Series(read_table(outputs["fit"]).iloc[0])], [], [])
-    assert "K_PV_0K" in set(rows["quantity"]) and "K_PV" not in set(rows["quantity"])
+    assert {"K_PV_0K", "rho0_0K", "V0_0K"} <= set(rows["quantity"])
+    assert not {"K_PV", "rho0", "V0"} & set(rows["quantity"])

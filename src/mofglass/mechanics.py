@@ -376,7 +376,9 @@ def sample_rows(
     for fit in eos_fits:
         if isinstance(fit.get("failed_points"), str) and fit["failed_points"]:
             add(fit["sample"], "eos_runs", "", reason=fit["failed_points"])
-        k = "K_PV_0K" if fit.get("method") == "relaxed" else "K_PV"
+        # relaxed cells: static (0 K) quantities, never set beside a 300 K value's name
+        tail = "_0K" if fit.get("method") == "relaxed" else ""
+        k = f"K_PV{tail}"
         if fit["verdict"] != "ok":
             said = f"{fit['verdict']}: {fit['reason']}"
             if fit["verdict"] == statistics.NOT_CONVERGED:
@@ -388,8 +390,8 @@ def sample_rows(
             densities.setdefault(fit["sample"], float(fit["start_density_g_cm3"]))
         for quantity, value, unit in (
             (k, "k0_GPa", "GPa"),
-            ("rho0", "rho0_g_cm3", "g/cm3"),
-            ("V0", "v0_A3", "A3"),
+            (f"rho0{tail}", "rho0_g_cm3", "g/cm3"),
+            (f"V0{tail}", "v0_A3", "A3"),
         ):
             error = value.replace("_", "_err_", 1)
             points = int(fit["points_ok"])

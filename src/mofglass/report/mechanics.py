@@ -24,7 +24,8 @@ def section(
     result = Section(
         "Mechanics",
         "Bulk modulus from the P(V) scan (Birch-Murnaghan: K_PV from NVT at the scan's "
-        "temperature, K_PV_0K from cells relaxed at each volume; rho0) and from strain and "
+        "temperature with rho0 and V0; K_PV_0K, rho0_0K, V0_0K from cells relaxed at each "
+        "volume, static values) and from strain and "
         "volume fluctuations (Voigt, Reuss, Hill), Young's and shear moduli and Poisson's "
         "ratio, thermal expansion coefficients (1/K) at the scan's temperature, and the "
         "VDOS. Errors: fit standard errors, block averages of one run, standard errors "
