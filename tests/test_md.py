@@ -110,6 +110,15 @@ def test_missing_pair_style_and_unknown_elements_are_refused(argon, tiny, tmp_pa
         run_md(tiny, ARGON, Protocol((Stage("s", "nve", steps=1),)), tmp_path)
 
 
+def _ar_table(model_dir, name, key, rows):
+    """An argon model of 601 tabulated rows from 2.5 to 8.5 Å, written into ``model_dir``."""
+    (model_dir / f"{name}.table").write_text(f"{key}\nN 601 R 2.5 8.5\n\n{rows}\n")
+    coeff = f"pair_coeff 1 1 {{model_dir}}/{name}.table {key} 8.5"
+    return Model(
+        name, "table", ("Ar",), ("table",), ("pair_style table linear 601", coeff), model_dir
+    )
+
+
 def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_path):
     # a tabulated LJ that starts at 2.5 Å, and two atoms 2.0 Å apart: LAMMPS stops the
     # run with its own error, which is not one of the usual blow-ups
@@ -122,15 +131,7 @@ def test_a_lammps_error_in_a_run_is_a_verdict_with_lammps_message(argon, tmp_pat
         f"{k + 1} {x:.6f} {e:.10e} {g:.10e}"
         for k, (x, e, g) in enumerate(zip(r, u, f, strict=True))
     )
-    (model_dir / "lj.table").write_text(f"LJ\nN {len(r)} R 2.5 8.5\n\n{rows}\n")
-    table = Model(
-        "table",
-        "table",
-        ("Ar",),
-        ("table",),
-        ("pair_style table linear 601", "pair_coeff 1 1 {model_dir}/lj.table LJ 8.5"),
-        model_dir,
-    )
+    table = _ar_table(model_dir, "lj", "LJ", rows)
     squeezed = argon.copy()
     squeezed.positions[1] = squeezed.positions[0] + [2.0, 0.0, 0.0]
     stage = Stage("hold", "nvt", temperature_K=20, steps=50, timestep_fs=5)
@@ -170,15 +171,7 @@ def test_a_lammps_error_after_the_first_dump_is_a_verdict_too(argon, tmp_path):
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     rows = "\n".join(f"{k + 1} {2.5 + 0.01 * k:.4f} 0.0 0.0" for k in range(601))
-    (model_dir / "flat.table").write_text(f"FLAT\nN 601 R 2.5 8.5\n\n{rows}\n")
-    flat = Model(
-        "flat",
-        "table",
-        ("Ar",),
-        ("table",),
-        ("pair_style table linear 601", "pair_coeff 1 1 {model_dir}/flat.table FLAT 8.5"),
-        model_dir,
-    )
+    flat = _ar_table(model_dir, "flat", "FLAT", rows)
     squeezed = argon.copy()
     nearest = min(squeezed.get_distances(0, range(1, len(squeezed)), mic=True))
     squeezed.set_cell(squeezed.cell * 2.6 / nearest, scale_atoms=True)

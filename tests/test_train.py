@@ -612,3 +612,21 @@ def test_frames_whose_linker_is_breaking_are_left_out_of_a_kept_fit(teacher, tmp
         *(str(tmp_path / f) for f in ("m.csv", "p.png", "c.csv")),
     )
     assert table.set_index("split").loc["test", "forces_rmse_meV_per_A"] < 1e-2
+
+
+def test_keepers_beside_pair_splines_are_two_lammps_tables(tiny_module, tmp_path):
+    """Both table sub-styles at once (LAMMPS numbers them): the fit's rows still match."""
+    keepers = snap.Keepers.from_frames([tiny_module], SPECIES, [["C", "H"]], 0.25, 0.35, 5.0)
+    splines = snap.PairSplines((("N", "Zn"),), r_min_A=1.2, r_max_A=4.0, knots=6)
+    s = settings(keepers=keepers, pair_splines=splines)
+    atoms, *_ = _stretched(tiny_module, keepers)
+    rows = snap.frame_rows(atoms, s)
+    beta = np.random.default_rng(6).normal(0.0, 0.05, rows.energy.size)
+    (tmp_path / snap.COEFF_FILE).write_text(s.coeff_text(beta))
+    (tmp_path / snap.PARAM_FILE).write_text(s.param_text())
+    (tmp_path / snap.TABLE_FILE).write_text(splines.table_text(beta[-splines.n_columns :]))
+    (tmp_path / snap.KEEPER_FILE).write_text(keepers.table_text())
+    lammps = evaluate(atoms, SPECIES, s.pair_commands(str(tmp_path)))
+    own = snap.predict(rows, beta, atoms)
+    assert own.get_potential_energy() == pytest.approx(lammps.get_potential_energy(), abs=1e-5)
+    np.testing.assert_allclose(own.get_forces(), lammps.get_forces(), atol=1e-4)

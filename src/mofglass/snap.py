@@ -350,12 +350,13 @@ class PairSplines:
     def keyword(a: str, b: str) -> str:
         return f"PAIR_{a}_{b}"
 
-    def commands(self, species: Sequence[str], table_file: str) -> list[str]:
+    def commands(self, species: Sequence[str], table_file: str, style: str = "table") -> list[str]:
+        """``pair_coeff`` lines of the splines as the hybrid sub-style ``style``."""
         lines = []
         for a, b in self.pairs:
             i, j = sorted((species.index(a) + 1, species.index(b) + 1))
             lines.append(
-                f"pair_coeff {i} {j} table {table_file} {self.keyword(a, b)} {self.r_max_A!r}"
+                f"pair_coeff {i} {j} {style} {table_file} {self.keyword(a, b)} {self.r_max_A!r}"
             )
         return lines
 
@@ -475,11 +476,9 @@ class SNAPSettings:
         both = self.pair_splines is not None and self.keepers is not None
         if self.pair_splines is not None:
             styles.append(self.pair_splines.style())
-            table = "table 1" if both else "table"
-            lines += [
-                line.replace(" table ", f" {table} ", 1)
-                for line in self.pair_splines.commands(self.species, f"{directory}/{TABLE_FILE}")
-            ]
+            lines += self.pair_splines.commands(
+                self.species, f"{directory}/{TABLE_FILE}", "table 1" if both else "table"
+            )
         if self.keepers is not None:
             styles.append(self.keepers.style())
             lines += self.keepers.commands(
