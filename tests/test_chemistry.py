@@ -189,3 +189,20 @@ def test_model_types_are_sharma_and_sanvitos_seven_and_survive_hot_bonds(name, p
     hot.positions[zn] -= bond * (2.9 / np.linalg.norm(bond) - 1)
     assert hot.get_distance(partner, h, mic=True) == pytest.approx(1.45)
     assert chemistry.model_types(hot) == chemistry.model_types(atoms)
+
+
+def test_a_frame_keeps_its_runs_start_types_and_a_foreign_frame_is_refused():
+    from mofglass.chemistry import TYPE_ARRAY, inherit_types, model_types, types_of
+
+    start = load_structure("builtin:ZIF-4")
+    hot = start.copy()
+    h = next(a.index for a in start if a.symbol == "H")
+    hot.positions[h] += [3.0, 0.0, 0.0]  # torn off its C
+    assert types_of(hot) == model_types(hot) != model_types(start)
+    inherit_types([hot], start)
+    assert types_of(hot) == model_types(start)
+    assert list(hot.arrays[TYPE_ARRAY]) == model_types(start)
+    foreign = start.copy()
+    foreign.symbols[h] = "F"
+    with pytest.raises(chemistry.ChemistryError, match="not those of its run.s start"):
+        inherit_types([foreign], start)

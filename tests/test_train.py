@@ -479,11 +479,77 @@ def test_a_per_atom_type_snap_is_what_an_element_snap_cannot_be(tiny_module, tmp
     assert result.frames[-1].get_chemical_symbols() == tiny_module.get_chemical_symbols()
     data = (tmp_path / "md" / "structure.data").read_text()
     assert f"{len(types)} atom types" in data
+    assert [list(f.arrays["atom_type"]) for f in result.frames] == [model_types(tiny_module)] * len(
+        result.frames
+    )  # every frame keeps the types the run started with
 
     stripped = tiny_module.copy()
     del stripped[[a.index for a in stripped if a.symbol == "H"][:1]]  # one C loses its H
     with pytest.raises(LAMMPSError, match="not among the model's"):
         model.predict([stripped])
+
+
+def test_a_typed_snap_learns_a_broken_bond_on_the_types_it_runs_with(tiny_module, tmp_path):
+    """Frames made by MD keep their run's start types (LAMMPS keeps an atom's type
+    through a run). A hot frame with an H torn off its C, typed by its own geometry,
+    would make new types that no MD run ever has; typed by its start, it teaches the
+    start's types, so a typed student trained on it recovers a typed teacher exactly on
+    the broken frames too, with no type beyond the start's."""
+    from mofglass.chemistry import inherit_types, model_types
+
+    types = tuple(sorted(set(model_types(tiny_module))))
+    element = {t: t.split("[")[0].split("(")[0] for t in types}
+    typed = settings(
+        species=types,
+        radii={t: RADII[element[t]] for t in types},
+        weights={t: snap_block()["snap"]["weights"][element[t]] for t in types},
+    )
+    beta = np.random.default_rng(2).normal(
+        0.0, 0.002, snap.frame_rows(tiny_module, typed).energy.size
+    )
+    (tmp_path / snap.COEFF_FILE).write_text(typed.coeff_text(beta))
+    (tmp_path / snap.PARAM_FILE).write_text(typed.param_text())
+    hydrogen = next(a.index for a in tiny_module if a.symbol == "H")
+    carbon = int(
+        np.argmin(
+            [
+                tiny_module.get_distance(hydrogen, c) if s == "C" else np.inf
+                for c, s in enumerate(tiny_module.get_chemical_symbols())
+            ]
+        )
+    )
+    frames = []
+    for k in range(10):
+        atoms = tiny_module.copy()
+        atoms.rattle(0.05, seed=200 + k)
+        if k % 3 == 0:  # the H torn 1.5 Å further off its C
+            away = atoms.positions[hydrogen] - atoms.positions[carbon]
+            atoms.positions[hydrogen] += 1.5 * away / np.linalg.norm(away)
+        frames.append(atoms)
+    by_geometry = {t for a in frames for t in model_types(a)}
+    assert by_geometry - set(types), "a torn H makes new types when typed by geometry"
+    inherit_types(frames, tiny_module)
+    labelled = []
+    for k, atoms in enumerate(frames):
+        frame = evaluate(atoms, types, typed.pair_commands(str(tmp_path)))
+        frame.info.update(level_of_theory="teacher", frame_id=f"t:{k}", run="t", step=k)
+        labelled.append(frame)
+    files = write_splits(tmp_path, labelled)  # through extxyz: the types travel with them
+    block = snap_block()
+    block["snap"] = {**block["snap"], "species": "atom_type", "zbl": None, "alpha": 1e-12}
+    model_file = tmp_path / "student" / "model.json"
+    train_job(
+        Training("s", block, files, str(tmp_path / "lineage.csv"), str(model_file), "teacher")
+    )
+    model = load_model(model_file)
+    assert model.species == types
+    broken = [f for k, f in enumerate(labelled) if k % 3 == 0]
+    predicted = model.predict(broken)
+    error = max(
+        np.abs(p.get_forces() - f.get_forces()).max()
+        for p, f in zip(predicted, broken, strict=True)
+    )
+    assert error < 1e-4  # eV/Å: the teacher, on the torn frames too
 
 
 def test_walls_and_zbl_of_an_element_pair_cover_every_pair_of_its_atom_types():

@@ -16,7 +16,10 @@ for Zn-O (Sharma & Sanvito's Zn-O wall). From that graph:
   ``C8H4O4`` terephthalate); single atoms bound only to metals are **node ligands**
   (MOF-5's μ4-O);
 - **atom types** (as Sharma & Sanvito type C, O and H): an element with its bonded
-  neighbours' elements, ``C(HNN)``; H takes its partner's type, ``H[C(CHHH)]``;
+  neighbours' elements, ``C(HNN)``; H takes its partner's type, ``H[C(CHHH)]``. A frame
+  made by MD keeps the types of the structure its run started from (:func:`types_of`),
+  as LAMMPS keeps an atom's type through a run: a bond that breaks in a hot frame does
+  not make new types, and a model learns the breaking on the types it runs with;
 - **linker bonds** that must never break: the element pairs of heavy-atom bonds within
   linkers;
 - **bridging**: every linker binds exactly two metals, each through its own donor (a
@@ -242,6 +245,31 @@ def model_types(atoms: Atoms, covalent_scale: float = COVALENT_BOND_SCALE) -> li
     for h in np.flatnonzero(hydrogen):
         types[h] = f"H[{types[owner[h]]}]" if h in owner else "H[]"
     return types
+
+
+#: The per-atom array of a frame made by MD: each atom's model type in the structure the
+#: run started from (:func:`inherit_types`).
+TYPE_ARRAY = "atom_type"
+
+
+def types_of(atoms: Atoms) -> list[str]:
+    """Each atom's model type: the types the frame carries from the start of the run
+    that made it (:data:`TYPE_ARRAY`), else :func:`model_types` of its own geometry."""
+    if TYPE_ARRAY in atoms.arrays:
+        return [str(t) for t in atoms.arrays[TYPE_ARRAY]]
+    return model_types(atoms)
+
+
+def inherit_types(frames: Iterable[Atoms], start: Atoms) -> None:
+    """Give every frame of a run the model types of the structure it started from (in
+    place; the run keeps the atoms' order). Raises :class:`ChemistryError` for a frame
+    whose elements are not the start's, atom for atom."""
+    symbols = start.get_chemical_symbols()
+    types = np.array(types_of(start))
+    for frame in frames:
+        if frame.get_chemical_symbols() != symbols:
+            raise ChemistryError("a frame's elements are not those of its run's start")
+        frame.arrays[TYPE_ARRAY] = types.copy()
 
 
 def element_of(label: str) -> str:

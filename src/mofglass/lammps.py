@@ -142,14 +142,15 @@ def type_elements(species: Sequence[str]) -> list[str]:
 
 def atom_types(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
     """Each atom's LAMMPS type (1-based position in ``species``): by element, or for a
-    model by atom type, by :func:`mofglass.chemistry.model_types` of this geometry.
-    Raises :class:`LAMMPSError` for an element or atom type the model does not know."""
+    model by atom type, by :func:`mofglass.chemistry.types_of` (the types a frame made by
+    MD carries from its run's start, else those of its geometry). Raises
+    :class:`LAMMPSError` for an element or atom type the model does not know."""
     check_elements(atoms.get_chemical_symbols(), type_elements(species))
     labels = atoms.get_chemical_symbols()
     if by_atom_type(species):
-        from .chemistry import model_types
+        from .chemistry import types_of
 
-        labels = model_types(atoms)
+        labels = types_of(atoms)
         unknown = sorted(set(labels) - set(species))
         if unknown:
             raise LAMMPSError(

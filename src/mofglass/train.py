@@ -44,9 +44,9 @@ class ConsistencyError(RuntimeError):
 
 def species_of(frames: Sequence[Atoms], by: str = "element") -> tuple[str, ...]:
     """The elements present, or with ``by="atom_type"`` the atom types
-    (:func:`mofglass.chemistry.model_types`), in alphabetical order (LAMMPS types 1, 2, ...)."""
+    (:func:`mofglass.chemistry.types_of`), in alphabetical order (LAMMPS types 1, 2, ...)."""
     if by == "atom_type":
-        return tuple(sorted({t for a in frames for t in chemistry.model_types(a)}))
+        return tuple(sorted({t for a in frames for t in chemistry.types_of(a)}))
     return tuple(sorted({s for a in frames for s in a.get_chemical_symbols()}))
 
 

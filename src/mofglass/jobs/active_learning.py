@@ -125,8 +125,9 @@ def explore_job(
 
 
 def _tag(frames: list[Atoms], crystal: Atoms, run: str, iteration: int, temperature_K) -> None:
-    """Provenance of explored frames (their run, iteration, T, frame id), without what a
-    label will replace."""
+    """Provenance of explored frames (their run, iteration, T, frame id, the crystal's
+    atom types), without what a label will replace."""
+    chemistry.inherit_types(frames, crystal)
     for frame in frames:
         frame.info.update(
             source="active_learning",

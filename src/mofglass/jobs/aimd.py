@@ -14,6 +14,7 @@ from ase import Atoms
 
 from ..aimd import RunawayWatch, run_at_level, thermo_table
 from ..atomicio import read_frames, write_frames, write_text
+from ..chemistry import inherit_types
 from ..cp2k.inputs import MDSettings
 from ..plan import AIMDRun
 
@@ -51,6 +52,7 @@ def aimd_job(
     frames = run_at_level(
         atoms, level_name, level, md, chunks, workdir, provenance, cp2k, threads, watch
     )
+    inherit_types(frames, atoms)  # a model typed by atom type runs with the start's types
     write_text(thermo_file, thermo_table(frames))
     write_frames(trajectory_file, frames)
     n_bad = sum(not f.info["scf_converged"] for f in frames)

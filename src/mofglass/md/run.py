@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ase import Atoms
 
+from ..chemistry import inherit_types
 from ..models import Model
 from .ase_runner import run_ase
 from .lammps_runner import run_lammps
@@ -41,10 +42,13 @@ def run_md(
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     if model.is_family and not model.pair_commands:  # no LAMMPS deployment: ASE
-        return run_ase(atoms, model, protocol, workdir, watch)
-    if _ranks > 1:
-        return run_on_ranks(atoms, model, protocol, workdir, watch, _ranks)
-    return run_lammps(atoms, model, protocol, workdir, watch)
+        result = run_ase(atoms, model, protocol, workdir, watch)
+    elif _ranks > 1:
+        result = run_on_ranks(atoms, model, protocol, workdir, watch, _ranks)
+    else:
+        result = run_lammps(atoms, model, protocol, workdir, watch)
+    inherit_types(result.frames, atoms)  # the types the run had, whatever breaks in it
+    return result
 
 
 #: MPI ranks of a LAMMPS run (:func:`use_ranks`).
