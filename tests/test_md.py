@@ -374,6 +374,17 @@ def test_the_watch_flags_a_broken_linker_and_overlapping_atoms():
     )
     problems = watch.problems(broken)
     assert any(p.startswith("broken linker") for p in problems)
+    hydrogens = np.flatnonzero(np.array(zif4.get_chemical_symbols()) == "H")
+    assert sorted(watch.hydrogens[:, 1]) == sorted(hydrogens)  # every H, once
+    h = int(hydrogens[0])
+    carbon = min(
+        (a.index for a in zif4 if a.symbol == "C"), key=lambda k: zif4.get_distance(h, k, mic=True)
+    )
+    assert tuple(watch.hydrogens[watch.hydrogens[:, 1] == h][0]) == (carbon, h)
+    hopped = zif4.copy()  # the H moved 2.2 Å from its C: gone to another atom
+    away = zif4.get_distance(carbon, h, mic=True, vector=True)
+    hopped.positions[h] += (2.2 - np.linalg.norm(away)) * away / np.linalg.norm(away)
+    assert watch.problems(hopped) == [f"broken linker: C{carbon}-H{h} 2.20 Å > 2.0 Å"]
     overlap = zif4.copy()
     overlap.positions[1] = overlap.positions[0] + [0.3, 0.0, 0.0]
     assert any(p.startswith("close contact") for p in watch.problems(overlap))

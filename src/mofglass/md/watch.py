@@ -18,12 +18,13 @@ from ..chemistry import COVALENT_BOND_SCALE, Chemistry, ChemistryError, derive
 
 class StabilityWatch:
     """Checks that a frame is still a sane framework: no close contacts, no broken
-    linker bond (the chemistry's ``linker_bonds``: C-N and C-C in a ZIF), every metal
-    with a donor count in its range (2-6 N on each Zn in a ZIF). Linker bonds are taken
-    from a reference structure (the run's start), so a bond stays watched after it
-    breaks. ``chemistry`` is read from the reference when not given; a reference that
-    is no framework (no metal, no linker: a Lennard-Jones liquid) is watched for close
-    contacts only.
+    linker bond (the chemistry's ``linker_bonds``: C-N and C-C in a ZIF; and each linker
+    H with the atom it is bonded to: an H that moves to another atom is a broken
+    linker, not a melt), every metal with a donor count in its range (2-6 N on each Zn
+    in a ZIF). Linker bonds are taken from a reference structure (the run's start), so
+    a bond stays watched after it breaks. ``chemistry`` is read from the reference when
+    not given; a reference that is no framework (no metal, no linker: a Lennard-Jones
+    liquid) is watched for close contacts only.
     """
 
     def __init__(
@@ -53,6 +54,9 @@ class StabilityWatch:
         i, j = neighbour_list("ij", reference, cutoffs) if cutoffs else ([], [])
         i, j = np.asarray(i, int), np.asarray(j, int)
         self.bonds = np.column_stack([i[i < j], j[i < j]])
+        self.hydrogens = (
+            _hydrogen_bonds(reference, elements) if chemistry else np.zeros((0, 2), int)
+        )
         self.symbols = symbols
 
     @classmethod
@@ -82,15 +86,18 @@ class StabilityWatch:
                 f"close contact: {self.symbols[i[k]]}{i[k]}-{self.symbols[j[k]]}{j[k]} "
                 f"{d[k]:.2f} Å < {self.close_contact_A} Å"
             )
-        if len(self.bonds):
-            lengths = _bond_lengths(atoms, self.bonds)
+        for bonds in (self.bonds, self.hydrogens):
+            if not len(bonds):
+                continue
+            lengths = _bond_lengths(atoms, bonds)
             worst = int(np.argmax(lengths))
             if lengths[worst] > self.linker_bond_max_A:
-                a, b = self.bonds[worst]
+                a, b = bonds[worst]
                 out.append(
                     f"broken linker: {self.symbols[a]}{a}-{self.symbols[b]}{b} "
                     f"{lengths[worst]:.2f} Å > {self.linker_bond_max_A} Å"
                 )
+                break
         chem = self.chemistry
         if chem is not None and chem.metal in self.symbols:
             metal = chem.metal
@@ -103,6 +110,24 @@ class StabilityWatch:
                     f"e.g. {int(cn[bad[0]])}"
                 )
         return out
+
+
+def _hydrogen_bonds(reference: Atoms, elements: list[str]) -> np.ndarray:
+    """(X, H) pairs of the reference: each H with the nearest linker atom (element in
+    ``elements``) within the covalent bond length times COVALENT_BOND_SCALE."""
+    symbols = np.array(reference.get_chemical_symbols())
+    if "H" not in symbols or not elements:
+        return np.zeros((0, 2), int)
+    r_h = covalent_radii[atomic_numbers["H"]]
+    cutoffs = {}
+    for x in elements:
+        cutoffs[("H", x)] = COVALENT_BOND_SCALE * (r_h + covalent_radii[atomic_numbers[x]])
+    i, j, d = neighbour_list("ijd", reference, cutoffs)
+    owner: dict[int, tuple[float, int]] = {}
+    for a, b, r in zip(i, j, d, strict=True):
+        if symbols[a] == "H" and symbols[b] != "H" and r < owner.get(int(a), (np.inf, -1))[0]:
+            owner[int(a)] = (float(r), int(b))
+    return np.array([(b, h) for h, (_, b) in sorted(owner.items())], dtype=int).reshape(-1, 2)
 
 
 def _bond_lengths(atoms: Atoms, bonds: np.ndarray) -> np.ndarray:
