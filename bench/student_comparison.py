@@ -29,11 +29,13 @@ import yaml
 
 from mofglass import analysis
 from mofglass.atomicio import read_frames, write_frames
+from mofglass.chemistry import TYPE_ARRAY, inherit_types
 from mofglass.config import validate_config
 from mofglass.evaluation import metrics, pairs
 from mofglass.jobs.meltquench import meltquench_job
 from mofglass.jobs.train import train_job
 from mofglass.models import load_model
+from mofglass.structures import load_structure
 from mofglass.train import Training
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +74,13 @@ VARIANTS = {
         "pair_splines": {"pairs": [["N", "Zn"]]},
     },
     "typed 2J=8, cutoff 3.0": {"twojmax": 8, "rcutfac": 3.0, "species": "atom_type"},
+    "typed quadratic 2J=6, cutoff 3.0": {"quadratic": True, "rcutfac": 3.0, "species": "atom_type"},
+    "typed quadratic 2J=4, cutoff 3.0": {
+        "quadratic": True,
+        "twojmax": 4,
+        "rcutfac": 3.0,
+        "species": "atom_type",
+    },
     "typed 2J=6, cutoff 3.5": {"rcutfac": 3.5, "species": "atom_type"},
     "linear 2J=6, ZBL on bonded pairs": {
         "zbl": {
@@ -197,16 +206,26 @@ def main() -> None:
     parser.add_argument("--hold-out", type=int, default=2)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--types-from-start",
+        action="store_true",
+        help="type frames without carried types by the ZIF-4 crystal (runs before 2026-12-06)",
+    )
+    parser.add_argument("--no-meltquench", action="store_true", help="fit and held-out errors only")
     args = parser.parse_args()
     config = validate_config(
         yaml.safe_load(Path(args.config).read_text()),
         REPO / "workflow" / "schemas" / "config.schema.yaml",
     )
-    from mofglass.structures import load_structure
-
     args.out.mkdir(parents=True, exist_ok=True)
     write_frames(args.out / "zif4.extxyz", [load_structure("builtin:ZIF-4")])
     frames = split_frames(args.al_dir, args.hold_out)
+    if args.types_from_start:  # a run from before frames carried their start's types
+        crystal = load_structure("builtin:ZIF-4")
+        for split in frames:
+            inherit_types([a for a in split if TYPE_ARRAY not in a.arrays], crystal)
+    if args.no_meltquench:
+        config["meltquench"]["replicas"] = 0
     base = config["models"][args.model]
     with ProcessPoolExecutor(args.jobs) as pool:
         jobs = [
