@@ -162,6 +162,20 @@ def test_user_calculator_by_module_and_class(tiny, tmp_path):
     assert again[0].get_potential_energy() != pytest.approx(reference.get_potential_energy())
 
 
+def test_a_labelled_frame_keeps_the_types_of_its_runs_start(tiny, tmp_path):
+    """Labelling (and the frame copies on its way) keeps the atom types a frame carries
+    from its run's start: a typed model is fitted on the types it runs with."""
+    from mofglass.chemistry import TYPE_ARRAY, inherit_types, model_types
+
+    torn = tiny.copy()
+    h = next(a.index for a in tiny if a.symbol == "H")
+    torn.positions[h] += [2.5, 0.0, 0.0]
+    assert model_types(torn) != model_types(tiny)
+    inherit_types([torn], tiny)
+    accepted, _ = label_batch_ase(provenance([torn]), LJ, tmp_path, GATE, stress=True)
+    assert list(accepted[0].arrays[TYPE_ARRAY]) == model_types(tiny)
+
+
 def test_bad_results_are_quarantined_and_a_failing_calculator_fails_the_job(
     tiny, tmp_path, monkeypatch
 ):

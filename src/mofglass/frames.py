@@ -19,6 +19,8 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.stress import full_3x3_to_voigt_6_stress
 
+from .chemistry import TYPE_ARRAY
+
 
 def attach_results(
     atoms: Atoms, energy: float, forces: np.ndarray, stress: np.ndarray | None = None
@@ -48,10 +50,13 @@ def frame_problem(atoms: Atoms) -> str | None:
 
 
 def plain(atoms: Atoms, keep_results: bool = True) -> Atoms:
-    """The frame's species, positions, cell and ``info``, without velocities or masses;
-    with a copy of its energy, forces and stress if ``keep_results``."""
+    """The frame's species, positions, cell, ``info`` and the atom types it carries from
+    its run's start (:data:`mofglass.chemistry.TYPE_ARRAY`), without velocities or
+    masses; with a copy of its energy, forces and stress if ``keep_results``."""
     out = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
     out.info.update(atoms.info)
+    if TYPE_ARRAY in atoms.arrays:
+        out.arrays[TYPE_ARRAY] = atoms.arrays[TYPE_ARRAY].copy()
     if keep_results and atoms.calc is not None:
         kept = ("energy", "forces", "stress")
         results = {k: v for k, v in atoms.calc.results.items() if k in kept}
