@@ -95,7 +95,7 @@ def status_counts(text: str) -> dict[str, dict[str, int]]:
         # then (model, bias) metadynamics runs; phase-classifier MD runs and trajectories
         # cross: cross-checks of levels (datasets) and of glasses (models)
         # zero_shot: foundation models that are evaluated only (the default's CHGNet)
-        ("config.yaml", 4, 3, 0, 0, 0, 1, (22, 9, 11, 10), (3, 5, 4, 1, 3, 2), (1, 1)),
+        ("config.yaml", 4, 3, 0, 0, 0, 1, (18, 7, 25, 8), (3, 5, 3, 1, 3, 2), (1, 1)),
         ("tiny.yaml", 4, 2, 2, 0, 0, 0, None, (0, 0, 0, 0, 0, 0), (0, 0)),
         # paper: Castel et al.'s published NequIP beside the four trained models and
         # CHGNet fine-tuned (a family's training)
