@@ -605,6 +605,29 @@ def test_keepers_start_past_the_median_bond_of_each_bonded_pair(tiny_module):
     assert not keepers.acting(tiny_module, SPECIES, at_least_eV=1e-12)
 
 
+def test_a_pair_close_only_in_a_broken_frame_gets_no_keeper(tiny_module):
+    """Typed by their run's start, the C2 and C4 of a ring that a hot frame squeezed to
+    1.5 Å are one frame's accident, not a bond: no keeper on them (else it would hold
+    every sane frame, where they sit 2.2 Å apart)."""
+    from mofglass.chemistry import inherit_types, model_types
+
+    types = tuple(sorted(set(model_types(tiny_module))))
+    c2 = next(k for k, t in enumerate(model_types(tiny_module)) if t == "C(HNN)")
+    c4 = min(
+        (k for k, t in enumerate(model_types(tiny_module)) if t == "C(CHN)"),
+        key=lambda k: tiny_module.get_distance(c2, k, mic=True),
+    )
+    assert tiny_module.get_distance(c2, c4, mic=True) > 2.0
+    frames = [tiny_module.copy() for _ in range(3)]
+    squeezed = frames[0]
+    away = squeezed.get_distance(c2, c4, mic=True, vector=True)
+    squeezed.positions[c4] -= (1 - 1.5 / np.linalg.norm(away)) * away
+    inherit_types(frames, tiny_module)
+    keepers = snap.Keepers.from_frames(frames, types, [["C", "C"]], 0.25, 0.35, 5.0)
+    assert [(a, b) for a, b, *_ in keepers.pairs] == [("C(CHN)", "C(CHN)")]  # C4-C5 only
+    assert not keepers.acting(frames[1], types, at_least_eV=1e-12)
+
+
 def test_keeper_rows_reproduce_the_lammps_table_and_hold_a_stretched_bond(tiny_module, tmp_path):
     keepers = snap.Keepers.from_frames(
         [tiny_module], SPECIES, [["C", "N"], ["C", "H"]], 0.25, 0.35, 5.0

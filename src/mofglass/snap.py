@@ -153,7 +153,9 @@ class Keepers:
     ) -> Keepers:
         """A keeper for every pair of ``species`` (elements or atom types) whose elements
         are one of ``elements`` and which is bonded in ``frames`` (distances below
-        ``bond_A``): from ``stretch_A`` past its median bond length, ``width_A`` wide."""
+        ``bond_A`` in at least half of the frames: a pair that comes that close only in a
+        broken frame, the C2 and C4 of one ring, is not a bond): from ``stretch_A`` past
+        its median bond length, ``width_A`` wide."""
         wanted = {tuple(sorted(p)) for p in elements}
         names = np.asarray(species)
         kinds = [
@@ -170,7 +172,7 @@ class Keepers:
         pairs = []
         for (a, b), chunks in found.items():
             d = np.concatenate(chunks) if chunks else np.empty(0)
-            if d.size:
+            if d.size and np.median([c.size for c in chunks]) > 0:
                 lo = float(np.median(d)) + stretch_A
                 pairs.append((a, b, lo, lo + width_A))
         return cls(tuple(pairs), height_eV)
