@@ -154,7 +154,7 @@ class Keepers:
         """A keeper for every pair of ``species`` (elements or atom types) whose elements
         are one of ``elements`` and which is bonded in ``frames`` (distances below
         ``bond_A`` in at least half of the frames: a pair that comes that close only in a
-        broken frame, the C2 and C4 of one ring, is not a bond): from ``stretch_A`` past
+        broken frame, a C2 and a C4/5 squeezed together, is not a bond): from ``stretch_A`` past
         its median bond length, ``width_A`` wide."""
         wanted = {tuple(sorted(p)) for p in elements}
         names = np.asarray(species)
