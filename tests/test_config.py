@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from mofglass import enhanced, plan
+from mofglass import enhanced, needs, plan
 from mofglass.config import ConfigError, validate_config
 
 from .conftest import REPO
@@ -286,7 +286,10 @@ def test_a_classifier_without_its_model_or_sources_is_refused():
     assert "phases.model: no model 'nequip'" in msg
 
 
-def test_a_published_model_is_a_file_that_exists(monkeypatch, tmp_path):
+def test_a_published_model_is_a_file_the_run_needs(monkeypatch, tmp_path):
+    """Its file is named by the config (an error without it); a file not here yet (a
+    variable not set, a path with nothing) is a need of the run, not a config error:
+    planning goes on, and the need is listed with its reason."""
     archive = tmp_path / "m.pth"
     archive.write_bytes(b"")
     published = {"type": "published", "dataset": "fh", "file": "${MY_MODEL_FILE}"}
@@ -294,9 +297,20 @@ def test_a_published_model_is_a_file_that_exists(monkeypatch, tmp_path):
     def add(block):
         return lambda c: c["models"].update(extra=dict(block))
 
+    def with_model(block):
+        config = copy.deepcopy(load("tiny.yaml"))
+        config["models"]["extra"] = dict(block)
+        validate_config(config, SCHEMA)
+        return needs.of(config, software=False)
+
     monkeypatch.delenv("MY_MODEL_FILE", raising=False)
-    assert "names a variable that is not set: MY_MODEL_FILE" in broken(add(published))
-    assert "no file '/nowhere/m.pth'" in broken(add(published | {"file": "/nowhere/m.pth"}))
+    assert with_model(published) == [
+        "models.extra.file: '${MY_MODEL_FILE}' names a variable that is not set: "
+        "MY_MODEL_FILE (set it to where the model file lies)"
+    ]
+    assert with_model(published | {"file": "/nowhere/m.pth"}) == [
+        "models.extra.file: no file '/nowhere/m.pth'"
+    ]
     assert "needs its file" in broken(add({"type": "published", "dataset": "fh"}))
     snap = copy.deepcopy(load("tiny.yaml")["models"]["snap"])
     assert "only a published model is given as a file" in broken(add(snap | {"file": "x"}))
@@ -305,6 +319,7 @@ def test_a_published_model_is_a_file_that_exists(monkeypatch, tmp_path):
     config["models"]["extra"] = dict(published)
     validate_config(config, SCHEMA)
     assert config["models"]["extra"]["file"] == str(archive)  # the variable expanded
+    assert needs.of(config, software=False) == []
 
 
 def test_a_foundation_model_is_a_calculator_level_of_the_config():

@@ -211,6 +211,42 @@ def test_bad_config_stops_the_run_before_any_job(project):
     assert not (project / "results").exists()
 
 
+def test_the_paper_run_plans_before_anything_is_installed(project, monkeypatch):
+    """On a login node, before ./install.sh --models and before the published model is
+    fetched: the dry run plans the whole DAG and lists what the run will need, each with
+    how to get it."""
+    (project / ".venvs").unlink(missing_ok=True)
+    for name in list(os.environ):
+        if name.startswith("MOFGLASS_") and name.endswith("_PYTHON"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("MOFGLASS_CASTEL2024_NEQUIP")
+    result = snakemake(project, "-n", "--configfile", "config/paper.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"^aimd_run\s+9$", result.stdout, re.M)
+    needed = result.stderr.split("This run will need", 1)[1]
+    for family in ("nequip", "allegro"):
+        assert f"model family {family!r} is not installed: run ./install.sh --models" in needed
+    assert "'chgnet'" in needed and "./install.sh" in needed  # the fine-tuned level's
+    assert "MOFGLASS_CASTEL2024_NEQUIP (set it to where the model file lies)" in needed
+
+
+def test_a_job_that_needs_what_is_not_here_stops_with_the_plans_line(project):
+    """The published model's job, run without its file: it fails, and its log says why
+    in the words of the plan."""
+    name = write_config(
+        project,
+        "published.yaml",
+        "tiny.yaml",
+        models__castel={"type": "published", "dataset": "fh", "file": "/nowhere/castel.pth"},
+    )
+    target = "results/models/castel/model.json"
+    result = snakemake(project, "--cores", "1", "--configfile", name, target)
+    assert result.returncode != 0
+    line = "models.castel.file: no file '/nowhere/castel.pth'"
+    assert line in result.stderr  # the plan's list
+    assert line in (project / "logs/models/castel/publish.log").read_text()
+
+
 def test_structure_stage_refuses_an_element_without_basis(project):
     (project / "cu.cif").write_text(
         "data_cu\n_cell_length_a 3.61\n_cell_length_b 3.61\n_cell_length_c 3.61\n"

@@ -1,4 +1,6 @@
-"""The ``mofglass`` command: ``mofglass status`` tells where a run stands."""
+"""The ``mofglass`` command: ``mofglass status`` tells where a run stands, ``mofglass
+cost`` what a config's run will cost before it starts (:mod:`mofglass.cost`), and
+``mofglass rehearse`` writes a config's rehearsal (:mod:`mofglass.rehearsal`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import status
+import yaml
+
+from . import cost, rehearsal, status
 
 #: The checkout this mofglass comes from: its rule files name the stages.
 WORKFLOW = Path(__file__).resolve().parents[2] / "workflow"
@@ -56,6 +60,40 @@ def run_status(directory: Path, snakemake_args: list[str]) -> int:
     return int((table["state"] == "failed").any())
 
 
+def print_cost(directory: Path, configfile: Path, cluster: cost.Cluster) -> int:
+    """Print what the run of ``configfile`` will cost: every job of its DAG (a dry run
+    with --forceall, planning only: nothing needs to be installed or to exist) costed
+    from the measured unit costs, per stage."""
+    dry = _snakemake(directory, "--dry-run", "--forceall", "--configfile", str(configfile))
+    out, err = dry.communicate()
+    if dry.returncode:
+        print(err[-3000:], file=sys.stderr)
+        return dry.returncode
+    from .config import validate_config
+
+    config = yaml.safe_load((directory / configfile).read_text())
+    validate_config(config, WORKFLOW / "schemas/config.schema.yaml")
+    jobs = cost.dry_run_jobs(out + err)
+    table = cost.table(config, jobs, status.rule_stages(WORKFLOW / "rules"), cluster)
+    print(cost.render(table, cluster, str(configfile)))
+    return 0
+
+
+def write_rehearsal(configfile: Path, out: Path, ranks: int | None) -> int:
+    """Write the rehearsal of ``configfile`` to ``out`` (see :mod:`mofglass.rehearsal`)."""
+    schema = yaml.safe_load((WORKFLOW / "schemas/config.schema.yaml").read_text())
+    source = rehearsal.with_defaults(yaml.safe_load(configfile.read_text()), schema)
+    derived = rehearsal.derive(source, of=str(configfile), ranks=ranks)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# The rehearsal of {configfile} (mofglass rehearse): the same run with only its\n"
+        "# lengths cut, so that every rule runs once at its real sizes. Not results.\n"
+    )
+    out.write_text(header + yaml.safe_dump(derived, sort_keys=False))
+    print(f"wrote {out}: run it with snakemake --configfile {out} (in a folder of its own)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mofglass", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,7 +106,40 @@ def main(argv: list[str] | None = None) -> int:
     )
     show.add_argument("--directory", "-d", type=Path, default=Path("."), help="the run's folder")
     show.add_argument("snakemake_args", nargs="*", help="passed on to snakemake --summary")
+    rehearse = commands.add_parser(
+        "rehearse",
+        help="write a config's rehearsal: every rule once at real sizes, lengths cut",
+        description="Write the rehearsal of a config: the same structures, cells, levels "
+        "of theory, architectures, ensembles, timesteps and damping, with only the "
+        "lengths cut (MD steps, epochs, frames, replicas, iterations, scan points).",
+    )
+    rehearse.add_argument("--configfile", type=Path, required=True)
+    rehearse.add_argument(
+        "--out", "-o", type=Path, help="where to write it (default: rehearsal-<name>.yaml)"
+    )
+    rehearse.add_argument(
+        "--ranks", type=int, help="CP2K ranks of the rehearsal's node (default: the config's)"
+    )
+    price = commands.add_parser(
+        "cost",
+        help="what a config's run will cost, per stage, before it starts",
+        description="Core-hours, GPU-hours, memory per job and wall time per stage of a "
+        "config's run, from its DAG and the measured unit costs (each listed with where "
+        "it was measured). Needs only the main environment.",
+    )
+    price.add_argument("--configfile", type=Path, default=Path("config/config.yaml"))
+    price.add_argument("--directory", "-d", type=Path, default=Path("."), help="the project")
+    price.add_argument("--nodes", type=int, default=4, help="CPU nodes (default 4)")
+    price.add_argument("--cores", type=int, default=128, help="cores per CPU node (128)")
+    price.add_argument("--gpu-nodes", type=int, default=2, help="GPU nodes (default 2)")
+    price.add_argument("--gpus", type=int, default=4, help="GPUs per GPU node (default 4)")
     args = parser.parse_args(argv)
+    if args.command == "cost":
+        cluster = cost.Cluster(args.nodes, args.cores, args.gpu_nodes, args.gpus)
+        return print_cost(args.directory, args.configfile, cluster)
+    if args.command == "rehearse":
+        out = args.out or Path(f"rehearsal-{args.configfile.stem}.yaml")
+        return write_rehearsal(args.configfile, out, args.ranks)
     return run_status(args.directory, args.snakemake_args)
 
 

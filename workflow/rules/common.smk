@@ -19,19 +19,21 @@ from mofglass.checkout import export_to_jobs, source_of
 export_to_jobs(source_of())
 
 from mofglass import active_learning as alearn
-from mofglass import families, levels, plan
+from mofglass import families, levels, needs, plan
 from mofglass import resources as res
 from mofglass.config import validate_config
 from mofglass.structures.load import BUILTIN_PREFIX
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
-# a model family or calculator level the config asks for must be installed, unless
-# conda will deploy it
-if "conda" not in str(workflow.deployment_settings.deployment_method).lower():
-    missing_software = families.missing(config) + levels.missing(config)
-    if missing_software:
-        raise WorkflowError("\n".join(missing_software))
+# what the run will need and is not here (model families and calculator levels unless
+# conda deploys them, published model files): named now, needed by their jobs only
+NEEDED = needs.of(
+    config,
+    software="conda" not in str(workflow.deployment_settings.deployment_method).lower(),
+)
+if NEEDED:
+    print(needs.render(NEEDED), file=sys.stderr)
 
 AIMD_RUNS = plan.aimd_runs(config)
 relabelled = plan.relabelled_datasets(config)
@@ -156,6 +158,13 @@ def model_settings(wildcards):
 def model_gpus(wildcards):
     """GPUs a model's training and MD jobs ask for."""
     return res.model_gpus(config["models"][wildcards.model])
+
+
+def published_file(wildcards):
+    """A published model's file where it is here; where it is not (a plan made before
+    it was fetched), none: the job stops naming it (mofglass.needs)."""
+    file = config["models"][wildcards.model]["file"]
+    return [file] if Path(file).is_file() else []
 
 
 def model_type_env(model):

@@ -60,7 +60,7 @@ rule train_family:
 
 rule publish_model:
     input:
-        lambda wildcards: config["models"][wildcards.model]["file"],
+        published_file,
     output:
         model="results/models/{model}/model.json",
         family="results/models/{model}/family.json",

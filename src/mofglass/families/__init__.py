@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -99,6 +100,21 @@ def install_hint(family: str) -> str:
         f"(or set MOFGLASS_{env.upper()}_PYTHON to a Python that has it, or use "
         f"--sdm conda with workflow/envs/{env}.yaml)"
     )
+
+
+def published_file_problem(name: str, block: Mapping) -> str | None:
+    """Why a published model's file (``models.<name>.file``, variables expanded) cannot
+    be read here, or None: a variable the site has not set, or no such file."""
+    file = str(block["file"])
+    if "$" in file:
+        variables = ", ".join(re.findall(r"\$\{?(\w+)", file))
+        return (
+            f"models.{name}.file: {file!r} names a variable that is not set: {variables} "
+            "(set it to where the model file lies)"
+        )
+    if not Path(file).is_file():
+        return f"models.{name}.file: no file {file!r}"
+    return None
 
 
 def missing(config: Mapping) -> list[str]:
@@ -281,6 +297,9 @@ def publish(name: str, block: Mapping, out_dir: str | Path, level: str | None) -
     from ..atomicio import write_text, write_with
     from ..models import Model, write_model
 
+    problem = published_file_problem(name, block)
+    if problem:
+        raise FamilyError(problem)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     source = Path(block["file"]).resolve()

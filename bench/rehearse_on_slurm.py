@@ -1,0 +1,99 @@
+"""The rehearsal of a config, run through ``profiles/slurm`` on a real one-node Slurm.
+
+Copies the project into ``--dir`` (once), writes the rehearsal of ``--configfile``
+there (``mofglass rehearse``; CP2K ranks from ``--ranks``), starts a local Slurm with a
+``cpu`` and a ``gpu`` partition (``tests/localslurm.py``: root, Debian's slurm-wlm,
+munge and MariaDB), and runs the profile with the site's two settings made (account,
+no conda on this machine). Resumable: run the same command again and Snakemake goes
+on from the jobs done. The run's log is ``<dir>/rehearsal.log``.
+
+    .venv/bin/python bench/rehearse_on_slurm.py --configfile config/paper.yaml \\
+        --dir /tmp/rehearsal-paper --ranks 2
+
+After it, ``<dir>/benchmarks/`` holds every job's measured wall time and memory
+(Snakemake's benchmark files) and ``<dir>/results/report/index.html`` the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.localslurm import ACCOUNT, LocalSlurm, missing_programs  # noqa: E402
+
+COPIED = ("workflow", "config", "src", "profiles", "pyproject.toml")
+
+
+def prepare(directory: Path, configfile: Path, ranks: int | None) -> Path:
+    """The project copy with its rehearsal config and a profile for this cluster."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        src, dst = REPO / name, directory / name
+        if dst.exists():
+            continue
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, dst)
+    for name in (".venv", ".venvs"):
+        if not (directory / name).exists():
+            (directory / name).symlink_to(REPO / name)
+    rehearsal = directory / f"rehearsal-{configfile.stem}.yaml"
+    if not rehearsal.exists():
+        subprocess.run(
+            [REPO / ".venv/bin/mofglass", "rehearse", "--configfile", configfile.resolve()]
+            + ["-o", rehearsal]
+            + (["--ranks", str(ranks)] if ranks else []),
+            check=True,
+        )
+    profile = yaml.safe_load((REPO / "profiles/slurm/profile.yaml").read_text())
+    del profile["software-deployment-method"]  # no conda here: the install's environments
+    profile["default-resources"]["slurm_account"] = ACCOUNT
+    profile["cores"] = os.cpu_count()
+    out = directory / "profiles/slurm-here"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "profile.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return rehearsal
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configfile", type=Path, required=True)
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--ranks", type=int)
+    parser.add_argument("snakemake_args", nargs="*", help="after --, passed to snakemake")
+    args = parser.parse_args()
+    missing = missing_programs()
+    if missing:
+        sys.exit(f"a local Slurm needs {', '.join(missing)}")
+    directory = args.dir.resolve()
+    rehearsal = prepare(directory, args.configfile, args.ranks)
+    start = time.monotonic()
+    with LocalSlurm(directory / "slurm") as cluster, open(directory / "rehearsal.log", "a") as log:
+        command = [
+            str(REPO / ".venv/bin/snakemake"),
+            "--profile",
+            "profiles/slurm-here",
+            "--configfile",
+            rehearsal.name,
+            *args.snakemake_args,
+        ]
+        log.write(f"\n# {time.strftime('%F %T')}: {' '.join(command)}\n")
+        log.flush()
+        done = subprocess.run(command, cwd=directory, env=cluster.env, stdout=log, stderr=log)
+        log.write(f"# exit {done.returncode} after {time.monotonic() - start:.0f} s\n")
+    return done.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

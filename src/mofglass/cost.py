@@ -1,0 +1,452 @@
+"""What a run will cost, before it starts.
+
+Each job of the DAG is a piece of :class:`Work` read from the config alone (no input
+file needs to exist: a plan is made on a login node before anything runs): so many
+force evaluations, MD steps, training passes or analysed frames of so many atoms, by
+an engine (CP2K at a method, an ASE calculator, a model family) on a device. Measured
+unit costs (``data/unit_costs.yaml``: each with where it was measured, or marked an
+estimate with its reason) turn work into device-seconds; :func:`table` sums them per
+stage into core-hours, GPU-hours, memory per job and wall time on a stated cluster.
+
+The same figures size every Slurm request (:mod:`mofglass.resources`), so a plan's cost
+and a job's request never disagree.
+
+Units: seconds (s), hours (h), MB; an engine's unit cost is per atom.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import active_learning as alearn
+from .md import Stage, recipes
+
+UNIT_COSTS = Path(__file__).parent / "data" / "unit_costs.yaml"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One measured (or estimated) unit cost: ``value`` in ``unit`` on ``device``,
+    measured at ``atoms`` atoms (its per-atom cost scales as atoms^(scaling - 1))."""
+
+    key: str
+    device: str
+    value: float
+    unit: str
+    atoms: int
+    status: str
+    source: str
+    scaling: float = 1.0
+
+    def per_atom(self, n_atoms: int) -> float:
+        """The unit cost per atom at ``n_atoms`` atoms."""
+        return self.value * (n_atoms / self.atoms) ** (self.scaling - 1.0)
+
+
+@cache
+def _table(path: str = str(UNIT_COSTS)) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def units() -> dict[tuple[str, str], Unit]:
+    """The unit-cost table, by (key, device)."""
+    out = {}
+    for key, devices in _table()["units"].items():
+        for device, row in devices.items():
+            out[key, device] = Unit(key=key, device=device, **row)
+    return out
+
+
+def unit(key: str, device: str) -> Unit:
+    """A unit cost; on a GPU without a GPU figure, the CPU figure (its status says so)."""
+    table = units()
+    if (key, device) in table:
+        return table[key, device]
+    if (key, "cpu") in table:
+        found = table[key, "cpu"]
+        return Unit(**{**found.__dict__, "device": device, "status": "no GPU figure: CPU's"})
+    raise KeyError(f"no unit cost for {key!r} ({device}) in {UNIT_COSTS}")
+
+
+@dataclass(frozen=True)
+class Work:
+    """One job's work: ``count`` evaluations of ``atoms`` atoms by ``key`` (a unit-cost
+    key) on ``device`` with ``cores`` cores and ``gpus`` GPUs; ``memory_key`` sizes its
+    memory (a unit in MB per atom plus a fixed part)."""
+
+    key: str
+    atoms: int
+    count: float
+    device: str = "cpu"
+    cores: int = 1
+    gpus: int = 0
+    extra: tuple[tuple[str, int, float], ...] = field(default=())
+
+    def device_seconds(self) -> float:
+        """Core-seconds on a CPU, GPU-seconds on a GPU."""
+        terms = ((self.key, self.atoms, self.count), *self.extra)
+        return sum(
+            unit(k, self.device).per_atom(n) * n * c * _scale(unit(k, self.device).unit)
+            for k, n, c in terms
+        )
+
+    def wall_seconds(self) -> float:
+        """Wall time: device-seconds over the cores (CPU) or GPUs it has."""
+        return self.device_seconds() / max(1, self.gpus if self.device == "gpu" else self.cores)
+
+
+def _scale(unit_name: str) -> float:
+    """Seconds per the unit's time unit (µs or s)."""
+    return 1e-6 if unit_name.startswith("µs") else 1.0
+
+
+def memory_mb(work: "Work") -> float:
+    """Memory (MB) of one process of a job (a CP2K rank: its fixed part plus its share
+    of the per-atom part; the job's one process otherwise), from ``memory`` of the
+    unit-cost table; 0 where none is given."""
+    key, share = work.key, 1
+    if key.startswith("cp2k/"):  # the per-atom part is spread over the ranks
+        key, share = "/".join(key.split("/")[:2]), max(1, work.cores)
+    elif key.startswith("calculator/"):
+        key = "calculator"
+    elif key.startswith(("md/", "train/")):
+        key = "md"
+    row = _table()["memory"].get(key)
+    return row["fixed_mb"] + row["per_atom_mb"] * work.atoms / share if row else 0.0
+
+
+# -- the work of each rule, from the config --------------------------------------------
+
+
+def structure_atoms(config: Mapping, name: str) -> int:
+    """Atoms of a structure as the run uses it (its supercell applied)."""
+    block = config["structures"][name]
+    a, b, c = block["supercell"]
+    return _loaded_atoms(block["source"], block["cell"], block["hydrogens"]) * a * b * c
+
+
+@cache
+def _loaded_atoms(source: str, cell: str, hydrogens: str) -> int:
+    from .structures import load_structure
+
+    return len(load_structure(source, cell=cell, hydrogens=hydrogens))
+
+
+def _steps(duration_ps: float, timestep_fs: float) -> int:
+    return int(round(duration_ps * 1000.0 / timestep_fs))
+
+
+def _protocol_steps(protocol) -> int:
+    return sum(
+        stage.max_iterations if stage.ensemble == "minimize" else stage.n_steps
+        for stage in protocol.stages
+    )
+
+
+def level_engine(config: Mapping, level: str) -> str:
+    """The unit-cost key of a level's single points: ``cp2k/<method>`` or
+    ``calculator/<calculator>`` (a repaired level: its base's)."""
+    block = config["levels_of_theory"][level]
+    if "base" in block:
+        return level_engine(config, block["base"])
+    if "method" in block:
+        return f"cp2k/{block['method']}"
+    return f"calculator/{block['calculator']}"
+
+
+def _cp2k(config: Mapping, level: str, atoms: int, single_points: float, md_steps: float = 0):
+    """Work of CP2K (or a calculator level) at ``level``: single points and MD steps."""
+    engine = level_engine(config, level)
+    cores = config["cp2k"]["ranks"] * config["cp2k"]["omp_threads"]
+    if engine.startswith("calculator/"):
+        return Work(engine, atoms, single_points + md_steps, cores=1)
+    extra = ((f"{engine}/md_step", atoms, md_steps),) if md_steps else ()
+    return Work(f"{engine}/single_point", atoms, single_points, cores=cores, extra=extra)
+
+
+def _model_type(config: Mapping, model: str) -> str:
+    return config["models"][model]["type"]
+
+
+def _md(config: Mapping, model: str, atoms: int, steps: float) -> Work:
+    """MD (or predictions: one step per frame) of a model."""
+    from .resources import model_gpus
+
+    gpus = model_gpus(config["models"][model])
+    device = "gpu" if gpus else "cpu"
+    cores = config["md"]["ranks"] if not gpus else 1
+    return Work(f"md/{_model_type(config, model)}", atoms, steps, device, cores, gpus)
+
+
+def _train(config: Mapping, model: str, atoms: int, frames: float) -> Work:
+    """A model's fit on ``frames`` frames: epochs of passes (network families) or the
+    SNAP fit's descriptor passes, one per tuning evaluation."""
+    from .resources import model_gpus
+
+    block = config["models"][model]
+    kind, gpus = block["type"], model_gpus(block)
+    if kind == "snap":
+        passes = 1 + block["snap"]["tune"]["max_evaluations"]
+        return Work("train/snap", atoms, frames * passes, cores=1)
+    epochs = block.get("network", {}).get("epochs", 1)
+    return Work(f"train/{kind}", atoms, frames * epochs, "gpu" if gpus else "cpu", 1, gpus)
+
+
+def _dataset_frames(config: Mapping, name: str, splits=("train", "validation")) -> int:
+    block = config["datasets"][name]
+    return sum(block.get(s) or 0 for s in splits)
+
+
+def _model_atoms(config: Mapping, model: str) -> int:
+    """Atoms per training frame of a model: its dataset's (AIMD) or loop's structure."""
+    block = config["models"][model]
+    loop = block.get("active_learning")
+    if loop:
+        return structure_atoms(config, loop["structure"] or next(iter(config["structures"])))
+    return max(structure_atoms(config, s) for s in _aimd_structures(config))
+
+
+def _aimd_structures(config: Mapping) -> list[str]:
+    return config["aimd"].get("structures") or list(config["structures"])
+
+
+def _meltquench_atoms(config: Mapping) -> int:
+    block = config["meltquench"]
+    a, b, c = block["supercell"]
+    name = block["structure"] or next(iter(config["structures"]))
+    return structure_atoms(config, name) * a * b * c
+
+
+def _sample_atoms(config: Mapping, sample: str) -> int:
+    if sample in config["structures"]:
+        return structure_atoms(config, sample)
+    if re.fullmatch(r"glass\d+", sample):
+        return _meltquench_atoms(config)
+    return _meltquench_atoms(config)  # a user's set: as large as the glasses
+
+
+def _mechanics_steps(config: Mapping, part: str) -> int:
+    block = {**config["mechanics"], **config["mechanics"][part]}
+    step = block.get("timestep_fs") or config["mechanics"]["timestep_fs"]
+    if block.get("method") == "relaxed":
+        return block["max_iterations"]
+    return _steps(block["equilibration_ps"] + block["production_ps"], step)
+
+
+def _al(config: Mapping, model: str) -> Mapping:
+    return config["models"][model]["active_learning"]
+
+
+def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
+    """The work of one job of ``rule`` with ``wildcards`` (the dry run's)."""
+    w = wildcards
+    if rule == "aimd_run":
+        aimd = config["aimd"]
+        atoms = structure_atoms(config, w["structure"])
+        return _cp2k(config, aimd["level_of_theory"], atoms, 1, aimd["steps"])
+    if rule == "label_batch":
+        atoms = max(structure_atoms(config, s) for s in _aimd_structures(config))
+        return _cp2k(config, w["level"], atoms, config["labels"]["batch_size"])
+    if rule == "al_label":
+        loop = _al(config, w["model"])
+        atoms = _model_atoms(config, w["model"])
+        level = loop["level_of_theory"] or config["aimd"]["level_of_theory"]
+        return _cp2k(config, level, atoms, config["labels"]["batch_size"])
+    if rule == "al_explore":
+        loop, k = _al(config, w["model"]), int(w["iteration"])
+        steps = 1 if k == 0 else loop["steps"]
+        if alearn.explores_meltquench(loop, k):
+            return _md(config, w["model"], _meltquench_atoms(config), _meltquench(config))
+        return _md(config, w["model"], _model_atoms(config, w["model"]), steps)
+    if rule == "al_train":
+        loop, k = _al(config, w["model"]), int(w["iteration"])
+        frames = sum(alearn.max_requests(loop, i) for i in range(k + 1))
+        return _train(config, w["model"], _model_atoms(config, w["model"]), frames)
+    if rule in ("train_snap", "train_family"):
+        block = config["models"][w["model"]]
+        frames = _dataset_frames(config, block["dataset"])
+        return _train(config, w["model"], _model_atoms(config, w["model"]), frames)
+    if rule == "learning_curve":
+        block = config["models"][w["model"]]
+        if "dataset" not in block or block["type"] in ("published", "foundation"):
+            return Work("bookkeeping", 1, 1)
+        frames = _dataset_frames(config, block["dataset"])
+        fractions = sum(block["learning_curve"]["fractions"])
+        return _train(config, w["model"], _model_atoms(config, w["model"]), frames * fractions)
+    if rule == "evaluate_model":
+        block = config["models"][w["model"]]
+        if "dataset" in block:
+            frames = _dataset_frames(config, block["dataset"], ("train", "test", "validation"))
+        else:
+            loop = _al(config, w["model"])
+            frames = loop["perturb"]["test"] + loop["perturb"]["validation"]
+        return _md(config, w["model"], _model_atoms(config, w["model"]), frames)
+    if rule == "model_cost":
+        md = config["md"]["cost"]
+        name = md["structure"] or next(iter(config["structures"]))
+        cells = sum(a * b * c for a, b, c in md["supercells"])
+        return _md(config, w["model"], structure_atoms(config, name) * cells, md["steps"])
+    if rule == "md_check":
+        check = config["md"]["check"]
+        name = check["structure"] or next(iter(config["structures"]))
+        a, b, c = check["supercell"]
+        steps = sum(Stage.from_config(s).n_steps for s in check["stages"])
+        return _md(config, w["model"], structure_atoms(config, name) * a * b * c, steps)
+    if rule == "meltquench_run":
+        return _md(config, w["model"], _meltquench_atoms(config), _meltquench(config))
+    if rule.startswith("mechanics_") and rule.removeprefix("mechanics_") in (
+        "eos_point",
+        "fluctuations",
+        "expansion_point",
+        "vdos",
+    ):
+        part = {"eos_point": "eos", "expansion_point": "expansion"}.get(
+            rule.removeprefix("mechanics_"), rule.removeprefix("mechanics_")
+        )
+        atoms = _sample_atoms(config, w["sample"])
+        return _md(config, w["model"], atoms, _mechanics_steps(config, part))
+    if rule == "enhanced_run":
+        bias = config["enhanced_sampling"]["biases"][w["bias"]]
+        name = bias["structure"] or next(iter(config["structures"]))
+        return _md(config, w["model"], structure_atoms(config, name), bias["steps"])
+    if rule == "phases_md":
+        block = config["phases"]
+        name = block["classes"][w["phase"]]["structure"]
+        steps = _steps(block["md"]["duration_ps"], block["md"]["timestep_fs"])
+        return _md(config, block["model"], structure_atoms(config, name), steps)
+    if rule in ("coexistence_build", "coexistence_run"):
+        system = config["coexistence"]["systems"][w["system"]]
+        model = config["coexistence"]["model"] or config["phases"]["model"]
+        a, b, c = system["supercell"]
+        atoms = structure_atoms(config, system["structure"]) * a * b * c
+        if rule == "coexistence_build":
+            return _md(config, model, atoms, _protocol_steps(recipes.disordered_slab(system, 1)))
+        protocol = recipes.coexistence(system, float(w["temperature"]), 1)
+        return _md(config, model, 2 * atoms, _protocol_steps(protocol))
+    if rule == "cross_check_level":
+        level = config["cross_check"]["level_of_theory"]
+        frames = config["datasets"][w["dataset"]]["test"]
+        atoms = max(structure_atoms(config, s) for s in _aimd_structures(config))
+        return _cp2k(config, level, atoms, frames)
+    if rule == "glass_check":
+        block = config["models"][w["model"]]
+        level = _model_level(config, block)
+        return _cp2k(config, level, _meltquench_atoms(config), config["meltquench"]["replicas"] + 1)
+    if rule == "analyse":
+        return Work("analysis", _meltquench_atoms(config), config["analysis"]["last_frames"])
+    return Work("bookkeeping", 1, 1)
+
+
+def _model_level(config: Mapping, block: Mapping) -> str:
+    """The level of theory a model learned (its dataset's, its loop's, the AIMD's)."""
+    if "dataset" in block and block["dataset"] in config.get("datasets", {}):
+        return config["datasets"][block["dataset"]]["level_of_theory"]
+    loop = block.get("active_learning") or {}
+    return loop.get("level_of_theory") or config["aimd"]["level_of_theory"]
+
+
+def _meltquench(config: Mapping) -> int:
+    return sum(stage.n_steps for stage in recipes.meltquench(config["meltquench"], 1).stages)
+
+
+# -- the plan's jobs and the table ----------------------------------------------------
+
+
+def dry_run_jobs(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(rule, wildcards) of every job a ``snakemake --dry-run`` lists."""
+    out = []
+    for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:    .*\n?)+)", text, re.M):
+        found = re.search(r"^    wildcards: (.*)$", body, re.M)
+        pairs = found.group(1).split(", ") if found else []
+        out.append((rule, dict(p.split("=", 1) for p in pairs)))
+    return out
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The nodes a run is costed on: ``nodes`` CPU nodes of ``cores`` cores and
+    ``gpu_nodes`` nodes of ``gpus`` GPUs (the GPU figures are for ``gpu_kind``)."""
+
+    nodes: int = 4
+    cores: int = 128
+    gpu_nodes: int = 2
+    gpus: int = 4
+    gpu_kind: str = "V100"
+
+
+def table(
+    config: Mapping, jobs: Iterable[tuple[str, Mapping]], stages: Mapping[str, str], cluster: Cluster
+) -> pd.DataFrame:
+    """Per stage: jobs, core-hours (h), GPU-hours (h), the longest job (h), the most
+    memory of a job (MB), wall time on ``cluster`` (h: the longest job, or the stage's
+    device-hours over the cluster's cores or GPUs where that is longer), and the unit
+    costs it rests on (key: value unit, status)."""
+    rows: dict[str, dict] = {}
+    for rule, wildcards in jobs:
+        work = job_work(config, rule, wildcards)
+        stage = stages.get(rule, "other")
+        row = rows.setdefault(
+            stage,
+            {"stage": stage, "jobs": 0, "core_h": 0.0, "gpu_h": 0.0, "longest_job_h": 0.0,
+             "memory_mb": 0.0, "units": set()},
+        )  # fmt: skip
+        seconds = work.device_seconds()
+        row["jobs"] += 1
+        row["core_h" if work.device == "cpu" else "gpu_h"] += seconds / 3600.0
+        row["longest_job_h"] = max(row["longest_job_h"], work.wall_seconds() / 3600.0)
+        row["memory_mb"] = max(row["memory_mb"], memory_mb(work))
+        for key in (work.key, *(k for k, _, _ in work.extra)):
+            u = unit(key, work.device)
+            row["units"].add(f"{key} ({u.device}): {u.value:g} {u.unit} at {u.atoms} atoms, {u.status}")
+    out = pd.DataFrame(rows.values())
+    if out.empty:
+        return out
+    capacity_cpu, capacity_gpu = cluster.nodes * cluster.cores, cluster.gpu_nodes * cluster.gpus
+    out["wall_h"] = [
+        max(r.longest_job_h, r.core_h / capacity_cpu, r.gpu_h / max(1, capacity_gpu))
+        for r in out.itertuples()
+    ]
+    out["units"] = ["; ".join(sorted(u)) for u in out["units"]]
+    return out
+
+
+def render(out: pd.DataFrame, cluster: Cluster, source: str) -> str:
+    """The cost table as Markdown, with its totals and the cluster it is for."""
+    lines = [
+        f"# What {source} will cost",
+        "",
+        f"On {cluster.nodes} CPU nodes of {cluster.cores} cores and {cluster.gpu_nodes} "
+        f"GPU nodes of {cluster.gpus} {cluster.gpu_kind}; wall times assume the stages "
+        "run one after another and the jobs of a stage side by side.",
+        "",
+        "| stage | jobs | core-h | GPU-h | longest job (h) | memory per job (MB) | wall (h) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in out.itertuples():
+        lines.append(
+            f"| {r.stage} | {r.jobs} | {_fmt(r.core_h)} | {_fmt(r.gpu_h)} | "
+            f"{_fmt(r.longest_job_h)} | {r.memory_mb:.0f} | {_fmt(r.wall_h)} |"
+        )
+    lines.append(
+        f"| **total** | {out.jobs.sum()} | {_fmt(out.core_h.sum())} | {_fmt(out.gpu_h.sum())} "
+        f"| {_fmt(out.longest_job_h.max())} | {out.memory_mb.max():.0f} | {_fmt(out.wall_h.sum())} |"
+    )
+    lines += ["", "Unit costs used (value, where measured, status):", ""]
+    used = sorted({u for cell in out["units"] for u in cell.split("; ") if u})
+    lines += [f"- {u}" for u in used]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(hours: float) -> str:
+    if hours == 0:
+        return "0"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(hours)))))
+    return f"{hours:,.{min(digits, 4)}f}"
