@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import yaml
 from ase.build import bulk
 
+from mofglass import cost
 from mofglass import resources as res
 from mofglass.atomicio import write_frames
 from mofglass.config import validate_config
@@ -26,24 +29,28 @@ def test_atoms_and_frames_are_counted_from_the_file(tmp_path):
         assert res.frames_in(tmp_path / f"empty.{suffix}") == 0
 
 
-def test_cp2k_requests_grow_with_work_method_and_attempt():
-    small = res.cp2k_runtime_min("gfn1-xtb", 272, 0, 12, cores=1)
-    long = res.cp2k_runtime_min("gfn1-xtb", 272, 0, 12000, cores=1)
-    dft = res.cp2k_runtime_min("pbe-d3", 272, 0, 12000, cores=1)
-    assert small == res.MIN_RUNTIME_MIN < long < dft
-    assert res.cp2k_runtime_min("pbe-d3", 272, 0, 12000, cores=64) < dft
-    assert res.cp2k_runtime_min("pbe-d3", 272, 20, 0, 32, attempt=2) == 2 * res.cp2k_runtime_min(
-        "pbe-d3", 272, 20, 0, 32
-    )
-    assert res.cp2k_mem_mb_per_cpu("pbe-d3", 2176) > res.cp2k_mem_mb_per_cpu("gfn1-xtb", 2176)
-    assert res.cp2k_mem_mb_per_cpu("gfn1-xtb", 272, attempt=3) == 4 * res.cp2k_mem_mb_per_cpu(
-        "gfn1-xtb", 272
-    )
+def test_requests_are_the_expected_cost_with_margins():
+    """Twice the expected wall time plus the start-up, at least ten minutes; half again
+    on the expected memory; both doubled on a retry."""
+    xtb = res.Work("cp2k/gfn1-xtb/single_point", 272, 2, cores=2)
+    dft = res.Work("cp2k/pbe-d3/single_point", 272, 12, cores=2)
+    table = yaml.safe_load(cost.UNIT_COSTS.read_text())["units"]
+    per_atom = table["cp2k/pbe-d3/single_point"]["cpu"]["value"]  # core-s per atom
+    expected = per_atom * 272 * 12 / 2 / 60.0  # min on 2 cores
+    assert res.runtime_min(dft) == math.ceil(res.SAFETY * expected + res.STARTUP_MIN)
+    assert res.runtime_min(dft, attempt=2) == math.ceil(2 * (res.SAFETY * expected + 2.0))
+    assert res.runtime_min(xtb) == res.MIN_RUNTIME_MIN < res.runtime_min(dft)
+    big = res.Work("cp2k/pbe-d3/single_point", 2176, 1, cores=2)
+    assert res.memory_request_mb(big) > res.memory_request_mb(dft)
+    assert res.memory_request_mb(big, attempt=3) == 4 * res.memory_request_mb(big)
 
 
 def test_the_measured_xtb_aimd_fits_in_its_request():
     # bench/README.md: 12 steps of 272-atom ZIF-4 took 165 s on one core
-    assert res.cp2k_runtime_min("gfn1-xtb", 272, 0, 12, cores=1) * 60 > 165
+    aimd = res.Work(
+        "cp2k/gfn1-xtb/single_point", 272, 1, extra=(("cp2k/gfn1-xtb/md_step", 272, 11),)
+    )
+    assert res.runtime_min(aimd) * 60 > 165
 
 
 @pytest.fixture
@@ -56,14 +63,16 @@ def test_md_steps_follow_the_protocols(paper):
     # Castel et al.: 300 -> 1500 K at 20 K/ps twice, 50 ps plateau, 100 ps final, 0.5 fs
     mq = paper["meltquench"]
     ps = mq["equilibration_ps"] + 60 + 50 + 60 + 100
-    assert res.meltquench_steps(mq) == pytest.approx(ps * 2000, abs=5)
+    assert cost.meltquench_steps(mq) == pytest.approx(ps * 2000, abs=5)
     check = {"stages": [{"name": "a", "ensemble": "nvt", "temperature_K": 300, "steps": 200}]}
-    assert res.protocol_steps(check) == 200
-    assert res.md_runtime_min("snap", 2176, res.meltquench_steps(mq)) > 60
+    assert cost.protocol_steps(check) == 200
+    melt = cost.job_work(paper, "meltquench_run", {"model": "snap", "replica": "0"})
+    assert (melt.atoms, melt.count) == (2176, cost.meltquench_steps(mq))
+    assert res.runtime_min(melt) > 60
 
 
 def test_model_gpus_default_by_family_and_override():
-    assert res.model_gpus({"type": "snap"}) == 0
-    assert res.model_gpus({"type": "snap", "gpus": None}) == 0
-    assert res.model_gpus({"type": "snap", "gpus": 2}) == 2
-    assert res.model_gpus({"type": "nequip"}) == 1
+    assert cost.model_gpus({"type": "snap"}) == 0
+    assert cost.model_gpus({"type": "snap", "gpus": None}) == 0
+    assert cost.model_gpus({"type": "snap", "gpus": 2}) == 2
+    assert cost.model_gpus({"type": "nequip"}) == 1

@@ -18,6 +18,8 @@ import pytest
 import yaml
 from ase.units import Bohr, Hartree
 
+from mofglass import cost
+from mofglass import resources as res
 from mofglass.atomicio import read_frames
 from mofglass.config import validate_config
 from mofglass.jobs.aimd import aimd_job
@@ -228,6 +230,34 @@ def test_the_paper_run_plans_before_anything_is_installed(project, monkeypatch):
         assert f"model family {family!r} is not installed: run ./install.sh --models" in needed
     assert "'chgnet'" in needed and "./install.sh" in needed  # the fine-tuned level's
     assert "MOFGLASS_CASTEL2024_NEQUIP (set it to where the model file lies)" in needed
+    # each job's request is its cost from the config, with the margins of resources.py
+    config = validate_config(
+        yaml.safe_load((project / "config/paper.yaml").read_text()),
+        project / "workflow/schemas/config.schema.yaml",
+    )
+    aimd = re.search(r"rule aimd_run:\n(?:    .*\n)*?    resources: (.*)", result.stdout)
+    asked = dict(kv.split("=", 1) for kv in aimd.group(1).split(", "))
+    work = cost.job_work(config, "aimd_run", {"structure": "ZIF-4"})
+    assert int(asked["runtime"]) == res.runtime_min(work)
+    assert int(asked["mem_mb_per_cpu"]) == res.memory_request_mb(work)
+    assert asked["tasks"] == "64"
+    # and what the whole run will cost, per stage, from the same plan
+    priced = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "mofglass"),
+            "cost",
+            "--configfile",
+            "config/paper.yaml",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert priced.returncode == 0, priced.stderr[-3000:]
+    rows = dict(re.findall(r"^\| (\w+) \| (\d+) \|", priced.stdout, re.M))
+    assert int(rows["aimd"]) == 9 and int(rows["meltquench"]) >= 30
+    assert re.search(r"^\| \*\*total\*\* \| 1\d\d\d \|", priced.stdout, re.M)
 
 
 def test_a_job_that_needs_what_is_not_here_stops_with_the_plans_line(project):
@@ -240,7 +270,7 @@ def test_a_job_that_needs_what_is_not_here_stops_with_the_plans_line(project):
         models__castel={"type": "published", "dataset": "fh", "file": "/nowhere/castel.pth"},
     )
     target = "results/models/castel/model.json"
-    result = snakemake(project, "--cores", "1", "--configfile", name, target)
+    result = snakemake(project, target, "--cores", "1", "--configfile", name)
     assert result.returncode != 0
     line = "models.castel.file: no file '/nowhere/castel.pth'"
     assert line in result.stderr  # the plan's list

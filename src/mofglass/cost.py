@@ -31,6 +31,34 @@ from .md import Stage, recipes
 
 UNIT_COSTS = Path(__file__).parent / "data" / "unit_costs.yaml"
 
+#: GPUs a model family's jobs need by default: SNAP runs on CPUs; a foundation model
+#: where its level's kwargs put it (the shipped ones: CPU); a fine-tuning trains on one.
+FAMILY_GPUS = {
+    "snap": 0,
+    "nequip": 1,
+    "allegro": 1,
+    "mace": 1,
+    "published": 1,
+    "foundation": 0,
+    "finetune": 1,
+}
+
+
+def model_gpus(block: Mapping) -> int:
+    """GPUs per job of a model (config ``models.<name>``): its ``gpus``, else its family's."""
+    gpus = block.get("gpus")
+    return FAMILY_GPUS[block["type"]] if gpus is None else int(gpus)
+
+
+def protocol_steps(block: Mapping) -> int:
+    """MD steps of a protocol block with ``stages`` (``md.check``)."""
+    return sum(Stage.from_config(stage).n_steps for stage in block["stages"])
+
+
+def meltquench_steps(block: Mapping) -> int:
+    """MD steps of the config's melt-quench protocol (``meltquench`` block)."""
+    return sum(stage.n_steps for stage in recipes.meltquench(block, seed=1).stages)
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -108,7 +136,7 @@ def _scale(unit_name: str) -> float:
     return 1e-6 if unit_name.startswith("µs") else 1.0
 
 
-def memory_mb(work: "Work") -> float:
+def memory_mb(work: Work) -> float:
     """Memory (MB) of one process of a job (a CP2K rank: its fixed part plus its share
     of the per-atom part; the job's one process otherwise), from ``memory`` of the
     unit-cost table; 0 where none is given."""
@@ -178,8 +206,6 @@ def _model_type(config: Mapping, model: str) -> str:
 
 def _md(config: Mapping, model: str, atoms: int, steps: float) -> Work:
     """MD (or predictions: one step per frame) of a model."""
-    from .resources import model_gpus
-
     gpus = model_gpus(config["models"][model])
     device = "gpu" if gpus else "cpu"
     cores = config["md"]["ranks"] if not gpus else 1
@@ -189,15 +215,14 @@ def _md(config: Mapping, model: str, atoms: int, steps: float) -> Work:
 def _train(config: Mapping, model: str, atoms: int, frames: float) -> Work:
     """A model's fit on ``frames`` frames: epochs of passes (network families) or the
     SNAP fit's descriptor passes, one per tuning evaluation."""
-    from .resources import model_gpus
-
     block = config["models"][model]
     kind, gpus = block["type"], model_gpus(block)
+    device = "gpu" if gpus else "cpu"
     if kind == "snap":
         passes = 1 + block["snap"]["tune"]["max_evaluations"]
-        return Work("train/snap", atoms, frames * passes, cores=1)
+        return Work("train/snap", atoms, frames * passes, device, 1, gpus)
     epochs = block.get("network", {}).get("epochs", 1)
-    return Work(f"train/{kind}", atoms, frames * epochs, "gpu" if gpus else "cpu", 1, gpus)
+    return Work(f"train/{kind}", atoms, frames * epochs, device, 1, gpus)
 
 
 def _dataset_frames(config: Mapping, name: str, splits=("train", "validation")) -> int:
@@ -241,6 +266,11 @@ def _mechanics_steps(config: Mapping, part: str) -> int:
     return _steps(block["equilibration_ps"] + block["production_ps"], step)
 
 
+def _melt(config: Mapping, model: str) -> Work:
+    """A melt-quench run of the config's protocol."""
+    return _md(config, model, _meltquench_atoms(config), meltquench_steps(config["meltquench"]))
+
+
 def _al(config: Mapping, model: str) -> Mapping:
     return config["models"][model]["active_learning"]
 
@@ -264,7 +294,12 @@ def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
         loop, k = _al(config, w["model"]), int(w["iteration"])
         steps = 1 if k == 0 else loop["steps"]
         if alearn.explores_meltquench(loop, k):
-            return _md(config, w["model"], _meltquench_atoms(config), _meltquench(config))
+            return _md(
+                config,
+                w["model"],
+                _meltquench_atoms(config),
+                meltquench_steps(config["meltquench"]),
+            )
         return _md(config, w["model"], _model_atoms(config, w["model"]), steps)
     if rule == "al_train":
         loop, k = _al(config, w["model"]), int(w["iteration"])
@@ -298,10 +333,12 @@ def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
         check = config["md"]["check"]
         name = check["structure"] or next(iter(config["structures"]))
         a, b, c = check["supercell"]
-        steps = sum(Stage.from_config(s).n_steps for s in check["stages"])
+        steps = protocol_steps(check)
         return _md(config, w["model"], structure_atoms(config, name) * a * b * c, steps)
     if rule == "meltquench_run":
-        return _md(config, w["model"], _meltquench_atoms(config), _meltquench(config))
+        return _md(
+            config, w["model"], _meltquench_atoms(config), meltquench_steps(config["meltquench"])
+        )
     if rule.startswith("mechanics_") and rule.removeprefix("mechanics_") in (
         "eos_point",
         "fluctuations",
@@ -340,6 +377,14 @@ def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
         block = config["models"][w["model"]]
         level = _model_level(config, block)
         return _cp2k(config, level, _meltquench_atoms(config), config["meltquench"]["replicas"] + 1)
+    if rule == "repair_dft":
+        repair = config["levels_of_theory"][w["repaired"]]["repair"]
+        if repair.get("shipped"):
+            return Work("bookkeeping", 1, 1)
+        points = repair["points"]
+        count = len(points["stretches_A"]) * points["bonds"] + points["rattles"]
+        atoms = structure_atoms(config, repair["structure"])
+        return _cp2k(config, repair["level_of_theory"], atoms, count)
     if rule == "analyse":
         return Work("analysis", _meltquench_atoms(config), config["analysis"]["last_frames"])
     return Work("bookkeeping", 1, 1)
@@ -351,10 +396,6 @@ def _model_level(config: Mapping, block: Mapping) -> str:
         return config["datasets"][block["dataset"]]["level_of_theory"]
     loop = block.get("active_learning") or {}
     return loop.get("level_of_theory") or config["aimd"]["level_of_theory"]
-
-
-def _meltquench(config: Mapping) -> int:
-    return sum(stage.n_steps for stage in recipes.meltquench(config["meltquench"], 1).stages)
 
 
 # -- the plan's jobs and the table ----------------------------------------------------
@@ -383,7 +424,10 @@ class Cluster:
 
 
 def table(
-    config: Mapping, jobs: Iterable[tuple[str, Mapping]], stages: Mapping[str, str], cluster: Cluster
+    config: Mapping,
+    jobs: Iterable[tuple[str, Mapping]],
+    stages: Mapping[str, str],
+    cluster: Cluster,
 ) -> pd.DataFrame:
     """Per stage: jobs, core-hours (h), GPU-hours (h), the longest job (h), the most
     memory of a job (MB), wall time on ``cluster`` (h: the longest job, or the stage's
@@ -405,7 +449,9 @@ def table(
         row["memory_mb"] = max(row["memory_mb"], memory_mb(work))
         for key in (work.key, *(k for k, _, _ in work.extra)):
             u = unit(key, work.device)
-            row["units"].add(f"{key} ({u.device}): {u.value:g} {u.unit} at {u.atoms} atoms, {u.status}")
+            row["units"].add(
+                f"{key} ({u.device}): {u.value:g} {u.unit} at {u.atoms} atoms, {u.status}"
+            )
     out = pd.DataFrame(rows.values())
     if out.empty:
         return out
@@ -435,9 +481,10 @@ def render(out: pd.DataFrame, cluster: Cluster, source: str) -> str:
             f"| {r.stage} | {r.jobs} | {_fmt(r.core_h)} | {_fmt(r.gpu_h)} | "
             f"{_fmt(r.longest_job_h)} | {r.memory_mb:.0f} | {_fmt(r.wall_h)} |"
         )
+    total = out.sum(numeric_only=True)
     lines.append(
-        f"| **total** | {out.jobs.sum()} | {_fmt(out.core_h.sum())} | {_fmt(out.gpu_h.sum())} "
-        f"| {_fmt(out.longest_job_h.max())} | {out.memory_mb.max():.0f} | {_fmt(out.wall_h.sum())} |"
+        f"| **total** | {out.jobs.sum()} | {_fmt(total.core_h)} | {_fmt(total.gpu_h)} "
+        f"| {_fmt(out.longest_job_h.max())} | {out.memory_mb.max():.0f} | {_fmt(total.wall_h)} |"
     )
     lines += ["", "Unit costs used (value, where measured, status):", ""]
     used = sorted({u for cell in out["units"] for u in cell.split("; ") if u})

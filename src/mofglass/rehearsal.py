@@ -183,9 +183,7 @@ def _meltquench(block: MutableMapping) -> None:
         block[key] = max(block[key], span / _ps(dt))
     if block.get("anneal"):
         _durations(block["anneal"], ["duration_ps"], dt)
-    total = sum(
-        block[key] for key in ("equilibration_ps", "plateau_ps", "final_ps")
-    ) + 2 * _ps(dt)
+    total = sum(block[key] for key in ("equilibration_ps", "plateau_ps", "final_ps")) + 2 * _ps(dt)
     _cut(block, "segment_ps", _ps(dt, math.ceil(total * 1000.0 / dt / 2)))
     _every(block)
 

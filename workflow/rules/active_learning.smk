@@ -18,8 +18,7 @@ rule al_explore:
         model_env
     threads: md_ranks()
     resources:
-        gpu=model_gpus,
-        runtime=al_explore_runtime,
+        **job_resources("al_explore"),
     params:
         settings=lambda wildcards: alearn.job_settings(
             al_loop(wildcards.model), int(wildcards.iteration), "explore", config["meltquench"]
@@ -66,9 +65,7 @@ rule al_label:
         lambda wildcards: level_env(model_level(wildcards.model))
     threads: cp2k_threads()
     resources:
-        **cp2k_layout(),
-        runtime=al_label_runtime,
-        mem_mb_per_cpu=al_label_memory,
+        **job_resources("al_label", cp2k=True),
     params:
         # one work directory for the loop: each frame's run and step name its own
         labelling=lambda wildcards: labelling(
@@ -96,8 +93,7 @@ rule al_train:
     conda:
         model_env
     resources:
-        gpu=model_gpus,
-        runtime=al_train_runtime,
+        **job_resources("al_train"),
     params:
         block=model_settings,
         settings=lambda wildcards: alearn.job_settings(

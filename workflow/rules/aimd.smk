@@ -17,9 +17,7 @@ rule aimd_run:
         level_env(config["aimd"]["level_of_theory"])
     threads: cp2k_threads()
     resources:
-        **cp2k_layout(),
-        runtime=aimd_runtime,
-        mem_mb_per_cpu=aimd_memory,
+        **job_resources("aimd_run", cp2k=True),
     params:
         aimd=config["aimd"],
         level_name=config["aimd"]["level_of_theory"],

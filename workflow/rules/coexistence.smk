@@ -22,6 +22,8 @@ rule coexistence_build:
     conda:
         coexistence_env
     threads: md_ranks()
+    resources:
+        **job_resources("coexistence_build"),
     params:
         block=coexistence_system,
         damping=md_damping(),
@@ -47,6 +49,8 @@ rule coexistence_run:
     conda:
         coexistence_env
     threads: md_ranks()
+    resources:
+        **job_resources("coexistence_run"),
     params:
         block=coexistence_settings,
         damping=md_damping(),

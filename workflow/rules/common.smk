@@ -19,7 +19,7 @@ from mofglass.checkout import export_to_jobs, source_of
 export_to_jobs(source_of())
 
 from mofglass import active_learning as alearn
-from mofglass import families, levels, needs, plan
+from mofglass import cost, families, levels, needs, plan
 from mofglass import resources as res
 from mofglass.config import validate_config
 from mofglass.structures.load import BUILTIN_PREFIX
@@ -104,40 +104,32 @@ def cp2k_layout():
     return {"mpi": "srun", "tasks": ranks, "cpus_per_task": config["cp2k"]["omp_threads"]}
 
 
+def job_resources(rule, cp2k=False):
+    """What a job of ``rule`` asks the scheduler for: its GPUs, wall time (min) and memory
+    (MB), from its work read from the config (mofglass.cost: the figures `mofglass cost`
+    prints) with the margins of mofglass.resources; a CP2K job's layout, and its memory
+    per CPU (each rank's)."""
+
+    def work(wildcards):
+        return cost.job_work(config, rule, dict(wildcards.items()))
+
+    def runtime(wildcards, attempt):
+        return res.runtime_min(work(wildcards), attempt)
+
+    def memory(wildcards, attempt):
+        return res.memory_request_mb(work(wildcards), attempt)
+
+    if cp2k:
+        return {**cp2k_layout(), "runtime": runtime, "mem_mb_per_cpu": memory}
+    return {"gpu": lambda wildcards: work(wildcards).gpus, "runtime": runtime, "mem_mb": memory}
+
+
 def level_env(level):
     """The conda environment of a level's jobs: CP2K's, or a calculator level's own
     (``workflow/envs/<env>.yaml``: sevenn, chgnet; a user calculator in mofglass's CP2K one)."""
     block = config["levels_of_theory"].get(level, {})  # None: no such stage in this config
     env = levels.env(block, config["levels_of_theory"]) if block else None
     return f"../envs/{env or 'cp2k'}.yaml"
-
-
-def cp2k_method(level):
-    """A level's cost class: its CP2K method, or ``calculator`` for an ASE calculator."""
-    return level_block(level).get("method", "calculator")
-
-
-def aimd_runtime(wildcards, input, attempt):
-    level = config["aimd"]["level_of_theory"]
-    n_atoms = res.atoms_in(input[0])
-    steps = config["aimd"]["steps"]
-    return res.cp2k_runtime_min(cp2k_method(level), n_atoms, 0, steps, cp2k_threads(), attempt)
-
-
-def aimd_memory(wildcards, input, attempt):
-    level = config["aimd"]["level_of_theory"]
-    return res.cp2k_mem_mb_per_cpu(cp2k_method(level), res.atoms_in(input[0]), attempt)
-
-
-def label_runtime(wildcards, input, attempt):
-    n_atoms = res.atoms_in(input[0])
-    batch = config["labels"]["batch_size"]
-    method = cp2k_method(wildcards.level)
-    return res.cp2k_runtime_min(method, n_atoms, batch, 0, cp2k_threads(), attempt)
-
-
-def label_memory(wildcards, input, attempt):
-    return res.cp2k_mem_mb_per_cpu(cp2k_method(wildcards.level), res.atoms_in(input[0]), attempt)
 
 
 def model_settings(wildcards):
@@ -157,7 +149,7 @@ def model_settings(wildcards):
 
 def model_gpus(wildcards):
     """GPUs a model's training and MD jobs ask for."""
-    return res.model_gpus(config["models"][wildcards.model])
+    return cost.model_gpus(config["models"][wildcards.model])
 
 
 def published_file(wildcards):
@@ -190,44 +182,6 @@ def model_env(wildcards):
 
 def model_type(wildcards):
     return config["models"][wildcards.model]["type"]
-
-
-def train_runtime(wildcards, input, attempt):
-    """Descriptors of every frame once per tuning step, as MD steps cost."""
-    frames = sum(res.frames_in(input[s]) for s in ("train", "validation", "test"))
-    n_atoms = res.atoms_in(input.train)
-    tune = config["models"][wildcards.model].get("snap", {}).get("tune", {})
-    passes = 3 * (1 + tune.get("max_evaluations", 0))
-    return res.md_runtime_min(model_type(wildcards), n_atoms, frames * passes, attempt)
-
-
-def family_train_runtime(wildcards, input, attempt):
-    """Epochs of forward and backward passes over the training and validation frames,
-    capped at two days (a longer training belongs in several jobs)."""
-    frames = sum(res.frames_in(input[s]) for s in ("train", "validation"))
-    epochs = config["models"][wildcards.model]["network"]["epochs"]
-    steps = 3 * epochs * frames
-    minutes = res.md_runtime_min(model_type(wildcards), res.atoms_in(input.train), steps, attempt)
-    return min(minutes, 2880)
-
-
-def md_check_runtime(wildcards, input, attempt):
-    steps = res.protocol_steps(config["md"]["check"])
-    return res.md_runtime_min(model_type(wildcards), res.atoms_in(input.structure), steps, attempt)
-
-
-def cost_runtime(wildcards, input, attempt):
-    n_atoms = res.atoms_in(input.structure)
-    cells = sum(a * b * c for a, b, c in config["md"]["cost"]["supercells"])
-    steps = config["md"]["cost"]["steps"]
-    return res.md_runtime_min(model_type(wildcards), n_atoms * cells, steps, attempt)
-
-
-def meltquench_runtime(wildcards, input, attempt):
-    a, b, c = config["meltquench"]["supercell"]
-    n_atoms = res.atoms_in(input.structure) * a * b * c
-    steps = res.meltquench_steps(config["meltquench"])
-    return res.md_runtime_min(model_type(wildcards), n_atoms, steps, attempt)
 
 
 def structure_files():
@@ -386,16 +340,6 @@ def repair_files():
     return expand("results/repair/{repaired}/{file}", repaired=names, file=files)
 
 
-def repair_dft_runtime(wildcards, input, attempt):
-    """CP2K single points of the repair's fragments (none when they are shipped)."""
-    block = config["levels_of_theory"][wildcards.repaired]["repair"]
-    if block.get("shipped"):
-        return 5
-    method = cp2k_method(block["level_of_theory"])
-    frames = res.frames_in(input[0])
-    return res.cp2k_runtime_min(method, res.atoms_in(input[0]), frames, 0, cp2k_threads(), attempt)
-
-
 def chemistry_file(name=None):
     """The chemistry read from a structure as built (rules/structures.smk)."""
     return structure_file(name).removesuffix(".extxyz") + ".chemistry.json"
@@ -544,20 +488,6 @@ def cross_check_files():
     return files
 
 
-def cross_check_runtime(wildcards, input, attempt):
-    method = cp2k_method(config["cross_check"]["level_of_theory"])
-    frames, n_atoms = res.frames_in(input[0]), res.atoms_in(input[0])
-    return res.cp2k_runtime_min(method, n_atoms, frames, 0, cp2k_threads(), attempt)
-
-
-def glass_check_runtime(wildcards, input, attempt):
-    """Single points of every replica's final frame and of one crystal frame."""
-    method = cp2k_method(model_level(wildcards.model))
-    n_atoms = max([res.atoms_in(f) for f in input.finals] + [res.atoms_in(input.crystal)])
-    frames = len(input.finals) + 1
-    return res.cp2k_runtime_min(method, n_atoms, frames, 0, cp2k_threads(), attempt)
-
-
 # Active learning (rules/active_learning.smk): iteration k lives in al_dir(model, k).
 
 
@@ -655,39 +585,6 @@ def al_last(model):
     return al_dir(model, al_loop(model)["max_iterations"])
 
 
-def al_explore_runtime(wildcards, input, attempt):
-    k = int(wildcards.iteration)
-    steps = 1 if k == 0 else al_loop(wildcards.model)["steps"]
-    if alearn.explores_meltquench(al_loop(wildcards.model), k):
-        steps = res.meltquench_steps(config["meltquench"])
-    n_atoms = res.atoms_in(input.structure)
-    return res.md_runtime_min(model_type(wildcards), n_atoms, steps, attempt)
-
-
-def al_label_runtime(wildcards, input, attempt):
-    method = cp2k_method(model_level(wildcards.model))
-    n_atoms = res.atoms_in(input[0])
-    batch = config["labels"]["batch_size"]
-    return res.cp2k_runtime_min(method, n_atoms, batch, 0, cp2k_threads(), attempt)
-
-
-def al_label_memory(wildcards, input, attempt):
-    method = cp2k_method(model_level(wildcards.model))
-    return res.cp2k_mem_mb_per_cpu(method, res.atoms_in(input[0]), attempt)
-
-
-def al_train_runtime(wildcards, input, attempt):
-    """As a training on the largest set the loop can reach, evaluations included."""
-    loop = al_loop(wildcards.model)
-    frames = (
-        40 + loop["perturb"]["max_frames"] + loop["max_iterations"] * alearn.max_requests(loop, 1)
-    )
-    tune = config["models"][wildcards.model].get("snap", {}).get("tune", {})
-    passes = 3 * (1 + tune.get("max_evaluations", 0)) + 2
-    n_atoms = res.atoms_in(input.structure)
-    return res.md_runtime_min(model_type(wildcards), n_atoms, frames * passes, attempt)
-
-
 # Mechanics (rules/mechanics.smk): samples by name, each with its group (the glass
 # replicas average together) and its file; a glass's file is its model's melt-quench.
 
@@ -768,20 +665,6 @@ def mechanics_files(name):
     )
 
 
-def mechanics_runtime(part):
-    def runtime(wildcards, input, attempt):
-        block = mechanics_block(part)
-        if block.get("method") == "relaxed":  # a minimisation: at most this many force calls
-            steps = block["max_iterations"]
-        else:
-            ps = block["equilibration_ps"] + block["production_ps"]
-            steps = ps * 1000 / block["timestep_fs"]
-        n_atoms = res.atoms_in(input.structure) if Path(input.structure).exists() else 0
-        return res.md_runtime_min(model_type(wildcards), n_atoms, int(steps), attempt)
-
-    return runtime
-
-
 # Enhanced sampling (rules/enhanced.smk)
 
 
@@ -801,11 +684,6 @@ def enhanced_files(name):
         bias=config["enhanced_sampling"]["biases"],
         name=name,
     )
-
-
-def enhanced_runtime(wildcards, input, attempt):
-    steps = config["enhanced_sampling"]["biases"][wildcards.bias]["steps"]
-    return res.md_runtime_min(model_type(wildcards), res.atoms_in(input.structure), steps, attempt)
 
 
 # Phase classification (rules/phases.smk): each class's frames come from MD of a
@@ -845,13 +723,6 @@ def phases_files():
             replica=range(config["meltquench"]["replicas"]),
         )
     return files
-
-
-def phases_md_runtime(wildcards, input, attempt):
-    block = config["phases"]["md"]
-    steps = int(block["duration_ps"] * 1000 / block["timestep_fs"])
-    kind = config["models"][config["phases"]["model"]]["type"]
-    return res.md_runtime_min(kind, res.atoms_in(input.structure), steps, attempt)
 
 
 def phases_env(wildcards):

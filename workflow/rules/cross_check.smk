@@ -19,8 +19,7 @@ rule cross_check_level:
         level_env(config["cross_check"]["level_of_theory"])
     threads: cp2k_threads()
     resources:
-        **cp2k_layout(),
-        runtime=cross_check_runtime,
+        **job_resources("cross_check_level", cp2k=True),
     params:
         labelling=lambda wildcards: labelling(
             config["cross_check"]["level_of_theory"],
@@ -51,8 +50,7 @@ rule glass_check:
         lambda wildcards: level_env(model_level(wildcards.model))
     threads: cp2k_threads()
     resources:
-        **cp2k_layout(),
-        runtime=glass_check_runtime,
+        **job_resources("glass_check", cp2k=True),
     params:
         labelling=lambda wildcards: labelling(
             model_level(wildcards.model),

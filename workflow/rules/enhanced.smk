@@ -43,8 +43,7 @@ rule enhanced_run:
     conda:
         model_env
     resources:
-        gpu=model_gpus,
-        runtime=enhanced_runtime,
+        **job_resources("enhanced_run"),
     params:
         block=lambda wildcards: config["enhanced_sampling"]["biases"][wildcards.bias],
         backend=config["enhanced_sampling"]["backend"],

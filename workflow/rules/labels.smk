@@ -33,9 +33,7 @@ rule label_batch:
         lambda wildcards: level_env(wildcards.level)
     threads: cp2k_threads()
     resources:
-        **cp2k_layout(),
-        runtime=label_runtime,
-        mem_mb_per_cpu=label_memory,
+        **job_resources("label_batch", cp2k=True),
     params:
         labelling=lambda wildcards: labelling(
             wildcards.level, f"results/labels/{wildcards.level}/cp2k"

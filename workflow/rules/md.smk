@@ -29,8 +29,7 @@ rule md_check:
         model_env
     threads: md_ranks()
     resources:
-        gpu=model_gpus,
-        runtime=md_check_runtime,
+        **job_resources("md_check"),
     params:
         protocol=config["md"]["check"],
         damping=md_damping(),

@@ -24,8 +24,7 @@ rule mechanics_eos_point:
         model_env
     threads: md_ranks()
     resources:
-        gpu=model_gpus,
-        runtime=mechanics_runtime("eos"),
+        **job_resources("mechanics_eos_point"),
     params:
         run=sample_run("eos", "eos/V{volume}"),
     script:
@@ -81,8 +80,7 @@ rule mechanics_fluctuations:
         model_env
     threads: md_ranks()
     resources:
-        gpu=model_gpus,
-        runtime=mechanics_runtime("fluctuations"),
+        **job_resources("mechanics_fluctuations"),
     params:
         run=sample_run("fluctuations", "fluctuations"),
     script:
@@ -105,8 +103,7 @@ rule mechanics_expansion_point:
         model_env
     threads: md_ranks()
     resources:
-        gpu=model_gpus,
-        runtime=mechanics_runtime("expansion"),
+        **job_resources("mechanics_expansion_point"),
     params:
         run=sample_run("expansion", "expansion/{point}"),
     script:
@@ -161,8 +158,7 @@ rule mechanics_vdos:
         model_env
     threads: md_ranks()
     resources:
-        gpu=model_gpus,
-        runtime=mechanics_runtime("vdos"),
+        **job_resources("mechanics_vdos"),
     params:
         run=sample_run("vdos", "vdos"),
     script:

@@ -28,8 +28,7 @@ rule meltquench_run:
         model_env
     threads: md_ranks()
     resources:
-        gpu=model_gpus,
-        runtime=meltquench_runtime,
+        **job_resources("meltquench_run"),
     params:
         block=config["meltquench"],
         damping=md_damping(),

@@ -26,7 +26,7 @@ rule phases_md:
         phases_env
     threads: md_ranks()
     resources:
-        runtime=phases_md_runtime,
+        **job_resources("phases_md"),
     params:
         block=config["phases"]["md"],
         damping=md_damping(),

@@ -34,8 +34,7 @@ rule repair_dft:
         "../envs/cp2k.yaml"
     threads: cp2k_threads()
     resources:
-        **cp2k_layout(),
-        runtime=repair_dft_runtime,
+        **job_resources("repair_dft", cp2k=True),
     params:
         block=repair_params("shipped"),
         labelling=lambda wildcards: labelling(

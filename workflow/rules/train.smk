@@ -23,8 +23,7 @@ rule train_snap:
     conda:
         "../envs/lammps.yaml"
     resources:
-        gpu=model_gpus,
-        runtime=train_runtime,
+        **job_resources("train_snap"),
     params:
         block=model_settings,
         level=lambda wildcards: model_level(wildcards.model),
@@ -49,8 +48,7 @@ rule train_family:
     conda:
         model_env
     resources:
-        gpu=model_gpus,
-        runtime=family_train_runtime,
+        **job_resources("train_family"),
     params:
         block=model_settings,
         level=lambda wildcards: model_level(wildcards.model),
@@ -126,7 +124,7 @@ rule evaluate_model:
     conda:
         model_env
     resources:
-        gpu=model_gpus,
+        **job_resources("evaluate_model"),
     script:
         "../scripts/evaluate_model.py"
 
@@ -148,7 +146,7 @@ rule learning_curve:
     conda:
         model_env
     resources:
-        gpu=model_gpus,
+        **job_resources("learning_curve"),
     params:
         block=lambda wildcards: config["models"][wildcards.model]["learning_curve"],
     script:
@@ -174,8 +172,7 @@ rule model_cost:
     conda:
         model_env
     resources:
-        gpu=model_gpus,
-        runtime=cost_runtime,
+        **job_resources("model_cost"),
     params:
         block=config["md"]["cost"],
         damping=md_damping(),

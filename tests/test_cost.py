@@ -1,0 +1,89 @@
+"""What a run will cost (mofglass.cost): work from the config times unit costs."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from mofglass import cost
+from mofglass.config import validate_config
+
+from .conftest import REPO
+
+TABLE = yaml.safe_load(cost.UNIT_COSTS.read_text())
+
+
+def value(key: str, device: str = "cpu") -> float:
+    return TABLE["units"][key][device]["value"]
+
+
+@pytest.fixture
+def paper():
+    config = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+    return validate_config(config, REPO / "workflow/schemas/config.schema.yaml")
+
+
+def test_every_unit_cost_says_where_it_comes_from():
+    for key, devices in TABLE["units"].items():
+        for device, row in devices.items():
+            assert device in ("cpu", "gpu"), key
+            assert row["status"] in ("measured", "published", "estimate"), key
+            assert len(row["source"]) > 20 and row["value"] > 0 and row["atoms"] > 0, key
+            assert row["unit"] in ("core-s per atom", "µs per atom"), key
+
+
+def test_an_aimd_run_is_its_first_single_point_and_its_md_steps(paper):
+    """The paper's AIMD run: 272 atoms, 110 000 steps of PBE-D3 on 64 ranks, costed by
+    hand from the table: one single point from the atomic guess, then MD steps."""
+    work = cost.job_work(paper, "aimd_run", {"structure": "ZIF-4", "temperature": "1500"})
+    core_s = 272 * (value("cp2k/pbe-d3/single_point") + 110_000 * value("cp2k/pbe-d3/md_step"))
+    assert work.device_seconds() == pytest.approx(core_s)
+    assert work.wall_seconds() == pytest.approx(core_s / 64)
+    # Castel et al.: 100 ps of 272 atoms in 4 days on 160 cores, so 55 ps in 2.2 days
+    assert work.device_seconds() / 3600 == pytest.approx(0.55 * 4 * 24 * 160, rel=0.02)
+
+
+def test_md_on_a_gpu_uses_the_gpu_figure_or_says_it_has_none(paper):
+    melt = cost.job_work(paper, "meltquench_run", {"model": "nequip", "replica": "0"})
+    assert (melt.device, melt.gpus, melt.atoms) == ("gpu", 1, 2176)
+    steps = cost.meltquench_steps(paper["meltquench"])
+    assert melt.device_seconds() == pytest.approx(value("md/nequip", "gpu") * 1e-6 * 2176 * steps)
+    tuned = cost.job_work(paper, "meltquench_run", {"model": "chgnet_ft", "replica": "0"})
+    assert cost.unit(tuned.key, tuned.device).status == "no GPU figure: CPU's"
+
+
+def test_a_per_atom_cost_scales_with_its_exponent():
+    quadratic = cost.Unit("k", "cpu", 2.0, "core-s per atom", 100, "estimate", "x", 2.0)
+    linear = cost.Unit("k", "cpu", 2.0, "core-s per atom", 100, "estimate", "x")
+    assert quadratic.per_atom(400) == pytest.approx(8.0)
+    assert linear.per_atom(400) == pytest.approx(2.0)
+
+
+def test_a_cp2k_ranks_share_of_the_memory(paper):
+    aimd = cost.job_work(paper, "aimd_run", {"structure": "ZIF-4"})
+    row = TABLE["memory"]["cp2k/pbe-d3"]
+    assert cost.memory_mb(aimd) == pytest.approx(row["fixed_mb"] + row["per_atom_mb"] * 272 / 64)
+
+
+def test_the_dry_run_is_read_into_rules_and_wildcards():
+    text = (
+        "rule aimd_run:\n    input: a\n    wildcards: structure=ZIF-4, temperature=1500, "
+        "volume=0.900\n    resources: tmpdir=/tmp\n\nlocalrule report:\n    output: b\n"
+    )
+    assert cost.dry_run_jobs(text) == [
+        ("aimd_run", {"structure": "ZIF-4", "temperature": "1500", "volume": "0.900"}),
+        ("report", {}),
+    ]
+
+
+def test_the_table_sums_stages_and_takes_the_longest_job(paper):
+    jobs = [("aimd_run", {"structure": "ZIF-4"})] * 3 + [("report", {})]
+    cluster = cost.Cluster(nodes=1, cores=64, gpu_nodes=1, gpus=1)
+    out = cost.table(paper, jobs, {"aimd_run": "aimd", "report": "report"}, cluster)
+    aimd = out.set_index("stage").loc["aimd"]
+    one = cost.job_work(paper, "aimd_run", {"structure": "ZIF-4"}).device_seconds() / 3600
+    assert aimd.jobs == 3 and aimd.core_h == pytest.approx(3 * one)
+    # one node of 64 cores runs one 64-rank job at a time: three in a row
+    assert aimd.wall_h == pytest.approx(3 * one / 64)
+    text = cost.render(out, cluster, "config/paper.yaml")
+    assert "| aimd | 3 |" in text and "cp2k/pbe-d3/md_step (cpu): 1.02" in text
