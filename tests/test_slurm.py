@@ -88,11 +88,22 @@ def slurm_profile(project: Path) -> str:
     return str(out.relative_to(project))
 
 
-def test_tiny_pipeline_runs_through_the_slurm_profile(cluster, project):
+def test_tiny_pipeline_rehearsal_runs_through_the_slurm_profile(cluster, project):
+    """The CI-sized slice of the paper's rehearsal: the tiny config through the same
+    derivation (``mofglass rehearse``), then the profile on a real Slurm to its report,
+    which says it is a rehearsal."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "mofglass"), "rehearse"]
+        + ["--configfile", "config/tiny.yaml", "-o", "rehearsal.yaml"],
+        cwd=project,
+        check=True,
+    )
+    rehearsal = yaml.safe_load((project / "rehearsal.yaml").read_text())
+    assert rehearsal["rehearsal"]["of"] == "config/tiny.yaml"
     config = write_config(
         project,
         "slurm.yaml",
-        "tiny.yaml",
+        "../rehearsal.yaml",
         models__snap__gpus=1,  # SNAP needs none: asked for here to exercise the routing
     )
     profile = slurm_profile(project)
@@ -107,7 +118,7 @@ def test_tiny_pipeline_runs_through_the_slurm_profile(cluster, project):
     )
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-6000:]
-    assert (project / "results/report/index.html").exists()
+    assert "A rehearsal of config/tiny.yaml" in (project / "results/report/index.html").read_text()
 
     rows = [r for r in sacct(cluster) if r["JobID"] not in before]
     rows = [r for r in rows if r["Comment"].startswith("rule_")]  # Snakemake's jobs

@@ -133,9 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     price.add_argument("--cores", type=int, default=128, help="cores per CPU node (128)")
     price.add_argument("--gpu-nodes", type=int, default=2, help="GPU nodes (default 2)")
     price.add_argument("--gpus", type=int, default=4, help="GPUs per GPU node (default 4)")
+    price.add_argument(
+        "--max-job-h", type=float, default=48.0, help="a partition's longest job (h, 48)"
+    )
     args = parser.parse_args(argv)
     if args.command == "cost":
-        cluster = cost.Cluster(args.nodes, args.cores, args.gpu_nodes, args.gpus)
+        cluster = cost.Cluster(
+            args.nodes, args.cores, args.gpu_nodes, args.gpus, max_job_h=args.max_job_h
+        )
         return print_cost(args.directory, args.configfile, cluster)
     if args.command == "rehearse":
         out = args.out or Path(f"rehearsal-{args.configfile.stem}.yaml")

@@ -194,8 +194,8 @@ def _cp2k(config: Mapping, level: str, atoms: int, single_points: float, md_step
     """Work of CP2K (or a calculator level) at ``level``: single points and MD steps."""
     engine = level_engine(config, level)
     cores = config["cp2k"]["ranks"] * config["cp2k"]["omp_threads"]
-    if engine.startswith("calculator/"):
-        return Work(engine, atoms, single_points + md_steps, cores=1)
+    if engine.startswith("calculator/"):  # on the job's cores, in torch's threads
+        return Work(engine, atoms, single_points + md_steps, cores=cores)
     extra = ((f"{engine}/md_step", atoms, md_steps),) if md_steps else ()
     return Work(f"{engine}/single_point", atoms, single_points, cores=cores, extra=extra)
 
@@ -414,13 +414,15 @@ def dry_run_jobs(text: str) -> list[tuple[str, dict[str, str]]]:
 @dataclass(frozen=True)
 class Cluster:
     """The nodes a run is costed on: ``nodes`` CPU nodes of ``cores`` cores and
-    ``gpu_nodes`` nodes of ``gpus`` GPUs (the GPU figures are for ``gpu_kind``)."""
+    ``gpu_nodes`` nodes of ``gpus`` GPUs (the GPU figures are for ``gpu_kind``), whose
+    partitions run a job for at most ``max_job_h`` hours."""
 
     nodes: int = 4
     cores: int = 128
     gpu_nodes: int = 2
     gpus: int = 4
     gpu_kind: str = "V100"
+    max_job_h: float = 48.0
 
 
 def table(
@@ -431,8 +433,9 @@ def table(
 ) -> pd.DataFrame:
     """Per stage: jobs, core-hours (h), GPU-hours (h), the longest job (h), the most
     memory of a job (MB), wall time on ``cluster`` (h: the longest job, or the stage's
-    device-hours over the cluster's cores or GPUs where that is longer), and the unit
-    costs it rests on (key: value unit, status)."""
+    device-hours over the cluster's cores or GPUs where that is longer), the rules with
+    jobs longer than the cluster allows (with their counts), and the unit costs it rests
+    on (key: value unit, status)."""
     rows: dict[str, dict] = {}
     for rule, wildcards in jobs:
         work = job_work(config, rule, wildcards)
@@ -440,12 +443,15 @@ def table(
         row = rows.setdefault(
             stage,
             {"stage": stage, "jobs": 0, "core_h": 0.0, "gpu_h": 0.0, "longest_job_h": 0.0,
-             "memory_mb": 0.0, "units": set()},
+             "memory_mb": 0.0, "over_limit": {}, "units": set()},
         )  # fmt: skip
         seconds = work.device_seconds()
         row["jobs"] += 1
         row["core_h" if work.device == "cpu" else "gpu_h"] += seconds / 3600.0
-        row["longest_job_h"] = max(row["longest_job_h"], work.wall_seconds() / 3600.0)
+        hours = work.wall_seconds() / 3600.0
+        row["longest_job_h"] = max(row["longest_job_h"], hours)
+        if hours > cluster.max_job_h:
+            row["over_limit"][rule] = row["over_limit"].get(rule, 0) + 1
         row["memory_mb"] = max(row["memory_mb"], memory_mb(work))
         for key in (work.key, *(k for k, _, _ in work.extra)):
             u = unit(key, work.device)
@@ -461,6 +467,9 @@ def table(
         for r in out.itertuples()
     ]
     out["units"] = ["; ".join(sorted(u)) for u in out["units"]]
+    out["over_limit"] = [
+        ", ".join(f"{rule} ({n})" for rule, n in sorted(over.items())) for over in out["over_limit"]
+    ]
     return out
 
 
@@ -486,6 +495,16 @@ def render(out: pd.DataFrame, cluster: Cluster, source: str) -> str:
         f"| **total** | {out.jobs.sum()} | {_fmt(total.core_h)} | {_fmt(total.gpu_h)} "
         f"| {_fmt(out.longest_job_h.max())} | {out.memory_mb.max():.0f} | {_fmt(total.wall_h)} |"
     )
+    over = [f"- {r.stage}: {r.over_limit}" for r in out.itertuples() if r.over_limit]
+    if over:
+        lines += [
+            "",
+            f"Jobs longer than a partition allows ({cluster.max_job_h:g} h): each would be "
+            "refused or killed; shorten them in the config, or give them a partition "
+            "that runs them:",
+            "",
+            *over,
+        ]
     lines += ["", "Unit costs used (value, where measured, status):", ""]
     used = sorted({u for cell in out["units"] for u in cell.split("; ") if u})
     lines += [f"- {u}" for u in used]

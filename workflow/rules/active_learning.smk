@@ -39,6 +39,8 @@ rule al_select:
         coverage="results/active_learning/{model}/iter{iteration}/coverage.json",
     log:
         "logs/active_learning/{model}/iter{iteration}/select.log",
+    benchmark:
+        "benchmarks/active_learning/{model}/iter{iteration}/select.tsv"
     conda:
         "../envs/mofglass.yaml"
     params:

@@ -80,6 +80,8 @@ rule phases_over_time:
         ),
     log:
         "logs/phases/meltquench/{model}/replica{replica}.log",
+    benchmark:
+        "benchmarks/phases/meltquench/{model}/replica{replica}.tsv"
     conda:
         "../envs/mofglass.yaml"
     params:

@@ -121,6 +121,8 @@ rule evaluate_model:
         committee="results/models/{model}/committee.csv",
     log:
         "logs/models/{model}/evaluate.log",
+    benchmark:
+        "benchmarks/models/{model}/evaluate.tsv"
     conda:
         model_env
     resources:
@@ -143,6 +145,8 @@ rule learning_curve:
         ),
     log:
         "logs/models/{model}/learning_curve.log",
+    benchmark:
+        "benchmarks/models/{model}/learning_curve.tsv"
     conda:
         model_env
     resources:

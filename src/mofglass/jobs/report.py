@@ -67,6 +67,14 @@ def report_job(
             )
         )
     intro = f"Config: {html.escape(settings['config_name'])}. {UNITS}"
+    rehearsal = settings.get("config", {}).get("rehearsal")
+    if rehearsal:
+        intro = (
+            f"<strong class='failed'>A rehearsal of {html.escape(rehearsal['of'])}</strong>: "
+            "the same structures, levels of theory, architectures and protocols with the "
+            "lengths cut, so that every rule ran once at its real sizes. Its numbers are "
+            f"not results. {intro}"
+        )
     text = report.render("mofglass report", sections, intro)
     write_text(output, text)
     log.info("report: %s (%d sections, %.1f MB)", output, len(sections), len(text) / 1e6)
