@@ -225,6 +225,27 @@ def _train(config: Mapping, model: str, atoms: int, frames: float) -> Work:
     return Work(f"train/{kind}", atoms, frames * epochs, device, 1, gpus)
 
 
+#: Rules whose jobs go on from their last restart point when run again (AIMD chunks,
+#: labelling batches frame by frame, MD in LAMMPS segment by segment): a job longer
+#: than a partition runs finishes over several attempts. MD through ASE (a model
+#: family without its LAMMPS pair style) starts again from zero.
+RESUMABLE = {
+    "aimd_run",
+    "label_batch",
+    "al_label",
+    "cross_check_level",
+    "md_check",
+    "meltquench_run",
+    "mechanics_eos_point",
+    "mechanics_fluctuations",
+    "mechanics_expansion_point",
+    "mechanics_vdos",
+    "phases_md",
+    "coexistence_build",
+    "coexistence_run",
+}
+
+
 def _dataset_frames(config: Mapping, name: str, splits=("train", "validation")) -> int:
     block = config["datasets"][name]
     return sum(block.get(s) or 0 for s in splits)
@@ -451,7 +472,11 @@ def table(
         hours = work.wall_seconds() / 3600.0
         row["longest_job_h"] = max(row["longest_job_h"], hours)
         if hours > cluster.max_job_h:
-            row["over_limit"][rule] = row["over_limit"].get(rule, 0) + 1
+            count, attempts = row["over_limit"].get(rule, (0, 0))
+            row["over_limit"][rule] = (
+                count + 1,
+                max(attempts, math.ceil(hours / cluster.max_job_h)),
+            )
         row["memory_mb"] = max(row["memory_mb"], memory_mb(work))
         for key in (work.key, *(k for k, _, _ in work.extra)):
             u = unit(key, work.device)
@@ -468,9 +493,16 @@ def table(
     ]
     out["units"] = ["; ".join(sorted(u)) for u in out["units"]]
     out["over_limit"] = [
-        ", ".join(f"{rule} ({n})" for rule, n in sorted(over.items())) for over in out["over_limit"]
+        ", ".join(_over(rule, n, attempts) for rule, (n, attempts) in sorted(over.items()))
+        for over in out["over_limit"]
     ]
     return out
+
+
+def _over(rule: str, jobs: int, attempts: int) -> str:
+    if rule in RESUMABLE:
+        return f"{rule} ({jobs} jobs, up to {attempts} attempts if it runs in LAMMPS or CP2K)"
+    return f"{rule} ({jobs} jobs, cannot go on from a restart)"
 
 
 def render(out: pd.DataFrame, cluster: Cluster, source: str) -> str:
@@ -499,9 +531,10 @@ def render(out: pd.DataFrame, cluster: Cluster, source: str) -> str:
     if over:
         lines += [
             "",
-            f"Jobs longer than a partition allows ({cluster.max_job_h:g} h): each would be "
-            "refused or killed; shorten them in the config, or give them a partition "
-            "that runs them:",
+            f"Jobs longer than a partition allows ({cluster.max_job_h:g} h): each asks for "
+            "the limit and goes on from its last restart point on each retry (the "
+            "profile's `retries`), or, where it cannot, is killed every time; shorten "
+            "them in the config, or give them a partition that runs them:",
             "",
             *over,
         ]

@@ -21,11 +21,30 @@ MIN_RUNTIME_MIN = 10
 STARTUP_MIN = 2.0  # Python, Snakemake and the program starting, input schemas loaded
 
 
-def runtime_min(work: Work, attempt: int = 1) -> int:
+def runtime_min(work: Work, attempt: int = 1, limit_min: float | None = None) -> int:
     """Wall time (min) a job asks for: :data:`SAFETY` times its expected wall time plus
-    the start-up, at least :data:`MIN_RUNTIME_MIN`, doubled on each retry."""
+    the start-up, at least :data:`MIN_RUNTIME_MIN`, doubled on each retry; at most
+    ``limit_min``, the longest job a partition of its kind runs (a longer request fits
+    no partition: the Slurm plugin would send it to the default one, where it waits or
+    is refused). A job longer than that is killed at the limit and goes on from its
+    last restart point on the retry (AIMD chunks, LAMMPS segments):
+    :func:`mofglass.cost.table` counts the attempts it needs."""
     minutes = SAFETY * work.wall_seconds() / 60.0 + STARTUP_MIN
-    return max(MIN_RUNTIME_MIN, math.ceil(minutes * 2 ** (attempt - 1)))
+    asked = max(MIN_RUNTIME_MIN, math.ceil(minutes * 2 ** (attempt - 1)))
+    return asked if limit_min is None else min(asked, int(limit_min))
+
+
+def partition_limits(path: str | Path) -> dict[str, float]:
+    """The longest job (min) the site's partitions run, for CPU jobs and for GPU jobs,
+    from the Slurm plugin's partition file (read by the plugin's own reader);
+    ``inf`` where no partition of that kind gives a limit."""
+    from snakemake_executor_plugin_slurm.partitions import read_partition_file
+
+    out = {"cpu": 0.0, "gpu": 0.0}
+    for partition in read_partition_file(Path(path)):
+        kind = "gpu" if partition.limits.max_gpu > 0 else "cpu"
+        out[kind] = max(out[kind], partition.limits.max_runtime)
+    return {kind: limit or math.inf for kind, limit in out.items()}
 
 
 def memory_request_mb(work: Work, attempt: int = 1) -> int:

@@ -1,6 +1,7 @@
 # Configuration check and helpers shared by the rule files. Validation runs when the
 # workflow is parsed, so a bad config stops the run before any job starts.
 import glob
+import os
 import re
 import sys
 from pathlib import Path
@@ -104,6 +105,18 @@ def cp2k_layout():
     return {"mpi": "srun", "tasks": ranks, "cpus_per_task": config["cp2k"]["omp_threads"]}
 
 
+def partition_limits():
+    """The longest job a partition of this run's Slurm profile runs, by kind (min; None
+    without one): read when a job's request is made, once the executor is set up (a
+    dry run has none: its requests are not capped, and `mofglass cost` lists the jobs
+    longer than a partition runs)."""
+    settings = getattr(workflow, "executor_settings", None)
+    path = getattr(settings, "partition_config", None) or os.environ.get(
+        "SNAKEMAKE_SLURM_PARTITIONS"
+    )
+    return res.partition_limits(path) if path else {"cpu": None, "gpu": None}
+
+
 def job_resources(rule, cp2k=False):
     """What a job of ``rule`` asks the scheduler for: its GPUs, wall time (min) and memory
     (MB), from its work read from the config (mofglass.cost: the figures `mofglass cost`
@@ -114,7 +127,8 @@ def job_resources(rule, cp2k=False):
         return cost.job_work(config, rule, dict(wildcards.items()))
 
     def runtime(wildcards, attempt):
-        return res.runtime_min(work(wildcards), attempt)
+        job = work(wildcards)
+        return res.runtime_min(job, attempt, partition_limits()["gpu" if job.gpus else "cpu"])
 
     def memory(wildcards, attempt):
         return res.memory_request_mb(work(wildcards), attempt)
