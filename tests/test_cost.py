@@ -87,3 +87,21 @@ def test_the_table_sums_stages_and_takes_the_longest_job(paper):
     assert aimd.wall_h == pytest.approx(3 * one / 64)
     text = cost.render(out, cluster, "config/paper.yaml")
     assert "| aimd | 3 |" in text and "cp2k/pbe-d3/md_step (cpu): 1.02" in text
+
+
+def test_jobs_longer_than_a_partition_runs_are_named_with_their_attempts(paper):
+    """The paper's AIMD run (132 h on 64 ranks) against a 48 h partition: three attempts,
+    each going on from the last CP2K chunk; a training cannot go on from a restart."""
+    one = cost.job_work(paper, "aimd_run", {"structure": "ZIF-4"}).wall_seconds() / 3600
+    jobs = [("aimd_run", {"structure": "ZIF-4"}), ("train_family", {"model": "nequip"})]
+    stages = {"aimd_run": "aimd", "train_family": "train"}
+    out = cost.table(paper, jobs, stages, cost.Cluster(max_job_h=48.0)).set_index("stage")
+    attempts = -(-one // 48)
+    assert attempts == 3
+    assert (
+        out.loc["aimd", "over_limit"]
+        == f"aimd_run (1 jobs, up to {attempts:.0f} attempts if it runs in LAMMPS or CP2K)"
+    )
+    nequip = cost.job_work(paper, "train_family", {"model": "nequip"}).wall_seconds() / 3600
+    assert (nequip > 48) == ("cannot go on from a restart" in out.loc["train", "over_limit"])
+    assert cost.table(paper, jobs, stages, cost.Cluster(max_job_h=1e9))["over_limit"].eq("").all()

@@ -76,3 +76,20 @@ def test_model_gpus_default_by_family_and_override():
     assert cost.model_gpus({"type": "snap", "gpus": None}) == 0
     assert cost.model_gpus({"type": "snap", "gpus": 2}) == 2
     assert cost.model_gpus({"type": "nequip"}) == 1
+
+
+def test_a_request_never_asks_for_more_than_a_partition_runs(tmp_path):
+    """The profile's partitions (read by the Slurm plugin's reader): the longest CPU
+    and GPU jobs; a longer job asks for the limit and goes on at its retry."""
+    limits = res.partition_limits(REPO / "profiles/slurm/partitions.yaml")
+    assert limits == {"cpu": 2 * 24 * 60, "gpu": 2 * 24 * 60}
+    (tmp_path / "p.yaml").write_text(
+        "partitions:\n  short: {max_runtime: '6h'}\n  long: {max_runtime: '1-12:00:00'}\n"
+        "  g: {max_gpu: 2, max_runtime: 90}\n"
+    )
+    assert res.partition_limits(tmp_path / "p.yaml") == {"cpu": 36 * 60, "gpu": 90}
+    week = res.Work("cp2k/pbe-d3/md_step", 272, 2_000_000, cores=64)
+    assert res.runtime_min(week) > 36 * 60
+    assert res.runtime_min(week, attempt=2, limit_min=36 * 60) == 36 * 60
+    short = res.Work("cp2k/pbe-d3/md_step", 272, 10, cores=64)
+    assert res.runtime_min(short, limit_min=36 * 60) == res.runtime_min(short)
