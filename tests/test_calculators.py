@@ -213,19 +213,29 @@ def test_unknown_or_uninstalled_calculators_are_refused_before_any_job(tmp_path)
     assert "module 'no_such_package'" in messages[0]
 
 
-def test_the_workflow_refuses_an_uninstalled_calculator_level(project):
+def test_a_calculator_level_not_installed_is_planned_and_stops_the_job_that_needs_it(project):
+    """A plan needs no calculator installed: the dry run lists the level with its install
+    command and goes on; the first job at that level stops with the same line."""
     config = (project / "config" / "tiny.yaml").read_text()
     config = config.replace(
         "  xtb:\n    method: gfn1-xtb\n",
         "  xtb:\n    method: gfn1-xtb\n  u:\n    calculator: chgnet\n    env: not-installed\n",
     ).replace("level_of_theory: xtb", "level_of_theory: u")
     (project / "c.yaml").write_text(config)
-    done = subprocess.run(
-        [Path(sys.executable).with_name("snakemake"), "-n", "--configfile", "c.yaml"],
+    snakemake = Path(sys.executable).with_name("snakemake")
+    planned = subprocess.run(
+        [snakemake, "-n", "--configfile", "c.yaml"], cwd=project, capture_output=True, text=True
+    )
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    hint = "./install.sh --models not-installed"
+    assert hint in planned.stderr.split("This run will need", 1)[1]
+    assert not (project / "results").exists()
+    ran = subprocess.run(
+        [snakemake, "aimd", "--cores", "1", "--configfile", "c.yaml"],
         cwd=project,
         capture_output=True,
         text=True,
     )
-    assert done.returncode != 0
-    assert "./install.sh --models not-installed" in done.stdout + done.stderr
-    assert not (project / "results").exists()
+    assert ran.returncode != 0
+    logs = "".join(p.read_text() for p in (project / "logs/aimd").rglob("*.log"))
+    assert hint in logs
