@@ -105,3 +105,11 @@ def test_jobs_longer_than_a_partition_runs_are_named_with_their_attempts(paper):
     nequip = cost.job_work(paper, "train_family", {"model": "nequip"}).wall_seconds() / 3600
     assert (nequip > 48) == ("cannot go on from a restart" in out.loc["train", "over_limit"])
     assert cost.table(paper, jobs, stages, cost.Cluster(max_job_h=1e9))["over_limit"].eq("").all()
+
+
+def test_gpu_jobs_on_dummy_gpus_are_costed_as_the_cpu_jobs_they_are(paper, monkeypatch):
+    monkeypatch.setenv(cost.RUNS_ON, "cpu")
+    melt = cost.job_work(paper, "meltquench_run", {"model": "nequip", "replica": "0"})
+    assert (melt.device, melt.gpus) == ("cpu", 1)  # still routed to a GPU
+    steps = cost.meltquench_steps(paper["meltquench"])
+    assert melt.device_seconds() == pytest.approx(value("md/nequip") * 1e-6 * 2176 * steps)

@@ -17,6 +17,7 @@ Units: seconds (s), hours (h), MB; an engine's unit cost is per atom.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,17 @@ FAMILY_GPUS = {
     "foundation": 0,
     "finetune": 1,
 }
+
+
+#: Set to ``cpu`` where the GPUs a job gets are not real (a rehearsal on a local Slurm
+#: whose GPUs are dummy devices): GPU jobs are still routed to GPUs, but costed and
+#: given time as the CPU jobs they are.
+RUNS_ON = "MOFGLASS_RUNS_ON"
+
+
+def _device(gpus: int) -> str:
+    """Where a job with ``gpus`` GPUs computes: the GPU, unless :data:`RUNS_ON` says cpu."""
+    return "gpu" if gpus and os.environ.get(RUNS_ON, "") != "cpu" else "cpu"
 
 
 def model_gpus(block: Mapping) -> int:
@@ -207,7 +219,7 @@ def _model_type(config: Mapping, model: str) -> str:
 def _md(config: Mapping, model: str, atoms: int, steps: float) -> Work:
     """MD (or predictions: one step per frame) of a model."""
     gpus = model_gpus(config["models"][model])
-    device = "gpu" if gpus else "cpu"
+    device = _device(gpus)
     cores = config["md"]["ranks"] if not gpus else 1
     return Work(f"md/{_model_type(config, model)}", atoms, steps, device, cores, gpus)
 
@@ -217,7 +229,7 @@ def _train(config: Mapping, model: str, atoms: int, frames: float) -> Work:
     SNAP fit's descriptor passes, one per tuning evaluation."""
     block = config["models"][model]
     kind, gpus = block["type"], model_gpus(block)
-    device = "gpu" if gpus else "cpu"
+    device = _device(gpus)
     if kind == "snap":
         passes = 1 + block["snap"]["tune"]["max_evaluations"]
         return Work("train/snap", atoms, frames * passes, device, 1, gpus)
