@@ -378,6 +378,13 @@ def test_enhanced_job_writes_fes_barrier_and_a_failed_verdict(tmp_path):
     assert "Lost atoms" in row["reason"]
     assert pd.read_csv(outputs["barrier"])["verdict"].iloc[0] == "failed"
     assert Path(outputs["fes_figure"]).exists()  # a figure that says why
+    # a model with no LAMMPS pair style (a family run through ASE): refused, not a FES
+    # of free atoms (the paper config's rehearsal ran Castel et al.'s NequIP so)
+    write_model(tmp_path / "model", Model("ase-only", "published", ("Ar",), (), ()))
+    row, outputs = run(block, "ase")
+    assert row["verdict"] == "failed", row
+    assert "model 'ase-only' (published) has no LAMMPS pair style here" in row["reason"]
+    assert not (tmp_path / "ase/md/in.lammps").exists()
 
 
 def test_mof5_phenylene_cvs_follow_a_rigid_ring_rotation():

@@ -83,6 +83,12 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
     ``workdir``."""
     if backend == "plumed" and not has_plumed():
         raise LAMMPSError("this LAMMPS has no PLUMED package (no PLUMED kernel installed)")
+    if not model.pair_styles:  # else LAMMPS would move free atoms and call it a FES
+        raise LAMMPSError(
+            f"metadynamics runs in LAMMPS, and model {model.name!r} ({model.type}) has no "
+            "LAMMPS pair style here: it runs through ASE (a LAMMPS with its family's "
+            "pair style runs it)"
+        )
     model.check(atoms)
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
