@@ -1,6 +1,7 @@
 """The rehearsal of a config, run through ``profiles/slurm`` on a real one-node Slurm.
 
-Copies the project into ``--dir`` (once), writes the rehearsal of ``--configfile``
+Copies the project's code into ``--dir`` (again on every run: finished jobs stay
+finished), writes the rehearsal of ``--configfile``
 there (``mofglass rehearse``; CP2K ranks from ``--ranks``), starts a local Slurm with a
 ``cpu`` and a ``gpu`` partition (``tests/localslurm.py``: root, Debian's slurm-wlm,
 munge and MariaDB), and runs the profile with the site's two settings made (account,
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -37,12 +39,12 @@ COPIED = ("workflow", "config", "src", "profiles", "pyproject.toml")
 def prepare(directory: Path, configfile: Path, ranks: int | None) -> Path:
     """The project copy with its rehearsal config and a profile for this cluster."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
+    for name in COPIED:  # this checkout's code, refreshed on every run
         src, dst = REPO / name, directory / name
-        if dst.exists():
-            continue
         if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                src, dst, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+            )
         else:
             shutil.copy(src, dst)
     for name in (".venv", ".venvs"):
@@ -93,9 +95,17 @@ def main() -> int:
         # the cluster's GPUs are Slurm's dummy devices: GPU jobs compute on the CPU, and
         # are given the time the CPU takes
         env = {**cluster.env, "MOFGLASS_RUNS_ON": "cpu"}
-        done = subprocess.run(command, cwd=directory, env=env, stdout=log, stderr=log)
-        log.write(f"# exit {done.returncode} after {time.monotonic() - start:.0f} s\n")
-    return done.returncode
+        run = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=log)
+        # stopped (SIGTERM, Ctrl-C): Snakemake cancels its Slurm jobs, then the cluster
+        # stops; rerunning the command goes on from the jobs done
+        signal.signal(signal.SIGTERM, lambda *_: run.send_signal(signal.SIGINT))
+        try:
+            code = run.wait()
+        except KeyboardInterrupt:
+            run.send_signal(signal.SIGINT)
+            code = run.wait()
+        log.write(f"# exit {code} after {time.monotonic() - start:.0f} s\n")
+    return code
 
 
 if __name__ == "__main__":
