@@ -157,7 +157,9 @@ def memory_mb(work: Work) -> float:
         key, share = "/".join(key.split("/")[:2]), max(1, work.cores)
     elif key.startswith("calculator/"):
         key = "calculator"
-    elif key.startswith(("md/", "train/")):
+    elif key.startswith("md/"):  # an MD or prediction process: its family's figure
+        key = key if key in _table()["memory"] else "md"
+    elif key.startswith("train/"):  # a fit holds its frames: not yet measured by family
         key = "md"
     row = _table()["memory"].get(key)
     return row["fixed_mb"] + row["per_atom_mb"] * work.atoms / share if row else 0.0
