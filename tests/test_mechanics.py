@@ -625,3 +625,28 @@ def test_relaxed_pv_scan_of_a_rattled_crystal_gives_the_static_lj_modulus(argon_
     rows = mechanics.sample_rows([pd.Series(read_table(outputs["fit"]).iloc[0])], [], [])
     assert {"K_PV_0K", "rho0_0K", "V0_0K"} <= set(rows["quantity"])
     assert not {"K_PV", "rho0", "V0"} & set(rows["quantity"])
+
+
+def test_an_eos_of_points_without_pressure_errors_is_fitted(tmp_path):
+    """Runs too short for a block error (the rehearsal's 8 steps) write an empty error
+    cell for every point: the fit goes on, unweighted, instead of failing on the text
+    (the paper config's rehearsal stopped there)."""
+    from mofglass.atomicio import write_table
+    from mofglass.jobs import mechanics as jobs
+
+    v0, k0 = 1000.0, 2.0  # Å³, GPa: P = K0 (V0 - V) / V0 near V0
+    files = []
+    for scale in (0.97, 1.0, 1.03):
+        volume = v0 * scale
+        row = {"sample": "s", "scale": scale, "volume_A3": volume, "density_g_cm3": 1.0,
+               "temperature_K": 300.0, "pressure_GPa": k0 * (v0 - volume) / v0,
+               "pressure_err_GPa": np.nan, "pressure_n_effective": np.nan,
+               "pressure_status": "not converged", "verdict": "ok", "reason": ""}  # fmt: skip
+        files.append(str(tmp_path / f"p{scale}.csv"))
+        write_table(files[-1], pd.DataFrame([row]))
+    assert ",," in open(files[0]).read()  # the empty cells, as written
+    block = {"order": 2, "method": "nvt", "temperature_K": 300.0}
+    outputs = {k: str(tmp_path / k) for k in ("points", "fit", "figure")}
+    fit = jobs.eos_job(files, "s", block, outputs)
+    assert fit["verdict"] == "ok", fit
+    assert fit["k0_GPa"] == pytest.approx(k0, rel=0.1)

@@ -167,11 +167,14 @@ def relaxed_pressure(thermo: pd.DataFrame, tolerance_GPa: float) -> statistics.E
 
 
 def _gather(point_files: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """The point tables of a scan, with ``columns`` present even if no point ran."""
+    """The point tables of a scan, with the numeric ``columns`` present even if no point
+    ran, and numbers where the tables held an empty cell (a pressure with no error:
+    too few blocks in a short run) or none."""
     points = pd.concat([read_table(p) for p in point_files], ignore_index=True)
     for column in columns:
         if column not in points:
             points[column] = np.nan
+        points[column] = pd.to_numeric(points[column].replace("", np.nan))
     return points
 
 
