@@ -42,7 +42,9 @@ while [ $# -gt 0 ]; do
         --tests)
             # the test suite's one-node Slurm (tests/localslurm.py), its headless browser
             # (tests/browser.py) and the model families
-            apt_packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server)
+            # (libpmix-dev: the libpmix.so that Slurm's PMIx plugin loads, so that srun
+            # starts Debian's Open MPI ranks, CP2K's, as on a cluster)
+            apt_packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server libpmix-dev)
             apt_packages+=(chromium chromium-driver)
             families+=(nequip mace chgnet) ;;
         --models)

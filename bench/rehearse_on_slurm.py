@@ -64,8 +64,21 @@ def prepare(directory: Path, configfile: Path, ranks: int | None) -> Path:
     profile["cores"] = os.cpu_count()
     out = directory / "profiles/slurm-here"
     out.mkdir(parents=True, exist_ok=True)
+    # the site's partitions: this node's memory and cores (the two SITE places)
+    partitions = yaml.safe_load((REPO / "profiles/slurm/partitions.yaml").read_text())
+    for limits in partitions["partitions"].values():
+        limits.update(max_mem_mb=node_memory_mb(), max_threads=os.cpu_count())
+    (out / "partitions.yaml").write_text(yaml.safe_dump(partitions, sort_keys=False))
+    profile["slurm-partition-config"] = str(out / "partitions.yaml")
     (out / "profile.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     return rehearsal
+
+
+def node_memory_mb() -> int:
+    """The memory (MB) the local Slurm gives its node: 85 % of this machine's
+    (tests/localslurm.py), a little less to stay inside it."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    return int(total * 0.85 * 0.98)
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ hand too: ``python tests/localslurm.py DIR`` starts one and waits for Ctrl-C.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import socket
@@ -29,14 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
-PACKAGES = "slurmctld slurmd slurm-client slurmdbd munge mariadb-server"
+PACKAGES = "slurmctld slurmd slurm-client slurmdbd munge mariadb-server libpmix-dev"
 CLUSTER = "mofglasstest"
 ACCOUNT = "mofglass"
 GPUS = 2  # a two-GPU node: a job group of two GPU jobs asks for both
 
 
 def missing_programs() -> list[str]:
-    """Programs this cluster needs that are not installed."""
+    """Programs (and the PMIx library srun loads) this cluster needs that are not
+    installed."""
     programs = [
         "/usr/sbin/munged",
         "/usr/sbin/mariadbd",
@@ -50,7 +52,12 @@ def missing_programs() -> list[str]:
         "sacctmgr",
         "mungekey",
     ]
-    return [p for p in programs if not (Path(p).exists() if p.startswith("/") else shutil.which(p))]
+    missing = [
+        p for p in programs if not (Path(p).exists() if p.startswith("/") else shutil.which(p))
+    ]
+    if not glob.glob("/usr/lib/*/libpmix.so"):
+        missing.append("libpmix.so (libpmix-dev)")
+    return missing
 
 
 def _free_port() -> int:
@@ -140,7 +147,10 @@ class LocalSlurm:
             f"SlurmctldPidFile={self.path('run', 'slurmctld.pid')}\n"
             f"SlurmdPidFile={self.path('run', 'slurmd.pid')}\n"
             # no cgroup plugins: works in containers without a delegated cgroup tree
-            "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/affinity\nMpiDefault=none\n"
+            "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/affinity\n"
+            # srun starts MPI ranks through PMIx, as on clusters: Debian's Open MPI has
+            # no Slurm PMI-1/2, and a CP2K started by `srun` without it fails in MPI_Init
+            "MpiDefault=pmix\n"
             "MailProg=/bin/true\nReturnToService=2\nMinJobAge=300\n"
             "SchedulerType=sched/backfill\nSelectType=select/cons_tres\n"
             "SelectTypeParameters=CR_Core_Memory\nDefMemPerCPU=500\nGresTypes=gpu\n"

@@ -82,14 +82,23 @@ def test_a_request_never_asks_for_more_than_a_partition_runs(tmp_path):
     """The profile's partitions (read by the Slurm plugin's reader): the longest CPU
     and GPU jobs; a longer job asks for the limit and goes on at its retry."""
     limits = res.partition_limits(REPO / "profiles/slurm/partitions.yaml")
-    assert limits == {"cpu": 2 * 24 * 60, "gpu": 2 * 24 * 60}
+    assert limits["cpu"]["runtime"] == limits["gpu"]["runtime"] == 2 * 24 * 60
+    assert math.isinf(limits["cpu"]["mem_mb"])  # the shipped file names no memory: SITE
     (tmp_path / "p.yaml").write_text(
-        "partitions:\n  short: {max_runtime: '6h'}\n  long: {max_runtime: '1-12:00:00'}\n"
-        "  g: {max_gpu: 2, max_runtime: 90}\n"
+        "partitions:\n  short: {max_runtime: '6h', max_mem_mb: 64000}\n"
+        "  long: {max_runtime: '1-12:00:00', max_mem_mb: 20000}\n"
+        "  g: {max_gpu: 2, max_runtime: 90, max_mem_mb_per_cpu: 4000}\n"
     )
-    assert res.partition_limits(tmp_path / "p.yaml") == {"cpu": 36 * 60, "gpu": 90}
+    limits = res.partition_limits(tmp_path / "p.yaml")
+    assert (limits["cpu"]["runtime"], limits["gpu"]["runtime"]) == (36 * 60, 90)
+    assert (limits["cpu"]["mem_mb"], limits["gpu"]["mem_mb_per_cpu"]) == (64000, 4000)
     week = res.Work("cp2k/pbe-d3/md_step", 272, 2_000_000, cores=64)
     assert res.runtime_min(week) > 36 * 60
     assert res.runtime_min(week, attempt=2, limit_min=36 * 60) == 36 * 60
     short = res.Work("cp2k/pbe-d3/md_step", 272, 10, cores=64)
     assert res.runtime_min(short, limit_min=36 * 60) == res.runtime_min(short)
+    # a retry's doubled memory never asks for more than the node has (Slurm would
+    # refuse it outright: the rehearsal's AIMD retries were BadConstraints)
+    big = res.Work("cp2k/pbe-d3/single_point", 2176, 1, cores=2)
+    assert res.memory_request_mb(big, attempt=3) > 20000
+    assert res.memory_request_mb(big, attempt=3, limit_mb=20000) == 20000

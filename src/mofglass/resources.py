@@ -31,26 +31,39 @@ def runtime_min(work: Work, attempt: int = 1, limit_min: float | None = None) ->
     :func:`mofglass.cost.table` counts the attempts it needs."""
     minutes = SAFETY * work.wall_seconds() / 60.0 + STARTUP_MIN
     asked = max(MIN_RUNTIME_MIN, math.ceil(minutes * 2 ** (attempt - 1)))
-    return asked if limit_min is None else min(asked, int(limit_min))
+    return asked if limit_min is None or math.isinf(limit_min) else min(asked, int(limit_min))
 
 
-def partition_limits(path: str | Path) -> dict[str, float]:
-    """The longest job (min) the site's partitions run, for CPU jobs and for GPU jobs,
-    from the Slurm plugin's partition file (read by the plugin's own reader);
-    ``inf`` where no partition of that kind gives a limit."""
+def memory_request_mb(work: Work, attempt: int = 1, limit_mb: float | None = None) -> int:
+    """Memory (MB) a job asks for per process (per CPU for a CP2K job's ranks):
+    :data:`MEMORY_SAFETY` times the expected, doubled on each retry, at least 1000; at
+    most ``limit_mb``, what a partition of its kind gives (a bigger request is refused
+    by Slurm outright: BadConstraints)."""
+    asked = max(1000, math.ceil(MEMORY_SAFETY * memory_mb(work) * 2 ** (attempt - 1)))
+    return asked if limit_mb is None or math.isinf(limit_mb) else min(asked, int(limit_mb))
+
+
+def partition_limits(path: str | Path) -> dict[str, dict[str, float]]:
+    """What the site's partitions allow a job, for CPU jobs and for GPU jobs: the longest
+    run (``runtime``, min) and the most memory (``mem_mb`` a job, ``mem_mb_per_cpu``),
+    each the largest over the partitions of that kind, from the Slurm plugin's
+    partition file (read by the plugin's own reader); ``inf`` where none is given."""
     from snakemake_executor_plugin_slurm.partitions import read_partition_file
 
-    out = {"cpu": 0.0, "gpu": 0.0}
+    fields = {
+        "runtime": "max_runtime",
+        "mem_mb": "max_mem_mb",
+        "mem_mb_per_cpu": "max_mem_mb_per_cpu",
+    }
+    out = {kind: dict.fromkeys(fields, 0.0) for kind in ("cpu", "gpu")}
     for partition in read_partition_file(Path(path)):
         kind = "gpu" if partition.limits.max_gpu > 0 else "cpu"
-        out[kind] = max(out[kind], partition.limits.max_runtime)
-    return {kind: limit or math.inf for kind, limit in out.items()}
-
-
-def memory_request_mb(work: Work, attempt: int = 1) -> int:
-    """Memory (MB) a job asks for per process (per CPU for a CP2K job's ranks):
-    :data:`MEMORY_SAFETY` times the expected, doubled on each retry; at least 1000."""
-    return max(1000, math.ceil(MEMORY_SAFETY * memory_mb(work) * 2 ** (attempt - 1)))
+        for key, name in fields.items():
+            out[kind][key] = max(out[kind][key], getattr(partition.limits, name))
+    return {
+        kind: {key: value or math.inf for key, value in limits.items()}
+        for kind, limits in out.items()
+    }
 
 
 def atoms_in(path: str | Path) -> int:

@@ -105,33 +105,43 @@ def cp2k_layout():
     return {"mpi": "srun", "tasks": ranks, "cpus_per_task": config["cp2k"]["omp_threads"]}
 
 
-def partition_limits():
-    """The longest job a partition of this run's Slurm profile runs, by kind (min; None
-    without one): read when a job's request is made, once the executor is set up (a
-    dry run has none: its requests are not capped, and `mofglass cost` lists the jobs
-    longer than a partition runs)."""
+def partition_limits(kind):
+    """What a partition of this run's Slurm profile allows a job of ``kind`` (cpu or gpu:
+    runtime in min, mem_mb, mem_mb_per_cpu; None without a profile): read when a job's
+    request is made, once the executor is set up (a dry run has none: its requests are
+    not capped, and `mofglass cost` lists the jobs longer than a partition runs)."""
     settings = getattr(workflow, "executor_settings", None)
     path = getattr(settings, "partition_config", None) or os.environ.get(
         "SNAKEMAKE_SLURM_PARTITIONS"
     )
-    return res.partition_limits(path) if path else {"cpu": None, "gpu": None}
+    if not path:
+        return {"runtime": None, "mem_mb": None, "mem_mb_per_cpu": None}
+    return res.partition_limits(path)[kind]
 
 
 def job_resources(rule, cp2k=False):
     """What a job of ``rule`` asks the scheduler for: its GPUs, wall time (min) and memory
     (MB), from its work read from the config (mofglass.cost: the figures `mofglass cost`
-    prints) with the margins of mofglass.resources; a CP2K job's layout, and its memory
-    per CPU (each rank's)."""
+    prints) with the margins of mofglass.resources, within what the profile's partitions
+    allow; a CP2K job's layout, and its memory per CPU (each rank's)."""
 
     def work(wildcards):
         return cost.job_work(config, rule, dict(wildcards.items()))
 
+    def limits(job):
+        return partition_limits("gpu" if job.gpus else "cpu")
+
     def runtime(wildcards, attempt):
         job = work(wildcards)
-        return res.runtime_min(job, attempt, partition_limits()["gpu" if job.gpus else "cpu"])
+        return res.runtime_min(job, attempt, limits(job)["runtime"])
 
     def memory(wildcards, attempt):
-        return res.memory_request_mb(work(wildcards), attempt)
+        job = work(wildcards)
+        allowed = limits(job)
+        if cp2k and allowed["mem_mb"] is not None:
+            per_cpu = min(allowed["mem_mb_per_cpu"], allowed["mem_mb"] / max(1, job.cores))
+            return res.memory_request_mb(job, attempt, per_cpu)
+        return res.memory_request_mb(job, attempt, allowed["mem_mb"])
 
     if cp2k:
         return {**cp2k_layout(), "runtime": runtime, "mem_mb_per_cpu": memory}
