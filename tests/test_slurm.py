@@ -107,7 +107,7 @@ def test_tiny_pipeline_rehearsal_runs_through_the_slurm_profile(cluster, project
         models__snap__gpus=1,  # SNAP needs none: asked for here to exercise the routing
         # CP2K as config/paper.yaml starts it: an MPI job whose ranks srun starts (PMIx)
         cp2k__ranks=2,
-        cp2k__command="srun --ntasks={ranks} --cpus-per-task={omp_threads} cp2k.psmp",
+        cp2k__command="srun --mpi=pmix --ntasks={ranks} --cpus-per-task={omp_threads} cp2k.psmp",
     )
     profile = slurm_profile(project)
     before = {row["JobID"] for row in sacct(cluster)}
