@@ -94,6 +94,9 @@ def main() -> int:
     directory = args.dir.resolve()
     rehearsal = prepare(directory, args.configfile, args.ranks)
     start = time.monotonic()
+    # a stopped run's queued jobs would run its old job steps beside the new ones:
+    # Slurm starts empty, and Snakemake submits again whatever is not done
+    shutil.rmtree(directory / "slurm" / "state", ignore_errors=True)
     with LocalSlurm(directory / "slurm") as cluster, open(directory / "rehearsal.log", "a") as log:
         command = [
             str(REPO / ".venv/bin/snakemake"),
