@@ -26,7 +26,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from mofglass import cost  # noqa: E402
+from mofglass import cost, status  # noqa: E402
 from mofglass.config import validate_config  # noqa: E402
 
 
@@ -107,7 +107,7 @@ def main() -> None:
     summary["measured/table"] = summary["measured_per_atom"] / summary["table_per_atom"]
     print("\n" + summary.reset_index().to_markdown(index=False, floatfmt=".4g"))
     if args.dag:
-        dag_rules = sorted({rule for rule, _ in cost.dry_run_jobs(args.dag.read_text())})
+        dag_rules = sorted({job["rule"] for job in status.parse_dry_run(args.dag.read_text())})
         ran = set(table["rule"]) if len(table) else set()
         print("\n| rule of the full DAG | rehearsal |\n|---|---|")
         for rule in dag_rules:

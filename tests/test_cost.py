@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from mofglass import cost
+from mofglass import cost, status
 from mofglass.config import validate_config
 
 from .conftest import REPO
@@ -70,7 +70,8 @@ def test_the_dry_run_is_read_into_rules_and_wildcards():
         "rule aimd_run:\n    input: a\n    wildcards: structure=ZIF-4, temperature=1500, "
         "volume=0.900\n    resources: tmpdir=/tmp\n\nlocalrule report:\n    output: b\n"
     )
-    assert cost.dry_run_jobs(text) == [
+    jobs = [(job["rule"], job["wildcards"]) for job in status.parse_dry_run(text)]
+    assert jobs == [
         ("aimd_run", {"structure": "ZIF-4", "temperature": "1500", "volume": "0.900"}),
         ("report", {}),
     ]

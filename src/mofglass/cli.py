@@ -73,7 +73,7 @@ def print_cost(directory: Path, configfile: Path, cluster: cost.Cluster) -> int:
 
     config = yaml.safe_load((directory / configfile).read_text())
     validate_config(config, WORKFLOW / "schemas/config.schema.yaml")
-    jobs = cost.dry_run_jobs(out + err)
+    jobs = [(job["rule"], job["wildcards"]) for job in status.parse_dry_run(out + err)]
     table = cost.table(config, jobs, status.rule_stages(WORKFLOW / "rules"), cluster)
     print(cost.render(table, cluster, str(configfile)))
     return 0

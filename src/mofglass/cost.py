@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -96,6 +95,7 @@ def _table(path: str = str(UNIT_COSTS)) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
+@cache
 def units() -> dict[tuple[str, str], Unit]:
     """The unit-cost table, by (key, device)."""
     out = {}
@@ -119,8 +119,9 @@ def unit(key: str, device: str) -> Unit:
 @dataclass(frozen=True)
 class Work:
     """One job's work: ``count`` evaluations of ``atoms`` atoms by ``key`` (a unit-cost
-    key) on ``device`` with ``cores`` cores and ``gpus`` GPUs; ``memory_key`` sizes its
-    memory (a unit in MB per atom plus a fixed part)."""
+    key) on ``device`` with ``cores`` cores and ``gpus`` GPUs, and the ``extra`` terms
+    (key, atoms, count) of the same job (an AIMD run's MD steps after its first single
+    point); :func:`memory_mb` sizes its memory."""
 
     key: str
     atoms: int
@@ -132,11 +133,11 @@ class Work:
 
     def device_seconds(self) -> float:
         """Core-seconds on a CPU, GPU-seconds on a GPU."""
-        terms = ((self.key, self.atoms, self.count), *self.extra)
-        return sum(
-            unit(k, self.device).per_atom(n) * n * c * _scale(unit(k, self.device).unit)
-            for k, n, c in terms
+        terms = (
+            (unit(k, self.device), n, c)
+            for k, n, c in ((self.key, self.atoms, self.count), *self.extra)
         )
+        return sum(u.per_atom(n) * n * c * _scale(u.unit) for u, n, c in terms)
 
     def wall_seconds(self) -> float:
         """Wall time: device-seconds over the cores (CPU) or GPUs it has."""
@@ -286,11 +287,11 @@ def _meltquench_atoms(config: Mapping) -> int:
 
 
 def _sample_atoms(config: Mapping, sample: str) -> int:
+    """Atoms of a mechanics sample: a crystal's, else a glass's (a user's set is taken
+    as large as the glasses)."""
     if sample in config["structures"]:
         return structure_atoms(config, sample)
-    if re.fullmatch(r"glass\d+", sample):
-        return _meltquench_atoms(config)
-    return _meltquench_atoms(config)  # a user's set: as large as the glasses
+    return _meltquench_atoms(config)
 
 
 def _mechanics_steps(config: Mapping, part: str) -> int:
@@ -434,16 +435,6 @@ def _model_level(config: Mapping, block: Mapping) -> str:
 
 
 # -- the plan's jobs and the table ----------------------------------------------------
-
-
-def dry_run_jobs(text: str) -> list[tuple[str, dict[str, str]]]:
-    """(rule, wildcards) of every job a ``snakemake --dry-run`` lists."""
-    out = []
-    for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:    .*\n?)+)", text, re.M):
-        found = re.search(r"^    wildcards: (.*)$", body, re.M)
-        pairs = found.group(1).split(", ") if found else []
-        out.append((rule, dict(p.split("=", 1) for p in pairs)))
-    return out
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ time and memory, so a job that ran out is resubmitted bigger.
 from __future__ import annotations
 
 import math
+from functools import cache
 from pathlib import Path
 
 from .cost import Work, memory_mb
@@ -43,11 +44,13 @@ def memory_request_mb(work: Work, attempt: int = 1, limit_mb: float | None = Non
     return asked if limit_mb is None or math.isinf(limit_mb) else min(asked, int(limit_mb))
 
 
+@cache
 def partition_limits(path: str | Path) -> dict[str, dict[str, float]]:
     """What the site's partitions allow a job, for CPU jobs and for GPU jobs: the longest
     run (``runtime``, min) and the most memory (``mem_mb`` a job, ``mem_mb_per_cpu``),
     each the largest over the partitions of that kind, from the Slurm plugin's
-    partition file (read by the plugin's own reader); ``inf`` where none is given."""
+    partition file (read by the plugin's own reader, once per file: every job's request
+    asks); ``inf`` where none is given. Do not change the returned mapping."""
     from snakemake_executor_plugin_slurm.partitions import read_partition_file
 
     fields = {

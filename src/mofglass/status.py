@@ -101,13 +101,14 @@ def reason(log_file: str | Path) -> str:
 
 
 def parse_dry_run(text: str) -> list[dict]:
-    """The jobs ``snakemake --dry-run`` would run: {rule, outputs, log} each."""
+    """The jobs ``snakemake --dry-run`` would run: {rule, outputs, log, wildcards} each."""
     out = []
     for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:    .*\n?)+)", text, re.MULTILINE):
         fields = dict(re.findall(r"^    (\w+): (.*)$", body, re.MULTILINE))
         outputs = [f.strip() for f in fields.get("output", "").split(", ") if f.strip()]
         log = fields.get("log", "").split(" (check")[0].split(", ")[0].strip()
-        out.append({"rule": rule, "outputs": outputs, "log": log})
+        pairs = [p.split("=", 1) for p in fields.get("wildcards", "").split(", ") if "=" in p]
+        out.append({"rule": rule, "outputs": outputs, "log": log, "wildcards": dict(pairs)})
     return out
 
 
