@@ -6,27 +6,12 @@ import math
 
 import pytest
 import yaml
-from ase.build import bulk
 
 from mofglass import cost
 from mofglass import resources as res
-from mofglass.atomicio import write_frames
 from mofglass.config import validate_config
 
 from .conftest import REPO
-
-
-def test_atoms_and_frames_are_counted_from_the_file(tmp_path):
-    """Extended XYZ and ASE's binary trajectory (what MD runs write), full and empty
-    (the file of a failed run)."""
-    frames = [bulk("Cu", cubic=True).repeat((2, 1, 1)) for _ in range(3)]
-    for suffix in ("extxyz", "traj"):
-        write_frames(tmp_path / f"f.{suffix}", frames)
-        assert res.atoms_in(tmp_path / f"f.{suffix}") == 8
-        assert res.frames_in(tmp_path / f"f.{suffix}") == 3
-        write_frames(tmp_path / f"empty.{suffix}", [])
-        assert res.atoms_in(tmp_path / f"empty.{suffix}") == 0
-        assert res.frames_in(tmp_path / f"empty.{suffix}") == 0
 
 
 def test_requests_are_the_expected_cost_with_margins():

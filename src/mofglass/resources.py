@@ -67,38 +67,3 @@ def partition_limits(path: str | Path) -> dict[str, dict[str, float]]:
         kind: {key: value or math.inf for key, value in limits.items()}
         for kind, limits in out.items()
     }
-
-
-def atoms_in(path: str | Path) -> int:
-    """Atoms in the first frame of an extended-XYZ file (its first line) or an ASE
-    trajectory (``.traj``); 0 if empty."""
-    if str(path).endswith(".traj"):
-        return _trajectory(path, lambda frames: len(frames[0]) if len(frames) else 0)
-    with open(path) as f:
-        line = f.readline().split()
-    return int(line[0]) if line else 0
-
-
-def frames_in(path: str | Path) -> int:
-    """Frames in an extended-XYZ file (counted from its atom-count lines) or an ASE
-    trajectory (``.traj``)."""
-    if str(path).endswith(".traj"):
-        return _trajectory(path, len)
-    frames = 0
-    with open(path) as f:
-        while line := f.readline():
-            n = int(line.split()[0])
-            frames += 1
-            for _ in range(n + 1):
-                f.readline()
-    return frames
-
-
-def _trajectory(path: str | Path, measure) -> int:
-    """``measure`` of an ASE trajectory's frames (0 for the empty file of a failed run)."""
-    if Path(path).stat().st_size == 0:
-        return 0
-    from ase.io.trajectory import Trajectory
-
-    with Trajectory(str(path)) as frames:
-        return measure(frames)
