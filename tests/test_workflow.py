@@ -93,15 +93,17 @@ def status_counts(text: str) -> dict[str, dict[str, int]]:
     ),
     [
         # loop: active-learning jobs (explore, select, label, train) or None
-        # mechanics: (model, sample) pairs, volumes and (T, P) points per pair;
+        # mechanics: (model, sample) pairs (one number for every part, or one each for
+        # the P-V scan, fluctuations, expansion and VDOS), volumes and (T, P) points per pair;
         # then (model, bias) metadynamics runs; phase-classifier MD runs and trajectories
         # cross: cross-checks of levels (datasets) and of glasses (models)
         # zero_shot: foundation models that are evaluated only (the default's CHGNet)
         ("config.yaml", 4, 3, 0, 0, 0, 1, (18, 7, 25, 8), (3, 5, 3, 1, 3, 2), (1, 1)),
         ("tiny.yaml", 4, 2, 2, 0, 0, 0, None, (0, 0, 0, 0, 0, 0), (0, 0)),
         # paper: Castel et al.'s published NequIP beside the four trained models and
-        # CHGNet fine-tuned (a family's training)
-        ("paper.yaml", 9, 2, 0, 3, 1, 0, (601, 13, 63, 13), (6 * 6, 9, 9, 6, 7, 5), (1, 6)),
+        # CHGNet fine-tuned (a family's training, no MD past its check); mechanics as the
+        # paper: NequIP's P-V scans of the crystal and 5 glasses, the crystal's fluctuations
+        ("paper.yaml", 9, 2, 0, 3, 1, 0, (601, 13, 63, 13), ((6, 1, 0, 0), 9, 9, 4, 7, 5), (1, 5)),
     ],
 )
 def test_dry_run_builds_the_dag(
@@ -143,15 +145,12 @@ def test_dry_run_builds_the_dag(
     assert counts.get("phases_md", 0) == phase_md
     assert counts.get("phases_over_time", 0) == phase_trajectories
     assert counts.get("phases_train", 0) == (1 if phase_md else 0)
-    assert counts.get("mechanics_eos_point", 0) == pairs * volumes
-    assert counts.get("mechanics_expansion_point", 0) == pairs * points
-    for rule in (
-        "mechanics_eos",
-        "mechanics_fluctuations",
-        "mechanics_expansion",
-        "mechanics_vdos",
-    ):
-        assert counts.get(rule, 0) == pairs
+    parts = ("mechanics_eos", "mechanics_fluctuations", "mechanics_expansion", "mechanics_vdos")
+    per_part = dict(zip(parts, pairs if isinstance(pairs, tuple) else [pairs] * 4, strict=True))
+    assert counts.get("mechanics_eos_point", 0) == per_part["mechanics_eos"] * volumes
+    assert counts.get("mechanics_expansion_point", 0) == per_part["mechanics_expansion"] * points
+    for rule in parts:
+        assert counts.get(rule, 0) == per_part[rule]
 
 
 @pytest.mark.parametrize("config", ["zif8.yaml", "mof5.yaml", "zif8_paper.yaml", "mof5_paper.yaml"])
@@ -256,8 +255,11 @@ def test_the_paper_run_plans_before_anything_is_installed(project, monkeypatch):
     )
     assert priced.returncode == 0, priced.stderr[-3000:]
     rows = dict(re.findall(r"^\| (\w+) \| (\d+) \|", priced.stdout, re.M))
-    assert int(rows["aimd"]) == 9 and int(rows["meltquench"]) >= 30
-    assert re.search(r"^\| \*\*total\*\* \| 1\d\d\d \|", priced.stdout, re.M)
+    assert int(rows["aimd"]) == 9 and int(rows["meltquench"]) >= 25
+    # every job of the plan is priced
+    planned = int(re.search(r"^total\s+(\d+)$", result.stdout, re.M).group(1))
+    total = re.search(r"^\| \*\*total\*\* \| ([\d,]+) \|", priced.stdout, re.M)
+    assert int(total.group(1).replace(",", "")) == planned
 
 
 def test_a_job_that_needs_what_is_not_here_stops_with_the_plans_line(project):

@@ -612,6 +612,12 @@ def al_last(model):
 # Mechanics (rules/mechanics.smk): samples by name, each with its group (the glass
 # replicas average together) and its file; a glass's file is its model's melt-quench.
 
+MECHANICS_FIGURES = {
+    "eos": "eos",
+    "fluctuations": "fluctuations/running",
+    "expansion": "expansion",
+    "vdos": "vdos",
+}
 MECHANICS_COMMON = ("temperature_K", "timestep_fs", "thermo_every", "segment_ps", "seed", "blocks")
 
 
@@ -643,6 +649,13 @@ def mechanics_samples():
 
 
 MECHANICS_SAMPLES = mechanics_samples()
+
+
+def mechanics_part_samples(part):
+    """The samples that a mechanics part (eos, fluctuations, expansion, vdos) runs on:
+    those of the kinds its ``kinds`` names."""
+    kinds = config["mechanics"][part]["kinds"]
+    return [name for name, s in MECHANICS_SAMPLES.items() if s["kind"] in kinds]
 
 
 def mechanics_models():
@@ -902,12 +915,16 @@ def mechanics_report():
         "mechanics_summaries": expand(
             "results/mechanics/{model}/summary.csv", model=mechanics_models()
         ),
-        "mechanics_figures": expand(
-            "results/mechanics/{model}/{sample}/{name}.png",
-            model=mechanics_models(),
-            sample=MECHANICS_SAMPLES,
-            name=["eos", "fluctuations/running", "expansion", "vdos"],
-        ),
+        "mechanics_figures": [
+            path
+            for part, name in MECHANICS_FIGURES.items()
+            for path in expand(
+                "results/mechanics/{model}/{sample}/{name}.png",
+                model=mechanics_models(),
+                sample=mechanics_part_samples(part),
+                name=name,
+            )
+        ],
     }
 
 

@@ -167,16 +167,22 @@ rule mechanics_vdos:
 
 rule mechanics_summary:
     input:
-        eos=expand("results/mechanics/{{model}}/{sample}/eos_fit.csv", sample=MECHANICS_SAMPLES),
+        eos=expand(
+            "results/mechanics/{{model}}/{sample}/eos_fit.csv",
+            sample=mechanics_part_samples("eos"),
+        ),
         fluctuations=expand(
             "results/mechanics/{{model}}/{sample}/fluctuations/moduli.csv",
-            sample=MECHANICS_SAMPLES,
+            sample=mechanics_part_samples("fluctuations"),
         ),
         expansion=expand(
             "results/mechanics/{{model}}/{sample}/expansion_coefficients.csv",
-            sample=MECHANICS_SAMPLES,
+            sample=mechanics_part_samples("expansion"),
         ),
-        vdos=expand("results/mechanics/{{model}}/{sample}/vdos.csv", sample=MECHANICS_SAMPLES),
+        vdos=expand(
+            "results/mechanics/{{model}}/{sample}/vdos.csv",
+            sample=mechanics_part_samples("vdos"),
+        ),
     output:
         report(
             "results/mechanics/{model}/summary.csv",
