@@ -16,7 +16,6 @@ error line; not reached).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -26,60 +25,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from mofglass import cost, status  # noqa: E402
+from mofglass import measured, status  # noqa: E402
 from mofglass.config import validate_config  # noqa: E402
-
-
-def benchmark_patterns(rules: Path) -> dict[str, re.Pattern]:
-    """Each rule's benchmark path as a regex whose named groups are its wildcards."""
-    out = {}
-    for path in sorted(rules.glob("*.smk")):
-        text = path.read_text()
-        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", text, re.M | re.S):
-            found = re.search(r"^    benchmark:\n\s+\"([^\"]+)\"", body, re.M)
-            if found:
-                pattern = re.escape(found.group(1))
-                pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+?)", pattern)
-                out[rule] = re.compile(pattern + "$")
-    return out
-
-
-def measured(directory: Path, config: dict) -> pd.DataFrame:
-    """One row per benchmarked job: rule, wildcards, wall s, max RSS (MB), its work and
-    the unit cost it measures beside the table's."""
-    patterns = benchmark_patterns(REPO / "workflow/rules")
-    rows = []
-    for tsv in sorted((directory / "benchmarks").rglob("*.tsv")):
-        relative = str(tsv.relative_to(directory))
-        for rule, pattern in patterns.items():
-            match = pattern.match(relative)
-            if not match:
-                continue
-            bench = pd.read_csv(tsv, sep="\t").iloc[-1]
-            wildcards = match.groupdict()
-            work = cost.job_work(config, rule, wildcards)
-            unit = cost.unit(work.key, work.device)
-            scale = 1e6 if unit.unit.startswith("µs") else 1.0
-            parallel = work.gpus if work.device == "gpu" else work.cores
-            per_atom = bench["s"] * max(1, parallel) / (work.atoms * work.count) * scale
-            rows.append(
-                {
-                    "rule": rule,
-                    "job": ",".join(f"{k}={v}" for k, v in wildcards.items()),
-                    "wall_s": round(float(bench["s"]), 1),
-                    "max_rss_MB": round(float(bench["max_rss"]), 0),
-                    "key": work.key,
-                    "device": work.device,
-                    "atoms": work.atoms,
-                    "evaluations": work.count,
-                    "measured_per_atom": per_atom,
-                    "table_per_atom": unit.per_atom(work.atoms),
-                    "unit": unit.unit,
-                    "table_status": unit.status,
-                }
-            )
-            break
-    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -92,11 +39,12 @@ def main() -> None:
     config = validate_config(
         yaml.safe_load(config_file.read_text()), REPO / "workflow/schemas/config.schema.yaml"
     )
-    table = measured(args.directory, config)
+    # the rehearsal's GPU jobs computed on the CPU (bench/rehearse_on_slurm.py)
+    table = measured.jobs(args.directory, config, REPO / "workflow/rules", runs_on="cpu")
     print(table.to_markdown(index=False, floatfmt=".4g"))
-    # per unit: the median over jobs that ran long enough to measure (5 s and more;
-    # a job that stopped early, as a failed exploration, did less than its work)
-    timed = table[table["wall_s"] >= 5.0]
+    # per unit: the median over jobs that ran long enough to measure (a job that
+    # stopped early, as a failed exploration, did less than its work)
+    timed = table[table["wall_s"] >= measured.MIN_WALL_S]
     summary = timed.groupby(["key", "device", "unit", "table_status"]).agg(
         jobs=("rule", "size"),
         atoms=("atoms", "max"),
@@ -107,11 +55,20 @@ def main() -> None:
     summary["measured/table"] = summary["measured_per_atom"] / summary["table_per_atom"]
     print("\n" + summary.reset_index().to_markdown(index=False, floatfmt=".4g"))
     if args.dag:
-        dag_rules = sorted({job["rule"] for job in status.parse_dry_run(args.dag.read_text())})
-        ran = set(table["rule"]) if len(table) else set()
-        print("\n| rule of the full DAG | rehearsal |\n|---|---|")
-        for rule in dag_rules:
-            print(f"| {rule} | {'ran' if rule in ran else 'not benchmarked (local or not run)'} |")
+        planned = pd.Series([job["rule"] for job in status.parse_dry_run(args.dag.read_text())])
+        failed = set(status.failed_jobs(args.directory).values())
+        print("\n| rule of the full DAG | jobs there | rehearsal | measured (per atom) |")
+        print("|---|---|---|---|")
+        for rule, count in sorted(planned.value_counts().items()):
+            ran = table[table["rule"] == rule] if len(table) else table
+            if len(ran):
+                said = f"ran {len(ran)}"
+                value = ran["measured_per_atom"].median()
+                unit = f"{value:.3g} {ran['unit'].iloc[0]} ({ran['key'].iloc[0]})"
+            else:
+                said = "failed (its log)" if rule in failed else "not run"
+                unit = ""
+            print(f"| {rule} | {count} | {said} | {unit} |")
 
 
 if __name__ == "__main__":

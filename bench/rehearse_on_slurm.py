@@ -12,7 +12,10 @@ on from the jobs done. The run's log is ``<dir>/rehearsal.log``.
         --dir /tmp/rehearsal-paper --ranks 2
 
 After it, ``<dir>/benchmarks/`` holds every job's measured wall time and memory
-(Snakemake's benchmark files) and ``<dir>/results/report/index.html`` the report.
+(Snakemake's benchmark files), ``<dir>/results/report/index.html`` the report and,
+beside it, ``cost.md``: what the full config will cost, priced with the unit costs the
+rehearsal measured (``mofglass cost --measured``) where it has them. Snakemake targets
+after ``--`` run a part of the rehearsal first.
 """
 
 from __future__ import annotations
@@ -100,11 +103,11 @@ def main() -> int:
     with LocalSlurm(directory / "slurm") as cluster, open(directory / "rehearsal.log", "a") as log:
         command = [
             str(REPO / ".venv/bin/snakemake"),
+            *args.snakemake_args,  # before --configfile, which takes every name after it
             "--profile",
             "profiles/slurm-here",
             "--configfile",
             rehearsal.name,
-            *args.snakemake_args,
         ]
         log.write(f"\n# {time.strftime('%F %T')}: {' '.join(command)}\n")
         log.flush()
@@ -121,7 +124,23 @@ def main() -> int:
             run.send_signal(signal.SIGINT)
             code = run.wait()
         log.write(f"# exit {code} after {time.monotonic() - start:.0f} s\n")
+    write_cost(directory, args.configfile)
     return code
+
+
+def write_cost(directory: Path, configfile: Path) -> None:
+    """What the full config will cost, priced with the unit costs this rehearsal has
+    measured so far (its GPU jobs ran on the CPU), beside its report."""
+    priced = subprocess.run(
+        [REPO / ".venv/bin/mofglass", "cost", "--configfile", configfile.resolve()]
+        + ["--measured", directory, "--measured-on", "cpu"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    out = directory / "results/report/cost.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(priced.stdout or priced.stderr)
 
 
 if __name__ == "__main__":

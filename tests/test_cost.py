@@ -114,3 +114,35 @@ def test_gpu_jobs_on_dummy_gpus_are_costed_as_the_cpu_jobs_they_are(paper, monke
     assert (melt.device, melt.gpus) == ("cpu", 1)  # still routed to a GPU
     steps = cost.meltquench_steps(paper["meltquench"])
     assert melt.device_seconds() == pytest.approx(value("md/nequip") * 1e-6 * 2176 * steps)
+
+
+def test_a_runs_benchmarks_become_unit_costs_that_price_the_full_config(
+    paper, tmp_path, monkeypatch
+):
+    """Three melt-quench replicas of NequIP on the CPU (a rehearsal's dummy GPUs), as
+    Snakemake's benchmark files say: each wall time over its atoms and steps is the
+    unit cost, their median the run's figure; a job of under 5 s is listed, not used."""
+    from mofglass import measured
+
+    steps = cost.meltquench_steps(paper["meltquench"])
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for replica, wall in ((0, 1000.0), (1, 1300.0), (2, 1.0)):
+        tsv = tmp_path / f"benchmarks/meltquench/nequip/replica{replica}.tsv"
+        tsv.parent.mkdir(parents=True, exist_ok=True)
+        tsv.write_text(header + f"{wall}\t0:00:00\t9000\t0\t0\t0\t0\t0\t100\t{wall}\n")
+    jobs = measured.jobs(tmp_path, paper, REPO / "workflow/rules", runs_on="cpu")
+    assert sorted(jobs["job"]) == [f"model=nequip,replica={r}" for r in range(3)]
+    assert set(jobs["key"]) == {"md/nequip"} and set(jobs["device"]) == {"cpu"}
+    units = measured.unit_costs(jobs, "a rehearsal")
+    found = units["md/nequip", "cpu"]
+    assert found.value == pytest.approx(1150.0 / (2176 * steps) * 1e6)  # µs per atom per step
+    assert found.atoms == 2176 and found.status.startswith("measured by a rehearsal")
+    # priced with it: the same job costs what was measured, on the CPU the run had
+    monkeypatch.setenv(cost.RUNS_ON, "cpu")
+    melt = cost.job_work(paper, "meltquench_run", {"model": "nequip", "replica": "0"})
+    assert melt.device_seconds(units) == pytest.approx(1150.0)
+    assert melt.device_seconds() != pytest.approx(1150.0)  # the table's figure otherwise
+    # and not where the run measured nothing: the GPU figure stays the table's
+    monkeypatch.delenv(cost.RUNS_ON)
+    on_gpu = cost.job_work(paper, "meltquench_run", {"model": "nequip", "replica": "0"})
+    assert on_gpu.device_seconds(units) == pytest.approx(on_gpu.device_seconds())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from . import cost, rehearsal, status
+from . import cost, measured, rehearsal, status
 
 #: The checkout this mofglass comes from: its rule files name the stages.
 WORKFLOW = Path(__file__).resolve().parents[2] / "workflow"
@@ -60,10 +60,19 @@ def run_status(directory: Path, snakemake_args: list[str]) -> int:
     return int((table["state"] == "failed").any())
 
 
-def print_cost(directory: Path, configfile: Path, cluster: cost.Cluster) -> int:
+def print_cost(
+    directory: Path,
+    configfile: Path,
+    cluster: cost.Cluster,
+    rehearsal: Path | None = None,
+    runs_on: str | None = None,
+) -> int:
     """Print what the run of ``configfile`` will cost: every job of its DAG (a dry run
     with --forceall, planning only: nothing needs to be installed or to exist) costed
-    from the measured unit costs, per stage."""
+    from the measured unit costs, per stage; with ``rehearsal`` (a finished run's
+    folder, its config ``rehearsal-*.yaml`` or ``config.yaml`` there), from the unit
+    costs that run measured where it has them (``runs_on``: cpu where its GPU jobs
+    computed on the CPU)."""
     dry = _snakemake(directory, "--dry-run", "--forceall", "--configfile", str(configfile))
     out, err = dry.communicate()
     if dry.returncode:
@@ -74,9 +83,22 @@ def print_cost(directory: Path, configfile: Path, cluster: cost.Cluster) -> int:
     config = yaml.safe_load((directory / configfile).read_text())
     validate_config(config, WORKFLOW / "schemas/config.schema.yaml")
     jobs = [(job["rule"], job["wildcards"]) for job in status.parse_dry_run(out + err)]
-    table = cost.table(config, jobs, status.rule_stages(WORKFLOW / "rules"), cluster)
+    units = _measured_units(rehearsal, runs_on) if rehearsal else None
+    table = cost.table(config, jobs, status.rule_stages(WORKFLOW / "rules"), cluster, units)
     print(cost.render(table, cluster, str(configfile)))
     return 0
+
+
+def _measured_units(folder: Path, runs_on: str | None) -> dict:
+    """The unit costs the run in ``folder`` measured (:mod:`mofglass.measured`)."""
+    from .config import validate_config
+
+    found = sorted(folder.glob("rehearsal-*.yaml")) or [folder / "config.yaml"]
+    config = validate_config(
+        yaml.safe_load(found[0].read_text()), WORKFLOW / "schemas/config.schema.yaml"
+    )
+    table = measured.jobs(folder, config, WORKFLOW / "rules", runs_on)
+    return measured.unit_costs(table, str(folder))
 
 
 def write_rehearsal(configfile: Path, out: Path, ranks: int | None) -> int:
@@ -136,12 +158,23 @@ def main(argv: list[str] | None = None) -> int:
     price.add_argument(
         "--max-job-h", type=float, default=48.0, help="a partition's longest job (h, 48)"
     )
+    price.add_argument(
+        "--measured",
+        type=Path,
+        help="a finished run's folder (a rehearsal on the site's nodes): its jobs' unit "
+        "costs replace the table's where it has them",
+    )
+    price.add_argument(
+        "--measured-on",
+        choices=["cpu"],
+        help="cpu: that run's GPU jobs computed on the CPU (MOFGLASS_RUNS_ON=cpu)",
+    )
     args = parser.parse_args(argv)
     if args.command == "cost":
         cluster = cost.Cluster(
             args.nodes, args.cores, args.gpu_nodes, args.gpus, max_job_h=args.max_job_h
         )
-        return print_cost(args.directory, args.configfile, cluster)
+        return print_cost(args.directory, args.configfile, cluster, args.measured, args.measured_on)
     if args.command == "rehearse":
         out = args.out or Path(f"rehearsal-{args.configfile.stem}.yaml")
         return write_rehearsal(args.configfile, out, args.ranks)

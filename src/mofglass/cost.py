@@ -105,9 +105,11 @@ def units() -> dict[tuple[str, str], Unit]:
     return out
 
 
-def unit(key: str, device: str) -> Unit:
-    """A unit cost; on a GPU without a GPU figure, the CPU figure (its status says so)."""
-    table = units()
+def unit(key: str, device: str, measured: Mapping | None = None) -> Unit:
+    """A unit cost, from ``measured`` ((key, device) -> :class:`Unit`, what a run of the
+    site measured: :mod:`mofglass.measured`) where it has one, else from the table; on a
+    GPU without a GPU figure, the CPU figure (its status says so)."""
+    table = {**units(), **(measured or {})}
     if (key, device) in table:
         return table[key, device]
     if (key, "cpu") in table:
@@ -131,17 +133,18 @@ class Work:
     gpus: int = 0
     extra: tuple[tuple[str, int, float], ...] = field(default=())
 
-    def device_seconds(self) -> float:
-        """Core-seconds on a CPU, GPU-seconds on a GPU."""
+    def device_seconds(self, measured: Mapping | None = None) -> float:
+        """Core-seconds on a CPU, GPU-seconds on a GPU (``measured``: see :func:`unit`)."""
         terms = (
-            (unit(k, self.device), n, c)
+            (unit(k, self.device, measured), n, c)
             for k, n, c in ((self.key, self.atoms, self.count), *self.extra)
         )
         return sum(u.per_atom(n) * n * c * _scale(u.unit) for u, n, c in terms)
 
-    def wall_seconds(self) -> float:
+    def wall_seconds(self, measured: Mapping | None = None) -> float:
         """Wall time: device-seconds over the cores (CPU) or GPUs it has."""
-        return self.device_seconds() / max(1, self.gpus if self.device == "gpu" else self.cores)
+        parallel = self.gpus if self.device == "gpu" else self.cores
+        return self.device_seconds(measured) / max(1, parallel)
 
 
 def _scale(unit_name: str) -> float:
@@ -456,12 +459,13 @@ def table(
     jobs: Iterable[tuple[str, Mapping]],
     stages: Mapping[str, str],
     cluster: Cluster,
+    measured: Mapping | None = None,
 ) -> pd.DataFrame:
     """Per stage: jobs, core-hours (h), GPU-hours (h), the longest job (h), the most
     memory of a job (MB), wall time on ``cluster`` (h: the longest job, or the stage's
     device-hours over the cluster's cores or GPUs where that is longer), the rules with
     jobs longer than the cluster allows (with their counts), and the unit costs it rests
-    on (key: value unit, status)."""
+    on (key: value unit, status): ``measured`` ones where given (see :func:`unit`)."""
     rows: dict[str, dict] = {}
     for rule, wildcards in jobs:
         work = job_work(config, rule, wildcards)
@@ -471,10 +475,10 @@ def table(
             {"stage": stage, "jobs": 0, "core_h": 0.0, "gpu_h": 0.0, "longest_job_h": 0.0,
              "memory_mb": 0.0, "over_limit": {}, "units": set()},
         )  # fmt: skip
-        seconds = work.device_seconds()
+        seconds = work.device_seconds(measured)
         row["jobs"] += 1
         row["core_h" if work.device == "cpu" else "gpu_h"] += seconds / 3600.0
-        hours = work.wall_seconds() / 3600.0
+        hours = work.wall_seconds(measured) / 3600.0
         row["longest_job_h"] = max(row["longest_job_h"], hours)
         if hours > cluster.max_job_h:
             count, attempts = row["over_limit"].get(rule, (0, 0))
@@ -484,7 +488,7 @@ def table(
             )
         row["memory_mb"] = max(row["memory_mb"], memory_mb(work))
         for key in (work.key, *(k for k, _, _ in work.extra)):
-            u = unit(key, work.device)
+            u = unit(key, work.device, measured)
             row["units"].add(
                 f"{key} ({u.device}): {u.value:g} {u.unit} at {u.atoms} atoms, {u.status}"
             )

@@ -1,0 +1,118 @@
+"""What a finished run measured: each benchmarked job's unit cost, next to the table's.
+
+Snakemake writes every job's wall time and memory (``benchmarks/**.tsv``: wall s, max
+RSS MB) under the benchmark path of its rule, which names the rule's wildcards. With
+the job's work from its config (:func:`mofglass.cost.job_work`), the wall time becomes
+the unit the cost table uses (core-s, or device-µs, per atom per evaluation). A
+rehearsal (:mod:`mofglass.rehearsal`) run on the site's own nodes so measures the
+site's unit costs, and ``mofglass cost --measured DIR`` prices the full config with them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from . import cost
+
+#: A job shorter than this (s) did too little of its work to measure it (a failed
+#: exploration, a job that only read its inputs); its row is kept, not its unit cost.
+MIN_WALL_S = 5.0
+
+
+def benchmark_patterns(rules: Path) -> dict[str, re.Pattern]:
+    """Each rule's benchmark path (``rules/*.smk``) as a regex whose named groups are
+    its wildcards."""
+    out = {}
+    for path in sorted(rules.glob("*.smk")):
+        text = path.read_text()
+        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", text, re.M | re.S):
+            found = re.search(r"^    benchmark:\n\s+\"([^\"]+)\"", body, re.M)
+            if found:
+                pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+?)", re.escape(found.group(1)))
+                out[rule] = re.compile(pattern + "$")
+    return out
+
+
+@contextlib.contextmanager
+def _runs_on(device: str | None) -> Iterator[None]:
+    """The jobs' device as the run had it (:data:`mofglass.cost.RUNS_ON`)."""
+    before = os.environ.get(cost.RUNS_ON)
+    if device is not None:
+        os.environ[cost.RUNS_ON] = device
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(cost.RUNS_ON, None)
+        else:
+            os.environ[cost.RUNS_ON] = before
+
+
+def jobs(directory: Path, config: Mapping, rules: Path, runs_on: str | None = None) -> pd.DataFrame:
+    """One row per benchmarked job of the run in ``directory`` (its ``config``):
+    rule, wildcards, wall (s), max RSS (MB), its work (unit-cost key, device, atoms,
+    evaluations) and the unit cost it measured beside the table's. ``runs_on``: ``cpu``
+    where the run's GPU jobs computed on the CPU."""
+    patterns = benchmark_patterns(rules)
+    rows = []
+    with _runs_on(runs_on):
+        for tsv in sorted((directory / "benchmarks").rglob("*.tsv")):
+            relative = str(tsv.relative_to(directory))
+            for rule, pattern in patterns.items():
+                match = pattern.match(relative)
+                if match:
+                    rows.append(_row(rule, match.groupdict(), tsv, config))
+                    break
+    return pd.DataFrame(rows)
+
+
+def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping) -> dict:
+    bench = pd.read_csv(tsv, sep="\t").iloc[-1]
+    work = cost.job_work(config, rule, wildcards)
+    unit = cost.unit(work.key, work.device)
+    parallel = work.gpus if work.device == "gpu" else work.cores
+    per_atom = bench["s"] * max(1, parallel) / (work.atoms * work.count) / cost._scale(unit.unit)
+    return {
+        "rule": rule,
+        "job": ",".join(f"{k}={v}" for k, v in wildcards.items()),
+        "wall_s": round(float(bench["s"]), 1),
+        "max_rss_MB": round(float(bench["max_rss"]), 0),
+        "key": work.key,
+        "device": work.device,
+        "atoms": work.atoms,
+        "evaluations": work.count,
+        "measured_per_atom": per_atom,
+        "table_per_atom": unit.per_atom(work.atoms),
+        "unit": unit.unit,
+        "table_status": unit.status,
+    }
+
+
+def unit_costs(table: pd.DataFrame, where: str) -> dict[tuple[str, str], cost.Unit]:
+    """The unit costs a run measured (:func:`jobs`), by (key, device): per key, the
+    median over its jobs of at least :data:`MIN_WALL_S`, at their most atoms, with the
+    table's scaling; ``where`` names the run."""
+    out = {}
+    timed = table[table["wall_s"] >= MIN_WALL_S] if len(table) else table
+    for (key, device), part in timed.groupby(["key", "device"]):
+        known = cost.unit(key, device)
+        atoms = int(part["atoms"].max())
+        # each job's figure carried to the largest job's atoms by the table's scaling
+        at_atoms = part["measured_per_atom"] * (atoms / part["atoms"]) ** (known.scaling - 1.0)
+        out[key, device] = cost.Unit(
+            key=key,
+            device=device,
+            value=float(at_atoms.median()),
+            unit=known.unit,
+            atoms=atoms,
+            status=f"measured by {where} (median of {len(part)} jobs)",
+            source=f"{where}: the benchmarks of {len(part)} jobs",
+            scaling=known.scaling,
+        )
+    return out
