@@ -146,3 +146,15 @@ def test_a_runs_benchmarks_become_unit_costs_that_price_the_full_config(
     monkeypatch.delenv(cost.RUNS_ON)
     on_gpu = cost.job_work(paper, "meltquench_run", {"model": "nequip", "replica": "0"})
     assert on_gpu.device_seconds(units) == pytest.approx(on_gpu.device_seconds())
+
+
+def test_the_cost_job_holds_its_largest_cell_at_once_not_their_sum(paper):
+    """The paper's cost stage runs 1x1x1, 2x2x2 and 3x3x3 cells one after another: its
+    time is the sum of the three runs, its memory the 3x3x3 cell's."""
+    work = cost.job_work(paper, "model_cost", {"model": "nequip"})
+    steps = paper["md"]["cost"]["steps"]
+    assert work.device_seconds() == pytest.approx(
+        value("md/nequip", "gpu") * 1e-6 * 272 * (1 + 8 + 27) * steps
+    )
+    row = TABLE["memory"]["md/nequip"]
+    assert cost.memory_mb(work) == pytest.approx(row["fixed_mb"] + row["per_atom_mb"] * 272 * 27)

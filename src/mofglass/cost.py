@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -123,7 +123,8 @@ class Work:
     """One job's work: ``count`` evaluations of ``atoms`` atoms by ``key`` (a unit-cost
     key) on ``device`` with ``cores`` cores and ``gpus`` GPUs, and the ``extra`` terms
     (key, atoms, count) of the same job (an AIMD run's MD steps after its first single
-    point); :func:`memory_mb` sizes its memory."""
+    point); :func:`memory_mb` sizes its memory for ``peak_atoms`` (the most atoms it
+    holds at once: a job that runs several systems one after another) or ``atoms``."""
 
     key: str
     atoms: int
@@ -132,6 +133,7 @@ class Work:
     cores: int = 1
     gpus: int = 0
     extra: tuple[tuple[str, int, float], ...] = field(default=())
+    peak_atoms: int | None = None
 
     def device_seconds(self, measured: Mapping | None = None) -> float:
         """Core-seconds on a CPU, GPU-seconds on a GPU (``measured``: see :func:`unit`)."""
@@ -166,7 +168,8 @@ def memory_mb(work: Work) -> float:
     elif key.startswith("train/"):  # a fit holds its frames: not yet measured by family
         key = "md"
     row = _table()["memory"].get(key)
-    return row["fixed_mb"] + row["per_atom_mb"] * work.atoms / share if row else 0.0
+    atoms = work.peak_atoms or work.atoms
+    return row["fixed_mb"] + row["per_atom_mb"] * atoms / share if row else 0.0
 
 
 # -- the work of each rule, from the config --------------------------------------------
@@ -366,8 +369,10 @@ def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
     if rule == "model_cost":
         md = config["md"]["cost"]
         name = md["structure"] or next(iter(config["structures"]))
-        cells = sum(a * b * c for a, b, c in md["supercells"])
-        return _md(config, w["model"], structure_atoms(config, name) * cells, md["steps"])
+        cells = [a * b * c for a, b, c in md["supercells"]]
+        atoms = structure_atoms(config, name)
+        work = _md(config, w["model"], atoms * sum(cells), md["steps"])
+        return replace(work, peak_atoms=atoms * max(cells))  # the cells run one by one
     if rule == "md_check":
         check = config["md"]["check"]
         name = check["structure"] or next(iter(config["structures"]))
