@@ -9,8 +9,8 @@ cost table uses (core-s or µs per atom per evaluation), next to the table's fig
     .venv/bin/python bench/rehearsal_costs.py /tmp/rehearsal-paper [--dag paper-dry-run.txt]
 
 With ``--dag`` (a ``snakemake -n --forceall`` of the full config), every rule of that
-DAG is listed: ran (with its measured unit cost) or why not (failed: the log's last
-error line; not reached).
+DAG is listed: ran (with its measured unit cost; ``--summary``, the rehearsal's
+``snakemake --summary``, adds the rules that keep no benchmark), failed, or not run.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--dag", type=Path, help="a dry run of the full config")
+    parser.add_argument(
+        "--summary", type=Path, help="snakemake --summary of the rehearsal (local rules done)"
+    )
     parser.add_argument("--configfile", type=Path, help="default: <directory>/rehearsal-*.yaml")
     args = parser.parse_args()
     config_file = args.configfile or next(args.directory.glob("rehearsal-*.yaml"))
@@ -57,6 +60,11 @@ def main() -> None:
     if args.dag:
         planned = pd.Series([job["rule"] for job in status.parse_dry_run(args.dag.read_text())])
         failed = set(status.failed_jobs(args.directory).values())
+        done = pd.Series(dtype=str)
+        if args.summary:  # every rule whose outputs are there and up to date
+            summary = status.parse_summary(args.summary.read_text())
+            ok = summary[(summary["status"] == "ok") & (summary["plan"] == "no update")]
+            done = ok.drop_duplicates(["rule", "log-file(s)"])["rule"]
         print("\n| rule of the full DAG | jobs there | rehearsal | measured (per atom) |")
         print("|---|---|---|---|")
         for rule, count in sorted(planned.value_counts().items()):
@@ -65,6 +73,8 @@ def main() -> None:
                 said = f"ran {len(ran)}"
                 value = ran["measured_per_atom"].median()
                 unit = f"{value:.3g} {ran['unit'].iloc[0]} ({ran['key'].iloc[0]})"
+            elif (done == rule).any():
+                said, unit = f"ran {(done == rule).sum()} (no benchmark: a local rule)", ""
             else:
                 said = "failed (its log)" if rule in failed else "not run"
                 unit = ""

@@ -136,6 +136,11 @@ def test_cp2k_that_dies_without_a_message_stops_the_job(tiny, xtb, tmp_path):
         label_frame(tiny, xtb, Launcher(command="false"), tmp_path / "f", GATE)
     with pytest.raises(CP2KError, match="cannot start CP2K with 'no-such-cp2k'"):
         run_cp2k("", tmp_path / "g", Launcher(command="no-such-cp2k"))
+    # a launcher that says why and exits 0 without running CP2K (an srun that could not
+    # start its step): its words reach the error, since a retry overwrites its file
+    said = Launcher(command="echo srun: error: step creation temporarily disabled")
+    with pytest.raises(CP2KError, match="exit code 0.*ends: srun: error: step creation"):
+        run_cp2k("", tmp_path / "h", said)
 
 
 def test_label_batch_never_reuses_the_outcome_of_another_frame(tiny, xtb, serial, tmp_path):

@@ -216,6 +216,11 @@ def run_cp2k(input_text: str, workdir: str | Path, launcher: Launcher) -> Path:
     text = (workdir / out).read_text(errors="replace") if (workdir / out).exists() else ""
     reason = abort_message(text) or abort_message(stdout.read_text(errors="replace"))
     if proc.returncode != 0 or "PROGRAM ENDED AT" not in text:
-        detail = reason or f"exit code {proc.returncode}, no abort message; see {stdout}"
+        # the launcher's last words go into the error (and the job's log): a retry
+        # overwrites the file
+        tail = " | ".join(stdout.read_text(errors="replace").strip().splitlines()[-5:])
+        detail = reason or (
+            f"exit code {proc.returncode}, no abort message; {stdout} ends: {tail or '(empty)'}"
+        )
         raise CP2KError(f"CP2K failed in {workdir}: {detail}", workdir, reason)
     return workdir / out
