@@ -158,3 +158,14 @@ def test_the_cost_job_holds_its_largest_cell_at_once_not_their_sum(paper):
     )
     row = TABLE["memory"]["md/nequip"]
     assert cost.memory_mb(work) == pytest.approx(row["fixed_mb"] + row["per_atom_mb"] * 272 * 27)
+
+
+def test_a_fit_is_its_training_passes_and_a_forward_pass_of_its_validation_each_epoch(paper):
+    """NequIP on the production set (2500 training frames, 10 000 validation frames,
+    1000 epochs, 272 atoms): the training frames' passes at the training figure, the
+    validation frames' at the model's MD (forward) figure, every epoch."""
+    work = cost.job_work(paper, "train_family", {"model": "nequip"})
+    expected = 272 * 1000 * (
+        2500 * value("train/nequip", "gpu") + 10_000 * value("md/nequip", "gpu")
+    )
+    assert work.device_seconds() == pytest.approx(expected * 1e-6)

@@ -233,17 +233,21 @@ def _md(config: Mapping, model: str, atoms: int, steps: float) -> Work:
     return Work(f"md/{_model_type(config, model)}", atoms, steps, device, cores, gpus)
 
 
-def _train(config: Mapping, model: str, atoms: int, frames: float) -> Work:
-    """A model's fit on ``frames`` frames: epochs of passes (network families) or the
-    SNAP fit's descriptor passes, one per tuning evaluation."""
+def _train(config: Mapping, model: str, atoms: int, frames: float, validation: float = 0) -> Work:
+    """A model's fit on ``frames`` frames: epochs of training passes (network families:
+    forward and backward) with a forward pass over the ``validation`` frames each epoch,
+    or the SNAP fit's descriptor passes over both, one per tuning evaluation."""
     block = config["models"][model]
     kind, gpus = block["type"], model_gpus(block)
     device = _device(gpus)
     if kind == "snap":
         passes = 1 + block["snap"]["tune"]["max_evaluations"]
-        return Work("train/snap", atoms, frames * passes, device, 1, gpus)
+        return Work("train/snap", atoms, (frames + validation) * passes, device, 1, gpus)
     epochs = block.get("network", {}).get("epochs", 1)
-    return Work(f"train/{kind}", atoms, frames * epochs, device, 1, gpus)
+    checks = (
+        (("md/" + _model_type(config, model), atoms, validation * epochs),) if validation else ()
+    )
+    return Work(f"train/{kind}", atoms, frames * epochs, device, 1, gpus, checks)
 
 
 #: Rules whose jobs go on from their last restart point when run again (AIMD chunks,
@@ -347,17 +351,17 @@ def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
         loop, k = _al(config, w["model"]), int(w["iteration"])
         frames = sum(alearn.max_requests(loop, i) for i in range(k + 1))
         return _train(config, w["model"], _model_atoms(config, w["model"]), frames)
-    if rule in ("train_snap", "train_family"):
-        block = config["models"][w["model"]]
-        frames = _dataset_frames(config, block["dataset"])
-        return _train(config, w["model"], _model_atoms(config, w["model"]), frames)
-    if rule == "learning_curve":
+    if rule in ("train_snap", "train_family", "learning_curve"):
         block = config["models"][w["model"]]
         if "dataset" not in block or block["type"] in ("published", "foundation"):
             return Work("bookkeeping", 1, 1)
-        frames = _dataset_frames(config, block["dataset"])
-        fractions = sum(block["learning_curve"]["fractions"])
-        return _train(config, w["model"], _model_atoms(config, w["model"]), frames * fractions)
+        train = _dataset_frames(config, block["dataset"], ("train",))
+        validation = _dataset_frames(config, block["dataset"], ("validation",))
+        fits = 1 if rule != "learning_curve" else len(block["learning_curve"]["fractions"])
+        if rule == "learning_curve":  # a fit on each fraction of the training frames
+            train *= sum(block["learning_curve"]["fractions"])
+        atoms = _model_atoms(config, w["model"])
+        return _train(config, w["model"], atoms, train, validation * fits)
     if rule == "evaluate_model":
         block = config["models"][w["model"]]
         if "dataset" in block:
