@@ -165,7 +165,23 @@ def test_a_fit_is_its_training_passes_and_a_forward_pass_of_its_validation_each_
     1000 epochs, 272 atoms): the training frames' passes at the training figure, the
     validation frames' at the model's MD (forward) figure, every epoch."""
     work = cost.job_work(paper, "train_family", {"model": "nequip"})
-    expected = 272 * 1000 * (
-        2500 * value("train/nequip", "gpu") + 10_000 * value("md/nequip", "gpu")
+    expected = (
+        272 * 1000 * (2500 * value("train/nequip", "gpu") + 10_000 * value("md/nequip", "gpu"))
     )
     assert work.device_seconds() == pytest.approx(expected * 1e-6)
+
+
+def test_an_aimd_runs_benchmark_measures_its_steps_after_its_first_single_point(paper, tmp_path):
+    """An AIMD run of 8 steps that took 1000 s on 2 ranks: its first single point is
+    taken at the table's figure, the rest of its core-seconds are its 8 steps."""
+    from mofglass import measured
+
+    paper["aimd"]["steps"], paper["cp2k"]["ranks"] = 8, 2
+    tsv = tmp_path / "benchmarks/aimd/ZIF-4/T1500_V0.900.tsv"
+    tsv.parent.mkdir(parents=True)
+    tsv.write_text("s\tmax_rss\n1000.0\t3700\n")
+    jobs = measured.jobs(tmp_path, paper, REPO / "workflow/rules")
+    (row,) = jobs.itertuples()
+    assert row.key == "cp2k/pbe-d3/md_step" and row.evaluations == 8
+    first = 272 * value("cp2k/pbe-d3/single_point")
+    assert row.measured_per_atom == pytest.approx((2 * 1000.0 - first) / (272 * 8))

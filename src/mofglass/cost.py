@@ -85,6 +85,11 @@ class Unit:
     source: str
     scaling: float = 1.0
 
+    @property
+    def seconds(self) -> float:
+        """Seconds per the unit's time unit (µs or s)."""
+        return 1e-6 if self.unit.startswith("µs") else 1.0
+
     def per_atom(self, n_atoms: int) -> float:
         """The unit cost per atom at ``n_atoms`` atoms."""
         return self.value * (n_atoms / self.atoms) ** (self.scaling - 1.0)
@@ -137,21 +142,20 @@ class Work:
 
     def device_seconds(self, measured: Mapping | None = None) -> float:
         """Core-seconds on a CPU, GPU-seconds on a GPU (``measured``: see :func:`unit`)."""
-        terms = (
-            (unit(k, self.device, measured), n, c)
-            for k, n, c in ((self.key, self.atoms, self.count), *self.extra)
-        )
-        return sum(u.per_atom(n) * n * c * _scale(u.unit) for u, n, c in terms)
+        return self._seconds(((self.key, self.atoms, self.count), *self.extra), measured)
+
+    def extra_seconds(self, measured: Mapping | None = None) -> float:
+        """The device-seconds of the ``extra`` terms alone."""
+        return self._seconds(self.extra, measured)
+
+    def _seconds(self, terms, measured: Mapping | None) -> float:
+        units = ((unit(k, self.device, measured), n, c) for k, n, c in terms)
+        return sum(u.per_atom(n) * n * c * u.seconds for u, n, c in units)
 
     def wall_seconds(self, measured: Mapping | None = None) -> float:
         """Wall time: device-seconds over the cores (CPU) or GPUs it has."""
         parallel = self.gpus if self.device == "gpu" else self.cores
         return self.device_seconds(measured) / max(1, parallel)
-
-
-def _scale(unit_name: str) -> float:
-    """Seconds per the unit's time unit (µs or s)."""
-    return 1e-6 if unit_name.startswith("µs") else 1.0
 
 
 def memory_mb(work: Work) -> float:
@@ -217,8 +221,10 @@ def _cp2k(config: Mapping, level: str, atoms: int, single_points: float, md_step
     cores = config["cp2k"]["ranks"] * config["cp2k"]["omp_threads"]
     if engine.startswith("calculator/"):  # on the job's cores, in torch's threads
         return Work(engine, atoms, single_points + md_steps, cores=cores)
-    extra = ((f"{engine}/md_step", atoms, md_steps),) if md_steps else ()
-    return Work(f"{engine}/single_point", atoms, single_points, cores=cores, extra=extra)
+    if md_steps:  # MD: its steps, after its first single point from the atomic guess
+        extra = ((f"{engine}/single_point", atoms, single_points),)
+        return Work(f"{engine}/md_step", atoms, md_steps, cores=cores, extra=extra)
+    return Work(f"{engine}/single_point", atoms, single_points, cores=cores)
 
 
 def _model_type(config: Mapping, model: str) -> str:
