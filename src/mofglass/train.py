@@ -336,6 +336,8 @@ def train_family(job: Training) -> dict:
         "checkpoint": record["checkpoint"],
         "foundation_level": level,
         "history": record.get("history"),
+        # where a fine-tuned foundation's zero of energy was moved to the labels' (eV/atom)
+        "reference_shift_eV_per_atom": record.get("reference_shift_eV_per_atom"),
         "committee": {**block["committee"], "member_seeds": members} if members else None,
         "frames": {k: len(v) for k, v in splits.items()},
         "fit_seconds": seconds,

@@ -311,8 +311,8 @@ def train_chgnet(args: dict) -> dict:
     """CHGNet fine-tuned with its own trainer (chgnet.trainer.Trainer) from its shipped
     weights, the frozen submodules (``settings.freeze``) kept; with ``scratch``, the
     same architecture from random weights, all of them trained. Its per-element
-    reference energies train too (the labels' level may be shifted from MPtrj's). The
-    checkpoint of the best validation force MAE is the model."""
+    reference energies are placed on the labels' level first (:func:`_chgnet_references`)
+    and kept. The checkpoint of the best validation force MAE is the model."""
     import torch
     from chgnet.model import CHGNet
     from chgnet.trainer import Trainer
@@ -328,6 +328,7 @@ def train_chgnet(args: dict) -> dict:
     for name in [] if args.get("scratch") else s.get("freeze", []):
         for parameter in getattr(model, name).parameters():
             parameter.requires_grad = False
+    shift = _chgnet_references(model, ase.io.read(args["train"], f":{REFERENCE_FRAMES}"))
     train, stress = _chgnet_loader(args["train"], s, shuffle=True)
     validation, _ = _chgnet_loader(args["validation"], s, shuffle=False)
     trainer = Trainer(
@@ -346,12 +347,52 @@ def train_chgnet(args: dict) -> dict:
         data_seed=s["seed"],
         print_freq=1000,
     )
-    trainer.train(train, validation, save_dir=str(work), train_composition_model=True)
+    # the references are placed; trained, Adam would move them by its step size each
+    # batch whatever their (vanishing) energy gradient
+    trainer.train(train, validation, save_dir=str(work), train_composition_model=False)
     (best,) = work.glob("bestF_*.pth.tar")
     deployed = out / "chgnet.pth.tar"
     shutil.copy(best, deployed)
     history = {k: v for k, v in trainer.training_history.items() if v["train"]}
-    return {"deployed": deployed.name, "checkpoint": deployed.name, "history": history}
+    return {
+        "deployed": deployed.name,
+        "checkpoint": deployed.name,
+        "history": history,
+        "reference_shift_eV_per_atom": shift,
+    }
+
+
+#: Training frames whose energies place CHGNet's per-element references.
+REFERENCE_FRAMES = 200
+
+
+def _chgnet_references(model, frames) -> float:
+    """CHGNet's per-element reference energies (its AtomRef) moved by the least-squares
+    fit of its own energy errors on ``frames`` (eV/atom), as MACE's ``E0s=estimated``:
+    the labels' level may put its zero of energy far from MPtrj's (CP2K's totals of
+    ZIF-4 sit 214 eV/atom below CHGNet's), an offset the trainer's gradient steps
+    would take the whole run to cross, spoiling the forces meanwhile. A model from
+    random weights gets the references fitted outright. Returns the mean shift."""
+    import numpy as np
+    import torch
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    structures = [AseAtomsAdaptor.get_structure(a) for a in frames]
+    labels = np.array([a.get_potential_energy() / len(a) for a in frames])
+    references = model.composition_model
+    if not references.fitted:  # from scratch
+        references.fit(structures, labels)
+        return float(labels.mean())
+    predicted = model.predict_structure(structures, task="e", batch_size=4)
+    predicted = [predicted] if isinstance(predicted, dict) else predicted
+    errors = labels - np.array([p["e"] for p in predicted], dtype=float)
+    counts = np.zeros((len(frames), references.max_num_elements))
+    for row, atoms in zip(counts, frames, strict=True):
+        np.add.at(row, atoms.numbers - 1, 1.0 / len(atoms) if references.is_intensive else 1.0)
+    shift = np.linalg.pinv(counts) @ errors  # the least-norm fit: one composition, one shift
+    with torch.no_grad():
+        references.fc.weight += torch.as_tensor(shift, dtype=references.fc.weight.dtype)
+    return float(errors.mean())
 
 
 #: The fine-tuners of foundation models, by the module of their level's calculator
