@@ -188,3 +188,14 @@ def test_an_aimd_runs_benchmark_measures_its_steps_after_its_first_single_point(
     assert row.key == "cp2k/pbe-d3/md_step" and row.evaluations == 8
     first = 272 * value("cp2k/pbe-d3/single_point")
     assert row.measured_per_atom == pytest.approx((2 * 1000.0 - first) / (272 * 8))
+
+
+def test_a_fit_asks_for_its_familys_training_memory(paper):
+    """Allegro's fit holds a batch of 272-atom frames and their gradients (12 GB in the
+    rehearsal): its job is sized by the family's training row, not by an MD process's."""
+    work = cost.job_work(paper, "train_family", {"model": "allegro"})
+    row = TABLE["memory"]["train/allegro"]
+    assert cost.memory_mb(work) == pytest.approx(row["fixed_mb"] + row["per_atom_mb"] * 272)
+    assert cost.memory_mb(work) > 2 * cost.memory_mb(
+        cost.job_work(paper, "md_check", {"model": "allegro"})
+    )

@@ -169,8 +169,8 @@ def memory_mb(work: Work) -> float:
         key = "calculator"
     elif key.startswith("md/"):  # an MD or prediction process: its family's figure
         key = key if key in _table()["memory"] else "md"
-    elif key.startswith("train/"):  # a fit holds its frames: not yet measured by family
-        key = "md"
+    elif key.startswith("train/"):  # a fit holds a batch and its gradients: by family
+        key = key if key in _table()["memory"] else "md"
     row = _table()["memory"].get(key)
     atoms = work.peak_atoms or work.atoms
     return row["fixed_mb"] + row["per_atom_mb"] * atoms / share if row else 0.0

@@ -64,15 +64,14 @@ def jobs(directory: Path, config: Mapping, rules: Path, runs_on: str | None = No
     with _runs_on(runs_on):
         for tsv in sorted((directory / "benchmarks").rglob("*.tsv")):
             relative = str(tsv.relative_to(directory))
-            for rule, pattern in patterns.items():
-                match = pattern.match(relative)
-                if match:
-                    rows.append(_row(rule, match.groupdict(), tsv, config))
-                    break
+            matches = [(r, p.match(relative)) for r, p in patterns.items() if p.match(relative)]
+            if matches:  # rules that share a benchmark path (train_snap, train_family)
+                rule = "/".join(r for r, _ in matches)
+                rows.append(_row(matches[0][0], matches[0][1].groupdict(), tsv, config, rule))
     return pd.DataFrame(rows)
 
 
-def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping) -> dict:
+def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping, named: str) -> dict:
     bench = pd.read_csv(tsv, sep="\t").iloc[-1]
     work = cost.job_work(config, rule, wildcards)
     unit = cost.unit(work.key, work.device)
@@ -82,7 +81,7 @@ def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping) -> dict:
     seconds = bench["s"] * parallel - work.extra_seconds()
     per_atom = seconds / (work.atoms * work.count) / unit.seconds
     return {
-        "rule": rule,
+        "rule": named,
         "job": ",".join(f"{k}={v}" for k, v in wildcards.items()),
         "wall_s": round(float(bench["s"]), 1),
         "max_rss_MB": round(float(bench["max_rss"]), 0),
