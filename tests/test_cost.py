@@ -199,3 +199,14 @@ def test_a_fit_asks_for_its_familys_training_memory(paper):
     assert cost.memory_mb(work) > 2 * cost.memory_mb(
         cost.job_work(paper, "md_check", {"model": "allegro"})
     )
+
+
+def test_a_snaps_md_is_costed_at_its_bispectrum_order(paper):
+    """The paper's SNAP (2J = 8) runs at its own measured figure, not the default's
+    2J = 6 one, and its memory is SNAP's."""
+    work = cost.job_work(paper, "md_check", {"model": "snap"})
+    assert paper["models"]["snap"]["snap"]["twojmax"] == 8
+    assert work.key == "md/snap/2j8"
+    assert cost.unit(work.key, "cpu").value == value("md/snap/2j8") != value("md/snap")
+    row = TABLE["memory"]["md/snap"]
+    assert cost.memory_mb(work) == pytest.approx(row["fixed_mb"] + row["per_atom_mb"] * work.atoms)

@@ -168,7 +168,8 @@ def memory_mb(work: Work) -> float:
     elif key.startswith("calculator/"):
         key = "calculator"
     elif key.startswith("md/"):  # an MD or prediction process: its family's figure
-        key = key if key in _table()["memory"] else "md"
+        family = "/".join(key.split("/")[:2])
+        key = next((k for k in (key, family) if k in _table()["memory"]), "md")
     elif key.startswith("train/"):  # a fit holds a batch and its gradients: by family
         key = key if key in _table()["memory"] else "md"
     row = _table()["memory"].get(key)
@@ -231,12 +232,23 @@ def _model_type(config: Mapping, model: str) -> str:
     return config["models"][model]["type"]
 
 
+def _md_key(config: Mapping, model: str) -> str:
+    """The unit-cost key of a model's MD: its family's, a SNAP's by its bispectrum
+    order where the table has one (the cost grows steeply with 2J)."""
+    block = config["models"][model]
+    if block["type"] == "snap":
+        key = f"md/snap/2j{block['snap']['twojmax']}"
+        if (key, "cpu") in units():
+            return key
+    return f"md/{block['type']}"
+
+
 def _md(config: Mapping, model: str, atoms: int, steps: float) -> Work:
     """MD (or predictions: one step per frame) of a model."""
     gpus = model_gpus(config["models"][model])
     device = _device(gpus)
     cores = config["md"]["ranks"] if not gpus else 1
-    return Work(f"md/{_model_type(config, model)}", atoms, steps, device, cores, gpus)
+    return Work(_md_key(config, model), atoms, steps, device, cores, gpus)
 
 
 def _train(config: Mapping, model: str, atoms: int, frames: float, validation: float = 0) -> Work:
@@ -250,9 +262,7 @@ def _train(config: Mapping, model: str, atoms: int, frames: float, validation: f
         passes = 1 + block["snap"]["tune"]["max_evaluations"]
         return Work("train/snap", atoms, (frames + validation) * passes, device, 1, gpus)
     epochs = block.get("network", {}).get("epochs", 1)
-    checks = (
-        (("md/" + _model_type(config, model), atoms, validation * epochs),) if validation else ()
-    )
+    checks = ((_md_key(config, model), atoms, validation * epochs),) if validation else ()
     return Work(f"train/{kind}", atoms, frames * epochs, device, 1, gpus, checks)
 
 
