@@ -70,10 +70,15 @@ def main() -> None:
         for rule, count in sorted(planned.value_counts().items()):
             names = table["rule"].str.split("/") if len(table) else pd.Series(dtype=object)
             ran = table[[rule in n for n in names]] if len(table) else table
+            if len(ran) and "/" in ran["rule"].iloc[0]:  # a shared benchmark path
+                snap = ran["key"] == "train/snap"
+                ran = ran[snap] if rule == "train_snap" else ran[~snap]
             if len(ran):
                 said = f"ran {len(ran)}"
-                value = ran["measured_per_atom"].median()
-                unit = f"{value:.3g} {ran['unit'].iloc[0]} ({ran['key'].iloc[0]})"
+                unit = "; ".join(
+                    f"{key}: {part['measured_per_atom'].median():.3g} {part['unit'].iloc[0]}"
+                    for key, part in ran.groupby("key")
+                )
             elif (done == rule).any():
                 said, unit = f"ran {(done == rule).sum()} (no benchmark: a local rule)", ""
             else:
