@@ -95,7 +95,7 @@ def test_the_table_sums_stages_and_takes_the_longest_job(paper):
 
 def test_jobs_longer_than_a_partition_runs_are_named_with_their_attempts(paper):
     """The paper's AIMD run (days on 64 ranks) against a 48 h partition: its attempts,
-    each going on from the last CP2K chunk; a training cannot go on from a restart."""
+    each going on from the last CP2K chunk; a NequIP fit from its last epoch."""
     one = cost.job_work(paper, "aimd_run", {"structure": "ZIF-4"}).wall_seconds() / 3600
     jobs = [("aimd_run", {"structure": "ZIF-4"}), ("train_family", {"model": "nequip"})]
     stages = {"aimd_run": "aimd", "train_family": "train"}
@@ -107,7 +107,8 @@ def test_jobs_longer_than_a_partition_runs_are_named_with_their_attempts(paper):
         == f"aimd_run (1 jobs, up to {attempts:.0f} attempts if it runs in LAMMPS or CP2K)"
     )
     nequip = cost.job_work(paper, "train_family", {"model": "nequip"}).wall_seconds() / 3600
-    assert (nequip > 48) == ("cannot go on from a restart" in out.loc["train", "over_limit"])
+    said = "attempts if it is a NequIP or Allegro fit (Lightning's last checkpoint)"
+    assert (nequip > 48) == (said in out.loc["train", "over_limit"])
     assert cost.table(paper, jobs, stages, cost.Cluster(max_job_h=1e9))["over_limit"].eq("").all()
 
 

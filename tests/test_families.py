@@ -179,3 +179,54 @@ def test_tiny_pipeline_trains_and_runs_a_nequip_model(project):
     assert_verdict_matches_thermo(verdict, thermo, protocol_ps=0.1)
     html = (project / "results/report/index.html").read_text()
     assert "comparison (test MAE; Table 1 layout)" in html and "NequIP (Castel et al.)" in html
+
+
+def test_a_killed_nequip_training_goes_on_from_its_last_epoch(labelled, tmp_path):
+    """A training killed after its first epochs (a job at its time limit), started again
+    with the same settings: it continues from Lightning's last checkpoint, its first
+    epoch after the ones done, instead of starting at epoch 0."""
+    import os
+    import signal
+    import time
+
+    python = families.python_for("nequip")
+    if python is None:
+        pytest.skip(families.install_hint("nequip"))
+    write_frames(tmp_path / "train.extxyz", labelled[:4])
+    write_frames(tmp_path / "val.extxyz", labelled[4:])
+    out = tmp_path / "model"
+    out.mkdir()
+    args = {
+        "family": "nequip",
+        "train": str(tmp_path / "train.extxyz"),
+        "validation": str(tmp_path / "val.extxyz"),
+        "out": str(out),
+        "settings": {**SETTINGS, "epochs": 30},
+        "lammps": False,
+        "deploy": False,
+    }
+    (tmp_path / "args.json").write_text(json.dumps(args))
+    first = subprocess.Popen(
+        [python, str(families.RUNNER), "train", str(tmp_path / "args.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    last = out / "training" / "last.ckpt"
+    deadline = time.monotonic() + 600
+    while not last.is_file() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2.0)  # the checkpoint written whole
+    assert first.poll() is None, "the training ended before it could be killed"
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+
+    families.run("nequip", "train", args)
+    (resumed,) = (out / "training").glob("train.resumed*.log")
+    assert "Continuing training with checkpoint file" in resumed.read_text()
+    logs = sorted((out / "training" / "lightning_logs").glob("version_*/metrics.csv"))
+    assert len(logs) == 2  # the killed run's and the resumed run's
+    before = pd.read_csv(logs[0])["epoch"]
+    after = pd.read_csv(logs[1])["epoch"]
+    assert after.min() >= 1 and after.min() <= before.max() + 1  # no epoch 0 again
+    assert after.max() == 29

@@ -266,24 +266,27 @@ def _train(config: Mapping, model: str, atoms: int, frames: float, validation: f
     return Work(f"train/{kind}", atoms, frames * epochs, device, 1, gpus, checks)
 
 
-#: Rules whose jobs go on from their last restart point when run again (AIMD chunks,
-#: labelling batches frame by frame, MD in LAMMPS segment by segment): a job longer
-#: than a partition runs finishes over several attempts. MD through ASE (a model
-#: family without its LAMMPS pair style) starts again from zero.
+#: Rules whose jobs go on from their last restart point when run again, and how: a job
+#: longer than a partition runs finishes over several attempts. MD through ASE (a
+#: model family without its LAMMPS pair style) starts again from zero.
+_LAMMPS_OR_CP2K = "if it runs in LAMMPS or CP2K"
+_LIGHTNING = "if it is a NequIP or Allegro fit (Lightning's last checkpoint)"
 RESUMABLE = {
-    "aimd_run",
-    "label_batch",
-    "al_label",
-    "cross_check_level",
-    "md_check",
-    "meltquench_run",
-    "mechanics_eos_point",
-    "mechanics_fluctuations",
-    "mechanics_expansion_point",
-    "mechanics_vdos",
-    "phases_md",
-    "coexistence_build",
-    "coexistence_run",
+    "aimd_run": _LAMMPS_OR_CP2K,  # CP2K chunks
+    "label_batch": _LAMMPS_OR_CP2K,  # frame by frame
+    "al_label": _LAMMPS_OR_CP2K,
+    "cross_check_level": _LAMMPS_OR_CP2K,
+    "md_check": _LAMMPS_OR_CP2K,  # LAMMPS segments
+    "meltquench_run": _LAMMPS_OR_CP2K,
+    "mechanics_eos_point": _LAMMPS_OR_CP2K,
+    "mechanics_fluctuations": _LAMMPS_OR_CP2K,
+    "mechanics_expansion_point": _LAMMPS_OR_CP2K,
+    "mechanics_vdos": _LAMMPS_OR_CP2K,
+    "phases_md": _LAMMPS_OR_CP2K,
+    "coexistence_build": _LAMMPS_OR_CP2K,
+    "coexistence_run": _LAMMPS_OR_CP2K,
+    "train_family": _LIGHTNING,
+    "learning_curve": _LIGHTNING,
 }
 
 
@@ -535,7 +538,7 @@ def table(
 
 def _over(rule: str, jobs: int, attempts: int) -> str:
     if rule in RESUMABLE:
-        return f"{rule} ({jobs} jobs, up to {attempts} attempts if it runs in LAMMPS or CP2K)"
+        return f"{rule} ({jobs} jobs, up to {attempts} attempts {RESUMABLE[rule]})"
     return f"{rule} ({jobs} jobs, cannot go on from a restart)"
 
 

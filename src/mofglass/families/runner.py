@@ -155,16 +155,26 @@ def nequip_config(family: str, species: list[str], s: dict, train: str, val: str
 
 
 def train_nequip(args: dict) -> dict:
+    """NequIP or Allegro trained by ``nequip-train``; a training of the same settings
+    that was stopped (a job killed at its time limit) goes on from its last epoch's
+    checkpoint (Lightning's ``last.ckpt``) instead of starting again."""
     family, s, out = args["family"], args["settings"], Path(args["out"])
     frames = ase.io.read(args["train"], ":")
     config = nequip_config(family, _species(frames), s, args["train"], args["validation"])
     work = out / "training"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "config").mkdir(parents=True)
-    # Hydra reads YAML; JSON is YAML
-    (work / "config" / "train.yaml").write_text(json.dumps(config, indent=1))
+    text = json.dumps(config, indent=1)  # Hydra reads YAML; JSON is YAML
+    last, saved = work / "last.ckpt", work / "config" / "train.yaml"
+    resume = last.is_file() and saved.is_file() and saved.read_text() == text
+    if not resume:
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "config").mkdir(parents=True)
+        saved.write_text(text)
     command = [_bin("nequip-train"), "-cp", str(work / "config"), "-cn", "train"]
-    _run([*command, f"hydra.run.dir={work}"], work / "train.log", s["epochs"])
+    command += [f"hydra.run.dir={work}"] + ([f"++ckpt_path={last}"] if resume else [])
+    # each attempt's log kept: a resumed one beside the first
+    attempts = len(list(work.glob("train*.log")))
+    log = work / ("train.log" if not resume else f"train.resumed{attempts}.log")
+    _run(command, log, s["epochs"])
     checkpoint = work / "best.ckpt"
     deployed = out / "model.nequip.pt2"
     if not args.get("deploy", True):
