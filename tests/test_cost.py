@@ -211,3 +211,17 @@ def test_a_snaps_md_is_costed_at_its_bispectrum_order(paper):
     assert cost.unit(work.key, "cpu").value == value("md/snap/2j8") != value("md/snap")
     row = TABLE["memory"]["md/snap"]
     assert cost.memory_mb(work) == pytest.approx(row["fixed_mb"] + row["per_atom_mb"] * work.atoms)
+
+
+def test_a_labelling_jobs_benchmark_is_listed_but_gives_no_unit_cost(paper, tmp_path):
+    """A loop's labelling job is costed as a full batch of 20 single points; one that
+    labelled a single frame would give a twentieth of the cost: it is kept as a row,
+    and the single point keeps the table's figure."""
+    from mofglass import measured
+
+    tsv = tmp_path / "benchmarks/active_learning/snap_al/iter001/label0000.tsv"
+    tsv.parent.mkdir(parents=True)
+    tsv.write_text("s\tmax_rss\n600.0\t400\n")
+    jobs = measured.jobs(tmp_path, paper, REPO / "workflow/rules")
+    assert list(jobs["rule"]) == ["al_label"]
+    assert measured.unit_costs(jobs, "a rehearsal") == {}

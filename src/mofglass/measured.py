@@ -23,6 +23,9 @@ from . import cost
 #: A job shorter than this (s) did too little of its work to measure it (a failed
 #: exploration, a job that only read its inputs); its row is kept, not its unit cost.
 MIN_WALL_S = 5.0
+#: Rules whose work is a full batch of frames where a job may label fewer (a loop's
+#: last batch): their rows are kept, not their unit costs.
+BATCHED = ("label_batch", "al_label")
 
 
 def benchmark_patterns(rules: Path) -> dict[str, re.Pattern]:
@@ -98,10 +101,12 @@ def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping, named: str) -> 
 
 def unit_costs(table: pd.DataFrame, where: str) -> dict[tuple[str, str], cost.Unit]:
     """The unit costs a run measured (:func:`jobs`), by (key, device): per key, the
-    median over its jobs of at least :data:`MIN_WALL_S`, at their most atoms, with the
-    table's scaling; ``where`` names the run."""
+    median over its jobs of at least :data:`MIN_WALL_S` (none of :data:`BATCHED`), at
+    their most atoms, with the table's scaling; ``where`` names the run."""
     out = {}
-    timed = table[table["wall_s"] >= MIN_WALL_S] if len(table) else table
+    if len(table):
+        table = table[(table["wall_s"] >= MIN_WALL_S) & ~table["rule"].isin(BATCHED)]
+    timed = table
     for (key, device), part in timed.groupby(["key", "device"]):
         known = cost.unit(key, device)
         atoms = int(part["atoms"].max())
