@@ -68,11 +68,7 @@ def main() -> None:
         print("\n| rule of the full DAG | jobs there | rehearsal | measured (per atom) |")
         print("|---|---|---|---|")
         for rule, count in sorted(planned.value_counts().items()):
-            names = table["rule"].str.split("/") if len(table) else pd.Series(dtype=object)
-            ran = table[[rule in n for n in names]] if len(table) else table
-            if len(ran) and "/" in ran["rule"].iloc[0]:  # a shared benchmark path
-                snap = ran["key"] == "train/snap"
-                ran = ran[snap] if rule == "train_snap" else ran[~snap]
+            ran = table[table["rule"] == rule] if len(table) else table
             if len(ran):
                 said = f"ran {len(ran)}"
                 unit = "; ".join(

@@ -10,10 +10,9 @@ site's unit costs, and ``mofglass cost --measured DIR`` prices the full config w
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -42,21 +41,6 @@ def benchmark_patterns(rules: Path) -> dict[str, re.Pattern]:
     return out
 
 
-@contextlib.contextmanager
-def _runs_on(device: str | None) -> Iterator[None]:
-    """The jobs' device as the run had it (:data:`mofglass.cost.RUNS_ON`)."""
-    before = os.environ.get(cost.RUNS_ON)
-    if device is not None:
-        os.environ[cost.RUNS_ON] = device
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(cost.RUNS_ON, None)
-        else:
-            os.environ[cost.RUNS_ON] = before
-
-
 def jobs(directory: Path, config: Mapping, rules: Path, runs_on: str | None = None) -> pd.DataFrame:
     """One row per benchmarked job of the run in ``directory`` (its ``config``):
     rule, wildcards, wall (s), max RSS (MB), its work (unit-cost key, device, atoms,
@@ -64,19 +48,21 @@ def jobs(directory: Path, config: Mapping, rules: Path, runs_on: str | None = No
     where the run's GPU jobs computed on the CPU."""
     patterns = benchmark_patterns(rules)
     rows = []
-    with _runs_on(runs_on):
-        for tsv in sorted((directory / "benchmarks").rglob("*.tsv")):
-            relative = str(tsv.relative_to(directory))
-            matches = [(r, p.match(relative)) for r, p in patterns.items() if p.match(relative)]
-            if matches:  # rules that share a benchmark path (train_snap, train_family)
-                rule = "/".join(r for r, _ in matches)
-                rows.append(_row(matches[0][0], matches[0][1].groupdict(), tsv, config, rule))
+    for tsv in sorted((directory / "benchmarks").rglob("*.tsv")):
+        relative = str(tsv.relative_to(directory))
+        for rule, pattern in patterns.items():
+            match = pattern.match(relative)
+            if match:
+                rows.append(_row(rule, match.groupdict(), tsv, config, runs_on))
+                break
     return pd.DataFrame(rows)
 
 
-def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping, named: str) -> dict:
+def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping, runs_on: str | None) -> dict:
     bench = pd.read_csv(tsv, sep="\t").iloc[-1]
     work = cost.job_work(config, rule, wildcards)
+    if runs_on == "cpu" and work.device == "gpu":  # a dummy GPU: the job's one core did it
+        work = replace(work, device="cpu")
     unit = cost.unit(work.key, work.device)
     parallel = max(1, work.gpus if work.device == "gpu" else work.cores)
     # the job's other terms (an AIMD run's first single point) at the table's figures;
@@ -84,7 +70,7 @@ def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping, named: str) -> 
     seconds = bench["s"] * parallel - work.extra_seconds()
     per_atom = seconds / (work.atoms * work.count) / unit.seconds
     return {
-        "rule": named,
+        "rule": rule,
         "job": ",".join(f"{k}={v}" for k, v in wildcards.items()),
         "wall_s": round(float(bench["s"]), 1),
         "max_rss_MB": round(float(bench["max_rss"]), 0),

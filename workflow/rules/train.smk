@@ -42,7 +42,7 @@ rule train_family:
     log:
         "logs/models/{model}/train.log",
     benchmark:
-        "benchmarks/models/{model}/train.tsv"
+        "benchmarks/models/{model}/train_family.tsv"
     wildcard_constraints:
         model=names_alternation(models_of_type("nequip", "allegro", "mace", "finetune")),
     conda:

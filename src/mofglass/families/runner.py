@@ -382,7 +382,8 @@ def _chgnet_references(model, frames) -> float:
     the labels' level may put its zero of energy far from MPtrj's (CP2K's totals of
     ZIF-4 sit 214 eV/atom below CHGNet's), an offset the trainer's gradient steps
     would take the whole run to cross, spoiling the forces meanwhile. A model from
-    random weights gets the references fitted outright. Returns the mean shift."""
+    random weights gets the references fitted outright. Returns the mean shift (eV/atom;
+    from random weights, the labels' mean: its references start from zero)."""
     import numpy as np
     import torch
     from pymatgen.io.ase import AseAtomsAdaptor
