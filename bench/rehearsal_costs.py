@@ -65,21 +65,33 @@ def main() -> None:
             summary = status.parse_summary(args.summary.read_text())
             ok = summary[(summary["status"] == "ok") & (summary["plan"] == "no update")]
             done = ok.drop_duplicates(["rule", "log-file(s)"])["rule"]
+        beyond = args.directory / "beyond_node.tsv"  # jobs the node cannot hold
+        big = pd.read_csv(beyond, sep="\t") if beyond.exists() else pd.DataFrame(columns=["rule"])
         print("\n| rule of the full DAG | jobs there | rehearsal | measured (per atom) |")
         print("|---|---|---|---|")
         for rule, count in sorted(planned.value_counts().items()):
             ran = table[table["rule"] == rule] if len(table) else table
+            need = big[big["rule"] == rule]
+            too_big = (
+                f"not run: needs up to {need['needs_GB'].max():.0f} GB, the node has "
+                f"{need['node_GB'].iloc[0]:.0f}"
+                if len(need)
+                else ""
+            )
             if len(ran):
-                said = f"ran {len(ran)}"
+                said = f"ran {len(ran)}" + (f"; {len(need)} {too_big}" if len(need) else "")
                 unit = "; ".join(
                     f"{key}: {part['measured_per_atom'].median():.3g} {part['unit'].iloc[0]}"
                     for key, part in ran.groupby("key")
                 )
             elif (done == rule).any():
                 said, unit = f"ran {(done == rule).sum()} (no benchmark: a local rule)", ""
+            elif rule in failed:
+                said, unit = "failed (its log)", ""
+            elif len(need):
+                said, unit = too_big, ""
             else:
-                said = "failed (its log)" if rule in failed else "not run"
-                unit = ""
+                said, unit = "not run", ""
             print(f"| {rule} | {count} | {said} | {unit} |")
 
 

@@ -16,6 +16,11 @@ After it, ``<dir>/benchmarks/`` holds every job's measured wall time and memory
 beside it, ``cost.md``: what the full config will cost, priced with the unit costs the
 rehearsal measured (``mofglass cost --measured``) where it has them. Snakemake targets
 after ``--`` run a part of the rehearsal first.
+
+A job whose expected memory (the cost model's, :func:`mofglass.cost.job_memory_mb`) is
+more than this node has is left out with everything after it (``--omit-from``): on a
+machine without a memory limit per job it would take the node down, not fail alone.
+``<dir>/beyond_node.tsv`` lists them (rule, output, GB needed, GB the node has).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(REPO / "src"))
+
+from mofglass import cost, status  # noqa: E402
+from mofglass.config import validate_config  # noqa: E402
 from tests.localslurm import ACCOUNT, LocalSlurm, missing_programs  # noqa: E402
 
 COPIED = ("workflow", "config", "src", "profiles", "pyproject.toml")
@@ -65,6 +74,9 @@ def prepare(directory: Path, configfile: Path, ranks: int | None) -> Path:
     del profile["software-deployment-method"]  # no conda here: the install's environments
     profile["default-resources"]["slurm_account"] = ACCOUNT
     profile["cores"] = os.cpu_count()
+    # one node: the jobs of a group (profile.yaml's `groups`) run side by side only as
+    # far as its memory goes, one after another beyond it (Snakemake's group layers)
+    profile["resources"] = [f"mem_mb={node_memory_mb()}"]
     out = directory / "profiles/slurm-here"
     out.mkdir(parents=True, exist_ok=True)
     # the site's partitions: this node's memory and cores (the two SITE places)
@@ -84,6 +96,34 @@ def node_memory_mb() -> int:
     return int(total * 0.85 * 0.98)
 
 
+def beyond_node(directory: Path, rehearsal: Path) -> list[str]:
+    """The first output of every job of the rehearsal's DAG that needs more memory than
+    this node has (also written to ``<dir>/beyond_node.tsv``), from a dry run there."""
+    dry = subprocess.run(
+        [REPO / ".venv/bin/snakemake", "-n", "--forceall", "--nolock"]
+        + ["--configfile", rehearsal.name],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    config = validate_config(
+        yaml.safe_load(rehearsal.read_text()), REPO / "workflow/schemas/config.schema.yaml"
+    )
+    node_gb = node_memory_mb() / 1024
+    rows = ["rule\toutput\tneeds_GB\tnode_GB"]
+    outputs = []
+    for job in status.parse_dry_run(dry.stdout + dry.stderr):
+        if not job["outputs"]:
+            continue
+        need_gb = cost.job_memory_mb(cost.job_work(config, job["rule"], job["wildcards"])) / 1024
+        if need_gb > node_gb:
+            outputs.append(job["outputs"][0])
+            rows.append(f"{job['rule']}\t{outputs[-1]}\t{need_gb:.1f}\t{node_gb:.1f}")
+    (directory / "beyond_node.tsv").write_text("\n".join(rows) + "\n")
+    return outputs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configfile", type=Path, required=True)
@@ -96,6 +136,7 @@ def main() -> int:
         sys.exit(f"a local Slurm needs {', '.join(missing)}")
     directory = args.dir.resolve()
     rehearsal = prepare(directory, args.configfile, args.ranks)
+    omitted = beyond_node(directory, rehearsal)
     start = time.monotonic()
     # a stopped run's queued jobs would run its old job steps beside the new ones:
     # Slurm starts empty, and Snakemake submits again whatever is not done
@@ -104,6 +145,7 @@ def main() -> int:
         command = [
             str(REPO / ".venv/bin/snakemake"),
             *args.snakemake_args,  # before --configfile, which takes every name after it
+            *(["--omit-from", *omitted] if omitted else []),
             "--profile",
             "profiles/slurm-here",
             "--configfile",

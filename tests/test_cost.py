@@ -67,6 +67,28 @@ def test_a_cp2k_ranks_share_of_the_memory(paper):
     assert cost.memory_mb(aimd) == pytest.approx(row["fixed_mb"] + row["per_atom_mb"] * 272 / 64)
 
 
+def test_jobs_bigger_than_a_node_are_named_with_their_memory(paper):
+    """A glass of 2176 atoms at PBE-D3 and a 272-atom AIMD run, each on its ranks, by
+    hand from the memory table, against a node between the two and one above both."""
+    row = TABLE["memory"]["cp2k/pbe-d3"]
+    check = cost.job_work(paper, "glass_check", {"model": "nequip"})
+    aimd = cost.job_work(paper, "aimd_run", {"structure": "ZIF-4"})
+    need_gb = (row["fixed_mb"] * check.cores + row["per_atom_mb"] * 2176) / 1024
+    aimd_gb = (row["fixed_mb"] * aimd.cores + row["per_atom_mb"] * 272) / 1024
+    assert cost.job_memory_mb(check) / 1024 == pytest.approx(need_gb)
+    assert cost.job_memory_mb(aimd) / 1024 == pytest.approx(aimd_gb) and aimd_gb < need_gb
+    jobs = [("glass_check", {"model": "nequip"}), ("aimd_run", {"structure": "ZIF-4"})]
+    stages = {"glass_check": "cross_check", "aimd_run": "aimd"}
+    between = cost.Cluster(node_memory_gb=(aimd_gb + need_gb) / 2)
+    small = cost.table(paper, jobs, stages, between).set_index("stage")
+    said = f"glass_check (1 jobs, up to {need_gb:.0f} GB)"
+    assert small.loc["cross_check", "over_memory"] == said
+    assert small.loc["aimd", "over_memory"] == ""
+    assert "more memory than a node gives" in cost.render(small.reset_index(), between, "x")
+    big = cost.table(paper, jobs, stages, cost.Cluster(node_memory_gb=2 * need_gb))
+    assert big["over_memory"].eq("").all()
+
+
 def test_the_dry_run_is_read_into_rules_and_wildcards():
     text = (
         "rule aimd_run:\n    input: a\n    wildcards: structure=ZIF-4, temperature=1500, "
@@ -107,7 +129,7 @@ def test_jobs_longer_than_a_partition_runs_are_named_with_their_attempts(paper):
         == f"aimd_run (1 jobs, up to {attempts:.0f} attempts if it runs in LAMMPS or CP2K)"
     )
     nequip = cost.job_work(paper, "train_family", {"model": "nequip"}).wall_seconds() / 3600
-    said = "attempts if it is a NequIP or Allegro fit (Lightning's last checkpoint)"
+    said = "attempts from its last epoch's checkpoint"
     assert (nequip > 48) == (said in out.loc["train", "over_limit"])
     assert cost.table(paper, jobs, stages, cost.Cluster(max_job_h=1e9))["over_limit"].eq("").all()
 

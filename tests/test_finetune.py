@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import ase.io
 import numpy as np
@@ -349,3 +350,55 @@ def test_chgnet_fine_tuned_on_a_level_with_another_zero_of_energy(shifted, tmp_p
         ]
     )
     assert np.sqrt(np.mean(forces**2)) < 0.1  # eV/Å
+
+
+def test_a_killed_chgnet_fine_tuning_goes_on_from_its_last_epoch(shifted, tmp_path):
+    """A fine-tuning killed after its first epochs (a job at its time limit), started
+    again with the same settings: the trainer goes on from its last epoch's checkpoint,
+    with its history, instead of starting at epoch 0; with other settings it starts
+    again."""
+    import os
+    import signal
+    import time
+
+    epochs = 12
+    args = {
+        "family": "finetune",
+        **families.foundation_args({"type": "finetune", "foundation_level": CHGNET}),
+        "train": shifted["files"]["train"],
+        "validation": shifted["files"]["validation"],
+        "out": str(tmp_path / "model"),
+        "settings": {**SETTINGS, "epochs": epochs, "batch_size": 1},
+    }
+    Path(args["out"]).mkdir()
+    (tmp_path / "args.json").write_text(json.dumps(args))
+    python = families.interpreter("finetune", CHGNET)
+    first = subprocess.Popen(
+        [python, str(families.RUNNER), "train", str(tmp_path / "args.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    training = Path(args["out"]) / "training"
+    deadline = time.monotonic() + 600
+    while not list(training.glob("epoch*.pth.tar")) and time.monotonic() < deadline:
+        assert first.poll() is None, "the fine-tuning ended before it could be killed"
+        time.sleep(0.05)
+    time.sleep(0.2)  # the checkpoint written whole
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    (left,) = training.glob("epoch*.pth.tar")
+    done = int(left.name.removeprefix("epoch").split("_")[0]) + 1  # epochs finished
+    assert done < epochs
+
+    log = tmp_path / "resumed.log"
+    fit = families.run("finetune", "train", args, log_file=log, level=args["level"])
+    text = log.read_text()
+    assert f"resumed from {left.name}: epoch {done} next" in text
+    assert "Epoch: [0][" not in text and f"Epoch: [{done}][" in text
+    assert len(fit["history"]["f"]["train"]) == epochs  # the killed run's epochs kept
+    # other settings: not the same fit, so not resumed
+    other = {**args, "settings": {**args["settings"], "epochs": done + 1}}
+    again = families.run("finetune", "train", other, log_file=log, level=args["level"])
+    assert len(again["history"]["f"]["train"]) == done + 1
+    assert log.read_text().count("resumed from") == 1

@@ -159,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         "--max-job-h", type=float, default=48.0, help="a partition's longest job (h, 48)"
     )
     price.add_argument(
+        "--node-memory-gb", type=float, default=256.0, help="memory of a CPU node (GB, 256)"
+    )
+    price.add_argument(
+        "--gpu-memory-gb", type=float, default=32.0, help="memory of a GPU (GB, 32: a V100)"
+    )
+    price.add_argument(
         "--measured",
         type=Path,
         help="a finished run's folder (a rehearsal on the site's nodes): its jobs' unit "
@@ -172,7 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "cost":
         cluster = cost.Cluster(
-            args.nodes, args.cores, args.gpu_nodes, args.gpus, max_job_h=args.max_job_h
+            args.nodes,
+            args.cores,
+            args.gpu_nodes,
+            args.gpus,
+            max_job_h=args.max_job_h,
+            node_memory_gb=args.node_memory_gb,
+            gpu_memory_gb=args.gpu_memory_gb,
         )
         return print_cost(args.directory, args.configfile, cluster, args.measured, args.measured_on)
     if args.command == "rehearse":

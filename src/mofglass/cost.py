@@ -177,6 +177,13 @@ def memory_mb(work: Work) -> float:
     return row["fixed_mb"] + row["per_atom_mb"] * atoms / share if row else 0.0
 
 
+def job_memory_mb(work: Work) -> float:
+    """Memory (MB) of the whole job on its node: every CP2K rank's, else its one
+    process's (:func:`memory_mb`)."""
+    ranks = work.cores if work.key.startswith("cp2k/") else 1
+    return memory_mb(work) * max(1, ranks)
+
+
 # -- the work of each rule, from the config --------------------------------------------
 
 
@@ -270,7 +277,7 @@ def _train(config: Mapping, model: str, atoms: int, frames: float, validation: f
 #: longer than a partition runs finishes over several attempts. MD through ASE (a
 #: model family without its LAMMPS pair style) starts again from zero.
 _LAMMPS_OR_CP2K = "if it runs in LAMMPS or CP2K"
-_LIGHTNING = "if it is a NequIP or Allegro fit (Lightning's last checkpoint)"
+_EPOCHS = "from its last epoch's checkpoint (Lightning's, MACE's or CHGNet's trainer's)"
 RESUMABLE = {
     "aimd_run": _LAMMPS_OR_CP2K,  # CP2K chunks
     "label_batch": _LAMMPS_OR_CP2K,  # frame by frame
@@ -285,8 +292,8 @@ RESUMABLE = {
     "phases_md": _LAMMPS_OR_CP2K,
     "coexistence_build": _LAMMPS_OR_CP2K,
     "coexistence_run": _LAMMPS_OR_CP2K,
-    "train_family": _LIGHTNING,
-    "learning_curve": _LIGHTNING,
+    "train_family": _EPOCHS,
+    "learning_curve": _EPOCHS,
 }
 
 
@@ -480,6 +487,8 @@ class Cluster:
     gpus: int = 4
     gpu_kind: str = "V100"
     max_job_h: float = 48.0
+    node_memory_gb: float = 256.0
+    gpu_memory_gb: float = 32.0
 
 
 def table(
@@ -501,7 +510,7 @@ def table(
         row = rows.setdefault(
             stage,
             {"stage": stage, "jobs": 0, "core_h": 0.0, "gpu_h": 0.0, "longest_job_h": 0.0,
-             "memory_mb": 0.0, "over_limit": {}, "units": set()},
+             "memory_mb": 0.0, "over_limit": {}, "over_memory": {}, "units": set()},
         )  # fmt: skip
         seconds = work.device_seconds(measured)
         row["jobs"] += 1
@@ -515,6 +524,10 @@ def table(
                 max(attempts, math.ceil(hours / cluster.max_job_h)),
             )
         row["memory_mb"] = max(row["memory_mb"], memory_mb(work))
+        limit_gb = cluster.gpu_memory_gb if work.device == "gpu" else cluster.node_memory_gb
+        if job_memory_mb(work) > limit_gb * 1024:
+            count, most = row["over_memory"].get(rule, (0, 0.0))
+            row["over_memory"][rule] = (count + 1, max(most, job_memory_mb(work) / 1024))
         for key in (work.key, *(k for k, _, _ in work.extra)):
             u = unit(key, work.device, measured)
             row["units"].add(
@@ -532,6 +545,10 @@ def table(
     out["over_limit"] = [
         ", ".join(_over(rule, n, attempts) for rule, (n, attempts) in sorted(over.items()))
         for over in out["over_limit"]
+    ]
+    out["over_memory"] = [
+        ", ".join(f"{rule} ({n} jobs, up to {gb:.0f} GB)" for rule, (n, gb) in sorted(over.items()))
+        for over in out["over_memory"]
     ]
     return out
 
@@ -574,6 +591,16 @@ def render(out: pd.DataFrame, cluster: Cluster, source: str) -> str:
             "them in the config, or give them a partition that runs them:",
             "",
             *over,
+        ]
+    big = [f"- {r.stage}: {r.over_memory}" for r in out.itertuples() if r.over_memory]
+    if big:
+        lines += [
+            "",
+            f"Jobs that need more memory than a node gives ({cluster.node_memory_gb:g} GB "
+            f"a CPU node, {cluster.gpu_memory_gb:g} GB a GPU; a job's memory as measured on "
+            "a CPU): give them a bigger node, or CP2K more ranks on more nodes:",
+            "",
+            *big,
         ]
     lines += ["", "Unit costs used (value, where measured, status):", ""]
     used = sorted({u for cell in out["units"] for u in cell.split("; ") if u})

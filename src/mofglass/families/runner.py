@@ -163,18 +163,16 @@ def train_nequip(args: dict) -> dict:
     config = nequip_config(family, _species(frames), s, args["train"], args["validation"])
     work = out / "training"
     text = json.dumps(config, indent=1)  # Hydra reads YAML; JSON is YAML
-    last, saved = work / "last.ckpt", work / "config" / "train.yaml"
-    resume = last.is_file() and saved.is_file() and saved.read_text() == text
+    last, key = work / "last.ckpt", _fit_key(config, args)
+    resume = last.is_file() and _same_fit(work, key)
     if not resume:
         shutil.rmtree(work, ignore_errors=True)
         (work / "config").mkdir(parents=True)
-        saved.write_text(text)
+        (work / "config" / "train.yaml").write_text(text)
+        (work / FIT_KEY).write_text(key)
     command = [_bin("nequip-train"), "-cp", str(work / "config"), "-cn", "train"]
     command += [f"hydra.run.dir={work}"] + ([f"++ckpt_path={last}"] if resume else [])
-    # each attempt's log kept: a resumed one beside the first
-    attempts = len(list(work.glob("train*.log")))
-    log = work / ("train.log" if not resume else f"train.resumed{attempts}.log")
-    _run(command, log, s["epochs"])
+    _run(command, _attempt_log(work, resume), s["epochs"])
     checkpoint = work / "best.ckpt"
     deployed = out / "model.nequip.pt2"
     if not args.get("deploy", True):
@@ -194,6 +192,33 @@ def train_nequip(args: dict) -> dict:
         )
         record["lammps_deployed"] = lammps.name
     return record
+
+
+#: The file in a training folder that names the fit it holds (:func:`_fit_key`).
+FIT_KEY = "fit.key"
+
+
+def _fit_key(settings: dict, args: dict) -> str:
+    """What makes a fit the same fit: its settings, its start (``scratch``) and the
+    contents (SHA-256) of its training and validation files; a stopped fit goes on only
+    where this is unchanged."""
+    import hashlib
+
+    files = {
+        k: hashlib.sha256(Path(args[k]).read_bytes()).hexdigest() for k in ("train", "validation")
+    }
+    return json.dumps({"settings": settings, "scratch": bool(args.get("scratch")), **files})
+
+
+def _attempt_log(work: Path, resumed: bool) -> Path:
+    """The trainer's log of this attempt; a resumed one beside the earlier ones."""
+    attempts = len(list(work.glob("train*.log")))
+    return work / (f"train.resumed{attempts}.log" if resumed else "train.log")
+
+
+def _same_fit(work: Path, key: str) -> bool:
+    """Whether the training folder ``work`` holds the fit named ``key``."""
+    return (work / FIT_KEY).is_file() and (work / FIT_KEY).read_text() == key
 
 
 def _fine_tunes(args: dict) -> bool:
@@ -233,10 +258,19 @@ def _mace_foundation(spec: dict) -> list[str]:
 
 
 def train_mace(args: dict) -> dict:
+    """MACE trained, or fine-tuned from its foundation, by ``mace_run_train``; a training
+    of the same settings that was stopped goes on from MACE's latest checkpoint
+    (``--restart_latest``)."""
     s, out = args["settings"], Path(args["out"])
     work = out / "training"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    key = _fit_key(
+        {**{k: v for k, v in s.items() if k != "device"}, "spec": args.get("spec")}, args
+    )
+    resume = _same_fit(work, key) and any((work / "checkpoints").glob("*.pt"))
+    if not resume:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        (work / FIT_KEY).write_text(key)
     paths = {}
     for split in ("train", "validation"):
         frames = ase.io.read(args[split], ":")
@@ -274,7 +308,8 @@ def train_mace(args: dict) -> dict:
         "--save_cpu",
     ]
     command += [f"--{k}={v}" for k, v in s.get("extra", {}).get("mace", {}).items()]
-    _run(command, work / "train.log", s["epochs"])
+    command += ["--restart_latest"] if resume else []
+    _run(command, _attempt_log(work, resume), s["epochs"])
     model = work / "mace.model"
     deployed = out / "mace.compiled.model"  # TorchScript: ASE and LAMMPS's ML-MACE
     shutil.copy(work / "mace_compiled.model", deployed)
@@ -322,16 +357,50 @@ def train_chgnet(args: dict) -> dict:
     weights, the frozen submodules (``settings.freeze``) kept; with ``scratch``, the
     same architecture from random weights, all of them trained. Its per-element
     reference energies are placed on the labels' level first (:func:`_chgnet_references`)
-    and kept. The checkpoint of the best validation force MAE is the model."""
+    and kept. The checkpoint of the best validation force MAE is the model. A training
+    of the same settings that was stopped (a job killed at its time limit) goes on from
+    its last epoch's checkpoint (the trainer's own ``Trainer.load``)."""
     import torch
-    from chgnet.model import CHGNet
-    from chgnet.trainer import Trainer
 
     s, out = args["settings"], Path(args["out"])
     work = out / "training"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    torch.manual_seed(s["seed"])
+    # where it runs does not change the fit: a retry on another device goes on
+    key = _fit_key({k: v for k, v in s.items() if k != "device"}, args)
+    shifted = work / "reference_shift.json"
+    train, stress = _chgnet_loader(args["train"], s, shuffle=True)
+    validation, _ = _chgnet_loader(args["validation"], s, shuffle=False)
+    trainer = None
+    if shifted.is_file() and _same_fit(work, key):
+        trainer = _chgnet_resumed(work, [] if args.get("scratch") else s.get("freeze", []))
+    if trainer is None:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        torch.manual_seed(s["seed"])
+        trainer, shift = _chgnet_trainer(args, stress)
+        shifted.write_text(json.dumps(shift))
+        (work / FIT_KEY).write_text(key)
+    # the references are placed; trained, Adam would move them by its step size each
+    # batch whatever their (vanishing) energy gradient
+    trainer.train(train, validation, save_dir=str(work), train_composition_model=False)
+    (best,) = work.glob("bestF_*.pth.tar")
+    deployed = out / "chgnet.pth.tar"
+    shutil.copy(best, deployed)
+    history = {k: v for k, v in trainer.training_history.items() if v["train"]}
+    return {
+        "deployed": deployed.name,
+        "checkpoint": deployed.name,
+        "history": history,
+        "reference_shift_eV_per_atom": json.loads(shifted.read_text()),
+    }
+
+
+def _chgnet_trainer(args: dict, stress: bool):
+    """A new CHGNet trainer of ``args`` (see :func:`train_chgnet`; ``stress``: whether
+    the frames have stresses) and the mean shift of its references (eV/atom)."""
+    from chgnet.model import CHGNet
+    from chgnet.trainer import Trainer
+
+    s = args["settings"]
     model = CHGNet.load(use_device="cpu", verbose=False)
     if args.get("scratch"):  # every weight random, and every weight trained
         model = CHGNet(**model.model_args)
@@ -339,8 +408,6 @@ def train_chgnet(args: dict) -> dict:
         for parameter in getattr(model, name).parameters():
             parameter.requires_grad = False
     shift = _chgnet_references(model, ase.io.read(args["train"], f":{REFERENCE_FRAMES}"))
-    train, stress = _chgnet_loader(args["train"], s, shuffle=True)
-    validation, _ = _chgnet_loader(args["validation"], s, shuffle=False)
     trainer = Trainer(
         model=model,
         targets="efs" if stress and s["stress_weight"] > 0 else "ef",
@@ -357,19 +424,28 @@ def train_chgnet(args: dict) -> dict:
         data_seed=s["seed"],
         print_freq=1000,
     )
-    # the references are placed; trained, Adam would move them by its step size each
-    # batch whatever their (vanishing) energy gradient
-    trainer.train(train, validation, save_dir=str(work), train_composition_model=False)
-    (best,) = work.glob("bestF_*.pth.tar")
-    deployed = out / "chgnet.pth.tar"
-    shutil.copy(best, deployed)
-    history = {k: v for k, v in trainer.training_history.items() if v["train"]}
-    return {
-        "deployed": deployed.name,
-        "checkpoint": deployed.name,
-        "history": history,
-        "reference_shift_eV_per_atom": shift,
-    }
+    return trainer, shift
+
+
+def _chgnet_resumed(work: Path, frozen: list[str]):
+    """The trainer of a stopped CHGNet training from its last epoch's checkpoint in
+    ``work`` (model, optimiser, schedule, history), the ``frozen`` submodules frozen
+    again; None where there is no whole checkpoint (killed while writing it)."""
+    from chgnet.trainer import Trainer
+
+    found = sorted(work.glob("epoch*.pth.tar"))
+    if not found:
+        return None
+    try:
+        trainer = Trainer.load(str(found[-1]))
+    except (RuntimeError, EOFError, KeyError, OSError) as error:
+        print(f"not resumed: {found[-1].name} unreadable ({error})", file=sys.stderr)
+        return None
+    for name in frozen:
+        for parameter in getattr(trainer.model, name).parameters():
+            parameter.requires_grad = False
+    print(f"resumed from {found[-1].name}: epoch {trainer.starting_epoch} next", file=sys.stderr)
+    return trainer
 
 
 #: Training frames whose energies place CHGNet's per-element references.
@@ -621,7 +697,7 @@ def lammps_cell(cell) -> list[float]:
 
 def md(args: dict) -> dict:
     """Run protocol stages (NVT Nose-Hoover chains with linear ramps, NPT with the MTK
-    barostat, or NVE) with ASE.
+    barostat, NVE, or a minimisation at fixed cell: :func:`_minimize`) with ASE.
 
     Writes ``thermo.tsv`` (stage, step, time_ps, temperature_K, pressure_GPa,
     volume_A3, potential_energy_eV, kinetic_energy_eV, total_energy_eV, and the cell
@@ -642,7 +718,7 @@ def md(args: dict) -> dict:
     atoms.calc = calculator(record["family"], model_dir, record, args["device"])
     first = (
         args.get("initial_temperature_K")
-        or next(st for st in args["stages"] if st["ensemble"] != "nve")["temperature_K"]
+        or next(st for st in args["stages"] if st["ensemble"] in ("nvt", "npt"))["temperature_K"]
     )
     MaxwellBoltzmannDistribution(
         atoms, temperature_K=first, rng=np.random.default_rng(args["seed"]), force_temp=True
@@ -665,9 +741,15 @@ def md(args: dict) -> dict:
         return temperature
 
     step_time = [0.0]
-    total_fs = sum(st["steps"] * st["timestep_fs"] for st in args["stages"])
+    dynamic = [st for st in args["stages"] if st["ensemble"] != "minimize"]
+    total_fs = sum(st["steps"] * st["timestep_fs"] for st in dynamic)
     last_marker = [-np.inf]
     for st in args["stages"]:
+        if st["ensemble"] == "minimize":  # no time passes, as in LAMMPS's thermo
+            thermo(st["name"])
+            _minimize(atoms, st["steps"])
+            thermo(st["name"])
+            continue
         dt = st["timestep_fs"] * fs
         if st["ensemble"] == "nve":
             dyn = VelocityVerlet(atoms, timestep=dt)
@@ -717,6 +799,18 @@ def md(args: dict) -> dict:
     lines = ["\t".join(columns)] + ["\t".join(str(v) for v in row) for row in rows]
     (out / "thermo.tsv").write_text("\n".join(lines) + "\n")
     return {"verdict": verdict, "reason": reason, "seconds": time.perf_counter() - start}
+
+
+def _minimize(atoms, iterations: int) -> None:
+    """Relax the positions at fixed cell: ASE's FIRE for at most ``iterations`` steps, or
+    until no atom's force is above 1e-4 eV/Å (LAMMPS's ``minimize 0.0 1.0e-4`` of the
+    same stage stops at a global force norm of 1e-4 eV/Å: its cap on iterations is what
+    ends a short minimisation in both). The velocities are kept, as LAMMPS keeps them."""
+    from ase.optimize import FIRE
+
+    momenta = atoms.get_momenta()
+    FIRE(atoms, logfile=None).run(fmax=1e-4, steps=iterations)
+    atoms.set_momenta(momenta)
 
 
 def main() -> None:

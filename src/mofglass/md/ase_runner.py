@@ -13,7 +13,6 @@ import pandas as pd
 from ase import Atoms
 
 from .. import families
-from ..lammps import LAMMPSError
 from ..models import Model
 from ..progress import Progress
 from .protocol import Protocol
@@ -25,14 +24,9 @@ log = logging.getLogger(__name__)
 def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch: Watch):
     """The protocol with ASE's dynamics and the model's own calculator (NequIP, Allegro,
     MACE; mofglass.families): Nose-Hoover chains with the protocol's damping and ramps,
-    or NVE. Same outputs and verdicts as the LAMMPS engine; the stability watch reads
-    the frames after the run and cuts the result at the first problem. Not resumable."""
-    for stage in protocol.stages:
-        if stage.ensemble == "minimize":
-            raise LAMMPSError(
-                f"stage {stage.name}: minimize needs LAMMPS with a pair style for "
-                f"{model.type}; the ASE engine runs nvt, npt and nve"
-            )
+    NVE, or a minimisation (ASE's FIRE at fixed cell). Same outputs and verdicts as the
+    LAMMPS engine; the stability watch reads the frames after the run and cuts the
+    result at the first problem. Not resumable."""
     structure = workdir / "structure.extxyz"
     ase.io.write(structure, atoms, format="extxyz")
     stages = [
@@ -64,8 +58,9 @@ def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch
         "device": model.info.get("device", "auto"),
     }
     level = model.info.get("level")  # a foundation model runs in its level's Python
-    total_ps = sum(s.n_steps * s.timestep_fs for s in protocol.stages) / 1000
-    fs = protocol.stages[0].timestep_fs
+    dynamic = [s for s in protocol.stages if s.ensemble != "minimize"]
+    total_ps = sum(s.n_steps * s.timestep_fs for s in dynamic) / 1000
+    fs = dynamic[0].timestep_fs
     pace = Progress(f"md {model.name} {workdir.name}", total_ps, "ps", log, rate_unit="steps/s",
                     rate_per_unit=1000 / fs)  # fmt: skip
     answer = families.run(model.type, "md", args, workdir / "engine.log", level, pace)
