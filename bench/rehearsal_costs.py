@@ -25,7 +25,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from mofglass import measured, status  # noqa: E402
+from mofglass import cost, measured, status  # noqa: E402
 from mofglass.config import validate_config  # noqa: E402
 
 
@@ -73,8 +73,8 @@ def main() -> None:
             ran = table[table["rule"] == rule] if len(table) else table
             need = big[big["rule"] == rule]
             too_big = (
-                f"not run: needs up to {need['needs_GB'].max():.0f} GB, the node has "
-                f"{need['node_GB'].iloc[0]:.0f}"
+                f"{'parts' if rule in cost.SELF_SIZED else 'jobs'} not run: need up to "
+                f"{need['needs_GB'].max():.0f} GB, the node has {need['node_GB'].iloc[0]:.0f}"
                 if len(need)
                 else ""
             )

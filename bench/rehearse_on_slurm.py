@@ -20,7 +20,9 @@ after ``--`` run a part of the rehearsal first.
 A job whose expected memory (the cost model's, :func:`mofglass.cost.job_memory_mb`) is
 more than this node has is left out with everything after it (``--omit-from``): on a
 machine without a memory limit per job it would take the node down, not fail alone.
-``<dir>/beyond_node.tsv`` lists them (rule, output, GB needed, GB the node has).
+``<dir>/beyond_node.tsv`` lists them (rule, output, GB needed, GB the node has); the
+rules that size themselves (:data:`mofglass.cost.SELF_SIZED`) run, and write which of
+their parts did not fit.
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ def node_memory_mb() -> int:
 
 def beyond_node(directory: Path, rehearsal: Path) -> list[str]:
     """The first output of every job of the rehearsal's DAG that needs more memory than
-    this node has (also written to ``<dir>/beyond_node.tsv``), from a dry run there."""
+    this node has and does not size itself, from a dry run there; every job beyond the
+    node is written to ``<dir>/beyond_node.tsv``."""
     dry = subprocess.run(
         [REPO / ".venv/bin/snakemake", "-n", "--forceall", "--nolock"]
         + ["--configfile", rehearsal.name],
@@ -118,8 +121,9 @@ def beyond_node(directory: Path, rehearsal: Path) -> list[str]:
             continue
         need_gb = cost.job_memory_mb(cost.job_work(config, job["rule"], job["wildcards"])) / 1024
         if need_gb > node_gb:
-            outputs.append(job["outputs"][0])
-            rows.append(f"{job['rule']}\t{outputs[-1]}\t{need_gb:.1f}\t{node_gb:.1f}")
+            if job["rule"] not in cost.SELF_SIZED:
+                outputs.append(job["outputs"][0])
+            rows.append(f"{job['rule']}\t{job['outputs'][0]}\t{need_gb:.1f}\t{node_gb:.1f}")
     (directory / "beyond_node.tsv").write_text("\n".join(rows) + "\n")
     return outputs
 

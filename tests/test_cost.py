@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import yaml
 
 from mofglass import cost, status
+from mofglass import resources as res
 from mofglass.config import validate_config
 
 from .conftest import REPO
@@ -247,3 +249,59 @@ def test_a_labelling_jobs_benchmark_is_listed_but_gives_no_unit_cost(paper, tmp_
     jobs = measured.jobs(tmp_path, paper, REPO / "workflow/rules")
     assert list(jobs["rule"]) == ["al_label"]
     assert measured.unit_costs(jobs, "a rehearsal") == {}
+
+
+def test_the_cost_stage_cells_memory_by_hand(paper):
+    """Each cell of the paper's cost stage (1x1x1, 2x2x2, 3x3x3 of 272 atoms), NequIP's
+    MD memory from the table."""
+    row = TABLE["memory"]["md/nequip"]
+    expected = [row["fixed_mb"] + row["per_atom_mb"] * 272 * n for n in (1, 8, 27)]
+    assert cost.cells_memory_mb(paper, "nequip") == pytest.approx(expected)
+
+
+def test_the_memory_a_job_was_granted_is_slurms_or_the_machines(monkeypatch):
+    for name in ("SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU", "SLURM_CPUS_ON_NODE"):
+        monkeypatch.delenv(name, raising=False)
+    machine = res.granted_memory_mb()
+    with open("/proc/meminfo") as handle:  # MemTotal, kB
+        total_kb = int(handle.readline().split()[1])
+    assert machine == pytest.approx(total_kb / 1024, rel=1e-3)
+    monkeypatch.setenv("SLURM_MEM_PER_CPU", "3000")
+    monkeypatch.setenv("SLURM_CPUS_ON_NODE", "4")
+    assert res.granted_memory_mb() == 12_000
+    assert res.too_big(11_000, "x") is None
+    said = res.too_big(13_000, "PBE-D3 of a glass")
+    assert said.startswith("PBE-D3 of a glass needs about 12.7 GB; this job has 11.7 GB")
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "20000")  # a whole-node request wins
+    assert res.granted_memory_mb() == 20_000
+
+
+def test_a_cost_cell_bigger_than_the_jobs_memory_is_not_run_and_says_why(tmp_path, monkeypatch):
+    """Argon (Lennard-Jones in LAMMPS) in two cells; the second expected to need more
+    than the job's 4000 MB: its row says so, the first is measured."""
+    from ase.build import bulk
+
+    from mofglass.atomicio import write_frames
+    from mofglass.jobs.train import cost_job
+    from mofglass.models import Model, write_model
+
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "4000")
+    lj = ("pair_style lj/cut 8.0", "pair_coeff * * 0.0104 3.4")
+    write_model(tmp_path / "model", Model("lj", "test", ("Ar",), ("lj/cut",), lj))
+    write_frames(tmp_path / "ar.extxyz", [bulk("Ar", "fcc", a=5.26, cubic=True)])
+    block = {"supercells": [[2, 2, 2], [3, 3, 3]], "steps": 20, "timestep_fs": 2.0}
+    table = cost_job(
+        str(tmp_path / "model" / "model.json"),
+        str(tmp_path / "ar.extxyz"),
+        {**block, "temperature_K": 80.0},
+        {},
+        str(tmp_path / "work"),
+        str(tmp_path / "cost.csv"),
+        str(tmp_path / "cost.png"),
+        memory_mb=[500.0, 9000.0],
+    )
+    assert list(table["n_atoms"]) == [32, 108]
+    assert list(table["verdict"]) == ["ok", "not run"]
+    assert table["us_per_atom_step"].iloc[0] > 0 and np.isnan(table["us_per_atom_step"].iloc[1])
+    assert "needs about 8.8 GB; this job has 3.9 GB" in table["reason"].iloc[1]
+    assert (tmp_path / "cost.png").stat().st_size > 5_000

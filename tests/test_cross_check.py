@@ -89,3 +89,36 @@ def test_level_check_job_labels_the_test_split_at_the_second_level(tiny, tmp_pat
     expected = 1e3 * np.sqrt(np.mean(np.square(df)))
     assert row["forces_rmse_meV_per_A"] == pytest.approx(expected, rel=1e-5)
     assert len(read_frames(out["labelled"])) == 3
+
+
+def test_glasses_bigger_than_the_jobs_memory_are_not_checked_and_say_why(tmp_path, monkeypatch):
+    """Two glasses whose labelling is expected to need 38 GB in a job of 8 GB: each gets
+    a row that says so, and no label is asked for (the labelling has no way to give one)."""
+    from types import SimpleNamespace
+
+    from ase.build import bulk
+
+    from mofglass.jobs.cross_check import glass_check_job
+
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "8000")
+    crystal = bulk("Ar", "fcc", a=5.26, cubic=True)
+    write_frames(tmp_path / "crystal.extxyz", [crystal])
+    (tmp_path / "verdict.tsv").write_text("verdict\nok\n")
+    finals = []
+    for k in range(2):
+        finals.append(str(tmp_path / f"glass{k}.extxyz"))
+        write_frames(finals[-1], [crystal.copy()])
+    table = glass_check_job(
+        finals,
+        str(tmp_path / "crystal.extxyz"),
+        str(tmp_path / "verdict.tsv"),
+        str(tmp_path / "no-model.json"),
+        "m",
+        SimpleNamespace(level_name="pbe-d3"),
+        str(tmp_path / "glasses.csv"),
+        glass_memory_mb=38_000.0,
+    )
+    assert list(table["replica"]) == [0, 1]
+    assert (table["status"] == "not checked").all()
+    assert table["reason"].str.startswith("pbe-d3 of a glass needs about 37.1 GB").all()
+    assert read_table(tmp_path / "glasses.csv")["status"].tolist() == ["not checked"] * 2

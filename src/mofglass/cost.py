@@ -177,6 +177,20 @@ def memory_mb(work: Work) -> float:
     return row["fixed_mb"] + row["per_atom_mb"] * atoms / share if row else 0.0
 
 
+def cells_memory_mb(config: Mapping, model: str) -> list[float]:
+    """Expected memory (MB) of the cost stage's MD of ``model`` on each of its
+    supercells (``md.cost.supercells``), in order."""
+    md = config["md"]["cost"]
+    atoms = structure_atoms(config, md["structure"] or next(iter(config["structures"])))
+    return [memory_mb(_md(config, model, atoms * a * b * c, 1)) for a, b, c in md["supercells"]]
+
+
+#: Rules whose jobs size themselves: a part expected to need more memory than the job
+#: was granted (a cell of the cost stage, a glass at the labels' level) is not run, and
+#: its row says why (:func:`mofglass.resources.too_big`).
+SELF_SIZED = ("glass_check", "model_cost")
+
+
 def job_memory_mb(work: Work) -> float:
     """Memory (MB) of the whole job on its node: every CP2K rank's, else its one
     process's (:func:`memory_mb`)."""

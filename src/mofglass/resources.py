@@ -11,6 +11,7 @@ time and memory, so a job that ran out is resubmitted bigger.
 from __future__ import annotations
 
 import math
+import os
 from functools import cache
 from pathlib import Path
 
@@ -42,6 +43,30 @@ def memory_request_mb(work: Work, attempt: int = 1, limit_mb: float | None = Non
     by Slurm outright: BadConstraints)."""
     asked = max(1000, math.ceil(MEMORY_SAFETY * memory_mb(work) * 2 ** (attempt - 1)))
     return asked if limit_mb is None or math.isinf(limit_mb) else min(asked, int(limit_mb))
+
+
+def granted_memory_mb() -> float:
+    """Memory (MB) this job may use: what Slurm granted it (``SLURM_MEM_PER_NODE``, or
+    ``SLURM_MEM_PER_CPU`` times its CPUs on the node), else the machine's."""
+    env = os.environ
+    if env.get("SLURM_MEM_PER_NODE"):
+        return float(env["SLURM_MEM_PER_NODE"])
+    if env.get("SLURM_MEM_PER_CPU"):
+        return float(env["SLURM_MEM_PER_CPU"]) * int(env.get("SLURM_CPUS_ON_NODE", "1"))
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+
+
+def too_big(need_mb: float, what: str) -> str | None:
+    """Why ``what`` (expected to need ``need_mb`` MB) cannot run in this job's memory
+    (:func:`granted_memory_mb`), or None: started, it would be killed, or take the node
+    down, after its hours of work."""
+    granted = granted_memory_mb()
+    if need_mb <= granted:
+        return None
+    return (
+        f"{what} needs about {need_mb / 1024:.1f} GB; this job has {granted / 1024:.1f} GB: "
+        "give it a node that holds it"
+    )
 
 
 @cache

@@ -56,6 +56,9 @@ rule glass_check:
             model_level(wildcards.model),
             f"results/cross_check/work/{model_level(wildcards.model)}",
         ),
+        glass_memory_mb=lambda wildcards: cost.job_memory_mb(
+            cost.job_work(config, "glass_check", dict(wildcards.items()))
+        ),
     script:
         "../scripts/glass_check.py"
 

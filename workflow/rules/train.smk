@@ -181,6 +181,7 @@ rule model_cost:
         block=config["md"]["cost"],
         damping=md_damping(),
         workdir=lambda wildcards: f"results/models/{wildcards.model}/cost",
+        memory_mb=lambda wildcards: cost.cells_memory_mb(config, wildcards.model),
     script:
         "../scripts/model_cost.py"
 

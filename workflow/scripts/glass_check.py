@@ -13,4 +13,5 @@ glass_check_job(
     model=snakemake.wildcards.model,
     labelling=Labelling(**snakemake.params.labelling, threads=snakemake.threads),
     output=snakemake.output[0],
+    glass_memory_mb=snakemake.params.glass_memory_mb,
 )

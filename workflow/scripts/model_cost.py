@@ -12,4 +12,5 @@ cost_job(
     workdir=snakemake.params.workdir,
     table_file=snakemake.output.table,
     figure_file=snakemake.output.figure,
+    memory_mb=snakemake.params.memory_mb,
 )

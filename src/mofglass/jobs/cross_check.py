@@ -15,6 +15,7 @@ from ..cross_check import glass_judgement, level_errors
 from ..frames import plain
 from ..labels import Labelling
 from ..models import load_model
+from ..resources import too_big
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,13 @@ def glass_check_job(
     model: str,
     labelling: Labelling,
     output: str,
+    glass_memory_mb: float = 0.0,
 ) -> pd.DataFrame:
     """Judge every glass of a model at the level its labels came from: the final frame
     of each melt-quench replica next to the last frame of the model's 300 K crystal
-    check. A replica without a glass, or a model without a crystal frame, gets a row
-    that says so."""
+    check. A replica without a glass, a model without a crystal frame, or glasses whose
+    labelling needs more memory (``glass_memory_mb``, MB, expected) than the job has get
+    a row that says so."""
     crystal_ok = pd.read_csv(crystal_verdict_file, sep="\t")["verdict"].iloc[0] == "ok"
     crystal_frames = read_frames(crystal_file) if crystal_ok else []
     rows, glasses = [], {}
@@ -136,6 +139,10 @@ def glass_check_job(
                     "reason": "the model's 300 K crystal MD check failed",
                 }
             )
+        glasses = {}
+    reason = too_big(glass_memory_mb, f"{labelling.level_name} of a glass") if glasses else None
+    if reason:
+        rows += [{"replica": r, "status": "not checked", "reason": reason} for r in glasses]
         glasses = {}
     if glasses:
         requests = [_one(crystal_frames[-1], f"crystal/{model}")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from ..evaluation import (
 )
 from ..md import recipes, run_watched
 from ..models import load_model
+from ..resources import too_big
 from ..structures import supercell
 from ..train import (
     FIT_PREDICTIONS,
@@ -261,16 +262,28 @@ def cost_job(
     workdir: str,
     table_file: str,
     figure_file: str,
+    memory_mb: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Measured MD cost of the model in LAMMPS on this machine: µs per atom per step of
-    a short NVT run, for each supercell of the structure."""
+    a short NVT run, for each supercell of the structure. A cell whose expected memory
+    (``memory_mb``, MB, one per supercell) is more than the job has is not run: its row
+    says why."""
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     rows = []
     protocol = recipes.cost(block, damping)
-    for repeat in block["supercells"]:
+    for k, repeat in enumerate(block["supercells"]):
         cell = supercell(atoms, repeat)
         label = "x".join(str(r) for r in repeat)
+        reason = too_big(memory_mb[k], f"MD of {len(cell)} atoms") if memory_mb else None
+        if reason:
+            log.info("%s, %d atoms: not run (%s)", model.name, len(cell), reason)
+            rows.append(
+                {"model": model.name, "supercell": label, "n_atoms": len(cell), "steps": 0}
+                | {"processes": 1, "loop_time_s": np.nan, "us_per_atom_step": np.nan}
+                | {"verdict": "not run", "reason": reason}
+            )
+            continue
         result, _ = run_watched(model, cell, protocol, Path(workdir) / label)
         loop = result.loop_times_s[-1]
         steps = int(result.thermo["step"].iloc[-1] - result.thermo["step"].iloc[0])
@@ -284,6 +297,7 @@ def cost_job(
                 "loop_time_s": loop,
                 "us_per_atom_step": loop / (len(cell) * steps) * 1e6,
                 "verdict": result.verdict,
+                "reason": result.reason,
             }
         )
         log.info(

@@ -66,7 +66,11 @@ def _models(files: Mapping[str, Sequence[str]], models: Mapping[str, Mapping]) -
             tables.append((f"{name}: MD cost", cost))
         if verdict is not None:
             tables.append((f"{name}: MD check", verdict))
-        compared = dict(models[name], metrics=metrics, cost=cost)
+        # compared at the largest cell that ran (one beyond the job's memory did not)
+        ran = None if cost is None else cost.dropna(subset=["us_per_atom_step"])
+        compared = dict(
+            models[name], metrics=metrics, cost=ran if ran is not None and len(ran) else None
+        )
         compared["md_check"] = "not run" if verdict is None else verdict["verdict"].iloc[0]
         out.append((name, tables, compared))
     return out
