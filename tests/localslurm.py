@@ -272,7 +272,10 @@ class LocalSlurm:
         )
 
         self._spawn("slurmdbd", ["/usr/sbin/slurmdbd", "-D"])
-        self._wait("slurmdbd", lambda: self.run("sacctmgr", "-n", "show", "cluster") is not None)
+        # a slurmdbd of a cluster just stopped is killed first, and the database retried
+        # every 5 s: a minute is not always enough
+        ready = lambda: self.run("sacctmgr", "-n", "show", "cluster") is not None  # noqa: E731
+        self._wait("slurmdbd", ready, timeout=120)
         for args in (
             ("add", "cluster", CLUSTER),
             ("add", "account", ACCOUNT, "Description=mofglass tests", "Organization=mofglass"),

@@ -260,7 +260,7 @@ def test_the_cost_stage_cells_memory_by_hand(paper):
 
 
 def test_the_memory_a_job_was_granted_is_slurms_or_the_machines(monkeypatch):
-    for name in ("SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU", "SLURM_CPUS_ON_NODE"):
+    for name in ("SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU", "SLURM_CPUS_ON_NODE", "SLURM_JOB_ID"):
         monkeypatch.delenv(name, raising=False)
     machine = res.granted_memory_mb()
     with open("/proc/meminfo") as handle:  # MemTotal, kB
@@ -274,6 +274,17 @@ def test_the_memory_a_job_was_granted_is_slurms_or_the_machines(monkeypatch):
     assert said.startswith("PBE-D3 of a glass needs about 12.7 GB; this job has 11.7 GB")
     monkeypatch.setenv("SLURM_MEM_PER_NODE", "20000")  # a whole-node request wins
     assert res.granted_memory_mb() == 20_000
+    # inside Snakemake's job step only the job's id is left: its request is the grant
+    for name in ("SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU", "SLURM_CPUS_ON_NODE"):
+        monkeypatch.delenv(name)
+    cp2k = {"mem_mb": 4000, "mem_mb_per_cpu": 10039, "tasks": 2, "cpus_per_task": 1}
+    assert res.granted_memory_mb(cp2k) == machine  # not in a Slurm job: the machine's
+    monkeypatch.setenv("SLURM_JOB_ID", "7")
+    assert res.granted_memory_mb(cp2k) == 20_078  # per CPU before per job, as sbatch
+    assert res.granted_memory_mb({"mem_mb": 5000}) == 5000
+    assert res.too_big(6000, "x", granted_mb=5000).endswith(
+        "this job has 4.9 GB: give it a node that holds it"
+    )
 
 
 def test_a_cost_cell_bigger_than_the_jobs_memory_is_not_run_and_says_why(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -45,22 +46,32 @@ def memory_request_mb(work: Work, attempt: int = 1, limit_mb: float | None = Non
     return asked if limit_mb is None or math.isinf(limit_mb) else min(asked, int(limit_mb))
 
 
-def granted_memory_mb() -> float:
-    """Memory (MB) this job may use: what Slurm granted it (``SLURM_MEM_PER_NODE``, or
-    ``SLURM_MEM_PER_CPU`` times its CPUs on the node), else the machine's."""
+def granted_memory_mb(requested: Mapping | None = None) -> float:
+    """Memory (MB) this job may use. In a Slurm job: what Slurm granted, from its
+    variables (``SLURM_MEM_PER_NODE``, or ``SLURM_MEM_PER_CPU`` times its CPUs on the
+    node) or, where Snakemake's job step removed them (it keeps only ``SLURM_JOB_ID``),
+    the job's ``requested`` resources (Snakemake's: ``mem_mb_per_cpu`` times ``tasks``
+    before ``mem_mb``, as the Slurm plugin asks); Slurm grants a request whole or not at
+    all. Elsewhere, the machine's."""
     env = os.environ
     if env.get("SLURM_MEM_PER_NODE"):
         return float(env["SLURM_MEM_PER_NODE"])
     if env.get("SLURM_MEM_PER_CPU"):
         return float(env["SLURM_MEM_PER_CPU"]) * int(env.get("SLURM_CPUS_ON_NODE", "1"))
+    requested = requested or {}
+    if env.get("SLURM_JOB_ID") and requested.get("mem_mb_per_cpu"):
+        cpus = int(requested.get("tasks") or 1) * int(requested.get("cpus_per_task") or 1)
+        return float(requested["mem_mb_per_cpu"]) * cpus
+    if env.get("SLURM_JOB_ID") and requested.get("mem_mb"):
+        return float(requested["mem_mb"])
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
 
 
-def too_big(need_mb: float, what: str) -> str | None:
+def too_big(need_mb: float, what: str, granted_mb: float | None = None) -> str | None:
     """Why ``what`` (expected to need ``need_mb`` MB) cannot run in this job's memory
-    (:func:`granted_memory_mb`), or None: started, it would be killed, or take the node
-    down, after its hours of work."""
-    granted = granted_memory_mb()
+    (``granted_mb``, default :func:`granted_memory_mb`), or None: started, it would be
+    killed, or take the node down, after its hours of work."""
+    granted = granted_memory_mb() if granted_mb is None else granted_mb
     if need_mb <= granted:
         return None
     return (

@@ -3,6 +3,7 @@
 from mofglass.jobs.cross_check import glass_check_job
 from mofglass.labels import Labelling
 from mofglass.logs import setup_logging
+from mofglass.resources import granted_memory_mb
 
 setup_logging(snakemake.log[0])
 glass_check_job(
@@ -14,4 +15,5 @@ glass_check_job(
     labelling=Labelling(**snakemake.params.labelling, threads=snakemake.threads),
     output=snakemake.output[0],
     glass_memory_mb=snakemake.params.glass_memory_mb,
+    granted_mb=granted_memory_mb(dict(snakemake.resources.items())),
 )

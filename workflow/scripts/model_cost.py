@@ -2,6 +2,7 @@
 
 from mofglass.jobs.train import cost_job
 from mofglass.logs import setup_logging
+from mofglass.resources import granted_memory_mb
 
 setup_logging(snakemake.log[0])
 cost_job(
@@ -13,4 +14,5 @@ cost_job(
     table_file=snakemake.output.table,
     figure_file=snakemake.output.figure,
     memory_mb=snakemake.params.memory_mb,
+    granted_mb=granted_memory_mb(dict(snakemake.resources.items())),
 )

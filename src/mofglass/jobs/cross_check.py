@@ -113,12 +113,14 @@ def glass_check_job(
     labelling: Labelling,
     output: str,
     glass_memory_mb: float = 0.0,
+    granted_mb: float | None = None,
 ) -> pd.DataFrame:
     """Judge every glass of a model at the level its labels came from: the final frame
     of each melt-quench replica next to the last frame of the model's 300 K crystal
     check. A replica without a glass, a model without a crystal frame, or glasses whose
-    labelling needs more memory (``glass_memory_mb``, MB, expected) than the job has get
-    a row that says so."""
+    labelling needs more memory (``glass_memory_mb``, MB, expected) than the job has
+    (``granted_mb``; default :func:`~mofglass.resources.granted_memory_mb`) get a row
+    that says so."""
     crystal_ok = pd.read_csv(crystal_verdict_file, sep="\t")["verdict"].iloc[0] == "ok"
     crystal_frames = read_frames(crystal_file) if crystal_ok else []
     rows, glasses = [], {}
@@ -140,7 +142,8 @@ def glass_check_job(
                 }
             )
         glasses = {}
-    reason = too_big(glass_memory_mb, f"{labelling.level_name} of a glass") if glasses else None
+    what = f"{labelling.level_name} of a glass"
+    reason = too_big(glass_memory_mb, what, granted_mb) if glasses else None
     if reason:
         rows += [{"replica": r, "status": "not checked", "reason": reason} for r in glasses]
         glasses = {}

@@ -263,11 +263,13 @@ def cost_job(
     table_file: str,
     figure_file: str,
     memory_mb: Sequence[float] | None = None,
+    granted_mb: float | None = None,
 ) -> pd.DataFrame:
     """Measured MD cost of the model in LAMMPS on this machine: µs per atom per step of
     a short NVT run, for each supercell of the structure. A cell whose expected memory
-    (``memory_mb``, MB, one per supercell) is more than the job has is not run: its row
-    says why."""
+    (``memory_mb``, MB, one per supercell) is more than the job has (``granted_mb``;
+    default :func:`~mofglass.resources.granted_memory_mb`) is not run: its row says
+    why."""
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     rows = []
@@ -275,7 +277,8 @@ def cost_job(
     for k, repeat in enumerate(block["supercells"]):
         cell = supercell(atoms, repeat)
         label = "x".join(str(r) for r in repeat)
-        reason = too_big(memory_mb[k], f"MD of {len(cell)} atoms") if memory_mb else None
+        what = f"MD of {len(cell)} atoms"
+        reason = too_big(memory_mb[k], what, granted_mb) if memory_mb else None
         if reason:
             log.info("%s, %d atoms: not run (%s)", model.name, len(cell), reason)
             rows.append(
