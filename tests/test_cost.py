@@ -282,6 +282,7 @@ def test_the_memory_a_job_was_granted_is_slurms_or_the_machines(monkeypatch):
     monkeypatch.setenv("SLURM_JOB_ID", "7")
     assert res.granted_memory_mb(cp2k) == 20_078  # per CPU before per job, as sbatch
     assert res.granted_memory_mb({"mem_mb": 5000}) == 5000
+    assert res.granted_memory_mb({"mem_mb": 10**9}) == machine  # never more than there is
     assert res.too_big(6000, "x", granted_mb=5000).endswith(
         "this job has 4.9 GB: give it a node that holds it"
     )

@@ -47,24 +47,27 @@ def memory_request_mb(work: Work, attempt: int = 1, limit_mb: float | None = Non
 
 
 def granted_memory_mb(requested: Mapping | None = None) -> float:
-    """Memory (MB) this job may use. In a Slurm job: what Slurm granted, from its
-    variables (``SLURM_MEM_PER_NODE``, or ``SLURM_MEM_PER_CPU`` times its CPUs on the
-    node) or, where Snakemake's job step removed them (it keeps only ``SLURM_JOB_ID``),
-    the job's ``requested`` resources (Snakemake's: ``mem_mb_per_cpu`` times ``tasks``
-    before ``mem_mb``, as the Slurm plugin asks); Slurm grants a request whole or not at
-    all. Elsewhere, the machine's."""
+    """Memory (MB) this job may use: the machine's, or less in a Slurm job: what Slurm
+    granted, from its variables (``SLURM_MEM_PER_NODE``, or ``SLURM_MEM_PER_CPU`` times
+    its CPUs on the node) or, where Snakemake's job step removed them (it keeps only
+    ``SLURM_JOB_ID``), the job's ``requested`` resources (Snakemake's, capped at the
+    partition as they were submitted: ``mem_mb_per_cpu`` times ``tasks`` before
+    ``mem_mb``, as the Slurm plugin asks); Slurm grants a request whole or not at all."""
     env = os.environ
-    if env.get("SLURM_MEM_PER_NODE"):
-        return float(env["SLURM_MEM_PER_NODE"])
-    if env.get("SLURM_MEM_PER_CPU"):
-        return float(env["SLURM_MEM_PER_CPU"]) * int(env.get("SLURM_CPUS_ON_NODE", "1"))
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
     requested = requested or {}
-    if env.get("SLURM_JOB_ID") and requested.get("mem_mb_per_cpu"):
+    if env.get("SLURM_MEM_PER_NODE"):
+        granted = float(env["SLURM_MEM_PER_NODE"])
+    elif env.get("SLURM_MEM_PER_CPU"):
+        granted = float(env["SLURM_MEM_PER_CPU"]) * int(env.get("SLURM_CPUS_ON_NODE", "1"))
+    elif env.get("SLURM_JOB_ID") and requested.get("mem_mb_per_cpu"):
         cpus = int(requested.get("tasks") or 1) * int(requested.get("cpus_per_task") or 1)
-        return float(requested["mem_mb_per_cpu"]) * cpus
-    if env.get("SLURM_JOB_ID") and requested.get("mem_mb"):
-        return float(requested["mem_mb"])
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+        granted = float(requested["mem_mb_per_cpu"]) * cpus
+    elif env.get("SLURM_JOB_ID") and requested.get("mem_mb"):
+        granted = float(requested["mem_mb"])
+    else:
+        granted = machine
+    return min(granted, machine)
 
 
 def too_big(need_mb: float, what: str, granted_mb: float | None = None) -> str | None:

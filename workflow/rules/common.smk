@@ -116,6 +116,9 @@ def partition_limits(kind):
     )
     if not path:
         return {"runtime": None, "mem_mb": None, "mem_mb_per_cpu": None}
+    # the jobs' own Snakemake (sbatch passes this environment on) caps its requests the
+    # same way, so a job reads what it was granted (mofglass.resources.granted_memory_mb)
+    os.environ["SNAKEMAKE_SLURM_PARTITIONS"] = str(Path(path).resolve())
     return res.partition_limits(path)[kind]
 
 
