@@ -103,7 +103,7 @@ def beyond_node(directory: Path, rehearsal: Path) -> list[str]:
     this node has and does not size itself, from a dry run there; every job beyond the
     node is written to ``<dir>/beyond_node.tsv``."""
     dry = subprocess.run(
-        [REPO / ".venv/bin/snakemake", "-n", "--forceall", "--nolock"]
+        [REPO / ".venv/bin/snakemake", "-n", "--forceall", "--nolock", "--rerun-incomplete"]
         + ["--configfile", rehearsal.name],
         cwd=directory,
         capture_output=True,
