@@ -58,7 +58,9 @@ def main() -> None:
     summary["measured/table"] = summary["measured_per_atom"] / summary["table_per_atom"]
     print("\n" + summary.reset_index().to_markdown(index=False, floatfmt=".4g"))
     if args.dag:
-        planned = pd.Series([job["rule"] for job in status.parse_dry_run(args.dag.read_text())])
+        dag = status.parse_dry_run(args.dag.read_text())
+        planned = pd.Series([job["rule"] for job in dag])
+        targets = {job["rule"] for job in dag if not job["outputs"]}  # `all`: no files
         failed = set(status.failed_jobs(args.directory).values())
         done = pd.Series(dtype=str)
         if args.summary:  # every rule whose outputs are there and up to date
@@ -71,28 +73,34 @@ def main() -> None:
         print("|---|---|---|---|")
         for rule, count in sorted(planned.value_counts().items()):
             ran = table[table["rule"] == rule] if len(table) else table
-            need = big[big["rule"] == rule]
-            too_big = (
-                f"{'parts' if rule in cost.SELF_SIZED else 'jobs'} not run: need up to "
-                f"{need['needs_GB'].max():.0f} GB, the node has {need['node_GB'].iloc[0]:.0f}"
-                if len(need)
-                else ""
-            )
-            if len(ran):
-                said = f"ran {len(ran)}" + (f"; {len(need)} {too_big}" if len(need) else "")
-                unit = "; ".join(
-                    f"{key}: {part['measured_per_atom'].median():.3g} {part['unit'].iloc[0]}"
-                    for key, part in ran.groupby("key")
-                )
-            elif (done == rule).any():
-                said, unit = f"ran {(done == rule).sum()} (no benchmark: a local rule)", ""
-            elif rule in failed:
-                said, unit = "failed (its log)", ""
-            elif len(need):
-                said, unit = too_big, ""
-            else:
-                said, unit = "not run", ""
+            said, unit = _said(rule, ran, big[big["rule"] == rule], done, failed)
+            if rule in targets:
+                said = "a target without files of its own: done when its inputs are"
             print(f"| {rule} | {count} | {said} | {unit} |")
+
+
+def _said(rule: str, ran: pd.DataFrame, big: pd.DataFrame, done: pd.Series, failed) -> tuple:
+    """What the rehearsal did with ``rule`` and the unit cost its jobs measured: ``ran``
+    its jobs with a benchmark, ``big`` its jobs beyond the node (beyond_node.tsv),
+    ``done`` the rules whose outputs are up to date, ``failed`` the rules that failed."""
+    beyond = ""
+    if len(big):
+        gb = f"up to {big['needs_GB'].max():.0f} GB, the node has {big['node_GB'].iloc[0]:.0f}"
+        beyond = f"{len(big)} beyond the node ({gb})"
+    if len(ran) and rule in cost.SELF_SIZED and len(big):  # run, less what did not fit
+        said = f"ran {len(ran)}; {beyond}: each part that did not fit is a row that says so"
+        return said, "(no unit cost: parts left out)"
+    if len(ran):
+        unit = "; ".join(
+            f"{key}: {part['measured_per_atom'].median():.3g} {part['unit'].iloc[0]}"
+            for key, part in ran.groupby("key")
+        )
+        return f"ran {len(ran)}" + (f"; {beyond}, not run" if beyond else ""), unit
+    if (done == rule).any():
+        return f"ran {(done == rule).sum()} (no benchmark: a local rule)", ""
+    if rule in failed:
+        return "failed (its log)", ""
+    return (f"{beyond}: not run" if beyond else "not run"), ""
 
 
 if __name__ == "__main__":

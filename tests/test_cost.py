@@ -251,6 +251,22 @@ def test_a_labelling_jobs_benchmark_is_listed_but_gives_no_unit_cost(paper, tmp_
     assert measured.unit_costs(jobs, "a rehearsal") == {}
 
 
+def test_a_job_that_sizes_itself_gives_no_unit_cost(paper, tmp_path):
+    """The cost stage of Castel et al.'s NequIP that left its 7344-atom cell out (beyond
+    the job's memory) would price its MD at a quarter of its cost: listed, not used; an
+    MD check beside it gives its unit."""
+    from mofglass import measured
+
+    for path, seconds in (("models/castel_nequip/cost", 300.0), ("md/nequip/check", 60.0)):
+        tsv = tmp_path / f"benchmarks/{path}.tsv"
+        tsv.parent.mkdir(parents=True, exist_ok=True)
+        tsv.write_text(f"s\tmax_rss\n{seconds}\t400\n")
+    jobs = measured.jobs(tmp_path, paper, REPO / "workflow/rules")
+    assert sorted(jobs["rule"]) == ["md_check", "model_cost"]
+    units = measured.unit_costs(jobs, "a rehearsal")
+    assert {key for key, _ in units} == {"md/nequip"}
+
+
 def test_the_cost_stage_cells_memory_by_hand(paper):
     """Each cell of the paper's cost stage (1x1x1, 2x2x2, 3x3x3 of 272 atoms), NequIP's
     MD memory from the table."""

@@ -87,11 +87,14 @@ def _row(rule: str, wildcards: dict, tsv: Path, config: Mapping, runs_on: str | 
 
 def unit_costs(table: pd.DataFrame, where: str) -> dict[tuple[str, str], cost.Unit]:
     """The unit costs a run measured (:func:`jobs`), by (key, device): per key, the
-    median over its jobs of at least :data:`MIN_WALL_S` (none of :data:`BATCHED`), at
-    their most atoms, with the table's scaling; ``where`` names the run."""
+    median over its jobs of at least :data:`MIN_WALL_S` (none of :data:`BATCHED`, and none
+    of the rules that size themselves, :data:`mofglass.cost.SELF_SIZED`, whose job may
+    have run some of its parts), at their most atoms, with the table's scaling;
+    ``where`` names the run."""
     out = {}
     if len(table):
-        table = table[(table["wall_s"] >= MIN_WALL_S) & ~table["rule"].isin(BATCHED)]
+        skipped = table["rule"].isin(BATCHED + cost.SELF_SIZED)
+        table = table[(table["wall_s"] >= MIN_WALL_S) & ~skipped]
     timed = table
     for (key, device), part in timed.groupby(["key", "device"]):
         known = cost.unit(key, device)
