@@ -291,7 +291,7 @@ def _train(config: Mapping, model: str, atoms: int, frames: float, validation: f
 #: longer than a partition runs finishes over several attempts. MD through ASE (a
 #: model family without its LAMMPS pair style) starts again from zero.
 _LAMMPS_OR_CP2K = "if it runs in LAMMPS or CP2K"
-_EPOCHS = "from its last epoch's checkpoint (Lightning's, MACE's or CHGNet's trainer's)"
+_EPOCHS = "from its last epoch's checkpoint if it is a NequIP, Allegro or CHGNet fit"
 RESUMABLE = {
     "aimd_run": _LAMMPS_OR_CP2K,  # CP2K chunks
     "label_batch": _LAMMPS_OR_CP2K,  # frame by frame

@@ -83,6 +83,19 @@ def too_big(need_mb: float, what: str, granted_mb: float | None = None) -> str |
     )
 
 
+#: The environment variable that names the profile's partition file to a job's own
+#: Snakemake (``workflow/rules/common.smk``), whose job step knows no profile.
+PARTITIONS_VARIABLE = "SNAKEMAKE_SLURM_PARTITIONS"
+
+
+def pass_on_partitions(path: str | Path) -> None:
+    """Name the partition file to the jobs this process submits (sbatch passes its
+    environment on, and Snakemake's job step keeps ``SNAKEMAKE_*``), so a job's own
+    Snakemake caps its requests as the submitting one did, and the job reads what it
+    was granted (:func:`granted_memory_mb`)."""
+    os.environ[PARTITIONS_VARIABLE] = str(Path(path).resolve())
+
+
 @cache
 def partition_limits(path: str | Path) -> dict[str, dict[str, float]]:
     """What the site's partitions allow a job, for CPU jobs and for GPU jobs: the longest

@@ -111,14 +111,10 @@ def partition_limits(kind):
     request is made, once the executor is set up (a dry run has none: its requests are
     not capped, and `mofglass cost` lists the jobs longer than a partition runs)."""
     settings = getattr(workflow, "executor_settings", None)
-    path = getattr(settings, "partition_config", None) or os.environ.get(
-        "SNAKEMAKE_SLURM_PARTITIONS"
-    )
+    path = getattr(settings, "partition_config", None) or os.environ.get(res.PARTITIONS_VARIABLE)
     if not path:
         return {"runtime": None, "mem_mb": None, "mem_mb_per_cpu": None}
-    # the jobs' own Snakemake (sbatch passes this environment on) caps its requests the
-    # same way, so a job reads what it was granted (mofglass.resources.granted_memory_mb)
-    os.environ["SNAKEMAKE_SLURM_PARTITIONS"] = str(Path(path).resolve())
+    res.pass_on_partitions(path)
     return res.partition_limits(path)[kind]
 
 
