@@ -227,6 +227,69 @@ def test_meltquench_iterations_run_the_production_protocol():
     assert not al.explores_meltquench(loop_block(), 7)
 
 
+def barriers(*values, error=0.01) -> list[dict]:
+    """Records of iterations 0, 1, ... whose models give these barriers (eV) ± error."""
+    return [{**record(k), "barrier_eV": b, "barrier_err_eV": error} for k, b in enumerate(values)]
+
+
+def test_a_barrier_still_rising_between_iterations_has_not_settled():
+    """MOF-5's barrier as the loop's models gave it last time (0.22 eV, still rising):
+    each step far beyond two combined errors of 0.01 eV."""
+    settled, said = al.barrier_settled(barriers(0.18, 0.22, 0.27, 0.31), patience=2)
+    assert not settled
+    assert said == "the barrier moved +0.040 eV from iteration 2 to 3 (more than 0.028)"
+
+
+def test_a_barrier_that_stopped_moving_within_its_error_has_settled():
+    """A jump while the model learns the turned ring, then three values within 2 sigma
+    of each other: settled at the last value; with a stricter rule, not."""
+    history = barriers(0.30, 0.45, 0.46, 0.455)
+    settled, said = al.barrier_settled(history, patience=2)
+    assert settled
+    assert said == (
+        "the barrier settled at 0.455 ± 0.010 eV (each of its last 2 changes within "
+        "2 standard errors)"
+    )
+    assert not al.barrier_settled(history, patience=3)[0]  # the jump is among the last 3
+    assert not al.barrier_settled(history, patience=2, sigmas=0.5)[0]  # 0.01 > 0.5 x 0.014
+
+
+def test_iterations_without_a_barrier_are_passed_over_and_too_few_do_not_settle():
+    history = barriers(0.45, float("nan"), 0.46)
+    history[1]["barrier_err_eV"] = float("nan")
+    assert al.barrier_settled(history, patience=1) == (
+        True,
+        "the barrier settled at 0.460 ± 0.010 eV (each of its last 1 changes within "
+        "2 standard errors)",
+    )
+    assert al.barrier_settled(history, patience=2) == (False, "2 barrier(s) so far, 3 needed")
+    assert not al.barrier_settled([record(0), record(1)], patience=1)[0]  # none at all
+
+
+def test_a_biased_loop_stops_only_when_its_barrier_has_settled_too():
+    """The coverage and fresh-error rule holds in both histories; with ``stop.barrier``,
+    the loop goes on while the barrier moves, and says why it stopped when it settles."""
+    settings = al.job_settings(
+        loop_block(
+            temperatures_K=[500],
+            max_iterations=8,
+            stop={"fresh_forces_rmse_meV_per_A": 100.0, "barrier": {"patience": 2}},
+        ),
+        3,
+        "train",
+    )
+    assert settings["stop"]["barrier"]["patience"] == 2
+    moving = barriers(0.18, 0.22, 0.27, 0.31)
+    assert al.stop_decision(moving, settings) == (False, "")
+    stop, reason = al.stop_decision(barriers(0.30, 0.45, 0.46, 0.455), settings)
+    assert stop and reason.endswith(
+        "; the barrier settled at 0.455 ± 0.010 eV (each of "
+        "its last 2 changes within 2 standard errors)"
+    )
+    plain = dict(settings, stop={**settings["stop"], "barrier": None})
+    assert al.stop_decision(moving, plain)[0]  # without the condition, coverage suffices
+
+
 def test_the_loop_stops_once_the_model_survives_its_own_meltquench():
     loop = loop_block(
         temperatures_K=[1000],

@@ -361,9 +361,47 @@ def stop_decision(history: Sequence[Mapping], settings: Mapping) -> tuple[bool, 
     bound = rule["fresh_forces_rmse_meV_per_A"]
     if len(fresh) < rule["patience"] or any(not e <= bound for e in fresh):
         return False, ""
+    said = ""
+    if rule.get("barrier"):  # a biased loop: its barrier must have stopped moving too
+        settled, said = barrier_settled(history, **rule["barrier"])
+        if not settled:
+            return False, ""
+        said = f"; {said}"
     return True, (
         f"converged at {float(last['temperature_K']):g} K: {int(last['new_bins_explored'])} new "
         f"CBAD bins (at most {rule['max_new_bins']}) and fresh-frame force RMSE "
         f"{', '.join(f'{e:.0f}' for e in fresh)} meV/Å under {bound:g} in the last "
-        f"{rule['patience']} labelling iteration(s)"
+        f"{rule['patience']} labelling iteration(s){said}"
+    )
+
+
+def barrier_settled(
+    history: Sequence[Mapping], patience: int, sigmas: float = 2.0
+) -> tuple[bool, str]:
+    """Whether the barrier the loop's models give (each record's ``barrier_eV`` and its
+    standard error ``barrier_err_eV``, eV; records without one are passed over) has
+    stopped moving: each of its last ``patience`` changes from one model to the next is
+    within ``sigmas`` standard errors of the difference (the two errors in quadrature).
+    Returns (settled, what it says)."""
+    series = [
+        (int(r["iteration"]), float(r["barrier_eV"]), float(r["barrier_err_eV"]))
+        for r in history
+        if math.isfinite(float(r.get("barrier_eV", math.nan)))
+        and math.isfinite(float(r.get("barrier_err_eV", math.nan)))
+    ]
+    if len(series) < patience + 1:
+        return False, f"{len(series)} barrier(s) so far, {patience + 1} needed"
+    recent = series[-(patience + 1) :]
+    pairs = list(zip(recent, recent[1:], strict=False))
+    for (k0, b0, e0), (k1, b1, e1) in reversed(pairs):  # the latest move first
+        bound = sigmas * math.hypot(e0, e1)
+        if not abs(b1 - b0) <= bound:
+            return False, (
+                f"the barrier moved {b1 - b0:+.3f} eV from iteration {k0} to {k1} "
+                f"(more than {bound:.3f})"
+            )
+    _, barrier, error = recent[-1]
+    return True, (
+        f"the barrier settled at {barrier:.3f} ± {error:.3f} eV (each of its last {patience} "
+        f"changes within {sigmas:g} standard errors)"
     )
