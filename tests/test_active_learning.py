@@ -25,6 +25,8 @@ def loop_block(**changes) -> dict:
     config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
     config["structures"]["ZnIm2"]["source"] = str(REPO / "tests/data/ZnIm2.extxyz")
     config["models"]["snap"]["active_learning"] = changes
+    if "metadynamics" in changes:  # biased runs: their bias, on the loop's structure
+        config["enhanced_sampling"] = {"biases": {changes["metadynamics"]["bias"]: BIAS}}
     return validate_config(config, SCHEMA)["models"]["snap"]["active_learning"]
 
 
@@ -274,6 +276,7 @@ def test_a_biased_loop_stops_only_when_its_barrier_has_settled_too():
             temperatures_K=[500],
             max_iterations=8,
             stop={"fresh_forces_rmse_meV_per_A": 100.0, "barrier": {"patience": 2}},
+            metadynamics={"bias": "b", "from_iteration": 1},
         ),
         3,
         "train",
@@ -434,3 +437,77 @@ def test_a_cold_start_holds_potential_energy_in_proportion_to_its_temperature(ar
     cold, room, hot = held(100.0), held(300.0), held(600.0)
     assert cold / room == pytest.approx(1 / 3, rel=0.05)
     assert hot == pytest.approx(room, rel=1e-12)
+
+
+BIAS = {
+    "structure": None,
+    "cvs": [{"name": "r", "type": "distance", "atoms": [0, 1]}],
+    "temperature_K": 300.0,
+    "timestep_fs": 1.0,
+    "langevin_damping_fs": 100.0,
+    "thermo_every": 100,
+    "dump_every": 5000,
+    "steps": 100_000,
+    "metad": {"cvs": ["r"], "sigma": [0.1], "height_eV": 0.01, "bias_factor": 10, "pace": 100,
+              "grid_min": [1.0], "grid_max": [3.0], "grid_spacing": [0.05]},
+    "barrier": {"cv": "r", "basin": [1.2, 1.6], "top": [1.8, 2.0]},
+}  # fmt: skip
+
+
+def test_biased_runs_follow_the_plain_ones_from_their_iteration():
+    meta = {"bias": "b", "from_iteration": 2, "runs": 3, "steps": 4000, "sample_every": 200}
+    loop = loop_block(runs=4, metadynamics=meta, displacement_A=0.03)
+    assert [al.runs_at(loop, k) for k in range(4)] == [1, 4, 7, 7]
+    assert [al.is_biased(loop, 2, r) for r in range(8)] == [False] * 4 + [True] * 3 + [False]
+    assert not any(al.is_biased(loop, 1, r) for r in range(4))
+    assert al.max_requests(loop, 2) == 7 * (loop["max_frames_per_run"] + 1)
+    biased = al.job_settings(loop, 2, "explore", run=5, biases={"b": BIAS})
+    block = biased["metadynamics"]
+    assert biased["bias"] == "b" and biased["temperature_K"] == 300.0
+    assert (block["steps"], block["dump_every"], block["thermo_every"]) == (4000, 200, 200)
+    assert block["metad"] == BIAS["metad"] and biased["displacement_A"] == 0.03
+    # a plain run's settings do not change when the loop gains biased runs
+    plain = al.job_settings(loop_block(runs=4, displacement_A=0.03), 2, "explore")
+    assert al.job_settings(loop, 2, "explore", run=3, biases={"b": BIAS}) == plain
+    with pytest.raises(ValueError, match="under bias 'b', not given"):
+        al.job_settings(loop, 2, "explore", run=5, biases={})
+
+
+def test_the_barrier_of_a_model_is_the_mean_of_its_runs_with_both_errors():
+    rows = [
+        {"barrier_eV": 0.30, "barrier_err_eV": 0.02},
+        {"barrier_eV": 0.34, "barrier_err_eV": 0.01},
+        {"barrier_eV": float("nan"), "barrier_err_eV": float("nan")},  # a run that failed
+    ]
+    value, error = al.barrier_of_runs(rows)
+    spread = np.std([0.30, 0.34], ddof=1) / np.sqrt(2)  # 0.02
+    own = np.sqrt(0.02**2 + 0.01**2) / 2
+    assert value == pytest.approx(0.32)
+    assert error == pytest.approx(np.sqrt(spread**2 + own**2))
+    assert al.barrier_of_runs(rows[:1]) == pytest.approx((0.30, 0.02))
+    assert all(np.isnan(al.barrier_of_runs(rows[2:])))
+
+
+@pytest.mark.parametrize(
+    "meta, stop, message",
+    [
+        ({"bias": "nope", "from_iteration": 1}, {}, r"metadynamics.bias: no bias 'nope'"),
+        ({"bias": "b", "from_iteration": 1, "steps": 100, "sample_every": 500}, {},
+         "sample_every: 500 is more than the run's steps"),
+        ({}, {"barrier": {"patience": 1}}, "stop.barrier: the barrier comes from biased runs"),
+        ({"bias": "other", "from_iteration": 1}, {}, "'other' is on 'ZIF-4', the loop explores"),
+    ],
+)  # fmt: skip
+def test_config_refuses_a_biased_loop_it_cannot_run(meta, stop, message):
+    config = yaml.safe_load((REPO / "config/tiny.yaml").read_text())
+    config["structures"]["ZnIm2"]["source"] = str(REPO / "tests/data/ZnIm2.extxyz")
+    config["structures"]["ZIF-4"] = {"source": "builtin:ZIF-4"}
+    config["enhanced_sampling"] = {"biases": {"b": BIAS, "other": {**BIAS, "structure": "ZIF-4"}}}
+    config["models"]["snap"]["active_learning"] = {"metadynamics": meta, "stop": stop}
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)
+    config["models"]["snap"]["active_learning"] = {
+        "metadynamics": {"bias": "b", "from_iteration": 1},
+        "stop": {"barrier": {"patience": 1}},
+    }
+    validate_config(config, SCHEMA)  # the same loop on a bias of its own structure

@@ -7,6 +7,12 @@ from randomly displaced starts, keeps at most a few frames per run that bring ne
 bins against everything labelled so far, labels them, evaluates model k-1 on them
 (the honest error on fresh frames) and retrains model k.
 
+From ``metadynamics.from_iteration`` on, each iteration also runs ``metadynamics.runs``
+explorations under a metadynamics bias of the ``enhanced_sampling`` block
+(:func:`explore_biased`): the bias drives the model over the barrier it is learning, so
+CBAD (or the committee) sees the states that only the bias visits, and each biased run's
+hills give the exploring model's barrier (``barrier_eV`` in the records).
+
 After every iteration the stop rule (:func:`stop_decision`) says whether the loop goes
 on. The iterations are unrolled in a static DAG; an iteration after the stop does no
 work and the loop's model is the last one trained.
@@ -23,9 +29,11 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from . import enhanced
 from .cbad import Coverage, Resolution, Topology
 from .frames import plain
-from .md import MDResult, recipes, run_watched
+from .lammps import LAMMPSError
+from .md import MDResult, read_dump, read_thermo, recipes, run_watched
 from .models import Model
 
 # Records of one iteration (records.csv), units in the names.
@@ -37,6 +45,7 @@ COUNT_COLUMNS = (
     "frames_selected",
     "frames_labelled",
     "frames_quarantined",
+    "frames_selected_biased",
 )
 COST_COLUMNS = ("md_core_s", "select_core_s", "label_core_s", "train_core_s")
 RECORD_COLUMNS = [
@@ -51,6 +60,8 @@ RECORD_COLUMNS = [
     "test_energy_rmse_meV_per_atom",
     "test_forces_rmse_meV_per_A",
     "model_iteration",
+    "barrier_eV",
+    "barrier_err_eV",
     *COST_COLUMNS,
     "stop",
     "stop_reason",
@@ -70,14 +81,32 @@ def explores_meltquench(block: Mapping, iteration: int) -> bool:
     return start is not None and iteration >= max(1, start)
 
 
-def runs_at(block: Mapping, iteration: int) -> int:
-    """Exploration jobs of an iteration: the MD runs (the melt-quench runs of a
-    melt-quench iteration), or one perturbation job at 0."""
+def biased_runs(block: Mapping, iteration: int) -> int:
+    """Exploration runs of iteration k under the metadynamics bias (``metadynamics``:
+    from ``from_iteration`` on, ``runs`` of them, after the plain runs)."""
+    meta = block.get("metadynamics") or {}
+    start = meta.get("from_iteration")
+    return meta["runs"] if start is not None and iteration >= max(1, start) else 0
+
+
+def plain_runs(block: Mapping, iteration: int) -> int:
+    """Unbiased exploration jobs of an iteration: the MD runs at T_k (the melt-quench
+    runs of a melt-quench iteration), or one perturbation job at 0."""
     if iteration == 0:
         return 1
     if explores_meltquench(block, iteration):
         return block["meltquench"]["runs"]
     return block["runs"]
+
+
+def runs_at(block: Mapping, iteration: int) -> int:
+    """Exploration jobs of an iteration: its plain runs, then its biased ones."""
+    return plain_runs(block, iteration) + biased_runs(block, iteration)
+
+
+def is_biased(block: Mapping, iteration: int, run: int) -> bool:
+    """Whether run ``run`` of iteration k explores under the metadynamics bias."""
+    return run >= plain_runs(block, iteration) and run < runs_at(block, iteration)
 
 
 def max_requests(block: Mapping, iteration: int) -> int:
@@ -162,6 +191,82 @@ def explore(
     for frame in frames:
         frame.info["time_fs"] = 1000.0 * frame.info.pop("time_ps")
     return frames, result
+
+
+def explore_biased(
+    model: Model, crystal: Atoms, bias: enhanced.Bias, settings: Mapping, seed: int, workdir
+) -> tuple[list[Atoms], dict]:
+    """One exploration run under a metadynamics bias (:func:`biased_settings`), from a
+    start displaced as a plain run's at the bias's temperature.
+
+    Returns the frames it offers for labelling (every ``dump_every`` steps after step
+    0, in the run's LAMMPS frame) and its row: verdict, reason, and the barrier (eV) of
+    ``model`` that the run's hills give, with its error and the simulated time (ps). A
+    run fails where LAMMPS stops it or where its temperature first passes
+    ``max_temperature_factor`` times the bias's (a model that breaks under the bias,
+    into a hole it has never been shown): its frames up to that point are offered, the
+    first failing one flagged ``failure``, and it gives no barrier.
+    """
+    block = settings["metadynamics"]
+    sigma = start_displacement(settings["displacement_A"], bias.temperature_K)
+    atoms = displaced(crystal, sigma, [seed])
+    run = {**enhanced.run_settings(block), "seed": seed}
+    workdir = Path(workdir)
+    row = {"verdict": "ok", "reason": f"under bias {settings['bias']}"}
+    row.update(barrier_eV=math.nan, barrier_err_eV=math.nan, simulated_ps=math.nan)
+    try:
+        hills, _ = enhanced.run_metadynamics(atoms, model, bias, run, workdir)
+    except LAMMPSError as exc:  # a run the model broke: its frames so far are offered
+        row.update(verdict="failed", reason=str(exc).strip().splitlines()[0])
+        hills = None
+    thermo = read_thermo(workdir / "log.lammps", ["metadynamics"])
+    limit = settings["max_temperature_factor"] * bias.temperature_K
+    hot = thermo[thermo["temperature_K"] > limit]
+    last_step = math.inf
+    if len(hot):
+        last_step = int(hot["step"].iloc[0])
+        row.update(
+            verdict="failed",
+            reason=f"temperature {hot['temperature_K'].iloc[0]:.0f} K above {limit:g} K "
+            f"(runaway) at step {last_step}",
+        )
+    frames = []
+    for dumped in read_dump(workdir / "dump.lammpstrj", model.species, thermo):
+        step = int(dumped.info["step"])
+        if step == 0 or len(dumped) != len(crystal):
+            continue
+        frame = crystal.copy()
+        frame.set_cell(dumped.cell)
+        frame.positions = dumped.positions
+        frame.info.update(step=step, time_fs=step * run["timestep_fs"], bias=settings["bias"])
+        frames.append(frame)
+        if step >= last_step:
+            break
+    if row["verdict"] == "failed":
+        if frames:
+            frames[-1].info["failure"] = row["reason"]
+    elif hills is not None and len(hills) >= 4:
+        free = enhanced.free_energy(hills, bias, block["barrier"], run["timestep_fs"])
+        row.update(barrier_eV=free.barrier_eV, barrier_err_eV=free.barrier_err_eV)
+        row["simulated_ps"] = float(free.curve["time_ps"].iloc[-1])
+    return frames, row
+
+
+def barrier_of_runs(rows: Sequence[Mapping]) -> tuple[float, float]:
+    """The barrier (eV) of one model from its biased runs and its standard error: the
+    mean of the runs' barriers; the error combines their spread (over sqrt(n)) with
+    each run's own error (in quadrature, over n). NaN when no run gave one."""
+    pairs = [
+        (float(r["barrier_eV"]), float(r["barrier_err_eV"]))
+        for r in rows
+        if math.isfinite(float(r.get("barrier_eV", math.nan)))
+    ]
+    if not pairs:
+        return math.nan, math.nan
+    values = np.array([v for v, _ in pairs])
+    own = np.array([e if math.isfinite(e) else 0.0 for _, e in pairs])
+    spread = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return float(values.mean()), float(math.hypot(spread, math.sqrt((own**2).sum()) / len(own)))
 
 
 def before_failure(frames: Sequence[Atoms], failed_at_ps: float) -> list[Atoms]:
@@ -273,20 +378,29 @@ def pick_by_committee(
 
 
 def job_settings(
-    loop: Mapping, iteration: int, part: str, meltquench: Mapping | None = None
+    loop: Mapping,
+    iteration: int,
+    part: str,
+    meltquench: Mapping | None = None,
+    run: int | None = None,
+    biases: Mapping | None = None,
 ) -> dict:
     """What one job of iteration k needs from the loop's config block, resolved.
 
     Each job gets only what changes its result (T_k rather than the schedule), so that
     extending the schedule or ``max_iterations`` reruns nothing already done.
     ``part`` is ``explore``, ``select`` or ``train``; an exploration by melt-quench
-    gets the ``meltquench`` config block (protocol and watch) instead of the MD keys.
+    gets the ``meltquench`` config block (protocol and watch) instead of the MD keys; a
+    biased exploration run (:func:`is_biased`) gets its bias's block from ``biases``
+    (``enhanced_sampling.biases``) with the loop's steps and sampling.
     """
     settings: dict = {"start": loop["start"], "seed": loop["seed"]}
     settings["temperature_K"] = temperature_at(loop, iteration) if iteration else None
     if iteration == 0:
         settings["perturb"] = dict(loop["perturb"])
-    if part == "explore" and explores_meltquench(loop, iteration):
+    if part == "explore" and run is not None and is_biased(loop, iteration, run):
+        settings.update(biased_settings(loop, biases))
+    elif part == "explore" and explores_meltquench(loop, iteration):
         if meltquench is None:
             raise ValueError("a melt-quench exploration needs the meltquench block")
         settings["meltquench"] = dict(meltquench)
@@ -318,6 +432,27 @@ def job_settings(
         settings["last"] = iteration >= loop["max_iterations"]
         settings["meltquench_from"] = (loop.get("meltquench") or {}).get("from_iteration")
     return settings
+
+
+def biased_settings(loop: Mapping, biases: Mapping | None) -> dict:
+    """The settings of a biased exploration run: the named bias's config block, its
+    temperature, the loop's start displacement and runaway factor, and the loop's
+    ``metadynamics`` steps and sampling (a frame and a thermo row every
+    ``sample_every`` steps)."""
+    meta = loop["metadynamics"]
+    if not biases or meta["bias"] not in biases:
+        raise ValueError(f"the loop explores under bias {meta['bias']!r}, not given")
+    block = dict(biases[meta["bias"]])
+    # the temperature is read where a frame is written: a runaway cuts the frames there
+    block.update(steps=meta["steps"], dump_every=meta["sample_every"])
+    block["thermo_every"] = meta["sample_every"]
+    return {
+        "bias": meta["bias"],
+        "metadynamics": block,
+        "temperature_K": float(block["temperature_K"]),
+        "displacement_A": loop["displacement_A"],
+        "max_temperature_factor": loop["max_temperature_factor"],
+    }
 
 
 def stop_decision(history: Sequence[Mapping], settings: Mapping) -> tuple[bool, str]:

@@ -513,12 +513,45 @@ def active_learning_errors(config: dict, name: str, block: dict) -> Iterator[str
     structure = loop["structure"]
     if structure is not None and structure not in config.get("structures", {}):
         yield f"{key}.structure: no structure {structure!r}"
+    yield from biased_loop_errors(config, name, block)
     if loop["start"] == "perturb":
         p = loop["perturb"]
         if p["test"] + p["validation"] >= p["max_frames"]:
             yield f"{key}.perturb: test + validation must leave training frames of max_frames"
         if block["type"] != "snap" and p["validation"] == 0:
             yield f"{key}.perturb.validation: {block['type']} training needs validation frames"
+
+
+def biased_loop_errors(config: dict, name: str, block: dict) -> Iterator[str]:
+    """A loop that explores under a bias: the bias must be defined, on the loop's own
+    structure, and the model must run metadynamics (in LAMMPS: a SNAP, or a family
+    model through its LAMMPS pair style)."""
+    from . import families
+
+    loop, key = block["active_learning"], f"models.{name}.active_learning.metadynamics"
+    meta = loop.get("metadynamics") or {}
+    if meta.get("from_iteration") is None:
+        if loop["stop"].get("barrier"):
+            yield (
+                f"models.{name}.active_learning.stop.barrier: the barrier comes from biased "
+                f"runs, and the loop has none ({key}.from_iteration)"
+            )
+        return
+    biases = config.get("enhanced_sampling", {}).get("biases", {})
+    if meta.get("bias") not in biases:
+        yield (
+            f"{key}.bias: no bias {meta.get('bias')!r} under enhanced_sampling.biases "
+            f"(defined: {', '.join(biases) or 'none'})"
+        )
+        return
+    first = next(iter(config.get("structures", {})), None)  # null: the first structure
+    on, explored = biases[meta["bias"]].get("structure") or first, loop["structure"] or first
+    if on != explored:
+        yield f"{key}.bias: {meta['bias']!r} is on {on!r}, the loop explores {explored!r}"
+    if block["type"] != "snap" and families.engine_for(block) == "ase":
+        yield f"{key}: metadynamics runs in LAMMPS, and a {block['type']} model runs in ASE here"
+    if meta["sample_every"] > meta["steps"]:
+        yield f"{key}.sample_every: {meta['sample_every']} is more than the run's steps"
 
 
 def validate_config(config: dict, schema: str | Path | dict) -> dict:

@@ -1,6 +1,7 @@
 # Stage 7, active learning (models with an active_learning block): model 0 on the start
-# set, then per iteration MD with the current model at T_k, CBAD selection against
-# everything labelled, CP2K labels, retraining, and the stop rule. Iterations 0 to
+# set, then per iteration MD with the current model at T_k (and, with a metadynamics
+# block, runs under an enhanced_sampling bias), CBAD selection against everything
+# labelled, CP2K labels, retraining, and the stop rule. Iterations 0 to
 # max_iterations are unrolled; after the stop, an iteration's jobs write empty outputs.
 
 
@@ -21,7 +22,12 @@ rule al_explore:
         **job_resources("al_explore"),
     params:
         settings=lambda wildcards: alearn.job_settings(
-            al_loop(wildcards.model), int(wildcards.iteration), "explore", config["meltquench"]
+            al_loop(wildcards.model),
+            int(wildcards.iteration),
+            "explore",
+            config["meltquench"],
+            run=int(wildcards.run),
+            biases=config["enhanced_sampling"]["biases"],
         ),
         damping=md_damping(),
         watch=config["meltquench"]["watch"],

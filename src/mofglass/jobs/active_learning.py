@@ -30,7 +30,7 @@ import pandas as pd
 from ase import Atoms
 
 from .. import active_learning as al
-from .. import chemistry, plots
+from .. import chemistry, enhanced, plots
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..cbad import Resolution
 from ..evaluation import force_deviation, metrics, pairs
@@ -86,11 +86,15 @@ def explore_job(
 ) -> list[Atoms]:
     """One exploration job: MD with the current model at T_k from a displaced start
     (iteration k >= 1), or the random perturbations of iteration 0, under the watch of
-    the structure's chemistry (``chemistry_file``). Writes the frames (extxyz, without
-    the model's energies) and a one-row summary (CSV)."""
+    the structure's chemistry (``chemistry_file``); or, for a biased run (its settings
+    hold ``metadynamics``), metadynamics under the loop's bias, whose hills give the
+    model's barrier. Writes the frames (extxyz, without the model's energies) and a
+    one-row summary (CSV; a biased run's barrier in eV)."""
     state = read_state(state_file)
     row = {"iteration": iteration, "run": run, "temperature_K": float("nan"), "frames": 0}
     row.update(verdict="skipped", reason="", failed_at_ps=float("nan"), wall_s=0.0, core_s=0.0)
+    row.update(bias=settings.get("bias", ""), barrier_eV=float("nan"), barrier_err_eV=float("nan"))
+    row["simulated_ps"] = float("nan")
     if _stopped(state, f"{name} iteration {iteration} run {run}"):
         row["reason"] = f"loop stopped after iteration {state['stopped_at']}"
         write_frames(frames_file, [])
@@ -107,6 +111,13 @@ def explore_job(
         for step, frame in enumerate(frames):
             frame.info.update(step=step, time_fs=0.0)
         row.update(verdict="ok", reason="random perturbations of the structure")
+    elif "metadynamics" in settings:
+        model = load_model(Path(state["model_dir"]) / MODEL_FILE)
+        found = chemistry.read(chemistry_file)
+        bias = enhanced.bias_for(crystal, settings["metadynamics"], found)
+        seed = al.run_seed(settings, iteration, run)
+        frames, biased = al.explore_biased(model, crystal, bias, settings, seed, workdir)
+        row.update(temperature_K=settings["temperature_K"], **biased)
     else:
         model = load_model(Path(state["model_dir"]) / MODEL_FILE)
         settings, watch_block = _watched(settings, watch_block, chemistry.read(chemistry_file))
@@ -189,6 +200,7 @@ def select_job(
         rows += _selection_rows(keys, iteration, path, frames, dict(chosen), sigma)
         requests += [frames[position] for position, _ in sorted(chosen)]
     summary["frames_selected"] = len(requests)
+    summary["frames_selected_biased"] = sum(1 for a in requests if a.info.get("bias"))
     summary["core_s"] = time.perf_counter() - start
     write_frames(requests_file, requests)
     write_table(selection_file, pd.DataFrame(rows, columns=columns))
@@ -223,6 +235,7 @@ COVERAGE_COUNTS = (
     "new_bins_explored",
     "bins_labelled_before",
     "frames_selected",
+    "frames_selected_biased",
 )
 
 
@@ -436,6 +449,8 @@ def _new_record(
     (``counts``: fresh and quarantined frames) and the core-seconds of each stage."""
     summaries = [read_table(p) for p in explore_summaries]
     explored = pd.concat(summaries) if summaries else pd.DataFrame()
+    # the exploring model's (k-1) barrier, from this iteration's biased runs
+    barrier, error = al.barrier_of_runs(explored.to_dict("records") if iteration else [])
     record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
     record.update(
         iteration=iteration,
@@ -445,6 +460,9 @@ def _new_record(
         frames_explored=coverage.get("frames_explored", 0),
         new_bins_explored=coverage.get("new_bins_explored", 0),
         frames_selected=coverage.get("frames_selected", 0),
+        frames_selected_biased=coverage.get("frames_selected_biased", 0),
+        barrier_eV=barrier,
+        barrier_err_eV=error,
         frames_labelled=counts[0],
         frames_quarantined=counts[1],
         md_core_s=_cost(explore_summaries) if iteration else 0.0,

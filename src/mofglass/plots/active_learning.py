@@ -21,7 +21,9 @@ def active_learning_plot(records: pd.DataFrame, path: str | Path, name: str) -> 
         f"{i}\n{t:g} K" if np.isfinite(t) else f"{i}\nstart"
         for i, t in zip(k, done["temperature_K"].astype(float), strict=True)
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    barrier = done.get("barrier_eV", pd.Series(dtype=float)).astype(float)
+    biased = bool(np.isfinite(barrier).any())
+    fig, axes = plt.subplots(1, 4 if biased else 3, figsize=(18 if biased else 14, 4.2))
     ax = axes[0]
     ax.plot(k, done["fresh_forces_rmse_meV_per_A"], "o-", label="model k-1 on fresh frames")
     ax.plot(k, done["test_forces_rmse_meV_per_A"], "s--", label="current model on test set")
@@ -41,6 +43,13 @@ def active_learning_plot(records: pd.DataFrame, path: str | Path, name: str) -> 
     )
     ax.set_ylabel("frames per iteration")
     ax.legend(frameon=False)
+    if biased:  # the exploring model's barrier from iteration k's biased runs
+        ax.bar(k, done["frames_selected_biased"].astype(float), width=0.35, color="C1",
+               label="selected from biased runs")  # fmt: skip
+        ax.legend(frameon=False)
+        ax = axes[3]
+        ax.errorbar(k, barrier, done["barrier_err_eV"].astype(float), fmt="o-", capsize=3)
+        ax.set_ylabel("barrier of model k-1 from the biased runs (eV)")
     for ax in axes:
         ax.set_xticks(k, labels)
         ax.set_xlabel("iteration")
