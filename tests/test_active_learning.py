@@ -97,6 +97,12 @@ def test_at_most_cap_frames_per_run_the_most_novel_first():
     coverage = Coverage(Resolution())
     assert [len(p) for p in al.pick_per_run(coverage, [run_a], cap=1)] == [1]
     assert al.new_bins(coverage, run_a) == len({1, 2, 4, 5, 6, 7} - coverage.seen)
+    # a cap per run: the second run (a biased one) may give more
+    coverage = Coverage(Resolution())
+    run_c = [np.array([10]), np.array([11]), np.array([12])]
+    assert [len(p) for p in al.pick_per_run(coverage, [run_a, run_c], cap=[1, 3])] == [1, 3]
+    window = al.pick_by_committee([np.array([0.2, 0.3]), np.array([0.2, 0.3])], 0.1, 0.5, [1, 2])
+    assert window == ([[(1, [])], [(1, []), (0, [])]], 0)
 
 
 def test_stop_rule():
@@ -461,6 +467,11 @@ def test_biased_runs_follow_the_plain_ones_from_their_iteration():
     assert [al.is_biased(loop, 2, r) for r in range(8)] == [False] * 4 + [True] * 3 + [False]
     assert not any(al.is_biased(loop, 1, r) for r in range(4))
     assert al.max_requests(loop, 2) == 7 * (loop["max_frames_per_run"] + 1)
+    assert "caps" not in al.job_settings(loop, 1, "select")  # no biased runs yet
+    assert al.job_settings(loop, 2, "select")["caps"] == [loop["max_frames_per_run"]] * 7
+    own = loop_block(runs=4, metadynamics={**meta, "max_frames_per_run": 5})
+    assert al.job_settings(own, 2, "select")["caps"] == [own["max_frames_per_run"]] * 4 + [5] * 3
+    assert al.max_requests(own, 2) == 4 * (own["max_frames_per_run"] + 1) + 3 * 6
     biased = al.job_settings(loop, 2, "explore", run=5, biases={"b": BIAS})
     block = biased["metadynamics"]
     assert biased["bias"] == "b" and biased["temperature_K"] == 300.0
@@ -496,6 +507,8 @@ def test_the_barrier_of_a_model_is_the_mean_of_its_runs_with_both_errors():
          "sample_every: 500 is more than the run's steps"),
         ({}, {"barrier": {"patience": 1}}, "stop.barrier: the barrier comes from biased runs"),
         ({"bias": "other", "from_iteration": 1}, {}, "'other' is on 'ZIF-4', the loop explores"),
+        ({"bias": "b", "from_iteration": 1, "metad": {"cvs": ["q"]}}, {},
+         r"metadynamics \(bias 'b' with its metad\): no CV 'q'"),
     ],
 )  # fmt: skip
 def test_config_refuses_a_biased_loop_it_cannot_run(meta, stop, message):

@@ -333,3 +333,17 @@ def test_a_cost_cell_bigger_than_the_jobs_memory_is_not_run_and_says_why(tmp_pat
     assert table["us_per_atom_step"].iloc[0] > 0 and np.isnan(table["us_per_atom_step"].iloc[1])
     assert "needs about 8.8 GB; this job has 3.9 GB" in table["reason"].iloc[1]
     assert (tmp_path / "cost.png").stat().st_size > 5_000
+
+
+def test_a_biased_exploration_run_is_priced_at_its_metadynamics_steps():
+    config = yaml.safe_load((REPO / "config/mof5.yaml").read_text())
+    config = validate_config(config, REPO / "workflow/schemas/config.schema.yaml")
+    loop = config["models"]["snap"]["active_learning"]
+    meta = loop["metadynamics"]
+    plain = cost.job_work(config, "al_explore", {"model": "snap", "iteration": "2", "run": "0"})
+    biased_run = str(loop["runs"])  # the first run after the plain ones
+    biased = cost.job_work(
+        config, "al_explore", {"model": "snap", "iteration": "2", "run": biased_run}
+    )
+    assert (plain.key, plain.atoms, plain.count) == (biased.key, biased.atoms, loop["steps"])
+    assert biased.count == meta["steps"]

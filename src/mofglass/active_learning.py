@@ -114,7 +114,9 @@ def max_requests(block: Mapping, iteration: int) -> int:
     if iteration == 0:
         return block["perturb"]["max_frames"]
     # CBAD's picks plus the failing frame of a run that failed
-    return runs_at(block, iteration) * (block["max_frames_per_run"] + 1)
+    plain = plain_runs(block, iteration) * (block["max_frames_per_run"] + 1)
+    biased = (block.get("metadynamics") or {}).get("max_frames_per_run")
+    return plain + biased_runs(block, iteration) * ((biased or block["max_frames_per_run"]) + 1)
 
 
 def label_batches(block: Mapping, iteration: int, batch_size: int) -> int:
@@ -319,10 +321,15 @@ class Keys:
         return np.unique(self.coverage.globalise(keys, type_ids))
 
 
+def _caps(cap: int | Sequence[int], runs: int) -> list[int]:
+    return [cap] * runs if isinstance(cap, int) else list(cap)
+
+
 def pick_per_run(
-    coverage: Coverage, runs: Sequence[Sequence[np.ndarray]], cap: int
+    coverage: Coverage, runs: Sequence[Sequence[np.ndarray]], cap: int | Sequence[int]
 ) -> list[list[tuple[int, list[int]]]]:
-    """CBAD with at most ``cap`` frames per run, runs in order.
+    """CBAD with at most ``cap`` frames per run (or ``cap[r]`` from run r), runs in
+    order.
 
     In each run the frame with the most bins not yet seen is taken first (then its bins
     count as seen), until ``cap`` frames or no frame brings a new bin. Returns, per
@@ -330,10 +337,10 @@ def pick_per_run(
     frame with a new bin; the most novel one is the better use of a label.
     """
     picks = []
-    for keys in runs:
+    for keys, most in zip(runs, _caps(cap, len(runs)), strict=True):
         chosen: list[tuple[int, list[int]]] = []
         taken: set[int] = set()
-        for _ in range(cap):
+        for _ in range(most):
             best, best_new = -1, []
             for position, frame_keys in enumerate(keys):
                 if position in taken:
@@ -360,19 +367,20 @@ def new_bins(coverage: Coverage, keys: Sequence[np.ndarray]) -> int:
 
 
 def pick_by_committee(
-    sigmas: Sequence[np.ndarray], low: float, high: float, cap: int
+    sigmas: Sequence[np.ndarray], low: float, high: float, cap: int | Sequence[int]
 ) -> tuple[list[list[tuple[int, list]]], int]:
     """DP-GEN's trust window, per run: of the frames whose committee force deviation σ_F
     (eV/Å) lies in (low, high], at most ``cap``, the least certain first; frames above
-    ``high`` are taken as broken and discarded, those at or below ``low`` as known.
+    ``high`` are taken as broken and discarded, those at or below ``low`` as known
+    (``cap`` as in :func:`pick_per_run`).
     Returns the picks in :func:`pick_per_run`'s shape (position, no bins) and the
     number of frames discarded."""
     picks, discarded = [], 0
-    for sigma in sigmas:
+    for sigma, most in zip(sigmas, _caps(cap, len(sigmas)), strict=True):
         sigma = np.asarray(sigma, dtype=float)
         discarded += int(np.sum(sigma > high))
         window = np.flatnonzero((sigma > low) & (sigma <= high))
-        order = window[np.argsort(-sigma[window], kind="stable")][:cap]
+        order = window[np.argsort(-sigma[window], kind="stable")][:most]
         picks.append([(int(k), []) for k in order])
     return picks, discarded
 
@@ -425,6 +433,12 @@ def job_settings(
         settings["cap"] = (
             loop["perturb"]["max_frames"] if iteration == 0 else (loop["max_frames_per_run"])
         )
+        if biased_runs(loop, iteration):  # the biased runs' own cap after the plain ones'
+            meta = loop["metadynamics"]
+            biased_cap = meta.get("max_frames_per_run") or settings["cap"]
+            settings["caps"] = [settings["cap"]] * plain_runs(loop, iteration) + [
+                biased_cap
+            ] * biased_runs(loop, iteration)
     elif part == "train":
         settings["cbad"] = dict(loop["cbad"])
         settings["stop"] = dict(loop["stop"])
@@ -435,14 +449,16 @@ def job_settings(
 
 
 def biased_settings(loop: Mapping, biases: Mapping | None) -> dict:
-    """The settings of a biased exploration run: the named bias's config block, its
-    temperature, the loop's start displacement and runaway factor, and the loop's
-    ``metadynamics`` steps and sampling (a frame and a thermo row every
-    ``sample_every`` steps)."""
+    """The settings of a biased exploration run: the named bias's config block (its
+    ``metad`` keys overridden by the loop's ``metadynamics.metad``: the loop may drive
+    one CV with stronger hills than the FES run), its temperature, the loop's start
+    displacement and runaway factor, and the loop's ``metadynamics`` steps and sampling
+    (a frame and a thermo row every ``sample_every`` steps)."""
     meta = loop["metadynamics"]
     if not biases or meta["bias"] not in biases:
         raise ValueError(f"the loop explores under bias {meta['bias']!r}, not given")
     block = dict(biases[meta["bias"]])
+    block["metad"] = {**block["metad"], **(meta.get("metad") or {})}  # the loop's own hills
     # the temperature is read where a frame is written: a runaway cuts the frames there
     block.update(steps=meta["steps"], dump_every=meta["sample_every"])
     block["thermo_every"] = meta["sample_every"]

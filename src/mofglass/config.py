@@ -441,9 +441,46 @@ def coexistence_errors(config: dict) -> Iterator[str]:
             yield f"{key}.crystal_class: no class {system['crystal_class']!r} in phases.classes"
 
 
+def bias_errors(config: dict, key: str, bias: Mapping) -> Iterator[str]:
+    """A bias (a config block of ``enhanced_sampling.biases``) that refers to what the
+    config lacks, or that Colvars cannot write."""
+    from .enhanced import BUILTIN_CVS
+
+    structure = bias.get("structure")
+    if structure is not None and structure not in config.get("structures", {}):
+        yield f"{key}.structure: no structure {structure!r}"
+    metad = bias["metad"]
+    for part in ("sigma", "grid_min", "grid_max", "grid_spacing"):
+        if len(metad[part]) != len(metad["cvs"]):
+            yield f"{key}.metad.{part}: one value per metad CV ({len(metad['cvs'])})"
+    given = bias.get("cvs", "imidazolate_rotation")
+    names = set(BUILTIN_CVS[given]) if isinstance(given, str) else {cv["name"] for cv in given}
+    for cv in [*metad["cvs"], *(w["cv"] for w in bias.get("walls", []))]:
+        if cv not in names:
+            yield f"{key}: no CV {cv!r} (defined: {', '.join(sorted(names))})"
+    along = bias["barrier"].get("cv")
+    if along is not None and along not in metad["cvs"]:
+        yield f"{key}.barrier.cv: {along!r} is not one of the metad CVs {metad['cvs']}"
+    if config.get("enhanced_sampling", {}).get("backend", "colvars") != "colvars":
+        return
+    listed = bias["cvs"] if isinstance(bias.get("cvs"), list) else []
+    for cv in listed:
+        if cv["type"] == "volume":
+            yield (
+                f"{key}: CV {cv['name']!r} is the cell volume, which Colvars in LAMMPS "
+                "cannot bias (no cell-volume component); use backend: plumed"
+            )
+    ratios = {round(s / d, 9) for s, d in zip(metad["sigma"], metad["grid_spacing"], strict=False)}
+    if len(ratios) > 1:
+        yield (
+            f"{key}.metad: Colvars has one hill width per bias in grid units, so "
+            "sigma / grid_spacing must be the same for every metad CV"
+        )
+
+
 def enhanced_sampling_errors(config: dict) -> Iterator[str]:
     """Biases that refer to what the config lacks, or a backend this machine lacks."""
-    from .enhanced import BUILTIN_CVS, has_plumed
+    from .enhanced import has_plumed
 
     block = config.get("enhanced_sampling", {})
     if not block.get("enabled", False):
@@ -452,39 +489,7 @@ def enhanced_sampling_errors(config: dict) -> Iterator[str]:
         if model not in config.get("models", {}):
             yield f"enhanced_sampling.models: no model {model!r}"
     for name, bias in block.get("biases", {}).items():
-        key = f"enhanced_sampling.biases.{name}"
-        structure = bias.get("structure")
-        if structure is not None and structure not in config.get("structures", {}):
-            yield f"{key}.structure: no structure {structure!r}"
-        metad = bias["metad"]
-        for part in ("sigma", "grid_min", "grid_max", "grid_spacing"):
-            if len(metad[part]) != len(metad["cvs"]):
-                yield f"{key}.metad.{part}: one value per metad CV ({len(metad['cvs'])})"
-        given = bias.get("cvs", "imidazolate_rotation")
-        names = set(BUILTIN_CVS[given]) if isinstance(given, str) else {cv["name"] for cv in given}
-        for cv in [*metad["cvs"], *(w["cv"] for w in bias.get("walls", []))]:
-            if cv not in names:
-                yield f"{key}: no CV {cv!r} (defined: {', '.join(sorted(names))})"
-        along = bias["barrier"].get("cv")
-        if along is not None and along not in metad["cvs"]:
-            yield f"{key}.barrier.cv: {along!r} is not one of the metad CVs {metad['cvs']}"
-        if block.get("backend", "colvars") != "colvars":
-            continue
-        listed = bias["cvs"] if isinstance(bias.get("cvs"), list) else []
-        for cv in listed:
-            if cv["type"] == "volume":
-                yield (
-                    f"{key}: CV {cv['name']!r} is the cell volume, which Colvars in LAMMPS "
-                    "cannot bias (no cell-volume component); use backend: plumed"
-                )
-        ratios = {
-            round(s / d, 9) for s, d in zip(metad["sigma"], metad["grid_spacing"], strict=False)
-        }
-        if len(ratios) > 1:
-            yield (
-                f"{key}.metad: Colvars has one hill width per bias in grid units, so "
-                "sigma / grid_spacing must be the same for every metad CV"
-            )
+        yield from bias_errors(config, f"enhanced_sampling.biases.{name}", bias)
     if block.get("backend") == "plumed" and block.get("biases"):
         if not has_plumed():
             yield (
@@ -544,6 +549,9 @@ def biased_loop_errors(config: dict, name: str, block: dict) -> Iterator[str]:
             f"(defined: {', '.join(biases) or 'none'})"
         )
         return
+    bias = dict(biases[meta["bias"]])
+    bias["metad"] = {**bias["metad"], **(meta.get("metad") or {})}
+    yield from bias_errors(config, f"{key} (bias {meta['bias']!r} with its metad)", bias)
     first = next(iter(config.get("structures", {})), None)  # null: the first structure
     on, explored = biases[meta["bias"]].get("structure") or first, loop["structure"] or first
     if on != explored:

@@ -379,7 +379,9 @@ def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
     if rule == "al_explore":
         loop, k = _al(config, w["model"]), int(w["iteration"])
         steps = 1 if k == 0 else loop["steps"]
-        if alearn.explores_meltquench(loop, k):
+        if alearn.is_biased(loop, k, int(w["run"])):  # metadynamics with the current model
+            steps = loop["metadynamics"]["steps"]
+        elif alearn.explores_meltquench(loop, k):
             return _md(
                 config,
                 w["model"],

@@ -250,7 +250,7 @@ def _select(
 ) -> tuple[list, list[np.ndarray]]:
     """The picks per run, by CBAD or (``selector: committee``, from iteration 1) by
     model k-1's committee in its trust window, and each frame's σ_F (NaN with CBAD)."""
-    cap = settings["cap"]
+    cap = settings.get("caps", settings["cap"])  # per run where biased runs have their own
     if settings.get("selector") == "committee" and iteration:
         sigmas = _committee_sigmas(Path(state["model_dir"]) / MODEL_FILE, runs)
         trust = settings["trust"]
