@@ -32,7 +32,7 @@ from ase import Atoms
 from . import enhanced
 from .cbad import Coverage, Resolution, Topology
 from .frames import plain
-from .lammps import LAMMPSError
+from .lammps import LAMMPSError, type_elements
 from .md import MDResult, read_dump, read_thermo, recipes, run_watched
 from .models import Model
 
@@ -233,7 +233,7 @@ def explore_biased(
             f"(runaway) at step {last_step}",
         )
     frames = []
-    for dumped in read_dump(workdir / "dump.lammpstrj", model.species, thermo):
+    for dumped in read_dump(workdir / "dump.lammpstrj", type_elements(model.species), thermo):
         step = int(dumped.info["step"])
         if step == 0 or len(dumped) != len(crystal):
             continue
