@@ -17,13 +17,14 @@ precision: 100 ps per temperature would be needed to resolve α_L to 2e-6 /K.
 Γ only: a primitive cell of 106 (MOF-5) or 138 atoms (ZIF-8) has its low-frequency
 linker librations at Γ, but no acoustic branch away from it; the same for every level.
 
-    # the structure and the level specs (main environment)
-    .venv/bin/python bench/expansion_levels.py prepare OUT
+    # the structures and the level specs (main environment; the repaired level's term
+    # from a run of `snakemake repair`)
+    .venv/bin/python bench/expansion_levels.py prepare OUT --results results
     # the teacher (SevenNet-0 + D3; its own Python), resumable (Vibrations' cache)
     .venvs/sevenn/bin/python bench/expansion_levels.py qha OUT/MOF-5.extxyz \\
         --spec OUT/sevennet.json --work OUT/MOF-5-sevennet
     .venvs/sevenn/bin/python bench/expansion_levels.py qha OUT/ZIF-8.extxyz \\
-        --spec OUT/sevennet_repaired.json --work OUT/ZIF-8-repaired
+        --spec OUT/sevennet-repaired.json --work OUT/ZIF-8-repaired
     # a student (a mofglass model.json; main environment)
     .venv/bin/python bench/expansion_levels.py qha OUT/MOF-5.extxyz \\
         --model results/models/snap/model.json --work OUT/MOF-5-snap
@@ -49,12 +50,14 @@ PHONON_SCALES = (0.985, 1.0, 1.015)  # of V0
 TEMPERATURES = (250.0, 300.0, 350.0)
 
 
-def prepare(out: Path) -> None:
-    """The primitive cells and the levels' specs, from the main environment."""
+def prepare(out: Path, results: Path) -> None:
+    """The primitive cells and the levels' specs of the default config, from the main
+    environment; a repaired level's term from ``results`` of a run of its repair stage."""
     import yaml
 
     from mofglass.calculators import CalculatorLevel
     from mofglass.config import validate_config
+    from mofglass.levels import kind, resolve
     from mofglass.structures import load_structure
 
     out.mkdir(parents=True, exist_ok=True)
@@ -64,8 +67,15 @@ def prepare(out: Path) -> None:
         yaml.safe_load((REPO / "config/config.yaml").read_text()),
         REPO / "workflow/schemas/config.schema.yaml",
     )
-    for name, block in config["levels_of_theory"].items():
-        if block.get("calculator"):
+    levels = config["levels_of_theory"]
+    for name, block in levels.items():
+        if kind(block) in ("calculator", "repaired"):
+            block = resolve(name, levels)
+            if block.get("repair_file"):  # the term a default run's repair stage fitted
+                block["repair_file"] = str(Path(results) / "repair" / name / "term.json")
+                if not Path(block["repair_file"]).exists():
+                    print(f"{name}: no {block['repair_file']} (run: snakemake repair)")
+                    continue
             level = CalculatorLevel.from_config(name, block)
             (out / f"{name}.json").write_text(json.dumps(level.spec(), indent=2) + "\n")
             print(f"{out / name}.json: {level.spec()['class']}, repair: {bool(level.repair)}")
@@ -77,10 +87,7 @@ def teacher_calculator(spec_file: Path):
     module = importlib.util.spec_from_file_location("mofglass_runner", path)
     runner = importlib.util.module_from_spec(module)
     module.loader.exec_module(runner)
-    spec = json.loads(spec_file.read_text())
-    if spec.get("repair"):  # its pair term's file, as the level gives it
-        spec["repair"] = {**spec["repair"]}
-    return runner.make_calculator(spec)
+    return runner.make_calculator(json.loads(spec_file.read_text()))
 
 
 class ModelCalculator(Calculator):
@@ -195,6 +202,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("out", type=Path)
+    p.add_argument("--results", type=Path, default=REPO / "results", help="of a repair run")
     q = sub.add_parser("qha")
     q.add_argument("structure", type=Path)
     q.add_argument("--spec", type=Path, help="a level's spec (prepare)")
@@ -202,7 +210,7 @@ def main() -> None:
     q.add_argument("--work", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "prepare":
-        prepare(args.out)
+        prepare(args.out, args.results)
         return
     calc = teacher_calculator(args.spec) if args.spec else ModelCalculator(args.model)
     qha(args.structure, calc, args.work)

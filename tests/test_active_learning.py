@@ -499,6 +499,21 @@ def test_the_barrier_of_a_model_is_the_mean_of_its_runs_with_both_errors():
     assert all(np.isnan(al.barrier_of_runs(rows[2:])))
 
 
+def test_the_barrier_of_an_iteration_is_read_from_its_runs_tables(tmp_path):
+    """Plain runs' rows have empty barrier cells once written and read back (CSV)."""
+    import pandas as pd
+
+    from mofglass.atomicio import read_table, write_table
+
+    nan = float("nan")
+    plain = {"run": 0, "bias": "", "barrier_eV": nan, "barrier_err_eV": nan}
+    biased = {"run": 1, "bias": "b", "barrier_eV": 0.31, "barrier_err_eV": 0.02}
+    write_table(tmp_path / "a.csv", pd.DataFrame([plain, biased]))
+    rows = read_table(tmp_path / "a.csv").to_dict("records")
+    assert rows[0]["barrier_eV"] == ""  # as the train job sees them
+    assert al.barrier_of_runs(rows) == pytest.approx((0.31, 0.02))
+
+
 @pytest.mark.parametrize(
     "meta, stop, message",
     [

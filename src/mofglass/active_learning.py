@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from ase import Atoms
 
 from . import enhanced
@@ -258,11 +259,9 @@ def barrier_of_runs(rows: Sequence[Mapping]) -> tuple[float, float]:
     """The barrier (eV) of one model from its biased runs and its standard error: the
     mean of the runs' barriers; the error combines their spread (over sqrt(n)) with
     each run's own error (in quadrature, over n). NaN when no run gave one."""
-    pairs = [
-        (float(r["barrier_eV"]), float(r["barrier_err_eV"]))
-        for r in rows
-        if math.isfinite(float(r.get("barrier_eV", math.nan)))
-    ]
+    table = pd.DataFrame(list(rows), columns=["barrier_eV", "barrier_err_eV"])
+    table = table.apply(pd.to_numeric, errors="coerce")  # a table's empty cells: none
+    pairs = [(v, e) for v, e in table.itertuples(index=False) if math.isfinite(v)]
     if not pairs:
         return math.nan, math.nan
     values = np.array([v for v, _ in pairs])
