@@ -6,8 +6,8 @@ the quasi-harmonic approximation at Γ, the same way for every level, so that th
 can be compared where NPT MD with the teacher (about 2 steps/s here) cannot reach the
 precision: 100 ps per temperature would be needed to resolve α_L to 2e-6 /K.
 
-1. E0(V): positions relaxed (BFGS, fmax 0.005 eV/Å) at nine volumes, 0.96-1.04 of the
-   given cell, fitted by a Birch-Murnaghan equation of state (ASE): V0 and B0.
+1. E0(V): positions relaxed (BFGS, fmax 0.005 eV/Å) at nine (``--eos-points``) volumes,
+   0.96-1.04 of the given cell, fitted by a Birch-Murnaghan equation of state (ASE): V0 and B0.
 2. Γ-point frequencies (ASE's ``Vibrations``, central differences of 0.01 Å) of the
    relaxed cell at V0 × (0.985, 1.0, 1.015); the three acoustic modes and any imaginary
    mode left out (their count is printed).
@@ -45,7 +45,7 @@ from ase import units
 from ase.calculators.calculator import Calculator, all_changes
 
 REPO = Path(__file__).resolve().parents[1]
-SCALES = np.linspace(0.96, 1.04, 9)  # volume
+SCALES = 9  # volumes from 0.96 to 1.04 of the given cell's
 PHONON_SCALES = (0.985, 1.0, 1.015)  # of V0
 TEMPERATURES = (250.0, 300.0, 350.0)
 
@@ -139,13 +139,13 @@ def free_vib(energies: np.ndarray, temperature: float) -> float:
     return float(np.sum(energies / 2 + kt * np.log1p(-np.exp(-energies / kt))))
 
 
-def qha(structure: Path, calc, work: Path) -> dict:
+def qha(structure: Path, calc, work: Path, points: int = SCALES) -> dict:
     from ase.eos import EquationOfState
 
     work.mkdir(parents=True, exist_ok=True)
     crystal = ase.io.read(structure)
     volumes, energies = [], []
-    for scale in SCALES:
+    for scale in np.linspace(0.96, 1.04, points):
         atoms = relaxed(at_volume(crystal, scale), calc)
         volumes.append(atoms.get_volume())
         energies.append(atoms.get_potential_energy())
@@ -208,12 +208,13 @@ def main() -> None:
     q.add_argument("--spec", type=Path, help="a level's spec (prepare)")
     q.add_argument("--model", type=Path, help="a mofglass model.json")
     q.add_argument("--work", type=Path, required=True)
+    q.add_argument("--eos-points", type=int, default=SCALES, help="volumes of E0(V)")
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(args.out, args.results)
         return
     calc = teacher_calculator(args.spec) if args.spec else ModelCalculator(args.model)
-    qha(args.structure, calc, args.work)
+    qha(args.structure, calc, args.work, args.eos_points)
 
 
 if __name__ == "__main__":
