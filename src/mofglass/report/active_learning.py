@@ -18,7 +18,10 @@ def section(files: Mapping[str, Sequence[str]], captions: Mapping[str, str]) -> 
         "Per iteration: frames explored by MD with the current model at T_k, new CBAD "
         "bins, frames selected, labelled and quarantined; the force RMSE of model k-1 "
         "on the fresh frames (before they join the training set) and of the current "
-        "model on the fixed test set; core-seconds per stage.",
+        "model on the fixed test set; core-seconds per stage. A loop that also explores "
+        "under a metadynamics bias gives, per iteration, the frames selected from its "
+        "biased runs and the barrier of model k-1 (eV) those runs' hills give, with its "
+        "standard error.",
         captions=captions,
     )
     for path in files["al_records"]:
