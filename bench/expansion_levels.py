@@ -139,23 +139,59 @@ def free_vib(energies: np.ndarray, temperature: float) -> float:
     return float(np.sum(energies / 2 + kt * np.log1p(-np.exp(-energies / kt))))
 
 
+def e0_of_v(crystal, calc, work: Path, points: int) -> tuple[list, list]:
+    """Relaxed energies (eV) at ``points`` volumes (Å³) from 0.96 to 1.04 of the cell's,
+    each kept in ``work/eos.json`` as it finishes (a rerun repeats none), with whether
+    BFGS met its fmax (a point that did not is kept and flagged, not dropped)."""
+    cache = work / "eos.json"
+    done = json.loads(cache.read_text()) if cache.exists() else {}
+    for scale in np.linspace(0.96, 1.04, points):
+        key = f"{scale:.4f}"
+        if key not in done:
+            atoms = relaxed(at_volume(crystal, scale), calc)
+            fmax = float(np.abs(atoms.get_forces()).max())
+            done[key] = {
+                "volume_A3": atoms.get_volume(),
+                "energy_eV": atoms.get_potential_energy(),
+                "converged": fmax <= 0.005,
+            }
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps(done, indent=2) + "\n")
+            tmp.replace(cache)
+        point = done[key]
+        flag = {True: "", False: " (BFGS not converged)"}.get(
+            point.get("converged"), " (convergence not recorded)"
+        )
+        print(f"V {point['volume_A3']:.1f} A^3: E0 {point['energy_eV']:.5f} eV{flag}", flush=True)
+    keys = [f"{s:.4f}" for s in np.linspace(0.96, 1.04, points)]
+    return [done[k]["volume_A3"] for k in keys], [done[k]["energy_eV"] for k in keys]
+
+
+def cached_relaxed(atoms, calc, path: Path):
+    """The cell ``atoms`` relaxed tightly (fmax 0.002 eV/Å), kept at ``path`` so that a
+    resumed run displaces the very structure its Vibrations cache was made from."""
+    if path.exists():
+        return ase.io.read(path)
+    out = relaxed(atoms, calc, fmax=0.002, steps=800)
+    out.calc = None
+    tmp = path.with_name(path.name + ".tmp.extxyz")
+    ase.io.write(tmp, out)
+    tmp.replace(path)
+    return out
+
+
 def qha(structure: Path, calc, work: Path, points: int = SCALES) -> dict:
     from ase.eos import EquationOfState
 
     work.mkdir(parents=True, exist_ok=True)
     crystal = ase.io.read(structure)
-    volumes, energies = [], []
-    for scale in np.linspace(0.96, 1.04, points):
-        atoms = relaxed(at_volume(crystal, scale), calc)
-        volumes.append(atoms.get_volume())
-        energies.append(atoms.get_potential_energy())
-        print(f"V {volumes[-1]:.1f} A^3: E0 {energies[-1]:.5f} eV", flush=True)
+    volumes, energies = e0_of_v(crystal, calc, work, points)
     eos = EquationOfState(volumes, energies, eos="birchmurnaghan")
     v0, e0, b0 = eos.fit()
     base = at_volume(crystal, v0 / crystal.get_volume())
     modes, dropped, vs = [], [], []
     for k, scale in enumerate(PHONON_SCALES):
-        atoms = relaxed(at_volume(base, scale), calc, fmax=0.002, steps=800)
+        atoms = cached_relaxed(at_volume(base, scale), calc, work / f"relaxed{k}.extxyz")
         eps = gamma_energies(atoms, calc, work / f"vib{k}")
         real = np.sort(np.real(eps[np.isreal(eps) | (np.abs(np.imag(eps)) < 1e-12)]))
         imaginary = len(eps) - len(real)
