@@ -7,7 +7,8 @@ can be compared where NPT MD with the teacher (about 2 steps/s here) cannot reac
 precision: 100 ps per temperature would be needed to resolve α_L to 2e-6 /K.
 
 1. E0(V): positions relaxed (BFGS, fmax 0.005 eV/Å) at nine (``--eos-points``) volumes,
-   0.96-1.04 of the given cell, fitted by a Birch-Murnaghan equation of state (ASE): V0 and B0.
+   0.96-1.04 of the given cell (``--eos-span``; V0 must fall inside), fitted by a
+   Birch-Murnaghan equation of state (ASE): V0 and B0.
 2. Γ-point frequencies (ASE's ``Vibrations``, central differences of 0.01 Å) of the
    relaxed cell at V0 × (0.985, 1.0, 1.015); the three acoustic modes and any imaginary
    mode left out (their count is printed).
@@ -139,13 +140,16 @@ def free_vib(energies: np.ndarray, temperature: float) -> float:
     return float(np.sum(energies / 2 + kt * np.log1p(-np.exp(-energies / kt))))
 
 
-def e0_of_v(crystal, calc, work: Path, points: int) -> tuple[list, list]:
-    """Relaxed energies (eV) at ``points`` volumes (Å³) from 0.96 to 1.04 of the cell's,
+def e0_of_v(
+    crystal, calc, work: Path, points: int, span: tuple[float, float] = (0.96, 1.04)
+) -> tuple[list, list]:
+    """Relaxed energies (eV) at ``points`` volumes (Å³) across ``span`` of the cell's,
     each kept in ``work/eos.json`` as it finishes (a rerun repeats none), with whether
     BFGS met its fmax (a point that did not is kept and flagged, not dropped)."""
     cache = work / "eos.json"
     done = json.loads(cache.read_text()) if cache.exists() else {}
-    for scale in np.linspace(0.96, 1.04, points):
+    scales = np.linspace(*span, points)
+    for scale in scales:
         key = f"{scale:.4f}"
         if key not in done:
             atoms = relaxed(at_volume(crystal, scale), calc)
@@ -163,7 +167,7 @@ def e0_of_v(crystal, calc, work: Path, points: int) -> tuple[list, list]:
             point.get("converged"), " (convergence not recorded)"
         )
         print(f"V {point['volume_A3']:.1f} A^3: E0 {point['energy_eV']:.5f} eV{flag}", flush=True)
-    keys = [f"{s:.4f}" for s in np.linspace(0.96, 1.04, points)]
+    keys = [f"{s:.4f}" for s in scales]
     return [done[k]["volume_A3"] for k in keys], [done[k]["energy_eV"] for k in keys]
 
 
@@ -180,14 +184,19 @@ def cached_relaxed(atoms, calc, path: Path):
     return out
 
 
-def qha(structure: Path, calc, work: Path, points: int = SCALES) -> dict:
+def qha(structure: Path, calc, work: Path, points: int = SCALES, span=(0.96, 1.04)) -> dict:
     from ase.eos import EquationOfState
 
     work.mkdir(parents=True, exist_ok=True)
     crystal = ase.io.read(structure)
-    volumes, energies = e0_of_v(crystal, calc, work, points)
+    volumes, energies = e0_of_v(crystal, calc, work, points, span)
     eos = EquationOfState(volumes, energies, eos="birchmurnaghan")
     v0, e0, b0 = eos.fit()
+    if not min(volumes) < v0 < max(volumes):  # an extrapolated minimum is no minimum
+        raise SystemExit(
+            f"V0 {v0:.1f} A^3 outside the volumes scanned ({min(volumes):.1f}-"
+            f"{max(volumes):.1f}): widen --eos-span"
+        )
     base = at_volume(crystal, v0 / crystal.get_volume())
     modes, dropped, vs = [], [], []
     for k, scale in enumerate(PHONON_SCALES):
@@ -245,12 +254,15 @@ def main() -> None:
     q.add_argument("--model", type=Path, help="a mofglass model.json")
     q.add_argument("--work", type=Path, required=True)
     q.add_argument("--eos-points", type=int, default=SCALES, help="volumes of E0(V)")
+    q.add_argument(
+        "--eos-span", type=float, nargs=2, default=(0.96, 1.04), help="of the cell's volume"
+    )
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(args.out, args.results)
         return
     calc = teacher_calculator(args.spec) if args.spec else ModelCalculator(args.model)
-    qha(args.structure, calc, args.work, args.eos_points)
+    qha(args.structure, calc, args.work, args.eos_points, tuple(args.eos_span))
 
 
 if __name__ == "__main__":
