@@ -531,6 +531,7 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     page = (project / "results/report/index.html").read_text()
     for title in ("Selection", "Models", "Structure"):
         assert f">{title}</h2>" in page
+    assert "CP2K gfn1-xtb (xtb)" in page  # the level of the SNAP's labels, named
     assert "Melt-quench" not in page and page.count("data:image/png;base64,") >= 8
     # as a reader's browser shows it: the summary first, images, links, units, captions
     assert_report_reads_well(project / "results/report/index.html")

@@ -100,6 +100,7 @@ COMPARISON_COLUMNS = [
     "model",
     "type",
     "dataset",
+    "labels",
     "n_train",
     "energy_mae_meV_per_atom",
     "energy_mae_after_offset_meV_per_atom",
@@ -112,8 +113,9 @@ COMPARISON_COLUMNS = [
 
 def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
     """Every model's test errors (MAE) and MD cost side by side, as the reference work's
-    Table 1, with its published rows. ``models``: name -> {type, dataset, metrics (the
-    metrics table), cost (the cost table), md_check (verdict)}."""
+    Table 1, with its published rows. ``models``: name -> {type, dataset, labels (the
+    level of theory of its labels, in words), metrics (the metrics table), cost (the
+    cost table), md_check (verdict)}."""
     rows = []
     for name, m in models.items():
         test = m["metrics"][m["metrics"]["split"] == "test"].iloc[0]
@@ -123,6 +125,7 @@ def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
                 "model": name,
                 "type": m["type"],
                 "dataset": m["dataset"],
+                "labels": m.get("labels", ""),
                 # a model trained elsewhere did not learn from this dataset's split
                 "n_train": (
                     np.nan if m["type"] in ("published", "foundation") else int(train["n_frames"])
@@ -139,7 +142,9 @@ def model_comparison(models: dict[str, dict]) -> pd.DataFrame:
                 "md_check": m["md_check"],
             }
         )
-    published = PUBLISHED_MODELS.assign(dataset="flat histogram", n_train=2357, md_check="")
+    published = PUBLISHED_MODELS.assign(
+        dataset="flat histogram", labels="CP2K PBE-D3", n_train=2357, md_check=""
+    )
     return pd.concat([pd.DataFrame(rows), published], ignore_index=True)[COMPARISON_COLUMNS]
 
 

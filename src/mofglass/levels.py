@@ -55,6 +55,25 @@ def resolve(name: str, levels: Mapping) -> dict:
     return {**base, "base_level": block["base"], "repair_file": term_file(name)}
 
 
+def describe(name: str, levels: Mapping) -> str:
+    """What level ``name`` is, in words: a CP2K method, a calculator (with its
+    dispersion), or a base level plus its pair term and the DFT points it was fitted to."""
+    block = levels[name]
+    if kind(block) == "repaired":
+        repair = block["repair"]
+        given = (repair.get("term") or {}).get("pairs")
+        pairs = ", ".join("–".join(pair) for pair in given) if given else "metal–donor"
+        return (
+            f"{describe(block['base'], levels)} + a {pairs} pair term fitted to "
+            f"{repair['level_of_theory']} single points of {repair['structure']} ({name})"
+        )
+    if kind(block) == "calculator":
+        dispersion = block.get("dispersion")
+        extra = f" + D3 ({dispersion.get('damping', 'd3zero')})" if dispersion else ""
+        return f"{block['calculator']}{extra} ({name})"
+    return f"CP2K {block['method']} ({name})"
+
+
 def files(name: str | None, levels: Mapping) -> list[str]:
     """Files a job at level ``name`` reads: the fitted term of a repaired level (none for
     any other level, or for no level: a stage the config leaves out)."""

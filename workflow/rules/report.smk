@@ -3,6 +3,16 @@
 # <stage>_report) and writes its section (mofglass.report.<stage>).
 
 
+def model_labels(model):
+    """The level of theory of a model's labels, in words (the report's Models table)."""
+    block = config["models"][model]
+    if block["type"] == "published":
+        return "its authors'"
+    if block["type"] == "foundation":
+        return "zero-shot: " + levels.describe(block["level"], config["levels_of_theory"])
+    return levels.describe(model_level(model), config["levels_of_theory"])
+
+
 rule report:
     input:
         unpack(report_inputs),
@@ -25,6 +35,7 @@ rule report:
                 n: {
                     "type": b["type"],
                     "dataset": "active learning" if n in al_models() else b["dataset"],
+                    "labels": model_labels(n),
                 }
                 for n, b in config["models"].items()
             },
