@@ -129,6 +129,9 @@ def gamma_energies(atoms, calc, work: Path) -> np.ndarray:
 
     atoms = atoms.copy()
     atoms.calc = calc
+    for lock in work.glob("cache.*.json"):  # a killed run leaves its displacement's lock,
+        if lock.stat().st_size == 0:  # an empty file that ASE reads as done
+            lock.unlink()
     vib = Vibrations(atoms, name=str(work), delta=0.01, nfree=2)
     vib.run()
     return vib.get_energies()
