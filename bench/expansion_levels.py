@@ -218,15 +218,24 @@ def qha(structure: Path, calc, work: Path, points: int = SCALES, span=(0.96, 1.0
     slope, intercept = np.polyfit(vs, table, 1)  # ħω linear in V, mode by mode
     grid = np.linspace(min(volumes), max(volumes), 4001)
 
-    def volume_at(temperature: float) -> float:
-        omega = np.clip(np.outer(grid, slope) + intercept, 1e-5, None)
-        kt = units.kB * temperature
-        vib = np.sum(omega / 2 + kt * np.log1p(-np.exp(-omega / kt)), axis=1)
-        free = eos.func(grid, *eos.eos_parameters) + vib
-        return float(grid[np.argmin(free)])
+    def alpha_with(form: str) -> tuple[float, dict]:
+        """α_L (1/K) at 300 K and V(T) (Å³) with E0(V) fitted by the EOS ``form``."""
+        fit = EquationOfState(volumes, energies, eos=form)
+        fit.fit()
 
-    v = {t: volume_at(t) for t in TEMPERATURES}
-    alpha = (v[350.0] - v[250.0]) / (100.0 * 3 * v[300.0])
+        def volume_at(temperature: float) -> float:
+            omega = np.clip(np.outer(grid, slope) + intercept, 1e-5, None)
+            kt = units.kB * temperature
+            vib = np.sum(omega / 2 + kt * np.log1p(-np.exp(-omega / kt)), axis=1)
+            free = fit.func(grid, *fit.eos_parameters) + vib
+            return float(grid[np.argmin(free)])
+
+        v = {t: volume_at(t) for t in TEMPERATURES}
+        return (v[350.0] - v[250.0]) / (100.0 * 3 * v[300.0]), v
+
+    alpha, v = alpha_with("birchmurnaghan")
+    # the fit's share of the uncertainty: the same energies through other EOS forms
+    others = {form: alpha_with(form)[0] for form in ("vinet", "murnaghan", "pouriertarantola")}
     result = {
         "structure": structure.stem,
         "atoms": len(crystal),
@@ -236,11 +245,13 @@ def qha(structure: Path, calc, work: Path, points: int = SCALES, span=(0.96, 1.0
         "left_out": dropped,
         "V_A3": v,
         "alpha_L_per_K": alpha,
+        "alpha_L_other_eos_per_K": others,
     }
     (work / "qha.json").write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"{structure.stem}: V0 {v0:.1f} A^3 (given {crystal.get_volume():.1f}), B0 "
-        f"{b0 / units.GPa:.1f} GPa, {n} modes; alpha_L(300 K) = {alpha * 1e6:+.1f}e-6 /K"
+        f"{b0 / units.GPa:.1f} GPa, {n} modes; alpha_L(300 K) = {alpha * 1e6:+.1f}e-6 /K "
+        f"(other EOS forms: {', '.join(f'{a * 1e6:+.1f}' for a in others.values())})"
     )
     return result
 
