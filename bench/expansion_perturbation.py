@@ -21,6 +21,7 @@ Valid while the ensembles overlap (|<ΔP>| / B of a few per cent at most; printe
     # 2. a teacher's stress on the same frames (its own Python; a level spec of
     #    bench/expansion_levels.py's prepare)
     .venvs/sevenn/bin/python bench/expansion_perturbation.py teacher OUT --spec SPEC.json
+    #    (or --model OTHER.json --name other: a second student, the method's check)
     # 3. α_L of that teacher, given the student's (1/K) and a bulk modulus (GPa)
     .venv/bin/python bench/expansion_perturbation.py alpha OUT --name sevennet \\
         --alpha-student 17.0e-6 --alpha-student-err 2.6e-6 --bulk-modulus 9.0
@@ -85,23 +86,36 @@ def sample(model_file: Path, structure: Path, work: Path, temperatures, frames: 
         print(f"T {temperature:g} K: {len(kept)} frames, <V> {np.mean(volumes):.1f} A^3")
 
 
-def teacher(work: Path, spec_file: Path) -> None:
+def _level_stress(spec_file: Path):
+    """A level's stress (eV/Å³) of a frame, its calculator built by mofglass's runner."""
     path = REPO / "src/mofglass/calculators/runner.py"
     module = importlib.util.spec_from_file_location("mofglass_runner", path)
     runner = importlib.util.module_from_spec(module)
     module.loader.exec_module(runner)
-    spec = json.loads(spec_file.read_text())
-    calc = runner.make_calculator(spec)
-    name = spec_file.stem
+    calc = runner.make_calculator(json.loads(spec_file.read_text()))
+
+    def stress(atoms):
+        atoms.calc = calc
+        return atoms.get_stress(voigt=True).tolist()
+
+    return stress
+
+
+def _model_stress(model_file: Path):
+    """Another model's stress (a second student: the method's own check)."""
+    from mofglass.models import load_model
+
+    model = load_model(model_file)
+    return lambda atoms: model.predict([atoms])[0].get_stress(voigt=True).tolist()
+
+
+def teacher(work: Path, name: str, stress) -> None:
     for path in sorted(work.glob("T*.extxyz")):
         out = work / name / f"{path.stem}.json"
         if out.exists():
             continue
         out.parent.mkdir(exist_ok=True)
-        stresses = []
-        for atoms in ase.io.iread(path):
-            atoms.calc = calc
-            stresses.append(atoms.get_stress(voigt=True).tolist())
+        stresses = [stress(atoms) for atoms in ase.io.iread(path)]
         tmp = out.with_suffix(".tmp")
         tmp.write_text(json.dumps(stresses) + "\n")
         tmp.replace(out)
@@ -162,7 +176,9 @@ def main() -> None:
     s.add_argument("--frames", type=int, default=50, help="per temperature")
     t = sub.add_parser("teacher")
     t.add_argument("work", type=Path)
-    t.add_argument("--spec", type=Path, required=True)
+    t.add_argument("--spec", type=Path, help="a level's spec (its own Python)")
+    t.add_argument("--model", type=Path, help="or a mofglass model.json (main environment)")
+    t.add_argument("--name", help="default: the spec's stem")
     a = sub.add_parser("alpha")
     a.add_argument("work", type=Path)
     a.add_argument("--name", required=True)
@@ -174,7 +190,8 @@ def main() -> None:
         args.work.mkdir(parents=True, exist_ok=True)
         sample(args.model, args.structure, args.work, args.temperatures, args.frames)
     elif args.command == "teacher":
-        teacher(args.work, args.spec)
+        stress = _level_stress(args.spec) if args.spec else _model_stress(args.model)
+        teacher(args.work, args.name or args.spec.stem, stress)
     else:
         alpha(args.work, args.name, args.alpha_student, args.alpha_student_err, args.bulk_modulus)
 
