@@ -10,9 +10,11 @@ difference of the two potentials (thermodynamic perturbation):
 
     V_teacher(T) ≈ V_student(T) (1 + <ΔP>_T / B),   ΔP = P_teacher - P_student,
 
-so that α_teacher ≈ α_student + (1 / 3B) d<ΔP>/dT, with B the bulk modulus (GPa). The
-kinetic pressure is the same for both on the same frame and cancels: ΔP is the
-difference of the potentials' virial pressures, -trace(σ_t - σ_s)/3 (ASE's stress sign).
+so that α_teacher ≈ α_student + (1 / 3B) d<ΔP>/dT, with B the isothermal bulk modulus
+at temperature (GPa; the student's K_PV of its P-V scan at 300 K: the static B0 of
+E0(V), twice as stiff for these frameworks, undercorrects). The kinetic pressure is the
+same for both on the same frame and cancels: ΔP is the difference of the potentials'
+virial pressures, -trace(σ_t - σ_s)/3 (ASE's stress sign).
 Valid while the ensembles overlap (|<ΔP>| / B of a few per cent at most; printed).
 
     # 1. the student's NPT frames and its stress on them (main environment)
@@ -24,7 +26,7 @@ Valid while the ensembles overlap (|<ΔP>| / B of a few per cent at most; printe
     #    (or --model OTHER.json --name other: a second student, the method's check)
     # 3. α_L of that teacher, given the student's (1/K) and a bulk modulus (GPa)
     .venv/bin/python bench/expansion_perturbation.py alpha OUT --name sevennet \\
-        --alpha-student 17.0e-6 --alpha-student-err 2.6e-6 --bulk-modulus 9.0
+        --alpha-student 17.0e-6 --alpha-student-err 2.6e-6 --bulk-modulus 5.73
 
 Units: Å, eV, ps, K; pressures and B in GPa.
 """
@@ -122,8 +124,11 @@ def teacher(work: Path, name: str, stress) -> None:
         print(f"{name} {path.stem}: {len(stresses)} frames")
 
 
-def alpha(work: Path, name: str, alpha_s: float, alpha_s_err: float, bulk: float) -> dict:
-    """α_L (1/K) of teacher ``name`` from the student's α_L and <ΔP>(T) (GPa)."""
+def alpha(
+    work: Path, name: str, alpha_s: float, alpha_s_err: float, bulk: float, bulk_err: float
+) -> dict:
+    """α_L (1/K) of teacher ``name`` from the student's α_L and <ΔP>(T) (GPa), with B
+    (GPa) and their errors (in quadrature)."""
     rows = []
     for path in sorted(work.glob("T*.extxyz"), key=lambda p: float(p.stem[1:])):
         frames = ase.io.read(path, ":")
@@ -149,8 +154,13 @@ def alpha(work: Path, name: str, alpha_s: float, alpha_s_err: float, bulk: float
         "slope_GPa_per_K": float(slope),
         "slope_err_GPa_per_K": slope_err,
         "bulk_modulus_GPa": bulk,
+        "bulk_modulus_err_GPa": bulk_err,
         "alpha_L_per_K": alpha_s + correction,
-        "alpha_L_err_per_K": float(np.hypot(alpha_s_err, slope_err / (3 * bulk))),
+        "alpha_L_err_per_K": float(
+            np.sqrt(
+                alpha_s_err**2 + (slope_err / (3 * bulk)) ** 2 + (correction * bulk_err / bulk) ** 2
+            )
+        ),
         "volume_offset_at_300K": float((intercept + slope * 300.0) / bulk),
     }
     (work / name / "alpha.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -184,7 +194,8 @@ def main() -> None:
     a.add_argument("--name", required=True)
     a.add_argument("--alpha-student", type=float, required=True)
     a.add_argument("--alpha-student-err", type=float, required=True)
-    a.add_argument("--bulk-modulus", type=float, required=True, help="GPa")
+    a.add_argument("--bulk-modulus", type=float, required=True, help="K_PV at T (GPa)")
+    a.add_argument("--bulk-modulus-err", type=float, default=0.0, help="GPa")
     args = parser.parse_args()
     if args.command == "sample":
         args.work.mkdir(parents=True, exist_ok=True)
@@ -193,7 +204,14 @@ def main() -> None:
         stress = _level_stress(args.spec) if args.spec else _model_stress(args.model)
         teacher(args.work, args.name or args.spec.stem, stress)
     else:
-        alpha(args.work, args.name, args.alpha_student, args.alpha_student_err, args.bulk_modulus)
+        alpha(
+            args.work,
+            args.name,
+            args.alpha_student,
+            args.alpha_student_err,
+            args.bulk_modulus,
+            args.bulk_modulus_err,
+        )
 
 
 if __name__ == "__main__":
