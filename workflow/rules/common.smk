@@ -297,6 +297,16 @@ def model_level(model):
     return config["datasets"][block["dataset"]]["level_of_theory"]
 
 
+def model_labels(model):
+    """The level of theory of a model's labels, in words (the report's Models table)."""
+    block = config["models"][model]
+    if block["type"] == "published":
+        return "its authors'"
+    if block["type"] == "foundation":
+        zero_shot = levels.describe(block["level"], config["levels_of_theory"])
+        return f"zero-shot: {zero_shot}"
+    return levels.describe(model_level(model), config["levels_of_theory"])
+
 def split_files(directory):
     files = {s: f"{directory}/{s}.extxyz" for s in ("train", "validation", "test")}
     files["lineage"] = f"{directory}/lineage.csv"

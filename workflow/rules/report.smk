@@ -3,16 +3,6 @@
 # <stage>_report) and writes its section (mofglass.report.<stage>).
 
 
-def model_labels(model):
-    """The level of theory of a model's labels, in words (the report's Models table)."""
-    block = config["models"][model]
-    if block["type"] == "published":
-        return "its authors'"
-    if block["type"] == "foundation":
-        return "zero-shot: " + levels.describe(block["level"], config["levels_of_theory"])
-    return levels.describe(model_level(model), config["levels_of_theory"])
-
-
 rule report:
     input:
         unpack(report_inputs),
