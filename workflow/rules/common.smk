@@ -307,6 +307,7 @@ def model_labels(model):
         return f"zero-shot: {zero_shot}"
     return levels.describe(model_level(model), config["levels_of_theory"])
 
+
 def split_files(directory):
     files = {s: f"{directory}/{s}.extxyz" for s in ("train", "validation", "test")}
     files["lineage"] = f"{directory}/lineage.csv"
