@@ -68,8 +68,10 @@ def describe(name: str, levels: Mapping) -> str:
             f"{repair['level_of_theory']} single points of {repair['structure']} ({name})"
         )
     if kind(block) == "calculator":
-        dispersion = block.get("dispersion")
-        extra = f" + D3 ({dispersion.get('damping', 'd3zero')})" if dispersion else ""
+        dispersion = block.get("dispersion") or {}
+        extra = " + D3" if dispersion else ""
+        if dispersion.get("damping"):  # otherwise simple-dftd3's own default
+            extra += f" ({dispersion['damping']})"
         return f"{block['calculator']}{extra} ({name})"
     return f"CP2K {block['method']} ({name})"
 
