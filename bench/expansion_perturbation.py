@@ -34,15 +34,12 @@ Units: Å, eV, ps, K; pressures and B in GPa.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 from pathlib import Path
 
 import ase.io
 import numpy as np
 from ase import units
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def pressure_GPa(stress: np.ndarray) -> float:
@@ -89,12 +86,10 @@ def sample(model_file: Path, structure: Path, work: Path, temperatures, frames: 
 
 
 def _level_stress(spec_file: Path):
-    """A level's stress (eV/Å³) of a frame, its calculator built by mofglass's runner."""
-    path = REPO / "src/mofglass/calculators/runner.py"
-    module = importlib.util.spec_from_file_location("mofglass_runner", path)
-    runner = importlib.util.module_from_spec(module)
-    module.loader.exec_module(runner)
-    calc = runner.make_calculator(json.loads(spec_file.read_text()))
+    """A level's stress (eV/Å³) of a frame, its calculator as the Γ-QHA bench builds it."""
+    from expansion_levels import teacher_calculator  # bench/, beside this script
+
+    calc = teacher_calculator(spec_file)
 
     def stress(atoms):
         atoms.calc = calc
