@@ -95,6 +95,33 @@ def test_slab_cell_stacks_the_two_phases_on_one_interface():
         coexistence.slab_cell(crystal, crystal * (2, 1, 1))
 
 
+@pytest.mark.parametrize("axis", [0, 2])
+def test_slab_cell_keeps_every_linker_whole(axis):
+    """A framework's two-slab cell is cut between metals and linkers: every atom keeps
+    the model type it has in the crystal (a linker split across an interface would
+    give C(C), N() and H[] types, which an atom-typed SNAP refuses), and no atom of one
+    slab sits within the gap (1.5 Å) of one of the other, even where the disordered slab's
+    linkers cross its cell's faces (the slab wrapped by atoms, as an MD engine leaves
+    it)."""
+    from collections import Counter
+
+    from ase.neighborlist import neighbor_list
+
+    from mofglass.chemistry import model_types
+    from mofglass.structures import load_structure
+
+    crystal = load_structure("builtin:ZIF-4")
+    disordered = crystal.copy()
+    disordered.rattle(0.03, seed=1)
+    disordered.positions += 0.37 * crystal.cell[axis]  # linkers across its faces
+    disordered.wrap()
+    cell = coexistence.slab_cell(crystal, disordered, axis=axis, gap_A=1.5)
+    assert Counter(model_types(cell)) == Counter(model_types(crystal) * 2)
+    i, j, d = neighbor_list("ijd", cell, 1.5)
+    slab = cell.arrays["slab"]
+    assert not np.any(slab[i] != slab[j]), d[slab[i] != slab[j]].min()
+
+
 def test_bracket_reads_the_ladder():
     g = coexistence.Growth
     found = coexistence.bracket(

@@ -24,14 +24,62 @@ from ase import Atoms
 SIGNIFICANCE = 2.0
 
 
+def whole_molecules(atoms: Atoms, axis: int = 2) -> Atoms:
+    """A copy with every molecule of the covalent graph (a linker with its H: the bonds
+    between non-metals, metal bonds left out, :func:`mofglass.chemistry.bond_graph`)
+    made whole across the periodic boundaries and placed by its centre along lattice
+    vector ``axis`` inside the cell, so that a plane cut keeps each linker on one side;
+    metal atoms are wrapped into the cell. Positions in Å."""
+    from ase.geometry import find_mic
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+    from .chemistry import bond_graph, is_metal
+
+    out = atoms.copy()
+    out.wrap()
+    covalent = np.flatnonzero([not is_metal(s) for s in out.get_chemical_symbols()])
+    i, j = bond_graph(out[covalent]) if len(covalent) else (np.zeros(0, int),) * 2
+    pos = out.positions[covalent]
+    # the bond vectors by minimum image: a bond is shorter than half any cell length
+    vectors = find_mic(pos[j] - pos[i], out.cell, out.pbc)[0]
+    step = {(int(a), int(b)): v for a, b, v in zip(i, j, vectors, strict=True)}
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(covalent),) * 2).tocsr()
+    count, label = connected_components(graph, directed=False)
+    whole = pos.copy()
+    for molecule in range(count):
+        members = np.flatnonzero(label == molecule)
+        order, parent = breadth_first_order(graph, members[0], directed=False)
+        for a in order[1:]:
+            whole[a] = whole[parent[a]] + step[(int(parent[a]), int(a))]
+        centre = out.cell.scaled_positions(whole[members].mean(0)[None])[0, axis]
+        whole[members] -= np.floor(centre) * out.cell[axis]
+    out.positions[covalent] = whole
+    return out
+
+
+def _extent(atoms: Atoms, axis: int) -> tuple[float, float]:
+    """How far (Å, along the normal of the other two lattice vectors) the atoms stick
+    out below the cell's bottom face and above its top face (0 when they do not)."""
+    lateral = [k for k in range(3) if k != axis]
+    normal = np.cross(*atoms.cell[lateral])
+    normal /= np.linalg.norm(normal) * np.sign(normal @ atoms.cell[axis])
+    height = atoms.cell[axis] @ normal
+    h = atoms.positions @ normal
+    return max(0.0, -h.min()), max(0.0, h.max() - height)
+
+
 def slab_cell(crystal: Atoms, disordered: Atoms, axis: int = 2, gap_A: float = 1.0) -> Atoms:
     """One cell with ``crystal`` then ``disordered`` stacked along lattice vector
     ``axis``: the disordered slab is strained to the crystal's lateral cell (its own
-    length along ``axis`` kept), so the two share an interface, and ``gap_A`` (Å) is
-    left at each of the two interfaces, so that no atom of one slab sits on one of the
-    other (the barostat closes the gaps). Both must be periodic cells with the same two
-    lateral lattice vectors up to a strain; positions in Å. The atoms carry ``slab`` =
-    0 (crystal) or 1 (disordered) in ``arrays``."""
+    length along ``axis`` kept), so the two share an interface. A framework is cut
+    between its metals and linkers: each linker stays whole on the side of its centre
+    (:func:`whole_molecules`), so no linker is split across an interface; the slabs are
+    then moved apart by the height that their linkers stick out of their cells, and
+    ``gap_A`` (Å) more at each of the two interfaces, so that no atom of one slab sits on
+    one of the other (the barostat closes the gaps). Both must be periodic cells with
+    the same two lateral lattice vectors up to a strain; positions in Å. The atoms
+    carry ``slab`` = 0 (crystal) or 1 (disordered) in ``arrays``."""
     lateral = [k for k in range(3) if k != axis]
     cell = np.array(crystal.cell)
     other = np.array(disordered.cell)
@@ -45,13 +93,17 @@ def slab_cell(crystal: Atoms, disordered: Atoms, axis: int = 2, gap_A: float = 1
     target = other.copy()
     target[lateral] = cell[lateral]
     strained.set_cell(target, scale_atoms=True)
+    first = whole_molecules(crystal, axis)
+    second = whole_molecules(strained, axis)
+    below_1, above_1 = _extent(first, axis)
+    below_2, above_2 = _extent(second, axis)
     unit = cell[axis] / np.linalg.norm(cell[axis])
+    normal = np.cross(*cell[lateral])
+    per_A = unit / abs(unit @ normal / np.linalg.norm(normal))  # 1 Å of height along axis
+    lift = cell[axis] + (above_1 + gap_A + below_2) * per_A
+    second.positions += lift
     stacked = cell.copy()
-    stacked[axis] = cell[axis] + target[axis] + 2 * gap_A * unit
-    first = crystal.copy()
-    first.wrap()
-    second = strained.copy()
-    second.positions += cell[axis] + gap_A * unit
+    stacked[axis] = lift + target[axis] + (above_2 + gap_A + below_1) * per_A
     # a plain cell: arrays an MD engine left on either slab (LAMMPS types, velocities)
     # would be half-filled with zeros once the two are joined
     out = Atoms(
