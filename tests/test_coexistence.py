@@ -139,6 +139,15 @@ def test_bracket_reads_the_ladder():
     assert steady.outcome == "undecided"
     rising = coexistence.growth(80.0, [0, 1, 2, 3, 4], [0.50, 0.52, 0.53, 0.56, 0.57])
     assert rising.outcome == "grows" and rising.rate_per_ps == pytest.approx(0.018)
+    assert rising.start == pytest.approx((0.50 + 0.52 + 0.53) / 3)
+    # a crystal slab of half the cell read as 0.1 crystalline at the start: unseen,
+    # whatever its slope, and a ladder of such runs brackets nothing
+    blind = coexistence.growth(80.0, [0, 1, 2, 3], [0.1, 0.08, 0.05, 0.02], crystal_share=0.5)
+    assert blind.outcome == "unseen" and "0.08 of the cell" in blind.reason
+    seen = coexistence.growth(80.0, [0, 1, 2, 3], [0.3, 0.28, 0.25, 0.22], crystal_share=0.5)
+    assert seen.outcome == "shrinks"
+    found = coexistence.bracket([blind, g(90, -0.02, 0.002, "unseen", "x")])
+    assert found["status"] == "not bracketed" and "no run saw" in found["reason"]
 
 
 def test_coexistence_recovers_the_lj_melting_point(slabs):
@@ -183,7 +192,7 @@ def test_coexistence_jobs_build_run_and_bracket(slabs, tmp_path):
 
     write_model(tmp_path / "model", LJ)
     model_file = str(tmp_path / "model" / "model.json")
-    crystal = bulk("Ar", "fcc", a=5.46, cubic=True) * (3, 3, 2)
+    crystal = bulk("Ar", "fcc", a=5.46, cubic=True) * (3, 3, 3)
     write_frames(tmp_path / "crystal.extxyz", [crystal])
     t_melt = kelvin(T_MELT_REDUCED)
     block = {
@@ -225,7 +234,7 @@ def test_coexistence_jobs_build_run_and_bracket(slabs, tmp_path):
     assert ran.outcome in ("grows", "shrinks", "undecided")
     table = pd.read_csv(runs[t_melt][0]["fractions"])
     assert len(table) >= 3 and table["crystalline"].between(0, 1).all()
-    # half the atoms start in the crystal slab, two cells thick: less its interface layers
+    # half the atoms start in the crystal slab, three cells thick: less its interface layers
     assert 0.2 < table["crystalline"].iloc[0] < 0.7
     assert missing.outcome == "failed" and "no two-slab cell" in missing.reason
     final = {k: str(tmp_path / f"bracket.{k}") for k in ("table", "growths", "figure")}

@@ -117,22 +117,46 @@ def slab_cell(crystal: Atoms, disordered: Atoms, axis: int = 2, gap_A: float = 1
     return out
 
 
+def crystal_share(cell: Atoms, species: str) -> float:
+    """The crystal slab's share (``slab`` = 0, :func:`slab_cell`) of the atoms of
+    ``species`` that the classifier reads (the metal)."""
+    mine = np.array(cell.get_chemical_symbols()) == species
+    return float(np.mean(cell.arrays["slab"][mine] == 0))
+
+
 @dataclass(frozen=True)
 class Growth:
     """The crystalline fraction's slope (1/ps) at one temperature, its standard error,
     and what it says: ``grows``, ``shrinks`` or ``undecided`` (within
-    :data:`SIGNIFICANCE` errors of 0), or ``failed`` (the run did not finish)."""
+    :data:`SIGNIFICANCE` errors of 0), ``unseen`` (the classifier did not see the
+    crystal slab as crystal at the start, so the slope says nothing about it), or
+    ``failed`` (the run did not finish); ``start`` is the crystalline fraction of the
+    first three frames."""
 
     temperature_K: float
     rate_per_ps: float
     error_per_ps: float
     outcome: str
     reason: str = ""
+    start: float = float("nan")
 
 
-def growth(temperature_K: float, times_ps: Sequence[float], crystalline: Sequence[float]) -> Growth:
+#: A run is ``unseen`` when the classifier gives less than this share of the crystal
+#: slab as crystalline in its first three frames.
+SEEN = 0.5
+
+
+def growth(
+    temperature_K: float,
+    times_ps: Sequence[float],
+    crystalline: Sequence[float],
+    crystal_share: float | None = None,
+) -> Growth:
     """The least-squares slope of the crystalline fraction against time, with the
-    standard error from the fit's residuals (scipy's ``linregress``)."""
+    standard error from the fit's residuals (scipy's ``linregress``). Given the crystal
+    slab's share of the classified atoms, a run whose first three frames show less than
+    :data:`SEEN` of it as crystalline is ``unseen``: a slab thinner than twice the
+    classifier's cutoff, or a crystal class not trained near this temperature."""
     from scipy.stats import linregress
 
     t = np.asarray(times_ps, dtype=float)
@@ -141,25 +165,39 @@ def growth(temperature_K: float, times_ps: Sequence[float], crystalline: Sequenc
         return Growth(temperature_K, np.nan, np.nan, "failed", f"{len(t)} frames: 3 needed")
     fit = linregress(t, x)
     rate, error = float(fit.slope), float(fit.stderr)
+    start = float(np.mean(x[np.argsort(t)[:3]]))
+    if crystal_share is not None and start < SEEN * crystal_share:
+        why = (
+            f"the classifier sees {start:.2f} of the cell as crystal at the start, the "
+            f"crystal slab is {crystal_share:.2f} of it"
+        )
+        return Growth(temperature_K, rate, error, "unseen", why, start)
     if rate > SIGNIFICANCE * error:
         outcome = "grows"
     elif rate < -SIGNIFICANCE * error:
         outcome = "shrinks"
     else:
         outcome = "undecided"
-    return Growth(temperature_K, rate, error, outcome)
+    return Growth(temperature_K, rate, error, outcome, start=start)
 
 
 def bracket(growths: Sequence[Growth]) -> dict:
     """The transition temperature (K) between the highest temperature whose crystal
     grew and the lowest whose crystal shrank: the midpoint, with half the bracket as
     its uncertainty. The status says when the ladder does not bracket it (no growth
-    below, or no melting above: widen the ladder) or is inconsistent (growth above a
-    melting): then the value is NaN."""
-    done = sorted((g for g in growths if g.outcome != "failed"), key=lambda g: g.temperature_K)
+    below, or no melting above: widen the ladder; or no run saw its crystal slab as
+    crystal) or is inconsistent (growth above a melting): then the value is NaN."""
+    done = sorted(
+        (g for g in growths if g.outcome not in ("failed", "unseen")),
+        key=lambda g: g.temperature_K,
+    )
     grew = [g.temperature_K for g in done if g.outcome == "grows"]
     shrank = [g.temperature_K for g in done if g.outcome == "shrinks"]
     row = {"low_K": np.nan, "high_K": np.nan, "value_K": np.nan, "error_K": np.nan}
+    unseen = [g for g in growths if g.outcome == "unseen"]
+    if unseen and not done:
+        reason = f"no run saw its crystal slab: {unseen[0].reason}"
+        return row | {"status": "not bracketed", "reason": reason}
     if not grew or not shrank:
         missing = "no temperature grew the crystal" if not grew else "none melted it"
         return row | {"status": "not bracketed", "reason": f"{missing}: widen the ladder"}

@@ -88,7 +88,8 @@ def run_job(
             table.insert(0, "time_ps", [f.info["time_ps"] for f in frames])
             table["crystalline"] = table[f"fraction_{block['crystal_class']}"]
             write_table(outputs["fractions"], table)
-            found = coexistence.growth(temperature_K, table["time_ps"], table["crystalline"])
+            share = coexistence.crystal_share(cells[0], metal)
+            found = coexistence.growth(temperature_K, table["time_ps"], table["crystalline"], share)
         else:
             why = f"run {result.verdict}: {result.reason or 'no frames'}"
     if found is None:
@@ -106,7 +107,7 @@ def bracket_job(
     """The transition temperature of one system from its ladder (``table``, CSV: one
     row with low_K, high_K, value_K, error_K, status, reason; ``growths``, CSV) and the
     crystalline fraction against time at every temperature (``figure``)."""
-    rows = [pd.read_csv(p).fillna({"reason": ""}).iloc[0].to_dict() for p in growth_files]
+    rows = [pd.read_csv(p, converters={"reason": str}).iloc[0].to_dict() for p in growth_files]
     growths = [coexistence.Growth(**row) for row in rows]
     found = {"system": system, **coexistence.bracket(growths)}
     write_table(outputs["table"], pd.DataFrame([found]))
