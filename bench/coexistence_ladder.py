@@ -54,18 +54,26 @@ DAMPING = {"thermostat_damping_fs": 100.0, "barostat_damping_fs": 1000.0}
 
 def nvt(name: str, temperature_K: float, ps: float, dump_every: int, seed: int) -> Protocol:
     stage = Stage(
-        name, "nvt", temperature_K=temperature_K, duration_ps=ps, timestep_fs=TIMESTEP_FS,
-        thermo_every=20, dump_every=dump_every,
-    )  # fmt: skip
-    return Protocol((stage,), **DAMPING, seed=seed, max_temperature_factor=1.5,
-                    segment_steps=1000)  # fmt: skip
+        name,
+        "nvt",
+        temperature_K=temperature_K,
+        duration_ps=ps,
+        timestep_fs=TIMESTEP_FS,
+        thermo_every=20,
+        dump_every=dump_every,
+    )
+    return Protocol((stage,), **DAMPING, seed=seed, max_temperature_factor=1.5, segment_steps=1000)
 
 
 def prepare(results: Path, work: Path, ladder, melt_K: float, melt_ps: float) -> None:
     """The liquid slab, the classifier and the two-slab cell."""
     work.mkdir(parents=True, exist_ok=True)
-    settings = {"results": str(results.resolve()), "ladder": ladder, "melt_K": melt_K,
-                "melt_ps": melt_ps}  # fmt: skip
+    settings = {
+        "results": str(results.resolve()),
+        "ladder": ladder,
+        "melt_K": melt_K,
+        "melt_ps": melt_ps,
+    }
     (work / "settings.json").write_text(json.dumps(settings, indent=1))
     model = load_model(results / "models/snap_al/model.json")
     (cell,) = read_frames(results / "structures/ZIF-4.extxyz")[-1:]
@@ -78,29 +86,48 @@ def prepare(results: Path, work: Path, ladder, melt_K: float, melt_ps: float) ->
         run = run_md(cell, model, nvt("crystal", t, 1.0, 100, int(t)), work / f"crystal{t:g}")
         assert run.verdict == "ok", run.reason
         crystal += [f for f in run.frames if f.info["time_ps"] >= 0.25]
-    x = {c: phases.symmetry_functions(f, SYMMETRY_FUNCTIONS) for c, f in
-         (("crystal", crystal), ("liquid", liquid))}  # fmt: skip
-    fit = phases.train(np.vstack([x["crystal"], x["liquid"]]),
-                       ["crystal"] * len(x["crystal"]) + ["liquid"] * len(x["liquid"]),
-                       NETWORK)  # fmt: skip
+    x = {
+        c: phases.symmetry_functions(f, SYMMETRY_FUNCTIONS)
+        for c, f in (("crystal", crystal), ("liquid", liquid))
+    }
+    fit = phases.train(
+        np.vstack([x["crystal"], x["liquid"]]),
+        ["crystal"] * len(x["crystal"]) + ["liquid"] * len(x["liquid"]),
+        NETWORK,
+    )
     joblib.dump(fit["model"], work / "classifier.joblib")
     print("classifier accuracy", fit["accuracy"], fit["per_class"])
-    (work / "classifier.json").write_text(json.dumps(
-        {k: fit[k] for k in ("accuracy", "per_class", "n_train", "n_test")}, indent=1))  # fmt: skip
+    (work / "classifier.json").write_text(
+        json.dumps({k: fit[k] for k in ("accuracy", "per_class", "n_train", "n_test")}, indent=1)
+    )
     write_frames(work / "cell.extxyz", [coexistence.slab_cell(slab, melt.frames[-1])])
 
 
 def run(work: Path, temperature_K: float, ps: float) -> None:
     """NPT of the two-slab cell at one temperature and its crystalline fraction."""
-    model = load_model(Path(json.loads((work / "settings.json").read_text())["results"])
-                       / "models/snap_al/model.json")  # fmt: skip
+    model = load_model(
+        Path(json.loads((work / "settings.json").read_text())["results"])
+        / "models/snap_al/model.json"
+    )
     (cell,) = read_frames(work / "cell.extxyz")
-    stage = Stage(f"coexist{temperature_K:g}K", "npt", temperature_K=temperature_K,
-                  pressure_GPa=0.0, cell="aniso", duration_ps=ps, timestep_fs=TIMESTEP_FS,
-                  thermo_every=20, dump_every=200)  # fmt: skip
-    protocol = Protocol((Stage("seams", "minimize", max_iterations=200), stage), **DAMPING,
-                        seed=900 + int(temperature_K), max_temperature_factor=1.5,
-                        segment_steps=2000)  # fmt: skip
+    stage = Stage(
+        f"coexist{temperature_K:g}K",
+        "npt",
+        temperature_K=temperature_K,
+        pressure_GPa=0.0,
+        cell="aniso",
+        duration_ps=ps,
+        timestep_fs=TIMESTEP_FS,
+        thermo_every=20,
+        dump_every=200,
+    )
+    protocol = Protocol(
+        (Stage("seams", "minimize", max_iterations=200), stage),
+        **DAMPING,
+        seed=900 + int(temperature_K),
+        max_temperature_factor=1.5,
+        segment_steps=2000,
+    )
     result = run_md(cell, model, protocol, work / f"T{temperature_K:g}")
     frames = [f for f in result.frames if f.info["step"] > 0]
     table = phases.fractions(joblib.load(work / "classifier.joblib"), frames, SYMMETRY_FUNCTIONS)
@@ -118,12 +145,17 @@ def bracket(work: Path, skip_ps: float) -> None:
         kept = table[table["time_ps"] >= table["time_ps"].min() + skip_ps]
         t = float(path.stem[1:])
         growths.append(coexistence.growth(t, kept["time_ps"], kept["fraction_crystal"]))
-        print(f"{t:g} K: start {table['fraction_crystal'].iloc[:5].mean():.3f}, "
-              f"end {table['fraction_crystal'].iloc[-5:].mean():.3f}, {growths[-1]}")  # fmt: skip
+        print(
+            f"{t:g} K: start {table['fraction_crystal'].iloc[:5].mean():.3f}, "
+            f"end {table['fraction_crystal'].iloc[-5:].mean():.3f}, {growths[-1]}"
+        )
     found = coexistence.bracket(growths)
     print(found)
-    (work / "bracket.json").write_text(json.dumps(
-        {"growths": [g.__dict__ for g in growths], "bracket": found}, indent=1, default=float))  # fmt: skip
+    (work / "bracket.json").write_text(
+        json.dumps(
+            {"growths": [g.__dict__ for g in growths], "bracket": found}, indent=1, default=float
+        )
+    )
 
 
 def main() -> None:
