@@ -1,186 +1,101 @@
-"""Can the laptop bracket a melting temperature of the default's student by direct
-coexistence (issue 35; bench/README.md, "Coexistence at laptop scale")?
+"""Is there a coexistence ladder a laptop can run with the default's student (issue 35;
+bench/README.md, "Coexistence at laptop scale")?
 
-config/coexistence.yaml stacks one ZIF-4 cell (18.4 Å along c) of crystal against one
-cell of the student's melt-quench product, 5 ps at 400, 700 and 1000 K. Measured: the
-phase classifier (cutoff 12 Å) sees no crystal in the crystal slab even at the start
-(every Zn within 12 Å of an interface), and the student's Zn keep their sites for ps
-below ~1300 K, so nothing can grow or melt there. This bench asks the one question a
-laptop can: where the student's Zn do move (its crystal melts in ~3 ps at 1600 K at
-fixed volume), does the crystal grow below and shrink above some temperature?
+Direct coexistence needs a temperature window where the crystal's metal atoms leave
+their sites within the run (else nothing grows or melts) while the linkers stay whole
+(else the run measures decomposition). This bench measures both for the student's
+crystal at fixed volume (NVT from the relaxed cell), every 0.05 ps: the Zn's rms and
+largest displacement from their start (unwrapped), the share of Zn moved more than
+3 Å (about half a Zn-Zn distance), the mean Zn-N coordination (2.5 Å), and the share of
+atoms whose covalent type (:func:`mofglass.chemistry.model_types`: a linker atom's
+heavy neighbours and H) is no longer the crystal's.
 
-- slabs of two cells along c (36.9 Å, a crystal core beyond the classifier's cutoff),
-  2 x 544 atoms; the liquid slab melted from the crystal at ``--melt`` K;
-- a two-class classifier (Méndez & Semino's symmetry functions and network, the
-  default's settings): the crystal's own NVT at every ladder temperature, against the
-  melt's frames;
-- NPT (each cell length on its own barostat) at each ladder temperature; the growth
-  rate is the slope of the crystalline fraction after ``--skip`` ps (the seams heal).
+    .venv/bin/python bench/coexistence_ladder.py RESULTS --work W \\
+        --temperatures 1300 1600 2000 --ps 3 [--supercell 1 1 2]
 
-    .venv/bin/python bench/coexistence_ladder.py prepare RESULTS --work W --ladder 1200 1400
-    .venv/bin/python bench/coexistence_ladder.py run W 1200 &   # one core each
-    .venv/bin/python bench/coexistence_ladder.py run W 1400 &
-    .venv/bin/python bench/coexistence_ladder.py bracket W
-
-Every step is resumable: a finished file is not made again, an MD run restarts from its
-last segment (mofglass's engine). Units: K, ps, Å.
+RESULTS is a default run's results/ (the snap_al model, ZIF-4's structure). One run per
+temperature, resumable (mofglass's MD engine restarts from its last segment); a
+temperature whose table exists is not run again. Units: K, ps, Å.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
+from ase.geometry import find_mic
+from ase.neighborlist import neighbor_list
 
-from mofglass import coexistence, phases
-from mofglass.atomicio import read_frames, write_frames
+from mofglass.atomicio import read_frames
+from mofglass.chemistry import model_types
 from mofglass.md import Protocol, Stage, run_md
 from mofglass.models import load_model
 from mofglass.structures import supercell
 
-SYMMETRY_FUNCTIONS = {  # the default's (workflow/schemas/config.schema.yaml, phases)
-    "r_cut_A": 12.0,
-    "radial": [[0.5, 6.0], [0.5, 8.0], [0.5, 10.0], [0.5, 11.5]],
-    "angular": [[0.005, z, lam] for z in (1, 2, 4, 16) for lam in (1, -1)],
-}
-NETWORK = {"hidden": [6], "alpha": 1e-4, "max_iter": 2000, "test_fraction": 0.2, "seed": 0}
-TIMESTEP_FS = 0.5
-DAMPING = {"thermostat_damping_fs": 100.0, "barostat_damping_fs": 1000.0}
+MOVED_A = 3.0
+ZN_N_A = 2.5
 
 
-def nvt(name: str, temperature_K: float, ps: float, dump_every: int, seed: int) -> Protocol:
-    stage = Stage(
-        name,
-        "nvt",
-        temperature_K=temperature_K,
-        duration_ps=ps,
-        timestep_fs=TIMESTEP_FS,
-        thermo_every=20,
-        dump_every=dump_every,
-    )
-    return Protocol((stage,), **DAMPING, seed=seed, max_temperature_factor=1.5, segment_steps=1000)
-
-
-def prepare(results: Path, work: Path, ladder, melt_K: float, melt_ps: float) -> None:
-    """The liquid slab, the classifier and the two-slab cell."""
-    work.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "results": str(results.resolve()),
-        "ladder": ladder,
-        "melt_K": melt_K,
-        "melt_ps": melt_ps,
-    }
-    (work / "settings.json").write_text(json.dumps(settings, indent=1))
-    model = load_model(results / "models/snap_al/model.json")
-    (cell,) = read_frames(results / "structures/ZIF-4.extxyz")[-1:]
-    slab = supercell(cell, [1, 1, 2])
-    melt = run_md(slab, model, nvt("melt", melt_K, melt_ps, 200, 5), work / "melt")
-    assert melt.verdict == "ok", melt.reason
-    liquid = [f for f in melt.frames if f.info["time_ps"] >= melt_ps - 2.0]
-    crystal = []
-    for t in ladder:
-        run = run_md(cell, model, nvt("crystal", t, 1.0, 100, int(t)), work / f"crystal{t:g}")
-        assert run.verdict == "ok", run.reason
-        crystal += [f for f in run.frames if f.info["time_ps"] >= 0.25]
-    x = {
-        c: phases.symmetry_functions(f, SYMMETRY_FUNCTIONS)
-        for c, f in (("crystal", crystal), ("liquid", liquid))
-    }
-    fit = phases.train(
-        np.vstack([x["crystal"], x["liquid"]]),
-        ["crystal"] * len(x["crystal"]) + ["liquid"] * len(x["liquid"]),
-        NETWORK,
-    )
-    joblib.dump(fit["model"], work / "classifier.joblib")
-    print("classifier accuracy", fit["accuracy"], fit["per_class"])
-    (work / "classifier.json").write_text(
-        json.dumps({k: fit[k] for k in ("accuracy", "per_class", "n_train", "n_test")}, indent=1)
-    )
-    write_frames(work / "cell.extxyz", [coexistence.slab_cell(slab, melt.frames[-1])])
-
-
-def run(work: Path, temperature_K: float, ps: float) -> None:
-    """NPT of the two-slab cell at one temperature and its crystalline fraction."""
-    model = load_model(
-        Path(json.loads((work / "settings.json").read_text())["results"])
-        / "models/snap_al/model.json"
-    )
-    (cell,) = read_frames(work / "cell.extxyz")
-    stage = Stage(
-        f"coexist{temperature_K:g}K",
-        "npt",
-        temperature_K=temperature_K,
-        pressure_GPa=0.0,
-        cell="aniso",
-        duration_ps=ps,
-        timestep_fs=TIMESTEP_FS,
-        thermo_every=20,
-        dump_every=200,
-    )
-    protocol = Protocol(
-        (Stage("seams", "minimize", max_iterations=200), stage),
-        **DAMPING,
-        seed=900 + int(temperature_K),
-        max_temperature_factor=1.5,
-        segment_steps=2000,
-    )
-    result = run_md(cell, model, protocol, work / f"T{temperature_K:g}")
-    frames = [f for f in result.frames if f.info["step"] > 0]
-    table = phases.fractions(joblib.load(work / "classifier.joblib"), frames, SYMMETRY_FUNCTIONS)
-    table.insert(0, "time_ps", [f.info["time_ps"] for f in frames])
-    table["lz_A"] = [f.cell.lengths()[2] for f in frames]
-    table["verdict"] = result.verdict
-    table.to_csv(work / f"T{temperature_K:g}.csv", index=False)
-    print(temperature_K, result.verdict, result.reason, table.iloc[[0, -1]].to_dict("records"))
-
-
-def bracket(work: Path, skip_ps: float) -> None:
-    growths = []
-    for path in sorted(work.glob("T*.csv")):
-        table = pd.read_csv(path)
-        kept = table[table["time_ps"] >= table["time_ps"].min() + skip_ps]
-        t = float(path.stem[1:])
-        growths.append(coexistence.growth(t, kept["time_ps"], kept["fraction_crystal"]))
-        print(
-            f"{t:g} K: start {table['fraction_crystal'].iloc[:5].mean():.3f}, "
-            f"end {table['fraction_crystal'].iloc[-5:].mean():.3f}, {growths[-1]}"
+def mobility(frames, crystal) -> pd.DataFrame:
+    """Per frame: time (ps), Zn rms and largest displacement (Å), share of Zn moved
+    beyond :data:`MOVED_A`, mean Zn-N coordination, share of atoms off their type."""
+    symbols = np.array(crystal.get_chemical_symbols())
+    zn = symbols == "Zn"
+    start_types = np.array(model_types(crystal))
+    shift = np.zeros((zn.sum(), 3))
+    rows, previous = [], frames[0]
+    for frame in frames:
+        step = frame.positions[zn] - previous.positions[zn]
+        shift += find_mic(step, frame.cell, True)[0]
+        previous = frame
+        distance = np.linalg.norm(shift, axis=1)
+        i, j = neighbor_list("ij", frame, ZN_N_A)
+        bonds = (symbols[i] == "Zn") & (symbols[j] == "N")
+        cn = np.bincount(i[bonds], minlength=len(frame))[zn]
+        atoms = frame.copy()
+        atoms.set_chemical_symbols(symbols)  # a LAMMPS dump names its atoms by type
+        rows.append(
+            {
+                "time_ps": frame.info["time_ps"],
+                "zn_rms_A": float(np.sqrt(np.mean(distance**2))),
+                "zn_max_A": float(distance.max()),
+                "zn_moved": float(np.mean(distance > MOVED_A)),
+                "zn_n_cn": float(cn.mean()),
+                "types_changed": float(np.mean(np.array(model_types(atoms)) != start_types)),
+            }
         )
-    found = coexistence.bracket(growths)
-    print(found)
-    (work / "bracket.json").write_text(
-        json.dumps(
-            {"growths": [g.__dict__ for g in growths], "bracket": found}, indent=1, default=float
-        )
-    )
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="step", required=True)
-    p = sub.add_parser("prepare")
-    p.add_argument("results", type=Path, help="a default run's results/")
-    p.add_argument("--work", type=Path, required=True)
-    p.add_argument("--ladder", type=float, nargs="+", required=True, help="K")
-    p.add_argument("--melt", type=float, default=1600.0, help="K")
-    p.add_argument("--melt-ps", type=float, default=5.0)
-    r = sub.add_parser("run")
-    r.add_argument("work", type=Path)
-    r.add_argument("temperature", type=float, help="K")
-    r.add_argument("--ps", type=float, default=10.0)
-    b = sub.add_parser("bracket")
-    b.add_argument("work", type=Path)
-    b.add_argument("--skip", type=float, default=1.0, help="ps left out of each fit")
+    parser.add_argument("results", type=Path, help="a default run's results/")
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--temperatures", type=float, nargs="+", required=True, help="K")
+    parser.add_argument("--ps", type=float, default=3.0)
+    parser.add_argument("--supercell", type=int, nargs=3, default=[1, 1, 1])
     args = parser.parse_args()
-    if args.step == "prepare":
-        prepare(args.results, args.work, args.ladder, args.melt, args.melt_ps)
-    elif args.step == "run":
-        run(args.work, args.temperature, args.ps)
-    else:
-        bracket(args.work, args.skip)
+    model = load_model(args.results / "models/snap_al/model.json")
+    (cell,) = read_frames(args.results / "structures/ZIF-4.extxyz")[-1:]
+    crystal = supercell(cell, args.supercell)
+    tag = "x".join(map(str, args.supercell))
+    for t in args.temperatures:
+        table_file = args.work / f"mobility_{tag}_T{t:g}.csv"
+        if table_file.exists():
+            continue
+        stage = Stage("hot", "nvt", temperature_K=t, duration_ps=args.ps, timestep_fs=0.5,
+                      thermo_every=20, dump_every=100)  # fmt: skip
+        protocol = Protocol((stage,), thermostat_damping_fs=100.0, barostat_damping_fs=1000.0,
+                            seed=7, max_temperature_factor=1.5, segment_steps=1000)  # fmt: skip
+        result = run_md(crystal, model, protocol, args.work / f"{tag}_T{t:g}")
+        table = mobility(result.frames, crystal)
+        table["verdict"] = result.verdict
+        args.work.mkdir(parents=True, exist_ok=True)
+        table.to_csv(table_file, index=False)
+        print(f"{t:g} K ({len(crystal)} atoms): {result.verdict} {result.reason}")
+        print(table.iloc[:: max(1, len(table) // 6)].round(3).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -76,7 +77,8 @@ def coexistence_plot(curves, growths, found: dict, path: str | Path, title: str 
         verdict = f"T = {found['value_K']:.0f} ± {found['error_K']:.0f} K"
     else:
         verdict = f"{found.get('status')}: {found.get('reason')}"
-    ax.set_title(f"{title}: {verdict}" if title else verdict, fontsize=10)
+    heading = f"{title}: {verdict}" if title else verdict
+    ax.set_title(textwrap.fill(heading, 90), fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
