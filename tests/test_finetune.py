@@ -21,6 +21,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from mofglass import families
 from mofglass.atomicio import read_frames, write_frames, write_table
+from mofglass.families import publish
 from mofglass.jobs.train import evaluate_job, learning_curve_job
 from mofglass.lammps import evaluate
 from mofglass.models import load_model
@@ -71,7 +72,7 @@ def shifted(tmp_path_factory):
     needs(CHGNET)
     work = tmp_path_factory.mktemp("shifted")
     species = sorted(set(ase.io.read(TINY_STRUCTURE).get_chemical_symbols()))
-    families.foundation("zs", {"type": "foundation"}, CHGNET, species, work / "zero_shot")
+    publish.foundation("zs", {"type": "foundation"}, CHGNET, species, work / "zero_shot")
     labels = []
     for atoms in families.predict(work / "zero_shot", rattled(8), "cpu"):
         energy = atoms.get_potential_energy() + SHIFT_EV_PER_ATOM * len(atoms)

@@ -14,6 +14,7 @@ import pytest
 from ase.calculators.lj import LennardJones
 
 from mofglass import families
+from mofglass.families import publish
 from mofglass.md import Protocol, Stage, run_md
 from mofglass.models import load_model
 
@@ -24,9 +25,7 @@ LEVEL = {"name": "lj", "block": {"calculator": "ase.calculators.lj:LennardJones"
 @pytest.fixture
 def zero_shot(tmp_path, tiny):
     species = sorted(set(tiny.get_chemical_symbols()))
-    families.foundation(
-        "lj_model", {"type": "foundation", "dataset": "d"}, LEVEL, species, tmp_path
-    )
+    publish.foundation("lj_model", {"type": "foundation", "dataset": "d"}, LEVEL, species, tmp_path)
     return load_model(tmp_path / "model.json")
 
 
@@ -70,4 +69,4 @@ def test_a_foundation_model_runs_the_md_engine(zero_shot, tiny, tmp_path):
 def test_a_level_that_cannot_run_is_named(tmp_path, tiny):
     level = {"name": "ghost", "block": {"calculator": "no_such_package:Calculator"}}
     with pytest.raises(families.FamilyError, match="no_such_package"):
-        families.foundation("m", {"type": "foundation"}, level, ["H"], tmp_path)
+        publish.foundation("m", {"type": "foundation"}, level, ["H"], tmp_path)

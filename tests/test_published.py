@@ -15,6 +15,7 @@ import pytest
 from ase.units import GPa
 
 from mofglass import families
+from mofglass.families import publish
 from mofglass.md import Protocol, Stage, run_md
 from mofglass.models import load_model
 from mofglass.structures import load_structure
@@ -32,7 +33,7 @@ def castel(tmp_path_factory):
         pytest.skip(families.install_hint("published"))
     out = tmp_path_factory.mktemp("castel")
     block = {"type": "published", "file": str(ARCHIVE), "engine": "ase"}
-    families.publish("castel", block, out, "pbe-d3")
+    publish.publish("castel", block, out, "pbe-d3")
     return load_model(out / "model.json")
 
 

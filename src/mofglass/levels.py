@@ -19,9 +19,7 @@ Every stage gets a level through :func:`resolve` (the block a job runs it with) 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 
 
 def kind(block: Mapping) -> str:
@@ -93,11 +91,6 @@ def build(name: str, block: Mapping):
     from .cp2k.levels import LevelOfTheory
 
     return LevelOfTheory.from_config(name, block)
-
-
-def read_term(path: str | Path) -> dict:
-    """The pair term's spec (with coefficients) from a repair's ``term.json``."""
-    return json.loads(Path(path).read_text())["spec"]
 
 
 def in_use(config: Mapping) -> list[str]:

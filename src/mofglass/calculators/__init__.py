@@ -13,11 +13,9 @@ It goes through the same stages as a CP2K level: reference MD (ASE's Bussi/CSVR
 thermostat, in restartable chunks, :func:`run_md`) and batched labels behind the
 quality gate (:func:`mofglass.labels.label_batch_ase`). The calculator runs in its
 own Python (:mod:`runner`, a subprocess): the shipped universal potentials pin other
-torch/e3nn versions than mofglass and each other. The interpreter of a level is
-
-1. ``MOFGLASS_<ENV>_PYTHON`` (e.g. ``MOFGLASS_SEVENN_PYTHON``), if set;
-2. ``.venvs/<env>/bin/python`` of the project (``./install.sh --models sevenn``);
-3. this interpreter, when it can import the calculator's module.
+torch/e3nn versions than mofglass and each other. The interpreter of a level (its
+``env``'s) is found and called as :mod:`mofglass.foreign` finds and calls every other
+environment's.
 
 A level whose Python or package is missing is refused before any job
 (:func:`missing`), with the command that installs it.
@@ -29,25 +27,22 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from ase import Atoms
 
-from ..aimd import AIMDError, check_continuity, chunk_plan, cut_at_runaway, expected_steps
+from .. import foreign
 from ..atomicio import read_frames, write_frames, write_text
-from ..progress import Progress, run_reporting
-from ..timing import science
+from ..chunks import AIMDError, check_continuity, chunk_plan, cut_at_runaway, expected_steps
+from ..progress import Progress
+from .pairterm import read_term
 
 log = logging.getLogger(__name__)
 
 RUNNER = Path(__file__).with_name("runner.py")
-PROJECT = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
@@ -110,8 +105,6 @@ class CalculatorLevel:
             env = SHIPPED[calculator].env
         repair = None
         if block.get("repair_file"):  # a repaired level (mofglass.levels.resolve)
-            from ..levels import read_term
-
             repair = read_term(block["repair_file"])
         return cls(
             name=name,
@@ -147,45 +140,20 @@ class CalculatorLevel:
 
 def python_for(level: CalculatorLevel) -> str | None:
     """The interpreter that runs ``level``'s calculator, or None."""
-    if level.env:
-        explicit = os.environ.get(f"MOFGLASS_{level.env.upper()}_PYTHON")
-        if explicit:
-            return explicit
-        local = PROJECT / ".venvs" / level.env / "bin" / "python"
-        if local.exists():
-            return str(local)
-    return sys.executable if _importable(sys.executable, level.module) else None
-
-
-@cache
-def _importable(python: str, module: str) -> bool:
-    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
-    try:
-        return subprocess.run([python, "-c", code], capture_output=True).returncode == 0
-    except OSError:
-        return False
+    return foreign.interpreter(level.env, level.module)
 
 
 def install_hint(level: CalculatorLevel) -> str:
-    if level.env:
-        return (
-            f"level {level.name!r}: calculator {level.calculator!r} is not installed: run "
-            f"./install.sh --models {level.env} (or set MOFGLASS_{level.env.upper()}_PYTHON "
-            f"to a Python that has it)"
-        )
-    return (
-        f"level {level.name!r}: module {level.module!r} of calculator {level.calculator!r} "
-        f"does not import in {sys.executable}: install it there, or give the level an "
-        f"env whose .venvs/<env> or MOFGLASS_<ENV>_PYTHON has it"
-    )
+    what = f"level {level.name!r}: calculator {level.calculator!r}"
+    return foreign.install_hint(what, level.env, level.module)
 
 
 def problems(level: CalculatorLevel) -> list[str]:
     """Why ``level`` cannot run here (empty if it can): Python, module, dispersion."""
     python = python_for(level)
-    if python is None or not _importable(python, level.module):
+    if python is None or not foreign.importable(python, level.module):
         return [install_hint(level)]
-    if level.dispersion and not _importable(python, "dftd3"):
+    if level.dispersion and not foreign.importable(python, "dftd3"):
         return [
             f"level {level.name!r}: dispersion needs the dftd3 package (simple-dftd3) in "
             f"{python}: pip install dftd3"
@@ -205,21 +173,15 @@ def run(
     python = python_for(level)
     if python is None:
         raise CalculatorError(install_hint(level))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump({**args, "level": level.spec(), "threads": threads}, handle)
+    args = {**args, "level": level.spec(), "threads": threads}
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     try:
-        runner = [python, str(RUNNER), command, handle.name]
-        with science("calculator"):
-            code, stdout, stderr = run_reporting(runner, progress, env)
-    finally:
-        os.unlink(handle.name)
+        answer, _, stderr = foreign.call(python, RUNNER, command, args, "calculator", progress, env)
+    except foreign.ForeignError as failed:
+        raise CalculatorError(f"level {level.name!r}: {failed}") from None
     for line in stderr.splitlines()[-20:]:
         log.debug("%s: %s", level.name, line)
-    if code:
-        said = (stderr or stdout)[-3000:]
-        raise CalculatorError(f"level {level.name!r}: {command} failed: {said}")
-    return json.loads(stdout.strip().splitlines()[-1])
+    return answer
 
 
 def frame_fingerprint(level: CalculatorLevel, atoms: Atoms, stress: bool) -> str:
@@ -293,7 +255,7 @@ def run_md(
 ) -> list[Atoms]:
     """Run (or resume) NVT MD of ``atoms`` with the level's calculator and ASE's Bussi
     (CSVR) thermostat; every printed frame in step order, as :func:`mofglass.aimd.run_aimd`.
-    ``watch`` (a :class:`mofglass.aimd.RunawayWatch`): the runner stops after a chunk
+    ``watch`` (a :class:`mofglass.chunks.RunawayWatch`): the runner stops after a chunk
     whose temperature passed its limit, and frames from the first bad one on carry
     ``info['runaway']``.
 

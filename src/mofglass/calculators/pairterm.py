@@ -14,6 +14,9 @@ level's own Python) imports it beside itself. Units: Å, eV.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 from ase.neighborlist import neighbor_list
@@ -94,3 +97,8 @@ class PairTerm(Calculator):
             "forces": forces,
             "stress": stress,
         }
+
+
+def read_term(path: str | Path) -> dict:
+    """The pair term's spec (with coefficients) from a repair's ``term.json``."""
+    return json.loads(Path(path).read_text())["spec"]

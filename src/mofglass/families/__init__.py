@@ -2,19 +2,13 @@
 
 NequIP/Allegro and MACE pin different e3nn versions, so they cannot share mofglass's
 environment or each other's. Each family runs through :mod:`runner` (a script that
-imports only the family's package, torch and ASE) with the family's Python:
-
-1. ``MOFGLASS_<ENV>_PYTHON`` (``MOFGLASS_NEQUIP_PYTHON``, ``MOFGLASS_MACE_PYTHON``), if set;
-2. this interpreter, when it has the family's package (a conda environment of workflow/envs/);
-3. ``.venvs/<env>/bin/python`` of the project (``./install.sh --models nequip,mace``).
+imports only the family's package, torch and ASE) with the family's Python, found and
+called as :mod:`mofglass.foreign` finds and calls every other environment's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
-import os
 import re
 import sys
 import tempfile
@@ -22,19 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ase import Atoms
 
-if TYPE_CHECKING:
-    from ..models import Model
-
+from .. import foreign
 from ..atomicio import read_frames, write_frames
-from ..progress import Progress, run_reporting
-from ..timing import science
+from ..progress import Progress
 
 RUNNER = Path(__file__).with_name("runner.py")
-PROJECT = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
@@ -72,13 +61,7 @@ class FamilyError(RuntimeError):
 def python_for(family: str) -> str | None:
     """The interpreter that runs ``family``, or None if none is installed."""
     spec = FAMILIES[family]
-    explicit = os.environ.get(f"MOFGLASS_{spec.env.upper()}_PYTHON")
-    if explicit:
-        return explicit
-    if importlib.util.find_spec(spec.module) is not None:
-        return sys.executable
-    local = PROJECT / ".venvs" / spec.env / "bin" / "python"
-    return str(local) if local.exists() else None
+    return foreign.interpreter(spec.env, spec.module)
 
 
 def interpreter(family: str, level: Mapping | None = None) -> str | None:
@@ -95,11 +78,7 @@ def interpreter(family: str, level: Mapping | None = None) -> str | None:
 
 def install_hint(family: str) -> str:
     env = FAMILIES[family].env
-    return (
-        f"model family {family!r} is not installed: run ./install.sh --models {env} "
-        f"(or set MOFGLASS_{env.upper()}_PYTHON to a Python that has it, or use "
-        f"--sdm conda with workflow/envs/{env}.yaml)"
-    )
+    return foreign.install_hint(f"model family {family!r}", env, FAMILIES[family].module, True)
 
 
 def published_file_problem(name: str, block: Mapping) -> str | None:
@@ -241,21 +220,19 @@ def run(
     if python is None:
         hint = f"level {level['name']!r} cannot run here" if level else install_hint(family)
         raise FamilyError(hint)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(dict(args), handle)
     try:
-        with science("model"):
-            code, stdout, stderr = run_reporting(
-                [python, str(RUNNER), command, handle.name], progress
-            )
-    finally:
-        os.unlink(handle.name)
+        answer, stdout, stderr = foreign.call(python, RUNNER, command, args, "model", progress)
+    except foreign.ForeignError as failed:
+        _append(log_file, failed.stdout + failed.stderr)
+        raise FamilyError(f"{family} {failed}") from None
+    _append(log_file, stdout + stderr)
+    return answer
+
+
+def _append(log_file: str | Path | None, text: str) -> None:
     if log_file is not None:
         with open(log_file, "a") as log:
-            log.write(stdout + stderr)
-    if code:
-        raise FamilyError(f"{family} {command} failed: {(stderr or stdout)[-3000:]}")
-    return json.loads(stdout.strip().splitlines()[-1])
+            log.write(text)
 
 
 def predict(
@@ -286,83 +263,6 @@ def predict(
     for atoms, original in zip(predicted, frames, strict=True):
         atoms.info = dict(original.info)
     return predicted
-
-
-def publish(name: str, block: Mapping, out_dir: str | Path, level: str | None) -> Model:
-    """A published model (``type: published``) made usable here: its archive copied into
-    ``out_dir`` as ``deployed.pth`` (results are self-contained), its metadata read in
-    the family's environment (the archive must load there), and ``model.json`` and
-    ``family.json`` (source path, SHA-256, metadata) written. ``level``: the level of
-    theory it is compared against (its dataset's)."""
-    from ..atomicio import write_text, write_with
-    from ..models import Model, write_model
-
-    problem = published_file_problem(name, block)
-    if problem:
-        raise FamilyError(problem)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    source = Path(block["file"]).resolve()
-    data = source.read_bytes()
-    write_with(out / LAMMPS_FILES["published"], lambda tmp: Path(tmp).write_bytes(data))
-    metadata = run("published", "inspect", {"file": str(out / LAMMPS_FILES["published"])})
-    species = tuple(metadata["type_names"].split())
-    if not species or not metadata.get("r_max"):
-        raise FamilyError(f"{source}: not a nequip-deploy archive (no type_names or r_max)")
-    record = {
-        "family": "published",
-        "format": block.get("format", "nequip-0.5"),
-        "deployed": LAMMPS_FILES["published"],
-        "source": str(source),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        **metadata,
-    }
-    write_text(out / "family.json", json.dumps(record, indent=2) + "\n")
-    in_lammps = engine_for(block) == "lammps"
-    model = Model(
-        name=name,
-        type="published",
-        species=species,
-        pair_styles=(PAIR_STYLES["published"],) if in_lammps else (),
-        pair_commands=pair_commands("published", species) if in_lammps else (),
-        info={
-            "source": str(source),
-            "level_of_theory": level,
-            "device": block.get("device", "cpu"),
-        },
-    )
-    write_model(out, model)
-    return model
-
-
-def foundation(
-    name: str, block: Mapping, level: Mapping, species: Sequence[str], out_dir: str | Path
-) -> Model:
-    """A universal potential used zero-shot as a model (``type: foundation``): the
-    calculator level it is (``level``: {name, block}), written as ``family.json``
-    with its calculator's spec, and ``model.json`` for ``species`` (its dataset's).
-    The level's Python must run it here."""
-    from .. import calculators
-    from ..atomicio import write_text
-    from ..models import Model, write_model
-
-    calc = calculators.CalculatorLevel.from_config(level["name"], level["block"])
-    problems = calculators.problems(calc)
-    if problems:
-        raise FamilyError("; ".join(problems))
-    out = Path(out_dir)
-    record = {"family": "foundation", "level": dict(level), "spec": calc.spec()}
-    write_text(out / "family.json", json.dumps(record, indent=2) + "\n")
-    model = Model(
-        name=name,
-        type="foundation",
-        species=tuple(species),
-        pair_styles=(),
-        pair_commands=(),
-        info={"dataset": block.get("dataset"), "level": dict(level), "device": "auto"},
-    )
-    write_model(out, model)
-    return model
 
 
 def environments(config: Mapping) -> dict[str, str]:

@@ -37,7 +37,7 @@ from ..evaluation import force_deviation, metrics, pairs
 from ..labels import Labelling, QualityGate, quarantine_outliers
 from ..md import with_chemistry
 from ..models import MODEL_FILE, load_model
-from ..pool import FRAME_COLUMNS
+from ..pool import FRAME_COLUMNS, frame_id
 from ..train import Training, committee_members, train_model
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def _tag(frames: list[Atoms], crystal: Atoms, run: str, iteration: int, temperat
             run=run,
             iteration=iteration,
             temperature_K=temperature_K,
-            frame_id=f"{run}:{int(frame.info['step'])}",
+            frame_id=frame_id(run, frame.info["step"]),
         )
         for key in ("level_of_theory", "scf_converged", "model", "replica", "timestep"):
             frame.info.pop(key, None)

@@ -29,6 +29,7 @@ from ..evaluation import (
     pairs,
     ranks_errors,
 )
+from ..families import publish
 from ..md import recipes, run_watched
 from ..models import load_model
 from ..resources import too_big
@@ -54,17 +55,17 @@ def foundation_job(
 ) -> None:
     """A universal potential as a model, zero-shot (config ``type: foundation``): the
     calculator level it is, for the elements of its dataset's test split
-    (:func:`mofglass.families.foundation`)."""
+    (:func:`mofglass.families.publish.foundation`)."""
     species = sorted({s for atoms in read_frames(test_file) for s in atoms.get_chemical_symbols()})
-    model = families.foundation(name, block, level, species, Path(model_file).parent)
+    model = publish.foundation(name, block, level, species, Path(model_file).parent)
     log.info("%s: level %s as a model, species %s", name, level["name"], model.species)
 
 
 def publish_job(name: str, block: Mapping, model_file: str, level: str | None) -> None:
     """A published model (config ``type: published``): its archive beside
     ``model_file``, checked to load, with the metadata it carries
-    (:func:`mofglass.families.publish`)."""
-    model = families.publish(name, block, Path(model_file).parent, level)
+    (:func:`mofglass.families.publish.publish`)."""
+    model = publish.publish(name, block, Path(model_file).parent, level)
     log.info("%s: %s from %s, species %s", name, model.type, block["file"], model.species)
 
 
@@ -235,7 +236,7 @@ def _zero_shot_rows(model_file, record, splits) -> list[dict]:
     """Errors of a fine-tuned model's foundation, as it is (0 training frames)."""
     level = record["foundation_level"]
     work = Path(model_file).parent / "learning_curve" / "zero-shot"
-    families.foundation(record["model"], {"type": "foundation"}, level, record["species"], work)
+    publish.foundation(record["model"], {"type": "foundation"}, level, record["species"], work)
     return [
         {"n_train": 0, "start": "zero-shot", **row}
         for row in _scored(record["model"], splits, work)
