@@ -36,6 +36,8 @@ def whole_molecules(atoms: Atoms, axis: int = 2) -> Atoms:
 
     from .chemistry import bond_graph, is_metal
 
+    # MDAnalysis's make_whole does this over its own topology; none of our dependencies
+    # does it over ASE Atoms and a bond graph, so it is written here (a breadth-first walk)
     out = atoms.copy()
     out.wrap()
     covalent = np.flatnonzero([not is_metal(s) for s in out.get_chemical_symbols()])
