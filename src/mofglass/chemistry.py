@@ -194,6 +194,17 @@ def bond_graph(
     return i, j
 
 
+def linker_components(i: np.ndarray, j: np.ndarray, metal: np.ndarray):
+    """The bonds (i, j) between non-metals (``metal``: a mask over the atoms) as a
+    sparse graph, and each atom's connected component in it: a linker with its H is one
+    component, a metal atom alone in its own."""
+    keep = ~metal[i] & ~metal[j]
+    n = len(metal)
+    graph = coo_matrix((np.ones(keep.sum()), (i[keep], j[keep])), shape=(n, n)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    return graph, labels
+
+
 def atom_types(atoms: Atoms, i: np.ndarray, j: np.ndarray) -> list[str]:
     """Each atom's type from the bond graph (i, j): its element and its neighbours'
     elements, ``C(HNN)``; an H takes its partner's type, ``H[C(CHHH)]``."""
@@ -316,10 +327,8 @@ def derive(atoms: Atoms, overrides: Mapping | None = None) -> Chemistry:
     cn = max(coordination.values())
     coordination_range = tuple(overrides.get("coordination_range") or (max(1, cn - 2), cn + 2))
 
-    organic = ~metal
-    keep = organic[i] & organic[j]
-    graph = coo_matrix((np.ones(keep.sum()), (i[keep], j[keep])), shape=(len(atoms),) * 2)
-    _, labels = connected_components(graph, directed=False)
+    keep = ~metal[i] & ~metal[j]  # bonds inside linkers
+    _, labels = linker_components(i, j, metal)
     metals_of = {}  # component: list of (donor atom, metal atom)
     for a, b in zip(i[bound], j[bound], strict=True):
         metals_of.setdefault(int(labels[b]), []).append((int(b), int(a)))

@@ -25,38 +25,35 @@ SIGNIFICANCE = 2.0
 
 
 def whole_molecules(atoms: Atoms, axis: int = 2) -> Atoms:
-    """A copy with every molecule of the covalent graph (a linker with its H: the bonds
-    between non-metals, metal bonds left out, :func:`mofglass.chemistry.bond_graph`)
-    made whole across the periodic boundaries and placed by its centre along lattice
-    vector ``axis`` inside the cell, so that a plane cut keeps each linker on one side;
-    metal atoms are wrapped into the cell. Positions in Å."""
+    """A copy with every linker (a component of the bonds between non-metals,
+    :func:`mofglass.chemistry.linker_components`) made whole across the periodic
+    boundaries and placed by its centre along lattice vector ``axis`` inside the cell, so
+    that a plane cut keeps each linker on one side; metal atoms are wrapped into the
+    cell. Positions in Å."""
     from ase.geometry import find_mic
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import breadth_first_order, connected_components
+    from scipy.sparse.csgraph import breadth_first_order
 
-    from .chemistry import bond_graph, is_metal
+    from .chemistry import bond_graph, is_metal, linker_components
 
     # MDAnalysis's make_whole does this over its own topology; none of our dependencies
     # does it over ASE Atoms and a bond graph, so it is written here (a breadth-first walk)
     out = atoms.copy()
     out.wrap()
-    covalent = np.flatnonzero([not is_metal(s) for s in out.get_chemical_symbols()])
-    i, j = bond_graph(out[covalent]) if len(covalent) else (np.zeros(0, int),) * 2
-    pos = out.positions[covalent]
+    i, j = bond_graph(out)
+    metal = np.array([is_metal(s) for s in out.get_chemical_symbols()])
+    graph, label = linker_components(i, j, metal)
     # the bond vectors by minimum image: a bond is shorter than half any cell length
-    vectors = find_mic(pos[j] - pos[i], out.cell, out.pbc)[0]
+    vectors = find_mic(out.positions[j] - out.positions[i], out.cell, out.pbc)[0]
     step = {(int(a), int(b)): v for a, b, v in zip(i, j, vectors, strict=True)}
-    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(covalent),) * 2).tocsr()
-    count, label = connected_components(graph, directed=False)
-    whole = pos.copy()
-    for molecule in range(count):
+    whole = out.positions.copy()
+    for molecule in np.unique(label):
         members = np.flatnonzero(label == molecule)
         order, parent = breadth_first_order(graph, members[0], directed=False)
         for a in order[1:]:
             whole[a] = whole[parent[a]] + step[(int(parent[a]), int(a))]
         centre = out.cell.scaled_positions(whole[members].mean(0)[None])[0, axis]
         whole[members] -= np.floor(centre) * out.cell[axis]
-    out.positions[covalent] = whole
+    out.positions = whole
     return out
 
 

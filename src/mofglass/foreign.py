@@ -17,6 +17,7 @@ lines go to a :class:`mofglass.progress.Progress` as they come.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -39,10 +40,14 @@ def interpreter(env: str | None, module: str) -> str | None:
         explicit = os.environ.get(f"MOFGLASS_{env.upper()}_PYTHON")
         if explicit:
             return explicit
-    if module and importable(sys.executable, module):  # as its subprocess will see it
+    if module and importlib.util.find_spec(module) is not None:
         return sys.executable
     local = PROJECT / ".venvs" / env / "bin" / "python" if env else None
-    return str(local) if local is not None and local.exists() else None
+    if local is not None and local.exists():
+        return str(local)
+    # a module this process cannot see may still import in a child that inherits a
+    # PYTHONPATH set since it started (one subprocess, cached; not on the usual paths)
+    return sys.executable if module and importable(sys.executable, module) else None
 
 
 @cache

@@ -26,11 +26,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from ase import Atoms
 from ase.geometry import find_mic
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .calculators import pairterm
-from .chemistry import Chemistry, bond_graph, is_metal
+from .chemistry import Chemistry, bond_graph, is_metal, linker_components
 
 
 class RepairError(ValueError):
@@ -125,11 +123,7 @@ def cut_fragment(
     if metal_index is None:
         metal_index = int(np.flatnonzero(np.isin(symbols, chemistry.metals))[0])
     i, j = bond_graph(atoms, chemistry.bond_cutoffs_A)
-    metal = np.array([is_metal(s) for s in symbols])
-    organic = ~metal[i] & ~metal[j]
-    n = len(atoms)
-    graph = coo_matrix((np.ones(organic.sum()), (i[organic], j[organic])), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
+    _, component = linker_components(i, j, np.array([is_metal(s) for s in symbols]))
     mine = (i == metal_index) & np.isin(symbols[j], chemistry.donors)
     donors = j[mine]
     distance = atoms.get_distances(metal_index, donors, mic=True)
