@@ -14,6 +14,7 @@ import pytest
 from ase import Atoms
 
 from mofglass import enhanced
+from mofglass.md import lammps_input
 from mofglass.models import Model
 
 BARRIER = 0.13  # eV: U(z) = A ((z - 10)² - 1)², minima at z = 9 and 11 Å
@@ -74,7 +75,8 @@ def double_well_bias():
 def test_colvars_recovers_the_barrier_of_a_double_well(tmp_path):
     atoms = Atoms("Ar", positions=[[10.0, 10.0, 9.0]], cell=[20.0] * 3, pbc=True)
     bias = double_well_bias()
-    hills, _ = enhanced.run_metadynamics(atoms, DOUBLE_WELL, bias, SETTINGS, tmp_path)
+    result, _, hills = enhanced.run_metadynamics(atoms, DOUBLE_WELL, bias, SETTINGS, tmp_path)
+    assert result.verdict == "ok", result.reason
     assert len(hills) == SETTINGS["steps"] // BLOCK["metad"]["pace"]
     assert hills["height_eV"].iloc[-1] < 0.5 * hills["height_eV"].iloc[0]  # well-tempered
     grid = np.linspace(-1.6, 1.6, 321)
@@ -189,8 +191,10 @@ def test_a_volume_cv_is_written_for_plumed_and_runs_at_constant_pressure():
     with pytest.raises(ValueError, match="no cell-volume component"):
         enhanced.colvars_config(bias)
     settings = {**SETTINGS, "pressure_GPa": 0.5, "barostat_damping_fs": 500.0}
-    text = enhanced.lammps_input(DOUBLE_WELL, bias, settings, "plumed", "x.data", 10)
-    assert "fix mofglass_nve all nph iso 5000.0 5000.0 0.5" in text
+    protocol = enhanced.metadynamics_protocol(bias, settings, 10, "plumed")
+    text = lammps_input(protocol, DOUBLE_WELL, "x.data")
+    assert "fix mofglass_int all nph iso 5000.0 5000.0 0.5" in text
+    assert "fix mofglass_tstat all langevin 300.0 300.0 0.1 12 zero yes" in text
     assert "fix mofglass_bias all plumed plumedfile plumed.dat" in text
 
 
@@ -465,3 +469,110 @@ def test_a_barrier_still_climbing_is_not_converged():
     flat = pd.DataFrame({"time_ps": t, "barrier_eV": 0.46 + rng.normal(0, 0.01, len(t))})
     value, error = barrier_estimate(flat)
     assert convergence_status(value, error, barrier_drift(flat)) == ("ok", "")
+
+
+KILLED_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+from ase import Atoms
+from test_enhanced import DOUBLE_WELL, SETTINGS, double_well_bias
+from mofglass import enhanced
+atoms = Atoms("Ar", positions=[[10.0, 10.0, 9.0]], cell=[20.0] * 3, pbc=True)
+settings = {{**SETTINGS, "segment_steps": 20_000}}
+enhanced.run_metadynamics(atoms, DOUBLE_WELL, double_well_bias(), settings, {workdir!r})
+"""
+
+
+def _hills_and_loops(workdir: Path):
+    hills = enhanced.read_colvars_hills(workdir / "out.colvars.metad.hills.traj")
+    log = (workdir / "log.lammps").read_text()
+    return hills, [
+        int(n) for n in re.findall(r"Loop time of \S+ on \d+ procs for (\d+) steps", log)
+    ]
+
+
+@pytest.mark.lammps
+def test_a_killed_metadynamics_resumes_and_repeats_nothing_finished(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    settings = {**SETTINGS, "segment_steps": 20_000}  # 20 restart points in 0.4 ns
+    atoms = Atoms("Ar", positions=[[10.0, 10.0, 9.0]], cell=[20.0] * 3, pbc=True)
+    reference = tmp_path / "reference"
+    enhanced.run_metadynamics(atoms, DOUBLE_WELL, double_well_bias(), settings, reference)
+    ref_hills, ref_loops = _hills_and_loops(reference)
+    # a real kill (SIGKILL) of the run in its own process, after its second restart point
+    workdir = tmp_path / "run"
+    script = KILLED_RUN.format(tests=str(Path(__file__).parent), workdir=str(workdir))
+    job = subprocess.Popen([sys.executable, "-c", script])
+    progress, count = workdir / "progress.json", 0
+    while job.poll() is None and count < 2:
+        time.sleep(0.02)
+        count = json.loads(progress.read_text())["count"] if progress.exists() else 0
+    job.send_signal(signal.SIGKILL)
+    assert job.wait() == -signal.SIGKILL, "the run ended before it was killed"
+    done = json.loads(progress.read_text())
+    assert done["count"] < settings["steps"] // settings["segment_steps"]
+    finished = done["count"] * settings["segment_steps"]  # steps before the restart point
+    result, row, hills = enhanced.run_metadynamics(
+        atoms, DOUBLE_WELL, double_well_bias(), settings, workdir
+    )
+    assert result.verdict == "ok" and row["simulated_ps"] == pytest.approx(400.0)
+    _, loops = _hills_and_loops(workdir)
+    # nothing finished is run again: the log's runs add up to the protocol's steps,
+    # and every hill is deposited once, at its own step, in order
+    assert sum(loops) == sum(ref_loops) == settings["steps"]
+    pace = BLOCK["metad"]["pace"]
+    assert list(hills["step"]) == list(range(pace, settings["steps"] + 1, pace))
+    # the hills up to the restart point are the uninterrupted run's (same seeds)
+    before = hills["step"] <= finished
+    pd.testing.assert_frame_equal(hills[before], ref_hills[before])
+    # and the bias was carried over: the first new hill is as low as the reference's
+    # there (well-tempered), not a fresh bias's first height
+    first_new = hills.loc[~before, "height_eV"].iloc[0]
+    assert first_new < 0.9 * BLOCK["metad"]["height_eV"]
+    assert first_new == pytest.approx(ref_hills.loc[~before, "height_eV"].iloc[0], rel=0.25)
+
+
+@pytest.mark.lammps
+def test_metadynamics_is_stopped_by_the_stability_watch(tmp_path):
+    # two particles in the double well, held near x = y = 10 Å; the bias on the first
+    # one's z drives it into the second one's well, where the watch sees them touch
+    model = Model(
+        "two-wells",
+        "test",
+        ("Ar",),
+        ("zero",),
+        (
+            "pair_style zero 5.0",
+            "pair_coeff * *",
+            f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
+            "variable dw_fx atom -2*(x-10)",
+            "variable dw_fy atom -2*(y-10)",
+            f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2+(x-10)^2+(y-10)^2",
+            "fix dw all addforce v_dw_fx v_dw_fy v_dw_fz energy v_dw_e",
+            "fix_modify dw energy yes",
+        ),
+    )
+    atoms = Atoms("Ar2", positions=[[10, 10, 9.0], [10, 10, 11.0]], cell=[20.0] * 3, pbc=True)
+    watch = {"close_contact_A": 0.8, "linker_bond_max_A": 2.0, "max_temperature_factor": 3.0}
+    settings = {**SETTINGS, "steps": 200_000, "segment_steps": 2000, "dump_every": 200}
+    result, row, hills = enhanced.run_metadynamics(
+        atoms, model, double_well_bias(), settings, tmp_path, watch=watch
+    )
+    assert result.verdict == "failed" and "close contact: Ar0-Ar1" in result.reason, row
+    # the run stopped within a segment of the frame that touched, long before its end
+    touched = next(f.info["time_ps"] for f in result.frames if f.get_distance(0, 1, mic=True) < 0.8)
+    assert result.failed_at_ps == pytest.approx(touched)
+    assert touched <= result.simulated_ps <= touched + 2.0 < 200.0
+    assert hills is None  # a stopped run gives no FES
+    # apart, the same two particles are never stopped
+    alone = {**watch, "close_contact_A": 0.05}
+    short = {**settings, "steps": 10_000}
+    result, _, _ = enhanced.run_metadynamics(
+        atoms, model, double_well_bias(), short, tmp_path / "apart", watch=alone
+    )
+    assert result.verdict == "ok", result.reason

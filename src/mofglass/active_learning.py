@@ -33,8 +33,8 @@ from ase import Atoms
 from . import enhanced
 from .cbad import Coverage, Resolution, Topology
 from .frames import plain
-from .lammps import LAMMPSError, type_elements
-from .md import MDResult, read_dump, read_thermo, recipes, run_watched
+from .lammps import LAMMPSError
+from .md import MDResult, recipes, run_watched
 from .models import Model
 
 # Records of one iteration (records.csv), units in the names.
@@ -197,57 +197,50 @@ def explore(
 
 
 def explore_biased(
-    model: Model, crystal: Atoms, bias: enhanced.Bias, settings: Mapping, seed: int, workdir
+    model: Model,
+    crystal: Atoms,
+    bias: enhanced.Bias,
+    settings: Mapping,
+    seed: int,
+    workdir,
+    watch: Mapping | None = None,
 ) -> tuple[list[Atoms], dict]:
     """One exploration run under a metadynamics bias (:func:`biased_settings`), from a
-    start displaced as a plain run's at the bias's temperature.
+    start displaced as a plain run's at the bias's temperature, under the stability
+    watch of a ``watch`` config block (None: the temperature watch only).
 
     Returns the frames it offers for labelling (every ``dump_every`` steps after step
-    0, in the run's LAMMPS frame) and its row: verdict, reason, and the barrier (eV) of
-    ``model`` that the run's hills give, with its error and the simulated time (ps). A
-    run fails where LAMMPS stops it or where its temperature first passes
-    ``max_temperature_factor`` times the bias's (a model that breaks under the bias,
-    into a hole it has never been shown): its frames up to that point are offered, the
-    first failing one flagged ``failure``, and it gives no barrier.
+    0) and its row: verdict, reason, and the barrier (eV) of ``model`` that the run's
+    hills give, with its error and the simulated time (ps). A run fails where LAMMPS or
+    the watch stops it, or where its temperature passes ``max_temperature_factor``
+    times the bias's (a model that breaks under the bias, into a hole it has never been
+    shown): its frames up to that point are offered, the first failing one flagged
+    ``failure``, and it gives no barrier.
     """
     block = settings["metadynamics"]
     sigma = start_displacement(settings["displacement_A"], bias.temperature_K)
     atoms = displaced(crystal, sigma, [seed])
-    run = {**enhanced.run_settings(block), "seed": seed}
-    workdir = Path(workdir)
+    run = {
+        **enhanced.run_settings(block),
+        "seed": seed,
+        "max_temperature_factor": settings["max_temperature_factor"],
+    }
     row = {"verdict": "ok", "reason": f"under bias {settings['bias']}"}
     row.update(barrier_eV=math.nan, barrier_err_eV=math.nan, simulated_ps=math.nan)
     try:
-        hills, _ = enhanced.run_metadynamics(atoms, model, bias, run, workdir)
-    except LAMMPSError as exc:  # a run the model broke: its frames so far are offered
+        result, _, hills = enhanced.run_metadynamics(atoms, model, bias, run, workdir, watch=watch)
+    except LAMMPSError as exc:  # a model LAMMPS cannot run: no frames
         row.update(verdict="failed", reason=str(exc).strip().splitlines()[0])
-        hills = None
-    thermo = read_thermo(workdir / "log.lammps", ["metadynamics"])
-    limit = settings["max_temperature_factor"] * bias.temperature_K
-    hot = thermo[thermo["temperature_K"] > limit]
-    last_step = math.inf
-    if len(hot):
-        last_step = int(hot["step"].iloc[0])
-        row.update(
-            verdict="failed",
-            reason=f"temperature {hot['temperature_K'].iloc[0]:.0f} K above {limit:g} K "
-            f"(runaway) at step {last_step}",
-        )
-    frames = []
-    for dumped in read_dump(workdir / "dump.lammpstrj", type_elements(model.species), thermo):
-        step = int(dumped.info["step"])
-        if step == 0 or len(dumped) != len(crystal):
-            continue
-        frame = crystal.copy()
-        frame.set_cell(dumped.cell)
-        frame.positions = dumped.positions
-        frame.info.update(step=step, time_fs=step * run["timestep_fs"], bias=settings["bias"])
-        frames.append(frame)
-        if step >= last_step:
-            break
-    if row["verdict"] == "failed":
+        return [], row
+    kept = before_failure(result.frames, result.failed_at_ps)
+    frames = [plain(f, keep_results=False) for f in kept if f.info["step"] > 0]
+    for frame in frames:
+        frame.info["time_fs"] = 1000.0 * frame.info.pop("time_ps")
+        frame.info["bias"] = settings["bias"]
+    if result.verdict == "failed":
+        row.update(verdict="failed", reason=result.reason)
         if frames:
-            frames[-1].info["failure"] = row["reason"]
+            frames[-1].info["failure"] = result.reason
     elif hills is not None and len(hills) >= 4:
         free = enhanced.free_energy(hills, bias, block["barrier"], run["timestep_fs"])
         row.update(barrier_eV=free.barrier_eV, barrier_err_eV=free.barrier_err_eV)

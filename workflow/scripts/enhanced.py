@@ -12,5 +12,6 @@ enhanced_job(
     block=snakemake.params.block,
     backend=snakemake.params.backend,
     workdir=snakemake.params.workdir,
+    watch=snakemake.params.watch,
     outputs=dict(snakemake.output.items()),
 )

@@ -46,7 +46,7 @@ from .fes import (
     project,
 )
 from .plumed import plumed_input
-from .runner import has_plumed, lammps_input, run_metadynamics, run_settings
+from .runner import has_plumed, metadynamics_protocol, run_metadynamics, run_settings
 
 __all__ = [
     "EV_TO_KJ_PER_MOL",
@@ -76,7 +76,7 @@ __all__ = [
     "kT_eV",
     "phenylene_cvs",
     "phenylene_rotation",
-    "lammps_input",
+    "metadynamics_protocol",
     "plumed_input",
     "project",
     "read_colvars_hills",

@@ -1,22 +1,28 @@
-"""Well-tempered metadynamics in LAMMPS: NVE (or NPH for a bias on the volume) with a
-Langevin thermostat and the bias through ``fix colvars`` or ``fix plumed``."""
+"""Well-tempered metadynamics as an MD protocol: one Langevin stage (NVE, or NPH for a
+bias on the volume) with the bias through ``fix colvars`` or ``fix plumed``, run by the
+MD engine (:func:`mofglass.md.run_md`), so it restarts from its last segment, runs on
+the job's ranks and is stopped by the stability watch like any other MD."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..lammps import LAMMPSError, has_package, new_lammps, report_progress, write_data
-from ..md.protocol import BAROSTAT_DAMPING_FS, fs_to_ps
-from ..progress import Progress
+from ase import Atoms
+
+from ..lammps import LAMMPSError, has_package
+from ..md import MDResult, Protocol, Stage, run_watched
+from ..md.protocol import BAROSTAT_DAMPING_FS
 from .bias import Bias
 from .colvars import colvars_config, colvars_supports, read_colvars_hills
 from .plumed import plumed_input
 
 log = logging.getLogger(__name__)
+
+#: What Colvars writes (``output out``) and appends to as the run goes on.
+COLVARS_OUTPUTS = ("out.colvars.traj", "out.colvars.metad.hills.traj")
+HILLS = "out.colvars.metad.hills.traj"
 
 
 def has_plumed() -> bool:
@@ -24,63 +30,78 @@ def has_plumed() -> bool:
     return has_package("PLUMED")
 
 
-def lammps_input(
-    model, bias: Bias, settings: Mapping, backend: str, data_file: str, n_atoms: int
-) -> str:
-    """A LAMMPS input (metal units) for metadynamics: NVE with a Langevin thermostat and
-    the bias through ``fix colvars`` (colvars.in) or ``fix plumed`` (plumed.dat). A bias
-    on the volume runs NPH (isotropic, ``settings['pressure_GPa']``, barostat damping
-    ``barostat_damping_fs``) under the same thermostat."""
-    temperature = bias.temperature_K
-    if bias.on_volume:
-        bar = settings["pressure_GPa"] * 1e4
-        damp = fs_to_ps(settings.get("barostat_damping_fs", BAROSTAT_DAMPING_FS))
-        integrator = f"fix mofglass_nve all nph iso {bar!r} {bar!r} {damp!r}"
-    else:
-        integrator = "fix mofglass_nve all nve"
-    damping_ps = fs_to_ps(settings["langevin_damping_fs"])
-    many = n_atoms > 2  # a lone particle keeps its momentum and its random force
-    lines = [
-        "# written by mofglass.enhanced",
-        "units metal",
-        "atom_style atomic",
-        "atom_modify map array",
-        f"read_data {data_file}",
-        *model.commands(),
-        "neighbor 2.0 bin",
-        f"timestep {fs_to_ps(settings['timestep_fs'])!r}",
-        f"velocity all create {temperature!r} {settings['seed']} mom yes rot yes dist gaussian"
-        if many
-        else "# a lone particle: the Langevin thermostat gives it its temperature",
-        integrator,
-        f"fix mofglass_tstat all langevin {temperature!r} {temperature!r} {damping_ps!r} "
-        f"{settings['seed'] + 1} zero {'yes' if many else 'no'}",
-    ]
+def bias_commands(backend: str, seed: int) -> tuple[str, ...]:
+    """The LAMMPS commands of the bias: ``fix colvars`` (colvars.in) or ``fix plumed``
+    (plumed.dat), its energy counted in the potential energy."""
     if backend == "colvars":
-        lines.append(
-            f"fix mofglass_bias all colvars colvars.in output out seed {settings['seed'] + 2} "
-            "tstat mofglass_tstat"
+        fix = (
+            f"fix mofglass_bias all colvars colvars.in output out seed {seed} tstat mofglass_tstat"
         )
     elif backend == "plumed":
-        lines.append("fix mofglass_bias all plumed plumedfile plumed.dat outfile plumed.log")
+        fix = "fix mofglass_bias all plumed plumedfile plumed.dat outfile plumed.log"
     else:
         raise ValueError(f"unknown backend {backend!r}: colvars or plumed")
-    lines += [
-        "fix_modify mofglass_bias energy yes",
-        "thermo_style custom step time temp pe ke etotal f_mofglass_bias",
-        f"thermo {settings['thermo_every']}",
-        f"dump mofglass_dump all custom {settings['dump_every']} dump.lammpstrj id type x y z",
-        "dump_modify mofglass_dump sort id",
-        f"run {settings['steps']}",
-    ]
-    return "\n".join(lines) + "\n"
+    return (fix, "fix_modify mofglass_bias energy yes")
 
 
-def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backend="colvars"):
-    """Run well-tempered metadynamics; returns the hills table (Colvars) and the wall
-    time (s). Writes ``in.lammps`` with ``plumed.dat`` and, where Colvars can express
-    the bias, ``colvars.in`` (both backends' inputs, from the same description) into
-    ``workdir``."""
+def metadynamics_protocol(
+    bias: Bias, settings: Mapping, n_atoms: int, backend: str = "colvars"
+) -> Protocol:
+    """The run of a bias's settings (:func:`run_settings`) as a protocol: ``steps`` of
+    Langevin dynamics at the bias's temperature (K), ``timestep_fs``, damping
+    ``langevin_damping_fs``; NPH at ``pressure_GPa`` for a bias on the volume; velocities
+    drawn with ``seed``, the thermostat's seed + 1, Colvars's + 2; a restart point every
+    ``segment_steps`` (none: one segment); the temperature watch at
+    ``max_temperature_factor`` times the bias's (none: no watch)."""
+    many = n_atoms > 2  # a lone particle keeps its momentum: the thermostat heats it
+    stage = Stage(
+        "metadynamics",
+        "langevin_nph" if bias.on_volume else "langevin",
+        temperature_K=bias.temperature_K,
+        pressure_GPa=settings.get("pressure_GPa", 0.0) if bias.on_volume else 0.0,
+        steps=settings["steps"],
+        timestep_fs=settings["timestep_fs"],
+        thermo_every=settings["thermo_every"],
+        dump_every=settings["dump_every"],
+    )
+    return Protocol(
+        (stage,),
+        thermostat_damping_fs=settings["langevin_damping_fs"],
+        barostat_damping_fs=settings.get("barostat_damping_fs", BAROSTAT_DAMPING_FS),
+        seed=settings["seed"],
+        initial_temperature_K=None if many else 0.0,
+        max_temperature_factor=settings.get("max_temperature_factor"),
+        segment_steps=settings.get("segment_steps"),
+        bias=bias_commands(backend, settings["seed"] + 2),
+        bias_outputs=COLVARS_OUTPUTS if backend == "colvars" else ("plumed.log", "HILLS"),
+        zero_momentum=many,
+    )
+
+
+def write_bias_inputs(bias: Bias, workdir: Path, backend: str) -> None:
+    """``plumed.dat`` and, where Colvars can express the bias, ``colvars.in`` (both
+    backends' inputs, from the same description)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if backend == "colvars" or colvars_supports(bias):
+        (workdir / "colvars.in").write_text(colvars_config(bias))
+    (workdir / "plumed.dat").write_text(plumed_input(bias))
+
+
+def run_metadynamics(
+    atoms: Atoms,
+    model,
+    bias: Bias,
+    settings: Mapping,
+    workdir,
+    backend: str = "colvars",
+    watch: Mapping | None = None,
+) -> tuple[MDResult, dict, object]:
+    """Run well-tempered metadynamics under the stability watch of a ``watch`` config
+    block (none: close contacts only, as the engine's temperature watch); returns the
+    MD result, its verdict row (:func:`mofglass.md.run_watched`) and the hills table
+    (Colvars, a run that ended; None for PLUMED, whose HILLS file is for ``plumed
+    sum_hills``). A rerun
+    in the same ``workdir`` resumes from the last restart point."""
     if backend == "plumed" and not has_plumed():
         raise LAMMPSError("this LAMMPS has no PLUMED package (no PLUMED kernel installed)")
     if not model.pair_styles:  # else LAMMPS would move free atoms and call it a FES
@@ -89,46 +110,14 @@ def run_metadynamics(atoms, model, bias: Bias, settings: Mapping, workdir, backe
             "LAMMPS pair style here: it runs through ASE (a LAMMPS with its family's "
             "pair style runs it)"
         )
-    model.check(atoms)
     workdir = Path(workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    for stale in workdir.glob("out.*"):  # a previous run's Colvars outputs
-        stale.unlink()
-    write_data(workdir / "structure.data", atoms, model.species, skew=True)
-    if backend == "colvars" or colvars_supports(bias):
-        (workdir / "colvars.in").write_text(colvars_config(bias))
-    (workdir / "plumed.dat").write_text(plumed_input(bias))
-    text = lammps_input(model, bias, settings, backend, "structure.data", len(atoms))
-    (workdir / "in.lammps").write_text(text)
-    lmp = new_lammps()
-    start = time.perf_counter()
-    try:
-        with contextlib.chdir(workdir):
-            lmp.command("log log.lammps")
-            *setup, run = text.strip().splitlines()
-            lmp.commands_list(setup)
-            ps = settings["timestep_fs"] / 1000
-            pace = Progress(
-                f"metadynamics {workdir.parent.name}/{workdir.name}",
-                settings["steps"] * ps,
-                "ps",
-                log,
-                rate_unit="steps/s",
-                rate_per_unit=1 / ps,
-            )
-            report_progress(lmp, pace, settings["thermo_every"], scale=ps)
-            lmp.command(run)
-    except Exception as exc:  # LAMMPS raises plain Exception with its message
-        raise LAMMPSError(f"metadynamics in {workdir}: {str(exc).strip()}") from exc
-    finally:
-        lmp.close()
-    seconds = time.perf_counter() - start
-    hills = (
-        read_colvars_hills(workdir / "out.colvars.metad.hills.traj")
-        if backend == "colvars"
-        else None
-    )
-    return hills, seconds
+    write_bias_inputs(bias, workdir, backend)
+    if watch is not None:  # the temperature watch of the structural one's block
+        settings = {"max_temperature_factor": watch.get("max_temperature_factor"), **settings}
+    protocol = metadynamics_protocol(bias, settings, len(atoms), backend)
+    result, row = run_watched(model, atoms, protocol, workdir, watch, run="metadynamics")
+    ran = result.verdict == "ok" and backend == "colvars"
+    return result, row, read_colvars_hills(workdir / HILLS) if ran else None
 
 
 #: Keys of a bias's config block that the run itself reads.
@@ -139,6 +128,8 @@ RUN_KEYS = (
     "thermo_every",
     "dump_every",
     "steps",
+    "segment_steps",
+    "max_temperature_factor",
     "pressure_GPa",
     "barostat_damping_fs",
 )

@@ -116,7 +116,8 @@ def explore_job(
         found = chemistry.read(chemistry_file)
         bias = enhanced.bias_for(crystal, settings["metadynamics"], found)
         seed = al.run_seed(settings, iteration, run)
-        frames, biased = al.explore_biased(model, crystal, bias, settings, seed, workdir)
+        watch = with_chemistry(watch_block, found)
+        frames, biased = al.explore_biased(model, crystal, bias, settings, seed, workdir, watch)
         row.update(temperature_K=settings["temperature_K"], **biased)
     else:
         model = load_model(Path(state["model_dir"]) / MODEL_FILE)

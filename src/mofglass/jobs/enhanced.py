@@ -20,6 +20,7 @@ from ase.units import kJ, mol
 from .. import chemistry, enhanced, plots
 from ..atomicio import read_frames, write_table
 from ..lammps import LAMMPSError
+from ..md import with_chemistry
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,14 @@ def enhanced_job(
     workdir: str,
     outputs: Mapping[str, str],
     chemistry_file: str | None = None,
+    watch: Mapping | None = None,
 ) -> dict:
     """Run the bias ``name`` (config block) with a model, its CVs built on the
-    structure's chemistry; returns the barrier row."""
+    structure's chemistry, under the stability watch of a ``watch`` config block (its
+    ``max_temperature_factor`` the temperature watch's); returns the barrier row."""
     (atoms,) = read_frames(structure_file)[-1:]
-    bias = enhanced.bias_for(atoms, block, chemistry.read(chemistry_file))
+    found = chemistry.read(chemistry_file)
+    bias = enhanced.bias_for(atoms, block, found)
     along = block["barrier"].get("cv") or bias.metad_cvs[0]
     row = {
         "bias": name,
@@ -58,18 +62,27 @@ def enhanced_job(
         "backend": backend,
     }
     try:
-        hills, seconds = enhanced.run_metadynamics(
-            atoms, load_model(model_file), bias, enhanced.run_settings(block), workdir, backend
+        result, run, hills = enhanced.run_metadynamics(
+            atoms,
+            load_model(model_file),
+            bias,
+            enhanced.run_settings(block),
+            workdir,
+            backend,
+            watch=with_chemistry(watch, found),
         )
-    except LAMMPSError as exc:  # an unstable run is a result: failed, and why
+    except LAMMPSError as exc:  # a model or LAMMPS that cannot run it: failed, and why
         log.warning("%s: %s", name, exc)
         row.update(verdict="failed", reason=str(exc).splitlines()[0])
+        return _without_fes(name, row, outputs)
+    seconds = run["wall_s"]
+    if result.verdict == "failed":  # an unstable run is a result: failed, and why
+        row.update(verdict="failed", reason=result.reason, failed_at_ps=result.failed_at_ps)
         hills = None
-    else:
-        if hills is None:  # PLUMED: its HILLS file is for plumed sum_hills
-            row.update(verdict="ran", reason="FES rebuilt from Colvars hills only: see HILLS")
-        elif len(hills) < 4:
-            row.update(verdict="failed", reason=f"{len(hills)} hills: too few for a FES")
+    elif hills is None:  # PLUMED: its HILLS file is for plumed sum_hills
+        row.update(verdict="ran", reason="FES rebuilt from Colvars hills only: see HILLS")
+    elif len(hills) < 4:
+        row.update(verdict="failed", reason=f"{len(hills)} hills: too few for a FES")
     if hills is None or len(hills) < 4:
         return _without_fes(name, row, outputs)
     free = enhanced.free_energy(hills, bias, block["barrier"], block["timestep_fs"])

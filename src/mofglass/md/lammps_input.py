@@ -82,6 +82,8 @@ def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]
                 lines.append("fix mofglass_int all nve")
             elif stage.ensemble == "nvt":
                 lines.append(f"fix mofglass_int all nvt temp {t1!r} {t2!r} {tdamp!r}")
+            elif stage.ensemble.startswith("langevin"):
+                lines += _langevin(protocol, stage, t1, t2, tdamp, pdamp)
             else:
                 p1 = stage.pressure_GPa / BAR_TO_GPA
                 p_end = stage.pressure_end_GPa
@@ -98,11 +100,31 @@ def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]
                 )
             lines += _run_lines(stage.n_steps, protocol.segment_steps)
             lines.append("unfix mofglass_int")
+            if stage.ensemble.startswith("langevin"):
+                lines.append("unfix mofglass_tstat")
+                lines += ["unfix mofglass_bias"] if protocol.bias else []
             if limit is not None:
                 lines.append("unfix mofglass_watch")
         lines.append("undump mofglass_dump")
         blocks.append("\n".join(lines))
     return blocks
+
+
+def _langevin(
+    protocol: Protocol, stage: Stage, t1: float, t2: float, tdamp: float, pdamp: float
+) -> list[str]:
+    """The integrator, Langevin thermostat (seed: the protocol's + 1) and bias of a
+    Langevin stage."""
+    if stage.ensemble == "langevin_nph":
+        bar = stage.pressure_GPa / BAR_TO_GPA
+        integrator = f"fix mofglass_int all nph iso {bar!r} {bar!r} {pdamp!r}"
+    else:
+        integrator = "fix mofglass_int all nve"
+    zero = "yes" if protocol.zero_momentum else "no"
+    thermostat = (
+        f"fix mofglass_tstat all langevin {t1!r} {t2!r} {tdamp!r} {protocol.seed + 1} zero {zero}"
+    )
+    return [integrator, thermostat, *protocol.bias]
 
 
 def _run_lines(steps: int, segment: int | None) -> list[str]:

@@ -21,7 +21,18 @@ from ..models import Model
 from ..progress import Progress
 from .lammps_input import BAR_TO_GPA, THERMO_COLUMNS, lammps_blocks, watch_limit
 from .protocol import Protocol, Stage
-from .restart import PROGRESS, RESTART, digest, load_progress, restart_header, save_progress
+from .restart import (
+    KEPT,
+    PROGRESS,
+    RESTART,
+    cut_appended,
+    digest,
+    join_kept,
+    keep_before_resume,
+    load_progress,
+    restart_header,
+    save_progress,
+)
 from .result import MDResult, Watch
 
 log = logging.getLogger(__name__)
@@ -43,12 +54,14 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     text = "\n".join(blocks) + "\n"
     identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
     resume = load_progress(workdir, identity)
+    appended = ("log.lammps", "dump.lammpstrj", *protocol.bias_outputs)  # cut on a resume
     barrier()  # every rank has read the progress record before rank 0 changes files
     if is_root():
         write_data(workdir / "structure.data", atoms, model.species, tilts)
         if resume is None:
-            for stale in ("dump.lammpstrj", "log.lammps", PROGRESS, *workdir.glob(f"{RESTART}*")):
-                (workdir / stale).unlink(missing_ok=True)
+            kept = [f"{name}{KEPT}" for name in protocol.bias_outputs]
+            for path in (*appended, *kept, PROGRESS, *workdir.glob(f"{RESTART}*")):
+                (workdir / path).unlink(missing_ok=True)
         (workdir / "in.lammps").write_text(text)
     barrier()
     verdict, reason, failed_step = "ok", "", -1
@@ -59,12 +72,11 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
         with contextlib.chdir(workdir):
             if resume:
                 log.info("resuming after stage %d, run %d", resume["stage"], resume["line"])
-                if is_root():
-                    for name in ("log.lammps", "dump.lammpstrj"):
-                        with open(name, "r+b") as handle:  # drop what came after the restart
-                            handle.truncate(resume[name])
+                if is_root():  # drop what came after the restart point
+                    cut_appended(("log.lammps", "dump.lammpstrj"), resume["sizes"])
+                    keep_before_resume(protocol.bias_outputs, resume["sizes"])
                 barrier()
-                tracker.offset = resume["dump.lammpstrj"]
+                tracker.offset = resume["sizes"]["dump.lammpstrj"]
                 lmp.command("log log.lammps append")
                 header = restart_header(blocks[0], resume["restart"])
             else:
@@ -80,6 +92,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
                 "hash": digest(identity),
                 "names": names,
                 "count": resume["count"] if resume else 0,
+                "appended": appended,
             }
             for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
                 if verdict == "failed" or (resume and k < resume["stage"]):
@@ -105,6 +118,9 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     finally:
         lmp.close()
         barrier()  # rank 0 has closed the log and the dump
+    if is_root():
+        join_kept(workdir / name for name in protocol.bias_outputs)
+    barrier()
     thermo = read_thermo(workdir / "log.lammps", names)
     if verdict == "ok" and thermo["stage"].nunique() != len(protocol.stages):
         raise LAMMPSError(f"{workdir}: thermo of {thermo['stage'].nunique()} of the stages")

@@ -8,6 +8,9 @@ A protocol is a list of stages, each one of
 ``nvt``       Nosé-Hoover, fixed or linearly ramped temperature
 ``npt``       Nosé-Hoover thermostat and barostat (``iso``, ``aniso`` or ``tri`` cell),
               fixed or ramped temperature and pressure
+``langevin``  velocity Verlet under a Langevin thermostat (fixed cell): what a bias
+              (metadynamics) runs under, whose heat a Nosé-Hoover chain would ring with
+``langevin_nph``  the same with an isotropic Nosé-Hoover barostat at ``pressure_GPa``
 
 with its duration (ps) or number of steps, time step (fs), and how often thermo rows and
 trajectory frames are written. Units: K, GPa, ps for durations, fs for time steps and
@@ -19,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-ENSEMBLES = ("minimize", "nve", "nvt", "npt")
+ENSEMBLES = ("minimize", "nve", "nvt", "npt", "langevin", "langevin_nph")
+#: Ensembles with a thermostat, which need a temperature.
+THERMOSTATTED = ("nvt", "npt", "langevin", "langevin_nph")
 #: Nosé-Hoover damping times (fs) when a config gives none: 100 and 1000 time steps of
 #: 1 fs, LAMMPS's advice for metal units.
 THERMOSTAT_DAMPING_FS = 100.0
@@ -69,7 +74,7 @@ class Stage:
         stage = cls(**block)
         if stage.ensemble not in ENSEMBLES:
             raise ValueError(f"stage {stage.name}: unknown ensemble {stage.ensemble!r}")
-        if stage.ensemble in ("nvt", "npt") and stage.temperature_K is None:
+        if stage.ensemble in THERMOSTATTED and stage.temperature_K is None:
             raise ValueError(f"stage {stage.name}: {stage.ensemble} needs temperature_K")
         if stage.ensemble != "minimize" and (stage.duration_ps is None) == (stage.steps is None):
             raise ValueError(f"stage {stage.name}: give exactly one of duration_ps and steps")
@@ -86,10 +91,17 @@ class Stage:
 
 @dataclass(frozen=True)
 class Protocol:
-    """Stages run in order; damping times (fs) of the Nosé-Hoover thermostat and
-    barostat; seed of the initial velocities (drawn at the first dynamic stage's
-    temperature unless ``initial_temperature_K`` is given); a stage whose temperature
-    exceeds ``max_temperature_factor`` times its target is stopped (None: no watch)."""
+    """Stages run in order; damping times (fs) of the thermostat (Nosé-Hoover or
+    Langevin) and barostat; seed of the initial velocities (drawn at the first dynamic
+    stage's temperature unless ``initial_temperature_K`` is given; 0 draws none); a stage
+    whose temperature exceeds ``max_temperature_factor`` times its target is stopped
+    (None: no watch).
+
+    ``bias`` holds LAMMPS commands set after the thermostat of every Langevin stage (a
+    ``fix mofglass_bias … colvars``, whose ``tstat`` is ``mofglass_tstat``); they run in
+    LAMMPS only. ``bias_outputs`` names the files they append to, cut back with the log
+    on a resume and removed before a fresh start. ``zero_momentum``: the Langevin random
+    forces sum to zero (False for a lone particle, which nothing else balances)."""
 
     stages: tuple[Stage, ...]
     thermostat_damping_fs: float = THERMOSTAT_DAMPING_FS
@@ -98,6 +110,9 @@ class Protocol:
     initial_temperature_K: float | None = None
     max_temperature_factor: float | None = 3.0
     segment_steps: int | None = None
+    bias: tuple[str, ...] = ()
+    bias_outputs: tuple[str, ...] = ()
+    zero_momentum: bool = True
 
     @classmethod
     def from_config(cls, block: Mapping, damping: Mapping | None = None) -> Protocol:

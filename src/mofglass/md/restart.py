@@ -34,8 +34,7 @@ def save_progress(lmp, progress: dict, stage: int, line: int, bounds: bool) -> N
         for name in ("mofglass_s0", "mofglass_s1"):
             record[name] = int(lmp.extract_variable(name))
     if is_root():  # on several MPI ranks, rank 0 writes the files
-        for name in ("log.lammps", "dump.lammpstrj"):
-            record[name] = Path(name).stat().st_size if Path(name).exists() else 0
+        record["sizes"] = {name: _size(name) for name in progress["appended"]}
         Path(f"{PROGRESS}.tmp").write_text(json.dumps(record))
         os.replace(f"{PROGRESS}.tmp", PROGRESS)
         for old in Path(".").glob(f"{RESTART}.*"):
@@ -53,6 +52,9 @@ def load_progress(workdir: Path, text: str) -> dict | None:
     if record.get("hash") != digest(text):
         log.warning("%s: the input or the model changed; starting again", workdir)
         return None
+    if "sizes" not in record:
+        log.warning("%s: a progress record of an older mofglass; starting again", workdir)
+        return None
     if not (workdir / str(record.get("restart", ""))).is_file():
         log.warning("%s: the progress record names no restart file; starting again", workdir)
         return None
@@ -69,3 +71,43 @@ def restart_header(header: str, restart: str) -> list[str]:
     # read_restart must come before the pair lines and after atom_modify
     first_pair = next(k for k, line in enumerate(lines) if line.startswith("pair_style"))
     return lines[:first_pair] + [f"read_restart {restart}"] + lines[first_pair:]
+
+
+#: Suffix of what a rewritten output held before a resume (:func:`keep_before_resume`).
+KEPT = ".kept"
+
+
+def _size(name: str) -> int:
+    """Bytes written to an output so far: what a resume kept of it, and the file."""
+    return sum(Path(p).stat().st_size for p in (f"{name}{KEPT}", name) if Path(p).exists())
+
+
+def cut_appended(names, sizes: dict) -> None:
+    """Cut the outputs a run appends to (log, dump) back to their sizes at the restart
+    point: what a killed run wrote after it is written again."""
+    for name in names:
+        if Path(name).exists():
+            with open(name, "r+b") as handle:
+                handle.truncate(sizes.get(name, 0))
+
+
+def keep_before_resume(names, sizes: dict) -> None:
+    """Outputs a fix writes afresh when it starts again (Colvars's trajectories): what
+    they held at the restart point goes to ``<name>.kept``, to be joined again by
+    :func:`join_kept` when the run ends."""
+    for name in names:
+        kept = b"".join(Path(p).read_bytes() for p in (f"{name}{KEPT}", name) if Path(p).exists())
+        Path(f"{name}{KEPT}.tmp").write_bytes(kept[: sizes.get(name, 0)])
+        os.replace(f"{name}{KEPT}.tmp", f"{name}{KEPT}")
+        Path(name).unlink(missing_ok=True)
+
+
+def join_kept(names) -> None:
+    """Each rewritten output whole again: what was kept before a resume, then what the
+    resumed run wrote."""
+    for name in names:
+        if Path(f"{name}{KEPT}").exists():
+            new = Path(name).read_bytes() if Path(name).exists() else b""
+            Path(f"{name}.tmp").write_bytes(Path(f"{name}{KEPT}").read_bytes() + new)
+            os.replace(f"{name}.tmp", name)
+            Path(f"{name}{KEPT}").unlink()
