@@ -30,7 +30,7 @@ def test_the_catalogue_files_are_there_and_say_what_they_must():
     assert (REPO / "config/config.yaml").is_file() and (REPO / "config/README.md").is_file()
     # the captions the workflow reads by name (a module has no folder to glob) are
     # exactly those in workflow/report/
-    common = (REPO / "workflow/rules/common.smk").read_text()
+    common = (REPO / "workflow/rules/inputs/report.smk").read_text()
     listed = re.search(r"CAPTIONED = \(\n((?:    \"\w+\",\n)+)\)", common).group(1)
     names = re.findall(r"\"(\w+)\"", listed)
     assert names == sorted(p.stem for p in (REPO / "workflow/report").glob("*.rst"))

@@ -5,6 +5,9 @@
 # max_iterations are unrolled; after the stop, an iteration's jobs write empty outputs.
 
 
+include: "inputs/active_learning.smk"
+
+
 rule al_explore:
     input:
         unpack(al_explore_inputs),

@@ -2,6 +2,9 @@
 # run in restartable chunks under results/aimd/<run>/cp2k/.
 
 
+include: "inputs/aimd.smk"
+
+
 rule aimd_run:
     input:
         "results/structures/{structure}/V{volume}.extxyz",

@@ -3,6 +3,9 @@
 # the metal, donor and cutoff of the structure's chemistry.
 
 
+include: "inputs/analysis.smk"
+
+
 rule analyse:
     input:
         files=lambda wildcards: ANALYSIS_SOURCES[wildcards.source]["files"],

@@ -3,6 +3,9 @@
 # and the transition temperature bracketed between them (Méndez & Semino).
 
 
+include: "inputs/coexistence.smk"
+
+
 wildcard_constraints:
     system=names_alternation(config["coexistence"]["systems"]),
 

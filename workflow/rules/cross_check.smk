@@ -3,6 +3,9 @@
 # level its model learnt from, next to the model's 300 K crystal.
 
 
+include: "inputs/cross_check.smk"
+
+
 rule cross_check_level:
     input:
         "results/datasets/{dataset}/test.extxyz",

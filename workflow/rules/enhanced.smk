@@ -2,6 +2,9 @@
 # (one description, written for Colvars and for PLUMED), its FES and barrier.
 
 
+include: "inputs/enhanced.smk"
+
+
 wildcard_constraints:
     bias=names_alternation(config["enhanced_sampling"]["biases"]),
 

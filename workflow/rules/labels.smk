@@ -3,6 +3,9 @@
 # gate; then each dataset's labelled splits and lineage.
 
 
+include: "inputs/labels.smk"
+
+
 rule label_requests:
     input:
         selections=lambda wildcards: selection_files(relabelled[wildcards.level]),

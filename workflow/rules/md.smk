@@ -2,6 +2,9 @@
 # the same engine that melt-quench, active learning and mechanics use.
 
 
+include: "inputs/md.smk"
+
+
 rule md_check:
     input:
         model="results/models/{model}/model.json",

@@ -3,6 +3,9 @@
 # every model and sample (crystals, melt-quench glasses, the user's structures).
 
 
+include: "inputs/mechanics.smk"
+
+
 wildcard_constraints:
     sample=names_alternation(MECHANICS_SAMPLES),
     point=r"T[0-9.]+_P-?[0-9]+\.[0-9]{3}",

@@ -2,6 +2,9 @@
 # per (model, replica), under the stability watch; a table of every run's verdict.
 
 
+include: "inputs/meltquench.smk"
+
+
 rule meltquench_run:
     input:
         model="results/models/{model}/model.json",

@@ -2,6 +2,9 @@
 # function network (Méndez & Semino), and phase fractions along every melt-quench.
 
 
+include: "inputs/phases.smk"
+
+
 wildcard_constraints:
     phase=names_alternation(config["phases"]["classes"]),
 

@@ -3,6 +3,9 @@
 # geometries, CP2K's single points (or the shipped ones), the base level on them, the fit.
 
 
+include: "inputs/repair.smk"
+
+
 rule repair_points:
     input:
         structure=lambda wildcards: structure_file(repair_structure(wildcards)),

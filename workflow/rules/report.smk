@@ -3,6 +3,9 @@
 # <stage>_report) and writes its section (mofglass.report.<stage>).
 
 
+include: "inputs/report.smk"
+
+
 rule report:
     input:
         unpack(report_inputs),

@@ -2,6 +2,9 @@
 # split by flat-histogram, random or CBAD selection, with a lineage table and figures.
 
 
+include: "inputs/selection.smk"
+
+
 rule pool:
     input:
         thermo=aimd_thermo_tables(),

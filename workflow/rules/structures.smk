@@ -2,6 +2,9 @@
 # donors, linkers, atom types: what later stages watch and analyse) and its scaled volumes.
 
 
+include: "inputs/structures.smk"
+
+
 rule structure:
     input:
         structure_source,

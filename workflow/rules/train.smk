@@ -3,6 +3,9 @@
 # written files reproduces the fit, a learning curve and the measured MD cost.
 
 
+include: "inputs/train.smk"
+
+
 rule train_snap:
     input:
         unpack(model_dataset_files),

@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Source:
-    """What one analysis looks at (``analysis_sources`` in common.smk): its ``files``;
-    whether its frames are ``independent`` samples (replicas, a set of structures) or
-    one trajectory; the ``last_frames`` of each file to keep (a trajectory's
+    """What one analysis looks at (``analysis_sources`` in rules/inputs/analysis.smk):
+    its ``files``; whether its frames are ``independent`` samples (replicas, a set of
+    structures) or one trajectory; the ``last_frames`` of each file to keep (a trajectory's
     equilibrated end); the ``reference`` structure whose density judges theirs (a
     glass's crystal); the temperature (K) of its PMFs with where it comes from; and the
     ``chemistry`` file of its structure (none: read from the first frame)."""
