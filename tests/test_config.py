@@ -249,9 +249,9 @@ def test_a_bias_the_config_or_machine_cannot_run_is_refused(monkeypatch):
     msg = broken(lambda c: bias(c, structure="nowhere"))
     assert "no structure 'nowhere'" in msg
     # the PLUMED backend: refused where LAMMPS lacks the package, taken where it has it
-    monkeypatch.setattr(enhanced, "has_plumed", lambda: False)
+    monkeypatch.setattr(enhanced.checks, "has_plumed", lambda: False)
     assert "plumed needs LAMMPS's PLUMED package" in broken(lambda c: bias(c, "plumed"))
-    monkeypatch.setattr(enhanced, "has_plumed", lambda: True)
+    monkeypatch.setattr(enhanced.checks, "has_plumed", lambda: True)
     config = load("tiny.yaml")
     bias(config, "plumed")
     validate_config(config, SCHEMA)

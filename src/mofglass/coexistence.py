@@ -14,7 +14,7 @@ Units: K, ps, Å; fractions are per classified atom (the metal; Ar in the LJ che
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,3 +214,23 @@ def bracket(growths: Sequence[Growth]) -> dict:
         "status": "ok",
         "reason": f"grows at {low:g} K, shrinks at {high:g} K",
     }
+
+
+def config_errors(config: dict) -> Iterator[str]:
+    """Coexistence systems whose classifier, model, structure or crystal class the
+    config does not define."""
+    block = config.get("coexistence", {})
+    if not block.get("enabled", False):
+        return
+    phases = config.get("phases", {})
+    if not phases.get("enabled", False):
+        yield "coexistence: needs the phase classifier (phases.enabled: true)"
+    model = block.get("model") or phases.get("model")
+    if model not in config.get("models", {}):
+        yield f"coexistence.model: no model {model!r}"
+    for name, system in block.get("systems", {}).items():
+        key = f"coexistence.systems.{name}"
+        if system["structure"] not in config.get("structures", {}):
+            yield f"{key}.structure: no structure {system['structure']!r}"
+        if system["crystal_class"] not in phases.get("classes", {}):
+            yield f"{key}.crystal_class: no class {system['crystal_class']!r} in phases.classes"

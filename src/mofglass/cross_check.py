@@ -18,7 +18,7 @@ stress GPa.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from ase import Atoms
@@ -81,3 +81,16 @@ def glass_judgement(teacher: Atoms, student: Atoms, crystal_teacher: Atoms) -> d
         "crystal_rms_force_eV_per_A": float(np.sqrt(np.mean(crystal_teacher.get_forces() ** 2))),
         "student_forces_rmse_meV_per_A": float(np.sqrt(np.mean(df**2)) * 1e3),
     }
+
+
+def config_errors(config: dict) -> Iterator[str]:
+    """A cross-check level or dataset that does not exist."""
+    block = config.get("cross_check") or {}
+    if not block.get("enabled"):
+        return
+    level = block.get("level_of_theory")
+    if level is not None and level not in config.get("levels_of_theory", {}):
+        yield f"cross_check.level_of_theory: {level!r} is not defined under levels_of_theory"
+    for name in block.get("datasets") or []:
+        if name not in config.get("datasets", {}):
+            yield f"cross_check.datasets: no dataset {name!r}"

@@ -155,3 +155,27 @@ def summary(lineage: pd.DataFrame) -> Mapping[str, int]:
     """Labelled frames per split."""
     labelled = lineage[lineage["label_status"] == "labelled"]
     return {name: int((labelled["split"] == name).sum()) for name in LABELLED_SPLITS}
+
+
+def config_errors(config: dict) -> Iterator[str]:
+    """Datasets that cannot be built from the configured sampling."""
+    aimd = config.get("aimd", {})
+    sampled = {float(t) for t in aimd.get("temperatures_K", [])}
+    sampled |= {float(r["temperature_K"]) for r in aimd.get("extra_runs", [])}
+    for name, block in config.get("datasets", {}).items():
+        key = f"datasets.{name}"
+        if block["selector"] != "cbad" and block.get("train") is None:
+            yield f"{key}.train: required for selector {block['selector']}"
+        level = block["level_of_theory"]
+        if block["labels_from"] == "aimd" and level != aimd.get("level_of_theory"):
+            yield (
+                f"{key}.labels_from: the AIMD ran at {aimd.get('level_of_theory')!r}, not at the "
+                f"dataset's level {level!r}, and one dataset never mixes levels of theory; "
+                f"use labels_from: single_point to relabel the selected frames at {level!r}"
+            )
+        missing = sorted({float(t) for t in block.get("temperatures_K") or []} - sampled)
+        if missing:
+            yield (
+                f"{key}.temperatures_K: no AIMD run at {', '.join(f'{t:g}' for t in missing)} K "
+                f"(sampled: {', '.join(f'{t:g}' for t in sorted(sampled))} K)"
+            )

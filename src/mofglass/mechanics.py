@@ -14,7 +14,7 @@ that no maintained library in the environment offers for MD cell trajectories
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -482,3 +482,15 @@ def group_means(per_sample: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(groups)
+
+
+def config_errors(config: dict) -> Iterator[str]:
+    """Mechanics samples or models the config does not define."""
+    mechanics = config.get("mechanics", {})
+    if mechanics.get("enabled", False):
+        for structure in mechanics.get("crystals", []):
+            if structure not in config.get("structures", {}):
+                yield f"mechanics.crystals: no structure {structure!r}"
+        for model in mechanics.get("models") or []:
+            if model not in config.get("models", {}):
+                yield f"mechanics.models: no model {model!r}"

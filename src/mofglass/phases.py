@@ -11,7 +11,7 @@ Units: distances Å, η in 1/Å². The features are standardised before the netw
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -103,3 +103,22 @@ def fractions(model, frames: Sequence[Atoms], settings: Mapping, metal: str = "Z
         row.update({f"p_{c}": float(p) for c, p in zip(classes, part.mean(0), strict=True)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def config_errors(config: dict) -> Iterator[str]:
+    """A classifier whose model or class sources the config does not define."""
+    block = config.get("phases", {})
+    if not block.get("enabled", False):
+        return
+    if block.get("model") not in config.get("models", {}):
+        yield f"phases.model: no model {block.get('model')!r}"
+    if len(block.get("classes", {})) < 2:
+        yield "phases.classes: at least two phases"
+    for name, source in block.get("classes", {}).items():
+        if source.get("meltquench_final"):
+            if not config.get("meltquench", {}).get("enabled", True):
+                yield f"phases.classes.{name}: meltquench_final, but meltquench is off"
+        elif "structure" not in source or "temperatures_K" not in source:
+            yield f"phases.classes.{name}: give structure and temperatures_K, or meltquench_final"
+        elif source["structure"] not in config.get("structures", {}):
+            yield f"phases.classes.{name}.structure: no structure {source['structure']!r}"

@@ -20,7 +20,7 @@ Units: Å, eV, eV/Å.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -568,3 +568,27 @@ def apply(frames: Sequence[Atoms], spec: dict) -> list[Atoms]:
         )
         out.append(new)
     return out
+
+
+def config_errors(config: dict) -> Iterator[str]:
+    """A repaired level's base must be a calculator level, its DFT a CP2K level, its
+    structure one of the config's, its shipped points present, its pull test from 0."""
+    from .levels import kind
+
+    levels = config.get("levels_of_theory", {})
+    for name, block in levels.items():
+        if kind(block) != "repaired":
+            continue
+        key = f"levels_of_theory.{name}"
+        if kind(levels.get(block["base"], {"base": None})) != "calculator":
+            yield f"{key}.base: {block['base']!r} is not a calculator level of levels_of_theory"
+        repair = block["repair"]
+        dft = repair["level_of_theory"]
+        if dft not in levels or kind(levels[dft]) != "cp2k":
+            yield f"{key}.repair.level_of_theory: {dft!r} is not a CP2K level of levels_of_theory"
+        if repair["structure"] not in config.get("structures", {}):
+            yield f"{key}.repair.structure: no structure {repair['structure']!r}"
+        if repair.get("shipped") and not shipped_file(repair["shipped"]).is_file():
+            yield f"{key}.repair.shipped: mofglass ships no points {repair['shipped']!r}"
+        if repair.get("pull_A", [0.0])[0] != 0:
+            yield f"{key}.repair.pull_A: the first stretch must be 0 (the reference)"

@@ -30,6 +30,7 @@ from .bias import (
     phenylene_rotation,
     rotation_cvs,
 )
+from .checks import bias_errors, config_errors
 from .colvars import colvars_config, colvars_supports, read_colvars_hills
 from .fes import (
     EV_TO_KJ_PER_MOL,
@@ -49,6 +50,8 @@ from .plumed import plumed_input
 from .runner import has_plumed, metadynamics_protocol, run_metadynamics, run_settings
 
 __all__ = [
+    "bias_errors",
+    "config_errors",
     "EV_TO_KJ_PER_MOL",
     "FreeEnergy",
     "bias_for",

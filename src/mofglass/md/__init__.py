@@ -4,6 +4,7 @@ outputs and verdicts: LAMMPS through its Python module, restartable (:mod:`.lamm
 :mod:`.restart`), and ASE with a model family's own calculator (:mod:`.ase_runner`).
 :func:`run_watched` is what a job calls."""
 
+from .checks import config_errors
 from .lammps_input import lammps_input
 from .lammps_runner import read_dump, read_thermo
 from .protocol import Protocol, Stage, damping_times, steps
@@ -12,6 +13,7 @@ from .run import run_md, run_watched, use_ranks
 from .watch import StabilityWatch, with_chemistry
 
 __all__ = [
+    "config_errors",
     "MDResult",
     "Protocol",
     "StabilityWatch",
