@@ -539,3 +539,65 @@ def test_config_refuses_a_biased_loop_it_cannot_run(meta, stop, message):
         "stop": {"barrier": {"patience": 1}},
     }
     validate_config(config, SCHEMA)  # the same loop on a bias of its own structure
+
+
+def _frames(ids, quarantine_reason=None):
+    from ase import Atoms
+
+    out = []
+    for k in ids:
+        atoms = Atoms("H2", positions=[[0, 0, 0], [0, 0, 0.7]])
+        atoms.info["frame_id"] = k
+        if quarantine_reason:
+            atoms.info["quarantine_reason"] = quarantine_reason
+        out.append(atoms)
+    return out
+
+
+def _selection(ids, selected):
+    import pandas as pd
+
+    return pd.DataFrame({"frame_id": ids, "selected": [k in selected for k in ids]})
+
+
+def test_the_labelled_set_grows_split_at_the_start_then_into_train():
+    ids = [f"f{k}" for k in range(11)]
+    fresh, bad = _frames(ids[:9]), _frames(["f9"], "force above the gate")
+    settings = {"start": "perturb", "perturb": {"test": 2, "validation": 3}, "seed": 3}
+    start = al.grow(None, fresh, bad, _selection(ids, ids[:10]), "m", "lvl", settings, 0)
+    sizes = {split: len(frames) for split, frames in start.splits.items()}
+    assert sizes == {"train": 4, "validation": 3, "test": 2}
+    placed = sorted(a.info["frame_id"] for a in start.frames)
+    assert placed == sorted(ids[:9])  # each fresh frame in exactly one split
+    row = start.lineage.set_index("frame_id")
+    for split, frames in start.splits.items():
+        assert all(row.loc[a.info["frame_id"], "split"] == split for a in frames)
+    assert row.loc["f9", "split"] == "quarantine" and row.loc["f10", "split"] == "reserve"
+    assert row.loc["f9", "label_problem"] == "force above the gate"
+    assert list(row["label_status"]) == ["labelled"] * 9 + ["quarantined", ""]
+    assert list(row["label_level"]) == ["lvl"] * 10 + [""]
+    assert start.quarantine == bad
+    # iteration 1: the fresh frames join the training split only; the rest is kept
+    more = ["g0", "g1", "g2"]
+    grown = al.grow(
+        start, _frames(more[:2]), [], _selection(more, more[:2]), "m", "lvl", settings, 1
+    )
+    assert [a.info["frame_id"] for a in grown.splits["train"]][-2:] == ["g0", "g1"]
+    assert len(grown.splits["train"]) == 6
+    assert grown.splits["test"] is start.splits["test"]
+    assert len(grown.lineage) == 14 and list(grown.lineage["split"])[-3:] == [
+        "train",
+        "train",
+        "reserve",
+    ]
+    assert grown.quarantine == bad
+
+
+def test_an_iteration_after_the_stop_runs_nothing_and_keeps_the_model():
+    record = dict.fromkeys(al.RECORD_COLUMNS, 1.0)
+    state = {"active": False, "stopped_at": 2, "model_iteration": 2, "history": [record] * 3}
+    new, after = al.after_stop(state, 3)
+    assert after["status"] == "not run (stopped)" and after["model_iteration"] == 2
+    assert all(after[c] == 0 for c in (*al.COUNT_COLUMNS, *al.COST_COLUMNS))
+    assert new["iteration"] == 3 and len(new["history"]) == 4 and not new["active"]
+    assert state["history"] == [record] * 3  # the state it was given is unchanged

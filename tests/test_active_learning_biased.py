@@ -18,6 +18,7 @@ from ase.units import kB
 from mofglass import active_learning as al
 from mofglass import enhanced
 from mofglass.atomicio import write_frames, write_table
+from mofglass.cbad import Resolution
 from mofglass.models import Model, load_model
 from mofglass.train import Training, train_model
 
@@ -170,7 +171,7 @@ def test_a_biased_loop_learns_the_barrier_a_plain_loop_never_visits(tmp_path):
     train = [a for k, a in enumerate(start) if k % 4]
     validation = start[::4]
     model = trained(tmp_path / "model0", train, validation)
-    keys = al.Keys(dimer(1.5), al.Resolution(bond_A=0.05), bond_scale=1.5)
+    keys = al.Keys(dimer(1.5), Resolution(bond_A=0.05), bond_scale=1.5)
     for atoms in start:
         keys.coverage.seed(keys(atoms))
 

@@ -23,6 +23,7 @@ import logging
 import shutil
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from .. import chemistry, enhanced, plots
 from ..atomicio import read_frames, read_table, write_frames, write_table, write_text
 from ..cbad import Resolution
 from ..evaluation import force_deviation, metrics, pairs
-from ..labels import Labelling, QualityGate, quarantine_outliers
+from ..labels import QualityGate, quarantine_outliers
 from ..md import with_chemistry
 from ..models import MODEL_FILE, load_model
 from ..pool import FRAME_COLUMNS, frame_id
@@ -50,7 +51,7 @@ def read_state(path: str | None) -> dict | None:
 
 
 def _stopped(state: Mapping | None, what: str) -> bool:
-    if state is not None and not state["active"]:
+    if al.is_stopped(state):
         log.info(
             "%s: nothing to do, the loop stopped after iteration %d (%s)",
             what,
@@ -323,21 +324,6 @@ def _selection_rows(
     return rows
 
 
-def label_job(
-    labelling: Labelling, requests_file: str, batch_index: int, outputs: Mapping[str, str]
-) -> None:
-    """A labelling batch of the iteration's requests behind the quality gate
-    (:meth:`mofglass.labels.Labelling.batch`) into ``labelled`` and ``quarantine``, and
-    its ``cost`` (CSV: wall seconds and core-seconds)."""
-    start = time.perf_counter()
-    accepted, quarantined = labelling.batch(requests_file, batch_index)
-    write_frames(outputs["quarantine"], quarantined)
-    write_frames(outputs["labelled"], accepted)
-    seconds = time.perf_counter() - start
-    cores = labelling.threads or 1
-    write_table(outputs["cost"], pd.DataFrame([{"wall_s": seconds, "core_s": seconds * cores}]))
-
-
 def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> dict:
     """Error row of a model on the frames it can evaluate (NaN where there are none):
     a model by atom type cannot read a frame whose bonding made a type it never saw."""
@@ -351,42 +337,6 @@ def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> 
     return metrics(name, split, pairs(known, model.predict(known)))
 
 
-def _train(name: str, block: Mapping, level: str, iteration: int, files: Mapping, model_file: str):
-    block = {**block, "dataset": f"active_learning/{name}/iter{iteration:03d}"}
-    split_files = {s: files[s] for s in SPLIT_FILES}
-    train_model(Training(name, block, split_files, files["lineage"], model_file, level))
-
-
-def _split_start(frames: list[Atoms], perturb: Mapping, seed: int) -> dict[str, list[Atoms]]:
-    """Test and validation frames drawn at random from iteration 0's labels; the rest train."""
-    order = np.random.default_rng([seed, 2]).permutation(len(frames))
-    n_test, n_val = perturb["test"], perturb["validation"]
-    pick = {
-        "test": order[:n_test],
-        "validation": order[n_test : n_test + n_val],
-        "train": order[n_test + n_val :],
-    }
-    return {s: [frames[i] for i in sorted(pick[s])] for s in SPLIT_FILES}
-
-
-def _new_lineage(selection: pd.DataFrame, name: str, level: str, labelled, quarantined, split_of):
-    """Lineage rows of an iteration's explored frames: selected ones labelled into a split
-    or quarantined, the others ``reserve``."""
-    lineage = selection.drop(columns=["selected"]).copy()
-    status = {a.info["frame_id"]: "labelled" for a in labelled}
-    status.update({a.info["frame_id"]: "quarantined" for a in quarantined})
-    problem = {a.info["frame_id"]: a.info.get("quarantine_reason", "") for a in quarantined}
-    ids = lineage["frame_id"]
-    lineage["dataset"] = name
-    lineage["selector"] = "active_learning"
-    lineage["split"] = [split_of.get(f, "quarantine" if f in problem else "reserve") for f in ids]
-    lineage["label_level"] = [level if f in status else "" for f in ids]
-    lineage["labels_from"] = ["single_point" if f in status else "" for f in ids]
-    lineage["label_status"] = [status.get(f, "") for f in ids]
-    lineage["label_problem"] = [problem.get(f, "") for f in ids]
-    return lineage
-
-
 def _keys(block: Mapping, structure_file: str, chemistry_file: str | None) -> al.Keys:
     """CBAD keys on the crystal's bond graph, metal bonds as its chemistry reads them."""
     (crystal,) = read_frames(structure_file)
@@ -394,218 +344,158 @@ def _keys(block: Mapping, structure_file: str, chemistry_file: str | None) -> al
     return al.Keys(crystal, *Resolution.from_config(block["cbad"]), cutoffs)
 
 
-def _bins_covered(
-    block: Mapping, structure_file: str, chemistry_file: str | None, splits: Mapping
-) -> int:
-    keys = _keys(block, structure_file, chemistry_file)
-    for frames in splits.values():
-        for atoms in frames:
-            keys.coverage.seed(keys(atoms))
-    return len(keys.coverage.seen)
-
-
 def _cost(paths: Sequence[str], column: str = "core_s") -> float:
     return float(sum(read_table(p)[column].sum() for p in paths if Path(p).stat().st_size))
-
-
-def _stopped_iteration(
-    name: str, iteration: int, state: Mapping, previous: Mapping, outputs: Mapping
-) -> dict:
-    """An iteration after the loop stopped: the dataset carried over, no model, a record
-    that says so."""
-    for key in (*SPLIT_FILES, "quarantine", "lineage"):
-        shutil.copyfile(previous[key], outputs[key])
-    write_text(
-        Path(outputs["model"]) / "NOT_TRAINED",
-        f"the loop stopped after iteration {state['stopped_at']}: {state['stop_reason']}\n",
-    )
-    record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
-    record.update(
-        iteration=iteration,
-        status="not run (stopped)",
-        model_iteration=state["model_iteration"],
-        stop=True,
-        stop_reason="",
-    )
-    record.update(dict.fromkeys(al.COUNT_COLUMNS, 0))
-    record.update(dict.fromkeys(al.COST_COLUMNS, 0.0))
-    history = [*state["history"], record]
-    _write_state(outputs["state"], {**state, "iteration": iteration, "history": history})
-    return record
 
 
 def _write_state(path: str, state: Mapping) -> None:
     write_text(path, json.dumps(state, indent=2, default=float) + "\n")
 
 
-def _new_record(
-    iteration: int,
-    settings: Mapping,
-    coverage: Mapping,
-    explore_summaries: Sequence[str],
-    label_costs: Sequence[str],
-    counts: tuple[int, int],
-) -> dict:
-    """The iteration's record before training: what it explored, selected and labelled
-    (``counts``: fresh and quarantined frames) and the core-seconds of each stage."""
-    summaries = [read_table(p) for p in explore_summaries]
-    explored = pd.concat(summaries) if summaries else pd.DataFrame()
-    # the exploring model's (k-1) barrier, from this iteration's biased runs
-    barrier, error = al.barrier_of_runs(explored.to_dict("records") if iteration else [])
-    record = dict.fromkeys(al.RECORD_COLUMNS, float("nan"))
-    record.update(
-        iteration=iteration,
-        temperature_K=settings["temperature_K"] or float("nan"),
-        md_runs=len(explored) if iteration else 0,
-        md_runs_failed=int((explored["verdict"] == "failed").sum()) if iteration else 0,
-        frames_explored=coverage.get("frames_explored", 0),
-        new_bins_explored=coverage.get("new_bins_explored", 0),
-        frames_selected=coverage.get("frames_selected", 0),
-        frames_selected_biased=coverage.get("frames_selected_biased", 0),
-        barrier_eV=barrier,
-        barrier_err_eV=error,
-        frames_labelled=counts[0],
-        frames_quarantined=counts[1],
-        md_core_s=_cost(explore_summaries) if iteration else 0.0,
-        select_core_s=coverage.get("core_s", 0.0),
-        label_core_s=_cost(label_costs),
-        stop=False,
-        stop_reason="",
-    )
-    return record
+@dataclass(frozen=True)
+class Loop:
+    """What closing any iteration of a loop is given: the model's name and config block
+    (without ``active_learning``), its ``train`` settings
+    (:func:`mofglass.active_learning.job_settings`), the level of its labels, the
+    crystal and its chemistry file, and the quality gate of the labels."""
+
+    name: str
+    model_block: Mapping
+    settings: Mapping
+    level: str
+    structure_file: str
+    chemistry_file: str | None = None
+    quality_gate: Mapping | None = None
 
 
-def _grown(
-    name: str,
-    level: str,
-    iteration: int,
-    settings: Mapping,
-    state: Mapping | None,
-    previous: Mapping[str, str],
-    previous_splits: dict[str, list[Atoms]],
-    new: tuple[list[Atoms], list[Atoms], pd.DataFrame | None],
-    record: dict,
-) -> tuple[dict[str, list[Atoms]], pd.DataFrame, list[Atoms]]:
-    """The labelled set after iteration k: its splits, lineage and quarantine.
-    ``previous_splits``: the labelled set so far (``previous`` names its files); ``new``:
-    the fresh labels, the quarantined frames and the iteration's selection table. Model
-    k-1's error on the fresh frames goes into ``record`` before they join."""
-    fresh, quarantined, selection = new
-    if iteration == 0 and settings["start"] == "perturb":
-        splits = _split_start(fresh, settings["perturb"], settings["seed"])
-        split_of = {a.info["frame_id"]: s for s, fs in splits.items() for a in fs}
-        lineage = _new_lineage(selection, name, level, fresh, quarantined, split_of)
-        return splits, lineage, quarantined
-    lineage = read_table(previous["lineage"])
-    quarantine = read_frames(previous["quarantine"])
-    if iteration == 0:  # the start dataset: its frames are iteration 0's
-        lineage["iteration"] = 0
-        record["frames_labelled"] = sum(len(f) for f in previous_splits.values())
-        return previous_splits, lineage, quarantine
-    if fresh:  # the honest error: model k-1 on frames it never saw
-        fresh_err = _errors(Path(state["model_dir"]) / MODEL_FILE, fresh, name, "fresh")
-        record["fresh_energy_rmse_meV_per_atom"] = fresh_err["energy_rmse_meV_per_atom"]
-        record["fresh_forces_rmse_meV_per_A"] = fresh_err["forces_rmse_meV_per_A"]
-    split_of = {a.info["frame_id"]: "train" for a in fresh}
-    new_rows = _new_lineage(selection, name, level, fresh, quarantined, split_of)
-    lineage = pd.concat([lineage, new_rows], ignore_index=True)
-    for column in lineage.select_dtypes(include="object").columns:  # text, one type
-        lineage[column] = lineage[column].fillna("").astype(str)
-    splits = dict(previous_splits, train=previous_splits["train"] + fresh)
-    return splits, lineage, quarantine + quarantined
+@dataclass(frozen=True)
+class Harvest:
+    """What iteration k made, as files: its fresh labels and quarantined frames, its
+    selection table and coverage counts, and each exploration run's and label batch's
+    cost rows."""
+
+    fresh_files: Sequence[str] = ()
+    quarantine_files: Sequence[str] = ()
+    selection_file: str | None = None
+    coverage_file: str | None = None
+    explore_summaries: Sequence[str] = ()
+    label_costs: Sequence[str] = ()
 
 
 def train_job(
-    name: str,
-    model_block: Mapping,
-    settings: Mapping,
-    level: str,
+    loop: Loop,
     iteration: int,
-    structure_file: str,
     state_file: str | None,
     previous: Mapping[str, str],
+    harvest: Harvest,
     outputs: Mapping[str, str],
-    fresh_files: Sequence[str] = (),
-    quarantine_files: Sequence[str] = (),
-    selection_file: str | None = None,
-    coverage_file: str | None = None,
-    explore_summaries: Sequence[str] = (),
-    label_costs: Sequence[str] = (),
-    chemistry_file: str | None = None,
-    quality_gate: Mapping | None = None,
 ) -> dict:
-    """Close iteration k: grow the dataset with the fresh labels, score model k-1 on
-    them before they join, train model k, score it on the fixed test set, apply the
-    stop rule and write the state.
+    """Close iteration k: grow the labelled set with the fresh labels, score model k-1
+    on them before they join, train model k, score it on the fixed test set, apply the
+    stop rule and write the state; returns the iteration's record.
 
-    ``settings`` come from :func:`mofglass.active_learning.job_settings`; ``model_block``
-    is the model's config block without ``active_learning``. ``previous`` holds the
-    split files and lineage of the labelled set so far (the start dataset at iteration 0
-    with start ``dataset``); ``outputs`` the dataset files (train, validation, test,
-    quarantine, lineage), ``state`` and ``model`` (a directory).
+    ``previous`` holds the split files, quarantine and lineage of the labelled set so far
+    (the start dataset at iteration 0 with start ``dataset``); ``outputs`` the dataset
+    files (train, validation, test, quarantine, lineage), ``state`` and ``model`` (a
+    directory).
     """
     state = read_state(state_file)
-    model_dir = Path(outputs["model"])
-    model_dir.mkdir(parents=True, exist_ok=True)
-    if _stopped(state, f"{name} iteration {iteration} training"):
-        return _stopped_iteration(name, iteration, state, previous, outputs)
+    Path(outputs["model"]).mkdir(parents=True, exist_ok=True)
+    if _stopped(state, f"{loop.name} iteration {iteration} training"):
+        for key in (*SPLIT_FILES, "quarantine", "lineage"):  # the set carried over
+            shutil.copyfile(previous[key], outputs[key])
+        why = f"the loop stopped after iteration {state['stopped_at']}: {state['stop_reason']}"
+        write_text(Path(outputs["model"]) / "NOT_TRAINED", why + "\n")
+        new_state, record = al.after_stop(state, iteration)
+        _write_state(outputs["state"], new_state)
+        return record
     start = time.perf_counter()
-    fresh = [a for p in fresh_files for a in read_frames(p)]
-    quarantined = [a for p in quarantine_files for a in read_frames(p)]
-    previous_splits = {s: read_frames(previous[s]) for s in SPLIT_FILES if s in previous}
-    labelled_so_far = [a for frames in previous_splits.values() for a in frames]
-    gate = QualityGate(**(quality_gate or {}))
-    fresh, outliers = quarantine_outliers(fresh, gate, labelled_so_far)
-    quarantined += outliers
-    coverage = json.loads(Path(coverage_file).read_text()) if coverage_file else {}
-    counts = (len(fresh), len(quarantined))
-    record = _new_record(iteration, settings, coverage, explore_summaries, label_costs, counts)
-    for frame in fresh:
-        frame.info["dataset"] = name
-    new = (fresh, quarantined, read_table(selection_file) if selection_file else None)
-    splits, lineage, quarantine = _grown(
-        name, level, iteration, settings, state, previous, previous_splits, new, record
+    so_far = _so_far(previous)
+    fresh, quarantined = _fresh(loop, harvest, so_far)
+    record = _new_record(loop, iteration, harvest, (len(fresh), len(quarantined)))
+    if iteration and fresh:  # the honest error: model k-1 on frames it never saw
+        fresh_err = _errors(Path(state["model_dir"]) / MODEL_FILE, fresh, loop.name, "fresh")
+        record["fresh_energy_rmse_meV_per_atom"] = fresh_err["energy_rmse_meV_per_atom"]
+        record["fresh_forces_rmse_meV_per_A"] = fresh_err["forces_rmse_meV_per_A"]
+    if iteration == 0 and so_far is not None:  # the start dataset is iteration 0's labels
+        record["frames_labelled"] = len(so_far.frames)
+    selection = read_table(harvest.selection_file) if harvest.selection_file else None
+    grown = al.grow(
+        so_far, fresh, quarantined, selection, loop.name, loop.level, loop.settings, iteration
     )
-    _write_set(outputs, splits, quarantine, lineage)
-    record["train_frames"] = len(splits["train"])
-    record["bins_covered"] = _bins_covered(settings, structure_file, chemistry_file, splits)
-    current = _train_or_keep(name, model_block, level, iteration, outputs, state, bool(fresh))
+    _write_set(outputs, grown)
+    record["train_frames"] = len(grown.splits["train"])
+    keys = _keys(loop.settings, loop.structure_file, loop.chemistry_file)
+    for atoms in grown.frames:
+        keys.coverage.seed(keys(atoms))
+    record["bins_covered"] = len(keys.coverage.seen)
+    current = _train_or_keep(loop, iteration, outputs, state, bool(fresh))
     record["status"] = "trained" if current[1] == iteration else "no fresh frames"
-    test = _errors(Path(current[0]) / MODEL_FILE, splits["test"], name, "test")
+    test = _errors(Path(current[0]) / MODEL_FILE, grown.splits["test"], loop.name, "test")
     for quantity in ("energy_rmse_meV_per_atom", "forces_rmse_meV_per_A"):
         record[f"test_{quantity}"] = test[quantity]
     record["train_core_s"] = time.perf_counter() - start
-    return _close(name, iteration, settings, state, current, record, outputs["state"])
+    new_state = al.closed(loop.name, iteration, loop.settings, state, current, record)
+    _write_state(outputs["state"], new_state)
+    _log_record(loop.name, record)
+    return record
 
 
-def _write_set(
-    outputs: Mapping[str, str],
-    splits: Mapping[str, list[Atoms]],
-    quarantine: list[Atoms],
-    lineage: pd.DataFrame,
-) -> None:
-    for split, frames in splits.items():
+def _so_far(previous: Mapping[str, str]) -> al.LabelledSet | None:
+    """The labelled set so far, read from its files (none before iteration 0)."""
+    if "lineage" not in previous:
+        return None
+    splits = {s: read_frames(previous[s]) for s in SPLIT_FILES if s in previous}
+    quarantine = read_frames(previous["quarantine"]) if "quarantine" in previous else []
+    return al.LabelledSet(splits, read_table(previous["lineage"]), quarantine)
+
+
+def _fresh(
+    loop: Loop, harvest: Harvest, so_far: al.LabelledSet | None
+) -> tuple[list[Atoms], list[Atoms]]:
+    """The iteration's labels behind the quality gate, against everything labelled so
+    far: the fresh frames (tagged with the loop's name) and the quarantined ones."""
+    fresh = [a for p in harvest.fresh_files for a in read_frames(p)]
+    quarantined = [a for p in harvest.quarantine_files for a in read_frames(p)]
+    gate = QualityGate(**(loop.quality_gate or {}))
+    fresh, outliers = quarantine_outliers(fresh, gate, so_far.frames if so_far else [])
+    for frame in fresh:
+        frame.info["dataset"] = loop.name
+    return fresh, quarantined + outliers
+
+
+def _new_record(loop: Loop, iteration: int, harvest: Harvest, counts: tuple[int, int]) -> dict:
+    """The iteration's record before training, from its files."""
+    summaries = [read_table(p) for p in harvest.explore_summaries]
+    explored = pd.concat(summaries) if summaries else pd.DataFrame()
+    coverage = json.loads(Path(harvest.coverage_file).read_text()) if harvest.coverage_file else {}
+    md_core_s = _cost(harvest.explore_summaries) if iteration else 0.0
+    costs = (md_core_s, _cost(harvest.label_costs))
+    return al.new_record(iteration, loop.settings, coverage, explored, counts, costs)
+
+
+def _write_set(outputs: Mapping[str, str], grown: al.LabelledSet) -> None:
+    for split, frames in grown.splits.items():
         for frame in frames:
             frame.info["split"] = split
         write_frames(outputs[split], frames)
-    write_frames(outputs["quarantine"], quarantine)
-    write_table(outputs["lineage"], lineage)
+    write_frames(outputs["quarantine"], grown.quarantine)
+    write_table(outputs["lineage"], grown.lineage)
 
 
 def _train_or_keep(
-    name: str,
-    model_block: Mapping,
-    level: str,
-    iteration: int,
-    outputs: Mapping[str, str],
-    state: Mapping | None,
-    fresh: bool,
+    loop: Loop, iteration: int, outputs: Mapping[str, str], state: Mapping | None, fresh: bool
 ) -> tuple[str, int]:
     """Train model k (at iteration 0, or on fresh frames), or keep model k-1; returns
     the current model's directory and iteration."""
     model_dir = Path(outputs["model"])
     if iteration == 0 or fresh:
-        _train(name, model_block, level, iteration, outputs, str(model_dir / MODEL_FILE))
+        block = {**loop.model_block, "dataset": f"active_learning/{loop.name}/iter{iteration:03d}"}
+        split_files = {s: outputs[s] for s in SPLIT_FILES}
+        model_file = str(model_dir / MODEL_FILE)
+        train_model(
+            Training(loop.name, block, split_files, outputs["lineage"], model_file, loop.level)
+        )
         return str(model_dir), iteration
     write_text(
         model_dir / "NOT_TRAINED",
@@ -614,44 +504,19 @@ def _train_or_keep(
     return state["model_dir"], state["model_iteration"]
 
 
-def _close(
-    name: str,
-    iteration: int,
-    settings: Mapping,
-    state: Mapping | None,
-    current: tuple[str, int],
-    record: dict,
-    state_file: str,
-) -> dict:
-    """Apply the stop rule to the history and write the new state; returns the record."""
-    record["model_iteration"] = current[1]
-    history = [*(state["history"] if state else []), record]
-    stop, reason = al.stop_decision(history, settings)
-    record.update(stop=stop, stop_reason=reason)
-    new_state = {
-        "model": name,
-        "iteration": iteration,
-        "active": not stop,
-        "stopped_at": iteration if stop else None,
-        "stop_reason": reason,
-        "model_dir": current[0],
-        "model_iteration": current[1],
-        "history": history,
-    }
-    _write_state(state_file, new_state)
+def _log_record(name: str, record: Mapping) -> None:
     log.info(
         "%s iteration %d: %d labelled (%d quarantined), %d training frames, fresh force "
         "RMSE %.0f meV/Å, test %.0f meV/Å; %s",
         name,
-        iteration,
+        record["iteration"],
         record["frames_labelled"],
         record["frames_quarantined"],
         record["train_frames"],
         record["fresh_forces_rmse_meV_per_A"],
         record["test_forces_rmse_meV_per_A"],
-        f"stop: {reason}" if stop else "go on",
+        f"stop: {record['stop_reason']}" if record["stop"] else "go on",
     )
-    return record
 
 
 def final_job(

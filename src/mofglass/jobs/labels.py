@@ -34,12 +34,16 @@ def label_batch_job(
     labelling: Labelling, requests_file: str, batch_index: int, outputs: Mapping[str, str]
 ) -> tuple[list[Atoms], list[Atoms]]:
     """One labelling batch of requested frames, split by the quality gate
-    (:meth:`mofglass.labels.Labelling.batch`) into ``labelled`` and ``quarantine``."""
+    (:meth:`mofglass.labels.Labelling.batch`) into ``labelled`` and ``quarantine``; with
+    a ``cost`` output, its wall seconds and core-seconds (CSV)."""
     start = time.perf_counter()
     accepted, quarantined = labelling.batch(requests_file, batch_index)
     write_frames(outputs["quarantine"], quarantined)
     write_frames(outputs["labelled"], accepted)
     seconds = time.perf_counter() - start
+    if "cost" in outputs:
+        core_s = seconds * (labelling.threads or 1)
+        write_table(outputs["cost"], pd.DataFrame([{"wall_s": seconds, "core_s": core_s}]))
     counts = f"{len(accepted)} accepted, {len(quarantined)} quarantined"
     log.info("batch %d: %s, %.1f s", batch_index, counts, seconds)
     return accepted, quarantined
