@@ -38,6 +38,7 @@ def main() -> None:
     structure = run / "results/structures/ZIF-4.extxyz"
     crystal = ase.io.read(structure)
     damping = {k: config["md"][k] for k in ("thermostat_damping_fs", "barostat_damping_fs")}
+    damping["watch"] = config["meltquench"]["watch"]  # the MD settings of the rule
     for spec in specs:
         changes = json.loads(spec)
         replica = changes.pop("replica", 0)

@@ -153,6 +153,7 @@ def run_variant(name, changes, base_block, frames, config, out: Path) -> dict:
     }
     block_mq = config["meltquench"]
     damping = {k: config["md"][k] for k in ("thermostat_damping_fs", "barostat_damping_fs")}
+    damping["watch"] = config["meltquench"]["watch"]  # the MD settings of the rule
     steps = 0
     for replica in range(block_mq["replicas"]):
         rdir = work / f"replica{replica}"

@@ -86,6 +86,7 @@ def scan(model_dir: str, pairs: list[str]) -> None:
     structure = Path(model_dir).parents[1] / "structures/ZIF-4.extxyz"
     crystal = ase.io.read(structure)
     damping = {k: config["md"][k] for k in ("thermostat_damping_fs", "barostat_damping_fs")}
+    damping["watch"] = config["meltquench"]["watch"]  # the MD settings of the rule
     for pair in pairs:
         top, rate = (float(x) for x in pair.split(":"))
         block = dict(config["meltquench"], max_temperature_K=top, cooling_rate_K_per_ps=rate)

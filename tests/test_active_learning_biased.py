@@ -259,7 +259,6 @@ def test_a_biased_exploration_job_writes_its_frames_and_its_models_barrier(tmp_p
         str(tmp_path / "start.extxyz"),
         str(tmp_path / "state.json"),
         {},
-        {},
         str(tmp_path / "md"),
         str(tmp_path / "f.extxyz"),
         str(tmp_path / "s.csv"),

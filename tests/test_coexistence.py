@@ -206,8 +206,8 @@ def test_coexistence_jobs_build_run_and_bracket(slabs, tmp_path):
     watch = {"close_contact_A": 2.0, "linker_bond_max_A": 2.0, "coordination": None}
     damping = {"thermostat_damping_fs": 500.0, "barostat_damping_fs": 5000.0}
     out = {k: str(tmp_path / f"{k}.out") for k in ("cell", "verdict")}
-    row = build_job(model_file, str(tmp_path / "crystal.extxyz"), None, block, damping,
-                    watch, str(tmp_path / "slab"), out)  # fmt: skip
+    row = build_job(model_file, str(tmp_path / "crystal.extxyz"), None, block,
+                    {**damping, "watch": watch}, str(tmp_path / "slab"), out)  # fmt: skip
     assert row["verdict"] == "ok", row
     (cell,) = read_frames(out["cell"])
     assert len(cell) == 2 * len(crystal)

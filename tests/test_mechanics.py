@@ -5,6 +5,8 @@ a Lennard-Jones argon crystal in LAMMPS whose P-V bulk modulus at 5 K approaches
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -351,8 +353,7 @@ def argon_jobs(tmp_path_factory):
         "model_file": str(base / "model" / "model.json"),
         "sample_file": str(base / "crystal.extxyz"),
         "sample": "argon",
-        "damping": DAMPING,
-        "watch": WATCH,
+        "md": {**DAMPING, "watch": WATCH},
     }
 
     def sample_run(block, workdir):
@@ -608,7 +609,7 @@ def test_relaxed_pv_scan_of_a_rattled_crystal_gives_the_static_lj_modulus(argon_
     for scale in (0.97, 0.985, 1.0, 1.015, 1.03):
         out = {k: str(base / f"relaxed{scale}" / k) for k in ("point", "thermo")}
         run = argon_jobs["run"](block, base / f"relaxed{scale}/md")
-        run = jobs.SampleRun(**{**run.__dict__, "sample_file": str(base / "rattled.extxyz")})
+        run = dataclasses.replace(run, sample_file=str(base / "rattled.extxyz"))
         row = jobs.eos_point_job(run, scale, out)
         expected, _ = lj_pressure(scale)
         assert row["pressure_status"] == "ok" and row["temperature_K"] == 0.0

@@ -65,7 +65,7 @@ def test_meltquench_job_writes_the_final_glass_and_a_verdict(argon, tmp_path):
         str(tmp_path / "model" / "model.json"),
         str(tmp_path / "structure.extxyz"),
         meltquench_block(),
-        {"thermostat_damping_fs": 500.0},
+        {"thermostat_damping_fs": 500.0, "watch": meltquench_block()["watch"]},
         0,
         str(tmp_path / "run"),
         outputs,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from ase import Atoms
 
-from .md import MDResult, recipes, run_watched
+from .md import MDResult, MDSettings, recipes, run_watched
 from .models import Model
 
 
@@ -31,15 +31,16 @@ def replica(
     model: Model,
     atoms: Atoms,
     block: Mapping,
-    damping: Mapping,
+    md: MDSettings,
     index: int,
     workdir: str | Path,
 ) -> tuple[MDResult, dict, list[Atoms]]:
-    """Replica ``index`` of the melt-quench of ``block`` (seed ``block['seed'] + index``):
-    the run, its verdict row (with ``final_frames``), and the glass's frames (none when
-    the run failed). Frames carry model, replica and source in ``info``."""
-    protocol = recipes.meltquench(block, block["seed"] + index, damping)
-    result, row = run_watched(model, atoms, protocol, workdir, block["watch"], replica=index)
+    """Replica ``index`` of the melt-quench of ``block`` (seed ``block['seed'] + index``)
+    with the damping and watch of ``md``: the run, its verdict row (with
+    ``final_frames``), and the glass's frames (none when the run failed). Frames carry
+    model, replica and source in ``info``."""
+    protocol = recipes.meltquench(block, block["seed"] + index, md.damping)
+    result, row = run_watched(model, atoms, protocol, workdir, md.watch, replica=index)
     for frame in result.frames:
         frame.info.update(model=model.name, replica=index, source="meltquench")
     final = final_frames(result)

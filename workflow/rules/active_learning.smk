@@ -32,8 +32,7 @@ rule al_explore:
             run=int(wildcards.run),
             biases=config["enhanced_sampling"]["biases"],
         ),
-        damping=md_damping(),
-        watch=config["meltquench"]["watch"],
+        md=md_settings(),
         workdir=lambda wildcards: f"{al_dir(wildcards.model, wildcards.iteration)}/md/run{wildcards.run}",
     script:
         "../scripts/al_explore.py"

@@ -29,8 +29,7 @@ rule coexistence_build:
         **job_resources("coexistence_build"),
     params:
         block=coexistence_system,
-        damping=md_damping(),
-        watch=config["meltquench"]["watch"],
+        md=md_settings(),
         workdir=lambda wildcards: f"results/coexistence/{wildcards.system}/slab",
     script:
         "../scripts/coexistence_build.py"
@@ -56,7 +55,7 @@ rule coexistence_run:
         **job_resources("coexistence_run"),
     params:
         block=coexistence_settings,
-        damping=md_damping(),
+        md=md_settings(watched=False),
         workdir=lambda wildcards: f"results/coexistence/{wildcards.system}/T{wildcards.temperature}/lammps",
     script:
         "../scripts/coexistence_run.py"

@@ -228,8 +228,11 @@ def models_running(stage):
     return [n for n, b in config["models"].items() if stage in b["stages"]]
 
 
-def md_damping():
+def md_settings(watched=True):
+    """What every MD job is given besides its own block (mofglass.md.MDSettings): the
+    config's damping times (fs) and the stability watch's block (none: not watched)."""
     return {
         "thermostat_damping_fs": config["md"]["thermostat_damping_fs"],
         "barostat_damping_fs": config["md"]["barostat_damping_fs"],
+        "watch": config["meltquench"]["watch"] if watched else None,
     }

@@ -50,7 +50,7 @@ rule enhanced_run:
     params:
         block=lambda wildcards: config["enhanced_sampling"]["biases"][wildcards.bias],
         backend=config["enhanced_sampling"]["backend"],
-        watch=config["meltquench"]["watch"],
+        md=md_settings(),
         workdir=lambda wildcards: f"results/enhanced/{wildcards.model}/{wildcards.bias}/lammps",
     script:
         "../scripts/enhanced.py"

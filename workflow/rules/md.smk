@@ -35,7 +35,7 @@ rule md_check:
         **job_resources("md_check"),
     params:
         protocol=config["md"]["check"],
-        damping=md_damping(),
+        md=md_settings(watched=False),
         workdir=lambda wildcards: f"results/md/{wildcards.model}/check/lammps",
     script:
         "../scripts/md_check.py"

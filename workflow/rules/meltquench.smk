@@ -34,7 +34,7 @@ rule meltquench_run:
         **job_resources("meltquench_run"),
     params:
         block=config["meltquench"],
-        damping=md_damping(),
+        md=md_settings(),
         workdir=lambda wildcards: f"results/meltquench/{wildcards.model}/replica{wildcards.replica}/lammps",
     script:
         "../scripts/meltquench.py"

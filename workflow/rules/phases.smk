@@ -32,8 +32,7 @@ rule phases_md:
         **job_resources("phases_md"),
     params:
         block=config["phases"]["md"],
-        damping=md_damping(),
-        watch=config["meltquench"]["watch"],
+        md=md_settings(),
         workdir=lambda wildcards: f"results/phases/md/{wildcards.phase}/T{wildcards.temperature}/lammps",
     script:
         "../scripts/phases_md.py"

@@ -182,7 +182,7 @@ rule model_cost:
         **job_resources("model_cost"),
     params:
         block=config["md"]["cost"],
-        damping=md_damping(),
+        md=md_settings(watched=False),
         workdir=lambda wildcards: f"results/models/{wildcards.model}/cost",
         memory_mb=lambda wildcards: cost.cells_memory_mb(config, wildcards.model),
     script:

@@ -11,8 +11,7 @@ build_job(
     structure_file=snakemake.input.structure,
     chemistry_file=snakemake.input.chemistry,
     block=snakemake.params.block,
-    damping=snakemake.params.damping,
-    watch=snakemake.params.watch,
+    md=snakemake.params.md,
     workdir=snakemake.params.workdir,
     outputs=dict(snakemake.output.items()),
 )

@@ -13,7 +13,7 @@ run_job(
     chemistry_file=snakemake.input.chemistry,
     block=snakemake.params.block,
     temperature_K=float(snakemake.wildcards.temperature),
-    damping=snakemake.params.damping,
+    md=snakemake.params.md,
     workdir=snakemake.params.workdir,
     outputs=dict(snakemake.output.items()),
 )

@@ -12,6 +12,6 @@ enhanced_job(
     block=snakemake.params.block,
     backend=snakemake.params.backend,
     workdir=snakemake.params.workdir,
-    watch=snakemake.params.watch,
+    md=snakemake.params.md,
     outputs=dict(snakemake.output.items()),
 )

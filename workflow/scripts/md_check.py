@@ -10,7 +10,7 @@ md_job(
     model_file=snakemake.input.model,
     structure_file=snakemake.input.structure,
     protocol_block=snakemake.params.protocol,
-    damping=snakemake.params.damping,
+    md=snakemake.params.md,
     workdir=snakemake.params.workdir,
     thermo_file=snakemake.output.thermo,
     trajectory_file=snakemake.output.trajectory,

@@ -11,7 +11,7 @@ meltquench_job(
     structure_file=snakemake.input.structure,
     chemistry_file=snakemake.input.chemistry,
     block=snakemake.params.block,
-    damping=snakemake.params.damping,
+    md=snakemake.params.md,
     replica=int(snakemake.wildcards.replica),
     workdir=snakemake.params.workdir,
     outputs=dict(snakemake.output.items()),

@@ -9,7 +9,7 @@ cost_job(
     model_file=snakemake.input.model,
     structure_file=snakemake.input.structure,
     block=snakemake.params.block,
-    damping=snakemake.params.damping,
+    md=snakemake.params.md,
     workdir=snakemake.params.workdir,
     table_file=snakemake.output.table,
     figure_file=snakemake.output.figure,

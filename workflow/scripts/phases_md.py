@@ -12,8 +12,7 @@ class_md_job(
     chemistry_file=snakemake.input.chemistry,
     temperature_K=float(snakemake.wildcards.temperature),
     block=snakemake.params.block,
-    damping=snakemake.params.damping,
-    watch=snakemake.params.watch,
+    md=snakemake.params.md,
     workdir=snakemake.params.workdir,
     outputs=dict(snakemake.output.items()),
 )

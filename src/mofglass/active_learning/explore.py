@@ -17,7 +17,7 @@ from ase import Atoms
 from .. import enhanced
 from ..frames import plain
 from ..lammps import LAMMPSError
-from ..md import MDResult, recipes, run_watched
+from ..md import MDResult, MDSettings, recipes, run_watched
 from ..models import Model
 
 
@@ -60,11 +60,11 @@ def explore(
     crystal: Atoms,
     settings: Mapping,
     seed: int,
-    damping: Mapping,
-    watch: Mapping,
+    md: MDSettings,
     workdir: str | Path,
 ) -> tuple[list[Atoms], MDResult]:
-    """One exploration run with the current model; returns the frames it offers for
+    """One exploration run with the current model, the damping and stability watch of
+    ``md`` (the melt-quench's own watch block); returns the frames it offers for
     labelling (after step 0, none after the watch saw the run fail; ``time_fs`` in
     ``info``, the model's energies dropped) and the run's result.
 
@@ -77,12 +77,12 @@ def explore(
     """
     if "meltquench" in settings:
         atoms, block = crystal.copy(), settings["meltquench"]
-        protocol, watch = recipes.meltquench(block, seed, damping), block["watch"]
+        protocol = recipes.meltquench(block, seed, md.damping)
     else:
         sigma = start_displacement(settings["displacement_A"], settings["temperature_K"])
         atoms = displaced(crystal, sigma, [seed])
-        protocol = recipes.exploration(settings, settings["temperature_K"], seed, damping)
-    result, _ = run_watched(model, atoms, protocol, workdir, watch)
+        protocol = recipes.exploration(settings, settings["temperature_K"], seed, md.damping)
+    result, _ = run_watched(model, atoms, protocol, workdir, md.watch)
     kept = before_failure(result.frames, result.failed_at_ps)
     frames = [plain(f, keep_results=False) for f in kept if f.info["step"] > 0]
     if result.verdict == "failed" and frames:

@@ -36,7 +36,7 @@ from ..atomicio import read_frames, read_table, write_frames, write_table, write
 from ..cbad import Resolution
 from ..evaluation import force_deviation, metrics, pairs
 from ..labels import QualityGate, quarantine_outliers
-from ..md import with_chemistry
+from ..md import MDSettings
 from ..models import MODEL_FILE, load_model
 from ..pool import FRAME_COLUMNS, frame_id
 from ..train import Training, committee_members, train_model
@@ -62,15 +62,6 @@ def _stopped(state: Mapping | None, what: str) -> bool:
     return False
 
 
-def _watched(settings: Mapping, watch: Mapping, found) -> tuple[Mapping, Mapping]:
-    """The settings and watch block with the structure's chemistry in every watch."""
-    if "meltquench" in settings:
-        block = settings["meltquench"]
-        block = {**block, "watch": with_chemistry(block["watch"], found)}
-        settings = {**settings, "meltquench": block}
-    return settings, with_chemistry(watch, found)
-
-
 def explore_job(
     name: str,
     settings: Mapping,
@@ -78,8 +69,7 @@ def explore_job(
     run: int,
     structure_file: str,
     state_file: str | None,
-    damping: Mapping,
-    watch_block: Mapping,
+    md: Mapping,
     workdir: str,
     frames_file: str,
     summary_file: str,
@@ -117,14 +107,14 @@ def explore_job(
         found = chemistry.read(chemistry_file)
         bias = enhanced.bias_for(crystal, settings["metadynamics"], found)
         seed = al.run_seed(settings, iteration, run)
-        watch = with_chemistry(watch_block, found)
+        watch = MDSettings.read(md, found=found).watch
         frames, biased = al.explore_biased(model, crystal, bias, settings, seed, workdir, watch)
         row.update(temperature_K=settings["temperature_K"], **biased)
     else:
         model = load_model(Path(state["model_dir"]) / MODEL_FILE)
-        settings, watch_block = _watched(settings, watch_block, chemistry.read(chemistry_file))
         seed = al.run_seed(settings, iteration, run)
-        frames, result = al.explore(model, crystal, settings, seed, damping, watch_block, workdir)
+        md_settings = MDSettings.read(md, chemistry_file)
+        frames, result = al.explore(model, crystal, settings, seed, md_settings, workdir)
         row.update(temperature_K=settings["temperature_K"], verdict=result.verdict)
         row.update(reason=result.reason, failed_at_ps=result.failed_at_ps)
     _tag(frames, crystal, f"{name}/{tag}", iteration, row["temperature_K"])

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import chemistry, coexistence, phases, plots
 from ..atomicio import read_frames, read_table, write_frames, write_table
-from ..md import recipes, run_watched, with_chemistry
+from ..md import MDSettings, recipes, run_watched
 from ..models import load_model
 from ..structures import supercell
 
@@ -29,8 +29,7 @@ def build_job(
     structure_file: str,
     chemistry_file: str | None,
     block: Mapping,
-    damping: Mapping,
-    watch: Mapping,
+    md: Mapping,
     workdir: str,
     outputs: Mapping[str, str],
 ) -> dict:
@@ -39,9 +38,9 @@ def build_job(
     of it melted (and for ``amorphous``, quenched) by the model."""
     (crystal,) = read_frames(structure_file)[-1:]
     crystal = supercell(crystal, block["supercell"])
-    watch = with_chemistry(watch, chemistry.read(chemistry_file))
-    protocol = recipes.disordered_slab(block, block["seed"], damping)
-    result, row = run_watched(load_model(model_file), crystal, protocol, workdir, watch)
+    settings = MDSettings.read(md, chemistry_file)
+    protocol = recipes.disordered_slab(block, block["seed"], settings.damping)
+    result, row = run_watched(load_model(model_file), crystal, protocol, workdir, settings.watch)
     cell = []
     if result.verdict == "ok":
         disordered = result.frames[-1]
@@ -59,7 +58,7 @@ def run_job(
     chemistry_file: str | None,
     block: Mapping,
     temperature_K: float,
-    damping: Mapping,
+    md: Mapping,
     workdir: str,
     outputs: Mapping[str, str],
 ) -> coexistence.Growth:
@@ -78,8 +77,9 @@ def run_job(
             or (chemistry.read(chemistry_file) or chemistry.derive(cells[0])).metal
         )
         seed = block["seed"] + int(round(temperature_K))
-        protocol = recipes.coexistence(block, temperature_K, seed, damping)
-        result, _ = run_watched(load_model(model_file), cells[0], protocol, workdir, None)
+        settings = MDSettings.read(md)
+        protocol = recipes.coexistence(block, temperature_K, seed, settings.damping)
+        result, _ = run_watched(load_model(model_file), cells[0], protocol, workdir, settings.watch)
         npt = result.thermo[result.thermo["stage"].astype(str).str.startswith("coexist")]
         first = npt["step"].min() if len(npt) else float("inf")
         frames = [f for f in result.frames if f.info["step"] > first]

@@ -20,7 +20,7 @@ from ase.units import kJ, mol
 from .. import chemistry, enhanced, plots
 from ..atomicio import read_frames, write_table
 from ..lammps import LAMMPSError
-from ..md import with_chemistry
+from ..md import MDSettings
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,11 @@ def enhanced_job(
     workdir: str,
     outputs: Mapping[str, str],
     chemistry_file: str | None = None,
-    watch: Mapping | None = None,
+    md: Mapping | None = None,
 ) -> dict:
     """Run the bias ``name`` (config block) with a model, its CVs built on the
-    structure's chemistry, under the stability watch of a ``watch`` config block (its
-    ``max_temperature_factor`` the temperature watch's); returns the barrier row."""
+    structure's chemistry, under the stability watch of the rule's MD settings ``md``
+    (its ``max_temperature_factor`` the temperature watch's); returns the barrier row."""
     (atoms,) = read_frames(structure_file)[-1:]
     found = chemistry.read(chemistry_file)
     bias = enhanced.bias_for(atoms, block, found)
@@ -69,7 +69,7 @@ def enhanced_job(
             enhanced.run_settings(block),
             workdir,
             backend,
-            watch=with_chemistry(watch, found),
+            watch=MDSettings.read(md, found=found).watch,
         )
     except LAMMPSError as exc:  # a model or LAMMPS that cannot run it: failed, and why
         log.warning("%s: %s", name, exc)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import plots
 from ..atomicio import read_frames, write_frames, write_text
-from ..md import Protocol, run_watched
+from ..md import MDSettings, Protocol, run_watched
 from ..models import load_model
 from ..structures import supercell
 
@@ -24,7 +24,7 @@ def md_job(
     model_file: str,
     structure_file: str,
     protocol_block: Mapping,
-    damping: Mapping,
+    md: Mapping,
     workdir: str,
     thermo_file: str,
     trajectory_file: str,
@@ -41,8 +41,9 @@ def md_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, repeat)
-    protocol = Protocol.from_config(protocol_block, damping)
-    result, row = run_watched(model, atoms, protocol, workdir)
+    settings = MDSettings.read(md)
+    protocol = Protocol.from_config(protocol_block, settings.damping)
+    result, row = run_watched(model, atoms, protocol, workdir, settings.watch)
     for frame in result.frames:
         frame.info.update(model=model.name, source="md")
     write_text(thermo_file, result.thermo.to_csv(sep="\t", index=False))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,9 @@ import pandas as pd
 from ase import Atoms
 from ase.geometry import cell_to_cellpar
 
-from .. import chemistry, mechanics, plots, statistics
+from .. import mechanics, plots, statistics
 from ..atomicio import read_frames, read_table, write_table, write_text
-from ..md import MDResult, Protocol, Stage, recipes, run_watched, with_chemistry
+from ..md import MDResult, MDSettings, Protocol, Stage, recipes, run_watched
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -42,18 +43,23 @@ def load_sample(path: str | Path) -> Atoms | None:
 @dataclass(frozen=True)
 class SampleRun:
     """What every MD job of the stage is given: the model file, the sample (its name and
-    file), the scan's config block, the MD damping times (fs), the stability-watch
-    block, the work directory of the engine, and the chemistry of the sample's
-    structure (a user's structure set has none: read from the sample)."""
+    file), the scan's config block, the rule's MD settings (damping times and the
+    stability-watch block: :class:`~mofglass.md.MDSettings`), the work directory of the
+    engine, and the chemistry of the sample's structure (a user's structure set has
+    none: read from the sample)."""
 
     model_file: str
     sample: str
     sample_file: str
     block: Mapping
-    damping: Mapping
-    watch: Mapping
+    md: Mapping
     workdir: str
     chemistry_file: str | None = None
+
+    @cached_property
+    def settings(self) -> MDSettings:
+        """The MD settings with the sample's chemistry in the watch, read once."""
+        return MDSettings.read(self.md, self.chemistry_file)
 
     @property
     def missing(self) -> str:
@@ -72,9 +78,9 @@ class SampleRun:
             self.block,
             ensemble,
             temperature_K,
-            self.damping,
+            self.settings.damping,
             seed,
-            self.watch["max_temperature_factor"],
+            self.settings.watch["max_temperature_factor"],
             **protocol,
         )
         return self._watched(atoms, recipe)
@@ -93,8 +99,7 @@ class SampleRun:
 
     def _watched(self, atoms: Atoms, protocol: Protocol) -> MDResult:
         model = load_model(self.model_file)
-        watch = with_chemistry(self.watch, chemistry.read(self.chemistry_file))
-        result, _ = run_watched(model, atoms, protocol, self.workdir, watch)
+        result, _ = run_watched(model, atoms, protocol, self.workdir, self.settings.watch)
         return result
 
 

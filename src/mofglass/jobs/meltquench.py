@@ -9,9 +9,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .. import chemistry, meltquench, plots
+from .. import meltquench, plots
 from ..atomicio import read_frames, write_frames, write_text
-from ..md import with_chemistry
+from ..md import MDSettings
 from ..models import load_model
 from ..structures import supercell
 from ..train import committee_members
@@ -21,14 +21,15 @@ def meltquench_job(
     model_file: str,
     structure_file: str,
     block: Mapping,
-    damping: Mapping,
+    md: Mapping,
     replica: int,
     workdir: str,
     outputs: Mapping[str, str],
     chemistry_file: str | None = None,
 ) -> str:
-    """One melt-quench replica with the stability watch (of the structure's chemistry,
-    ``chemistry_file``); returns the verdict.
+    """One melt-quench replica with the MD settings ``md`` (the rule's: damping and the
+    stability watch, with the structure's chemistry from ``chemistry_file``); returns
+    the verdict.
 
     Writes the thermo table (TSV), the trajectory and the final stage's frames (extxyz),
     the T(t) figure with the stages coloured, and the verdict (TSV). A replica that
@@ -37,8 +38,8 @@ def meltquench_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, block["supercell"])
-    block = {**block, "watch": with_chemistry(block["watch"], chemistry.read(chemistry_file))}
-    result, row, glass = meltquench.replica(model, atoms, block, damping, replica, workdir)
+    settings = MDSettings.read(md, chemistry_file)
+    result, row, glass = meltquench.replica(model, atoms, block, settings, replica, workdir)
     write_text(outputs["thermo"], result.thermo.to_csv(sep="\t", index=False))
     write_frames(outputs["trajectory"], result.frames)
     write_frames(outputs["final"], glass)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import analysis, chemistry, phases, plots
 from ..atomicio import read_frames, write_frames, write_table, write_with
-from ..md import recipes, run_watched, with_chemistry
+from ..md import MDSettings, recipes, run_watched
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,7 @@ def class_md_job(
     structure_file: str,
     temperature_K: float,
     block: Mapping,
-    damping: Mapping,
-    watch: Mapping,
+    md: Mapping,
     workdir: str,
     outputs: Mapping[str, str],
     chemistry_file: str | None = None,
@@ -37,9 +36,10 @@ def class_md_job(
     chemistry; the second half's frames (none if the run failed) and the verdict.
     Returns the frame count."""
     (atoms,) = read_frames(structure_file)[-1:]
-    watch = with_chemistry(watch, chemistry.read(chemistry_file))
-    protocol = recipes.hold(block, temperature_K, damping, watch["max_temperature_factor"])
-    result, _ = run_watched(load_model(model_file), atoms, protocol, workdir, watch)
+    settings = MDSettings.read(md, chemistry_file)
+    limit = settings.watch["max_temperature_factor"]
+    protocol = recipes.hold(block, temperature_K, settings.damping, limit)
+    result, _ = run_watched(load_model(model_file), atoms, protocol, workdir, settings.watch)
     frames = result.frames[len(result.frames) // 2 :] if result.verdict == "ok" else []
     write_frames(outputs["frames"], frames)
     verdict = {

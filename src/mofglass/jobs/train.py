@@ -30,7 +30,7 @@ from ..evaluation import (
     ranks_errors,
 )
 from ..families import publish
-from ..md import recipes, run_watched
+from ..md import MDSettings, recipes, run_watched
 from ..models import load_model
 from ..resources import too_big
 from ..structures import supercell
@@ -259,7 +259,7 @@ def cost_job(
     model_file: str,
     structure_file: str,
     block: Mapping,
-    damping: Mapping,
+    md: Mapping,
     workdir: str,
     table_file: str,
     figure_file: str,
@@ -274,7 +274,7 @@ def cost_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     rows = []
-    protocol = recipes.cost(block, damping)
+    protocol = recipes.cost(block, MDSettings.read(md).damping)
     for k, repeat in enumerate(block["supercells"]):
         cell = supercell(atoms, repeat)
         label = "x".join(str(r) for r in repeat)

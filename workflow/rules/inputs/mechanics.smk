@@ -95,7 +95,7 @@ def mechanics_files(name):
 
 def sample_run(scan, workdir):
     """The fields of a mechanics MD job's SampleRun (mofglass.jobs.mechanics): its model
-    file, sample, scan block, damping, watch and the engine's work directory."""
+    file, sample, scan block, MD settings and the engine's work directory."""
 
     def fields(wildcards, input):
         where = workdir.format(**dict(wildcards.items()))
@@ -104,8 +104,7 @@ def sample_run(scan, workdir):
             "sample": wildcards.sample,
             "sample_file": input.structure,
             "block": mechanics_block(scan),
-            "damping": md_damping(),
-            "watch": config["meltquench"]["watch"],
+            "md": md_settings(),
             "workdir": f"results/mechanics/{wildcards.model}/{wildcards.sample}/{where}/lammps",
             "chemistry_file": mechanics_chemistry_file(wildcards) or None,
         }
