@@ -356,8 +356,7 @@ def test_a_meltquench_exploration_runs_the_protocol_from_the_crystal(tiny, tmp_p
         str(tmp_path / "state.json"),
         {"watch": melt["watch"]},
         str(tmp_path / "md"),
-        str(tmp_path / "f.extxyz"),
-        str(tmp_path / "s.csv"),
+        {"frames": str(tmp_path / "f.extxyz"), "summary": str(tmp_path / "s.csv")},
     )
     row = read_table(tmp_path / "s.csv").iloc[0]
     assert row["temperature_K"] == melt["max_temperature_K"]
@@ -388,9 +387,12 @@ def test_the_frame_where_a_run_failed_is_labelled_whatever_cbad_says(tiny, tmp_p
         write_frames(files[-1], frames)
     write_frames(tmp_path / "start.extxyz", [tiny])
     settings = al.job_settings(loop_block(max_frames_per_run=1), 1, "select")
-    out = {n: str(tmp_path / n) for n in ("requests.extxyz", "selection.csv", "coverage.json")}
-    select_job("m", settings, 1, str(tmp_path / "start.extxyz"), None, None, files, *out.values())
-    picked = [a.info["frame_id"] for a in read_frames(out["requests.extxyz"])]
+    out = {
+        n: str(tmp_path / f"{n}.{x}")
+        for n, x in (("requests", "extxyz"), ("selection", "csv"), ("coverage", "json"))
+    }
+    select_job("m", settings, 1, str(tmp_path / "start.extxyz"), None, None, files, out)
+    picked = [a.info["frame_id"] for a in read_frames(out["requests"])]
     assert picked == ["a:0", "a:2"]  # run b's frames bring no new bin after run a's
 
 

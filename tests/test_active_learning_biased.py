@@ -260,8 +260,7 @@ def test_a_biased_exploration_job_writes_its_frames_and_its_models_barrier(tmp_p
         str(tmp_path / "state.json"),
         {},
         str(tmp_path / "md"),
-        str(tmp_path / "f.extxyz"),
-        str(tmp_path / "s.csv"),
+        {"frames": str(tmp_path / "f.extxyz"), "summary": str(tmp_path / "s.csv")},
     )
     row = read_table(tmp_path / "s.csv").iloc[0]
     assert (row["bias"], row["verdict"], row["temperature_K"]) == ("r", "ok", T)

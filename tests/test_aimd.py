@@ -152,6 +152,7 @@ def test_the_watch_also_stops_a_drifting_conserved_quantity(tiny):
 def test_every_reference_run_has_its_own_seed(tiny, tmp_path):
     from mofglass.atomicio import write_frames
     from mofglass.jobs.aimd import aimd_job
+    from mofglass.plan import AIMDRun
 
     write_frames(tmp_path / "s.extxyz", [tiny])
     aimd = {
@@ -171,16 +172,13 @@ def test_every_reference_run_has_its_own_seed(tiny, tmp_path):
         out = tmp_path / f"{name}{len(ends)}"
         aimd_job(
             str(tmp_path / "s.extxyz"),
-            str(out / "t.extxyz"),
-            str(out / "thermo.tsv"),
-            str(out / "work"),
-            name,
-            300.0,
-            1.0,
+            AIMDRun(name, 300.0, 1.0),
             aimd,
             "lj",
             level,
             {},
+            str(out / "work"),
+            {"trajectory": str(out / "t.extxyz"), "thermo": str(out / "thermo.tsv")},
         )
         ends.append(read_frames(out / "t.extxyz")[-1].positions)
     assert not np.allclose(ends[0], ends[1])  # two runs, two seeds

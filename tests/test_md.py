@@ -476,7 +476,7 @@ def test_a_run_on_two_mpi_ranks_follows_the_serial_one(argon, tmp_path):
 
 def test_md_settings_carry_the_structures_chemistry_into_the_watch(tiny, tmp_path):
     from mofglass.chemistry import Chemistry, derive
-    from mofglass.md import MDSettings
+    from mofglass.md import RunSpec
     from mofglass.md.protocol import BAROSTAT_DAMPING_FS
 
     # an override the watch must see: the chemistry comes from the file, not the frame
@@ -484,7 +484,7 @@ def test_md_settings_carry_the_structures_chemistry_into_the_watch(tiny, tmp_pat
     found.write(tmp_path / "c.json")
     watch = {"close_contact_A": 0.7, "linker_bond_max_A": 2.0, "max_temperature_factor": 3.0}
     params = {"thermostat_damping_fs": 50.0, "watch": watch}
-    settings = MDSettings.read(params, str(tmp_path / "c.json"))
+    settings = RunSpec.read(params, str(tmp_path / "c.json"))
     assert settings.damping == {
         "thermostat_damping_fs": 50.0,
         "barostat_damping_fs": BAROSTAT_DAMPING_FS,
@@ -493,4 +493,4 @@ def test_md_settings_carry_the_structures_chemistry_into_the_watch(tiny, tmp_pat
     assert StabilityWatch.from_config(tiny, settings.watch).coordination == (1, 3)
     assert "chemistry" not in watch  # the rule's block is not changed
     # a run that is not watched stays unwatched, whatever the chemistry
-    assert MDSettings.read({"watch": None}, str(tmp_path / "c.json")).watch is None
+    assert RunSpec.read({"watch": None}, str(tmp_path / "c.json")).watch is None

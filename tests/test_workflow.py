@@ -24,6 +24,7 @@ from mofglass.atomicio import read_frames
 from mofglass.config import validate_config
 from mofglass.jobs.aimd import aimd_job
 from mofglass.jobs.selection import select_job
+from mofglass.plan import AIMDRun
 
 from .browser import assert_report_reads_well
 from .conftest import write_config
@@ -414,16 +415,16 @@ def test_tiny_pipeline_killed_mid_aimd_and_resumed(project, monkeypatch):
     temperature, volume = re.fullmatch(r"T(.+)_V(.+)", killed.name).groups()
     reference = aimd_job(
         structure_file=str(project / f"results/structures/ZnIm2/V{volume}.extxyz"),
-        trajectory_file=str(project / "reference.extxyz"),
-        thermo_file=str(project / "reference.tsv"),
-        workdir=str(project / "reference"),
-        structure="ZnIm2",
-        temperature_K=float(temperature),
-        volume_scale=float(volume),
+        run=AIMDRun("ZnIm2", float(temperature), float(volume)),
         aimd=cfg["aimd"],
         level_name="xtb",
         level=cfg["levels_of_theory"]["xtb"],
         cp2k=cfg["cp2k"],
+        workdir=str(project / "reference"),
+        outputs={
+            "trajectory": str(project / "reference.extxyz"),
+            "thermo": str(project / "reference.tsv"),
+        },
     )
     for a, b in zip(resumed, reference, strict=True):
         assert a.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-5)

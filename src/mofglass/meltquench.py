@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from ase import Atoms
 
-from .md import MDResult, MDSettings, recipes, run_watched
+from .md import MDResult, RunSpec, recipes, run_watched
 from .models import Model
 
 
@@ -31,7 +31,7 @@ def replica(
     model: Model,
     atoms: Atoms,
     block: Mapping,
-    md: MDSettings,
+    md: RunSpec,
     index: int,
     workdir: str | Path,
 ) -> tuple[MDResult, dict, list[Atoms]]:

@@ -229,7 +229,7 @@ def models_running(stage):
 
 
 def md_settings(watched=True):
-    """What every MD job is given besides its own block (mofglass.md.MDSettings): the
+    """What every MD job is given besides its own block (mofglass.md.RunSpec): the
     config's damping times (fs) and the stability watch's block (none: not watched)."""
     return {
         "thermostat_damping_fs": config["md"]["thermostat_damping_fs"],

@@ -17,6 +17,5 @@ explore_job(
     state_file=dict(snakemake.input.items()).get("state"),
     md=snakemake.params.md,
     workdir=snakemake.params.workdir,
-    frames_file=snakemake.output.frames,
-    summary_file=snakemake.output.summary,
+    outputs=dict(snakemake.output.items()),
 )

@@ -15,7 +15,5 @@ select_job(
     state_file=given.get("state"),
     dataset_files=previous or None,
     explore_files=list(snakemake.input.explored),
-    requests_file=snakemake.output.requests,
-    selection_file=snakemake.output.selection,
-    coverage_file=snakemake.output.coverage,
+    outputs=dict(snakemake.output.items()),
 )

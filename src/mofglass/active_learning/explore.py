@@ -17,7 +17,7 @@ from ase import Atoms
 from .. import enhanced
 from ..frames import plain
 from ..lammps import LAMMPSError
-from ..md import MDResult, MDSettings, recipes, run_watched
+from ..md import MDResult, RunSpec, recipes, run_watched
 from ..models import Model
 
 
@@ -60,7 +60,7 @@ def explore(
     crystal: Atoms,
     settings: Mapping,
     seed: int,
-    md: MDSettings,
+    md: RunSpec,
     workdir: str | Path,
 ) -> tuple[list[Atoms], MDResult]:
     """One exploration run with the current model, the damping and stability watch of

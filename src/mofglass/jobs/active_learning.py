@@ -36,7 +36,7 @@ from ..atomicio import read_frames, read_table, write_frames, write_table, write
 from ..cbad import Resolution
 from ..evaluation import force_deviation, metrics, pairs
 from ..labels import QualityGate, quarantine_outliers
-from ..md import MDSettings
+from ..md import RunSpec
 from ..models import MODEL_FILE, load_model
 from ..pool import FRAME_COLUMNS, frame_id
 from ..train import Training, committee_members, train_model
@@ -71,16 +71,15 @@ def explore_job(
     state_file: str | None,
     md: Mapping,
     workdir: str,
-    frames_file: str,
-    summary_file: str,
+    outputs: Mapping[str, str],
     chemistry_file: str | None = None,
 ) -> list[Atoms]:
     """One exploration job: MD with the current model at T_k from a displaced start
     (iteration k >= 1), or the random perturbations of iteration 0, under the watch of
     the structure's chemistry (``chemistry_file``); or, for a biased run (its settings
     hold ``metadynamics``), metadynamics under the loop's bias, whose hills give the
-    model's barrier. Writes the frames (extxyz, without the model's energies) and a
-    one-row summary (CSV; a biased run's barrier in eV)."""
+    model's barrier. Writes the ``frames`` (extxyz, without the model's energies) and
+    a one-row ``summary`` (CSV; a biased run's barrier in eV)."""
     state = read_state(state_file)
     row = {"iteration": iteration, "run": run, "temperature_K": float("nan"), "frames": 0}
     row.update(verdict="skipped", reason="", failed_at_ps=float("nan"), wall_s=0.0, core_s=0.0)
@@ -88,8 +87,8 @@ def explore_job(
     row["simulated_ps"] = float("nan")
     if _stopped(state, f"{name} iteration {iteration} run {run}"):
         row["reason"] = f"loop stopped after iteration {state['stopped_at']}"
-        write_frames(frames_file, [])
-        write_table(summary_file, pd.DataFrame([row]))
+        write_frames(outputs["frames"], [])
+        write_table(outputs["summary"], pd.DataFrame([row]))
         return []
     (crystal,) = read_frames(structure_file)
     tag = f"iter{iteration:03d}/run{run:03d}"
@@ -107,21 +106,21 @@ def explore_job(
         found = chemistry.read(chemistry_file)
         bias = enhanced.bias_for(crystal, settings["metadynamics"], found)
         seed = al.run_seed(settings, iteration, run)
-        watch = MDSettings.read(md, found=found).watch
+        watch = RunSpec.read(md, found=found).watch
         frames, biased = al.explore_biased(model, crystal, bias, settings, seed, workdir, watch)
         row.update(temperature_K=settings["temperature_K"], **biased)
     else:
         model = load_model(Path(state["model_dir"]) / MODEL_FILE)
         seed = al.run_seed(settings, iteration, run)
-        md_settings = MDSettings.read(md, chemistry_file)
-        frames, result = al.explore(model, crystal, settings, seed, md_settings, workdir)
+        spec = RunSpec.read(md, chemistry_file)
+        frames, result = al.explore(model, crystal, settings, seed, spec, workdir)
         row.update(temperature_K=settings["temperature_K"], verdict=result.verdict)
         row.update(reason=result.reason, failed_at_ps=result.failed_at_ps)
     _tag(frames, crystal, f"{name}/{tag}", iteration, row["temperature_K"])
     seconds = time.perf_counter() - start
     row.update(frames=len(frames), wall_s=seconds, core_s=seconds)
-    write_frames(frames_file, frames)
-    write_table(summary_file, pd.DataFrame([row]))
+    write_frames(outputs["frames"], frames)
+    write_table(outputs["summary"], pd.DataFrame([row]))
     outcome = f"{row['verdict']} {row['reason']} ({seconds:.1f} s)"
     log.info("%s %s: %d frames, %s", name, tag, len(frames), outcome)
     return frames
@@ -158,24 +157,22 @@ def select_job(
     state_file: str | None,
     dataset_files: Mapping[str, str] | None,
     explore_files: Sequence[str],
-    requests_file: str,
-    selection_file: str,
-    coverage_file: str,
+    outputs: Mapping[str, str],
     chemistry_file: str | None = None,
 ) -> list[Atoms]:
     """CBAD against everything labelled so far: at most ``max_frames_per_run`` frames
     per run (``perturb.max_frames`` at iteration 0), the most novel first.
 
-    Writes the frames to label (extxyz), one row per explored frame (CSV: selected or
-    not, new bins) and the coverage counts (JSON)."""
+    Writes the frames to label (``requests``, extxyz), one row per explored frame
+    (``selection``, CSV: selected or not, new bins) and the ``coverage`` counts (JSON)."""
     state = read_state(state_file)
     columns = SELECTION_COLUMNS
     start = time.perf_counter()
     summary = {"iteration": iteration} | dict.fromkeys(COVERAGE_COUNTS, 0)
     if _stopped(state, f"{name} iteration {iteration} selection"):
-        write_frames(requests_file, [])
-        write_table(selection_file, pd.DataFrame(columns=columns))
-        write_text(coverage_file, json.dumps({**summary, "core_s": 0.0}, indent=2) + "\n")
+        write_frames(outputs["requests"], [])
+        write_table(outputs["selection"], pd.DataFrame(columns=columns))
+        write_text(outputs["coverage"], json.dumps({**summary, "core_s": 0.0}, indent=2) + "\n")
         return []
     keys = _keys(settings, structure_file, chemistry_file)
     for atoms in _labelled_frames(dataset_files):
@@ -194,9 +191,9 @@ def select_job(
     summary["frames_selected"] = len(requests)
     summary["frames_selected_biased"] = sum(1 for a in requests if a.info.get("bias"))
     summary["core_s"] = time.perf_counter() - start
-    write_frames(requests_file, requests)
-    write_table(selection_file, pd.DataFrame(rows, columns=columns))
-    write_text(coverage_file, json.dumps(summary, indent=2) + "\n")
+    write_frames(outputs["requests"], requests)
+    write_table(outputs["selection"], pd.DataFrame(rows, columns=columns))
+    write_text(outputs["coverage"], json.dumps(summary, indent=2) + "\n")
     log.info(
         "%s iteration %d: %d frames explored, %d new bins, %d selected (at most %d per run)",
         name,

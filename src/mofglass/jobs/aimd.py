@@ -23,21 +23,20 @@ log = logging.getLogger(__name__)
 
 def aimd_job(
     structure_file: str,
-    trajectory_file: str,
-    thermo_file: str,
-    workdir: str,
-    structure: str,
-    temperature_K: float,
-    volume_scale: float,
+    run: AIMDRun,
     aimd: Mapping,
     level_name: str,
     level: Mapping,
     cp2k: Mapping,
+    workdir: str,
+    outputs: Mapping[str, str],
     threads: int | None = None,
 ) -> list[Atoms]:
-    """One AIMD run: chunked CP2K MD, then the trajectory (extxyz) and thermo table (TSV)."""
+    """One AIMD run (structure, temperature and volume scale of ``run``) at a level of
+    theory: chunked MD in ``workdir``, then the ``trajectory`` (extxyz) and ``thermo``
+    table (TSV)."""
     (atoms,) = read_frames(structure_file)
-    run = AIMDRun(structure, temperature_K, volume_scale)
+    structure, temperature_K, volume_scale = run.structure, run.temperature_K, run.volume_scale
     md = MDSettings.from_config(aimd, temperature_K, run.seed(aimd["seed"]))
     watch = RunawayWatch.from_config(temperature_K, aimd["watch"])
     provenance = {
@@ -53,8 +52,8 @@ def aimd_job(
         atoms, level_name, level, md, chunks, workdir, provenance, cp2k, threads, watch
     )
     inherit_types(frames, atoms)  # a model typed by atom type runs with the start's types
-    write_text(thermo_file, thermo_table(frames))
-    write_frames(trajectory_file, frames)
+    write_text(outputs["thermo"], thermo_table(frames))
+    write_frames(outputs["trajectory"], frames)
     n_bad = sum(not f.info["scf_converged"] for f in frames)
     log.info(
         "%s (seed %d): %d frames (steps 0-%d) in %.1f s; %d with unconverged SCF",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import chemistry, coexistence, phases, plots
 from ..atomicio import read_frames, read_table, write_frames, write_table
-from ..md import MDSettings, recipes, run_watched
+from ..md import RunSpec, recipes, run_watched
 from ..models import load_model
 from ..structures import supercell
 
@@ -38,7 +38,7 @@ def build_job(
     of it melted (and for ``amorphous``, quenched) by the model."""
     (crystal,) = read_frames(structure_file)[-1:]
     crystal = supercell(crystal, block["supercell"])
-    settings = MDSettings.read(md, chemistry_file)
+    settings = RunSpec.read(md, chemistry_file)
     protocol = recipes.disordered_slab(block, block["seed"], settings.damping)
     result, row = run_watched(load_model(model_file), crystal, protocol, workdir, settings.watch)
     cell = []
@@ -77,7 +77,7 @@ def run_job(
             or (chemistry.read(chemistry_file) or chemistry.derive(cells[0])).metal
         )
         seed = block["seed"] + int(round(temperature_K))
-        settings = MDSettings.read(md)
+        settings = RunSpec.read(md)
         protocol = recipes.coexistence(block, temperature_K, seed, settings.damping)
         result, _ = run_watched(load_model(model_file), cells[0], protocol, workdir, settings.watch)
         npt = result.thermo[result.thermo["stage"].astype(str).str.startswith("coexist")]

@@ -20,7 +20,7 @@ from ase.units import kJ, mol
 from .. import chemistry, enhanced, plots
 from ..atomicio import read_frames, write_table
 from ..lammps import LAMMPSError
-from ..md import MDSettings
+from ..md import RunSpec
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def enhanced_job(
             enhanced.run_settings(block),
             workdir,
             backend,
-            watch=MDSettings.read(md, found=found).watch,
+            watch=RunSpec.read(md, found=found).watch,
         )
     except LAMMPSError as exc:  # a model or LAMMPS that cannot run it: failed, and why
         log.warning("%s: %s", name, exc)

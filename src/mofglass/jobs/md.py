@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import plots
 from ..atomicio import read_frames, write_frames, write_text
-from ..md import MDSettings, Protocol, run_watched
+from ..md import Protocol, RunSpec, run_watched
 from ..models import load_model
 from ..structures import supercell
 
@@ -41,7 +41,7 @@ def md_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, repeat)
-    settings = MDSettings.read(md)
+    settings = RunSpec.read(md)
     protocol = Protocol.from_config(protocol_block, settings.damping)
     result, row = run_watched(model, atoms, protocol, workdir, settings.watch)
     for frame in result.frames:

@@ -23,7 +23,7 @@ from ase.geometry import cell_to_cellpar
 
 from .. import mechanics, plots, statistics
 from ..atomicio import read_frames, read_table, write_table, write_text
-from ..md import MDResult, MDSettings, Protocol, Stage, recipes, run_watched
+from ..md import MDResult, Protocol, RunSpec, Stage, recipes, run_watched
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def load_sample(path: str | Path) -> Atoms | None:
 class SampleRun:
     """What every MD job of the stage is given: the model file, the sample (its name and
     file), the scan's config block, the rule's MD settings (damping times and the
-    stability-watch block: :class:`~mofglass.md.MDSettings`), the work directory of the
+    stability-watch block: :class:`~mofglass.md.RunSpec`), the work directory of the
     engine, and the chemistry of the sample's structure (a user's structure set has
     none: read from the sample)."""
 
@@ -57,9 +57,9 @@ class SampleRun:
     chemistry_file: str | None = None
 
     @cached_property
-    def settings(self) -> MDSettings:
+    def settings(self) -> RunSpec:
         """The MD settings with the sample's chemistry in the watch, read once."""
-        return MDSettings.read(self.md, self.chemistry_file)
+        return RunSpec.read(self.md, self.chemistry_file)
 
     @property
     def missing(self) -> str:

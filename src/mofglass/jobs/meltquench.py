@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import meltquench, plots
 from ..atomicio import read_frames, write_frames, write_text
-from ..md import MDSettings
+from ..md import RunSpec
 from ..models import load_model
 from ..structures import supercell
 from ..train import committee_members
@@ -38,7 +38,7 @@ def meltquench_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     atoms = supercell(atoms, block["supercell"])
-    settings = MDSettings.read(md, chemistry_file)
+    settings = RunSpec.read(md, chemistry_file)
     result, row, glass = meltquench.replica(model, atoms, block, settings, replica, workdir)
     write_text(outputs["thermo"], result.thermo.to_csv(sep="\t", index=False))
     write_frames(outputs["trajectory"], result.frames)

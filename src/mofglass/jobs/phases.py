@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import analysis, chemistry, phases, plots
 from ..atomicio import read_frames, write_frames, write_table, write_with
-from ..md import MDSettings, recipes, run_watched
+from ..md import RunSpec, recipes, run_watched
 from ..models import load_model
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def class_md_job(
     chemistry; the second half's frames (none if the run failed) and the verdict.
     Returns the frame count."""
     (atoms,) = read_frames(structure_file)[-1:]
-    settings = MDSettings.read(md, chemistry_file)
+    settings = RunSpec.read(md, chemistry_file)
     limit = settings.watch["max_temperature_factor"]
     protocol = recipes.hold(block, temperature_K, settings.damping, limit)
     result, _ = run_watched(load_model(model_file), atoms, protocol, workdir, settings.watch)

@@ -30,7 +30,7 @@ from ..evaluation import (
     ranks_errors,
 )
 from ..families import publish
-from ..md import MDSettings, recipes, run_watched
+from ..md import RunSpec, recipes, run_watched
 from ..models import load_model
 from ..resources import too_big
 from ..structures import supercell
@@ -274,7 +274,7 @@ def cost_job(
     model = load_model(model_file)
     (atoms,) = read_frames(structure_file)
     rows = []
-    protocol = recipes.cost(block, MDSettings.read(md).damping)
+    protocol = recipes.cost(block, RunSpec.read(md).damping)
     for k, repeat in enumerate(block["supercells"]):
         cell = supercell(atoms, repeat)
         label = "x".join(str(r) for r in repeat)

@@ -10,11 +10,11 @@ from .lammps_runner import read_dump, read_thermo
 from .protocol import Protocol, Stage, damping_times, steps
 from .result import MDResult
 from .run import run_md, run_watched, use_ranks
-from .spec import MDSettings
+from .spec import RunSpec
 from .watch import StabilityWatch, with_chemistry
 
 __all__ = [
-    "MDSettings",
+    "RunSpec",
     "config_errors",
     "MDResult",
     "Protocol",

@@ -97,7 +97,6 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
             for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
                 if verdict == "failed" or (resume and k < resume["stage"]):
                     continue
-                skip = resume["line"] if resume and k == resume["stage"] else -1
                 verdict, reason, failed_step = _run_stage(
                     lmp,
                     protocol,
@@ -109,8 +108,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
                     checkpoint=lambda line, k=k, b=block: save_progress(
                         lmp, progress, k, line, "variable mofglass_s0" in b
                     ),
-                    skip_through=skip,
-                    saved=resume if skip >= 0 else None,
+                    saved=resume if resume and k == resume["stage"] else None,
                     pace=pace,
                 )
                 if verdict == "failed":
@@ -145,7 +143,6 @@ def _run_stage(
     tracker: DumpTracker,
     names: list[str],
     checkpoint: Callable[[int], None] | None = None,
-    skip_through: int = -1,
     saved: Mapping | None = None,
     pace: Progress | None = None,
 ) -> tuple[str, str, int]:
@@ -153,10 +150,11 @@ def _run_stage(
     verdict, the reason and the step of the first problem (-1 if none).
 
     ``checkpoint(line)`` is called after every completed run, and ``pace`` is told the
-    simulated time. On a resume, the runs up
-    to line ``skip_through`` are not repeated: the stage's fixes and dumps are set up
-    again, velocities are not redrawn, and the segment bounds come from ``saved``.
+    simulated time. On a resume in this stage (``saved``: the progress record), the runs
+    up to its ``line`` are not repeated: the stage's fixes and dumps are set up again,
+    velocities are not redrawn, and the segment bounds come from ``saved``.
     """
+    skip_through = saved["line"] if saved else -1
     pending: list[str] = []
     for index, line in enumerate(block.splitlines()):
         is_run = line.startswith("run ") or line.startswith("minimize ")

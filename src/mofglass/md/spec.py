@@ -1,6 +1,6 @@
 """What every MD run of a config shares beyond its own protocol block: the thermostat and
 barostat damping times and the stability watch with the structure's chemistry, built
-once per job (:meth:`MDSettings.read`) from the rule's ``md`` params."""
+once per job (:meth:`RunSpec.read`) from the rule's ``md`` params."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .watch import with_chemistry
 
 
 @dataclass(frozen=True)
-class MDSettings:
+class RunSpec:
     """Nosé-Hoover damping times (fs) of the config's ``md`` block, and the stability
     watch: a ``watch`` config block (close contacts, linker bonds, coordination,
     ``max_temperature_factor``) carrying the structure's chemistry, or None for a run
@@ -29,7 +29,7 @@ class MDSettings:
         params: Mapping | None,
         chemistry_file: str | None = None,
         found: chemistry.Chemistry | None = None,
-    ) -> MDSettings:
+    ) -> RunSpec:
         """From a rule's ``md`` params (``md_settings()`` in workflow/rules/common.smk:
         the damping times and the watch block or None), the chemistry read once from
         ``chemistry_file``, or ``found`` where the job has read it already (neither: the
