@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from ase import Atoms
@@ -511,35 +511,11 @@ def analyse(
     from .chemistry import derive
 
     chemistry = chemistry or derive(frames[0])
-    cutoff, metal, donor = chemistry.cutoff_A, chemistry.metal, chemistry.donor
-    names = quantity_names(chemistry)
-    rdf_block = settings["rdf"]
-    rdf_columns, pmf_columns = {}, {}
-    pairs = [tuple(p) for p in rdf_block.get("pairs") or chemistry.rdf_pairs]
-    r_max, n_bins = rdf_block["r_max_A"], rdf_block["bins"]
-    # one pair search per frame gives its RDFs, coordination numbers and bond angles
-    rdfs = {pair: np.zeros(n_bins) for pair in pairs}
-    numbers, angles = [], []
-    for atoms in frames:
-        found = frame_observables(atoms, pairs, r_max, n_bins, cutoff, metal, donor)
-        for pair, g in found["rdf"].items():
-            rdfs[pair] += g / len(frames)
-        numbers.append(found["coordination"])
-        angles.append(found["angles"])
-    r = rdf_bins(r_max, n_bins)
-    for a, b in pairs:
-        g = rdfs[(a, b)]
-        rdf_columns["r_A"] = r
-        rdf_columns[f"g_{a}_{b}"] = g
-        pmf_columns["r_A"] = r
-        pmf_columns[f"F_{a}_{b}_kJ_per_mol"] = pmf(r, g, temperature_K)
-    edges = np.linspace(60.0, 180.0, 121)
-    all_angles = np.concatenate(angles)
-    hist, _ = np.histogram(all_angles, bins=edges, density=True)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    with np.errstate(divide="ignore"):
-        angular_pmf = -kB * temperature_K * np.log(hist / hist.max()) / (kJ / mol)
-    angular_pmf[~np.isfinite(angular_pmf)] = np.nan
+    pairs = [tuple(p) for p in settings["rdf"].get("pairs") or chemistry.rdf_pairs]
+    rdf, pmfs, numbers, angles = _pair_tables(
+        frames, pairs, settings["rdf"], chemistry, temperature_K
+    )
+    per_frame, units = _per_frame(frames, numbers, angles, chemistry, settings, crystal)
 
     def estimate(name, values) -> dict:
         if independent:  # replicas, a structure set, or one given structure (exact)
@@ -549,6 +525,84 @@ def analyse(
         reference = (reference_density or density(frames[0])) if name == "density" else None
         return statistics.judge(found, name, reference_density=reference).row()
 
+    rows = [
+        {"quantity": name, "unit": units[name], **estimate(name, values)}
+        for name, values in per_frame.items()
+    ]
+    if crystal is not None:
+        site_key = f"{chemistry.metal.lower()}_site_distance"
+        _judge_disorder(
+            rows[[r["quantity"] for r in rows].index(site_key)], crystal, chemistry.metal
+        )
+    return {
+        "rdf": pd.DataFrame(rdf),
+        "pmf": pd.DataFrame(pmfs).assign(temperature_K=float(temperature_K)),
+        "angles": _angle_table(np.concatenate(angles), temperature_K),
+        "summary": pd.DataFrame(rows, columns=SUMMARY_COLUMNS),
+    }
+
+
+def _pair_tables(
+    frames: Sequence[Atoms], pairs: list, block: Mapping, chemistry: Chemistry, temperature_K: float
+) -> tuple[dict, dict, list[np.ndarray], list[np.ndarray]]:
+    """One pair search per frame: the mean RDF and PMF columns of each pair (``block``:
+    r_max_A, bins), and each frame's metal coordination numbers and donor-metal-donor
+    angles (deg)."""
+    cutoff, metal, donor = chemistry.cutoff_A, chemistry.metal, chemistry.donor
+    r_max, n_bins = block["r_max_A"], block["bins"]
+    rdfs = {pair: np.zeros(n_bins) for pair in pairs}
+    numbers, angles = [], []
+    for atoms in frames:
+        found = frame_observables(atoms, pairs, r_max, n_bins, cutoff, metal, donor)
+        for pair, g in found["rdf"].items():
+            rdfs[pair] += g / len(frames)
+        numbers.append(found["coordination"])
+        angles.append(found["angles"])
+    r = rdf_bins(r_max, n_bins)
+    rdf_columns, pmf_columns = {}, {}
+    for a, b in pairs:
+        g = rdfs[(a, b)]
+        rdf_columns["r_A"] = r
+        rdf_columns[f"g_{a}_{b}"] = g
+        pmf_columns["r_A"] = r
+        pmf_columns[f"F_{a}_{b}_kJ_per_mol"] = pmf(r, g, temperature_K)
+    return rdf_columns, pmf_columns, numbers, angles
+
+
+def _angle_table(all_angles: np.ndarray, temperature_K: float):
+    """The donor-metal-donor angle distribution (1/deg) on 1° bins from 60 to 180° and
+    its PMF (kJ/mol) at ``temperature_K``."""
+    import pandas as pd
+
+    edges = np.linspace(60.0, 180.0, 121)
+    hist, _ = np.histogram(all_angles, bins=edges, density=True)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    with np.errstate(divide="ignore"):
+        angular_pmf = -kB * temperature_K * np.log(hist / hist.max()) / (kJ / mol)
+    angular_pmf[~np.isfinite(angular_pmf)] = np.nan
+    return pd.DataFrame(
+        {
+            "angle_deg": centres,
+            "p_per_deg": hist,
+            "F_kJ_per_mol": angular_pmf,
+            "temperature_K": float(temperature_K),
+        }
+    )
+
+
+def _per_frame(
+    frames: Sequence[Atoms],
+    numbers: list[np.ndarray],
+    angles: list[np.ndarray],
+    chemistry: Chemistry,
+    settings: Mapping,
+    crystal: Atoms | None,
+) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """Each summary quantity's value per frame (the graph analyses on every
+    ``len(frames) // rings.frames``-th frame, pores on every ``pores.frames``-th), and
+    its unit."""
+    cutoff, metal, donor = chemistry.cutoff_A, chemistry.metal, chemistry.donor
+    names = quantity_names(chemistry)
     ring_every = max(1, len(frames) // settings["rings"]["frames"])  # graph analyses
     angle, bridge = names["angle"], names["bridge"]
     per_frame = {
@@ -567,15 +621,15 @@ def analyse(
         units |= {f"{bridge}_mean": "deg", f"{bridge}_std": "deg"}
     per_frame["density"] = [density(a) for a in frames]
     units |= {"density": "g/cm3", "pore_volume": "cm3/kg"}
-    site_key = f"{metal.lower()}_site_distance"
     if crystal is not None:
+        site_key = f"{metal.lower()}_site_distance"
         per_frame[site_key] = [site_distance(a, crystal, metal) for a in frames[::ring_every]]
         units[site_key] = "A"
-    every = max(1, len(frames) // max(1, settings["pores"]["frames"]))
-    if settings["pores"]["frames"] > 0:
+    pores = settings["pores"]
+    every = max(1, len(frames) // max(1, pores["frames"]))
+    if pores["frames"] > 0:
         per_frame["pore_volume"] = [
-            pore_volume(a, settings["pores"]["probe_radius_A"], settings["pores"]["samples"])
-            for a in frames[::every]
+            pore_volume(a, pores["probe_radius_A"], pores["samples"]) for a in frames[::every]
         ]
     ring_counts = []
     if chemistry.bridging:
@@ -585,23 +639,4 @@ def analyse(
         key = f"rings_{n}_{metal.lower()}_per_cell"
         per_frame[key] = [r.get(n, 0.0) for r in ring_counts]
         units[key] = ""
-    rows = [
-        {"quantity": name, "unit": units[name], **estimate(name, values)}
-        for name, values in per_frame.items()
-    ]
-    if crystal is not None:
-        _judge_disorder(rows[[r["quantity"] for r in rows].index(site_key)], crystal, metal)
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    return {
-        "rdf": pd.DataFrame(rdf_columns),
-        "pmf": pd.DataFrame(pmf_columns).assign(temperature_K=float(temperature_K)),
-        "angles": pd.DataFrame(
-            {
-                "angle_deg": centres,
-                "p_per_deg": hist,
-                "F_kJ_per_mol": angular_pmf,
-                "temperature_K": float(temperature_K),
-            }
-        ),
-        "summary": summary,
-    }
+    return per_frame, units

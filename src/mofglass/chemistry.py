@@ -288,31 +288,74 @@ def element_of(label: str) -> str:
     return label.split("[", 1)[0].split("(", 1)[0]
 
 
+def _check_overrides(overrides: Mapping, present: set[str]) -> None:
+    """Refuse an override key :data:`OVERRIDES` lacks, and metals, donors or bond
+    cutoffs that name elements the structure does not have."""
+    unknown = sorted(set(overrides) - set(OVERRIDES))
+    if unknown:
+        raise ChemistryError(f"unknown chemistry key(s) {unknown}; known: {list(OVERRIDES)}")
+    for key in ("metals", "donors"):
+        missing = sorted(set(overrides.get(key, ())) - present)
+        if missing:
+            raise ChemistryError(f"chemistry.{key} names {missing}, not in the structure")
+    for pair in overrides.get("bond_cutoffs_A") or {}:
+        a, _, b = pair.partition("-")
+        if a not in present or b not in present:
+            raise ChemistryError(f"chemistry.bond_cutoffs_A: {pair} pairs elements not present")
+
+
+def _rdf_pairs(metal: str, donor: str, overrides: Mapping, present: set[str]) -> tuple:
+    """The RDF pairs: metal-donor, metal-metal, donor-donor, or the override's."""
+    pairs = ((metal, donor), (metal, metal), (donor, donor))
+    if "rdf_pairs" in overrides:
+        pairs = tuple(tuple(p) for p in overrides["rdf_pairs"])
+    for pair in pairs:
+        if not set(pair) <= present:
+            raise ChemistryError(f"chemistry.rdf_pairs: {list(pair)} pairs elements not present")
+    return pairs
+
+
+def _linker_census(
+    symbols: np.ndarray, i: np.ndarray, j: np.ndarray, metal: np.ndarray, bound: np.ndarray
+) -> tuple[Counter, Counter, bool, np.ndarray]:
+    """The molecules bound to metals (``bound``: the metal-donor bonds of the graph
+    ``i``, ``j``) by Hill formula: linkers (two or more atoms) and single-atom ligands;
+    whether every linker bridges two metals through two donor atoms; and which atoms
+    are in a linker."""
+    _, labels = linker_components(i, j, metal)
+    metals_of = {}  # component: list of (donor atom, metal atom)
+    for a, b in zip(i[bound], j[bound], strict=True):
+        metals_of.setdefault(int(labels[b]), []).append((int(b), int(a)))
+    linkers, ligands, bridging = Counter(), Counter(), True
+    linker_atoms = np.zeros(len(symbols), bool)
+    for component, contacts in metals_of.items():
+        members = np.flatnonzero(labels == component)
+        formula = Formula.from_list(symbols[members].tolist()).format("hill")
+        if len(members) == 1:
+            ligands[formula] += 1
+            continue
+        linkers[formula] += 1
+        linker_atoms[members] = True
+        donors_used = Counter(d for d, _ in contacts)
+        bridging &= len(contacts) == 2 and len(donors_used) == 2
+    return linkers, ligands, bridging, linker_atoms
+
+
 def derive(atoms: Atoms, overrides: Mapping | None = None) -> Chemistry:
     """The chemistry of a framework from its structure, with the config's ``overrides``
     (keys of :data:`OVERRIDES`) put in place of the derived values. Raises
     :class:`ChemistryError` for a structure without a metal or a linker, and for an
     override naming an element the structure does not have."""
     overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - set(OVERRIDES))
-    if unknown:
-        raise ChemistryError(f"unknown chemistry key(s) {unknown}; known: {list(OVERRIDES)}")
     symbols = np.array(atoms.get_chemical_symbols())
     present = set(symbols)
-    for key in ("metals", "donors"):
-        missing = sorted(set(overrides.get(key, ())) - present)
-        if missing:
-            raise ChemistryError(f"chemistry.{key} names {missing}, not in the structure")
+    _check_overrides(overrides, present)
     metals = tuple(overrides.get("metals") or sorted(s for s in present if is_metal(s)))
     if not metals:
         raise ChemistryError(
             f"no metal in the structure ({atoms.get_chemical_formula()}): a framework needs one"
         )
     cutoffs = dict(overrides.get("bond_cutoffs_A") or {})
-    for pair in cutoffs:
-        a, _, b = pair.partition("-")
-        if a not in present or b not in present:
-            raise ChemistryError(f"chemistry.bond_cutoffs_A: {pair} pairs elements not present")
     i, j = bond_graph(atoms, cutoffs or None)
     metal = np.isin(symbols, metals)
     to_metal = metal[i] & ~metal[j]
@@ -327,39 +370,18 @@ def derive(atoms: Atoms, overrides: Mapping | None = None) -> Chemistry:
     cn = max(coordination.values())
     coordination_range = tuple(overrides.get("coordination_range") or (max(1, cn - 2), cn + 2))
 
-    keep = ~metal[i] & ~metal[j]  # bonds inside linkers
-    _, labels = linker_components(i, j, metal)
-    metals_of = {}  # component: list of (donor atom, metal atom)
-    for a, b in zip(i[bound], j[bound], strict=True):
-        metals_of.setdefault(int(labels[b]), []).append((int(b), int(a)))
-    linkers, ligands, bridging = Counter(), Counter(), True
-    linker_atoms = np.zeros(len(atoms), bool)
-    for component, contacts in metals_of.items():
-        members = np.flatnonzero(labels == component)
-        formula = Formula.from_list(symbols[members].tolist()).format("hill")
-        if len(members) == 1:
-            ligands[formula] += 1
-            continue
-        linkers[formula] += 1
-        linker_atoms[members] = True
-        donors_used = Counter(d for d, _ in contacts)
-        bridging &= len(contacts) == 2 and len(donors_used) == 2
+    linkers, ligands, bridging, linker_atoms = _linker_census(symbols, i, j, metal, bound)
     if not linkers:
         raise ChemistryError("no linker: no molecule of two or more atoms binds a metal")
     heavy = symbols != "H"
+    keep = ~metal[i] & ~metal[j]  # bonds inside linkers
     in_linker = linker_atoms[i] & linker_atoms[j] & heavy[i] & heavy[j] & (i < j) & keep
     bonded = zip(i[in_linker], j[in_linker], strict=True)
     pairs = {tuple(sorted((symbols[a], symbols[b]))) for a, b in bonded}
     linker_bonds = tuple(sorted(pairs))
     if "linker_bonds" in overrides:
         linker_bonds = tuple(tuple(sorted(p)) for p in overrides["linker_bonds"])
-    m, d = metals[0], donors[0]
-    rdf_pairs = ((m, d), (m, m), (d, d))
-    if "rdf_pairs" in overrides:
-        rdf_pairs = tuple(tuple(p) for p in overrides["rdf_pairs"])
-    for pair in rdf_pairs:
-        if not set(pair) <= present:
-            raise ChemistryError(f"chemistry.rdf_pairs: {list(pair)} pairs elements not present")
+    rdf_pairs = _rdf_pairs(metals[0], donors[0], overrides, present)
     return Chemistry(
         metals=metals,
         donors=donors,

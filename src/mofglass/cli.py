@@ -116,7 +116,8 @@ def write_rehearsal(configfile: Path, out: Path, ranks: int | None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The command line: ``status``, ``rehearse`` and ``cost``."""
     parser = argparse.ArgumentParser(prog="mofglass", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser(
@@ -142,13 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     rehearse.add_argument(
         "--ranks", type=int, help="CP2K ranks of the rehearsal's node (default: the config's)"
     )
-    price = commands.add_parser(
-        "cost",
-        help="what a config's run will cost, per stage, before it starts",
-        description="Core-hours, GPU-hours, memory per job and wall time per stage of a "
-        "config's run, from its DAG and the measured unit costs (each listed with where "
-        "it was measured). Needs only the main environment.",
+    _cost_arguments(
+        commands.add_parser(
+            "cost",
+            help="what a config's run will cost, per stage, before it starts",
+            description="Core-hours, GPU-hours, memory per job and wall time per stage of "
+            "a config's run, from its DAG and the measured unit costs (each listed with "
+            "where it was measured). Needs only the main environment.",
+        )
     )
+    return parser
+
+
+def _cost_arguments(price: argparse.ArgumentParser) -> None:
+    """The ``cost`` command's arguments: the config, the cluster, measured unit costs."""
     price.add_argument("--configfile", type=Path, default=Path("config/config.yaml"))
     price.add_argument("--directory", "-d", type=Path, default=Path("."), help="the project")
     price.add_argument("--nodes", type=int, default=4, help="CPU nodes (default 4)")
@@ -175,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         choices=["cpu"],
         help="cpu: that run's GPU jobs computed on the CPU (MOFGLASS_RUNS_ON=cpu)",
     )
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.command == "cost":
         cluster = cost.Cluster(
             args.nodes,

@@ -361,123 +361,183 @@ def _al(config: Mapping, model: str) -> Mapping:
     return config["models"][model]["active_learning"]
 
 
+def _aimd_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    aimd = config["aimd"]
+    atoms = structure_atoms(config, w["structure"])
+    return _cp2k(config, aimd["level_of_theory"], atoms, 1, aimd["steps"])
+
+
+def _label_batch_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    atoms = max(structure_atoms(config, s) for s in _aimd_structures(config))
+    return _cp2k(config, w["level"], atoms, config["labels"]["batch_size"])
+
+
+def _al_label_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    loop = _al(config, w["model"])
+    atoms = _model_atoms(config, w["model"])
+    level = loop["level_of_theory"] or config["aimd"]["level_of_theory"]
+    return _cp2k(config, level, atoms, config["labels"]["batch_size"])
+
+
+def _al_explore_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    loop, k = _al(config, w["model"]), int(w["iteration"])
+    steps = 1 if k == 0 else loop["steps"]
+    if alearn.is_biased(loop, k, int(w["run"])):  # metadynamics with the current model
+        steps = loop["metadynamics"]["steps"]
+    elif alearn.explores_meltquench(loop, k):
+        return _md(
+            config,
+            w["model"],
+            _meltquench_atoms(config),
+            meltquench_steps(config["meltquench"]),
+        )
+    return _md(config, w["model"], _model_atoms(config, w["model"]), steps)
+
+
+def _al_train_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    loop, k = _al(config, w["model"]), int(w["iteration"])
+    frames = sum(alearn.max_requests(loop, i) for i in range(k + 1))
+    return _train(config, w["model"], _model_atoms(config, w["model"]), frames)
+
+
+def _training_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    block = config["models"][w["model"]]
+    if "dataset" not in block or block["type"] in ("published", "foundation"):
+        return Work("bookkeeping", 1, 1)
+    train = _dataset_frames(config, block["dataset"], ("train",))
+    validation = _dataset_frames(config, block["dataset"], ("validation",))
+    fits = 1 if rule != "learning_curve" else len(block["learning_curve"]["fractions"])
+    if rule == "learning_curve":  # a fit on each fraction of the training frames
+        train *= sum(block["learning_curve"]["fractions"])
+    atoms = _model_atoms(config, w["model"])
+    return _train(config, w["model"], atoms, train, validation * fits)
+
+
+def _evaluate_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    block = config["models"][w["model"]]
+    if "dataset" in block:
+        frames = _dataset_frames(config, block["dataset"], ("train", "test", "validation"))
+    else:
+        loop = _al(config, w["model"])
+        frames = loop["perturb"]["test"] + loop["perturb"]["validation"]
+    return _md(config, w["model"], _model_atoms(config, w["model"]), frames)
+
+
+def _model_cost_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    md = config["md"]["cost"]
+    name = md["structure"] or next(iter(config["structures"]))
+    cells = [a * b * c for a, b, c in md["supercells"]]
+    atoms = structure_atoms(config, name)
+    work = _md(config, w["model"], atoms * sum(cells), md["steps"])
+    return replace(work, peak_atoms=atoms * max(cells))  # the cells run one by one
+
+
+def _md_check_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    check = config["md"]["check"]
+    name = check["structure"] or next(iter(config["structures"]))
+    a, b, c = check["supercell"]
+    steps = protocol_steps(check)
+    return _md(config, w["model"], structure_atoms(config, name) * a * b * c, steps)
+
+
+def _meltquench_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    return _md(
+        config, w["model"], _meltquench_atoms(config), meltquench_steps(config["meltquench"])
+    )
+
+
+def _mechanics_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    part = {"eos_point": "eos", "expansion_point": "expansion"}.get(
+        rule.removeprefix("mechanics_"), rule.removeprefix("mechanics_")
+    )
+    atoms = _sample_atoms(config, w["sample"])
+    return _md(config, w["model"], atoms, _mechanics_steps(config, part))
+
+
+def _enhanced_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    bias = config["enhanced_sampling"]["biases"][w["bias"]]
+    name = bias["structure"] or next(iter(config["structures"]))
+    return _md(config, w["model"], structure_atoms(config, name), bias["steps"])
+
+
+def _phases_md_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    block = config["phases"]
+    name = block["classes"][w["phase"]]["structure"]
+    steps = _steps(block["md"]["duration_ps"], block["md"]["timestep_fs"])
+    return _md(config, block["model"], structure_atoms(config, name), steps)
+
+
+def _coexistence_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    system = config["coexistence"]["systems"][w["system"]]
+    model = config["coexistence"]["model"] or config["phases"]["model"]
+    a, b, c = system["supercell"]
+    atoms = structure_atoms(config, system["structure"]) * a * b * c
+    if rule == "coexistence_build":
+        return _md(config, model, atoms, _protocol_steps(recipes.disordered_slab(system, 1)))
+    protocol = recipes.coexistence(system, float(w["temperature"]), 1)
+    return _md(config, model, 2 * atoms, _protocol_steps(protocol))
+
+
+def _cross_check_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    level = config["cross_check"]["level_of_theory"]
+    frames = config["datasets"][w["dataset"]]["test"]
+    atoms = max(structure_atoms(config, s) for s in _aimd_structures(config))
+    return _cp2k(config, level, atoms, frames)
+
+
+def _glass_check_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    block = config["models"][w["model"]]
+    level = _model_level(config, block)
+    return _cp2k(config, level, _meltquench_atoms(config), config["meltquench"]["replicas"] + 1)
+
+
+def _repair_dft_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    repair = config["levels_of_theory"][w["repaired"]]["repair"]
+    if repair.get("shipped"):
+        return Work("bookkeeping", 1, 1)
+    points = repair["points"]
+    count = len(points["stretches_A"]) * points["bonds"] + points["rattles"]
+    atoms = structure_atoms(config, repair["structure"])
+    return _cp2k(config, repair["level_of_theory"], atoms, count)
+
+
+def _analyse_work(config: Mapping, rule: str, w: Mapping[str, str]) -> Work:
+    return Work("analysis", _meltquench_atoms(config), config["analysis"]["last_frames"])
+
+
+#: The work of each rule's jobs, by rule (others: bookkeeping); ``w`` the wildcards.
+_WORK = {
+    "aimd_run": _aimd_work,
+    "label_batch": _label_batch_work,
+    "al_label": _al_label_work,
+    "al_explore": _al_explore_work,
+    "al_train": _al_train_work,
+    "train_snap": _training_work,
+    "train_family": _training_work,
+    "learning_curve": _training_work,
+    "evaluate_model": _evaluate_work,
+    "model_cost": _model_cost_work,
+    "md_check": _md_check_work,
+    "meltquench_run": _meltquench_work,
+    "mechanics_eos_point": _mechanics_work,
+    "mechanics_fluctuations": _mechanics_work,
+    "mechanics_expansion_point": _mechanics_work,
+    "mechanics_vdos": _mechanics_work,
+    "enhanced_run": _enhanced_work,
+    "phases_md": _phases_md_work,
+    "coexistence_build": _coexistence_work,
+    "coexistence_run": _coexistence_work,
+    "cross_check_level": _cross_check_work,
+    "glass_check": _glass_check_work,
+    "repair_dft": _repair_dft_work,
+    "analyse": _analyse_work,
+}
+
+
 def job_work(config: Mapping, rule: str, wildcards: Mapping[str, str]) -> Work:
     """The work of one job of ``rule`` with ``wildcards`` (the dry run's)."""
-    w = wildcards
-    if rule == "aimd_run":
-        aimd = config["aimd"]
-        atoms = structure_atoms(config, w["structure"])
-        return _cp2k(config, aimd["level_of_theory"], atoms, 1, aimd["steps"])
-    if rule == "label_batch":
-        atoms = max(structure_atoms(config, s) for s in _aimd_structures(config))
-        return _cp2k(config, w["level"], atoms, config["labels"]["batch_size"])
-    if rule == "al_label":
-        loop = _al(config, w["model"])
-        atoms = _model_atoms(config, w["model"])
-        level = loop["level_of_theory"] or config["aimd"]["level_of_theory"]
-        return _cp2k(config, level, atoms, config["labels"]["batch_size"])
-    if rule == "al_explore":
-        loop, k = _al(config, w["model"]), int(w["iteration"])
-        steps = 1 if k == 0 else loop["steps"]
-        if alearn.is_biased(loop, k, int(w["run"])):  # metadynamics with the current model
-            steps = loop["metadynamics"]["steps"]
-        elif alearn.explores_meltquench(loop, k):
-            return _md(
-                config,
-                w["model"],
-                _meltquench_atoms(config),
-                meltquench_steps(config["meltquench"]),
-            )
-        return _md(config, w["model"], _model_atoms(config, w["model"]), steps)
-    if rule == "al_train":
-        loop, k = _al(config, w["model"]), int(w["iteration"])
-        frames = sum(alearn.max_requests(loop, i) for i in range(k + 1))
-        return _train(config, w["model"], _model_atoms(config, w["model"]), frames)
-    if rule in ("train_snap", "train_family", "learning_curve"):
-        block = config["models"][w["model"]]
-        if "dataset" not in block or block["type"] in ("published", "foundation"):
-            return Work("bookkeeping", 1, 1)
-        train = _dataset_frames(config, block["dataset"], ("train",))
-        validation = _dataset_frames(config, block["dataset"], ("validation",))
-        fits = 1 if rule != "learning_curve" else len(block["learning_curve"]["fractions"])
-        if rule == "learning_curve":  # a fit on each fraction of the training frames
-            train *= sum(block["learning_curve"]["fractions"])
-        atoms = _model_atoms(config, w["model"])
-        return _train(config, w["model"], atoms, train, validation * fits)
-    if rule == "evaluate_model":
-        block = config["models"][w["model"]]
-        if "dataset" in block:
-            frames = _dataset_frames(config, block["dataset"], ("train", "test", "validation"))
-        else:
-            loop = _al(config, w["model"])
-            frames = loop["perturb"]["test"] + loop["perturb"]["validation"]
-        return _md(config, w["model"], _model_atoms(config, w["model"]), frames)
-    if rule == "model_cost":
-        md = config["md"]["cost"]
-        name = md["structure"] or next(iter(config["structures"]))
-        cells = [a * b * c for a, b, c in md["supercells"]]
-        atoms = structure_atoms(config, name)
-        work = _md(config, w["model"], atoms * sum(cells), md["steps"])
-        return replace(work, peak_atoms=atoms * max(cells))  # the cells run one by one
-    if rule == "md_check":
-        check = config["md"]["check"]
-        name = check["structure"] or next(iter(config["structures"]))
-        a, b, c = check["supercell"]
-        steps = protocol_steps(check)
-        return _md(config, w["model"], structure_atoms(config, name) * a * b * c, steps)
-    if rule == "meltquench_run":
-        return _md(
-            config, w["model"], _meltquench_atoms(config), meltquench_steps(config["meltquench"])
-        )
-    if rule.startswith("mechanics_") and rule.removeprefix("mechanics_") in (
-        "eos_point",
-        "fluctuations",
-        "expansion_point",
-        "vdos",
-    ):
-        part = {"eos_point": "eos", "expansion_point": "expansion"}.get(
-            rule.removeprefix("mechanics_"), rule.removeprefix("mechanics_")
-        )
-        atoms = _sample_atoms(config, w["sample"])
-        return _md(config, w["model"], atoms, _mechanics_steps(config, part))
-    if rule == "enhanced_run":
-        bias = config["enhanced_sampling"]["biases"][w["bias"]]
-        name = bias["structure"] or next(iter(config["structures"]))
-        return _md(config, w["model"], structure_atoms(config, name), bias["steps"])
-    if rule == "phases_md":
-        block = config["phases"]
-        name = block["classes"][w["phase"]]["structure"]
-        steps = _steps(block["md"]["duration_ps"], block["md"]["timestep_fs"])
-        return _md(config, block["model"], structure_atoms(config, name), steps)
-    if rule in ("coexistence_build", "coexistence_run"):
-        system = config["coexistence"]["systems"][w["system"]]
-        model = config["coexistence"]["model"] or config["phases"]["model"]
-        a, b, c = system["supercell"]
-        atoms = structure_atoms(config, system["structure"]) * a * b * c
-        if rule == "coexistence_build":
-            return _md(config, model, atoms, _protocol_steps(recipes.disordered_slab(system, 1)))
-        protocol = recipes.coexistence(system, float(w["temperature"]), 1)
-        return _md(config, model, 2 * atoms, _protocol_steps(protocol))
-    if rule == "cross_check_level":
-        level = config["cross_check"]["level_of_theory"]
-        frames = config["datasets"][w["dataset"]]["test"]
-        atoms = max(structure_atoms(config, s) for s in _aimd_structures(config))
-        return _cp2k(config, level, atoms, frames)
-    if rule == "glass_check":
-        block = config["models"][w["model"]]
-        level = _model_level(config, block)
-        return _cp2k(config, level, _meltquench_atoms(config), config["meltquench"]["replicas"] + 1)
-    if rule == "repair_dft":
-        repair = config["levels_of_theory"][w["repaired"]]["repair"]
-        if repair.get("shipped"):
-            return Work("bookkeeping", 1, 1)
-        points = repair["points"]
-        count = len(points["stretches_A"]) * points["bonds"] + points["rattles"]
-        atoms = structure_atoms(config, repair["structure"])
-        return _cp2k(config, repair["level_of_theory"], atoms, count)
-    if rule == "analyse":
-        return Work("analysis", _meltquench_atoms(config), config["analysis"]["last_frames"])
-    return Work("bookkeeping", 1, 1)
+    work = _WORK.get(rule)
+    return work(config, rule, wildcards) if work else Work("bookkeeping", 1, 1)
 
 
 def _model_level(config: Mapping, block: Mapping) -> str:

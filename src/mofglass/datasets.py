@@ -88,6 +88,34 @@ def check_one_level(frames: Iterable[Atoms], level: str, what: str) -> None:
             )
 
 
+def _labels(
+    rows: pd.DataFrame,
+    labels_from: str,
+    labelled: Sequence[Atoms],
+    quarantined: Sequence[Atoms],
+    gate: QualityGate | None,
+    stress: bool,
+) -> dict[str, Atoms]:
+    """Each chosen frame (``rows``) with its label, by frame id: read from its AIMD
+    run and judged, or looked up in the level's labelling output."""
+    outcome: dict[str, Atoms] = {}
+    if labels_from == "aimd":
+        for atoms in load_frames(rows):
+            atoms.info.setdefault("scf_converged", True)
+            outcome[atoms.info["frame_id"]] = judge(atoms, gate or QualityGate(), stress)
+    elif labels_from == "single_point":
+        outcome = {a.info["frame_id"]: a for a in [*labelled, *quarantined]}
+        missing = sorted(set(rows["frame_id"]) - set(outcome))
+        if missing:
+            raise DatasetError(
+                f"{len(missing)} selected frame(s) have no label, e.g. {missing[0]}: "
+                "the labels were made for another selection"
+            )
+    else:
+        raise ValueError(f"unknown labels_from {labels_from!r}")
+    return outcome
+
+
 def assemble(
     lineage: pd.DataFrame,
     level: str,
@@ -106,22 +134,7 @@ def assemble(
     selection.
     """
     rows = chosen(lineage)
-    outcome: dict[str, Atoms] = {}
-    if labels_from == "aimd":
-        for atoms in load_frames(rows):
-            atoms.info.setdefault("scf_converged", True)
-            outcome[atoms.info["frame_id"]] = judge(atoms, gate or QualityGate(), stress)
-    elif labels_from == "single_point":
-        outcome = {a.info["frame_id"]: a for a in [*labelled, *quarantined]}
-        missing = sorted(set(rows["frame_id"]) - set(outcome))
-        if missing:
-            raise DatasetError(
-                f"{len(missing)} selected frame(s) have no label, e.g. {missing[0]}: "
-                "the labels were made for another selection"
-            )
-    else:
-        raise ValueError(f"unknown labels_from {labels_from!r}")
-
+    outcome = _labels(rows, labels_from, labelled, quarantined, gate, stress)
     accepted = [a for a in outcome.values() if a.info.get("label_status") == "accepted"]
     _, outliers = quarantine_outliers(accepted, gate or QualityGate())
     outcome.update({a.info["frame_id"]: a for a in outliers})

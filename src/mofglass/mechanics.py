@@ -360,95 +360,105 @@ def sample_rows(
     error where the points had one; without, not converged); a failed run's row says
     ``failed`` and why. ``reference_densities`` (g/cm³ by sample: the structure it
     started from) judge the fitted densities."""
-    densities = dict(reference_densities or {})
-    rows = []
+    rows = _Rows(dict(reference_densities or {}))
+    for fit in eos_fits:
+        _add_eos(rows, fit)
+    for table in fluctuations:
+        _add_fluctuations(rows, table)
+    for table in expansions:
+        _add_expansions(rows, table)
+    table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS[2:])
+    table["reason"] = table["reason"].fillna("")
+    return table
 
-    def add(sample, quantity, unit, estimate=None, reason="", status="failed"):
+
+class _Rows(list):
+    """Summary rows, each value judged (:func:`mofglass.statistics.judge`) with its
+    sample's reference density (g/cm³, ``densities``)."""
+
+    def __init__(self, densities: dict[str, float]):
+        super().__init__()
+        self.densities = densities
+
+    def add(self, sample, quantity, unit, estimate=None, reason="", status="failed") -> None:
         if estimate is None:  # the run or the fit failed or did not converge: no value
-            rows.append(
+            self.append(
                 {"sample": sample, "quantity": quantity, "unit": unit, "n": 0}
                 | {"status": status, "reason": reason}
             )
             return
-        judged = statistics.judge(estimate, quantity, densities.get(sample))
-        rows.append({"sample": sample, "quantity": quantity, "unit": unit, "n": 1} | judged.row())
+        judged = statistics.judge(estimate, quantity, self.densities.get(sample))
+        self.append({"sample": sample, "quantity": quantity, "unit": unit, "n": 1} | judged.row())
 
-    for fit in eos_fits:
-        if isinstance(fit.get("failed_points"), str) and fit["failed_points"]:
-            add(fit["sample"], "eos_runs", "", reason=fit["failed_points"])
-        # relaxed cells: static (0 K) quantities, never set beside a 300 K value's name
-        tail = "_0K" if fit.get("method") == "relaxed" else ""
-        k = f"K_PV{tail}"
-        if fit["verdict"] != "ok":
-            said = f"{fit['verdict']}: {fit['reason']}"
-            if fit["verdict"] == statistics.NOT_CONVERGED:
-                add(fit["sample"], k, "GPa", reason=said, status=statistics.NOT_CONVERGED)
-            else:
-                add(fit["sample"], k, "GPa", reason=said)
+
+def _add_eos(rows: _Rows, fit: pd.Series) -> None:
+    """K, ρ0 and V0 of one P(V) fit (``_0K`` for relaxed cells), or why there are none."""
+    if isinstance(fit.get("failed_points"), str) and fit["failed_points"]:
+        rows.add(fit["sample"], "eos_runs", "", reason=fit["failed_points"])
+    # relaxed cells: static (0 K) quantities, never set beside a 300 K value's name
+    tail = "_0K" if fit.get("method") == "relaxed" else ""
+    k = f"K_PV{tail}"
+    if fit["verdict"] != "ok":
+        said = f"{fit['verdict']}: {fit['reason']}"
+        if fit["verdict"] == statistics.NOT_CONVERGED:
+            rows.add(fit["sample"], k, "GPa", reason=said, status=statistics.NOT_CONVERGED)
+        else:
+            rows.add(fit["sample"], k, "GPa", reason=said)
+        return
+    if np.isfinite(fit.get("start_density_g_cm3", np.nan)):
+        rows.densities.setdefault(fit["sample"], float(fit["start_density_g_cm3"]))
+    for quantity, value, unit in (
+        (k, "k0_GPa", "GPa"),
+        (f"rho0{tail}", "rho0_g_cm3", "g/cm3"),
+        (f"V0{tail}", "v0_A3", "A3"),
+    ):
+        error = value.replace("_", "_err_", 1)
+        points = int(fit["points_ok"])
+        estimate = statistics.Estimate(fit[value], fit[error], points, points)
+        rows.add(fit["sample"], quantity, unit, estimate)
+
+
+def _add_fluctuations(rows: _Rows, table: pd.DataFrame) -> None:
+    """The fluctuation moduli of one sample, as judged where they were computed."""
+    for _, r in table.iterrows():
+        if r["verdict"] != "ok":
+            rows.add(r["sample"], "K_hill", "GPa", reason=f"{r['verdict']}: {r['reason']}")
             continue
-        if np.isfinite(fit.get("start_density_g_cm3", np.nan)):
-            densities.setdefault(fit["sample"], float(fit["start_density_g_cm3"]))
-        for quantity, value, unit in (
-            (k, "k0_GPa", "GPa"),
-            (f"rho0{tail}", "rho0_g_cm3", "g/cm3"),
-            (f"V0{tail}", "v0_A3", "A3"),
-        ):
-            error = value.replace("_", "_err_", 1)
-            points = int(fit["points_ok"])
-            add(
-                fit["sample"],
-                quantity,
-                unit,
-                statistics.Estimate(fit[value], fit[error], points, points),
+        rows.append(
+            {
+                "sample": r["sample"],
+                "quantity": r["quantity"],
+                "value": r["value"],
+                "error": r["error"],
+                "unit": r["unit"] if isinstance(r["unit"], str) else "",
+                "n": 1,
+                "n_effective": r["n_effective"],
+                "status": r["status"],
+                "reason": r["reason"] if isinstance(r["reason"], str) else "",
+            }
+        )
+
+
+def _add_expansions(rows: _Rows, table: pd.DataFrame) -> None:
+    """The expansion coefficients of one sample: with the fit's error, or not converged
+    without one."""
+    for _, r in table.iterrows():
+        if isinstance(r.get("failed"), str) and r["failed"]:
+            rows.add(r["sample"], r["quantity"], r["unit"], reason=r["failed"])
+            continue
+        # a table read back keeps a missing number as empty text
+        value, error = (
+            float(pd.to_numeric(r.get(k, np.nan), errors="coerce")) for k in ("value", "error")
+        )
+        points = int(str(r["points_ok"]).split()[0])
+        if np.isfinite(error):
+            estimate = statistics.Estimate(value, error, points, points)
+        else:
+            estimate = statistics.Estimate(value, np.nan, 1, np.nan).failing(
+                statistics.NOT_CONVERGED,
+                f"no error estimate ({r['points_ok']} (T, P) points ran)",
             )
-    for table in fluctuations:
-        for _, r in table.iterrows():
-            if r["verdict"] != "ok":
-                add(r["sample"], "K_hill", "GPa", reason=f"{r['verdict']}: {r['reason']}")
-                continue
-            rows.append(
-                {
-                    "sample": r["sample"],
-                    "quantity": r["quantity"],
-                    "value": r["value"],
-                    "error": r["error"],
-                    "unit": r["unit"] if isinstance(r["unit"], str) else "",
-                    "n": 1,
-                    "n_effective": r["n_effective"],
-                    "status": r["status"],
-                    "reason": r["reason"] if isinstance(r["reason"], str) else "",
-                }
-            )
-    for table in expansions:
-        for _, r in table.iterrows():
-            if isinstance(r.get("failed"), str) and r["failed"]:
-                add(r["sample"], r["quantity"], r["unit"], reason=r["failed"])
-                continue
-            # a table read back keeps a missing number as empty text
-            value, error = (
-                float(pd.to_numeric(r.get(k, np.nan), errors="coerce")) for k in ("value", "error")
-            )
-            points = int(str(r["points_ok"]).split()[0])
-            if np.isfinite(error):
-                add(
-                    r["sample"],
-                    r["quantity"],
-                    r["unit"],
-                    statistics.Estimate(value, error, points, points),
-                )
-                continue
-            add(
-                r["sample"],
-                r["quantity"],
-                r["unit"],
-                statistics.Estimate(value, np.nan, 1, np.nan).failing(
-                    statistics.NOT_CONVERGED,
-                    f"no error estimate ({r['points_ok']} (T, P) points ran)",
-                ),
-            )
-    table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS[2:])
-    table["reason"] = table["reason"].fillna("")
-    return table
+        rows.add(r["sample"], r["quantity"], r["unit"], estimate)
 
 
 def group_means(per_sample: pd.DataFrame) -> pd.DataFrame:

@@ -179,31 +179,7 @@ def train_snap(job: Training) -> snap.Fit:
     every = [a for f in splits.values() for a in f]
     by = block["snap"].get("species", "element")
     species = tuple(block.get("species") or species_of(every, by))
-    settings = snap_settings(block["snap"], species)
-    walls = block["snap"].get("walls")
-    if walls:
-        settings = replace(
-            settings,
-            walls=snap.Walls.from_frames(
-                splits["train"], species, settings.cutoff(), walls["margin_A"], walls["k_eV_per_A2"]
-            ),
-        )
-        log.info("walls at the edge of the training data: %s", settings.walls.record())
-    keepers, left_out = block["snap"].get("keepers"), []
-    if keepers:
-        made = snap.Keepers.from_frames(
-            splits["train"],
-            species,
-            keepers["pairs"],
-            keepers["stretch_A"],
-            keepers["width_A"],
-            keepers["height_eV"],
-        )
-        settings = replace(settings, keepers=made)
-        log.info("keepers of the covalent bonds: %s", made.record())
-        splits, left_out = _outside_keepers(splits, made, species)
-        if not splits["train"]:
-            raise ValueError(f"model {name}: the keepers hold a bond in every training frame")
+    settings, splits, left_out = _snap_settings(name, block["snap"], species, splits)
     weights = snap.RowWeights(**block["snap"]["row_weights"])
     start = time.perf_counter()
     fit = snap.fit(
@@ -228,33 +204,7 @@ def train_snap(job: Training) -> snap.Fit:
             write_model(
                 where, _snap_model(where, f"{name}/{k}", fit.settings, coefficients, species, info)
             )
-    record = {
-        "model": name,
-        "type": "snap",
-        "dataset": block["dataset"],
-        "level_of_theory": job.level,
-        "species": list(species),
-        "twojmax": fit.settings.twojmax,
-        "quadratic": fit.settings.quadratic,
-        "rcutfac": fit.settings.rcutfac,
-        "rfac0": fit.settings.rfac0,
-        "rmin0": fit.settings.rmin0,
-        "radii": dict(fit.settings.radii),
-        "weights": dict(fit.settings.weights),
-        "zbl": block["snap"].get("zbl"),
-        "walls": fit.settings.walls.record() if fit.settings.walls else None,
-        "keepers": fit.settings.keepers.record() if fit.settings.keepers else None,
-        "left_out_by_keepers": left_out,
-        "pair_splines": (fit.settings.pair_splines.record() if fit.settings.pair_splines else None),
-        "alpha": fit.alpha,
-        "row_weights": dict(block["snap"]["row_weights"]),
-        "weighted_validation_rmse": fit.validation_score,
-        "n_coefficients": int(fit.coefficients.size),
-        "frames": {k: len(v) for k, v in splits.items()},
-        "fit_seconds": seconds,
-        "committee": dict(committee) if committee else None,
-        "tuning": fit.trace,
-    }
+    record = _snap_record(job, fit, species, splits, left_out, seconds)
     write_text(out / "fit.json", json.dumps(record, indent=2, default=float) + "\n")
     # the fit's own predictions on the test frames, for the consistency check
     test_rows = [snap.frame_rows(a, fit.settings) for a in splits["test"]]
@@ -273,6 +223,78 @@ def train_snap(job: Training) -> snap.Fit:
         seconds,
     )
     return fit
+
+
+def _snap_settings(
+    name: str, block: Mapping, species: tuple[str, ...], splits: dict[str, list[Atoms]]
+) -> tuple[snap.SNAPSettings, dict[str, list[Atoms]], list[str]]:
+    """The bispectrum settings of a model's ``snap`` block, with walls at the edge of the
+    training data and keepers of its covalent bonds where the block asks for them; the
+    splits without the frames the keepers hold a bond in, and those frames' ids."""
+    settings = snap_settings(block, species)
+    walls = block.get("walls")
+    if walls:
+        made = snap.Walls.from_frames(
+            splits["train"], species, settings.cutoff(), walls["margin_A"], walls["k_eV_per_A2"]
+        )
+        settings = replace(settings, walls=made)
+        log.info("walls at the edge of the training data: %s", settings.walls.record())
+    keepers, left_out = block.get("keepers"), []
+    if keepers:
+        made = snap.Keepers.from_frames(
+            splits["train"],
+            species,
+            keepers["pairs"],
+            keepers["stretch_A"],
+            keepers["width_A"],
+            keepers["height_eV"],
+        )
+        settings = replace(settings, keepers=made)
+        log.info("keepers of the covalent bonds: %s", made.record())
+        splits, left_out = _outside_keepers(splits, made, species)
+        if not splits["train"]:
+            raise ValueError(f"model {name}: the keepers hold a bond in every training frame")
+    return settings, splits, left_out
+
+
+def _snap_record(
+    job: Training,
+    fit: snap.Fit,
+    species: tuple[str, ...],
+    splits: Mapping,
+    left_out: list,
+    seconds: float,
+) -> dict:
+    """What a SNAP fit was (``fit.json``): its data, settings, regularisation, tuning,
+    and how long it took (s)."""
+    block, fitted = job.block, fit.settings
+    return {
+        "model": job.name,
+        "type": "snap",
+        "dataset": block["dataset"],
+        "level_of_theory": job.level,
+        "species": list(species),
+        "twojmax": fitted.twojmax,
+        "quadratic": fitted.quadratic,
+        "rcutfac": fitted.rcutfac,
+        "rfac0": fitted.rfac0,
+        "rmin0": fitted.rmin0,
+        "radii": dict(fitted.radii),
+        "weights": dict(fitted.weights),
+        "zbl": block["snap"].get("zbl"),
+        "walls": fitted.walls.record() if fitted.walls else None,
+        "keepers": fitted.keepers.record() if fitted.keepers else None,
+        "left_out_by_keepers": left_out,
+        "pair_splines": (fitted.pair_splines.record() if fitted.pair_splines else None),
+        "alpha": fit.alpha,
+        "row_weights": dict(block["snap"]["row_weights"]),
+        "weighted_validation_rmse": fit.validation_score,
+        "n_coefficients": int(fit.coefficients.size),
+        "frames": {k: len(v) for k, v in splits.items()},
+        "fit_seconds": seconds,
+        "committee": dict(block["committee"]) if block.get("committee") else None,
+        "tuning": fit.trace,
+    }
 
 
 def train_family(job: Training) -> dict:

@@ -57,6 +57,7 @@ from .loop import (
     stop_decision,
 )
 from .schedule import (
+    EXPLORE_KEYS,
     biased_runs,
     biased_settings,
     explores_meltquench,
@@ -77,6 +78,7 @@ from .select import (
 )
 
 __all__ = [
+    "EXPLORE_KEYS",
     "COST_COLUMNS",
     "COUNT_COLUMNS",
     "Keys",

@@ -72,6 +72,19 @@ def run_seed(block: Mapping, iteration: int, run: int) -> int:
     return 1 + run + 1000 * iteration + 1_000_000 * (block["seed"] % 1000)
 
 
+#: The loop's keys a plain exploration run reads.
+EXPLORE_KEYS = (
+    "steps",
+    "timestep_fs",
+    "sample_every",
+    "ensemble",
+    "pressure_GPa",
+    "cell",
+    "displacement_A",
+    "max_temperature_factor",
+)
+
+
 def job_settings(
     loop: Mapping,
     iteration: int,
@@ -101,17 +114,7 @@ def job_settings(
         settings["meltquench"] = dict(meltquench)
         settings["temperature_K"] = float(meltquench["max_temperature_K"])
     elif part == "explore" and iteration:
-        keys = (
-            "steps",
-            "timestep_fs",
-            "sample_every",
-            "ensemble",
-            "pressure_GPa",
-            "cell",
-            "displacement_A",
-            "max_temperature_factor",
-        )
-        settings.update({key: loop[key] for key in keys})
+        settings.update({key: loop[key] for key in EXPLORE_KEYS})
     elif part == "select":
         settings["cbad"] = dict(loop["cbad"])
         settings["selector"] = loop["selector"]

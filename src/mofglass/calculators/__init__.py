@@ -281,6 +281,33 @@ def run_md(
         "masses": dict(md.masses),
     }
     plan = chunk_plan(steps, chunk_steps)
+    start, todo = _chunks_to_run(level, atoms, md, settings, plan, workdir)
+    if todo:
+        log.info("%s: MD chunks %s", level.name, [Path(c["dir"]).name for c in todo])
+        args = {**settings, "structure": str(structure), "start": start, "chunks": todo}
+        if watch is not None:
+            args["max_temperature_K"] = watch.max_temperature_factor * watch.temperature_K
+        fs = md.timestep_fs
+        total_ps = (todo[-1]["first"] + todo[-1]["nsteps"]) * fs / 1000
+        progress = Progress(
+            f"aimd {(provenance or {}).get('run', workdir.name)} ({level.name})",
+            total_ps,
+            "ps",
+            log,
+            done=todo[0]["first"] * fs / 1000,
+            rate_unit="steps/s",
+            rate_per_unit=1000 / fs,
+        )
+        run(level, "md", args, threads, progress)
+    return _read_chunks(level, md, plan, workdir, provenance, watch, steps)
+
+
+def _chunks_to_run(
+    level: CalculatorLevel, atoms: Atoms, md, settings: Mapping, plan, workdir: Path
+) -> tuple[str | None, list[dict]]:
+    """The saved state the run goes on from (None: from the start) and the chunks still
+    to run: a chunk is finished when its frames exist and its ``input.json`` is this
+    run's; every chunk after the first unfinished one is run again."""
     start, todo, redo = None, [], False
     for k, (first, nsteps) in enumerate(plan):
         chunkdir = workdir / f"chunk{k:04d}"
@@ -306,23 +333,13 @@ def run_md(
         chunkdir.mkdir(parents=True, exist_ok=True)
         write_text(chunkdir / "input.json", text)
         todo.append({"dir": str(chunkdir), "first": first, "nsteps": nsteps})
-    if todo:
-        log.info("%s: MD chunks %s", level.name, [Path(c["dir"]).name for c in todo])
-        args = {**settings, "structure": str(structure), "start": start, "chunks": todo}
-        if watch is not None:
-            args["max_temperature_K"] = watch.max_temperature_factor * watch.temperature_K
-        fs = md.timestep_fs
-        total_ps = (todo[-1]["first"] + todo[-1]["nsteps"]) * fs / 1000
-        progress = Progress(
-            f"aimd {(provenance or {}).get('run', workdir.name)} ({level.name})",
-            total_ps,
-            "ps",
-            log,
-            done=todo[0]["first"] * fs / 1000,
-            rate_unit="steps/s",
-            rate_per_unit=1000 / fs,
-        )
-        run(level, "md", args, threads, progress)
+    return start, todo
+
+
+def _read_chunks(
+    level: CalculatorLevel, md, plan, workdir: Path, provenance, watch, steps: int
+) -> list[Atoms]:
+    """Every chunk's frames in step order, with provenance; cut at a runaway."""
     frames = []
     for k, (first, nsteps) in enumerate(plan):
         chunk = read_frames(workdir / f"chunk{k:04d}" / "frames.extxyz")

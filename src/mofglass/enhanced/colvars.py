@@ -26,6 +26,55 @@ def colvars_supports(bias: Bias) -> bool:
     return not any(cv.type in COLVARS_LACKS for cv in bias.cvs)
 
 
+def _colvar(cv: CV, bias: Bias, k: int | None) -> tuple[list[str], float]:
+    """A ``colvar`` block of the configuration (without its closing brace) and its
+    width: the grid spacing of metad CV ``k``, 1 for a CV that only carries walls."""
+    block = ["colvar {", f"  name {cv.name}"]
+    if k is not None:  # a metad CV: its grid
+        width = _to_colvars(cv, bias.grid_spacing[k])
+        lower, upper = (_to_colvars(cv, bias.grid_min[k]), _to_colvars(cv, bias.grid_max[k]))
+        block += [
+            f"  width {width!r}",
+            f"  lowerBoundary {lower!r}",
+            f"  upperBoundary {upper!r}",
+        ]
+    else:
+        width = 1.0
+    if cv.type == "distance":
+        block += [
+            "  distance {",
+            _group("group1", cv.atoms[:1]),
+            _group("group2", cv.atoms[1:]),
+            "  }",
+        ]
+    elif cv.type == "dihedral":
+        block += (
+            ["  dihedral {"]
+            + [_group(f"group{k + 1}", cv.atoms[k : k + 1]) for k in range(4)]
+            + ["  }"]
+        )
+    elif cv.type in POSITIONS:
+        axis = tuple(float(k == POSITIONS[cv.type]) for k in range(3))
+        block += [
+            "  distanceZ {",
+            _group("main", cv.atoms),
+            "    ref { dummyAtom (" + ", ".join(map(repr, cv.origin_A)) + ") }",
+            "    axis (" + ", ".join(map(repr, axis)) + ")",
+            "  }",
+        ]
+    else:
+        block += [
+            "  coordNum {",
+            _group("group1", cv.groups[0]),
+            _group("group2", cv.groups[1]),
+            f"    cutoff {cv.r0_A!r}",
+            f"    expNumer {cv.nn}",
+            f"    expDenom {cv.mm}",
+            "  }",
+        ]
+    return block, width
+
+
 def colvars_config(bias: Bias, traj_every: int | None = None) -> str:
     """The bias as a Colvars configuration (LAMMPS metal units: Å, eV; degrees).
 
@@ -39,51 +88,7 @@ def colvars_config(bias: Bias, traj_every: int | None = None) -> str:
     metad = dict(zip(bias.metad_cvs, range(len(bias.metad_cvs)), strict=True))
     widths = {}
     for cv in bias.cvs:
-        block = ["colvar {", f"  name {cv.name}"]
-        if cv.name in metad:
-            k = metad[cv.name]
-            width = _to_colvars(cv, bias.grid_spacing[k])
-            lower, upper = (_to_colvars(cv, bias.grid_min[k]), _to_colvars(cv, bias.grid_max[k]))
-            block += [
-                f"  width {width!r}",
-                f"  lowerBoundary {lower!r}",
-                f"  upperBoundary {upper!r}",
-            ]
-        else:
-            width = 1.0
-        widths[cv.name] = width
-        if cv.type == "distance":
-            block += [
-                "  distance {",
-                _group("group1", cv.atoms[:1]),
-                _group("group2", cv.atoms[1:]),
-                "  }",
-            ]
-        elif cv.type == "dihedral":
-            block += (
-                ["  dihedral {"]
-                + [_group(f"group{k + 1}", cv.atoms[k : k + 1]) for k in range(4)]
-                + ["  }"]
-            )
-        elif cv.type in POSITIONS:
-            axis = tuple(float(k == POSITIONS[cv.type]) for k in range(3))
-            block += [
-                "  distanceZ {",
-                _group("main", cv.atoms),
-                "    ref { dummyAtom (" + ", ".join(map(repr, cv.origin_A)) + ") }",
-                "    axis (" + ", ".join(map(repr, axis)) + ")",
-                "  }",
-            ]
-        else:
-            block += [
-                "  coordNum {",
-                _group("group1", cv.groups[0]),
-                _group("group2", cv.groups[1]),
-                f"    cutoff {cv.r0_A!r}",
-                f"    expNumer {cv.nn}",
-                f"    expDenom {cv.mm}",
-                "  }",
-            ]
+        block, widths[cv.name] = _colvar(cv, bias, metad.get(cv.name))
         lines += [*block, "}"]
     hill_widths = {
         2 * _to_colvars(bias.cv(n), s) / widths[n]

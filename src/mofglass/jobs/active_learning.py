@@ -62,6 +62,15 @@ def _stopped(state: Mapping | None, what: str) -> bool:
     return False
 
 
+def _run_row(iteration: int, run: int, bias: str) -> dict:
+    """An exploration run's summary row before it runs (units in the names)."""
+    nan = float("nan")
+    row = {"iteration": iteration, "run": run, "temperature_K": nan, "frames": 0}
+    row.update(verdict="skipped", reason="", failed_at_ps=nan, wall_s=0.0, core_s=0.0)
+    row.update(bias=bias, barrier_eV=nan, barrier_err_eV=nan, simulated_ps=nan)
+    return row
+
+
 def explore_job(
     name: str,
     settings: Mapping,
@@ -81,10 +90,7 @@ def explore_job(
     model's barrier. Writes the ``frames`` (extxyz, without the model's energies) and
     a one-row ``summary`` (CSV; a biased run's barrier in eV)."""
     state = read_state(state_file)
-    row = {"iteration": iteration, "run": run, "temperature_K": float("nan"), "frames": 0}
-    row.update(verdict="skipped", reason="", failed_at_ps=float("nan"), wall_s=0.0, core_s=0.0)
-    row.update(bias=settings.get("bias", ""), barrier_eV=float("nan"), barrier_err_eV=float("nan"))
-    row["simulated_ps"] = float("nan")
+    row = _run_row(iteration, run, settings.get("bias", ""))
     if _stopped(state, f"{name} iteration {iteration} run {run}"):
         row["reason"] = f"loop stopped after iteration {state['stopped_at']}"
         write_frames(outputs["frames"], [])

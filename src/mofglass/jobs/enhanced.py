@@ -36,6 +36,22 @@ def _without_fes(name: str, row: dict, outputs: Mapping[str, str]) -> dict:
     return row
 
 
+def _write_fes(name: str, free, row: dict, outputs: Mapping[str, str]) -> None:
+    """The FES, its convergence and the barrier row, with their figures."""
+    write_table(outputs["fes"], free.fes)
+    write_table(outputs["convergence"], free.curve)
+    write_table(outputs["barrier"], pd.DataFrame([row]))
+    title = f"{name}: well-tempered metadynamics"
+    interval = {"basin": free.basin, "top": free.top}
+    if free.line is None:
+        plots.fes_plot(free.fes, path=outputs["fes_figure"], title=title, **interval)
+    else:
+        plots.fes_2d_plot(free.fes, free.line, path=outputs["fes_figure"], title=title, **interval)
+    plots.convergence_plot(
+        free.curve, row["barrier_eV"], row["barrier_err_eV"], outputs["convergence_figure"], name
+    )
+
+
 def enhanced_job(
     model_file: str,
     structure_file: str,
@@ -86,29 +102,27 @@ def enhanced_job(
     if hills is None or len(hills) < 4:
         return _without_fes(name, row, outputs)
     free = enhanced.free_energy(hills, bias, block["barrier"], block["timestep_fs"])
+    row.update(_barrier(free, len(hills), seconds))
+    _write_fes(name, free, row, outputs)
+    log.info("%s: barrier %.4f ± %.4f eV after %.2f ps",
+             name, row["barrier_eV"], row["barrier_err_eV"], row["simulated_ps"])  # fmt: skip
+    return row
+
+
+def _barrier(free, hills: int, seconds: float) -> dict:
+    """The barrier of a FES (eV and kJ/mol, with errors), the time it was read at (ps),
+    its ``hills`` and the run's wall time (s), and whether it has converged."""
     value, error = free.barrier_eV, free.barrier_err_eV
     status, why = enhanced.convergence_status(value, error, enhanced.barrier_drift(free.curve))
-    row.update(
-        barrier_eV=value,
-        barrier_err_eV=error,
-        barrier_kJ_per_mol=value * enhanced.EV_TO_KJ_PER_MOL,
-        barrier_err_kJ_per_mol=error * enhanced.EV_TO_KJ_PER_MOL,
-        simulated_ps=float(free.curve["time_ps"].iloc[-1]),
-        hills=len(hills),
-        wall_s=seconds,
-        verdict="ok",
-        reason=why,
-        status=status,
-    )
-    write_table(outputs["fes"], free.fes)
-    write_table(outputs["convergence"], free.curve)
-    write_table(outputs["barrier"], pd.DataFrame([row]))
-    title = f"{name}: well-tempered metadynamics"
-    interval = {"basin": free.basin, "top": free.top}
-    if free.line is None:
-        plots.fes_plot(free.fes, path=outputs["fes_figure"], title=title, **interval)
-    else:
-        plots.fes_2d_plot(free.fes, free.line, path=outputs["fes_figure"], title=title, **interval)
-    plots.convergence_plot(free.curve, value, error, outputs["convergence_figure"], name)
-    log.info("%s: barrier %.4f ± %.4f eV after %.2f ps", name, value, error, row["simulated_ps"])
-    return row
+    return {
+        "barrier_eV": value,
+        "barrier_err_eV": error,
+        "barrier_kJ_per_mol": value * enhanced.EV_TO_KJ_PER_MOL,
+        "barrier_err_kJ_per_mol": error * enhanced.EV_TO_KJ_PER_MOL,
+        "simulated_ps": float(free.curve["time_ps"].iloc[-1]),
+        "hills": hills,
+        "wall_s": seconds,
+        "verdict": "ok",
+        "reason": why,
+        "status": status,
+    }

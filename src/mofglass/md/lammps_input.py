@@ -52,62 +52,67 @@ def lammps_blocks(protocol: Protocol, model: Model, data_file: str) -> list[str]
         "variable mofglass_temp equal temp",
     ]
     blocks = ["\n".join(header)]
-    tdamp = fs_to_ps(protocol.thermostat_damping_fs)
-    pdamp = fs_to_ps(protocol.barostat_damping_fs)
-    velocities = False
+    velocities = False  # drawn once, at the first dynamic stage
     for k, stage in enumerate(protocol.stages):
-        lines = [
-            f"# stage {k}: {stage.name} ({stage.ensemble})",
-            f"thermo {stage.thermo_every}",
-            f"dump mofglass_dump all custom {stage.dump_every} dump.lammpstrj "
-            "id type x y z vx vy vz",
-            "dump_modify mofglass_dump sort id append yes",
-        ]
-        if stage.ensemble == "minimize":
-            lines.append(f"minimize 0.0 1.0e-4 {stage.max_iterations} {10 * stage.max_iterations}")
-        else:
-            lines.append(f"timestep {fs_to_ps(stage.timestep_fs)!r}")
-            if not velocities:
-                t0 = protocol.initial_temperature_K
-                if t0 is None:
-                    t0 = stage.temperature_K if stage.temperature_K is not None else 0.0
-                if t0 > 0:
-                    lines.append(
-                        f"velocity all create {t0!r} {protocol.seed} mom yes rot yes dist gaussian"
-                    )
-                velocities = True
-            t1 = stage.temperature_K
-            t2 = stage.temperature_end_K if stage.temperature_end_K is not None else t1
-            if stage.ensemble == "nve":
-                lines.append("fix mofglass_int all nve")
-            elif stage.ensemble == "nvt":
-                lines.append(f"fix mofglass_int all nvt temp {t1!r} {t2!r} {tdamp!r}")
-            elif stage.ensemble.startswith("langevin"):
-                lines += _langevin(protocol, stage, t1, t2, tdamp, pdamp)
-            else:
-                p1 = stage.pressure_GPa / BAR_TO_GPA
-                p_end = stage.pressure_end_GPa
-                p2 = (stage.pressure_GPa if p_end is None else p_end) / BAR_TO_GPA
-                lines.append(
-                    f"fix mofglass_int all npt temp {t1!r} {t2!r} {tdamp!r} "
-                    f"{stage.cell} {p1!r} {p2!r} {pdamp!r}"
-                )
-            limit = watch_limit(protocol, stage)
-            if limit is not None:
-                lines.append(
-                    f"fix mofglass_watch all halt {stage.thermo_every} v_mofglass_temp > "
-                    f"{limit!r} error soft message yes"
-                )
-            lines += _run_lines(stage.n_steps, protocol.segment_steps)
-            lines.append("unfix mofglass_int")
-            if stage.ensemble.startswith("langevin"):
-                lines.append("unfix mofglass_tstat")
-                lines += ["unfix mofglass_bias"] if protocol.bias else []
-            if limit is not None:
-                lines.append("unfix mofglass_watch")
-        lines.append("undump mofglass_dump")
+        lines, velocities = _stage_lines(protocol, k, stage, velocities)
         blocks.append("\n".join(lines))
     return blocks
+
+
+def _stage_lines(
+    protocol: Protocol, k: int, stage: Stage, velocities: bool
+) -> tuple[list[str], bool]:
+    """The block of stage ``k``, and whether velocities have been drawn after it."""
+    tdamp = fs_to_ps(protocol.thermostat_damping_fs)
+    pdamp = fs_to_ps(protocol.barostat_damping_fs)
+    lines = [
+        f"# stage {k}: {stage.name} ({stage.ensemble})",
+        f"thermo {stage.thermo_every}",
+        f"dump mofglass_dump all custom {stage.dump_every} dump.lammpstrj id type x y z vx vy vz",
+        "dump_modify mofglass_dump sort id append yes",
+    ]
+    if stage.ensemble == "minimize":
+        lines.append(f"minimize 0.0 1.0e-4 {stage.max_iterations} {10 * stage.max_iterations}")
+        return [*lines, "undump mofglass_dump"], velocities
+    lines.append(f"timestep {fs_to_ps(stage.timestep_fs)!r}")
+    if not velocities:
+        t0 = protocol.initial_temperature_K
+        if t0 is None:
+            t0 = stage.temperature_K if stage.temperature_K is not None else 0.0
+        if t0 > 0:
+            lines.append(
+                f"velocity all create {t0!r} {protocol.seed} mom yes rot yes dist gaussian"
+            )
+    t1 = stage.temperature_K
+    t2 = stage.temperature_end_K if stage.temperature_end_K is not None else t1
+    if stage.ensemble == "nve":
+        lines.append("fix mofglass_int all nve")
+    elif stage.ensemble == "nvt":
+        lines.append(f"fix mofglass_int all nvt temp {t1!r} {t2!r} {tdamp!r}")
+    elif stage.ensemble.startswith("langevin"):
+        lines += _langevin(protocol, stage, t1, t2, tdamp, pdamp)
+    else:
+        p1 = stage.pressure_GPa / BAR_TO_GPA
+        p_end = stage.pressure_end_GPa
+        p2 = (stage.pressure_GPa if p_end is None else p_end) / BAR_TO_GPA
+        lines.append(
+            f"fix mofglass_int all npt temp {t1!r} {t2!r} {tdamp!r} "
+            f"{stage.cell} {p1!r} {p2!r} {pdamp!r}"
+        )
+    limit = watch_limit(protocol, stage)
+    if limit is not None:
+        lines.append(
+            f"fix mofglass_watch all halt {stage.thermo_every} v_mofglass_temp > "
+            f"{limit!r} error soft message yes"
+        )
+    lines += _run_lines(stage.n_steps, protocol.segment_steps)
+    lines.append("unfix mofglass_int")
+    if stage.ensemble.startswith("langevin"):
+        lines.append("unfix mofglass_tstat")
+        lines += ["unfix mofglass_bias"] if protocol.bias else []
+    if limit is not None:
+        lines.append("unfix mofglass_watch")
+    return [*lines, "undump mofglass_dump"], True
 
 
 def _langevin(

@@ -59,9 +59,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     if is_root():
         write_data(workdir / "structure.data", atoms, model.species, tilts)
         if resume is None:
-            kept = [f"{name}{KEPT}" for name in protocol.bias_outputs]
-            for path in (*appended, *kept, PROGRESS, *workdir.glob(f"{RESTART}*")):
-                (workdir / path).unlink(missing_ok=True)
+            _start_afresh(workdir, appended, protocol.bias_outputs)
         (workdir / "in.lammps").write_text(text)
     barrier()
     verdict, reason, failed_step = "ok", "", -1
@@ -70,18 +68,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     lmp = new_lammps()
     try:
         with contextlib.chdir(workdir):
-            if resume:
-                log.info("resuming after stage %d, run %d", resume["stage"], resume["line"])
-                if is_root():  # drop what came after the restart point
-                    cut_appended(("log.lammps", "dump.lammpstrj"), resume["sizes"])
-                    keep_before_resume(protocol.bias_outputs, resume["sizes"])
-                barrier()
-                tracker.offset = resume["sizes"]["dump.lammpstrj"]
-                lmp.command("log log.lammps append")
-                header = restart_header(blocks[0], resume["restart"])
-            else:
-                lmp.command("log log.lammps")
-                header = blocks[0].splitlines()
+            header = _header(lmp, blocks[0], resume, protocol.bias_outputs, tracker)
             try:
                 lmp.commands_list(header)
             except Exception as exc:  # LAMMPS raises plain Exception with its message
@@ -119,6 +106,41 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
     if is_root():
         join_kept(workdir / name for name in protocol.bias_outputs)
     barrier()
+    return _result(workdir, protocol, model, names, (verdict, reason, failed_step))
+
+
+def _header(
+    lmp, header: str, resume: Mapping | None, bias_outputs: Sequence[str], tracker: DumpTracker
+) -> list[str]:
+    """Open the log and return the header's lines; on a resume, first cut the outputs
+    back to the restart point, and read the structure from its restart file."""
+    if not resume:
+        lmp.command("log log.lammps")
+        return header.splitlines()
+    log.info("resuming after stage %d, run %d", resume["stage"], resume["line"])
+    if is_root():  # drop what came after the restart point
+        cut_appended(("log.lammps", "dump.lammpstrj"), resume["sizes"])
+        keep_before_resume(bias_outputs, resume["sizes"])
+    barrier()
+    tracker.offset = resume["sizes"]["dump.lammpstrj"]
+    lmp.command("log log.lammps append")
+    return restart_header(header, resume["restart"])
+
+
+def _start_afresh(workdir: Path, appended: Sequence[str], bias_outputs: Sequence[str]) -> None:
+    """Remove what an earlier run of another input left: its outputs, what a resume
+    kept of them, its progress record and restart files."""
+    kept = [f"{name}{KEPT}" for name in bias_outputs]
+    for path in (*appended, *kept, PROGRESS, *workdir.glob(f"{RESTART}*")):
+        (workdir / path).unlink(missing_ok=True)
+
+
+def _result(
+    workdir: Path, protocol: Protocol, model: Model, names: list[str], ended: tuple
+) -> MDResult:
+    """The run read back from its log and dump; ``ended``: its verdict, reason and the
+    step of the first problem."""
+    verdict, reason, failed_step = ended
     thermo = read_thermo(workdir / "log.lammps", names)
     if verdict == "ok" and thermo["stage"].nunique() != len(protocol.stages):
         raise LAMMPSError(f"{workdir}: thermo of {thermo['stage'].nunique()} of the stages")
@@ -182,20 +204,9 @@ def _run_stage(
             return "failed", f"stage {stage.name}: {message}", lmp.extract_global("ntimestep")
         if pace is not None:
             pace.update(_simulated_ps(lmp))
-        if line.startswith("run "):
-            wanted = int(line.split()[1])
-            ran = lmp.extract_global("ntimestep") - start
-            if ran < wanted:
-                limit = watch_limit(protocol, stage)
-                reason = f"stage {stage.name}: temperature above {limit:g} K (runaway)"
-                return "failed", reason, start + ran
-        barrier()  # rank 0 has written the segment's frames
-        if watch is not None:
-            for frame in tracker.new_frames():
-                problems = watch(frame)
-                if problems:
-                    step = int(frame.info.get("timestep", start))
-                    return "failed", f"stage {stage.name}: {problems[0]}", step
+        stopped = _looked_at(lmp, protocol, stage, line, start, watch, tracker)
+        if stopped:
+            return stopped
         if checkpoint is not None:
             checkpoint(index)
     try:
@@ -203,6 +214,29 @@ def _run_stage(
     except LAMMPSError as exc:
         return "failed", f"{exc}", lmp.extract_global("ntimestep")
     return "ok", "", -1
+
+
+def _looked_at(
+    lmp, protocol: Protocol, stage: Stage, line: str, start: int, watch: Watch, tracker
+) -> tuple[str, str, int] | None:
+    """After a run from step ``start``: the failure, reason and step where the
+    temperature watch halted it short or ``watch`` finds a problem in a new frame;
+    None when the segment is sound."""
+    if line.startswith("run "):
+        wanted = int(line.split()[1])
+        ran = lmp.extract_global("ntimestep") - start
+        if ran < wanted:
+            limit = watch_limit(protocol, stage)
+            reason = f"stage {stage.name}: temperature above {limit:g} K (runaway)"
+            return "failed", reason, start + ran
+    barrier()  # rank 0 has written the segment's frames
+    if watch is not None:
+        for frame in tracker.new_frames():
+            problems = watch(frame)
+            if problems:
+                step = int(frame.info.get("timestep", start))
+                return "failed", f"stage {stage.name}: {problems[0]}", step
+    return None
 
 
 def _simulated_ps(lmp) -> float:
