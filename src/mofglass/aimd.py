@@ -118,6 +118,17 @@ def collect_chunk(
     return frames
 
 
+def _chunk_input(atoms: Atoms, level: LevelOfTheory, md: MDSettings, k: int, nsteps: int) -> str:
+    """The CP2K input of chunk ``k``: from the structure (k = 0), else from the restart
+    and wavefunction files of chunk k - 1."""
+    restart = wfn = None
+    if k > 0:
+        previous = Path("..") / f"chunk{k - 1:04d}"
+        restart = str(previous / f"{PROJECT}-1.restart")
+        wfn = str(previous / f"{PROJECT}-RESTART.wfn")
+    return render(md_input(atoms, level, md, nsteps, PROJECT, restart_file=restart, wfn_file=wfn))
+
+
 def run_aimd(
     atoms: Atoms,
     level: LevelOfTheory,
@@ -144,13 +155,7 @@ def run_aimd(
     pace = None  # progress in simulated ps, from the first chunk that runs
     for k, (first, nsteps) in enumerate(plan):
         chunkdir = workdir / f"chunk{k:04d}"
-        restart = wfn = None
-        if k > 0:
-            previous = Path("..") / f"chunk{k - 1:04d}"
-            restart = str(previous / f"{PROJECT}-1.restart")
-            wfn = str(previous / f"{PROJECT}-RESTART.wfn")
-        tree = md_input(atoms, level, md, nsteps, PROJECT, restart_file=restart, wfn_file=wfn)
-        text = render(tree)
+        text = _chunk_input(atoms, level, md, k, nsteps)
         if not recomputed and finished(chunkdir, DONE, text):
             log.info(
                 "chunk %d/%d (steps %d-%d) already done", k + 1, len(plan), first, first + nsteps

@@ -75,6 +75,58 @@ class Resolution:
         }[kind]
 
 
+class _TypeNames:
+    """Descriptor types by name (their kind and the atom types along the chain, read in
+    the direction that sorts first), numbered as met, after the cell's own types."""
+
+    def __init__(self, atom_type: Sequence[str]):
+        self.atom_type = atom_type
+        self.names: dict[str, int] = {name: k for k, (name, _) in enumerate(CELL_TYPES)}
+        self.kinds = [kind for _, kind in CELL_TYPES]
+
+    def __call__(self, kind: str, chain: Sequence[int]) -> int:
+        labels = [self.atom_type[i] for i in chain]
+        labels = min(labels, labels[::-1])
+        name = f"{kind} " + "-".join(labels)
+        if name not in self.names:
+            self.names[name] = len(self.names)
+            self.kinds.append(kind)
+        return self.names[name]
+
+
+def _angles(neighbours: list[list[int]], directed, type_id: _TypeNames) -> tuple[list, list, list]:
+    """Every bond angle i-j-k (i < k around each atom j): its two bonds, their signs
+    (from j outwards) and its type."""
+    angle_bonds, angle_signs, angle_type = [], [], []
+    for j in range(len(neighbours)):
+        around = sorted(neighbours[j])
+        for a, i in enumerate(around):
+            for k in around[a + 1 :]:
+                (b1, s1), (b2, s2) = directed(j, i), directed(j, k)
+                angle_bonds.append((b1, b2))
+                angle_signs.append((s1, s2))
+                angle_type.append(type_id("angle", (i, j, k)))
+    return angle_bonds, angle_signs, angle_type
+
+
+def _dihedrals(
+    pairs: list[tuple[int, int]], neighbours: list[list[int]], directed, type_id: _TypeNames
+) -> tuple[list, list, list]:
+    """Every dihedral i-j-k-m around each bond j-k: its three bonds, their signs (along
+    the chain) and its type."""
+    dihedral_bonds, dihedral_signs, dihedral_type = [], [], []
+    for j, k in pairs:
+        for i in neighbours[j]:
+            for m in neighbours[k]:
+                if i in (j, k) or m in (j, k) or i == m:
+                    continue
+                chain = [directed(i, j), directed(j, k), directed(k, m)]
+                dihedral_bonds.append([b for b, _ in chain])
+                dihedral_signs.append([s for _, s in chain])
+                dihedral_type.append(type_id("dihedral", (i, j, k, m)))
+    return dihedral_bonds, dihedral_signs, dihedral_type
+
+
 @dataclass(frozen=True)
 class Topology:
     """Bonds, angles and dihedrals of a structure, with their descriptor types.
@@ -113,19 +165,7 @@ class Topology:
         for i, j in pairs:
             neighbours[i].append(j)
             neighbours[j].append(i)
-        atom_type = atom_types(atoms, first, second)
-        names: dict[str, int] = {name: k for k, (name, _) in enumerate(CELL_TYPES)}
-        kinds = [kind for _, kind in CELL_TYPES]
-
-        def type_id(kind: str, chain: Sequence[int]) -> int:
-            labels = [atom_type[i] for i in chain]
-            labels = min(labels, labels[::-1])
-            name = f"{kind} " + "-".join(labels)
-            if name not in names:
-                names[name] = len(names)
-                kinds.append(kind)
-            return names[name]
-
+        type_id = _TypeNames(atom_types(atoms, first, second))
         bond_index = {pair: b for b, pair in enumerate(pairs)}
 
         def directed(i: int, j: int) -> tuple[int, int]:
@@ -133,25 +173,11 @@ class Topology:
             return (bond_index[(i, j)], 1) if i < j else (bond_index[(j, i)], -1)
 
         bond_type = [type_id("bond", pair) for pair in pairs]
-        angle_bonds, angle_signs, angle_type = [], [], []
-        for j in range(len(atoms)):
-            around = sorted(neighbours[j])
-            for a, i in enumerate(around):
-                for k in around[a + 1 :]:
-                    (b1, s1), (b2, s2) = directed(j, i), directed(j, k)
-                    angle_bonds.append((b1, b2))
-                    angle_signs.append((s1, s2))
-                    angle_type.append(type_id("angle", (i, j, k)))
-        dihedral_bonds, dihedral_signs, dihedral_type = [], [], []
-        for j, k in pairs:
-            for i in neighbours[j]:
-                for m in neighbours[k]:
-                    if i in (j, k) or m in (j, k) or i == m:
-                        continue
-                    chain = [directed(i, j), directed(j, k), directed(k, m)]
-                    dihedral_bonds.append([b for b, _ in chain])
-                    dihedral_signs.append([s for _, s in chain])
-                    dihedral_type.append(type_id("dihedral", (i, j, k, m)))
+        angle_bonds, angle_signs, angle_type = _angles(neighbours, directed, type_id)
+        dihedral_bonds, dihedral_signs, dihedral_type = _dihedrals(
+            pairs, neighbours, directed, type_id
+        )
+        names, kinds = type_id.names, type_id.kinds
         return cls(
             n_atoms=len(atoms),
             types=tuple(names),

@@ -297,6 +297,30 @@ def _snap_record(
     }
 
 
+def _family_model(
+    job: Training, species: tuple[str, ...], in_lammps: bool, level: str | None
+) -> Model:
+    """The trained family model: MD in LAMMPS through the family's pair style, or in ASE
+    (no pair lines); a fine-tuned model names its foundation level, whose Python runs it."""
+    from . import families
+
+    block = job.block
+    commands = families.pair_commands(block["type"], species) if in_lammps else ()
+    return Model(
+        name=job.name,
+        type=block["type"],
+        species=species,
+        pair_styles=(families.PAIR_STYLES[block["type"]],) if in_lammps else (),
+        pair_commands=commands,
+        info={
+            "dataset": block["dataset"],
+            "level_of_theory": job.level,
+            "device": block["network"]["device"],
+            **({"level": level} if level else {}),
+        },
+    )
+
+
 def train_family(job: Training) -> dict:
     """Train a NequIP, Allegro or MACE model, or fine-tune a foundation model, with its
     package's own trainer (on the training split, validated on the validation split),
@@ -327,21 +351,7 @@ def train_family(job: Training) -> dict:
     record = families.run(block["type"], "train", args, out / "trainer.log", level, pace)
     seconds = time.perf_counter() - start
     device = block["network"]["device"]
-    # MD in LAMMPS through the family's pair style, or in ASE (no pair lines)
-    commands = families.pair_commands(block["type"], species) if in_lammps else ()
-    model = Model(
-        name=name,
-        type=block["type"],
-        species=species,
-        pair_styles=(families.PAIR_STYLES[block["type"]],) if in_lammps else (),
-        pair_commands=commands,
-        info={
-            "dataset": block["dataset"],
-            "level_of_theory": job.level,
-            "device": device,
-            **({"level": level} if level else {}),  # a fine-tuned model runs in its Python
-        },
-    )
+    model = _family_model(job, species, in_lammps, level)
     write_model(out, model)
     members = _family_committee(job, args, model, level)
     write_frames(out / FIT_PREDICTIONS, families.predict(out, splits["test"], device, own=True))

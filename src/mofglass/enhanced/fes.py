@@ -227,20 +227,36 @@ def free_energy(
         top=[v / scales[along] for v in top],
     )
     if len(cvs) > 1:
-        projected = project(free, along, bias.temperature_K)
-        projected_err = fes_error(
-            hills,
-            grids,
-            bias.bias_factor,
-            periods=periods,
-            along=along,
-            temperature_K=bias.temperature_K,
-        )
-        result.line = pd.DataFrame(
-            {
-                list(columns)[along]: grids[along] / scales[along],
-                "F_kJ_per_mol": projected * EV_TO_KJ_PER_MOL,
-                "F_err_kJ_per_mol": projected_err * EV_TO_KJ_PER_MOL,
-            }
-        )
+        column = list(columns)[along]
+        result.line = _projection(hills, free, bias, grids, periods, along, column, scales[along])
     return result
+
+
+def _projection(
+    hills: pd.DataFrame,
+    free: np.ndarray,
+    bias: Bias,
+    grids: list[np.ndarray],
+    periods: list,
+    along: int,
+    column: str,
+    scale: float,
+) -> pd.DataFrame:
+    """A 2-D FES projected on CV ``along`` (its grid in Colvars units, ``scale`` per CV
+    unit), with its error: kJ/mol against the CV in its own unit (``column``)."""
+    projected = project(free, along, bias.temperature_K)
+    projected_err = fes_error(
+        hills,
+        grids,
+        bias.bias_factor,
+        periods=periods,
+        along=along,
+        temperature_K=bias.temperature_K,
+    )
+    return pd.DataFrame(
+        {
+            column: grids[along] / scale,
+            "F_kJ_per_mol": projected * EV_TO_KJ_PER_MOL,
+            "F_err_kJ_per_mol": projected_err * EV_TO_KJ_PER_MOL,
+        }
+    )

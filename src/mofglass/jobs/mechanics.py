@@ -365,6 +365,26 @@ def _cubic_row(t_scan: pd.DataFrame, at_k: float, structure_file: str | None) ->
     return [{"quantity": "a_cubic_A", "value": a, "error": a_error, "unit": "A"}]
 
 
+def _expansion_rows(t_scan: pd.DataFrame, at_k: float) -> list[dict]:
+    """Linear (a, b, c), volumetric and mean linear (alpha_V / 3: a cubic crystal's in
+    any cell) expansion coefficients at ``at_k`` (1/K) from a temperature scan."""
+    rows = []
+    for name, quantity in (
+        ("a_A", "alpha_a"),
+        ("b_A", "alpha_b"),
+        ("c_A", "alpha_c"),
+        ("volume_A3", "alpha_V"),
+    ):
+        errors = t_scan.get(f"{name}_err")
+        value, error = mechanics.expansion_estimate(
+            t_scan["temperature_K"], t_scan[name], errors, at_k
+        )
+        rows.append({"quantity": quantity, "value": value, "error": error, "unit": "1/K"})
+    volumetric = rows[-1]
+    mean = {"value": volumetric["value"] / 3, "error": volumetric["error"] / 3}
+    return [*rows, {"quantity": "alpha_L", **mean, "unit": "1/K"}]
+
+
 def expansion_job(
     point_files: Sequence[str],
     sample: str,
@@ -382,29 +402,7 @@ def expansion_job(
     at_k, p0 = block["at_K"], min(block["pressures_GPa"])
     t_scan = ok[np.isclose(ok["pressure_GPa"], p0)].sort_values("target_temperature_K")
     p_scan = ok[np.isclose(ok["target_temperature_K"], at_k)].sort_values("pressure_GPa")
-    rows = []
-    if len(t_scan) >= 2:
-        for name, quantity in (
-            ("a_A", "alpha_a"),
-            ("b_A", "alpha_b"),
-            ("c_A", "alpha_c"),
-            ("volume_A3", "alpha_V"),
-        ):
-            errors = t_scan.get(f"{name}_err")
-            value, error = mechanics.expansion_estimate(
-                t_scan["temperature_K"], t_scan[name], errors, at_k
-            )
-            rows.append({"quantity": quantity, "value": value, "error": error, "unit": "1/K"})
-        # the mean linear coefficient, alpha_V / 3: a cubic crystal's in any cell
-        volumetric = rows[-1]
-        rows.append(
-            {
-                "quantity": "alpha_L",
-                "value": volumetric["value"] / 3,
-                "error": volumetric["error"] / 3,
-                "unit": "1/K",
-            }
-        )
+    rows = _expansion_rows(t_scan, at_k) if len(t_scan) >= 2 else []
     rows += _cubic_row(t_scan, at_k, structure_file)
     if len(p_scan) >= 2:
         slope = np.polyfit(p_scan["volume_A3"], p_scan["pressure_GPa"], 1)[0]

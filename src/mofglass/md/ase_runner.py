@@ -21,14 +21,8 @@ from .result import MDResult, Watch
 log = logging.getLogger(__name__)
 
 
-def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch: Watch):
-    """The protocol with ASE's dynamics and the model's own calculator (NequIP, Allegro,
-    MACE; mofglass.families): Nose-Hoover chains with the protocol's damping and ramps,
-    NVE, or a minimisation (ASE's FIRE at fixed cell). Same outputs and verdicts as the
-    LAMMPS engine; the stability watch reads the frames after the run and cuts the
-    result at the first problem. Not resumable."""
-    structure = workdir / "structure.extxyz"
-    ase.io.write(structure, atoms, format="extxyz")
+def _engine_args(model: Model, protocol: Protocol, structure: Path, workdir: Path) -> dict:
+    """The protocol as the family runner's JSON arguments (steps, K, GPa, fs)."""
     stages = [
         {
             "name": s.name,
@@ -57,6 +51,18 @@ def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch
         "initial_temperature_K": protocol.initial_temperature_K,
         "device": model.info.get("device", "auto"),
     }
+    return args
+
+
+def run_ase(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch: Watch):
+    """The protocol with ASE's dynamics and the model's own calculator (NequIP, Allegro,
+    MACE; mofglass.families): Nose-Hoover chains with the protocol's damping and ramps,
+    NVE, or a minimisation (ASE's FIRE at fixed cell). Same outputs and verdicts as the
+    LAMMPS engine; the stability watch reads the frames after the run and cuts the
+    result at the first problem. Not resumable."""
+    structure = workdir / "structure.extxyz"
+    ase.io.write(structure, atoms, format="extxyz")
+    args = _engine_args(model, protocol, structure, workdir)
     level = model.info.get("level")  # a foundation model runs in its level's Python
     dynamic = [s for s in protocol.stages if s.ensemble != "minimize"]
     total_ps = sum(s.n_steps * s.timestep_fs for s in dynamic) / 1000

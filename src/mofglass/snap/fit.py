@@ -130,6 +130,41 @@ def fit_alpha(
     return beta, alpha, val
 
 
+def _tuned(settings: SNAPSettings, tune: Mapping, evaluate, trace: list[dict]) -> SNAPSettings:
+    """The settings whose cutoff factor, radii and weights (those ``tune`` names) give
+    the lowest weighted validation RMSE by Nelder-Mead (``evaluate``: coefficients,
+    alpha and score of settings); every evaluation appended to ``trace``."""
+    names, x0 = _parameters(settings, tune)
+
+    def objective(x: np.ndarray) -> float:
+        s = _settings_from(settings, names, x)
+        _, a, score = evaluate(s)
+        trace.append(
+            {
+                "rcutfac": s.rcutfac,
+                "alpha": a,
+                "validation_score": score,
+                **{f"radius_{e}": s.radii[e] for e in s.species},
+                **{f"weight_{e}": s.weights[e] for e in s.species},
+            }
+        )
+        log.info("tuning: %s -> weighted validation RMSE %.5g", _describe(s, a), score)
+        return score if np.isfinite(score) else 1e30
+
+    result = minimize(
+        objective,
+        x0,
+        method="Nelder-Mead",
+        options={
+            "maxfev": int(tune.get("max_evaluations", 20)),
+            "xatol": 1e-3,
+            "fatol": 1e-6,
+            "initial_simplex": _simplex(x0),
+        },
+    )
+    return _settings_from(settings, names, result.x)
+
+
 def fit(
     train_frames: Sequence[Atoms],
     settings: SNAPSettings,
@@ -157,35 +192,7 @@ def fit(
     hyper = bool(tune.get("cutoff") or tune.get("radii") or tune.get("weights"))
     trace: list[dict] = []
     if hyper and validation_frames:
-        names, x0 = _parameters(settings, tune)
-
-        def objective(x: np.ndarray) -> float:
-            s = _settings_from(settings, names, x)
-            _, a, score = evaluate(s)
-            trace.append(
-                {
-                    "rcutfac": s.rcutfac,
-                    "alpha": a,
-                    "validation_score": score,
-                    **{f"radius_{e}": s.radii[e] for e in s.species},
-                    **{f"weight_{e}": s.weights[e] for e in s.species},
-                }
-            )
-            log.info("tuning: %s -> weighted validation RMSE %.5g", _describe(s, a), score)
-            return score if np.isfinite(score) else 1e30
-
-        result = minimize(
-            objective,
-            x0,
-            method="Nelder-Mead",
-            options={
-                "maxfev": int(tune.get("max_evaluations", 20)),
-                "xatol": 1e-3,
-                "fatol": 1e-6,
-                "initial_simplex": _simplex(x0),
-            },
-        )
-        settings = _settings_from(settings, names, result.x)
+        settings = _tuned(settings, tune, evaluate, trace)
     elif hyper:
         log.warning("no validation frames: SNAP hyper-parameters are not tuned")
     beta, alpha, score = evaluate(settings)

@@ -45,8 +45,10 @@ class Rows:
     rot: np.ndarray
 
 
-def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
-    """``compute snap`` rows of one frame, with the reference potential's share."""
+def _compute_snap(atoms: Atoms, settings: SNAPSettings):
+    """LAMMPS's ``compute snap`` array of a frame (energy, force and virial rows; the
+    reference potential in the last column), the reference's pressure tensor (bar), the
+    volume (Å³), LAMMPS's prism (the frame's rotation) and the atoms' types."""
     lm = lammps_module()
     lmp = new_lammps()
     try:
@@ -71,6 +73,12 @@ def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
         raise LAMMPSError(f"compute snap failed: {exc}") from exc
     finally:
         lmp.close()
+    return array, pressure, volume, prism, types
+
+
+def frame_rows(atoms: Atoms, settings: SNAPSettings) -> Rows:
+    """``compute snap`` rows of one frame, with the reference potential's share."""
+    array, pressure, volume, prism, types = _compute_snap(atoms, settings)
     n = len(atoms)
     n_species = len(settings.species)
     ncoeff = (array.shape[1] - 1) // n_species
