@@ -494,3 +494,20 @@ def test_md_settings_carry_the_structures_chemistry_into_the_watch(tiny, tmp_pat
     assert "chemistry" not in watch  # the rule's block is not changed
     # a run that is not watched stays unwatched, whatever the chemistry
     assert RunSpec.read({"watch": None}, str(tmp_path / "c.json")).watch is None
+
+
+def test_a_rewritten_output_is_joined_once_even_after_an_interrupted_join(tmp_path):
+    from mofglass.md.restart import KEPT, join_kept, keep_before_resume
+
+    hills = str(tmp_path / "out.hills")
+    (tmp_path / "out.hills").write_bytes(b"h1\nh2\nh3-after-the-restart-point\n")
+    keep_before_resume([hills], {hills: 6})  # the restart point: two hills written
+    assert (tmp_path / f"out.hills{KEPT}").read_bytes() == b"h1\nh2\n"
+    (tmp_path / "out.hills").write_bytes(b"h3\nh4\n")  # what the resumed run writes
+    join_kept([hills])
+    assert (tmp_path / "out.hills").read_bytes() == b"h1\nh2\nh3\nh4\n"
+    assert not (tmp_path / f"out.hills{KEPT}").exists()
+    # a kill after the joined file replaced the old one, before the kept part was removed
+    (tmp_path / f"out.hills{KEPT}").write_bytes(b"h1\nh2\n")
+    join_kept([hills])
+    assert (tmp_path / "out.hills").read_bytes() == b"h1\nh2\nh3\nh4\n"

@@ -96,7 +96,7 @@ def keep_before_resume(names, sizes: dict) -> None:
     they held at the restart point goes to ``<name>.kept``, to be joined again by
     :func:`join_kept` when the run ends."""
     for name in names:
-        kept = b"".join(Path(p).read_bytes() for p in (f"{name}{KEPT}", name) if Path(p).exists())
+        kept = _whole(name)
         Path(f"{name}{KEPT}.tmp").write_bytes(kept[: sizes.get(name, 0)])
         os.replace(f"{name}{KEPT}.tmp", f"{name}{KEPT}")
         Path(name).unlink(missing_ok=True)
@@ -107,7 +107,14 @@ def join_kept(names) -> None:
     resumed run wrote."""
     for name in names:
         if Path(f"{name}{KEPT}").exists():
-            new = Path(name).read_bytes() if Path(name).exists() else b""
-            Path(f"{name}.tmp").write_bytes(Path(f"{name}{KEPT}").read_bytes() + new)
+            Path(f"{name}.tmp").write_bytes(_whole(name))
             os.replace(f"{name}.tmp", name)
             Path(f"{name}{KEPT}").unlink()
+
+
+def _whole(name: str) -> bytes:
+    """What was kept of an output, then the file; the file alone where it already
+    begins with what was kept (a join that a kill interrupted before its last step)."""
+    kept = Path(f"{name}{KEPT}").read_bytes() if Path(f"{name}{KEPT}").exists() else b""
+    now = Path(name).read_bytes() if Path(name).exists() else b""
+    return now if kept and now.startswith(kept) else kept + now
