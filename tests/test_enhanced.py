@@ -20,10 +20,11 @@ from mofglass.models import Model
 BARRIER = 0.13  # eV: U(z) = A ((z - 10)² - 1)², minima at z = 9 and 11 Å
 
 
-def wells(x_stiffness: float = 0.0) -> Model:
-    """One particle in U = A ((z - 10)² - 1)² + k (x - 10)² (eV, Å), as a LAMMPS model."""
+def wells(x_stiffness: float = 0.0, y_stiffness: float = 0.0) -> Model:
+    """A double well U = A ((z - 10)² - 1)² + kx (x - 10)² + ky (y - 10)² (eV, Å) for
+    every particle, as a LAMMPS model."""
     return Model(
-        f"double-well-k{x_stiffness}",
+        f"double-well-k{x_stiffness}-{y_stiffness}",
         "test",
         ("Ar",),
         ("zero",),
@@ -32,8 +33,10 @@ def wells(x_stiffness: float = 0.0) -> Model:
             "pair_coeff * *",
             f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
             f"variable dw_fx atom -2*{x_stiffness}*(x-10)",
-            f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2+{x_stiffness}*(x-10)^2",
-            "fix dw all addforce v_dw_fx 0 v_dw_fz energy v_dw_e",
+            f"variable dw_fy atom -2*{y_stiffness}*(y-10)",
+            f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2+{x_stiffness}*(x-10)^2"
+            f"+{y_stiffness}*(y-10)^2",
+            "fix dw all addforce v_dw_fx v_dw_fy v_dw_fz energy v_dw_e",
             "fix_modify dw energy yes",
         ),
     )
@@ -541,22 +544,7 @@ def test_a_killed_metadynamics_resumes_and_repeats_nothing_finished(tmp_path):
 def test_metadynamics_is_stopped_by_the_stability_watch(tmp_path):
     # two particles in the double well, held near x = y = 10 Å; the bias on the first
     # one's z drives it into the second one's well, where the watch sees them touch
-    model = Model(
-        "two-wells",
-        "test",
-        ("Ar",),
-        ("zero",),
-        (
-            "pair_style zero 5.0",
-            "pair_coeff * *",
-            f"variable dw_fz atom -4*{BARRIER}*(z-10)*((z-10)^2-1)",
-            "variable dw_fx atom -2*(x-10)",
-            "variable dw_fy atom -2*(y-10)",
-            f"variable dw_e atom {BARRIER}*((z-10)^2-1)^2+(x-10)^2+(y-10)^2",
-            "fix dw all addforce v_dw_fx v_dw_fy v_dw_fz energy v_dw_e",
-            "fix_modify dw energy yes",
-        ),
-    )
+    model = wells(1.0, 1.0)
     atoms = Atoms("Ar2", positions=[[10, 10, 9.0], [10, 10, 11.0]], cell=[20.0] * 3, pbc=True)
     watch = {"close_contact_A": 0.8, "linker_bond_max_A": 2.0, "max_temperature_factor": 3.0}
     settings = {**SETTINGS, "steps": 200_000, "segment_steps": 2000, "dump_every": 200}
