@@ -15,9 +15,9 @@ import pytest
 
 from mofglass import families
 from mofglass.atomicio import read_frames, write_frames
-from mofglass.families.runner import lammps_cell
 from mofglass.lammps import evaluate
 from mofglass.md import Protocol, Stage, run_md
+from mofglass.md.ase_dynamics import lammps_cell
 from mofglass.models import Model, load_model, write_model
 
 from .conftest import TINY_STRUCTURE, write_config

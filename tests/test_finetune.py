@@ -299,9 +299,9 @@ def test_labels_reach_chgnet_in_its_own_conventions(shifted, tmp_path):
     script = (
         "import sys, json\n"
         f"sys.path.insert(0, {str(families.RUNNER.parent)!r})\n"
-        "from runner import _chgnet_loader\n"
-        "loader, stress = _chgnet_loader(sys.argv[1], {'seed': 0, 'batch_size': 2}, False)\n"
-        "graphs, targets = next(iter(loader))\n"
+        "from _chgnet import loader\n"
+        "data, stress = loader(sys.argv[1], {'seed': 0, 'batch_size': 2}, False)\n"
+        "graphs, targets = next(iter(data))\n"
         "print(json.dumps({k: [t.tolist() for t in v] if isinstance(v, list) else v.tolist()"
         " for k, v in targets.items()}))\n"
     )

@@ -3,9 +3,10 @@ how fast and when it ends, in one line a person or ``mofglass status`` can read:
 
     progress md snap/replica0: 1.25 of 6 ps (21%), 152 steps/s, ETA 4 min 10 s
 
-Processes that must not import mofglass (the calculators' runner) print a line
-``MOFGLASS_PROGRESS {"done": ..., "total": ...}`` on stderr, which their caller
-passes to :meth:`Progress.update` (:func:`parse_marker`)."""
+Processes that must not import mofglass (the runner scripts in a model's own Python,
+which load this file by its path: it imports only the standard library) print a line
+``MOFGLASS_PROGRESS {"done": ..., "total": ...}`` on stderr (:class:`Marker`), which
+their caller passes to :meth:`Progress.update` (:func:`parse_marker`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import logging
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from collections import deque
@@ -89,6 +91,23 @@ class Progress:
         if force or self.done >= self.total or now - self.last >= self.every_s:
             self.last = now
             self.log.info(self.line())
+
+
+class Marker:
+    """The other side of :func:`parse_marker`: a process without mofglass tells how far
+    it is with a ``MOFGLASS_PROGRESS`` line on stderr, at most every ``every_s`` seconds
+    and always when ``done`` reaches ``total``."""
+
+    def __init__(self, every_s: float = 2.0):
+        self.every_s = every_s
+        self.last = -float("inf")
+
+    def __call__(self, done: float, total: float) -> None:
+        now = time.perf_counter()
+        if done >= total or now - self.last >= self.every_s:
+            self.last = now
+            done_total = json.dumps({"done": done, "total": total})
+            print(f"{MARKER} {done_total}", file=sys.stderr, flush=True)
 
 
 def parse_marker(line: str) -> dict | None:

@@ -71,10 +71,14 @@ from .schedule import (
     temperature_at,
 )
 from .select import (
+    SELECTION_COLUMNS,
     Keys,
     new_bins,
+    pick,
     pick_by_committee,
     pick_per_run,
+    selection_rows,
+    with_failures,
 )
 
 __all__ = [
@@ -84,6 +88,7 @@ __all__ = [
     "Keys",
     "LabelledSet",
     "RECORD_COLUMNS",
+    "SELECTION_COLUMNS",
     "SPLITS",
     "after_stop",
     "barrier_of_runs",
@@ -107,13 +112,16 @@ __all__ = [
     "new_lineage",
     "new_record",
     "perturbations",
+    "pick",
     "pick_by_committee",
     "pick_per_run",
     "plain_runs",
     "run_seed",
     "runs_at",
+    "selection_rows",
     "split_start",
     "start_displacement",
     "stop_decision",
     "temperature_at",
+    "with_failures",
 ]

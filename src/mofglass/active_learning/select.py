@@ -1,5 +1,6 @@
 """Selection of an iteration's frames: CBAD keys on a shared coverage, a few
-frames per run that bring new bins, or the committee's disagreement.
+frames per run that bring new bins, or the committee's disagreement; a failed run's
+last frame always; one row per explored frame.
 
 Units: Å, fs, ps, K, eV; errors as in :mod:`mofglass.evaluation` (meV/atom, meV/Å).
 """
@@ -12,6 +13,18 @@ import numpy as np
 from ase import Atoms
 
 from ..cbad import Coverage, Resolution, Topology
+from ..pool import FRAME_COLUMNS
+
+#: Columns of an iteration's selection table (time fs, temperature K, σ_F eV/Å).
+SELECTION_COLUMNS = [
+    "frame_id",
+    "iteration",
+    *FRAME_COLUMNS,
+    "selected",
+    "cbad_bins_added",
+    "cbad_new_bins",
+    "sigma_F_max_eV_per_A",
+]
 
 
 class Keys:
@@ -111,3 +124,68 @@ def pick_by_committee(
         order = window[np.argsort(-sigma[window], kind="stable")][:most]
         picks.append([(int(k), []) for k in order])
     return picks, discarded
+
+
+def pick(
+    settings: Mapping,
+    coverage: Coverage,
+    run_keys: Sequence[Sequence[np.ndarray]],
+    sigmas: Sequence[np.ndarray] | None = None,
+) -> tuple[list, int | None]:
+    """The picks per run: by the committee's σ_F (eV/Å, per explored frame) in the
+    trust window of ``settings`` where ``sigmas`` are given, else by CBAD; at most
+    ``caps`` (per run, where biased runs have their own) or ``cap`` frames. Also the
+    number of frames beyond the trust window (None with CBAD)."""
+    cap = settings.get("caps", settings["cap"])
+    if sigmas is None:
+        return pick_per_run(coverage, run_keys, cap), None
+    trust = settings["trust"]
+    return pick_by_committee(sigmas, trust["low_eV_per_A"], trust["high_eV_per_A"], cap)
+
+
+def with_failures(
+    coverage: Coverage, runs: Sequence[Sequence[Atoms]], run_keys: Sequence, picks: list
+) -> list:
+    """The picks per run, (position, new bins), and where a run failed its last frame:
+    that is where the model went wrong, labelled even when the selector saw nothing new
+    there (CBAD's bins stop seeing a stretched Zn-N bond once one such frame is in; a
+    committee may call it broken)."""
+    for frames, frame_keys, chosen in zip(runs, run_keys, picks, strict=True):
+        last = len(frames) - 1
+        if frames and frames[-1].info.get("failure") and last not in dict(chosen):
+            new = [k for k in frame_keys[last].tolist() if k not in coverage.seen]
+            coverage.seen.update(new)
+            chosen.append((last, new))
+    return picks
+
+
+def selection_rows(
+    coverage: Coverage,
+    iteration: int,
+    path: str,
+    frames: Sequence[Atoms],
+    added: Mapping[int, list],
+    sigma: np.ndarray,
+) -> list[dict]:
+    """One row per explored frame of the run in ``path`` (:data:`SELECTION_COLUMNS`):
+    selected or not, the bins it added, the committee's σ_F (NaN when CBAD selects)."""
+    rows = []
+    for position, atoms in enumerate(frames):
+        new = added.get(position, [])
+        rows.append(
+            {
+                "frame_id": atoms.info["frame_id"],
+                "iteration": iteration,
+                "run": atoms.info["run"],
+                "trajectory": path,
+                "frame": position,
+                "step": int(atoms.info["step"]),
+                "time_fs": float(atoms.info.get("time_fs", 0.0)),
+                "temperature_K": atoms.info.get("temperature_K", float("nan")),
+                "selected": position in added,
+                "cbad_bins_added": len(new),
+                "cbad_new_bins": coverage.describe(new),
+                "sigma_F_max_eV_per_A": float(sigma[position]),
+            }
+        )
+    return rows

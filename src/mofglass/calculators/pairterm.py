@@ -9,7 +9,7 @@ forces and stress are linear in the coefficients c_k, so :func:`features` gives 
 per-Gaussian parts and the fit and the calculator use the same numbers.
 
 This file imports only numpy and ASE: the calculator runner (``runner.py``, run by a
-level's own Python) imports it beside itself. Units: Å, eV.
+level's own Python) loads it by its path. Units: Å, eV.
 """
 
 from __future__ import annotations

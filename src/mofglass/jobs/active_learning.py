@@ -38,7 +38,7 @@ from ..evaluation import force_deviation, metrics, pairs
 from ..labels import QualityGate, quarantine_outliers
 from ..md import RunSpec
 from ..models import MODEL_FILE, load_model
-from ..pool import FRAME_COLUMNS, frame_id
+from ..pool import frame_id
 from ..train import Training, committee_members, train_model
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def select_job(
     Writes the frames to label (``requests``, extxyz), one row per explored frame
     (``selection``, CSV: selected or not, new bins) and the ``coverage`` counts (JSON)."""
     state = read_state(state_file)
-    columns = SELECTION_COLUMNS
+    columns = al.SELECTION_COLUMNS
     start = time.perf_counter()
     summary = {"iteration": iteration} | dict.fromkeys(COVERAGE_COUNTS, 0)
     if _stopped(state, f"{name} iteration {iteration} selection"):
@@ -192,7 +192,7 @@ def select_job(
     picks, sigmas = _select(settings, iteration, state, keys, runs, run_keys, summary)
     rows, requests = [], []
     for path, frames, chosen, sigma in zip(explore_files, runs, picks, sigmas, strict=True):
-        rows += _selection_rows(keys, iteration, path, frames, dict(chosen), sigma)
+        rows += al.selection_rows(keys.coverage, iteration, path, frames, dict(chosen), sigma)
         requests += [frames[position] for position, _ in sorted(chosen)]
     summary["frames_selected"] = len(requests)
     summary["frames_selected_biased"] = sum(1 for a in requests if a.info.get("bias"))
@@ -210,18 +210,6 @@ def select_job(
         cap,
     )
     return requests
-
-
-#: Columns of an iteration's selection table (time fs, temperature K).
-SELECTION_COLUMNS = [
-    "frame_id",
-    "iteration",
-    *FRAME_COLUMNS,
-    "selected",
-    "cbad_bins_added",
-    "cbad_new_bins",
-    "sigma_F_max_eV_per_A",
-]
 
 
 #: Counts of an iteration's coverage summary (JSON), beside ``iteration`` and ``core_s``.
@@ -245,16 +233,15 @@ def _select(
 ) -> tuple[list, list[np.ndarray]]:
     """The picks per run, by CBAD or (``selector: committee``, from iteration 1) by
     model k-1's committee in its trust window, and each frame's σ_F (NaN with CBAD)."""
-    cap = settings.get("caps", settings["cap"])  # per run where biased runs have their own
+    sigmas = None
     if settings.get("selector") == "committee" and iteration:
         sigmas = _committee_sigmas(Path(state["model_dir"]) / MODEL_FILE, runs)
-        trust = settings["trust"]
-        low, high = trust["low_eV_per_A"], trust["high_eV_per_A"]
-        picks, summary["frames_beyond_trust"] = al.pick_by_committee(sigmas, low, high, cap)
-    else:
+    picks, beyond = al.pick(settings, keys.coverage, run_keys, sigmas)
+    if sigmas is None:
         sigmas = [np.full(len(frames), np.nan) for frames in runs]
-        picks = al.pick_per_run(keys.coverage, run_keys, cap)
-    return _with_failures(keys, runs, run_keys, picks), sigmas
+    else:
+        summary["frames_beyond_trust"] = beyond
+    return al.with_failures(keys.coverage, runs, run_keys, picks), sigmas
 
 
 def _committee_sigmas(model_file: Path, runs: list[list[Atoms]]) -> list[np.ndarray]:
@@ -269,52 +256,6 @@ def _committee_sigmas(model_file: Path, runs: list[list[Atoms]]) -> list[np.ndar
             np.array([force_deviation([p[k] for p in predicted])[0] for k in range(len(frames))])
         )
     return out
-
-
-def _with_failures(keys: al.Keys, runs: list[list[Atoms]], run_keys: list, picks: list) -> list:
-    """The picks per run, (position, new bins), and where a run failed its last frame:
-    that is where the model went wrong, labelled even when the selector saw nothing new
-    there (CBAD's bins stop seeing a stretched Zn-N bond once one such frame is in; a
-    committee may call it broken)."""
-    for frames, frame_keys, chosen in zip(runs, run_keys, picks, strict=True):
-        last = len(frames) - 1
-        if frames and frames[-1].info.get("failure") and last not in dict(chosen):
-            new = [k for k in frame_keys[last].tolist() if k not in keys.coverage.seen]
-            keys.coverage.seen.update(new)
-            chosen.append((last, new))
-    return picks
-
-
-def _selection_rows(
-    keys: al.Keys,
-    iteration: int,
-    path: str,
-    frames: list[Atoms],
-    added: Mapping[int, list],
-    sigma: np.ndarray,
-) -> list[dict]:
-    """One row per explored frame of a run: selected or not, the bins it added, and the
-    committee's σ_F (NaN when CBAD selects)."""
-    rows = []
-    for position, atoms in enumerate(frames):
-        new = added.get(position, [])
-        rows.append(
-            {
-                "frame_id": atoms.info["frame_id"],
-                "iteration": iteration,
-                "run": atoms.info["run"],
-                "trajectory": path,
-                "frame": position,
-                "step": int(atoms.info["step"]),
-                "time_fs": float(atoms.info.get("time_fs", 0.0)),
-                "temperature_K": atoms.info.get("temperature_K", float("nan")),
-                "selected": position in added,
-                "cbad_bins_added": len(new),
-                "cbad_new_bins": keys.coverage.describe(new),
-                "sigma_F_max_eV_per_A": float(sigma[position]),
-            }
-        )
-    return rows
 
 
 def _errors(model_file: str, frames: Sequence[Atoms], name: str, split: str) -> dict:

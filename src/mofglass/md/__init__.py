@@ -1,12 +1,12 @@
 """The MD engine: a protocol written as data (:mod:`.protocol`), the pipeline's recipes
-(:mod:`.recipes`), the stability watch (:mod:`.watch`), and two runners with the same
-outputs and verdicts: LAMMPS through its Python module, restartable (:mod:`.lammps_runner`,
-:mod:`.restart`), and ASE with a model family's own calculator (:mod:`.ase_runner`).
+(:mod:`.recipes`), the stability watch (:mod:`.watch`), and two engines with the same
+outputs and verdicts: LAMMPS through its Python module, restartable (:mod:`.lammps_engine`,
+:mod:`.restart`), and ASE with a model family's own calculator (:mod:`.ase_engine`).
 :func:`run_watched` is what a job calls."""
 
 from .checks import config_errors
+from .lammps_engine import read_dump, read_thermo
 from .lammps_input import lammps_input
-from .lammps_runner import read_dump, read_thermo
 from .protocol import Protocol, Stage, damping_times, steps
 from .result import MDResult
 from .run import run_md, run_watched, use_ranks

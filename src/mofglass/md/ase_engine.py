@@ -1,6 +1,7 @@
-"""The ASE runner: a protocol with ASE's dynamics and a model family's own calculator
+"""The ASE engine: a protocol with ASE's dynamics and a model family's own calculator
 (NequIP, Allegro, MACE, in the family's environment; :mod:`mofglass.families`), for
-models LAMMPS cannot run here."""
+models LAMMPS cannot run here. The loop itself is :mod:`.ase_dynamics`, which the
+family's runner script loads in that environment."""
 
 from __future__ import annotations
 

