@@ -538,6 +538,29 @@ def test_a_killed_metadynamics_resumes_and_repeats_nothing_finished(tmp_path):
     first_new = hills.loc[~before, "height_eV"].iloc[0]
     assert first_new < 0.9 * BLOCK["metad"]["height_eV"]
     assert first_new == pytest.approx(ref_hills.loc[~before, "height_eV"].iloc[0], rel=0.25)
+    # the resume drew new Langevin noise, not the run's first steps' noise again
+    fixes = [
+        line.split()
+        for line in (workdir / "log.lammps").read_text().splitlines()
+        if line.startswith("fix mofglass_tstat all langevin")
+    ]
+    assert len(fixes) == 2 and fixes[0][:7] == fixes[1][:7]
+    assert fixes[1][7] != fixes[0][7]
+
+
+def test_a_resumed_langevin_line_moves_only_its_seed_by_the_step():
+    from mofglass.md.lammps_engine import resumed_noise
+
+    line = "fix mofglass_tstat all langevin 300.0 300.0 100.0 43 zero yes"
+    words = line.split()
+    moved = resumed_noise(line, 40_000).split()
+    assert moved[:7] == words[:7] and moved[8:] == words[8:]
+    assert moved[7] == str(1 + 43 + 40_000)
+    assert resumed_noise(line, 40_000) == resumed_noise(line, 40_000)  # a rerun repeats
+    assert resumed_noise(line, 60_000) != resumed_noise(line, 40_000)
+    # LAMMPS's seeds are positive and below 2^30, however long the run
+    huge = int(resumed_noise(line.replace(" 43 ", " 899999999 "), 10**12).split()[7])
+    assert 0 < huge < 2**30
 
 
 @pytest.mark.lammps

@@ -199,6 +199,8 @@ def _run_stage(
             if line.startswith("variable mofglass_s"):
                 name = line.split()[1]
                 line = f"variable {name} equal {saved[name]}"
+            if line.startswith("fix mofglass_tstat all langevin "):
+                line = resumed_noise(line, lmp.extract_global("ntimestep"))
         if not is_run:
             pending.append(line)
             continue
@@ -227,6 +229,20 @@ def _run_stage(
     except LAMMPSError as exc:
         return "failed", f"{exc}", lmp.extract_global("ntimestep")
     return "ok", "", -1
+
+
+#: LAMMPS's random seeds are positive integers below 2^30 (RanMars).
+SEED_RANGE = 900_000_000
+
+
+def resumed_noise(line: str, step: int) -> str:
+    """A ``fix langevin`` line whose seed is moved by the restart point's ``step``.
+    LAMMPS keeps no random state in a restart file, so a resume with the first seed
+    would replay the noise of the run's first steps; this seed starts a new stream,
+    the same for every resume from that step (a rerun repeats the same trajectory)."""
+    words = line.split()
+    words[7] = str(1 + (int(words[7]) + step) % SEED_RANGE)  # fix ID group langevin T T damp seed
+    return " ".join(words)
 
 
 def _looked_at(
