@@ -41,8 +41,12 @@ def load(relative: str):
     name = "mofglass_" + relative.removesuffix(".py").replace("/", "_")
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, SOURCE / relative)
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
+        sys.modules[name] = importlib.util.module_from_spec(spec)  # as `import` does
+        try:
+            spec.loader.exec_module(sys.modules[name])
+        except BaseException:
+            del sys.modules[name]  # a module that failed to load is not kept
+            raise
     return sys.modules[name]
 
 

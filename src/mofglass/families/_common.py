@@ -20,14 +20,12 @@ from pathlib import Path
 def _level_runner():
     """calculators/runner.py, standalone like this file: how a calculator level (and so
     a foundation model) builds its ASE calculator, and the loader of mofglass's other
-    dependency-free modules, in one place."""
-    name = "mofglass_level_runner"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "calculators" / "runner.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
+    dependency-free modules (``load``), in one place. Loaded once, at import."""
+    path = Path(__file__).resolve().parents[1] / "calculators" / "runner.py"
+    spec = importlib.util.spec_from_file_location("mofglass_level_runner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 LEVEL = _level_runner()
